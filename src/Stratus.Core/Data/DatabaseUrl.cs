@@ -1,0 +1,93 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Stratus.Core.Data;
+
+/// <summary>
+/// A SQLAlchemy-style <c>[database] connection</c> URL as the seed writes it, mapped to an EF Core
+/// provider: <c>sqlite:///relative.db</c>, <c>sqlite:////abs/path.db</c>,
+/// <c>postgresql://user:pass@host:port/db</c>, <c>mysql+pymysql://user:pass@host:port/db</c>.
+/// </summary>
+public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, string? SqlitePath)
+{
+    public static DatabaseUrl Parse(string url)
+    {
+        var scheme = url.Split("://", 2)[0];
+        var dialect = scheme.Split('+')[0].ToLowerInvariant();
+        switch (dialect)
+        {
+            case "sqlite":
+            {
+                var rest = url[(scheme.Length + 3)..];
+                if (rest.Length == 0 || rest == "/" || rest == "/:memory:")
+                    throw new FormatException("in-memory SQLite cannot be shared by the services; give a file path (sqlite:////abs/path.db)");
+                var path = rest[1..]; // "sqlite:///x.db" -> "x.db", "sqlite:////abs" -> "/abs"
+                var q = path.IndexOf('?', StringComparison.Ordinal);
+                if (q >= 0) path = path[..q];
+                var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true };
+                return new(DatabaseKind.Sqlite, cs.ToString(), path);
+            }
+            case "postgresql" or "postgres":
+            {
+                var u = new Uri("x" + url[scheme.Length..]);
+                var (user, pass) = Credentials(u);
+                var cs = new NpgsqlConnectionStringBuilder
+                {
+                    Host = u.Host,
+                    Port = u.Port > 0 ? u.Port : 5432,
+                    Database = u.AbsolutePath.Trim('/'),
+                    Username = user,
+                    Password = pass,
+                    MaxPoolSize = 50,
+                };
+                foreach (var (k, v) in Query(u))
+                    if (k == "host") cs.Host = v; // unix socket directory, as libpq's ?host=
+                return new(DatabaseKind.PostgreSql, cs.ToString(), null);
+            }
+            case "mysql" or "mariadb":
+            {
+                var u = new Uri("x" + url[scheme.Length..]);
+                var (user, pass) = Credentials(u);
+                var cs = $"Server={u.Host};Port={(u.Port > 0 ? u.Port : 3306)};Database={u.AbsolutePath.Trim('/')};User={user};Password={pass};";
+                return new(DatabaseKind.MySql, cs, null);
+            }
+            default:
+                throw new FormatException($"unsupported database URL scheme '{scheme}' (use sqlite, postgresql or mysql+pymysql)");
+        }
+    }
+
+    static (string User, string Password) Credentials(Uri u)
+    {
+        var parts = u.UserInfo.Split(':', 2);
+        return (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "");
+    }
+
+    static IEnumerable<(string, string)> Query(Uri u) =>
+        u.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Select(p => (p[0], p.Length > 1 ? Uri.UnescapeDataString(p[1]) : ""));
+
+    public void Configure(DbContextOptionsBuilder options)
+    {
+        switch (Kind)
+        {
+            case DatabaseKind.Sqlite: options.UseSqlite(ConnectionString); break;
+            case DatabaseKind.PostgreSql: options.UseNpgsql(ConnectionString); break;
+            case DatabaseKind.MySql: options.UseMySQL(ConnectionString); break;
+        }
+    }
+
+    /// <summary>Creates the schema if it is missing; for SQLite also switches the file to WAL so a
+    /// <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
+    public async Task EnsureSchemaAsync(DbContext db, CancellationToken ct = default)
+    {
+        if (SqlitePath is not null && Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) is { } dir)
+            Directory.CreateDirectory(dir);
+        await db.Database.EnsureCreatedAsync(ct);
+        if (Kind == DatabaseKind.Sqlite)
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+}
+
+public enum DatabaseKind { Sqlite, PostgreSql, MySql }

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Stratus.Core.Http;
+
+/// <summary>
+/// Turns every failure into the service's JSON error body with the right status: an
+/// <see cref="OpenStackError"/> as it was thrown, a bad request the framework rejected as 400/413,
+/// anything unexpected as a logged 500 that still has an OpenStack-shaped body.
+/// </summary>
+public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> log, ErrorBodyWriter writer)
+{
+    public async Task InvokeAsync(HttpContext ctx)
+    {
+        try
+        {
+            await next(ctx);
+            if (ctx.Response.StatusCode is 404 or 405 && !ctx.Response.HasStarted && ctx.Response.ContentLength is null
+                && ctx.GetEndpoint() is null)
+            {
+                var e = ctx.Response.StatusCode == 405
+                    ? OpenStackError.MethodNotAllowed()
+                    : OpenStackError.NotFound("The resource could not be found.");
+                await WriteAsync(ctx, e);
+            }
+        }
+        catch (OpenStackError e)
+        {
+            await WriteAsync(ctx, e);
+        }
+        catch (BadHttpRequestException e)
+        {
+            var code = e.StatusCode == 413 ? 413 : 400;
+            await WriteAsync(ctx, new OpenStackError(code, OpenStackError.TitleFor(code), e.Message));
+        }
+        catch (JsonException e)
+        {
+            await WriteAsync(ctx, OpenStackError.BadRequest("Malformed request body: " + e.Message));
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Unhandled error for {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
+            await WriteAsync(ctx, new OpenStackError(500, "Internal Server Error",
+                "An unexpected error prevented the server from fulfilling your request."));
+        }
+    }
+
+    async Task WriteAsync(HttpContext ctx, OpenStackError e)
+    {
+        if (ctx.Response.HasStarted) return;
+        ctx.Response.Clear();
+        ctx.Response.StatusCode = e.Code;
+        foreach (var (k, v) in e.Headers) ctx.Response.Headers[k] = v;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(writer(e));
+    }
+}
+
+/// <summary>Renders an error in one service's dialect (Keystone, Nova and Glance differ).</summary>
+public delegate byte[] ErrorBodyWriter(OpenStackError error);
+
+public static class ErrorBodies
+{
+    /// <summary>Keystone's shape: <c>{"error": {"code": 404, "title": "Not Found", "message": "..."}}</c>.</summary>
+    public static byte[] Keystone(OpenStackError e)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("error");
+            w.WriteNumber("code", e.Code);
+            w.WriteString("title", e.Title);
+            w.WriteString("message", e.Message);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Stratus.Core.Http;
+
+/// <summary>A JSON result built from a <see cref="JsonNode"/> or pre-serialized bytes, with headers.</summary>
+public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
+{
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    readonly List<KeyValuePair<string, string>> _headers = [];
+    byte[]? _bytes;
+
+    public static JsonResponse FromBytes(byte[] bytes, int status = 200) => new(null, status) { _bytes = bytes };
+
+    public JsonResponse WithHeader(string name, string value)
+    {
+        _headers.Add(new(name, value));
+        return this;
+    }
+
+    public Task ExecuteAsync(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = status;
+        foreach (var (k, v) in _headers) ctx.Response.Headers.Append(k, v);
+        ctx.Response.ContentType = "application/json";
+        var bytes = _bytes ?? JsonSerializer.SerializeToUtf8Bytes(body, Options);
+        ctx.Response.ContentLength = bytes.Length;
+        return HttpMethods.IsHead(ctx.Request.Method) ? Task.CompletedTask : ctx.Response.Body.WriteAsync(bytes).AsTask();
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Http;
+using Stratus.Identity.Tokens;
+
+namespace Stratus.Identity.Api;
+
+/// <summary>
+/// Validates the caller's <c>X-Auth-Token</c> once per request and records who is calling. A request
+/// with an invalid token to a route that needs one gets 401 from <see cref="Authorization.Caller"/>.
+/// </summary>
+public sealed class TokenAuthMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext http, TokenService tokens)
+    {
+        var header = http.Request.Headers["X-Auth-Token"];
+        if (header.Count == 1 && header[0] is { Length: > 0 } token)
+        {
+            var info = await tokens.ValidateAsync(token, allowExpired: false, http.RequestAborted);
+            if (info is not null) http.SetCaller(info);
+        }
+        await next(http);
+    }
+}

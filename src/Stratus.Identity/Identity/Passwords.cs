@@ -1,0 +1,29 @@
+namespace Stratus.Identity.Identity;
+
+/// <summary>
+/// Password hashing as Keystone does by default: bcrypt at cost 12 (passlib's default), so a
+/// stolen database costs an attacker what it costs against Keystone. Only the hash is stored.
+/// </summary>
+public static class Passwords
+{
+    public const int DefaultRounds = 12;
+
+    /// <summary>Keystone's [identity] max_password_length default.</summary>
+    public const int MaxLength = 4096;
+
+    public static string Hash(string password, int rounds = DefaultRounds) =>
+        BCrypt.Net.BCrypt.HashPassword(password, rounds);
+
+    public static bool Verify(string password, string? hash)
+    {
+        if (hash is null) return false;
+        try
+        {
+            return BCrypt.Net.BCrypt.Verify(password, hash);
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            return false;
+        }
+    }
+}

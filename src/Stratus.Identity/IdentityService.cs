@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Stratus.Core.Data;
+using Stratus.Core.Http;
+using Stratus.Identity.Api;
+using Stratus.Identity.Catalog;
+using Stratus.Identity.Data;
+using Stratus.Identity.Policy;
+using Stratus.Identity.Tokens;
+
+namespace Stratus.Identity;
+
+/// <summary>The identity service as a library any host composes (YARP style).</summary>
+public static class IdentityService
+{
+    public static IServiceCollection AddIdentityService(this IServiceCollection services, IdentityOptions options)
+    {
+        var db = DatabaseUrl.Parse(options.DatabaseConnection);
+        services.AddSingleton(options);
+        services.AddSingleton(db);
+        services.AddSingleton<IdentityGeneration>();
+        services.AddDbContext<IdentityDb>(o => db.Configure(o));
+        services.AddSingleton(new PolicyEngine(options.PolicyFile));
+        services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
+        services.AddSingleton<TokenFormatter>();
+        services.AddSingleton<Revocations>();
+        services.AddSingleton<TokenCache>();
+        services.AddSingleton<CatalogBuilder>();
+        services.AddScoped<TokenService>();
+        services.AddSingleton<ErrorBodyWriter>(ErrorBodies.Keystone);
+        return services;
+    }
+
+    /// <summary>Builds the identity web application bound to the node's address (never all addresses).</summary>
+    public static WebApplication Build(IdentityOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(options.BindHost), options.Port);
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
+            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            k.AddServerHeader = false;
+        });
+        builder.Services.AddIdentityService(options);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.UseIdentityPipeline();
+        app.MapIdentityApi();
+        return app;
+    }
+
+    public static IApplicationBuilder UseIdentityPipeline(this IApplicationBuilder app) =>
+        app.UseMiddleware<RequestIdMiddleware>()
+            .UseMiddleware<ErrorMiddleware>()
+            .UseMiddleware<TokenAuthMiddleware>();
+
+    /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing.</summary>
+    public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)
+    {
+        var url = DatabaseUrl.Parse(options.DatabaseConnection);
+        await using var db = OpenDatabase(options);
+        await url.EnsureSchemaAsync(db, ct);
+    }
+
+    /// <summary>A database context outside any web host (for keystone-manage).</summary>
+    public static IdentityDb OpenDatabase(IdentityOptions options)
+    {
+        var b = new DbContextOptionsBuilder<IdentityDb>();
+        DatabaseUrl.Parse(options.DatabaseConnection).Configure(b);
+        return new IdentityDb(b.Options);
+    }
+}

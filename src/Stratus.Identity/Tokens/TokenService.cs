@@ -1,0 +1,342 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Core.Http;
+using Stratus.Identity.Assignment;
+using Stratus.Identity.Catalog;
+using Stratus.Identity.Data;
+using Stratus.Identity.Identity;
+using Stratus.Identity.Resource;
+using Stratus.Identity.Api;
+
+namespace Stratus.Identity.Tokens;
+
+/// <summary>
+/// Issues and validates tokens as Keystone's token provider does: authenticates the methods of an
+/// auth request, resolves the scope and its effective roles, packs a Fernet payload; and on
+/// validation unpacks it and re-checks that everything it names still exists, is enabled and is not
+/// revoked.
+/// </summary>
+public sealed class TokenService(
+    IdentityDb db, TokenFormatter formatter, Revocations revocations, TokenCache cache,
+    CatalogBuilder catalog, IdentityOptions options)
+{
+    static readonly OpenStackError AuthFailed = OpenStackError.Unauthorized();
+
+    /// <summary>POST /v3/auth/tokens.</summary>
+    public async Task<TokenInfo> IssueAsync(JsonObject body, CancellationToken ct)
+    {
+        var auth = body.Object("auth");
+        var identity = auth.Object("identity");
+        var methodsNode = identity.OptionalArray("methods") ?? throw OpenStackError.BadRequest("'methods' is a required property");
+        var methods = new List<string>();
+        foreach (var m in methodsNode)
+        {
+            if (m is not JsonValue v || !v.TryGetValue<string>(out var name))
+                throw OpenStackError.BadRequest("Invalid input for field 'identity/methods': items must be strings");
+            if (!methods.Contains(name)) methods.Add(name);
+        }
+        if (methods.Count == 0) throw OpenStackError.BadRequest("Invalid input for field 'identity/methods': [] is too short");
+
+        string? userId = null;
+        DateTime? expiresAt = null;
+        var auditChain = new List<string>();
+        string? appCredId = null;
+        ApplicationCredential? appCred = null;
+        var resultMethods = new List<string>();
+        foreach (var method in methods)
+        {
+            string who;
+            switch (method)
+            {
+                case "password":
+                    who = await PasswordAsync(identity.Object("password"), ct);
+                    break;
+                case "token":
+                {
+                    var prior = await TokenMethodAsync(identity.Object("token"), ct);
+                    who = prior.UserId;
+                    expiresAt = prior.ExpiresAt; // a rescoped token never outlives the one it came from
+                    auditChain.Add(prior.AuditIds.Count > 1 ? prior.AuditIds[1] : prior.AuditIds[0]);
+                    foreach (var m in prior.Methods) if (!resultMethods.Contains(m)) resultMethods.Add(m);
+                    break;
+                }
+                case "application_credential":
+                    appCred = await ApplicationCredentialAsync(identity.Object("application_credential"), ct);
+                    appCredId = appCred.Id;
+                    who = appCred.UserId;
+                    break;
+                default:
+                    throw OpenStackError.Unauthorized($"Attempted to authenticate with an unsupported method: {method}.");
+            }
+            if (userId is not null && userId != who) throw AuthFailed;
+            userId = who;
+            if (!resultMethods.Contains(method)) resultMethods.Add(method);
+        }
+
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct) ?? throw AuthFailed;
+        var (projectId, domainId, system) = await ScopeAsync(auth, user, appCred, ct);
+        var now = DateTime.UtcNow;
+        var expiry = now.AddSeconds(options.TokenExpiration);
+        if (expiresAt is { } e && e < expiry) expiry = e;
+        if (appCred?.ExpiresAt is { } ae && ae < expiry) expiry = ae;
+
+        var payload = new TokenPayload
+        {
+            UserId = user.Id,
+            Methods = resultMethods,
+            ProjectId = projectId,
+            DomainId = domainId,
+            System = system,
+            AppCredId = appCredId,
+            ExpiresAt = TruncateToMicroseconds(expiry),
+            AuditIds = [NewAuditId(), .. auditChain],
+        };
+        var token = formatter.Pack(payload);
+        var info = await ValidateAsync(token, allowExpired: false, ct)
+            ?? throw (projectId is not null
+                ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
+                : domainId is not null
+                    ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
+                    : AuthFailed);
+        if (resultMethods.Contains("password"))
+        {
+            var tracked = await db.Users.FirstAsync(u => u.Id == user.Id, ct);
+            tracked.LastActiveAt = now.Date;
+            if (db.Entry(tracked).State == EntityState.Modified) await db.SaveChangesAsync(ct);
+        }
+        return info;
+    }
+
+    static DateTime TruncateToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
+
+    static string NewAuditId() =>
+        Convert.ToBase64String(Guid.NewGuid().ToByteArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    async Task<string> PasswordAsync(JsonObject password, CancellationToken ct)
+    {
+        var u = password.Object("user");
+        var secret = u.OptionalString("password", Passwords.MaxLength, allowEmpty: true) ?? throw AuthFailed;
+        var user = await FindUserAsync(u, ct) ?? throw AuthFailed;
+        if (!Passwords.Verify(secret, user.PasswordHash)) throw AuthFailed;
+        if (!user.Enabled) throw AuthFailed;
+        if (user.PasswordExpiresAt is { } exp && exp < DateTime.UtcNow)
+            throw OpenStackError.Unauthorized($"The password is expired and needs to be changed for user: {user.Id}.");
+        var domain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == user.DomainId, ct);
+        if (domain is null || !domain.Enabled) throw AuthFailed;
+        return user.Id;
+    }
+
+    async Task<User?> FindUserAsync(JsonObject u, CancellationToken ct)
+    {
+        if (u.OptionalString("id", 64) is { } id)
+            return await db.Users.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
+        var name = u.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in user.");
+        var domainId = await ResolveDomainIdAsync(u.OptionalObject("domain")
+            ?? throw OpenStackError.BadRequest("Expecting to find domain in user."), ct);
+        return domainId is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name && x.DomainId == domainId, ct);
+    }
+
+    async Task<string?> ResolveDomainIdAsync(JsonObject domain, CancellationToken ct)
+    {
+        if (domain.OptionalString("id", 64) is { } id) return id;
+        var name = domain.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in domain.");
+        return await db.Domains.AsNoTracking().Where(d => d.Name == name).Select(d => d.Id).FirstOrDefaultAsync(ct);
+    }
+
+    async Task<TokenInfo> TokenMethodAsync(JsonObject token, CancellationToken ct)
+    {
+        var id = token.OptionalString("id", 1024) ?? throw OpenStackError.BadRequest("'id' is a required property");
+        var info = await ValidateAsync(id, allowExpired: false, ct) ?? throw AuthFailed;
+        if (info.AppCredId is not null)
+            throw OpenStackError.Forbidden("Using a token issued for an application credential to obtain another token is not allowed.");
+        return info;
+    }
+
+    async Task<ApplicationCredential> ApplicationCredentialAsync(JsonObject ac, CancellationToken ct)
+    {
+        var secret = ac.OptionalString("secret", 4096) ?? throw AuthFailed;
+        ApplicationCredential? cred;
+        if (ac.OptionalString("id", 64) is { } id)
+            cred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct);
+        else
+        {
+            var name = ac.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in application_credential.");
+            var user = await FindUserAsync(ac.OptionalObject("user") ?? throw OpenStackError.BadRequest("Expecting to find user in application_credential."), ct)
+                ?? throw AuthFailed;
+            cred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.UserId == user.Id && c.Name == name, ct);
+        }
+        if (cred is null || !Passwords.Verify(secret, cred.SecretHash)) throw AuthFailed;
+        if (cred.ExpiresAt is { } exp && exp < DateTime.UtcNow) throw AuthFailed;
+        return cred;
+    }
+
+    async Task<(string? Project, string? Domain, bool System)> ScopeAsync(JsonObject auth, User user, ApplicationCredential? appCred, CancellationToken ct)
+    {
+        if (appCred is not null)
+        {
+            if (auth.OptionalObject("scope") is not null)
+                throw OpenStackError.Unauthorized("Application credentials cannot request a scope.");
+            return (appCred.ProjectId, null, appCred.System is not null);
+        }
+        var scopeNode = auth["scope"];
+        if (scopeNode is JsonValue sv && sv.TryGetValue<string>(out var s) && s == "unscoped") return (null, null, false);
+        if (scopeNode is null)
+        {
+            // Keystone scopes to the default project when the user has one it can use.
+            if (user.DefaultProjectId is { } dp && await db.Projects.AsNoTracking().AnyAsync(p => p.Id == dp && p.Enabled, ct)
+                && (await RoleResolver.ForProjectAsync(db, user.Id, dp, ct)).Count > 0)
+                return (dp, null, false);
+            return (null, null, false);
+        }
+        if (scopeNode is not JsonObject scope) throw OpenStackError.BadRequest("Invalid input for field 'scope': expected an object.");
+        var given = new[] { "project", "domain", "system", "OS-TRUST:trust" }.Count(scope.ContainsKey);
+        if (given > 1) throw OpenStackError.BadRequest("Specify either a project, a domain or the system as the scope, not several.");
+        if (scope.OptionalObject("project") is { } p)
+        {
+            Project? project;
+            if (p.OptionalString("id", 64) is { } pid)
+                project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Id == pid, ct);
+            else
+            {
+                var name = p.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in project.");
+                var domainId = await ResolveDomainIdAsync(p.OptionalObject("domain") ?? throw OpenStackError.BadRequest("Expecting to find domain in project."), ct);
+                project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name && x.DomainId == domainId, ct);
+            }
+            if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
+            if (!project.Enabled) throw OpenStackError.Unauthorized($"Project {project.Id} is disabled.");
+            return (project.Id, null, false);
+        }
+        if (scope.OptionalObject("domain") is { } d)
+        {
+            var domainId = await ResolveDomainIdAsync(d, ct);
+            var domain = domainId is null ? null : await db.Domains.AsNoTracking().FirstOrDefaultAsync(x => x.Id == domainId, ct);
+            if (domain is null) throw OpenStackError.Unauthorized("Could not find the domain to scope to.");
+            if (!domain.Enabled) throw OpenStackError.Unauthorized($"Domain {domain.Id} is disabled.");
+            return (null, domain.Id, false);
+        }
+        if (scope.OptionalObject("system") is { } sys)
+        {
+            if (sys.OptionalBool("all") != true) throw OpenStackError.BadRequest("Only system scope 'all' is supported.");
+            return (null, null, true);
+        }
+        if (scope.ContainsKey("OS-TRUST:trust")) throw OpenStackError.Forbidden("Trusts are not supported by this identity service.");
+        throw OpenStackError.BadRequest("Invalid input for field 'scope'.");
+    }
+
+    /// <summary>
+    /// Validates a token: null when it is malformed, expired, revoked, or names a user, project or
+    /// domain that is gone or disabled, or the user no longer has a role on its scope.
+    /// </summary>
+    public async Task<TokenInfo?> ValidateAsync(string token, bool allowExpired, CancellationToken ct)
+    {
+        if (!allowExpired && cache.Get(token) is { } hit) return hit;
+        var p = formatter.Unpack(token);
+        if (p is null) return null;
+        var now = DateTime.UtcNow;
+        if (p.ExpiresAt <= now && (!allowExpired || p.ExpiresAt.AddHours(48) <= now)) return null;
+
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == p.UserId, ct);
+        if (user is null || !user.Enabled) return null;
+        var userDomain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == user.DomainId, ct);
+        if (userDomain is null || !userDomain.Enabled) return null;
+
+        Project? project = null;
+        Domain? projectDomain = null, domain = null;
+        List<Role> roles = [];
+        if (p.ProjectId is not null)
+        {
+            project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Id == p.ProjectId, ct);
+            if (project is null || !project.Enabled) return null;
+            projectDomain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == project.DomainId, ct);
+            if (projectDomain is null || !projectDomain.Enabled) return null;
+            roles = await RoleResolver.ForProjectAsync(db, user.Id, project.Id, ct);
+        }
+        else if (p.DomainId is not null)
+        {
+            domain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == p.DomainId, ct);
+            if (domain is null || !domain.Enabled) return null;
+            roles = await RoleResolver.ForDomainAsync(db, user.Id, domain.Id, ct);
+        }
+        else if (p.System)
+            roles = await RoleResolver.ForSystemAsync(db, user.Id, ct);
+
+        ApplicationCredential? appCred = null;
+        if (p.AppCredId is not null)
+        {
+            appCred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.Id == p.AppCredId, ct);
+            if (appCred is null) return null;
+            var delegated = (JsonNode.Parse(appCred.RoleIds) as JsonArray ?? []).Select(n => n?.GetValue<string>()).ToHashSet();
+            roles = await RoleResolver.ExpandAsync(db, roles.Where(r => delegated.Contains(r.Id)).Select(r => r.Id).ToList(), ct);
+        }
+        if ((p.ProjectId is not null || p.DomainId is not null || p.System) && roles.Count == 0) return null;
+        if (await revocations.IsRevokedAsync(db, p, project?.DomainId, user.DomainId, ct)) return null;
+
+        var info = new TokenInfo
+        {
+            Token = token,
+            UserId = user.Id,
+            UserName = user.Name,
+            UserDomainId = userDomain.Id,
+            UserDomainName = userDomain.Name,
+            PasswordExpiresAt = user.PasswordExpiresAt,
+            Methods = p.Methods,
+            IssuedAt = p.IssuedAt,
+            ExpiresAt = p.ExpiresAt,
+            AuditIds = p.AuditIds,
+            ProjectId = project?.Id,
+            ProjectName = project?.Name,
+            ProjectDomainId = projectDomain?.Id,
+            ProjectDomainName = projectDomain?.Name,
+            DomainId = domain?.Id,
+            DomainName = domain?.Name,
+            System = p.System,
+            AppCredId = appCred?.Id,
+            AppCredName = appCred?.Name,
+            AppCredRestricted = appCred is { Unrestricted: false },
+            Roles = roles.Select(r => (r.Id, r.Name)).ToList(),
+        };
+        if (!allowExpired) cache.Put(info);
+        return info;
+    }
+
+    /// <summary>The token body Keystone returns from issue and validation.</summary>
+    public async Task<JsonObject> RenderAsync(TokenInfo t, bool includeCatalog, CancellationToken ct)
+    {
+        var token = new JsonObject
+        {
+            ["methods"] = new JsonArray(t.Methods.Select(m => (JsonNode?)m).ToArray()),
+            ["user"] = new JsonObject
+            {
+                ["domain"] = new JsonObject { ["id"] = t.UserDomainId, ["name"] = t.UserDomainName },
+                ["id"] = t.UserId,
+                ["name"] = t.UserName,
+                ["password_expires_at"] = t.PasswordExpiresAt is { } pe ? Time.Iso(pe) : null,
+            },
+            ["audit_ids"] = new JsonArray(t.AuditIds.Select(a => (JsonNode?)a).ToArray()),
+            ["expires_at"] = Time.IsoMicro(t.ExpiresAt),
+            ["issued_at"] = Time.IsoMicro(t.IssuedAt),
+        };
+        if (t.ProjectId is not null)
+        {
+            token["project"] = new JsonObject
+            {
+                ["domain"] = new JsonObject { ["id"] = t.ProjectDomainId, ["name"] = t.ProjectDomainName },
+                ["id"] = t.ProjectId,
+                ["name"] = t.ProjectName,
+            };
+            token["is_domain"] = false;
+        }
+        else if (t.DomainId is not null)
+            token["domain"] = new JsonObject { ["id"] = t.DomainId, ["name"] = t.DomainName };
+        else if (t.System)
+            token["system"] = new JsonObject { ["all"] = true };
+        if (t.IsScoped)
+        {
+            token["roles"] = new JsonArray(t.Roles.Select(r => (JsonNode?)new JsonObject { ["id"] = r.Id, ["name"] = r.Name }).ToArray());
+            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(db, t.ProjectId, t.UserId, ct);
+        }
+        if (t.AppCredId is not null)
+            token["application_credential"] = new JsonObject { ["id"] = t.AppCredId, ["name"] = t.AppCredName, ["restricted"] = t.AppCredRestricted };
+        return new JsonObject { ["token"] = token };
+    }
+}
