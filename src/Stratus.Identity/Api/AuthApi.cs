@@ -1,10 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Core.Http;
+using Stratus.Identity.Assignment;
+using Stratus.Identity.Catalog;
+using Stratus.Identity.Data;
+using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Api;
 
+/// <summary>/v3/auth: tokens, and what the caller's token can reach (keystone/api/auth.py).</summary>
 public static class AuthApi
 {
-    // Not yet implemented.
-    public static RouteGroupBuilder MapAuth(this RouteGroupBuilder v3) => v3;
+    public static RouteGroupBuilder MapAuth(this RouteGroupBuilder v3)
+    {
+        var auth = v3.MapGroup("/auth");
+        auth.MapPost("/tokens", Issue);
+        auth.MapGet("/tokens", Validate).RequireToken();
+        auth.MapMethods("/tokens", ["HEAD"], Check).RequireToken();
+        auth.MapDelete("/tokens", Revoke).RequireToken();
+        auth.MapGet("/catalog", Catalog).RequirePolicy("identity:get_auth_catalog");
+        auth.MapGet("/projects", Projects).RequirePolicy("identity:get_auth_projects");
+        auth.MapGet("/domains", Domains).RequirePolicy("identity:get_auth_domains");
+        auth.MapGet("/system", SystemScopes).RequirePolicy("identity:get_auth_system");
+        return auth;
+    }
+
+    static async Task<IResult> Issue(HttpContext http, TokenService tokens, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        var info = await tokens.IssueAsync(body, ct);
+        var rendered = await tokens.RenderAsync(info, includeCatalog: !http.Request.Query.ContainsKey("nocatalog"), ct);
+        return new JsonResponse(rendered, 201).WithHeader("X-Subject-Token", info.Token);
+    }
+
+    /// <summary>The subject token, 404 when invalid (Keystone's TokenNotFound).</summary>
+    static async Task<TokenInfo> SubjectAsync(HttpContext http, TokenService tokens, string rule, CancellationToken ct)
+    {
+        var subject = http.Request.Headers["X-Subject-Token"].ToString();
+        if (subject.Length == 0) throw OpenStackError.BadRequest("X-Subject-Token header is required.");
+        var allowExpired = http.Request.Query["allow_expired"] is var v && v.Count > 0 && v[0] is "1" or "true" or "True";
+        var info = await tokens.ValidateAsync(subject, allowExpired, ct);
+        // Authorize before revealing whether the subject exists.
+        http.Enforce(rule, new Dictionary<string, string?> { ["target.token.user_id"] = info?.UserId ?? "" });
+        return info ?? throw OpenStackError.NotFound("Could not find token: " + subject);
+    }
+
+    static async Task<IResult> Validate(HttpContext http, TokenService tokens, TokenCache cache, CancellationToken ct)
+    {
+        var info = await SubjectAsync(http, tokens, "identity:validate_token", ct);
+        var withCatalog = !http.Request.Query.ContainsKey("nocatalog");
+        var bytes = cache.GetBody(info.Token, withCatalog);
+        if (bytes is null)
+        {
+            bytes = JsonSerializer.SerializeToUtf8Bytes<JsonNode>(await tokens.RenderAsync(info, withCatalog, ct));
+            cache.PutBody(info.Token, withCatalog, bytes);
+        }
+        return JsonResponse.FromBytes(bytes).WithHeader("X-Subject-Token", info.Token);
+    }
+
+    static async Task<IResult> Check(HttpContext http, TokenService tokens, CancellationToken ct)
+    {
+        var info = await SubjectAsync(http, tokens, "identity:check_token", ct);
+        http.Response.Headers["X-Subject-Token"] = info.Token;
+        return Results.Ok();
+    }
+
+    static async Task<IResult> Revoke(HttpContext http, TokenService tokens, IdentityDb db, CancellationToken ct)
+    {
+        var info = await SubjectAsync(http, tokens, "identity:revoke_token", ct);
+        await Revocations.RevokeAuditIdAsync(db, info.AuditIds[0], ct);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> Catalog(HttpContext http, IdentityDb db, CatalogBuilder catalog, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        if (!caller.IsScoped)
+            throw OpenStackError.Forbidden("A project-scoped token is required to produce a service catalog.");
+        var body = new JsonObject
+        {
+            ["catalog"] = await catalog.BuildAsync(db, caller.ProjectId, caller.UserId, ct),
+            ["links"] = new JsonObject { ["self"] = $"{http.BaseUrl()}/v3/auth/catalog", ["previous"] = null, ["next"] = null },
+        };
+        return new JsonResponse(body);
+    }
+
+    static async Task<IResult> Projects(HttpContext http, IdentityDb db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var actors = await RoleResolver.ActorsAsync(db, caller.UserId, ct);
+        var assigned = await db.RoleAssignments.AsNoTracking()
+            .Where(a => actors.Contains(a.ActorId))
+            .Select(a => new { a.Type, a.TargetId, a.Inherited })
+            .ToListAsync(ct);
+        var projectIds = assigned.Where(a => a.Type is AssignmentType.UserProject or AssignmentType.GroupProject).Select(a => a.TargetId).ToHashSet();
+        var inheritedDomains = assigned.Where(a => a.Inherited && a.Type is AssignmentType.UserDomain or AssignmentType.GroupDomain).Select(a => a.TargetId).ToHashSet();
+        var inheritedParents = assigned.Where(a => a.Inherited && a.Type is AssignmentType.UserProject or AssignmentType.GroupProject).Select(a => a.TargetId).ToHashSet();
+        var all = await db.Projects.AsNoTracking().Include(p => p.Tags).Where(p => p.Enabled).ToListAsync(ct);
+        var enabledDomains = (await db.Domains.AsNoTracking().Where(d => d.Enabled).Select(d => d.Id).ToListAsync(ct)).ToHashSet();
+        bool Reaches(Resource.Project p)
+        {
+            if (projectIds.Contains(p.Id) || inheritedDomains.Contains(p.DomainId)) return true;
+            for (var parent = p.ParentId; parent is not null;)
+            {
+                if (inheritedParents.Contains(parent)) return true;
+                parent = all.FirstOrDefault(x => x.Id == parent)?.ParentId;
+            }
+            return false;
+        }
+        var items = all.Where(p => enabledDomains.Contains(p.DomainId) && Reaches(p)).OrderBy(p => p.Name)
+            .Select(p => (JsonNode?)new JsonObject
+            {
+                ["id"] = p.Id,
+                ["name"] = p.Name,
+                ["domain_id"] = p.DomainId,
+                ["description"] = p.Description,
+                ["enabled"] = p.Enabled,
+                ["parent_id"] = p.ParentId ?? p.DomainId,
+                ["is_domain"] = false,
+                ["tags"] = new JsonArray(p.Tags.Select(t => (JsonNode?)t.Name).ToArray()),
+                ["options"] = new JsonObject(),
+                ["links"] = Links.Self(http, "projects/" + p.Id),
+            });
+        return new JsonResponse(Links.Collection(http, "projects", items));
+    }
+
+    static async Task<IResult> Domains(HttpContext http, IdentityDb db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var actors = await RoleResolver.ActorsAsync(db, caller.UserId, ct);
+        var domainIds = await db.RoleAssignments.AsNoTracking()
+            .Where(a => actors.Contains(a.ActorId) && !a.Inherited && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain))
+            .Select(a => a.TargetId).Distinct().ToListAsync(ct);
+        var domains = await db.Domains.AsNoTracking().Where(d => domainIds.Contains(d.Id) && d.Enabled).OrderBy(d => d.Name).ToListAsync(ct);
+        var items = domains.Select(d => (JsonNode?)new JsonObject
+        {
+            ["id"] = d.Id,
+            ["name"] = d.Name,
+            ["description"] = d.Description,
+            ["enabled"] = d.Enabled,
+            ["tags"] = new JsonArray(),
+            ["options"] = new JsonObject(),
+            ["links"] = Links.Self(http, "domains/" + d.Id),
+        });
+        return new JsonResponse(Links.Collection(http, "domains", items));
+    }
+
+    static async Task<IResult> SystemScopes(HttpContext http, IdentityDb db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var roles = await RoleResolver.ForSystemAsync(db, caller.UserId, ct);
+        var system = new JsonArray();
+        if (roles.Count > 0) system.Add(new JsonObject { ["all"] = true });
+        return new JsonResponse(new JsonObject
+        {
+            ["system"] = system,
+            ["links"] = new JsonObject { ["self"] = $"{http.BaseUrl()}/v3/auth/system", ["previous"] = null, ["next"] = null },
+        });
+    }
 }

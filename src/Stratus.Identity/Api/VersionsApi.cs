@@ -1,10 +1,37 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Stratus.Core.Http;
 
 namespace Stratus.Identity.Api;
 
+/// <summary>Version discovery: the only unauthenticated reads (GET / and GET /v3).</summary>
 public static class VersionsApi
 {
-    // Not yet implemented.
-    public static IEndpointRouteBuilder MapVersions(this IEndpointRouteBuilder app) => app;
+    // Keystone Zed reports Identity API v3.14.
+    const string Id = "v3.14";
+    const string Updated = "2020-04-07T00:00:00Z";
+
+    public static IEndpointRouteBuilder MapVersions(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", (HttpContext http) =>
+            new JsonResponse(new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(Version(http)) } }, 300));
+        app.MapGet("/v3", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http) }));
+        app.MapGet("/v3/", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http) }));
+        return app;
+    }
+
+    static JsonObject Version(HttpContext http) => new()
+    {
+        ["id"] = Id,
+        ["status"] = "stable",
+        ["updated"] = Updated,
+        ["links"] = new JsonArray(new JsonObject { ["rel"] = "self", ["href"] = $"{http.BaseUrl()}/v3/" }),
+        ["media-types"] = new JsonArray(new JsonObject
+        {
+            ["base"] = "application/json",
+            ["type"] = "application/vnd.openstack.identity-v3+json",
+        }),
+    };
 }

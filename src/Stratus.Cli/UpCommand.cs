@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using Stratus.Core.Config;
+using Stratus.Identity;
+
+namespace Stratus.Cli;
+
+/// <summary>
+/// <c>up</c>: the seed's whole two-region cloud on one machine. RegionOne's controller (identity for
+/// both regions) and RegionTwo's controller are two nodes, at the seed's addresses mapped into
+/// 127.0.0.0/8, initialised on first use and then started together.
+/// </summary>
+static class UpCommand
+{
+    public static async Task<int> RunAsync(CliArgs args)
+    {
+        var data = Path.GetFullPath(args.Get("data") ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data");
+        var oneAddress = args.Get("region-one-address") ?? "127.16.2.72";
+        var twoAddress = args.Get("region-two-address") ?? "127.16.3.72";
+        var regionOne = new NodeLayout(Path.Combine(data, "regionone"));
+        var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
+        var password = args.Get("password") ?? regionOne.ReadAdminPassword() ?? NewPassword();
+        args.EnsureAllUsed();
+
+        await NodeCommand.InitAsync(regionOne, "RegionOne", oneAddress, password, identityUrl: null);
+        var identity = IdentityOptions.FromIni(IniFile.Load(regionOne.KeystoneConf));
+        var identityUrl = $"http://{identity.BindHost}:{identity.Port}/v3";
+        // Seed section 4.1: RegionOne's keystone-manage bootstrap creates RegionTwo and its identity endpoints.
+        await using (var db = IdentityService.OpenDatabase(identity))
+            await Bootstrap.RunAsync(db, new BootstrapArgs
+            {
+                Password = password,
+                RegionId = "RegionTwo",
+                AdminUrl = identityUrl + "/",
+                InternalUrl = identityUrl + "/",
+                PublicUrl = identityUrl + "/",
+            }, identity.PasswordHashRounds);
+        await NodeCommand.InitAsync(regionTwo, "RegionTwo", twoAddress, password, identityUrl);
+
+        Console.WriteLine($"""
+            Stratus: two regions sharing the identity at {identityUrl}
+              RegionOne controller {oneAddress}: source {regionOne.AdminOpenrc}
+              RegionTwo controller {twoAddress}: source {regionTwo.AdminOpenrc}
+            """);
+        return await NodeCommand.RunAsync([regionOne, regionTwo]);
+    }
+
+    static string NewPassword() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+}
