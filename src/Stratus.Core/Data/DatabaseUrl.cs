@@ -30,7 +30,7 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
             }
             case "postgresql" or "postgres":
             {
-                var u = new Uri("x" + url[scheme.Length..]);
+                var u = new Uri("db" + url[scheme.Length..]);
                 var (user, pass) = Credentials(u);
                 var cs = new NpgsqlConnectionStringBuilder
                 {
@@ -47,7 +47,7 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
             }
             case "mysql" or "mariadb":
             {
-                var u = new Uri("x" + url[scheme.Length..]);
+                var u = new Uri("db" + url[scheme.Length..]);
                 var (user, pass) = Credentials(u);
                 var cs = $"Server={u.Host};Port={(u.Port > 0 ? u.Port : 3306)};Database={u.AbsolutePath.Trim('/')};User={user};Password={pass};";
                 return new(DatabaseKind.MySql, cs, null);
