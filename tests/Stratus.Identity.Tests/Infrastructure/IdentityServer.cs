@@ -14,7 +14,7 @@ namespace Stratus.Identity.Tests.Infrastructure;
 /// Fernet key repository in a temporary directory, bootstrapped like <c>keystone-manage bootstrap</c>.
 /// Use as <c>IClassFixture&lt;IdentityServer&gt;</c>.
 /// </summary>
-public sealed class IdentityServer : IAsyncLifetime
+public class IdentityServer : IAsyncLifetime
 {
     public const string AdminPassword = "s3cret-admin";
     public const string Region = "RegionOne";
@@ -33,12 +33,17 @@ public sealed class IdentityServer : IAsyncLifetime
 
     public string AdminToken { get; private set; } = "";
 
+    /// <summary>The database the server uses: SQLite in the temporary directory unless overridden.</summary>
+    protected virtual Task<string> CreateDatabaseAsync(string dir) => Task.FromResult($"sqlite:///{Path.Combine(dir, "keystone.db")}");
+
+    protected virtual Task DropDatabaseAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         Options = new IdentityOptions
         {
             ConfigPath = Path.Combine(_dir, "keystone.conf"),
-            DatabaseConnection = $"sqlite:///{Path.Combine(_dir, "keystone.db")}",
+            DatabaseConnection = await CreateDatabaseAsync(_dir),
             KeyRepository = Path.Combine(_dir, "fernet-keys"),
             BindHost = "127.0.0.1",
             Port = 0,
@@ -50,7 +55,7 @@ public sealed class IdentityServer : IAsyncLifetime
         _app = IdentityService.Build(Options);
         await using (var scope = _app.Services.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<Data.IdentityDb>();
+            var db = scope.ServiceProvider.GetRequiredService<global::Stratus.Identity.Data.IdentityDb>();
             await Bootstrap.RunAsync(db, new BootstrapArgs { Password = AdminPassword, RegionId = Region }, Options.PasswordHashRounds);
         }
         await _app.StartAsync();
@@ -58,7 +63,7 @@ public sealed class IdentityServer : IAsyncLifetime
         BaseUrl = address.TrimEnd('/');
         await using (var scope = _app.Services.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<Data.IdentityDb>();
+            var db = scope.ServiceProvider.GetRequiredService<global::Stratus.Identity.Data.IdentityDb>();
             var url = BaseUrl + "/v3/";
             await Bootstrap.RunAsync(db, new BootstrapArgs { Password = AdminPassword, RegionId = Region, AdminUrl = url, InternalUrl = url, PublicUrl = url }, Options.PasswordHashRounds);
         }
@@ -126,11 +131,12 @@ public sealed class IdentityServer : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();
         Anonymous?.Dispose();
         Admin?.Dispose();
+        await DropDatabaseAsync();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }
