@@ -60,7 +60,9 @@ public static class IdentityService
     public static IApplicationBuilder UseIdentityPipeline(this IApplicationBuilder app) =>
         app.UseMiddleware<RequestIdMiddleware>()
             .UseMiddleware<ErrorMiddleware>()
-            .UseMiddleware<TokenAuthMiddleware>();
+            .UseMiddleware<TokenAuthMiddleware>()
+            // Routing after the error middleware, so an unroutable request still gets Keystone's error body.
+            .UseRouting();
 
     /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing.</summary>
     public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)

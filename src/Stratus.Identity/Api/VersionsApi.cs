@@ -18,7 +18,6 @@ public static class VersionsApi
         app.MapGet("/", (HttpContext http) =>
             new JsonResponse(new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(Version(http)) } }, 300));
         app.MapGet("/v3", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http) }));
-        app.MapGet("/v3/", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http) }));
         return app;
     }
 
