@@ -59,6 +59,12 @@ public static class IdentityService
 
     public static IApplicationBuilder UseIdentityPipeline(this IApplicationBuilder app) =>
         app.UseMiddleware<RequestIdMiddleware>()
+            .Use((http, next) =>
+            {
+                // Responses depend on the caller's token: caches must key on it (as Keystone says).
+                http.Response.Headers.Vary = "X-Auth-Token";
+                return next(http);
+            })
             .UseMiddleware<ErrorMiddleware>()
             .UseMiddleware<TokenAuthMiddleware>()
             // Routing after the error middleware, so an unroutable request still gets Keystone's error body.

@@ -53,11 +53,13 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
     async Task WriteAsync(HttpContext ctx, OpenStackError e)
     {
         if (ctx.Response.HasStarted) return;
-        ctx.Response.Clear();
+        // Not Response.Clear(): that would drop the request id and Vary headers set before us.
         ctx.Response.StatusCode = e.Code;
         foreach (var (k, v) in e.Headers) ctx.Response.Headers[k] = v;
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(writer(e));
+        var body = writer(e);
+        ctx.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(body);
     }
 }
 

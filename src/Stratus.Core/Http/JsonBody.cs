@@ -25,7 +25,8 @@ public static class JsonBody
         }
         catch (JsonException e)
         {
-            throw OpenStackError.BadRequest($"Malformed request body: {e.Message}");
+            throw OpenStackError.BadRequest("Expecting to find valid JSON in request body. The server could not comply with the request " +
+                $"since it is either malformed or otherwise incorrect. The client is assumed to be in error. ({e.Message})");
         }
         return node as JsonObject ?? throw OpenStackError.BadRequest("The request body must be a JSON object.");
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Http;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
@@ -38,40 +39,42 @@ public static class AuthApi
     }
 
     /// <summary>The subject token, 404 when invalid (Keystone's TokenNotFound).</summary>
-    static async Task<TokenInfo> SubjectAsync(HttpContext http, TokenService tokens, string rule, CancellationToken ct)
+    static async Task<TokenInfo> SubjectAsync(HttpContext http, TokenCache cache, string rule, CancellationToken ct)
     {
         var subject = http.Request.Headers["X-Subject-Token"].ToString();
         if (subject.Length == 0) throw OpenStackError.BadRequest("X-Subject-Token header is required.");
         var allowExpired = http.Request.Query["allow_expired"] is var v && v.Count > 0 && v[0] is "1" or "true" or "True";
-        var info = await tokens.ValidateAsync(subject, allowExpired, ct);
+        var info = (allowExpired ? null : cache.Get(subject))
+            ?? await http.RequestServices.GetRequiredService<TokenService>().ValidateAsync(subject, allowExpired, ct);
         // Authorize before revealing whether the subject exists.
         http.Enforce(rule, new Dictionary<string, string?> { ["target.token.user_id"] = info?.UserId ?? "" });
         return info ?? throw OpenStackError.NotFound("Could not find token: " + subject);
     }
 
-    static async Task<IResult> Validate(HttpContext http, TokenService tokens, TokenCache cache, CancellationToken ct)
+    static async Task<IResult> Validate(HttpContext http, TokenCache cache, CancellationToken ct)
     {
-        var info = await SubjectAsync(http, tokens, "identity:validate_token", ct);
+        var info = await SubjectAsync(http, cache, "identity:validate_token", ct);
         var withCatalog = !http.Request.Query.ContainsKey("nocatalog");
         var bytes = cache.GetBody(info.Token, withCatalog);
         if (bytes is null)
         {
+            var tokens = http.RequestServices.GetRequiredService<TokenService>();
             bytes = JsonSerializer.SerializeToUtf8Bytes<JsonNode>(await tokens.RenderAsync(info, withCatalog, ct));
             cache.PutBody(info.Token, withCatalog, bytes);
         }
         return JsonResponse.FromBytes(bytes).WithHeader("X-Subject-Token", info.Token);
     }
 
-    static async Task<IResult> Check(HttpContext http, TokenService tokens, CancellationToken ct)
+    static async Task<IResult> Check(HttpContext http, TokenCache cache, CancellationToken ct)
     {
-        var info = await SubjectAsync(http, tokens, "identity:check_token", ct);
+        var info = await SubjectAsync(http, cache, "identity:check_token", ct);
         http.Response.Headers["X-Subject-Token"] = info.Token;
         return Results.Ok();
     }
 
-    static async Task<IResult> Revoke(HttpContext http, TokenService tokens, IdentityDb db, CancellationToken ct)
+    static async Task<IResult> Revoke(HttpContext http, TokenCache cache, IdentityDb db, CancellationToken ct)
     {
-        var info = await SubjectAsync(http, tokens, "identity:revoke_token", ct);
+        var info = await SubjectAsync(http, cache, "identity:revoke_token", ct);
         await Revocations.RevokeAuditIdAsync(db, info.AuditIds[0], ct);
         return Results.NoContent();
     }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Api;
@@ -9,12 +10,14 @@ namespace Stratus.Identity.Api;
 /// </summary>
 public sealed class TokenAuthMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext http, TokenService tokens)
+    public async Task InvokeAsync(HttpContext http, TokenCache cache)
     {
         var header = http.Request.Headers["X-Auth-Token"];
         if (header.Count == 1 && header[0] is { Length: > 0 } token)
         {
-            var info = await tokens.ValidateAsync(token, allowExpired: false, http.RequestAborted);
+            // The cache first: the token service (and its database context) only on a miss.
+            var info = cache.Get(token)
+                ?? await http.RequestServices.GetRequiredService<TokenService>().ValidateAsync(token, allowExpired: false, http.RequestAborted);
             if (info is not null) http.SetCaller(info);
         }
         await next(http);

@@ -16,7 +16,8 @@ public static class VersionsApi
     public static IEndpointRouteBuilder MapVersions(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", (HttpContext http) =>
-            new JsonResponse(new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(Version(http)) } }, 300));
+            new JsonResponse(new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(Version(http)) } }, 300)
+                .WithHeader("Location", $"{http.BaseUrl()}/v3/"));
         app.MapGet("/v3", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http) }));
         return app;
     }

@@ -75,7 +75,12 @@ public sealed class Revocations(IdentityGeneration generation)
                 var horizon = DateTime.UtcNow.AddDays(-2);
                 var list = _events.Where(e => e.RevokedAt > horizon).ToList();
                 foreach (var e in fresh)
-                    if (e.Id > _lastId) { list.Add(e); _lastId = e.Id; }
+                    if (e.Id > _lastId)
+                    {
+                        list.Add(e);
+                        _lastId = e.Id;
+                        if (e.IssuedBefore > LatestRevocation) LatestRevocation = e.IssuedBefore;
+                    }
                 _events = list;
             }
             _seenGeneration = gen;
@@ -84,6 +89,9 @@ public sealed class Revocations(IdentityGeneration generation)
     }
 
     long _seenGeneration = -1;
+
+    /// <summary>When the newest revocation this node knows of was recorded.</summary>
+    public DateTime LatestRevocation { get; private set; }
 }
 
 /// <summary>

@@ -92,12 +92,21 @@ public sealed class TokenService(
             AuditIds = [NewAuditId(), .. auditChain],
         };
         var token = formatter.Pack(payload);
-        var info = await ValidateAsync(token, allowExpired: false, ct)
-            ?? throw (projectId is not null
+        var info = await ValidateAsync(token, allowExpired: false, ct);
+        if (info is null && revocations.LatestRevocation > DateTime.UtcNow.AddSeconds(-2))
+        {
+            // A Fernet token's issued_at has whole seconds, so a token issued in the same second as a
+            // revocation (say, right after a password change) looks revoked: issue it in the next second.
+            await Task.Delay(1000 - DateTime.UtcNow.Millisecond + 5, ct);
+            token = formatter.Pack(payload);
+            info = await ValidateAsync(token, allowExpired: false, ct);
+        }
+        if (info is null)
+            throw projectId is not null
                 ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
                 : domainId is not null
                     ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
-                    : AuthFailed);
+                    : AuthFailed;
         if (resultMethods.Contains("password"))
         {
             var tracked = await db.Users.FirstAsync(u => u.Id == user.Id, ct);
