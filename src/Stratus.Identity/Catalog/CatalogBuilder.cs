@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Data;
@@ -41,9 +42,9 @@ public sealed class CatalogBuilder(IdentityGeneration generation)
                     ["region"] = e.RegionId,
                 });
             }
-            var entry = new JsonObject { ["endpoints"] = endpoints, ["id"] = s.Id, ["type"] = s.Type };
-            if (s.Name is not null) entry["name"] = s.Name;
-            catalog.Add(entry);
+            // Keystone keeps an endpoint-less service in a full catalog but drops it from a filtered one.
+            if (allowed is not null && endpoints.Count == 0) continue;
+            catalog.Add(new JsonObject { ["endpoints"] = endpoints, ["id"] = s.Id, ["type"] = s.Type, ["name"] = s.Name ?? "" });
         }
         return catalog;
     }
@@ -55,13 +56,47 @@ public sealed class CatalogBuilder(IdentityGeneration generation)
         if (snap is not null && snap.Generation == gen) return snap;
         var services = await db.Services.AsNoTracking().Where(s => s.Enabled).OrderBy(s => s.Type).ToListAsync(ct);
         var endpoints = await db.Endpoints.AsNoTracking().Where(e => e.Enabled).OrderBy(e => e.RegionId).ThenBy(e => e.Interface).ToListAsync(ct);
+        var allEndpoints = await db.Endpoints.AsNoTracking().ToListAsync(ct);
+        var existing = allEndpoints.Select(e => e.Id).ToHashSet();
         var filters = (await db.ProjectEndpoints.AsNoTracking().ToListAsync(ct))
+            .Where(p => existing.Contains(p.EndpointId))
             .GroupBy(p => p.ProjectId)
             .ToDictionary(g => g.Key, g => g.Select(p => p.EndpointId).ToHashSet());
+        // A project's endpoint groups add every endpoint (enabled or not) their filters match.
+        var groups = await db.EndpointGroups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => ParseFilters(g.Filters), ct);
+        foreach (var link in await db.ProjectEndpointGroups.AsNoTracking().ToListAsync(ct))
+        {
+            if (!groups.TryGetValue(link.EndpointGroupId, out var groupFilters)) continue;
+            if (!filters.TryGetValue(link.ProjectId, out var set)) filters[link.ProjectId] = set = [];
+            foreach (var e in allEndpoints)
+                if (InGroup(e, groupFilters)) set.Add(e.Id);
+        }
+        // An association that selects nothing does not switch filtering on (Keystone tests the union for emptiness).
+        foreach (var key in filters.Where(f => f.Value.Count == 0).Select(f => f.Key).ToList()) filters.Remove(key);
         snap = new Snapshot(gen, services, endpoints, filters);
         _snapshot = snap;
         return snap;
     }
+
+    /// <summary>OS-EP-FILTER: an endpoint is in a group when each filter (service_id, region_id, interface) equals its attribute.</summary>
+    public static bool InGroup(Endpoint e, JsonObject filters)
+    {
+        foreach (var (key, value) in filters)
+        {
+            var actual = key switch
+            {
+                "service_id" => e.ServiceId,
+                "region_id" => e.RegionId,
+                "interface" => e.Interface,
+                _ => null,
+            };
+            if (value is null ? actual is not null : value.GetValueKind() != JsonValueKind.String || value.GetValue<string>() != actual)
+                return false;
+        }
+        return true;
+    }
+
+    public static JsonObject ParseFilters(string json) => JsonNode.Parse(json) as JsonObject ?? [];
 
     /// <summary>Keystone's format_url: substitutes the known template keys; null when a needed one is missing.</summary>
     public static string? FormatUrl(string template, string? projectId, string? userId)
