@@ -102,6 +102,10 @@ static class NodeCommand
             if (!node.HasIdentity) continue;
             var options = IdentityOptions.FromIni(IniFile.Load(node.KeystoneConf));
             await IdentityService.SyncDatabaseAsync(options);
+            // Fail now, naming the fix, rather than on the first token request.
+            if (!Directory.Exists(options.KeyRepository) || Directory.GetFiles(options.KeyRepository).Length == 0)
+                throw new ConfigException(node.KeystoneConf, "fernet_tokens", "key_repository",
+                    $"{options.KeyRepository} holds no keys: run `stratus keystone-manage --config-dir {node.Root} fernet_setup`");
             var app = IdentityService.Build(options);
             await app.StartAsync();
             apps.Add(app);
