@@ -33,7 +33,7 @@ public static class RegionsApi
             ["id"] = r.Id,
             ["description"] = r.Description,
             ["parent_region_id"] = r.ParentRegionId,
-            ["links"] = Links.Self(http, "regions/" + Uri.EscapeDataString(r.Id)),
+            ["links"] = Links.Self(http, "regions/" + r.Id),
         }.WithExtra(r.Extra);
 
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)

@@ -55,8 +55,9 @@ public sealed class CatalogBuilder(IdentityGeneration generation)
         var snap = _snapshot;
         if (snap is not null && snap.Generation == gen) return snap;
         var services = await db.Services.AsNoTracking().Where(s => s.Enabled).OrderBy(s => s.Type).ToListAsync(ct);
-        var endpoints = await db.Endpoints.AsNoTracking().Where(e => e.Enabled).OrderBy(e => e.RegionId).ThenBy(e => e.Interface).ToListAsync(ct);
         var allEndpoints = await db.Endpoints.AsNoTracking().ToListAsync(ct);
+        var endpoints = allEndpoints.Where(e => e.Enabled)
+            .OrderBy(e => e.RegionId, StringComparer.Ordinal).ThenBy(e => e.Interface, StringComparer.Ordinal).ToList();
         var existing = allEndpoints.Select(e => e.Id).ToHashSet();
         var filters = (await db.ProjectEndpoints.AsNoTracking().ToListAsync(ct))
             .Where(p => existing.Contains(p.EndpointId))
