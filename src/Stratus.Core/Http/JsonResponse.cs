@@ -23,6 +23,11 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
     {
         ctx.Response.StatusCode = status;
         foreach (var (k, v) in _headers) ctx.Response.Headers.Append(k, v);
+        if (_bytes is null && body is null)
+        {
+            ctx.Response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
         ctx.Response.ContentType = "application/json";
         var bytes = _bytes ?? JsonSerializer.SerializeToUtf8Bytes(body, Options);
         ctx.Response.ContentLength = bytes.Length;

@@ -116,19 +116,7 @@ public static class AuthApi
             return false;
         }
         var items = all.Where(p => enabledDomains.Contains(p.DomainId) && Reaches(p)).OrderBy(p => p.Name)
-            .Select(p => (JsonNode?)new JsonObject
-            {
-                ["id"] = p.Id,
-                ["name"] = p.Name,
-                ["domain_id"] = p.DomainId,
-                ["description"] = p.Description,
-                ["enabled"] = p.Enabled,
-                ["parent_id"] = p.ParentId ?? p.DomainId,
-                ["is_domain"] = false,
-                ["tags"] = new JsonArray(p.Tags.Select(t => (JsonNode?)t.Name).ToArray()),
-                ["options"] = new JsonObject(),
-                ["links"] = Links.Self(http, "projects/" + p.Id),
-            });
+            .Select(p => (JsonNode?)ProjectsApi.Render(http, p));
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
@@ -140,16 +128,7 @@ public static class AuthApi
             .Where(a => actors.Contains(a.ActorId) && !a.Inherited && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain))
             .Select(a => a.TargetId).Distinct().ToListAsync(ct);
         var domains = await db.Domains.AsNoTracking().Where(d => domainIds.Contains(d.Id) && d.Enabled).OrderBy(d => d.Name).ToListAsync(ct);
-        var items = domains.Select(d => (JsonNode?)new JsonObject
-        {
-            ["id"] = d.Id,
-            ["name"] = d.Name,
-            ["description"] = d.Description,
-            ["enabled"] = d.Enabled,
-            ["tags"] = new JsonArray(),
-            ["options"] = new JsonObject(),
-            ["links"] = Links.Self(http, "domains/" + d.Id),
-        });
+        var items = domains.Select(d => (JsonNode?)DomainsApi.Render(http, d));
         return new JsonResponse(Links.Collection(http, "domains", items));
     }
 

@@ -1,10 +1,138 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Core.Http;
+using Stratus.Identity.Assignment;
+using Stratus.Identity.Data;
+using Stratus.Identity.Resource;
+using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Api;
 
+/// <summary>/v3/domains (keystone/api/domains.py).</summary>
 public static class DomainsApi
 {
-    // Not yet implemented.
-    public static RouteGroupBuilder MapDomains(this RouteGroupBuilder v3) => v3;
+    static readonly string[] Attributes = ["id", "name", "description", "enabled", "tags", "options", "links", "explicit_domain_id"];
+
+    public static RouteGroupBuilder MapDomains(this RouteGroupBuilder v3)
+    {
+        var domains = v3.MapGroup("/domains");
+        domains.MapMethods("/", ["GET", "HEAD"], List).RequirePolicy("identity:list_domains");
+        domains.MapPost("/", Create).RequirePolicy("identity:create_domain");
+        domains.MapMethods("/{domainId}", ["GET", "HEAD"], Get).RequireToken();
+        domains.MapPatch("/{domainId}", Update).RequirePolicy("identity:update_domain");
+        domains.MapDelete("/{domainId}", Delete).RequirePolicy("identity:delete_domain");
+        domains.MapDomainConfig();
+        return domains;
+    }
+
+    public static JsonObject Render(HttpContext http, Domain d) =>
+        new JsonObject
+        {
+            ["id"] = d.Id,
+            ["name"] = d.Name,
+            ["description"] = d.Description,
+            ["enabled"] = d.Enabled,
+            ["tags"] = new JsonArray(),
+            ["options"] = Extra.Parse(d.Options),
+            ["links"] = Links.Self(http, "domains/" + d.Id),
+        }.WithExtra(d.Extra);
+
+    static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
+    {
+        var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+        var items = CatalogRequest.Filter(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
+        return new JsonResponse(Links.Collection(http, "domains", items));
+    }
+
+    static async Task<IResult> Get(HttpContext http, IdentityDb db, string domainId, CancellationToken ct)
+    {
+        var domain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == domainId, ct);
+        http.Enforce("identity:get_domain", new Dictionary<string, string?> { ["target.domain.id"] = domainId });
+        if (domain is null) throw OpenStackError.NotFound($"Could not find domain: {domainId}.");
+        return new JsonResponse(new JsonObject { ["domain"] = Render(http, domain) });
+    }
+
+    static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
+    {
+        var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
+        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var id = CatalogRequest.NonNullString(body, "explicit_domain_id", 64, 1) ?? Links.NewId();
+        if (await db.Domains.AnyAsync(d => d.Name == name, ct))
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
+        if (await db.Domains.AnyAsync(d => d.Id == id, ct))
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate ID, {id}.");
+        var domain = new Domain
+        {
+            Id = id,
+            Name = name,
+            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Extra = body.Extra(Attributes).ToJsonString(),
+        };
+        db.Domains.Add(domain);
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["domain"] = Render(http, domain) }, 201);
+    }
+
+    static async Task<IResult> Update(HttpContext http, IdentityDb db, string domainId, CancellationToken ct)
+    {
+        var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
+        CatalogRequest.RequireSomething(body);
+        if (body.ContainsKey("id") && body["id"]?.ToString() != domainId)
+            throw OpenStackError.BadRequest("Cannot change Domain ID.");
+        var domain = await Lookup.DomainAsync(db, domainId, ct);
+        if (CatalogRequest.Name(body, "name") is { } name && name != domain.Name)
+        {
+            if (await db.Domains.AnyAsync(d => d.Name == name && d.Id != domainId, ct))
+                throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
+            domain.Name = name;
+        }
+        if (CatalogRequest.NonNullString(body, "description") is { } description) domain.Description = description;
+        if (CatalogRequest.Bool(body, "enabled") is { } enabled)
+        {
+            if (domainId == Domain.DefaultId && !enabled)
+                throw OpenStackError.Forbidden("The default domain cannot be disabled.");
+            if (domain.Enabled && !enabled) await Revocations.RevokeDomainAsync(db, domainId, ct);
+            domain.Enabled = enabled;
+        }
+        var extra = body.Extra(Attributes);
+        if (extra.Count > 0) domain.Extra = Extra.Merge(domain.Extra, extra);
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["domain"] = Render(http, domain) });
+    }
+
+    static async Task<IResult> Delete(IdentityDb db, string domainId, CancellationToken ct)
+    {
+        var domain = await Lookup.DomainAsync(db, domainId, ct);
+        if (domain.Enabled)
+            throw OpenStackError.Forbidden($"Cannot delete a domain that is enabled, please disable it first.");
+        // Keystone deletes what the domain owns: projects, users, groups, domain roles, their assignments.
+        var projects = await db.Projects.Where(p => p.DomainId == domainId).Select(p => p.Id).ToListAsync(ct);
+        var users = await db.Users.Where(u => u.DomainId == domainId).Select(u => u.Id).ToListAsync(ct);
+        var groups = await db.Groups.Where(g => g.DomainId == domainId).Select(g => g.Id).ToListAsync(ct);
+        var roles = await db.Roles.Where(r => r.DomainId == domainId).Select(r => r.Id).ToListAsync(ct);
+        var targets = projects.Append(domainId).ToList();
+        var actors = users.Concat(groups).ToList();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.RoleAssignments.Where(a => targets.Contains(a.TargetId) || actors.Contains(a.ActorId) || roles.Contains(a.RoleId)).ExecuteDeleteAsync(ct);
+        await db.ImpliedRoles.Where(i => roles.Contains(i.PriorRoleId) || roles.Contains(i.ImpliedRoleId)).ExecuteDeleteAsync(ct);
+        await db.GroupMemberships.Where(m => users.Contains(m.UserId) || groups.Contains(m.GroupId)).ExecuteDeleteAsync(ct);
+        await db.ProjectTags.Where(t => projects.Contains(t.ProjectId)).ExecuteDeleteAsync(ct);
+        await db.ProjectEndpoints.Where(t => projects.Contains(t.ProjectId)).ExecuteDeleteAsync(ct);
+        await db.ProjectEndpointGroups.Where(t => projects.Contains(t.ProjectId)).ExecuteDeleteAsync(ct);
+        await db.Credentials.Where(c => users.Contains(c.UserId)).ExecuteDeleteAsync(ct);
+        await db.ApplicationCredentials.Where(c => users.Contains(c.UserId)).ExecuteDeleteAsync(ct);
+        await db.Projects.Where(p => p.DomainId == domainId).ExecuteDeleteAsync(ct);
+        await db.Users.Where(u => u.DomainId == domainId).ExecuteDeleteAsync(ct);
+        await db.Groups.Where(g => g.DomainId == domainId).ExecuteDeleteAsync(ct);
+        await db.Roles.Where(r => r.DomainId == domainId).ExecuteDeleteAsync(ct);
+        await db.DomainConfigs.Where(c => c.DomainId == domainId).ExecuteDeleteAsync(ct);
+        db.Domains.Remove(domain);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return Results.NoContent();
+    }
 }

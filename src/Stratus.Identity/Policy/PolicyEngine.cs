@@ -117,6 +117,8 @@ abstract class Rule
                     if (match.StartsWith("%(", StringComparison.Ordinal) && match.EndsWith(")s", StringComparison.Ordinal))
                     {
                         var key = match[2..^2];
+                        // "None:%(target.x)s" holds when the target attribute is unset (oslo compares literals).
+                        if (kind == "None") return !c.Target.TryGetValue(key, out var v) || v is null;
                         if (!c.Target.TryGetValue(key, out want) || want is null) return false;
                     }
                     else want = match.Trim('\'', '"');

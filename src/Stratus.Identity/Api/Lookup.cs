@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+using Stratus.Core.Http;
+using Stratus.Identity.Assignment;
+using Stratus.Identity.Data;
+using Stratus.Identity.Identity;
+using Stratus.Identity.Resource;
+
+namespace Stratus.Identity.Api;
+
+/// <summary>Loading a resource by id, or Keystone's 404 ("Could not find user: X.").</summary>
+public static class Lookup
+{
+    public static async Task<User> UserAsync(IdentityDb db, string id, CancellationToken ct) =>
+        await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) ?? throw OpenStackError.NotFound($"Could not find user: {id}.");
+
+    public static async Task<Project> ProjectAsync(IdentityDb db, string id, CancellationToken ct) =>
+        await db.Projects.Include(p => p.Tags).FirstOrDefaultAsync(p => p.Id == id, ct) ?? throw OpenStackError.NotFound($"Could not find project: {id}.");
+
+    public static async Task<Domain> DomainAsync(IdentityDb db, string id, CancellationToken ct) =>
+        await db.Domains.FirstOrDefaultAsync(d => d.Id == id, ct) ?? throw OpenStackError.NotFound($"Could not find domain: {id}.");
+
+    public static async Task<Group> GroupAsync(IdentityDb db, string id, CancellationToken ct) =>
+        await db.Groups.FirstOrDefaultAsync(g => g.Id == id, ct) ?? throw OpenStackError.NotFound($"Could not find group: {id}.");
+
+    public static async Task<Role> RoleAsync(IdentityDb db, string id, CancellationToken ct) =>
+        await db.Roles.FirstOrDefaultAsync(r => r.Id == id, ct) ?? throw OpenStackError.NotFound($"Could not find role: {id}.");
+
+    /// <summary>A query-string boolean as Keystone reads it ("0", "false" and "False" are false; a bare key is true).</summary>
+    public static bool? QueryBool(Microsoft.AspNetCore.Http.IQueryCollection q, string name) =>
+        q.TryGetValue(name, out var v) ? v.ToString() is not ("0" or "false" or "False") : null;
+}
