@@ -76,6 +76,20 @@ public static class RoleResolver
             foreach (var imp in implications)
                 if (imp.PriorRoleId == id && ids.Add(imp.ImpliedRoleId))
                     queue.Enqueue(imp.ImpliedRoleId);
-        return await db.Roles.AsNoTracking().Where(r => ids.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
+        // Domain-specific roles only stand for the global roles they imply: they are never effective themselves.
+        return await db.Roles.AsNoTracking().Where(r => ids.Contains(r.Id) && r.DomainId == null).OrderBy(r => r.Name).ToListAsync(ct);
+    }
+
+    /// <summary>Every role reachable from <paramref name="roleId"/> through implication rules, itself included.</summary>
+    public static async Task<HashSet<string>> ImpliedClosureAsync(IdentityDb db, string roleId, CancellationToken ct)
+    {
+        var implications = await db.ImpliedRoles.AsNoTracking().ToListAsync(ct);
+        var seen = new HashSet<string> { roleId };
+        var queue = new Queue<string>([roleId]);
+        while (queue.TryDequeue(out var id))
+            foreach (var imp in implications)
+                if (imp.PriorRoleId == id && seen.Add(imp.ImpliedRoleId))
+                    queue.Enqueue(imp.ImpliedRoleId);
+        return seen;
     }
 }

@@ -11,7 +11,8 @@ namespace Stratus.Identity.Data;
 /// <summary>The identity database: the one both regions share (seed section 4).</summary>
 public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGeneration? generation = null) : DbContext(options)
 {
-    // Every write bumps the node's generation, so cached token validations and catalogs are redone.
+    // Every save bumps the node's generation, so cached token validations and catalogs are redone; a
+    // save after ExecuteDelete/ExecuteUpdate (which bypass the change tracker) does it for them too.
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         var n = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
