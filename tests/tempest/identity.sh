@@ -17,7 +17,7 @@ trap cleanup EXIT
 node_pid=$!
 for _ in $(seq 300); do curl -sf "http://$addr:5000/v3" >/dev/null && break; sleep 0.1; done
 
-(cd "$work" && tempest init ws >/dev/null 2>&1)
+tempest init --name "stratus-$(basename "$work")" "$work/ws" >/dev/null 2>&1
 cat >"$work/ws/etc/tempest.conf" <<CONF
 [DEFAULT]
 log_dir = $work/ws/logs

@@ -46,9 +46,10 @@ public static class AuthApi
         var allowExpired = http.Request.Query["allow_expired"] is var v && v.Count > 0 && v[0] is "1" or "true" or "True";
         var info = (allowExpired ? null : cache.Get(subject))
             ?? await http.RequestServices.GetRequiredService<TokenService>().ValidateAsync(subject, allowExpired, ct);
-        // Authorize before revealing whether the subject exists.
-        http.Enforce(rule, new Dictionary<string, string?> { ["target.token.user_id"] = info?.UserId ?? "" });
-        return info ?? throw OpenStackError.NotFound("Could not find token: " + subject);
+        // As Keystone: the policy target is built from the subject token, so an invalid one is a 404 first.
+        if (info is null) throw OpenStackError.NotFound("Could not find token: " + subject);
+        http.Enforce(rule, new Dictionary<string, string?> { ["target.token.user_id"] = info.UserId });
+        return info;
     }
 
     static async Task<IResult> Validate(HttpContext http, TokenCache cache, CancellationToken ct)

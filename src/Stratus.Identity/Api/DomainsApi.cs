@@ -59,6 +59,7 @@ public static class DomainsApi
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
         var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
         var id = CatalogRequest.NonNullString(body, "explicit_domain_id", 64, 1) ?? Links.NewId();
         if (await db.Domains.AnyAsync(d => d.Name == name, ct))
             throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
@@ -86,6 +87,7 @@ public static class DomainsApi
         var domain = await Lookup.DomainAsync(db, domainId, ct);
         if (CatalogRequest.Name(body, "name") is { } name && name != domain.Name)
         {
+            if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
             if (await db.Domains.AnyAsync(d => d.Name == name && d.Id != domainId, ct))
                 throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
             domain.Name = name;
@@ -104,7 +106,8 @@ public static class DomainsApi
         return new JsonResponse(new JsonObject { ["domain"] = Render(http, domain) });
     }
 
-    static async Task<IResult> Delete(IdentityDb db, string domainId, CancellationToken ct)
+    /// <summary>Deletes a disabled domain and everything it owns (also used by the projects API for is_domain projects).</summary>
+    public static async Task<IResult> Delete(IdentityDb db, string domainId, CancellationToken ct)
     {
         var domain = await Lookup.DomainAsync(db, domainId, ct);
         if (domain.Enabled)

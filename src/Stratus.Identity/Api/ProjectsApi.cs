@@ -49,6 +49,21 @@ public static class ProjectsApi
             ["links"] = Links.Self(http, "projects/" + p.Id),
         }.WithExtra(p.Extra);
 
+    /// <summary>A domain seen through the projects API: Keystone stores domains as projects acting as domains.</summary>
+    static JsonObject RenderDomain(HttpContext http, Domain d) => new()
+    {
+        ["id"] = d.Id,
+        ["name"] = d.Name,
+        ["domain_id"] = null,
+        ["description"] = d.Description,
+        ["enabled"] = d.Enabled,
+        ["parent_id"] = null,
+        ["is_domain"] = true,
+        ["tags"] = new JsonArray(),
+        ["options"] = Extra.Parse(d.Options),
+        ["links"] = Links.Self(http, "projects/" + d.Id),
+    };
+
     static Dictionary<string, string?> Target(Project p) =>
         new() { ["target.project.id"] = p.Id, ["target.project.domain_id"] = p.DomainId };
 
@@ -58,8 +73,8 @@ public static class ProjectsApi
         http.Enforce("identity:list_projects", new Dictionary<string, string?> { ["target.domain_id"] = q["domain_id"].FirstOrDefault() });
         if (Lookup.QueryBool(q, "is_domain") == true)
         {
-            // Domains are not modelled as projects here: none is a project.
-            return new JsonResponse(Links.Collection(http, "projects", []));
+            var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+            return new JsonResponse(Links.Collection(http, "projects", CatalogRequest.Filter(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
         }
         var query = db.Projects.AsNoTracking().Include(p => p.Tags).AsQueryable();
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(p => p.DomainId == domainId);
@@ -95,7 +110,10 @@ public static class ProjectsApi
     {
         var project = await db.Projects.AsNoTracking().Include(p => p.Tags).FirstOrDefaultAsync(p => p.Id == projectId, ct);
         http.Enforce("identity:get_project", project is null ? new() { ["target.project.id"] = projectId } : Target(project));
-        if (project is null) throw OpenStackError.NotFound($"Could not find project: {projectId}.");
+        if (project is null)
+            return await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == projectId, ct) is { } domain
+                ? new JsonResponse(new JsonObject { ["project"] = RenderDomain(http, domain) })
+                : throw OpenStackError.NotFound($"Could not find project: {projectId}.");
         var body = Render(http, project);
         if (Lookup.QueryBool(http.Request.Query, "parents_as_ids") == true || Lookup.QueryBool(http.Request.Query, "parents_as_list") == true)
         {
@@ -123,8 +141,7 @@ public static class ProjectsApi
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("project");
         var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
-        if (CatalogRequest.Bool(body, "is_domain") == true)
-            throw OpenStackError.BadRequest("Creating a project that acts as a domain is not supported; create a domain instead.");
+        if (CatalogRequest.Bool(body, "is_domain") == true) return await CreateDomainAsync(http, db, body, name, ct);
         var parentId = body["parent_id"] is null ? null : CatalogRequest.NonNullString(body, "parent_id", 64);
         Project? parent = parentId is null ? null : await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == parentId, ct);
         var caller = http.Caller();
@@ -161,10 +178,41 @@ public static class ProjectsApi
         return new JsonResponse(new JsonObject { ["project"] = Render(http, project) }, 201);
     }
 
+    static async Task<IResult> CreateDomainAsync(HttpContext http, IdentityDb db, JsonObject body, string name, CancellationToken ct)
+    {
+        if (body["domain_id"] is not null || body["parent_id"] is not null)
+            throw OpenStackError.BadRequest("A project acting as a domain has no domain_id or parent_id.");
+        if (await db.Domains.AnyAsync(d => d.Name == name, ct))
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - Duplicate entry found with name {name}.");
+        var domain = new Domain
+        {
+            Id = Links.NewId(),
+            Name = name,
+            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+        };
+        db.Domains.Add(domain);
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["project"] = RenderDomain(http, domain) }, 201);
+    }
+
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string projectId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("project");
         CatalogRequest.RequireSomething(body);
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct) && await db.Domains.FindAsync([projectId], ct) is { } domain)
+        {
+            // A domain updated through the projects API: only what both share.
+            if (CatalogRequest.Name(body, "name") is { } dn) domain.Name = dn;
+            if (CatalogRequest.NonNullString(body, "description") is { } dd) domain.Description = dd;
+            if (CatalogRequest.Bool(body, "enabled") is { } de)
+            {
+                if (domain.Enabled && !de) await Revocations.RevokeDomainAsync(db, domain.Id, ct);
+                domain.Enabled = de;
+            }
+            await db.SaveChangesAsync(ct);
+            return new JsonResponse(new JsonObject { ["project"] = RenderDomain(http, domain) });
+        }
         var project = await Lookup.ProjectAsync(db, projectId, ct);
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != project.DomainId)
             throw OpenStackError.BadRequest("Cannot update 'domain_id' of a project.");
@@ -202,6 +250,8 @@ public static class ProjectsApi
 
     static async Task<IResult> Delete(IdentityDb db, string projectId, CancellationToken ct)
     {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct) && await db.Domains.AnyAsync(d => d.Id == projectId, ct))
+            return await DomainsApi.Delete(db, projectId, ct);
         var project = await Lookup.ProjectAsync(db, projectId, ct);
         if (await db.Projects.AnyAsync(p => p.ParentId == projectId, ct))
             throw OpenStackError.Forbidden($"Cannot delete the project {projectId} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.");
