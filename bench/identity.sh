@@ -10,6 +10,7 @@ secs=${1:-10}
 pass=bench-Pa55word
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 work=$(mktemp -d)
+chmod 755 "$work" # the real Keystone runs as the keystone user and must reach its state directory
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT

@@ -141,7 +141,7 @@ public static class ApplicationCredentialsApi
             Description = body["description"] is null ? null : CatalogRequest.NonNullString(body, "description"),
             UserId = userId,
             ProjectId = caller.ProjectId,
-            SecretHash = Passwords.Hash(secret, options.PasswordHashRounds),
+            SecretHash = await Passwords.HashAsync(secret, options.PasswordHashRounds, ct),
             ExpiresAt = expires,
             Unrestricted = CatalogRequest.Bool(body, "unrestricted") ?? false,
             RoleIds = new JsonArray(roleIds.Distinct().Select(id => (JsonNode?)id).ToArray()).ToJsonString(),

@@ -51,7 +51,7 @@ public static class OAuthConsumersApi
         {
             Id = Links.NewId(),
             Description = body.OptionalString("description", 64, allowEmpty: true),
-            SecretHash = Passwords.Hash(secret, options.PasswordHashRounds),
+            SecretHash = await Passwords.HashAsync(secret, options.PasswordHashRounds, ct),
             Extra = body.Extra(Attributes).ToJsonString(),
         };
         db.OAuthConsumers.Add(consumer);

@@ -108,7 +108,7 @@ public static class UsersApi
             DomainId = domainId,
             Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
             DefaultProjectId = defaultProject,
-            PasswordHash = password is null ? null : Passwords.Hash(password, options.PasswordHashRounds),
+            PasswordHash = password is null ? null : await Passwords.HashAsync(password, options.PasswordHashRounds, ct),
             PasswordCreatedAt = password is null ? null : DateTime.UtcNow,
             Extra = body.Extra(Attributes).ToJsonString(),
         };
@@ -149,7 +149,7 @@ public static class UsersApi
         if (body.ContainsKey("password"))
         {
             var password = ReadPassword(body);
-            user.PasswordHash = password is null ? null : Passwords.Hash(password, options.PasswordHashRounds);
+            user.PasswordHash = password is null ? null : await Passwords.HashAsync(password, options.PasswordHashRounds, ct);
             user.PasswordCreatedAt = DateTime.UtcNow;
             revoke = true;
         }
@@ -187,9 +187,9 @@ public static class UsersApi
         var password = body.OptionalString("password", Passwords.MaxLength, allowEmpty: true)
             ?? throw OpenStackError.BadRequest("'password' is a required property");
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct);
-        if (user is null || !user.Enabled || !Passwords.Verify(original, user.PasswordHash))
+        if (user is null || !user.Enabled || !await Passwords.VerifyAsync(original, user.PasswordHash, ct))
             throw OpenStackError.Unauthorized("The request you have made requires authentication.");
-        user.PasswordHash = Passwords.Hash(password, options.PasswordHashRounds);
+        user.PasswordHash = await Passwords.HashAsync(password, options.PasswordHashRounds, ct);
         user.PasswordCreatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
         await Revocations.RevokeUserAsync(db, userId, ct);

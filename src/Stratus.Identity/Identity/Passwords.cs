@@ -11,6 +11,10 @@ public static class Passwords
     /// <summary>Keystone's [identity] max_password_length default.</summary>
     public const int MaxLength = 4096;
 
+    // At most one hash per core at a time: a flood of logins queues here instead of starving token
+    // validation of CPU, and a login whose client gave up while waiting is never hashed.
+    static readonly SemaphoreSlim Gate = new(Environment.ProcessorCount);
+
     public static string Hash(string password, int rounds = DefaultRounds) =>
         BCrypt.Net.BCrypt.HashPassword(password, rounds);
 
@@ -24,6 +28,35 @@ public static class Passwords
         catch (BCrypt.Net.SaltParseException)
         {
             return false;
+        }
+    }
+
+    public static async Task<bool> VerifyAsync(string password, string? hash, CancellationToken ct)
+    {
+        if (hash is null) return false;
+        await Gate.WaitAsync(ct);
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            return Verify(password, hash);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    public static async Task<string> HashAsync(string password, int rounds, CancellationToken ct)
+    {
+        await Gate.WaitAsync(ct);
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            return Hash(password, rounds);
+        }
+        finally
+        {
+            Gate.Release();
         }
     }
 }

@@ -126,7 +126,7 @@ public sealed class TokenService(
         var u = password.Object("user");
         var secret = u.OptionalString("password", Passwords.MaxLength, allowEmpty: true) ?? throw AuthFailed;
         var user = await FindUserAsync(u, ct) ?? throw AuthFailed;
-        if (!Passwords.Verify(secret, user.PasswordHash)) throw AuthFailed;
+        if (!await Passwords.VerifyAsync(secret, user.PasswordHash, ct)) throw AuthFailed;
         if (!user.Enabled) throw AuthFailed;
         if (user.PasswordExpiresAt is { } exp && exp < DateTime.UtcNow)
             throw OpenStackError.Unauthorized($"The password is expired and needs to be changed for user: {user.Id}.");
@@ -174,7 +174,7 @@ public sealed class TokenService(
                 ?? throw AuthFailed;
             cred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.UserId == user.Id && c.Name == name, ct);
         }
-        if (cred is null || !Passwords.Verify(secret, cred.SecretHash)) throw AuthFailed;
+        if (cred is null || !await Passwords.VerifyAsync(secret, cred.SecretHash, ct)) throw AuthFailed;
         if (cred.ExpiresAt is { } exp && exp < DateTime.UtcNow) throw AuthFailed;
         return cred;
     }
