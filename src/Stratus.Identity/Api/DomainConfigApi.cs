@@ -1,10 +1,3 @@
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
-using Stratus.Identity.Data;
 using Stratus.Identity.Resource;
 
 namespace Stratus.Identity.Api;
@@ -21,13 +14,28 @@ public static class DomainConfigApi
         ["identity"] = new() { ["driver"] = "sql", ["list_limit"] = null },
         ["ldap"] = new()
         {
-            ["url"] = "ldap://localhost", ["user"] = null, ["suffix"] = "cn=example,cn=com", ["query_scope"] = "one",
-            ["user_tree_dn"] = null, ["user_filter"] = null, ["user_objectclass"] = "inetOrgPerson",
-            ["user_id_attribute"] = "cn", ["user_name_attribute"] = "sn", ["user_description_attribute"] = "description",
-            ["user_mail_attribute"] = "mail", ["user_pass_attribute"] = "userPassword", ["user_enabled_attribute"] = "enabled",
-            ["group_tree_dn"] = null, ["group_filter"] = null, ["group_objectclass"] = "groupOfNames",
-            ["group_id_attribute"] = "cn", ["group_name_attribute"] = "ou", ["group_member_attribute"] = "member",
-            ["group_desc_attribute"] = "description", ["use_tls"] = false, ["page_size"] = 0,
+            ["url"] = "ldap://localhost",
+            ["user"] = null,
+            ["suffix"] = "cn=example,cn=com",
+            ["query_scope"] = "one",
+            ["user_tree_dn"] = null,
+            ["user_filter"] = null,
+            ["user_objectclass"] = "inetOrgPerson",
+            ["user_id_attribute"] = "cn",
+            ["user_name_attribute"] = "sn",
+            ["user_description_attribute"] = "description",
+            ["user_mail_attribute"] = "mail",
+            ["user_pass_attribute"] = "userPassword",
+            ["user_enabled_attribute"] = "enabled",
+            ["group_tree_dn"] = null,
+            ["group_filter"] = null,
+            ["group_objectclass"] = "groupOfNames",
+            ["group_id_attribute"] = "cn",
+            ["group_name_attribute"] = "ou",
+            ["group_member_attribute"] = "member",
+            ["group_desc_attribute"] = "description",
+            ["use_tls"] = false,
+            ["page_size"] = 0,
         },
     };
 

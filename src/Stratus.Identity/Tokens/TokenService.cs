@@ -1,12 +1,8 @@
-using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
+using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
-using Stratus.Identity.Api;
 
 namespace Stratus.Identity.Tokens;
 
@@ -52,14 +48,14 @@ public sealed class TokenService(
                     who = await PasswordAsync(identity.Object("password"), ct);
                     break;
                 case "token":
-                {
-                    var prior = await TokenMethodAsync(identity.Object("token"), ct);
-                    who = prior.UserId;
-                    expiresAt = prior.ExpiresAt; // a rescoped token never outlives the one it came from
-                    auditChain.Add(prior.AuditIds.Count > 1 ? prior.AuditIds[1] : prior.AuditIds[0]);
-                    foreach (var m in prior.Methods) if (!resultMethods.Contains(m)) resultMethods.Add(m);
-                    break;
-                }
+                    {
+                        var prior = await TokenMethodAsync(identity.Object("token"), ct);
+                        who = prior.UserId;
+                        expiresAt = prior.ExpiresAt; // a rescoped token never outlives the one it came from
+                        auditChain.Add(prior.AuditIds.Count > 1 ? prior.AuditIds[1] : prior.AuditIds[0]);
+                        foreach (var m in prior.Methods) if (!resultMethods.Contains(m)) resultMethods.Add(m);
+                        break;
+                    }
                 case "application_credential":
                     appCred = await ApplicationCredentialAsync(identity.Object("application_credential"), ct);
                     appCredId = appCred.Id;
