@@ -84,7 +84,7 @@ public sealed class TokenService(
             DomainId = domainId,
             System = system,
             AppCredId = appCredId,
-            ExpiresAt = TruncateToMicroseconds(expiry),
+            ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
         var token = formatter.Pack(payload);
@@ -112,7 +112,8 @@ public sealed class TokenService(
         return info;
     }
 
-    static DateTime TruncateToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
+    // Keystone's expiry has whole seconds, like issued_at (the Fernet timestamp).
+    static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
     static string NewAuditId() =>
         Convert.ToBase64String(Guid.NewGuid().ToByteArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
