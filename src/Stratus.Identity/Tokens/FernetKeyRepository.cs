@@ -1,99 +1,253 @@
+using System.Globalization;
 using System.Security.Cryptography;
 
 namespace Stratus.Identity.Tokens;
 
 /// <summary>
-/// Keystone's Fernet key repository: files named 0..N holding base64url keys. The highest index is
-/// the primary (encrypts), 0 is the staged key (becomes the next primary), the rest only decrypt.
-/// Several identity nodes sharing one repository accept each other's tokens. Keys are re-read when
-/// the directory changes, so a rotation by <c>keystone-manage fernet_rotate</c> takes effect live.
+/// Keystone's Fernet key repository: files named by a number, each holding a base64url-encoded 32-byte
+/// key (44 characters with padding, no newline, mode 0600). The highest number is the primary key (it
+/// encrypts), 0 is the staged key (the next primary, already accepted so that nodes which have not yet
+/// synced the rotation still validate new tokens), the others are secondary keys that only decrypt.
+/// The layout, file format and rotation are those of <c>keystone-manage fernet_setup</c> and
+/// <c>fernet_rotate</c>, so Keystone and Stratus nodes can share one repository.
 /// </summary>
-public sealed class FernetKeyRepository(string directory, int maxActiveKeys = 3)
+public sealed class FernetKeyRepository
 {
-    public string Directory { get; } = directory;
+    /// <summary>How often <see cref="CurrentKeys"/> looks at the directory for changes.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
-    readonly object _gate = new();
-    IReadOnlyList<byte[]>? _keys;
-    DateTime _loadedStamp;
-    long _checkedAt;
+    const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    const UnixFileMode KeyFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>keystone-manage fernet_setup: a staged key 0 and a primary 1; existing keys are kept.</summary>
+    /// <param name="directory">The key repository (Keystone's <c>[fernet_tokens] key_repository</c>).</param>
+    /// <param name="maxActiveKeys">Keystone's <c>[fernet_tokens] max_active_keys</c>: staged + primary + secondary keys kept by a rotation.</param>
+    public FernetKeyRepository(string directory, int maxActiveKeys = 3)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxActiveKeys, 1);
+        Directory = directory;
+        MaxActiveKeys = maxActiveKeys;
+    }
+
+    public string Directory { get; }
+    public int MaxActiveKeys { get; }
+
+    sealed record Snapshot(IReadOnlyList<byte[]> Keys, string Fingerprint, long CheckedAt, int Generation);
+
+    readonly Lock _gate = new();
+    volatile Snapshot? _snapshot;
+    int _generation; // bumped by this instance's Setup/Rotate so that CurrentKeys sees them at once
+
+    /// <summary>
+    /// <c>keystone-manage fernet_setup</c>: creates the directory (mode 0700) if needed, then a staged
+    /// key 0 and a primary key 1. A repository that already has a staged key is left alone; one that
+    /// has other keys but no staged key only gets a staged key (no rotation, nothing removed).
+    /// </summary>
     public void Setup()
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        if (Indexes().Count > 0) return;
-        WriteKey(0);
-        Rotate();
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(Directory);
+            else System.IO.Directory.CreateDirectory(Directory, DirectoryMode);
+        }
+        if (File.Exists(PathOf(0))) return;
+        var existing = KeyFiles().Count;
+        // Another node sharing the repository may be setting it up right now: whoever stages key 0 first wins.
+        if (!TryInstallNewKey(0)) return;
+        if (existing == 0) Rotate();
+        Interlocked.Increment(ref _generation);
     }
 
-    /// <summary>keystone-manage fernet_rotate: staged 0 becomes primary max+1, a new 0 is staged, the oldest pruned.</summary>
+    /// <summary>
+    /// <c>keystone-manage fernet_rotate</c>: the staged key 0 becomes the primary (highest index + 1),
+    /// a new staged key 0 is created, and the oldest secondary keys are deleted so that at most
+    /// <see cref="MaxActiveKeys"/> keys remain (staged key included).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The repository has no keys or no staged key 0.</exception>
     public void Rotate()
     {
-        var indexes = Indexes();
-        if (!indexes.Contains(0)) WriteKey(0);
-        var next = indexes.Count == 0 ? 1 : indexes.Max() + 1;
-        File.Move(PathOf(0), PathOf(next));
-        WriteKey(0);
-        var secondary = Indexes().Where(i => i != 0).Order().ToList();
-        // max_active_keys counts the staged and primary keys too.
-        while (secondary.Count > Math.Max(1, maxActiveKeys - 1))
-        {
-            File.Delete(PathOf(secondary[0]));
-            secondary.RemoveAt(0);
-        }
-        lock (_gate) _keys = null;
-    }
+        var files = KeyFiles();
+        if (files.Count == 0) throw NoKeys();
+        if (!files.ContainsKey(0))
+            throw new InvalidOperationException($"The Fernet key repository {Directory} has no staged key 0: run keystone-manage fernet_setup to stage one");
 
-    /// <summary>The keys, primary first then the others by descending index (Keystone's MultiFernet order).</summary>
-    public IReadOnlyList<byte[]> LoadKeys()
-    {
-        var now = Environment.TickCount64;
-        if (_keys is { } cached && now - Volatile.Read(ref _checkedAt) < 1000) return cached;
-        lock (_gate)
-        {
-            var stamp = System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetLastWriteTimeUtc(Directory) : default;
-            if (_keys is null || stamp != _loadedStamp)
-            {
-                var indexes = Indexes();
-                if (indexes.Count == 0)
-                    throw new InvalidOperationException($"no Fernet keys in {Directory}: run keystone-manage fernet_setup");
-                _keys = indexes.OrderDescending().Select(i => Decode(File.ReadAllText(PathOf(i)).Trim(), i)).ToList();
-                _loadedStamp = stamp;
-            }
-            Volatile.Write(ref _checkedAt, now);
-            return _keys;
-        }
-    }
-
-    byte[] Decode(string text, int index)
-    {
+        var tmp = WriteTemporaryKey();
         try
         {
-            var key = Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/'));
-            if (key.Length == 32) return key;
+            var primary = files.Keys.Max() + 1;
+            File.Move(PathOf(0), PathOf(primary), overwrite: false);
+            files.Remove(0);
+            files[primary] = PathOf(primary);
+            File.Move(tmp, PathOf(0), overwrite: false);
+        }
+        finally
+        {
+            File.Delete(tmp); // gone already unless something failed
+        }
+
+        // As Keystone: keep max_active_keys - 1 keys besides the new staged one, dropping the lowest.
+        foreach (var index in files.Keys.OrderDescending().Skip(MaxActiveKeys - 1))
+            File.Delete(files[index]);
+        Interlocked.Increment(ref _generation);
+    }
+
+    /// <summary>
+    /// Reads the keys from disk: primary first, then the others by descending index (the staged key 0
+    /// last), which is the order of Keystone's MultiFernet. Empty files and names that are not numbers
+    /// are ignored, as Keystone does.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No keys, or a key file that does not hold a 32-byte key.</exception>
+    public IReadOnlyList<byte[]> LoadKeys() => Load(KeyFiles());
+
+    /// <summary>
+    /// The keys as <see cref="LoadKeys"/> returns them, from memory: the repository is looked at again
+    /// at most once per <see cref="RecheckInterval"/> (and at once after this instance's own
+    /// <see cref="Setup"/> or <see cref="Rotate"/>), and re-read only when its files changed. A rotation
+    /// by another process or node therefore takes effect within a second, without a restart. When a
+    /// re-read fails (a copy in progress, say) the previous keys stay in use until the next check.
+    /// </summary>
+    public IReadOnlyList<byte[]> CurrentKeys()
+    {
+        var s = _snapshot;
+        var now = Environment.TickCount64;
+        if (s is not null && now - s.CheckedAt < (long)RecheckInterval.TotalMilliseconds && s.Generation == Volatile.Read(ref _generation))
+            return s.Keys;
+        lock (_gate)
+        {
+            s = _snapshot;
+            var generation = Volatile.Read(ref _generation);
+            if (s is not null && now - s.CheckedAt < (long)RecheckInterval.TotalMilliseconds && s.Generation == generation)
+                return s.Keys;
+            try
+            {
+                var files = KeyFiles();
+                var fingerprint = Fingerprint(files);
+                var keys = s is not null && fingerprint == s.Fingerprint ? s.Keys : Load(files);
+                _snapshot = new Snapshot(keys, fingerprint, now, generation);
+                return keys;
+            }
+            catch (Exception e) when (s is not null && e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                _snapshot = s with { CheckedAt = now };
+                return s.Keys;
+            }
+        }
+    }
+
+    IReadOnlyList<byte[]> Load(SortedDictionary<int, string> files)
+    {
+        var keys = new List<byte[]>(files.Count);
+        foreach (var path in files.Values.Reverse())
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // removed by a concurrent rotation since the listing
+            }
+            if (text.Length == 0) continue; // Keystone skips empty key files too
+            keys.Add(Decode(text, path));
+        }
+        if (keys.Count == 0) throw NoKeys();
+        return keys.AsReadOnly();
+    }
+
+    InvalidOperationException NoKeys() =>
+        new($"No Fernet keys in the key repository {Directory}: run keystone-manage fernet_setup");
+
+    /// <summary>Keystone's key text: Python decodes it leniently (whitespace, either base64 alphabet), so do we.</summary>
+    static byte[] Decode(string text, string path)
+    {
+        var s = text.Trim().Replace('-', '+').Replace('_', '/');
+        if (s.Length % 4 != 0) s = s.PadRight(s.Length + 4 - s.Length % 4, '=');
+        try
+        {
+            var key = Convert.FromBase64String(s);
+            if (key.Length == Fernet.KeySize) return key;
         }
         catch (FormatException)
         {
         }
-        throw new InvalidOperationException($"Fernet key {PathOf(index)} is not a 32-byte base64url key");
+        throw new InvalidOperationException($"The Fernet key file {path} does not hold a base64url-encoded {Fernet.KeySize}-byte key");
     }
 
-    List<int> Indexes() =>
-        System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory).Select(Path.GetFileName)
-                .Select(n => int.TryParse(n, out var i) && i >= 0 ? i : -1).Where(i => i >= 0).ToList()
-            : [];
-
-    string PathOf(int index) => Path.Combine(Directory, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    void WriteKey(int index)
+    /// <summary>The key files by index: regular files (or links to them) whose whole name is a number.</summary>
+    SortedDictionary<int, string> KeyFiles()
     {
-        var text = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_');
-        var tmp = Path.Combine(Directory, $".tmp-{Guid.NewGuid():N}");
-        File.WriteAllText(tmp, text);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(tmp, PathOf(index), overwrite: true);
+        var files = new SortedDictionary<int, string>();
+        if (!System.IO.Directory.Exists(Directory)) return files;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            var name = Path.GetFileName(path.AsSpan());
+            if (name.Length is > 0 and <= 9 && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+                files.TryAdd(index, path);
+        }
+        return files;
+    }
+
+    /// <summary>What changes when the keys could have: the directory's and each key file's write time and size.</summary>
+    string Fingerprint(SortedDictionary<int, string> files)
+    {
+        var parts = new List<string>(files.Count + 1) { System.IO.Directory.GetLastWriteTimeUtc(Directory).Ticks.ToString(CultureInfo.InvariantCulture) };
+        foreach (var (index, path) in files)
+        {
+            var info = new FileInfo(path);
+            parts.Add(info.Exists
+                ? string.Create(CultureInfo.InvariantCulture, $"{index}:{info.Length}:{info.LastWriteTimeUtc.Ticks}")
+                : string.Create(CultureInfo.InvariantCulture, $"{index}:-"));
+        }
+        return string.Join('|', parts);
+    }
+
+    string PathOf(int index) => Path.Combine(Directory, index.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Writes a new key under a temporary name, then renames it to <paramref name="index"/> unless that exists.</summary>
+    bool TryInstallNewKey(int index)
+    {
+        var tmp = WriteTemporaryKey();
+        try
+        {
+            File.Move(tmp, PathOf(index), overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(PathOf(index)))
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(tmp);
+        }
+    }
+
+    /// <summary>A new random key, as Keystone writes it (base64url with padding, no newline), mode 0600, under a temporary name.</summary>
+    string WriteTemporaryKey()
+    {
+        var tmp = Path.Combine(Directory, $".0.tmp-{Guid.NewGuid():N}");
+        var key = RandomNumberGenerator.GetBytes(Fernet.KeySize);
+        try
+        {
+            var text = Convert.ToBase64String(key).Replace('+', '-').Replace('/', '_');
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = KeyFileMode;
+            using (var stream = new FileStream(tmp, options))
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+            return tmp;
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 }
