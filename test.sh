@@ -10,6 +10,7 @@ command -v openstack >/dev/null || need+=(python3-openstackclient)
 /usr/bin/python3 -c 'import openstack' 2>/dev/null || need+=(python3-openstacksdk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v flock >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)
 if ((${#need[@]})); then
   echo "test.sh: installing ${need[*]}" >&2

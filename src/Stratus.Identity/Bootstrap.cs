@@ -1,8 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;

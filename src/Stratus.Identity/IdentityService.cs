@@ -1,14 +1,10 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Data;
-using Stratus.Core.Http;
 using Stratus.Identity.Api;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Tokens;
 

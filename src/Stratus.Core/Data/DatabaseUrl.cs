@@ -18,40 +18,40 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
         switch (dialect)
         {
             case "sqlite":
-            {
-                var rest = url[(scheme.Length + 3)..];
-                if (rest.Length == 0 || rest == "/" || rest == "/:memory:")
-                    throw new FormatException("in-memory SQLite cannot be shared by the services; give a file path (sqlite:////abs/path.db)");
-                var path = rest[1..]; // "sqlite:///x.db" -> "x.db", "sqlite:////abs" -> "/abs"
-                var q = path.IndexOf('?', StringComparison.Ordinal);
-                if (q >= 0) path = path[..q];
-                var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true };
-                return new(DatabaseKind.Sqlite, cs.ToString(), path);
-            }
-            case "postgresql" or "postgres":
-            {
-                var u = new Uri("db" + url[scheme.Length..]);
-                var (user, pass) = Credentials(u);
-                var cs = new NpgsqlConnectionStringBuilder
                 {
-                    Host = u.Host,
-                    Port = u.Port > 0 ? u.Port : 5432,
-                    Database = u.AbsolutePath.Trim('/'),
-                    Username = user,
-                    Password = pass,
-                    MaxPoolSize = 50,
-                };
-                foreach (var (k, v) in Query(u))
-                    if (k == "host") cs.Host = v; // unix socket directory, as libpq's ?host=
-                return new(DatabaseKind.PostgreSql, cs.ToString(), null);
-            }
+                    var rest = url[(scheme.Length + 3)..];
+                    if (rest.Length == 0 || rest == "/" || rest == "/:memory:")
+                        throw new FormatException("in-memory SQLite cannot be shared by the services; give a file path (sqlite:////abs/path.db)");
+                    var path = rest[1..]; // "sqlite:///x.db" -> "x.db", "sqlite:////abs" -> "/abs"
+                    var q = path.IndexOf('?', StringComparison.Ordinal);
+                    if (q >= 0) path = path[..q];
+                    var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true };
+                    return new(DatabaseKind.Sqlite, cs.ToString(), path);
+                }
+            case "postgresql" or "postgres":
+                {
+                    var u = new Uri("db" + url[scheme.Length..]);
+                    var (user, pass) = Credentials(u);
+                    var cs = new NpgsqlConnectionStringBuilder
+                    {
+                        Host = u.Host,
+                        Port = u.Port > 0 ? u.Port : 5432,
+                        Database = u.AbsolutePath.Trim('/'),
+                        Username = user,
+                        Password = pass,
+                        MaxPoolSize = 50,
+                    };
+                    foreach (var (k, v) in Query(u))
+                        if (k == "host") cs.Host = v; // unix socket directory, as libpq's ?host=
+                    return new(DatabaseKind.PostgreSql, cs.ToString(), null);
+                }
             case "mysql" or "mariadb":
-            {
-                var u = new Uri("db" + url[scheme.Length..]);
-                var (user, pass) = Credentials(u);
-                var cs = $"Server={u.Host};Port={(u.Port > 0 ? u.Port : 3306)};Database={u.AbsolutePath.Trim('/')};User={user};Password={pass};";
-                return new(DatabaseKind.MySql, cs, null);
-            }
+                {
+                    var u = new Uri("db" + url[scheme.Length..]);
+                    var (user, pass) = Credentials(u);
+                    var cs = $"Server={u.Host};Port={(u.Port > 0 ? u.Port : 3306)};Database={u.AbsolutePath.Trim('/')};User={user};Password={pass};";
+                    return new(DatabaseKind.MySql, cs, null);
+                }
             default:
                 throw new FormatException($"unsupported database URL scheme '{scheme}' (use sqlite, postgresql or mysql+pymysql)");
         }

@@ -1,12 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 
 namespace Stratus.Identity.Api;
@@ -35,7 +28,7 @@ public static class ApplicationCredentialsApi
 
     static Dictionary<string, string?> Target(string userId) => new() { ["user_id"] = userId, ["target.user.id"] = userId };
 
-    static JsonObject RenderRule(HttpContext http, AccessRule r, bool withLinks) 
+    static JsonObject RenderRule(HttpContext http, AccessRule r, bool withLinks)
     {
         var o = new JsonObject { ["id"] = r.Id, ["path"] = r.Path, ["method"] = r.Method, ["service"] = r.Service };
         if (withLinks) o["links"] = Links.Self(http, $"users/{r.UserId}/access_rules/{r.Id}");

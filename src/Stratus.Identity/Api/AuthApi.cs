@@ -1,14 +1,7 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Stratus.Core.Http;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Api;
@@ -96,29 +89,10 @@ public static class AuthApi
     static async Task<IResult> Projects(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var caller = http.Caller();
-        var actors = await RoleResolver.ActorsAsync(db, caller.UserId, ct);
-        var assigned = await db.RoleAssignments.AsNoTracking()
-            .Where(a => actors.Contains(a.ActorId))
-            .Select(a => new { a.Type, a.TargetId, a.Inherited })
-            .ToListAsync(ct);
-        var projectIds = assigned.Where(a => a.Type is AssignmentType.UserProject or AssignmentType.GroupProject).Select(a => a.TargetId).ToHashSet();
-        var inheritedDomains = assigned.Where(a => a.Inherited && a.Type is AssignmentType.UserDomain or AssignmentType.GroupDomain).Select(a => a.TargetId).ToHashSet();
-        var inheritedParents = assigned.Where(a => a.Inherited && a.Type is AssignmentType.UserProject or AssignmentType.GroupProject).Select(a => a.TargetId).ToHashSet();
-        var all = await db.Projects.AsNoTracking().Include(p => p.Tags).Where(p => p.Enabled).ToListAsync(ct);
         var enabledDomains = (await db.Domains.AsNoTracking().Where(d => d.Enabled).Select(d => d.Id).ToListAsync(ct)).ToHashSet();
-        bool Reaches(Resource.Project p)
-        {
-            if (projectIds.Contains(p.Id) || inheritedDomains.Contains(p.DomainId)) return true;
-            for (var parent = p.ParentId; parent is not null;)
-            {
-                if (inheritedParents.Contains(parent)) return true;
-                parent = all.FirstOrDefault(x => x.Id == parent)?.ParentId;
-            }
-            return false;
-        }
-        var items = all.Where(p => enabledDomains.Contains(p.DomainId) && Reaches(p)).OrderBy(p => p.Name)
-            .Select(p => (JsonNode?)ProjectsApi.Render(http, p));
-        return new JsonResponse(Links.Collection(http, "projects", items));
+        // Only what the caller could scope a token to: enabled projects in enabled domains.
+        var projects = (await UsersApi.ProjectsOfAsync(db, caller.UserId, ct)).Where(p => p.Enabled && enabledDomains.Contains(p.DomainId));
+        return new JsonResponse(Links.Collection(http, "projects", projects.Select(p => (JsonNode?)ProjectsApi.Render(http, p))));
     }
 
     static async Task<IResult> Domains(HttpContext http, IdentityDb db, CancellationToken ct)

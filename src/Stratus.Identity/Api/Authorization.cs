@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Stratus.Core.Http;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Tokens;
 

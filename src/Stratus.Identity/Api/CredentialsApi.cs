@@ -1,12 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 
 namespace Stratus.Identity.Api;

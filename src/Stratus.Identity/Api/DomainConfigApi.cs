@@ -1,10 +1,3 @@
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
-using Stratus.Identity.Data;
 using Stratus.Identity.Resource;
 
 namespace Stratus.Identity.Api;
@@ -115,7 +108,11 @@ public static class DomainConfigApi
                 CheckGroupAndOption(group, option);
                 rows.Add(new DomainConfig
                 {
-                    DomainId = domainId, Group = group, Option = option, Value = value?.ToJsonString() ?? "null", Sensitive = IsSensitive(group, option),
+                    DomainId = domainId,
+                    Group = group,
+                    Option = option,
+                    Value = value?.ToJsonString() ?? "null",
+                    Sensitive = IsSensitive(group, option),
                 });
             }
         }

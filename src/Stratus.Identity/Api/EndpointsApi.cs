@@ -1,13 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
-using Endpoint = Stratus.Identity.Catalog.Endpoint;
 
 namespace Stratus.Identity.Api;
 

@@ -1,7 +1,4 @@
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
 using Stratus.Identity.Assignment;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
 

@@ -1,11 +1,4 @@
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
 using Stratus.Identity.Assignment;
-using Stratus.Identity.Data;
 
 namespace Stratus.Identity.Api;
 
@@ -64,7 +57,8 @@ public static class RoleAssignmentsApi
             a.Type is AssignmentType.GroupProject or AssignmentType.GroupDomain or AssignmentType.GroupSystem ? a.ActorId : null,
             a.Type is AssignmentType.UserProject or AssignmentType.GroupProject ? a.TargetId : null,
             a.Type is AssignmentType.UserDomain or AssignmentType.GroupDomain ? a.TargetId : null,
-            a.Type is AssignmentType.UserSystem or AssignmentType.GroupSystem, a.Inherited) { Source = a }).ToList();
+            a.Type is AssignmentType.UserSystem or AssignmentType.GroupSystem, a.Inherited)
+        { Source = a }).ToList();
         var projects = await db.Projects.AsNoTracking().Select(p => new { p.Id, p.DomainId, p.ParentId, p.Name }).ToListAsync(ct);
         var roles = await db.Roles.AsNoTracking().ToDictionaryAsync(r => r.Id, ct);
 
@@ -86,19 +80,8 @@ public static class RoleAssignmentsApi
                     else expanded.AddRange(members.Where(m => m.GroupId == p.GroupId).Select(m => p with { UserId = m.UserId, GroupId = null, ViaGroup = p.GroupId }));
                 }
             }
-            var withImplied = new List<Row>();
-            foreach (var r in expanded)
-            {
-                withImplied.Add(r);
-                var seen = new HashSet<string> { r.RoleId };
-                var queue = new Queue<string>([r.RoleId]);
-                while (queue.TryDequeue(out var id))
-                    foreach (var imp in implications.Where(i => i.PriorRoleId == id && seen.Add(i.ImpliedRoleId)))
-                    {
-                        queue.Enqueue(imp.ImpliedRoleId);
-                        withImplied.Add(r with { RoleId = imp.ImpliedRoleId, PriorRole = id });
-                    }
-            }
+            var withImplied = expanded.SelectMany(r => RoleResolver.ClosureWithPriors(implications, r.RoleId)
+                .Select(x => x.PriorRoleId is null ? r : r with { RoleId = x.RoleId, PriorRole = x.PriorRoleId })).ToList();
             rows = withImplied.Where(r => roles.TryGetValue(r.RoleId, out var role) && role.DomainId is null)
                 .DistinctBy(r => (r.RoleId, r.UserId, r.ProjectId, r.DomainId, r.System)).ToList();
         }

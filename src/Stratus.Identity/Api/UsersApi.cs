@@ -1,11 +1,4 @@
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
 using Stratus.Identity.Assignment;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;

@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Stratus.Identity.Data;
 
 namespace Stratus.Identity.Assignment;
 
@@ -70,26 +68,30 @@ public static class RoleResolver
     {
         if (roleIds.Count == 0) return [];
         var implications = await db.ImpliedRoles.AsNoTracking().ToListAsync(ct);
-        var ids = new HashSet<string>(roleIds);
-        var queue = new Queue<string>(roleIds);
-        while (queue.TryDequeue(out var id))
-            foreach (var imp in implications)
-                if (imp.PriorRoleId == id && ids.Add(imp.ImpliedRoleId))
-                    queue.Enqueue(imp.ImpliedRoleId);
+        var ids = roleIds.SelectMany(id => Closure(implications, id)).ToHashSet();
         // Domain-specific roles only stand for the global roles they imply: they are never effective themselves.
         return await db.Roles.AsNoTracking().Where(r => ids.Contains(r.Id) && r.DomainId == null).OrderBy(r => r.Name).ToListAsync(ct);
     }
 
-    /// <summary>Every role reachable from <paramref name="roleId"/> through implication rules, itself included.</summary>
-    public static async Task<HashSet<string>> ImpliedClosureAsync(IdentityDb db, string roleId, CancellationToken ct)
+    /// <summary>A role and every role it implies through the rules, transitively, each with the role that implied it.</summary>
+    public static IEnumerable<(string RoleId, string? PriorRoleId)> ClosureWithPriors(IReadOnlyList<ImpliedRole> rules, string roleId)
     {
-        var implications = await db.ImpliedRoles.AsNoTracking().ToListAsync(ct);
         var seen = new HashSet<string> { roleId };
         var queue = new Queue<string>([roleId]);
+        yield return (roleId, null);
         while (queue.TryDequeue(out var id))
-            foreach (var imp in implications)
-                if (imp.PriorRoleId == id && seen.Add(imp.ImpliedRoleId))
-                    queue.Enqueue(imp.ImpliedRoleId);
-        return seen;
+            foreach (var rule in rules)
+                if (rule.PriorRoleId == id && seen.Add(rule.ImpliedRoleId))
+                {
+                    queue.Enqueue(rule.ImpliedRoleId);
+                    yield return (rule.ImpliedRoleId, id);
+                }
     }
+
+    public static IEnumerable<string> Closure(IReadOnlyList<ImpliedRole> rules, string roleId) =>
+        ClosureWithPriors(rules, roleId).Select(x => x.RoleId);
+
+    /// <summary>Every role reachable from <paramref name="roleId"/> through implication rules, itself included.</summary>
+    public static async Task<HashSet<string>> ImpliedClosureAsync(IdentityDb db, string roleId, CancellationToken ct) =>
+        Closure(await db.ImpliedRoles.AsNoTracking().ToListAsync(ct), roleId).ToHashSet();
 }

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Identity.Data;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Catalog;

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;

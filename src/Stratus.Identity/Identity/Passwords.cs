@@ -12,7 +12,9 @@ public static class Passwords
     public const int MaxLength = 4096;
 
     // At most one hash per core at a time: a flood of logins queues here instead of starving token
-    // validation of CPU, and a login whose client gave up while waiting is never hashed.
+    // validation of CPU, and a login whose client gave up while waiting is never hashed. Each hash
+    // runs on a thread of its own, not a thread-pool thread: a quarter-second of bcrypt on each of
+    // the pool's few threads would stall every other request until the pool grows.
     static readonly SemaphoreSlim Gate = new(Environment.ProcessorCount);
 
     public static string Hash(string password, int rounds = DefaultRounds) =>
@@ -37,8 +39,7 @@ public static class Passwords
         await Gate.WaitAsync(ct);
         try
         {
-            ct.ThrowIfCancellationRequested();
-            return Verify(password, hash);
+            return await OffPool(() => Verify(password, hash), ct);
         }
         finally
         {
@@ -51,12 +52,14 @@ public static class Passwords
         await Gate.WaitAsync(ct);
         try
         {
-            ct.ThrowIfCancellationRequested();
-            return Hash(password, rounds);
+            return await OffPool(() => Hash(password, rounds), ct);
         }
         finally
         {
             Gate.Release();
         }
     }
+
+    static Task<T> OffPool<T>(Func<T> work, CancellationToken ct) =>
+        Task.Factory.StartNew(work, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Stratus.Core.Http;
 
 namespace Stratus.Identity.Policy;
 
@@ -111,21 +110,21 @@ abstract class Rule
                 case "role":
                     return c.Creds.Roles.Contains(match.ToLowerInvariant());
                 default:
-                {
-                    // Generic check: credential field == literal or %(target.x)s substitution.
-                    string? want;
-                    if (match.StartsWith("%(", StringComparison.Ordinal) && match.EndsWith(")s", StringComparison.Ordinal))
                     {
-                        var key = match[2..^2];
-                        // "None:%(target.x)s" holds when the target attribute is unset (oslo compares literals).
-                        if (kind == "None") return !c.Target.TryGetValue(key, out var v) || v is null;
-                        if (!c.Target.TryGetValue(key, out want) || want is null) return false;
+                        // Generic check: credential field == literal or %(target.x)s substitution.
+                        string? want;
+                        if (match.StartsWith("%(", StringComparison.Ordinal) && match.EndsWith(")s", StringComparison.Ordinal))
+                        {
+                            var key = match[2..^2];
+                            // "None:%(target.x)s" holds when the target attribute is unset (oslo compares literals).
+                            if (kind == "None") return !c.Target.TryGetValue(key, out var v) || v is null;
+                            if (!c.Target.TryGetValue(key, out want) || want is null) return false;
+                        }
+                        else want = match.Trim('\'', '"');
+                        if (kind == "is_admin") return want is "1" or "True" or "true" && c.Creds.Fields.GetValueOrDefault("is_admin") == "true";
+                        var have = c.Creds.Fields.GetValueOrDefault(kind);
+                        return have is not null && string.Equals(have, want, StringComparison.Ordinal);
                     }
-                    else want = match.Trim('\'', '"');
-                    if (kind == "is_admin") return want is "1" or "True" or "true" && c.Creds.Fields.GetValueOrDefault("is_admin") == "true";
-                    var have = c.Creds.Fields.GetValueOrDefault(kind);
-                    return have is not null && string.Equals(have, want, StringComparison.Ordinal);
-                }
             }
         }
     }

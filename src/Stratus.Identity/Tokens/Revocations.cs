@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Stratus.Identity.Data;
 
 namespace Stratus.Identity.Tokens;
 

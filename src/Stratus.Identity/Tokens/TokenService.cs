@@ -1,12 +1,8 @@
-using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Core.Http;
+using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
-using Stratus.Identity.Data;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
-using Stratus.Identity.Api;
 
 namespace Stratus.Identity.Tokens;
 
@@ -52,14 +48,14 @@ public sealed class TokenService(
                     who = await PasswordAsync(identity.Object("password"), ct);
                     break;
                 case "token":
-                {
-                    var prior = await TokenMethodAsync(identity.Object("token"), ct);
-                    who = prior.UserId;
-                    expiresAt = prior.ExpiresAt; // a rescoped token never outlives the one it came from
-                    auditChain.Add(prior.AuditIds.Count > 1 ? prior.AuditIds[1] : prior.AuditIds[0]);
-                    foreach (var m in prior.Methods) if (!resultMethods.Contains(m)) resultMethods.Add(m);
-                    break;
-                }
+                    {
+                        var prior = await TokenMethodAsync(identity.Object("token"), ct);
+                        who = prior.UserId;
+                        expiresAt = prior.ExpiresAt; // a rescoped token never outlives the one it came from
+                        auditChain.Add(prior.AuditIds.Count > 1 ? prior.AuditIds[1] : prior.AuditIds[0]);
+                        foreach (var m in prior.Methods) if (!resultMethods.Contains(m)) resultMethods.Add(m);
+                        break;
+                    }
                 case "application_credential":
                     appCred = await ApplicationCredentialAsync(identity.Object("application_credential"), ct);
                     appCredId = appCred.Id;
@@ -88,7 +84,7 @@ public sealed class TokenService(
             DomainId = domainId,
             System = system,
             AppCredId = appCredId,
-            ExpiresAt = TruncateToMicroseconds(expiry),
+            ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
         var token = formatter.Pack(payload);
@@ -116,7 +112,8 @@ public sealed class TokenService(
         return info;
     }
 
-    static DateTime TruncateToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
+    // Keystone's expiry has whole seconds, like issued_at (the Fernet timestamp).
+    static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
     static string NewAuditId() =>
         Convert.ToBase64String(Guid.NewGuid().ToByteArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
