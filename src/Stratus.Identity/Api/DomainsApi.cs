@@ -28,7 +28,7 @@ public static class DomainsApi
             ["name"] = d.Name,
             ["description"] = d.Description,
             ["enabled"] = d.Enabled,
-            ["tags"] = new JsonArray(),
+            ["tags"] = JsonNode.Parse(d.Tags) ?? new JsonArray(),
             ["options"] = Extra.Parse(d.Options),
             ["links"] = Links.Self(http, "domains/" + d.Id),
         }.WithExtra(d.Extra);
@@ -53,17 +53,27 @@ public static class DomainsApi
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
         var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
-        var id = CatalogRequest.NonNullString(body, "explicit_domain_id", 64, 1) ?? Links.NewId();
+        var id = Links.NewId();
+        if (body.ContainsKey("explicit_domain_id"))
+        {
+            // Keystone takes an explicit id only in its own form: 32 lowercase hex digits (a dashless UUID).
+            id = body["explicit_domain_id"] is JsonValue v && v.TryGetValue<string>(out var s) && IsHexUuid(s)
+                ? s : throw OpenStackError.BadRequest("Domain ID does not conform to required UUID format.");
+        }
+        var tags = body.ContainsKey("tags") ? ProjectsApi.ReadTags(body["tags"]) : [];
+        var options = ProjectsApi.ReadOptions(body, "immutable");
         if (await db.Domains.AnyAsync(d => d.Name == name, ct))
-            throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: {name}.");
         if (await db.Domains.AnyAsync(d => d.Id == id, ct))
-            throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate ID, {id}.");
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - Duplicate ID, {id}.");
         var domain = new Domain
         {
             Id = id,
             Name = name,
-            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Description = ProjectsApi.ReadDescription(body, out var description) ? description : "",
             Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Tags = ProjectsApi.TagsJson(tags),
+            Options = options?.ToJsonString() ?? "{}",
             Extra = body.Extra(Attributes).ToJsonString(),
         };
         db.Domains.Add(domain);
@@ -71,25 +81,26 @@ public static class DomainsApi
         return new JsonResponse(new JsonObject { ["domain"] = Render(http, domain) }, 201);
     }
 
+    static bool IsHexUuid(string s) => s.Length == 32 && s.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string domainId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
         CatalogRequest.RequireSomething(body);
-        if (body.ContainsKey("id") && body["id"]?.ToString() != domainId)
-            throw OpenStackError.BadRequest("Cannot change Domain ID.");
         var domain = await Lookup.DomainAsync(db, domainId, ct);
         if (CatalogRequest.Name(body, "name") is { } name && name != domain.Name)
         {
             if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
             if (await db.Domains.AnyAsync(d => d.Name == name && d.Id != domainId, ct))
-                throw OpenStackError.Conflict($"Conflict occurred attempting to store domain - Duplicate entry found with name {name}.");
+                throw OpenStackError.Conflict($"Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: {name}.");
             domain.Name = name;
         }
-        if (CatalogRequest.NonNullString(body, "description") is { } description) domain.Description = description;
+        if (ProjectsApi.ReadDescription(body, out var description)) domain.Description = description;
+        if (body.ContainsKey("tags")) domain.Tags = ProjectsApi.TagsJson(ProjectsApi.ReadTags(body["tags"]));
+        if (ProjectsApi.ReadOptions(body, "immutable") is { } options) domain.Options = Extra.Merge(domain.Options, options);
         if (CatalogRequest.Bool(body, "enabled") is { } enabled)
         {
-            if (domainId == Domain.DefaultId && !enabled)
-                throw OpenStackError.Forbidden("The default domain cannot be disabled.");
+            // Keystone lets even the default domain be disabled; its tokens then stop validating.
             if (domain.Enabled && !enabled) await Revocations.RevokeDomainAsync(db, domainId, ct);
             domain.Enabled = enabled;
         }

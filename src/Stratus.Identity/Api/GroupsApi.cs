@@ -46,10 +46,12 @@ public static class GroupsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var q = http.Request.Query;
-        var domainId = q["domain_id"].FirstOrDefault();
-        http.Enforce("identity:list_groups", new Dictionary<string, string?> { ["target.group.domain_id"] = domainId });
+        // As Keystone: the policy target is the caller's own domain scope, and a domain-scoped caller sees only that domain.
+        var scope = http.Caller().DomainId;
+        http.Enforce("identity:list_groups", new Dictionary<string, string?> { ["target.group.domain_id"] = scope });
         var query = db.Groups.AsNoTracking();
-        if (domainId is not null) query = query.Where(g => g.DomainId == domainId);
+        if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(g => g.DomainId == domainId);
+        if (scope is not null) query = query.Where(g => g.DomainId == scope);
         var groups = await query.OrderBy(g => g.Name).ToListAsync(ct);
         return new JsonResponse(Links.Collection(http, "groups", CatalogRequest.Filter(groups.Select(g => Render(http, g)), q, "name")));
     }
@@ -73,7 +75,7 @@ public static class GroupsApi
             Id = Links.NewId(),
             Name = name,
             DomainId = domainId,
-            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Description = ProjectsApi.ReadDescription(body, out var description) ? description : "",
             Extra = body.Extra(Attributes).ToJsonString(),
         };
         db.Groups.Add(group);
@@ -86,15 +88,16 @@ public static class GroupsApi
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("group");
         var group = await FindAsync(http, db, groupId, "identity:update_group", ct);
         CatalogRequest.RequireSomething(body);
+        if (body.ContainsKey("id") && body["id"]?.ToString() != groupId) throw OpenStackError.BadRequest("Cannot change ID");
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != group.DomainId)
-            throw OpenStackError.BadRequest("Cannot change the domain of a group.");
+            throw OpenStackError.BadRequest("Cannot change Domain ID");
         if (CatalogRequest.Name(body, "name") is { } name && name != group.Name)
         {
             if (await db.Groups.AnyAsync(g => g.DomainId == group.DomainId && g.Name == name && g.Id != groupId, ct))
                 throw OpenStackError.Conflict($"Conflict occurred attempting to store group - Duplicate entry found with name {name} at domain ID {group.DomainId}.");
             group.Name = name;
         }
-        if (CatalogRequest.NonNullString(body, "description") is { } description) group.Description = description;
+        if (ProjectsApi.ReadDescription(body, out var description)) group.Description = description;
         var extra = body.Extra(Attributes);
         if (extra.Count > 0) group.Extra = Extra.Merge(group.Extra, extra);
         await db.SaveChangesAsync(ct);

@@ -52,7 +52,7 @@ public static class ProjectsApi
         ["enabled"] = d.Enabled,
         ["parent_id"] = null,
         ["is_domain"] = true,
-        ["tags"] = new JsonArray(),
+        ["tags"] = JsonNode.Parse(d.Tags) ?? new JsonArray(),
         ["options"] = Extra.Parse(d.Options),
         ["links"] = Links.Self(http, "projects/" + d.Id),
     };
@@ -63,7 +63,9 @@ public static class ProjectsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var q = http.Request.Query;
-        http.Enforce("identity:list_projects", new Dictionary<string, string?> { ["target.domain_id"] = q["domain_id"].FirstOrDefault() });
+        // As Keystone: the policy target is the caller's own domain scope, and a domain-scoped caller sees only that domain.
+        var scope = http.Caller().DomainId;
+        http.Enforce("identity:list_projects", new Dictionary<string, string?> { ["target.domain_id"] = scope });
         if (Lookup.QueryBool(q, "is_domain") == true)
         {
             var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
@@ -71,6 +73,7 @@ public static class ProjectsApi
         }
         var query = db.Projects.AsNoTracking().Include(p => p.Tags).AsQueryable();
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(p => p.DomainId == domainId);
+        if (scope is not null) query = query.Where(p => p.DomainId == scope);
         if (q["parent_id"].FirstOrDefault() is { } parentId)
             query = query.Where(p => p.ParentId == parentId || (p.ParentId == null && p.DomainId == parentId));
         if (Lookup.QueryBool(q, "enabled") is { } enabled) query = query.Where(p => p.Enabled == enabled);
@@ -107,82 +110,178 @@ public static class ProjectsApi
             return await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == projectId, ct) is { } domain
                 ? new JsonResponse(new JsonObject { ["project"] = RenderDomain(http, domain) })
                 : throw OpenStackError.NotFound($"Could not find project: {projectId}.");
+        var q = http.Request.Query;
+        bool On(string key) => Lookup.QueryBool(q, key) == true;
+        if (On("parents_as_list") && On("parents_as_ids"))
+            throw OpenStackError.BadRequest("Cannot use parents_as_list and parents_as_ids query params at the same time.");
+        if (On("subtree_as_list") && On("subtree_as_ids"))
+            throw OpenStackError.BadRequest("Cannot use subtree_as_list and subtree_as_ids query params at the same time.");
         var body = Render(http, project);
-        if (Lookup.QueryBool(http.Request.Query, "parents_as_ids") == true || Lookup.QueryBool(http.Request.Query, "parents_as_list") == true)
-        {
-            var parents = await Assignment.RoleResolver.AncestorIdsAsync(db, project.ParentId, ct);
-            body["parents"] = new JsonArray(parents.Select(id => (JsonNode?)new JsonObject { ["project"] = new JsonObject { ["id"] = id } }).ToArray());
-        }
+        if (On("parents_as_list") || On("parents_as_ids") || On("subtree_as_list") || On("subtree_as_ids"))
+            await AddHierarchyAsync(http, db, project, body, ct);
         return new JsonResponse(new JsonObject { ["project"] = body });
     }
 
-    static List<string> ReadTags(JsonNode? node)
+    /// <summary>
+    /// Keystone's parents/subtree expansions: the *_as_ids forms nest ids ({parent: {grandparent: ... {domain: null}}});
+    /// the *_as_list forms list only the projects the caller itself has a role on.
+    /// </summary>
+    static async Task AddHierarchyAsync(HttpContext http, IdentityDb db, Project project, JsonObject body, CancellationToken ct)
     {
-        if (node is not JsonArray array) throw OpenStackError.BadRequest("Invalid input for field 'tags': expected a list of strings.");
-        if (array.Count > MaxTags) throw OpenStackError.BadRequest($"Invalid input for field 'tags': more than {MaxTags} tags.");
-        return array.Select(t => t is JsonValue v && v.GetValueKind() == JsonValueKind.String ? ValidTag(v.GetValue<string>())
-            : throw OpenStackError.BadRequest("Invalid input for field 'tags': tags must be strings.")).Distinct().ToList();
+        var q = http.Request.Query;
+        var all = await db.Projects.AsNoTracking().Include(p => p.Tags).Where(p => p.DomainId == project.DomainId).ToListAsync(ct);
+        var byId = all.ToDictionary(p => p.Id);
+        var children = all.Where(p => p.ParentId is not null).ToLookup(p => p.ParentId!);
+        var parents = new List<Project>();
+        for (var id = project.ParentId; id is not null && byId.TryGetValue(id, out var parent); id = parent.ParentId) parents.Add(parent);
+        var subtree = new List<Project>();
+        void Walk(string id) { foreach (var c in children[id].OrderBy(c => c.Name)) { subtree.Add(c); Walk(c.Id); } }
+        Walk(project.Id);
+        HashSet<string>? visible = null;
+        async Task<HashSet<string>> VisibleAsync() =>
+            visible ??= (await UsersApi.ProjectsOfAsync(db, http.Caller().UserId, ct)).Select(p => p.Id).ToHashSet();
+        JsonArray Wrap(IEnumerable<Project> list) =>
+            new(list.Select(p => (JsonNode?)new JsonObject { ["project"] = Render(http, p) }).ToArray());
+
+        if (Lookup.QueryBool(q, "parents_as_list") == true)
+        {
+            var mine = await VisibleAsync();
+            body["parents"] = Wrap(parents.Where(p => mine.Contains(p.Id)));
+        }
+        else if (Lookup.QueryBool(q, "parents_as_ids") == true)
+        {
+            JsonNode? nested = new JsonObject { [project.DomainId] = null };
+            for (var i = parents.Count - 1; i >= 0; i--) nested = new JsonObject { [parents[i].Id] = nested };
+            body["parents"] = nested;
+        }
+        if (Lookup.QueryBool(q, "subtree_as_list") == true)
+        {
+            var mine = await VisibleAsync();
+            body["subtree"] = Wrap(subtree.Where(p => mine.Contains(p.Id)));
+        }
+        else if (Lookup.QueryBool(q, "subtree_as_ids") == true)
+        {
+            JsonNode? Nest(string id) =>
+                children[id].Any() ? new JsonObject(children[id].Select(c => KeyValuePair.Create(c.Id, Nest(c.Id)))) : null;
+            body["subtree"] = Nest(project.Id);
+        }
     }
 
-    static string ValidTag(string tag) =>
-        tag.Length is 0 or > 255 || tag.Contains('/') || tag.Contains(',')
-            ? throw OpenStackError.BadRequest($"Invalid input for field 'tags': '{tag}' is not a valid tag (1 to 255 characters, no '/' or ',').")
-            : tag;
+    /// <summary>Keystone's project_tags_update schema: at most 80 unique strings of 1 to 255 characters without '/' or ','.</summary>
+    public static List<string> ReadTags(JsonNode? node, string field = "tags")
+    {
+        if (node is not JsonArray array) throw CatalogRequest.NotOfType(field, node, "array");
+        if (array.Count > MaxTags) throw OpenStackError.BadRequest($"Invalid input for field '{field}': {array.ToJsonString()} is too long");
+        var tags = array.Select((t, i) => t is JsonValue v && v.GetValueKind() == JsonValueKind.String ? ValidTag(v.GetValue<string>(), $"{field}/{i}")
+            : throw CatalogRequest.NotOfType($"{field}/{i}", t, "string")).ToList();
+        if (tags.Distinct().Count() != tags.Count)
+            throw OpenStackError.BadRequest($"Invalid input for field '{field}': {array.ToJsonString()} has non-unique elements");
+        return tags;
+    }
+
+    static string ValidTag(string tag, string field) =>
+        tag.Length == 0 ? throw OpenStackError.BadRequest($"Invalid input for field '{field}': '' is too short")
+        : tag.Length > 255 ? throw OpenStackError.BadRequest($"Invalid input for field '{field}': '{tag}' is too long")
+        : tag.Contains('/') || tag.Contains(',') ? throw OpenStackError.BadRequest($"Invalid input for field '{field}': '{tag}' does not match '^[^,/]*$'")
+        : tag;
+
+    public static string TagsJson(IEnumerable<string> tags) => new JsonArray(tags.Select(t => (JsonNode?)t).ToArray()).ToJsonString();
+
+    /// <summary>Keystone's nullable description: present as a string or null (returns false when absent).</summary>
+    public static bool ReadDescription(JsonObject body, out string? description)
+    {
+        description = null;
+        if (!body.TryGetPropertyValue("description", out var node)) return false;
+        if (node is not null && node.GetValueKind() != JsonValueKind.String) throw CatalogRequest.NotOfType("description", node, "string', 'null");
+        description = node?.GetValue<string>();
+        return true;
+    }
+
+    /// <summary>
+    /// Resource options (Keystone's options registries): only the named options, each a boolean or null
+    /// except the multi-factor rules (a list of lists of method names).
+    /// </summary>
+    public static JsonObject? ReadOptions(JsonObject body, params string[] allowed)
+    {
+        if (!body.TryGetPropertyValue("options", out var node)) return null;
+        if (node is not JsonObject options) throw CatalogRequest.NotOfType("options", node, "object");
+        foreach (var (key, value) in options)
+        {
+            if (!allowed.Contains(key))
+                throw OpenStackError.BadRequest($"Invalid input for field 'options': Additional properties are not allowed ('{key}' was unexpected)");
+            var ok = key == "multi_factor_auth_rules"
+                ? value is null || value is JsonArray rules && rules.All(r => r is JsonArray methods && methods.All(m => m?.GetValueKind() == JsonValueKind.String))
+                : value is null || value.GetValueKind() is JsonValueKind.True or JsonValueKind.False;
+            if (!ok) throw OpenStackError.BadRequest($"Invalid input for field 'options/{key}': {value?.ToJsonString()} is not valid");
+        }
+        return options;
+    }
 
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("project");
         var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
+        var tags = body.ContainsKey("tags") ? ReadTags(body["tags"]) : [];
+        var options = ReadOptions(body, "immutable");
         if (CatalogRequest.Bool(body, "is_domain") == true) return await CreateDomainAsync(http, db, body, name, ct);
         var parentId = body["parent_id"] is null ? null : CatalogRequest.NonNullString(body, "parent_id", 64);
         Project? parent = parentId is null ? null : await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == parentId, ct);
         var caller = http.Caller();
         var domainId = body["domain_id"] is null ? null : CatalogRequest.NonNullString(body, "domain_id", 64);
+        // Keystone reports a missing parent or domain as a validation error (400), not a 404.
         if (parentId is not null && parent is null)
         {
             // A domain id as parent means a top-level project in that domain.
-            if (!await db.Domains.AnyAsync(d => d.Id == parentId, ct)) throw OpenStackError.NotFound($"Could not find project: {parentId}.");
+            if (!await db.Domains.AnyAsync(d => d.Id == parentId, ct)) throw OpenStackError.BadRequest($"Could not find project: {parentId}.");
             domainId ??= parentId;
-            if (domainId != parentId) throw OpenStackError.BadRequest("The parent is a domain other than the project's domain.");
+            if (domainId != parentId)
+                throw OpenStackError.BadRequest($"Cannot create project, the parent ({parentId}) is acting as a domain, but this project's domain id ({domainId}) does not match the parent's id.");
             parentId = null;
         }
         domainId ??= parent?.DomainId ?? caller.DomainId ?? caller.ProjectDomainId ?? Domain.DefaultId;
         if (!await db.Domains.AnyAsync(d => d.Id == domainId, ct))
-            throw OpenStackError.NotFound($"Could not find domain: {domainId}.");
+            throw OpenStackError.BadRequest($"Could not find domain: {domainId}.");
         if (parent is not null && parent.DomainId != domainId)
-            throw OpenStackError.BadRequest("Cannot create project, the parent and the project are in different domains.");
+            throw OpenStackError.BadRequest($"Cannot create project, since it specifies its domain_id {domainId}, but specifies a parent in a different domain ({parent.DomainId}).");
+        var id = Links.NewId();
         if (await db.Projects.AnyAsync(p => p.DomainId == domainId && p.Name == name, ct))
-            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {name}.");
+            throw DuplicateName(name, id);
         var project = new Project
         {
-            Id = Links.NewId(),
+            Id = id,
             Name = name,
             DomainId = domainId,
             ParentId = parentId,
-            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Description = ReadDescription(body, out var description) ? description : "",
             Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Options = options?.ToJsonString() ?? "{}",
             Extra = body.Extra(Attributes).ToJsonString(),
         };
-        if (body.ContainsKey("tags")) project.Tags = ReadTags(body["tags"]).Select(t => new ProjectTag { ProjectId = project.Id, Name = t }).ToList();
-        if (body.OptionalObject("options") is { } options) project.Options = options.ToJsonString();
+        project.Tags = tags.Select(t => new ProjectTag { ProjectId = project.Id, Name = t }).ToList();
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
         return new JsonResponse(new JsonObject { ["project"] = Render(http, project) }, 201);
     }
+
+    static OpenStackError DuplicateName(string name, string id) =>
+        OpenStackError.Conflict("Conflict occurred attempting to store project - it is not permitted to have two projects with either " +
+            $"the same name or same id in the same domain: name is {name}, project id {id}.");
 
     static async Task<IResult> CreateDomainAsync(HttpContext http, IdentityDb db, JsonObject body, string name, CancellationToken ct)
     {
         if (body["domain_id"] is not null || body["parent_id"] is not null)
             throw OpenStackError.BadRequest("A project acting as a domain has no domain_id or parent_id.");
         if (await db.Domains.AnyAsync(d => d.Name == name, ct))
-            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - Duplicate entry found with name {name}.");
+            throw OpenStackError.Conflict($"Conflict occurred attempting to store project - it is not permitted to have two projects acting as domains with the same name: {name}.");
         var domain = new Domain
         {
             Id = Links.NewId(),
             Name = name,
-            Description = CatalogRequest.NonNullString(body, "description") ?? "",
+            Description = ReadDescription(body, out var description) ? description : "",
             Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Tags = body.ContainsKey("tags") ? TagsJson(ReadTags(body["tags"])) : "[]",
+            Options = ReadOptions(body, "immutable")?.ToJsonString() ?? "{}",
         };
         db.Domains.Add(domain);
         await db.SaveChangesAsync(ct);
@@ -197,7 +296,7 @@ public static class ProjectsApi
         {
             // A domain updated through the projects API: only what both share.
             if (CatalogRequest.Name(body, "name") is { } dn) domain.Name = dn;
-            if (CatalogRequest.NonNullString(body, "description") is { } dd) domain.Description = dd;
+            if (ReadDescription(body, out var dd)) domain.Description = dd;
             if (CatalogRequest.Bool(body, "enabled") is { } de)
             {
                 if (domain.Enabled && !de) await Revocations.RevokeDomainAsync(db, domain.Id, ct);
@@ -207,8 +306,9 @@ public static class ProjectsApi
             return new JsonResponse(new JsonObject { ["project"] = RenderDomain(http, domain) });
         }
         var project = await Lookup.ProjectAsync(db, projectId, ct);
+        if (body.ContainsKey("id") && body["id"]?.ToString() != projectId) throw OpenStackError.BadRequest("Cannot change ID");
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != project.DomainId)
-            throw OpenStackError.BadRequest("Cannot update 'domain_id' of a project.");
+            throw OpenStackError.BadRequest("Cannot change Domain ID");
         if (body.ContainsKey("parent_id") && body["parent_id"]?.ToString() != (project.ParentId ?? project.DomainId))
             throw OpenStackError.Forbidden("Update of `parent_id` is not allowed.");
         if (body.ContainsKey("is_domain") && CatalogRequest.Bool(body, "is_domain") != false)
@@ -217,10 +317,10 @@ public static class ProjectsApi
         {
             if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
             if (await db.Projects.AnyAsync(p => p.DomainId == project.DomainId && p.Name == name && p.Id != projectId, ct))
-                throw OpenStackError.Conflict($"Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {name}.");
+                throw DuplicateName(name, projectId);
             project.Name = name;
         }
-        if (CatalogRequest.NonNullString(body, "description") is { } description) project.Description = description;
+        if (ReadDescription(body, out var description)) project.Description = description;
         if (CatalogRequest.Bool(body, "enabled") is { } enabled && enabled != project.Enabled)
         {
             if (!enabled && await db.Projects.AnyAsync(p => p.ParentId == projectId && p.Enabled, ct))
@@ -234,7 +334,7 @@ public static class ProjectsApi
             project.Tags.RemoveAll(t => !tags.Contains(t.Name));
             foreach (var t in tags.Where(t => project.Tags.All(x => x.Name != t))) project.Tags.Add(new ProjectTag { ProjectId = projectId, Name = t });
         }
-        if (body.OptionalObject("options") is { } options) project.Options = options.ToJsonString();
+        if (ReadOptions(body, "immutable") is { } options) project.Options = Extra.Merge(project.Options, options);
         var extra = body.Extra(Attributes);
         if (extra.Count > 0) project.Extra = Extra.Merge(project.Extra, extra);
         await db.SaveChangesAsync(ct);
@@ -259,11 +359,19 @@ public static class ProjectsApi
         return Results.NoContent();
     }
 
+    /// <summary>Keystone wraps a tag list as a member, with a self link to the API root.</summary>
+    static JsonResponse TagList(HttpContext http, IEnumerable<string> tags) =>
+        new(new JsonObject
+        {
+            ["tags"] = new JsonArray(tags.Select(t => (JsonNode?)t).ToArray()),
+            ["links"] = new JsonObject { ["self"] = http.BaseUrl() + "/v3" },
+        });
+
     static async Task<IResult> ListTags(HttpContext http, IdentityDb db, string projectId, CancellationToken ct)
     {
         var project = await Lookup.ProjectAsync(db, projectId, ct);
         http.Enforce("identity:list_project_tags", Target(project));
-        return new JsonResponse(new JsonObject { ["tags"] = new JsonArray(project.Tags.Select(t => (JsonNode?)t.Name).ToArray()) });
+        return TagList(http, project.Tags.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 
     static async Task<IResult> CheckTag(HttpContext http, IdentityDb db, string projectId, string tag, CancellationToken ct)
@@ -275,25 +383,25 @@ public static class ProjectsApi
 
     static async Task<IResult> ReplaceTags(HttpContext http, IdentityDb db, string projectId, CancellationToken ct)
     {
-        var tags = ReadTags((await JsonBody.ReadObjectAsync(http.Request, ct))["tags"]);
         var project = await Lookup.ProjectAsync(db, projectId, ct);
+        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        var tags = ReadTags(body["tags"] ?? new JsonObject(), "tags");
         project.Tags.Clear();
         project.Tags.AddRange(tags.Select(t => new ProjectTag { ProjectId = projectId, Name = t }));
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["tags"] = new JsonArray(tags.Select(t => (JsonNode?)t).ToArray()) });
+        return TagList(http, tags);
     }
 
     static async Task<IResult> AddTag(HttpContext http, IdentityDb db, string projectId, string tag, CancellationToken ct)
     {
         var project = await Lookup.ProjectAsync(db, projectId, ct);
-        ValidTag(tag);
-        if (project.Tags.All(t => t.Name != tag))
-        {
-            if (project.Tags.Count >= MaxTags) throw OpenStackError.BadRequest($"A project can have at most {MaxTags} tags.");
-            project.Tags.Add(new ProjectTag { ProjectId = projectId, Name = tag });
-            await db.SaveChangesAsync(ct);
-        }
-        return new JsonResponse(null, 201).WithHeader("Location", $"{http.BaseUrl()}/v3/projects/{projectId}/tags/{tag}");
+        ValidTag(tag, "tag");
+        // As Keystone, the new list must still be valid: adding a tag twice is a non-unique list (400), as is an 81st tag.
+        var after = project.Tags.Select(t => (JsonNode?)t.Name).Append(tag).ToArray();
+        ReadTags(new JsonArray(after), "tags");
+        project.Tags.Add(new ProjectTag { ProjectId = projectId, Name = tag });
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(null, 201).WithHeader("Location", $"{http.BaseUrl()}/v3/projects/{projectId}/tags/{Uri.EscapeDataString(tag)}");
     }
 
     static async Task<IResult> DeleteTag(IdentityDb db, string projectId, string tag, CancellationToken ct)

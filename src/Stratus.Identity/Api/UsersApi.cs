@@ -43,17 +43,57 @@ public static class UsersApi
     public static Dictionary<string, string?> Target(User u) =>
         new() { ["target.user.id"] = u.Id, ["target.user.domain_id"] = u.DomainId };
 
+    static readonly string[] UserOptions =
+    [
+        "ignore_change_password_upon_first_use", "ignore_password_expiry", "ignore_lockout_failure_attempts", "lock_password",
+        "ignore_user_inactivity", "multi_factor_auth_rules", "multi_factor_auth_enabled",
+    ];
+
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var q = http.Request.Query;
-        var domainId = q["domain_id"].FirstOrDefault();
-        http.Enforce("identity:list_users", new Dictionary<string, string?> { ["target.domain_id"] = domainId });
+        // As Keystone: the policy target is the caller's own domain scope, and a domain-scoped caller sees only that domain.
+        var scope = http.Caller().DomainId;
+        http.Enforce("identity:list_users", new Dictionary<string, string?> { ["target.domain_id"] = scope });
         var query = db.Users.AsNoTracking();
-        if (domainId is not null) query = query.Where(u => u.DomainId == domainId);
+        if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(u => u.DomainId == domainId);
+        if (scope is not null) query = query.Where(u => u.DomainId == scope);
         if (Lookup.QueryBool(q, "enabled") is { } enabled) query = query.Where(u => u.Enabled == enabled);
+        foreach (var filter in q["password_expires_at"])
+        {
+            var (op, at) = ParseExpiryFilter(filter ?? "");
+            query = op switch
+            {
+                "lt" => query.Where(u => u.PasswordExpiresAt < at),
+                "lte" => query.Where(u => u.PasswordExpiresAt <= at),
+                "gt" => query.Where(u => u.PasswordExpiresAt > at),
+                "gte" => query.Where(u => u.PasswordExpiresAt >= at),
+                "neq" => query.Where(u => u.PasswordExpiresAt != null && u.PasswordExpiresAt != at),
+                _ => query.Where(u => u.PasswordExpiresAt == at),
+            };
+        }
         var users = await query.OrderBy(u => u.Name).ToListAsync(ct);
         var items = CatalogRequest.Filter(users.Select(u => Render(http, u)), q, "name");
         return new JsonResponse(Links.Collection(http, "users", items));
+    }
+
+    /// <summary>Keystone's <c>password_expires_at={operator}:{timestamp}</c> (operator eq when omitted).</summary>
+    static (string Op, DateTime At) ParseExpiryFilter(string value)
+    {
+        var op = "eq";
+        var sep = value.IndexOf(':');
+        if (sep > 0 && value[..sep] is "lt" or "lte" or "gt" or "gte" or "eq" or "neq")
+        {
+            op = value[..sep];
+            value = value[(sep + 1)..];
+        }
+        else if (sep > 0 && !char.IsDigit(value[0]))
+            throw OpenStackError.BadRequest($"The given operator {value[..sep]} is not valid. It must be one of the following: 'eq', 'neq', 'lt', 'lte', 'gt', or 'gte'.");
+        return DateTime.TryParse(value, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? (op, at)
+            : throw OpenStackError.BadRequest("Timestamp not in expected format. The server could not comply with the request since it is either " +
+                "malformed or otherwise incorrect. The client is assumed to be in error.");
     }
 
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string userId, CancellationToken ct)
@@ -105,7 +145,7 @@ public static class UsersApi
             PasswordCreatedAt = password is null ? null : DateTime.UtcNow,
             Extra = body.Extra(Attributes).ToJsonString(),
         };
-        if (body.OptionalObject("options") is { } opts) user.Options = opts.ToJsonString();
+        if (ProjectsApi.ReadOptions(body, UserOptions) is { } opts) user.Options = opts.ToJsonString();
         db.Users.Add(user);
         await db.SaveChangesAsync(ct);
         return new JsonResponse(new JsonObject { ["user"] = Render(http, user) }, 201);
@@ -118,9 +158,9 @@ public static class UsersApi
         http.Enforce("identity:update_user", user is null ? new() { ["target.user.id"] = userId } : Target(user));
         if (user is null) throw OpenStackError.NotFound($"Could not find user: {userId}.");
         CatalogRequest.RequireSomething(body);
-        if (body.ContainsKey("id") && body["id"]?.ToString() != userId) throw OpenStackError.BadRequest("Cannot change user ID.");
+        if (body.ContainsKey("id") && body["id"]?.ToString() != userId) throw OpenStackError.BadRequest("Cannot change ID");
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != user.DomainId)
-            throw OpenStackError.BadRequest("Cannot change the domain of a user.");
+            throw OpenStackError.BadRequest("Cannot change Domain ID");
         var revoke = false;
         if (CatalogRequest.Name(body, "name") is { } name && name != user.Name)
         {
@@ -146,7 +186,7 @@ public static class UsersApi
             user.PasswordCreatedAt = DateTime.UtcNow;
             revoke = true;
         }
-        if (body.OptionalObject("options") is { } opts) user.Options = Extra.Merge(user.Options, opts);
+        if (ProjectsApi.ReadOptions(body, UserOptions) is { } opts) user.Options = Extra.Merge(user.Options, opts);
         var extra = body.Extra(Attributes);
         if (extra.Count > 0) user.Extra = Extra.Merge(user.Extra, extra);
         await db.SaveChangesAsync(ct);
@@ -229,7 +269,14 @@ public static class UsersApi
         if (user is null) throw OpenStackError.NotFound($"Could not find user: {userId}.");
         var groupIds = await db.GroupMemberships.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.GroupId).ToListAsync(ct);
         var groups = await db.Groups.AsNoTracking().Where(g => groupIds.Contains(g.Id)).OrderBy(g => g.Name).ToListAsync(ct);
-        var items = CatalogRequest.Filter(groups.Select(g => GroupsApi.Render(http, g)), http.Request.Query, "name", "domain_id");
+        // Keystone shows when each membership expires; local memberships never do.
+        JsonObject Membership(Group g)
+        {
+            var o = GroupsApi.Render(http, g);
+            o["membership_expires_at"] = null;
+            return o;
+        }
+        var items = CatalogRequest.Filter(groups.Select(Membership), http.Request.Query, "name", "domain_id");
         return new JsonResponse(Links.Collection(http, "groups", items));
     }
 }

@@ -24,7 +24,7 @@ public sealed class Group
     public required string Id { get; set; }
     public required string Name { get; set; }
     public required string DomainId { get; set; }
-    public string Description { get; set; } = "";
+    public string? Description { get; set; } = "";
     public string Extra { get; set; } = "{}";
 }
 

@@ -6,10 +6,12 @@ public sealed class Domain
 
     public required string Id { get; set; }
     public required string Name { get; set; }
-    public string Description { get; set; } = "";
+    public string? Description { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public string Extra { get; set; } = "{}";
     public string Options { get; set; } = "{}";
+    /// <summary>The domain's tags as a JSON array (Keystone keeps them as the tags of the project acting as the domain).</summary>
+    public string Tags { get; set; } = "[]";
 }
 
 public sealed class Project
@@ -19,7 +21,7 @@ public sealed class Project
     public required string DomainId { get; set; }
     /// <summary>Null for a top-level project (the API then shows its domain as parent_id).</summary>
     public string? ParentId { get; set; }
-    public string Description { get; set; } = "";
+    public string? Description { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public string Extra { get; set; } = "{}";
     public string Options { get; set; } = "{}";
