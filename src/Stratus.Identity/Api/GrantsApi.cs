@@ -84,7 +84,7 @@ public static class GrantsApi
             target["target.role.domain_id"] = role.DomainId;
         }
         var rule = g.Scope == Scope.System
-            ? $"identity:{action switch { "create" => "create", "check" => "check", "list" => "list", _ => "revoke" }}_system_grant{(action == "list" ? "s" : "")}_for_{(g.IsGroup ? "group" : "user")}"
+            ? $"identity:{action}_system_grant{(action == "list" ? "s" : "")}_for_{(g.IsGroup ? "group" : "user")}"
             : $"identity:{action}_grant{(action == "list" ? "s" : "")}";
         http.Enforce(rule, target);
         if (role?.DomainId is { } roleDomain && action == "create" && roleDomain != targetDomain)
