@@ -70,12 +70,12 @@ public static class ApplicationCredentialsApi
         if (caller.ProjectId is null)
             throw OpenStackError.BadRequest("Application credentials are bound to a project: use a project-scoped token.");
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("application_credential");
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
-        var secret = body["secret"] is null ? null : CatalogRequest.NonNullString(body, "secret", 4096, 1);
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var secret = body["secret"] is null ? null : RequestFields.NonNullString(body, "secret", 4096, 1);
         DateTime? expires = null;
         if (body["expires_at"] is not null)
         {
-            var text = CatalogRequest.NonNullString(body, "expires_at")!;
+            var text = RequestFields.NonNullString(body, "expires_at")!;
             if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed))
                 throw OpenStackError.BadRequest($"Invalid input for field 'expires_at': '{text}' is not a date-time");
             if (parsed <= DateTime.UtcNow) throw OpenStackError.BadRequest("The expiration time of an application credential must be in the future.");
@@ -131,12 +131,12 @@ public static class ApplicationCredentialsApi
         {
             Id = Links.NewId(),
             Name = name,
-            Description = body["description"] is null ? null : CatalogRequest.NonNullString(body, "description"),
+            Description = body["description"] is null ? null : RequestFields.NonNullString(body, "description"),
             UserId = userId,
             ProjectId = caller.ProjectId,
             SecretHash = await Passwords.HashAsync(secret, options.PasswordHashRounds, ct),
             ExpiresAt = expires,
-            Unrestricted = CatalogRequest.Bool(body, "unrestricted") ?? false,
+            Unrestricted = RequestFields.Bool(body, "unrestricted") ?? false,
             RoleIds = new JsonArray(roleIds.Distinct().Select(id => (JsonNode?)id).ToArray()).ToJsonString(),
             AccessRuleIds = new JsonArray(ruleIds.Distinct().Select(id => (JsonNode?)id).ToArray()).ToJsonString(),
         };
@@ -182,7 +182,7 @@ public static class ApplicationCredentialsApi
     {
         http.Enforce("identity:list_access_rules", Target(userId));
         var rules = await db.AccessRules.AsNoTracking().Where(r => r.UserId == userId).ToListAsync(ct);
-        var items = CatalogRequest.Filter(rules.Select(r => RenderRule(http, r, true)), http.Request.Query, "service", "path", "method");
+        var items = RequestFields.Filter(rules.Select(r => RenderRule(http, r, true)), http.Request.Query, "service", "path", "method");
         return new JsonResponse(Links.Collection(http, "access_rules", items));
     }
 

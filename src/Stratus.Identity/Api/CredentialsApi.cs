@@ -110,7 +110,7 @@ public static class CredentialsApi
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("credential");
         var cred = await FindAsync(http, db, credentialId, "identity:update_credential", ct);
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         if (body.OptionalString("user_id", 64) is { } userId && userId != cred.UserId)
         {
             http.Enforce("identity:update_credential", Target(userId));

@@ -36,7 +36,7 @@ public static class DomainsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-        var items = CatalogRequest.Filter(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
+        var items = RequestFields.Filter(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
         return new JsonResponse(Links.Collection(http, "domains", items));
     }
 
@@ -51,7 +51,7 @@ public static class DomainsApi
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
         var id = Links.NewId();
         if (body.ContainsKey("explicit_domain_id"))
@@ -71,7 +71,7 @@ public static class DomainsApi
             Id = id,
             Name = name,
             Description = ProjectsApi.ReadDescription(body, out var description) ? description : "",
-            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Enabled = RequestFields.Bool(body, "enabled") ?? true,
             Tags = ProjectsApi.TagsJson(tags),
             Options = options?.ToJsonString() ?? "{}",
             Extra = body.Extra(Attributes).ToJsonString(),
@@ -86,9 +86,9 @@ public static class DomainsApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string domainId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("domain");
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         var domain = await Lookup.DomainAsync(db, domainId, ct);
-        if (CatalogRequest.Name(body, "name") is { } name && name != domain.Name)
+        if (RequestFields.Name(body, "name") is { } name && name != domain.Name)
         {
             if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
             if (await db.Domains.AnyAsync(d => d.Name == name && d.Id != domainId, ct))
@@ -98,7 +98,7 @@ public static class DomainsApi
         if (ProjectsApi.ReadDescription(body, out var description)) domain.Description = description;
         if (body.ContainsKey("tags")) domain.Tags = ProjectsApi.TagsJson(ProjectsApi.ReadTags(body["tags"]));
         if (ProjectsApi.ReadOptions(body, "immutable") is { } options) domain.Options = Extra.Merge(domain.Options, options);
-        if (CatalogRequest.Bool(body, "enabled") is { } enabled)
+        if (RequestFields.Bool(body, "enabled") is { } enabled)
         {
             // Keystone lets even the default domain be disabled; its tokens then stop validating.
             if (domain.Enabled && !enabled) await Revocations.RevokeDomainAsync(db, domainId, ct);

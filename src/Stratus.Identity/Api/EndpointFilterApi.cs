@@ -59,7 +59,7 @@ public static class EndpointFilterApi
     static async Task<IResult> ListGroups(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var groups = await db.EndpointGroups.AsNoTracking().ToListAsync(ct);
-        var items = CatalogRequest.Filter(groups.Select(g => RenderGroup(http, g)), http.Request.Query, "name");
+        var items = RequestFields.Filter(groups.Select(g => RenderGroup(http, g)), http.Request.Query, "name");
         return new JsonResponse(Links.Collection(http, "endpoint_groups", items));
     }
 
@@ -69,7 +69,7 @@ public static class EndpointFilterApi
     static async Task<IResult> CreateGroup(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("endpoint_group");
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         var filters = Filters(body) ?? throw OpenStackError.BadRequest("'filters' is a required property");
         if (filters.Count == 0) throw OpenStackError.BadRequest("filters field is required and cannot be empty");
         var group = new EndpointGroup { Id = Links.NewId(), Name = name, Description = Description(body), Filters = filters.ToJsonString() };
@@ -81,8 +81,8 @@ public static class EndpointFilterApi
     static async Task<IResult> UpdateGroup(HttpContext http, IdentityDb db, string groupId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("endpoint_group");
-        CatalogRequest.RequireSomething(body);
-        var name = CatalogRequest.Name(body, "name");
+        RequestFields.RequireSomething(body);
+        var name = RequestFields.Name(body, "name");
         var filters = Filters(body);
         var description = Description(body);
         if (body.TryGetPropertyValue("id", out var id) && id is not null && id.ToJsonString() != $"\"{groupId}\"")
@@ -225,7 +225,7 @@ public static class EndpointFilterApi
     static JsonObject? Filters(JsonObject body)
     {
         if (!body.TryGetPropertyValue("filters", out var node)) return null;
-        if (node is not JsonObject filters) throw CatalogRequest.NotOfType("filters", node, "object");
+        if (node is not JsonObject filters) throw RequestFields.NotOfType("filters", node, "object");
         foreach (var (key, _) in filters)
             if (!FilterKeys.Contains(key))
                 throw OpenStackError.BadRequest("Expecting to find service_id or region_id or interface in endpoint_group. The server could " +

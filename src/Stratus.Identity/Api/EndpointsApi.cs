@@ -41,7 +41,7 @@ public static partial class EndpointsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var endpoints = await db.Endpoints.AsNoTracking().ToListAsync(ct);
-        var items = CatalogRequest.Filter(endpoints.Select(e => Render(http, e)), http.Request.Query, "interface", "service_id", "region_id");
+        var items = RequestFields.Filter(endpoints.Select(e => Render(http, e)), http.Request.Query, "interface", "service_id", "region_id");
         return new JsonResponse(Links.Collection(http, "endpoints", items));
     }
 
@@ -50,7 +50,7 @@ public static partial class EndpointsApi
 
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
-        var body = CatalogRequest.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("endpoint"));
+        var body = RequestFields.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("endpoint"));
         var fields = Read(body);
         var iface = fields.Interface ?? throw OpenStackError.BadRequest("'interface' is a required property");
         var serviceId = fields.ServiceId ?? throw OpenStackError.BadRequest("'service_id' is a required property");
@@ -76,7 +76,7 @@ public static partial class EndpointsApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string endpointId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("endpoint");
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         var fields = Read(body);
         if (body.TryGetPropertyValue("id", out var id) && id is not null && id.ToJsonString() != $"\"{endpointId}\"")
             throw OpenStackError.BadRequest("Cannot change ID");
@@ -114,18 +114,18 @@ public static partial class EndpointsApi
     /// <summary>Keystone's endpoint schema (catalog/schema.py): every field typed, none nullable.</summary>
     static EndpointFields Read(JsonObject body)
     {
-        var iface = CatalogRequest.NonNullString(body, "interface");
+        var iface = RequestFields.NonNullString(body, "interface");
         if (iface is not null && !Interfaces.Contains(iface))
             throw OpenStackError.BadRequest($"Invalid input for field 'interface': '{iface}' is not one of ['admin', 'internal', 'public']");
-        var url = CatalogRequest.NonNullString(body, "url", 225);
+        var url = RequestFields.NonNullString(body, "url", 225);
         if (url is not null && !UrlPattern().IsMatch(url))
             throw OpenStackError.BadRequest($"Invalid input for field 'url': '{url}' does not match '^[a-zA-Z0-9+.-]+:.+'");
         return new EndpointFields(iface,
-            CatalogRequest.NonNullString(body, "service_id"),
+            RequestFields.NonNullString(body, "service_id"),
             url,
-            CatalogRequest.NonNullString(body, "region_id", 255),
-            CatalogRequest.NonNullString(body, "region", 255),
-            CatalogRequest.Bool(body, "enabled"));
+            RequestFields.NonNullString(body, "region_id", 255),
+            RequestFields.NonNullString(body, "region", 255),
+            RequestFields.Bool(body, "enabled"));
     }
 
     /// <summary>

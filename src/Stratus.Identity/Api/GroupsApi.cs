@@ -53,7 +53,7 @@ public static class GroupsApi
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(g => g.DomainId == domainId);
         if (scope is not null) query = query.Where(g => g.DomainId == scope);
         var groups = await query.OrderBy(g => g.Name).ToListAsync(ct);
-        return new JsonResponse(Links.Collection(http, "groups", CatalogRequest.Filter(groups.Select(g => Render(http, g)), q, "name")));
+        return new JsonResponse(Links.Collection(http, "groups", RequestFields.Filter(groups.Select(g => Render(http, g)), q, "name")));
     }
 
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string groupId, CancellationToken ct) =>
@@ -63,10 +63,10 @@ public static class GroupsApi
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("group");
         var caller = http.Caller();
-        var domainId = (body["domain_id"] is null ? null : CatalogRequest.NonNullString(body, "domain_id", 64))
+        var domainId = (body["domain_id"] is null ? null : RequestFields.NonNullString(body, "domain_id", 64))
             ?? caller.DomainId ?? caller.ProjectDomainId ?? Domain.DefaultId;
         http.Enforce("identity:create_group", new Dictionary<string, string?> { ["target.group.domain_id"] = domainId });
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (!await db.Domains.AnyAsync(d => d.Id == domainId, ct)) throw OpenStackError.NotFound($"Could not find domain: {domainId}.");
         if (await db.Groups.AnyAsync(g => g.DomainId == domainId && g.Name == name, ct))
             throw OpenStackError.Conflict($"Conflict occurred attempting to store group - Duplicate entry found with name {name} at domain ID {domainId}.");
@@ -87,11 +87,11 @@ public static class GroupsApi
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("group");
         var group = await FindAsync(http, db, groupId, "identity:update_group", ct);
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         if (body.ContainsKey("id") && body["id"]?.ToString() != groupId) throw OpenStackError.BadRequest("Cannot change ID");
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != group.DomainId)
             throw OpenStackError.BadRequest("Cannot change Domain ID");
-        if (CatalogRequest.Name(body, "name") is { } name && name != group.Name)
+        if (RequestFields.Name(body, "name") is { } name && name != group.Name)
         {
             if (await db.Groups.AnyAsync(g => g.DomainId == group.DomainId && g.Name == name && g.Id != groupId, ct))
                 throw OpenStackError.Conflict($"Conflict occurred attempting to store group - Duplicate entry found with name {name} at domain ID {group.DomainId}.");
@@ -121,7 +121,7 @@ public static class GroupsApi
         await FindAsync(http, db, groupId, "identity:list_users_in_group", ct);
         var userIds = await db.GroupMemberships.AsNoTracking().Where(m => m.GroupId == groupId).Select(m => m.UserId).ToListAsync(ct);
         var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).OrderBy(u => u.Name).ToListAsync(ct);
-        var items = CatalogRequest.Filter(users.Select(u => UsersApi.Render(http, u)), http.Request.Query, "name", "domain_id", "enabled");
+        var items = RequestFields.Filter(users.Select(u => UsersApi.Render(http, u)), http.Request.Query, "name", "domain_id", "enabled");
         return new JsonResponse(Links.Collection(http, "users", items));
     }
 

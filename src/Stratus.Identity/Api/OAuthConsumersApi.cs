@@ -38,7 +38,7 @@ public static class OAuthConsumersApi
     /// <summary>The secret is shown this once; only its hash is kept.</summary>
     static async Task<IResult> Create(HttpContext http, IdentityDb db, IdentityOptions options, CancellationToken ct)
     {
-        var body = CatalogRequest.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("consumer"));
+        var body = RequestFields.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("consumer"));
         var secret = Links.NewId();
         var consumer = new OAuthConsumer
         {
@@ -57,10 +57,10 @@ public static class OAuthConsumersApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string consumerId, CancellationToken ct)
     {
         var raw = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("consumer");
-        CatalogRequest.RequireSomething(raw);
+        RequestFields.RequireSomething(raw);
         if (raw.ContainsKey("secret")) throw OpenStackError.BadRequest("Invalid input for field 'secret': the secret cannot be changed");
         var description = raw.OptionalString("description", 64, allowEmpty: true);
-        var body = CatalogRequest.Normalize(raw);
+        var body = RequestFields.Normalize(raw);
         if (body.ContainsKey("id") && body["id"]?.ToJsonString() != $"\"{consumerId}\"") throw OpenStackError.BadRequest("Cannot change ID");
         var consumer = await FindAsync(db, consumerId, ct, tracked: true);
         if (body.ContainsKey("description")) consumer.Description = description;

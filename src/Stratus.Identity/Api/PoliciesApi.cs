@@ -30,7 +30,7 @@ public static class PoliciesApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var policies = await db.Policies.AsNoTracking().ToListAsync(ct);
-        var items = CatalogRequest.Filter(policies.Select(p => Render(http, p)), http.Request.Query, "type");
+        var items = RequestFields.Filter(policies.Select(p => Render(http, p)), http.Request.Query, "type");
         return new JsonResponse(Links.Collection(http, "policies", items));
     }
 
@@ -39,9 +39,9 @@ public static class PoliciesApi
 
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
-        var body = CatalogRequest.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("policy"));
-        var blob = CatalogRequest.NonNullString(body, "blob") ?? throw OpenStackError.BadRequest("'blob' is a required property");
-        var type = CatalogRequest.NonNullString(body, "type", 255) ?? throw OpenStackError.BadRequest("'type' is a required property");
+        var body = RequestFields.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("policy"));
+        var blob = RequestFields.NonNullString(body, "blob") ?? throw OpenStackError.BadRequest("'blob' is a required property");
+        var type = RequestFields.NonNullString(body, "type", 255) ?? throw OpenStackError.BadRequest("'type' is a required property");
         var policy = new PolicyBlob { Id = Links.NewId(), Type = type, Blob = blob, Extra = body.Extra(Attributes).ToJsonString() };
         db.Policies.Add(policy);
         await db.SaveChangesAsync(ct);
@@ -51,9 +51,9 @@ public static class PoliciesApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string policyId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("policy");
-        CatalogRequest.RequireSomething(body);
-        var blob = CatalogRequest.NonNullString(body, "blob");
-        var type = CatalogRequest.NonNullString(body, "type", 255);
+        RequestFields.RequireSomething(body);
+        var blob = RequestFields.NonNullString(body, "blob");
+        var type = RequestFields.NonNullString(body, "type", 255);
         if (body.ContainsKey("id") && body["id"]?.ToJsonString() != $"\"{policyId}\"")
             throw OpenStackError.BadRequest("Cannot change policy ID");
         var policy = await FindAsync(db, policyId, ct, tracked: true);

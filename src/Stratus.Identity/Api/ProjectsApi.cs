@@ -69,7 +69,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "is_domain") == true)
         {
             var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-            return new JsonResponse(Links.Collection(http, "projects", CatalogRequest.Filter(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
+            return new JsonResponse(Links.Collection(http, "projects", RequestFields.Filter(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
         }
         var query = db.Projects.AsNoTracking().Include(p => p.Tags).AsQueryable();
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(p => p.DomainId == domainId);
@@ -79,7 +79,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "enabled") is { } enabled) query = query.Where(p => p.Enabled == enabled);
         IEnumerable<Project> list = await query.OrderBy(p => p.Name).ToListAsync(ct);
         list = FilterTags(list, q);
-        var items = CatalogRequest.Filter(list.Select(p => Render(http, p)), q, "name");
+        var items = RequestFields.Filter(list.Select(p => Render(http, p)), q, "name");
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
@@ -170,10 +170,10 @@ public static class ProjectsApi
     /// <summary>Keystone's project_tags_update schema: at most 80 unique strings of 1 to 255 characters without '/' or ','.</summary>
     public static List<string> ReadTags(JsonNode? node, string field = "tags")
     {
-        if (node is not JsonArray array) throw CatalogRequest.NotOfType(field, node, "array");
+        if (node is not JsonArray array) throw RequestFields.NotOfType(field, node, "array");
         if (array.Count > MaxTags) throw OpenStackError.BadRequest($"Invalid input for field '{field}': {array.ToJsonString()} is too long");
         var tags = array.Select((t, i) => t is JsonValue v && v.GetValueKind() == JsonValueKind.String ? ValidTag(v.GetValue<string>(), $"{field}/{i}")
-            : throw CatalogRequest.NotOfType($"{field}/{i}", t, "string")).ToList();
+            : throw RequestFields.NotOfType($"{field}/{i}", t, "string")).ToList();
         if (tags.Distinct().Count() != tags.Count)
             throw OpenStackError.BadRequest($"Invalid input for field '{field}': {array.ToJsonString()} has non-unique elements");
         return tags;
@@ -192,7 +192,7 @@ public static class ProjectsApi
     {
         description = null;
         if (!body.TryGetPropertyValue("description", out var node)) return false;
-        if (node is not null && node.GetValueKind() != JsonValueKind.String) throw CatalogRequest.NotOfType("description", node, "string', 'null");
+        if (node is not null && node.GetValueKind() != JsonValueKind.String) throw RequestFields.NotOfType("description", node, "string', 'null");
         description = node?.GetValue<string>();
         return true;
     }
@@ -204,7 +204,7 @@ public static class ProjectsApi
     public static JsonObject? ReadOptions(JsonObject body, params string[] allowed)
     {
         if (!body.TryGetPropertyValue("options", out var node)) return null;
-        if (node is not JsonObject options) throw CatalogRequest.NotOfType("options", node, "object");
+        if (node is not JsonObject options) throw RequestFields.NotOfType("options", node, "object");
         foreach (var (key, value) in options)
         {
             if (!allowed.Contains(key))
@@ -220,15 +220,15 @@ public static class ProjectsApi
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("project");
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
         var tags = body.ContainsKey("tags") ? ReadTags(body["tags"]) : [];
         var options = ReadOptions(body, "immutable");
-        if (CatalogRequest.Bool(body, "is_domain") == true) return await CreateDomainAsync(http, db, body, name, ct);
-        var parentId = body["parent_id"] is null ? null : CatalogRequest.NonNullString(body, "parent_id", 64);
+        if (RequestFields.Bool(body, "is_domain") == true) return await CreateDomainAsync(http, db, body, name, ct);
+        var parentId = body["parent_id"] is null ? null : RequestFields.NonNullString(body, "parent_id", 64);
         Project? parent = parentId is null ? null : await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == parentId, ct);
         var caller = http.Caller();
-        var domainId = body["domain_id"] is null ? null : CatalogRequest.NonNullString(body, "domain_id", 64);
+        var domainId = body["domain_id"] is null ? null : RequestFields.NonNullString(body, "domain_id", 64);
         // Keystone reports a missing parent or domain as a validation error (400), not a 404.
         if (parentId is not null && parent is null)
         {
@@ -254,7 +254,7 @@ public static class ProjectsApi
             DomainId = domainId,
             ParentId = parentId,
             Description = ReadDescription(body, out var description) ? description : "",
-            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Enabled = RequestFields.Bool(body, "enabled") ?? true,
             Options = options?.ToJsonString() ?? "{}",
             Extra = body.Extra(Attributes).ToJsonString(),
         };
@@ -279,7 +279,7 @@ public static class ProjectsApi
             Id = Links.NewId(),
             Name = name,
             Description = ReadDescription(body, out var description) ? description : "",
-            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Enabled = RequestFields.Bool(body, "enabled") ?? true,
             Tags = body.ContainsKey("tags") ? TagsJson(ReadTags(body["tags"])) : "[]",
             Options = ReadOptions(body, "immutable")?.ToJsonString() ?? "{}",
         };
@@ -291,13 +291,13 @@ public static class ProjectsApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string projectId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("project");
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct) && await db.Domains.FindAsync([projectId], ct) is { } domain)
         {
             // A domain updated through the projects API: only what both share.
-            if (CatalogRequest.Name(body, "name") is { } dn) domain.Name = dn;
+            if (RequestFields.Name(body, "name") is { } dn) domain.Name = dn;
             if (ReadDescription(body, out var dd)) domain.Description = dd;
-            if (CatalogRequest.Bool(body, "enabled") is { } de)
+            if (RequestFields.Bool(body, "enabled") is { } de)
             {
                 if (domain.Enabled && !de) await Revocations.RevokeDomainAsync(db, domain.Id, ct);
                 domain.Enabled = de;
@@ -311,9 +311,9 @@ public static class ProjectsApi
             throw OpenStackError.BadRequest("Cannot change Domain ID");
         if (body.ContainsKey("parent_id") && body["parent_id"]?.ToString() != (project.ParentId ?? project.DomainId))
             throw OpenStackError.Forbidden("Update of `parent_id` is not allowed.");
-        if (body.ContainsKey("is_domain") && CatalogRequest.Bool(body, "is_domain") != false)
+        if (body.ContainsKey("is_domain") && RequestFields.Bool(body, "is_domain") != false)
             throw OpenStackError.BadRequest("Update of `is_domain` is not allowed.");
-        if (CatalogRequest.Name(body, "name") is { } name && name != project.Name)
+        if (RequestFields.Name(body, "name") is { } name && name != project.Name)
         {
             if (name.Length > 64) throw OpenStackError.BadRequest($"Invalid input for field 'name': '{name}' is too long");
             if (await db.Projects.AnyAsync(p => p.DomainId == project.DomainId && p.Name == name && p.Id != projectId, ct))
@@ -321,7 +321,7 @@ public static class ProjectsApi
             project.Name = name;
         }
         if (ReadDescription(body, out var description)) project.Description = description;
-        if (CatalogRequest.Bool(body, "enabled") is { } enabled && enabled != project.Enabled)
+        if (RequestFields.Bool(body, "enabled") is { } enabled && enabled != project.Enabled)
         {
             if (!enabled && await db.Projects.AnyAsync(p => p.ParentId == projectId && p.Enabled, ct))
                 throw OpenStackError.Forbidden($"Cannot disable project {projectId} since its subtree contains enabled projects.");

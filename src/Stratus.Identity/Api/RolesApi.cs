@@ -50,7 +50,7 @@ public static class RolesApi
         http.Enforce(domainId is null ? "identity:list_roles" : "identity:list_domain_roles", new Dictionary<string, string?> { ["target.domain_id"] = domainId });
         // Without a domain_id filter only global roles are listed, as Keystone does.
         var roles = await db.Roles.AsNoTracking().Where(r => r.DomainId == domainId).OrderBy(r => r.Name).ToListAsync(ct);
-        return new JsonResponse(Links.Collection(http, "roles", CatalogRequest.Filter(roles.Select(r => Render(http, r)), http.Request.Query, "name")));
+        return new JsonResponse(Links.Collection(http, "roles", RequestFields.Filter(roles.Select(r => Render(http, r)), http.Request.Query, "name")));
     }
 
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string roleId, CancellationToken ct)
@@ -64,9 +64,9 @@ public static class RolesApi
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("role");
-        var domainId = body["domain_id"] is null ? null : CatalogRequest.NonNullString(body, "domain_id", 64);
+        var domainId = body["domain_id"] is null ? null : RequestFields.NonNullString(body, "domain_id", 64);
         http.Enforce(Rule("create", domainId), new Dictionary<string, string?> { ["target.role.domain_id"] = domainId });
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         if (domainId is not null && !await db.Domains.AnyAsync(d => d.Id == domainId, ct))
             throw OpenStackError.NotFound($"Could not find domain: {domainId}.");
         if (await db.Roles.AnyAsync(r => r.Name == name && r.DomainId == domainId, ct))
@@ -76,7 +76,7 @@ public static class RolesApi
             Id = Links.NewId(),
             Name = name,
             DomainId = domainId,
-            Description = body["description"] is null ? null : CatalogRequest.NonNullString(body, "description"),
+            Description = body["description"] is null ? null : RequestFields.NonNullString(body, "description"),
             Extra = body.Extra(Attributes).ToJsonString(),
         };
         if (body.OptionalObject("options") is { } options) role.Options = options.ToJsonString();
@@ -91,16 +91,16 @@ public static class RolesApi
         var role = await db.Roles.FirstOrDefaultAsync(r => r.Id == roleId, ct);
         http.Enforce(Rule("update", role?.DomainId), new Dictionary<string, string?> { ["target.role.domain_id"] = role?.DomainId });
         if (role is null) throw OpenStackError.NotFound($"Could not find role: {roleId}.");
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != role.DomainId)
             throw OpenStackError.BadRequest("Cannot change the domain of a role.");
-        if (CatalogRequest.Name(body, "name") is { } name && name != role.Name)
+        if (RequestFields.Name(body, "name") is { } name && name != role.Name)
         {
             if (await db.Roles.AnyAsync(r => r.Name == name && r.DomainId == role.DomainId && r.Id != roleId, ct))
                 throw OpenStackError.Conflict($"Conflict occurred attempting to store role - Duplicate entry found with name {name}.");
             role.Name = name;
         }
-        if (body.ContainsKey("description")) role.Description = body["description"] is null ? null : CatalogRequest.NonNullString(body, "description");
+        if (body.ContainsKey("description")) role.Description = body["description"] is null ? null : RequestFields.NonNullString(body, "description");
         if (body.OptionalObject("options") is { } options) role.Options = Extra.Merge(role.Options, options);
         var extra = body.Extra(Attributes);
         if (extra.Count > 0) role.Extra = Extra.Merge(role.Extra, extra);

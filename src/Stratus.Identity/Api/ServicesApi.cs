@@ -36,7 +36,7 @@ public static class ServicesApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var services = await db.Services.AsNoTracking().ToListAsync(ct);
-        var items = CatalogRequest.Filter(services.Select(s => Render(http, s)), http.Request.Query, "type", "name");
+        var items = RequestFields.Filter(services.Select(s => Render(http, s)), http.Request.Query, "type", "name");
         return new JsonResponse(Links.Collection(http, "services", items));
     }
 
@@ -45,15 +45,15 @@ public static class ServicesApi
 
     static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
-        var body = CatalogRequest.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("service"));
-        var type = CatalogRequest.NonNullString(body, "type", 255, 1) ?? throw OpenStackError.BadRequest("'type' is a required property");
+        var body = RequestFields.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("service"));
+        var type = RequestFields.NonNullString(body, "type", 255, 1) ?? throw OpenStackError.BadRequest("'type' is a required property");
         var service = new Service
         {
             Id = Links.NewId(),
             Type = type,
-            Name = CatalogRequest.Name(body, "name") ?? "",
+            Name = RequestFields.Name(body, "name") ?? "",
             Description = Description(body),
-            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Enabled = RequestFields.Bool(body, "enabled") ?? true,
             Extra = ExtraOf(body).ToJsonString(),
         };
         db.Services.Add(service);
@@ -64,11 +64,11 @@ public static class ServicesApi
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string serviceId, CancellationToken ct)
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("service");
-        CatalogRequest.RequireSomething(body);
-        var type = CatalogRequest.NonNullString(body, "type", 255, 1);
-        var name = CatalogRequest.Name(body, "name");
+        RequestFields.RequireSomething(body);
+        var type = RequestFields.NonNullString(body, "type", 255, 1);
+        var name = RequestFields.Name(body, "name");
         var description = Description(body);
-        var enabled = CatalogRequest.Bool(body, "enabled");
+        var enabled = RequestFields.Bool(body, "enabled");
         if (body.TryGetPropertyValue("id", out var id) && id is not null && id.ToJsonString() != $"\"{serviceId}\"")
             throw OpenStackError.BadRequest("Cannot change ID");
         var service = await FindAsync(db, serviceId, ct, tracked: true);

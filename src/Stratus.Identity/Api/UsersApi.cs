@@ -73,7 +73,7 @@ public static class UsersApi
             };
         }
         var users = await query.OrderBy(u => u.Name).ToListAsync(ct);
-        var items = CatalogRequest.Filter(users.Select(u => Render(http, u)), q, "name");
+        var items = RequestFields.Filter(users.Select(u => Render(http, u)), q, "name");
         return new JsonResponse(Links.Collection(http, "users", items));
     }
 
@@ -107,7 +107,7 @@ public static class UsersApi
     static string? ReadPassword(JsonObject body)
     {
         if (!body.TryGetPropertyValue("password", out var node) || node is null) return null;
-        if (node.GetValueKind() != System.Text.Json.JsonValueKind.String) throw CatalogRequest.NotOfType("password", node, "string");
+        if (node.GetValueKind() != System.Text.Json.JsonValueKind.String) throw RequestFields.NotOfType("password", node, "string");
         var password = node.GetValue<string>();
         if (password.Length > Passwords.MaxLength)
             throw OpenStackError.BadRequest($"Invalid input for field 'password': the value is longer than {Passwords.MaxLength} characters");
@@ -124,12 +124,12 @@ public static class UsersApi
     {
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("user");
         var caller = http.Caller();
-        var domainId = (body["domain_id"] is null ? null : CatalogRequest.NonNullString(body, "domain_id", 64))
+        var domainId = (body["domain_id"] is null ? null : RequestFields.NonNullString(body, "domain_id", 64))
             ?? caller.DomainId ?? caller.ProjectDomainId ?? Domain.DefaultId;
         http.Enforce("identity:create_user", new Dictionary<string, string?> { ["target.user.domain_id"] = domainId });
-        var name = CatalogRequest.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
+        var name = RequestFields.Name(body, "name") ?? throw OpenStackError.BadRequest("'name' is a required property");
         var password = ReadPassword(body);
-        var defaultProject = body["default_project_id"] is null ? null : CatalogRequest.NonNullString(body, "default_project_id", 64);
+        var defaultProject = body["default_project_id"] is null ? null : RequestFields.NonNullString(body, "default_project_id", 64);
         if (!await db.Domains.AnyAsync(d => d.Id == domainId, ct)) throw OpenStackError.NotFound($"Could not find domain: {domainId}.");
         await CheckDefaultProjectAsync(db, defaultProject, ct);
         if (await db.Users.AnyAsync(u => u.DomainId == domainId && u.Name == name, ct))
@@ -139,7 +139,7 @@ public static class UsersApi
             Id = Links.NewId(),
             Name = name,
             DomainId = domainId,
-            Enabled = CatalogRequest.Bool(body, "enabled") ?? true,
+            Enabled = RequestFields.Bool(body, "enabled") ?? true,
             DefaultProjectId = defaultProject,
             PasswordHash = password is null ? null : await Passwords.HashAsync(password, options.PasswordHashRounds, ct),
             PasswordCreatedAt = password is null ? null : DateTime.UtcNow,
@@ -157,25 +157,25 @@ public static class UsersApi
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct);
         http.Enforce("identity:update_user", user is null ? new() { ["target.user.id"] = userId } : Target(user));
         if (user is null) throw OpenStackError.NotFound($"Could not find user: {userId}.");
-        CatalogRequest.RequireSomething(body);
+        RequestFields.RequireSomething(body);
         if (body.ContainsKey("id") && body["id"]?.ToString() != userId) throw OpenStackError.BadRequest("Cannot change ID");
         if (body.ContainsKey("domain_id") && body["domain_id"]?.ToString() != user.DomainId)
             throw OpenStackError.BadRequest("Cannot change Domain ID");
         var revoke = false;
-        if (CatalogRequest.Name(body, "name") is { } name && name != user.Name)
+        if (RequestFields.Name(body, "name") is { } name && name != user.Name)
         {
             if (await db.Users.AnyAsync(u => u.DomainId == user.DomainId && u.Name == name && u.Id != userId, ct))
                 throw OpenStackError.Conflict($"Conflict occurred attempting to store user - Duplicate entry found with name {name} at domain ID {user.DomainId}.");
             user.Name = name;
         }
-        if (CatalogRequest.Bool(body, "enabled") is { } enabled)
+        if (RequestFields.Bool(body, "enabled") is { } enabled)
         {
             revoke |= user.Enabled && !enabled;
             user.Enabled = enabled;
         }
         if (body.ContainsKey("default_project_id"))
         {
-            var project = body["default_project_id"] is null ? null : CatalogRequest.NonNullString(body, "default_project_id", 64);
+            var project = body["default_project_id"] is null ? null : RequestFields.NonNullString(body, "default_project_id", 64);
             await CheckDefaultProjectAsync(db, project, ct);
             user.DefaultProjectId = project;
         }
@@ -235,7 +235,7 @@ public static class UsersApi
         http.Enforce("identity:list_user_projects", user is null ? new() { ["target.user.id"] = userId } : Target(user));
         if (user is null) throw OpenStackError.NotFound($"Could not find user: {userId}.");
         var projects = await ProjectsOfAsync(db, userId, ct);
-        var items = CatalogRequest.Filter(ProjectsApi.FilterTags(projects, http.Request.Query).Select(p => ProjectsApi.Render(http, p)), http.Request.Query, "name", "enabled", "domain_id");
+        var items = RequestFields.Filter(ProjectsApi.FilterTags(projects, http.Request.Query).Select(p => ProjectsApi.Render(http, p)), http.Request.Query, "name", "enabled", "domain_id");
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
@@ -276,7 +276,7 @@ public static class UsersApi
             o["membership_expires_at"] = null;
             return o;
         }
-        var items = CatalogRequest.Filter(groups.Select(Membership), http.Request.Query, "name", "domain_id");
+        var items = RequestFields.Filter(groups.Select(Membership), http.Request.Query, "name", "domain_id");
         return new JsonResponse(Links.Collection(http, "groups", items));
     }
 }

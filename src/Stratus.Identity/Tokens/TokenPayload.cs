@@ -180,33 +180,58 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
             {
                 Unscoped when a.Length >= 5 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), ExpiresAt = ExpiresFrom(a[3]), AuditIds = AuditIdsFrom(a[4]),
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    ExpiresAt = ExpiresFrom(a[3]),
+                    AuditIds = AuditIdsFrom(a[4]),
                     IssuedAt = issued,
                 },
                 DomainScoped when a.Length >= 6 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), DomainId = DomainFrom(a[3]), ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]), IssuedAt = issued,
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    DomainId = DomainFrom(a[3]),
+                    ExpiresAt = ExpiresFrom(a[4]),
+                    AuditIds = AuditIdsFrom(a[5]),
+                    IssuedAt = issued,
                 },
                 ProjectScoped when a.Length >= 6 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), ProjectId = IdFrom(a[3]), ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]), IssuedAt = issued,
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    ProjectId = IdFrom(a[3]),
+                    ExpiresAt = ExpiresFrom(a[4]),
+                    AuditIds = AuditIdsFrom(a[5]),
+                    IssuedAt = issued,
                 },
                 TrustScoped when a.Length >= 7 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), ProjectId = IdFrom(a[3]), ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]), TrustId = UuidFrom(a[6]), IssuedAt = issued,
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    ProjectId = IdFrom(a[3]),
+                    ExpiresAt = ExpiresFrom(a[4]),
+                    AuditIds = AuditIdsFrom(a[5]),
+                    TrustId = UuidFrom(a[6]),
+                    IssuedAt = issued,
                 },
                 SystemScoped when a.Length >= 6 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), System = SystemFrom(a[3]), ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]), IssuedAt = issued,
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    System = SystemFrom(a[3]),
+                    ExpiresAt = ExpiresFrom(a[4]),
+                    AuditIds = AuditIdsFrom(a[5]),
+                    IssuedAt = issued,
                 },
                 AppCredScoped when a.Length >= 7 => new TokenPayload
                 {
-                    UserId = UserIdFrom(a[1]), Methods = MethodsFrom(a[2]), ProjectId = IdFrom(a[3]), ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]), AppCredId = IdFrom(a[6]), IssuedAt = issued,
+                    UserId = UserIdFrom(a[1]),
+                    Methods = MethodsFrom(a[2]),
+                    ProjectId = IdFrom(a[3]),
+                    ExpiresAt = ExpiresFrom(a[4]),
+                    AuditIds = AuditIdsFrom(a[5]),
+                    AppCredId = IdFrom(a[6]),
+                    IssuedAt = issued,
                 },
                 _ => null,
             };
@@ -379,14 +404,14 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
                 seconds = l;
                 break;
             case double d when double.IsFinite(d) && Math.Abs(d) < 1e15:
-            {
-                var whole = Math.Truncate(d);
-                var micro = Math.Round((d - whole) * 1e6, MidpointRounding.ToEven);
-                if (micro >= 1e6) whole += 1;
-                else if (micro < 0) whole -= 1;
-                seconds = (long)whole;
-                break;
-            }
+                {
+                    var whole = Math.Truncate(d);
+                    var micro = Math.Round((d - whole) * 1e6, MidpointRounding.ToEven);
+                    if (micro >= 1e6) whole += 1;
+                    else if (micro < 0) whole -= 1;
+                    seconds = (long)whole;
+                    break;
+                }
             default:
                 throw new FormatException("expires_at is not a timestamp");
         }

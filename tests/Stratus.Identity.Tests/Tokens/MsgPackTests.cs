@@ -16,37 +16,37 @@ public class MsgPackTests
             case "nil": return (null, null);
             case "bool": return ((bool)v!, (bool)v!);
             case "int":
-            {
-                var s = (string)v!;
-                if (long.TryParse(s, CultureInfo.InvariantCulture, out var l)) return (l, l);
-                return (ulong.Parse(s, CultureInfo.InvariantCulture), "overflow");
-            }
+                {
+                    var s = (string)v!;
+                    if (long.TryParse(s, CultureInfo.InvariantCulture, out var l)) return (l, l);
+                    return (ulong.Parse(s, CultureInfo.InvariantCulture), "overflow");
+                }
             case "float": return ((double)v!, (double)v!);
             case "float32": return ((float)(double)v!, (double)(float)(double)v!);
             case "str": return ((string)v!, (string)v!);
             case "bin": var b = Convert.FromHexString((string)v!); return (b, b);
             case "str_repeat":
-            {
-                var s = string.Concat(Enumerable.Repeat((string)v![0]!, (int)v[1]!));
-                return (s, s);
-            }
+                {
+                    var s = string.Concat(Enumerable.Repeat((string)v![0]!, (int)v[1]!));
+                    return (s, s);
+                }
             case "bin_repeat":
-            {
-                var unit = Convert.FromHexString((string)v![0]!);
-                var bytes = Enumerable.Repeat(unit, (int)v[1]!).SelectMany(x => x).ToArray();
-                return (bytes, bytes);
-            }
+                {
+                    var unit = Convert.FromHexString((string)v![0]!);
+                    var bytes = Enumerable.Repeat(unit, (int)v[1]!).SelectMany(x => x).ToArray();
+                    return (bytes, bytes);
+                }
             case "array":
-            {
-                var items = v!.AsArray().Select(x => Build(x!.AsObject())).ToArray();
-                return (items.Select(i => i.Value).ToArray(), items.Select(i => i.Decoded).ToArray());
-            }
+                {
+                    var items = v!.AsArray().Select(x => Build(x!.AsObject())).ToArray();
+                    return (items.Select(i => i.Value).ToArray(), items.Select(i => i.Decoded).ToArray());
+                }
             case "array_repeat":
-            {
-                var item = Build(v![0]!.AsObject());
-                var n = (int)v[1]!;
-                return (Enumerable.Repeat(item.Value, n).ToList(), Enumerable.Repeat(item.Decoded, n).ToArray());
-            }
+                {
+                    var item = Build(v![0]!.AsObject());
+                    var n = (int)v[1]!;
+                    return (Enumerable.Repeat(item.Value, n).ToList(), Enumerable.Repeat(item.Decoded, n).ToArray());
+                }
             default: throw new InvalidOperationException(kind);
         }
     }
