@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Stratus test. Installs, with apt, what the tests drive when it is missing:
-# the real OpenStack client and Tempest (acceptance tests) and PostgreSQL (database tests).
+# the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -9,6 +9,7 @@ need=()
 command -v openstack >/dev/null || need+=(python3-openstackclient)
 /usr/bin/python3 -c 'import openstack' 2>/dev/null || need+=(python3-openstacksdk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v mariadbd >/dev/null || need+=(mariadb-server)
 command -v flock >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)

@@ -33,3 +33,4 @@ public abstract class DatabaseBackendTests(IdentityServer server)
 public sealed class SqliteBackendTests(IdentityServer server) : DatabaseBackendTests(server), IClassFixture<IdentityServer>;
 
 public sealed class PostgresBackendTests(PostgresIdentityServer server) : DatabaseBackendTests(server), IClassFixture<PostgresIdentityServer>;
+public sealed class MariaDbBackendTests(MariaDbIdentityServer server) : DatabaseBackendTests(server), IClassFixture<MariaDbIdentityServer>;
