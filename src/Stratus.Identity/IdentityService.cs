@@ -1,10 +1,9 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Stratus.Core.Data;
+using Stratus.Core.Hosting;
 using Stratus.Identity.Api;
 using Stratus.Identity.Catalog;
+using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Tokens;
 
@@ -20,7 +19,7 @@ public static class IdentityService
         services.AddSingleton(db);
         services.AddSingleton<IdentityGeneration>();
         services.AddDbContext<IdentityDb>(o => db.Configure(o));
-        services.AddSingleton(new PolicyEngine(options.PolicyFile));
+        services.AddSingleton(KeystonePolicy.Create(options.PolicyFile));
         services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
         services.AddSingleton<TokenFormatter>();
         services.AddSingleton<Revocations>();
@@ -34,17 +33,7 @@ public static class IdentityService
     /// <summary>Builds the identity web application bound to the node's address (never all addresses).</summary>
     public static WebApplication Build(IdentityOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(IPAddress.Parse(options.BindHost), options.Port);
-            k.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
-            k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-            k.AddServerHeader = false;
-        });
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.Port, options.MaxRequestBodySize);
         builder.Services.AddIdentityService(options);
         configure?.Invoke(builder);
         var app = builder.Build();

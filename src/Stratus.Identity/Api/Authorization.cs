@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Tokens;
 

@@ -1,6 +1,7 @@
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;

@@ -1,3 +1,4 @@
+using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 
 namespace Stratus.Identity.Tokens;

@@ -1,3 +1,4 @@
+using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 
 namespace Stratus.Identity.Tests.Policy;
@@ -18,7 +19,7 @@ public class PolicyEngineTests
         },
     };
 
-    readonly PolicyEngine _defaults = new();
+    readonly PolicyEngine _defaults = KeystonePolicy.Create();
 
     [Fact]
     public void Admin_passes_admin_rules_and_members_do_not()
@@ -67,7 +68,7 @@ public class PolicyEngineTests
             """);
         try
         {
-            var engine = new PolicyEngine(path);
+            var engine = KeystonePolicy.Create(path);
             Assert.True(engine.IsAllowed("identity:create_region", Creds(["member"])));
             Assert.False(engine.IsAllowed("identity:create_region", Creds(["member", "banned"])));
             Assert.False(engine.IsAllowed("identity:delete_region", Creds(["admin"])));
@@ -91,7 +92,7 @@ public class PolicyEngineTests
         File.WriteAllText(path, "\"x\": \"None:%(target.role.domain_id)s\"\n");
         try
         {
-            var engine = new PolicyEngine(path);
+            var engine = KeystonePolicy.Create(path);
             Assert.True(engine.IsAllowed("x", Creds([]), new Dictionary<string, string?> { ["target.role.domain_id"] = null }));
             Assert.False(engine.IsAllowed("x", Creds([]), new Dictionary<string, string?> { ["target.role.domain_id"] = "d" }));
         }

@@ -1,23 +1,34 @@
-using System.Reflection;
+using Stratus.Core.Http;
 
-namespace Stratus.Identity.Policy;
+namespace Stratus.Core.Policy;
 
 /// <summary>
 /// Evaluates oslo.policy rule strings (<c>role:admin or (role:reader and system_scope:all) or
-/// user_id:%(target.user.id)s</c>) against a caller's credentials and a target. The defaults are
-/// Keystone's own (policy.defaults.yaml, embedded); a <c>policy.yaml</c> beside keystone.conf overrides
-/// single rules, as in Keystone.
+/// user_id:%(target.user.id)s</c>) against a caller's credentials and a target. Each service brings
+/// its own defaults (the rules of the OpenStack service it implements); a <c>policy.yaml</c> beside the
+/// service's config file overrides single rules, as in OpenStack.
 /// </summary>
 public sealed class PolicyEngine
 {
     readonly Dictionary<string, Rule> _rules = new(StringComparer.Ordinal);
+    readonly string _fallbackRule;
 
-    public PolicyEngine(string? overridePath = null)
+    /// <param name="defaultsYaml">The service's default rules, in policy.yaml syntax.</param>
+    /// <param name="overridePath">An operator's policy.yaml; missing is fine.</param>
+    /// <param name="fallbackRule">The rule that decides names nobody defined (Keystone: admin_required).</param>
+    public PolicyEngine(string defaultsYaml, string? overridePath = null, string fallbackRule = "default")
     {
-        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("Stratus.Identity.Policy.policy.defaults.yaml")
-            ?? throw new InvalidOperationException("embedded policy defaults are missing");
-        Load(new StreamReader(s).ReadToEnd());
+        _fallbackRule = fallbackRule;
+        Load(defaultsYaml);
         if (overridePath is not null && File.Exists(overridePath)) Load(File.ReadAllText(overridePath));
+    }
+
+    /// <summary>Reads a policy.defaults.yaml embedded in the calling service's assembly.</summary>
+    public static string EmbeddedDefaults(System.Reflection.Assembly assembly, string resourceName)
+    {
+        using var s = assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"embedded policy defaults {resourceName} are missing");
+        return new StreamReader(s).ReadToEnd();
     }
 
     void Load(string yaml)
@@ -47,8 +58,8 @@ public sealed class PolicyEngine
 
     public bool IsAllowed(string rule, PolicyCredentials creds, IReadOnlyDictionary<string, string?>? target = null)
     {
-        // An unknown rule falls back to Keystone's "default" rule: admin only.
-        var r = _rules.TryGetValue(rule, out var found) ? found : _rules.GetValueOrDefault("admin_required") ?? Rule.False;
+        // An unknown rule falls back to the service's default rule (oslo.policy's "default").
+        var r = _rules.TryGetValue(rule, out var found) ? found : _rules.GetValueOrDefault(_fallbackRule) ?? Rule.False;
         return r.Eval(new EvalContext(this, creds, target ?? EmptyTarget));
     }
 
