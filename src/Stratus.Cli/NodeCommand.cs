@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Stratus.Core.Config;
 using Stratus.Identity;
+using Stratus.Image;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Cli;
@@ -27,8 +28,12 @@ static class NodeCommand
     /// <summary>
     /// Writes the node's configuration. Without <paramref name="identityUrl"/> the node hosts the
     /// identity service: its database is created, Fernet keys set up, and bootstrap run for the region.
+    /// Then each regional service's files are written and the service is registered in the identity
+    /// (<paramref name="register"/>; by default in the node's own identity database, or over the
+    /// identity API with the admin's password when the identity lives on another node).
     /// </summary>
-    public static async Task InitAsync(NodeLayout layout, string region, string address, string password, string? identityUrl)
+    public static async Task InitAsync(NodeLayout layout, string region, string address, string password, string? identityUrl,
+        Func<ServiceRegistration, Task>? register = null)
     {
         if (identityUrl is null)
         {
@@ -37,17 +42,39 @@ static class NodeCommand
             await IdentityService.SyncDatabaseAsync(options);
             new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys).Setup();
             identityUrl = $"http://{address}:{options.Port}/v3";
-            await using var db = IdentityService.OpenDatabase(options);
-            await Bootstrap.RunAsync(db, new BootstrapArgs
-            {
-                Password = password,
-                RegionId = region,
-                AdminUrl = identityUrl + "/",
-                InternalUrl = identityUrl + "/",
-                PublicUrl = identityUrl + "/",
-            }, options.PasswordHashRounds);
+            await using (var db = IdentityService.OpenDatabase(options))
+                await Bootstrap.RunAsync(db, new BootstrapArgs
+                {
+                    Password = password,
+                    RegionId = region,
+                    AdminUrl = identityUrl + "/",
+                    InternalUrl = identityUrl + "/",
+                    PublicUrl = identityUrl + "/",
+                }, options.PasswordHashRounds);
+            register ??= r => RegisterLocallyAsync(options, r);
         }
+        var remoteIdentity = identityUrl;
+        register ??= r => IdentityAdminClient.RegisterAsync(remoteIdentity, password, r);
         layout.WriteAdminOpenrc(identityUrl, region, password);
+
+        if (!layout.HasImage) layout.WriteGlanceConf(address, IdentityRoot(identityUrl), region, password);
+        var image = ImageOptions.FromIni(IniFile.Load(layout.GlanceApiConf));
+        await ImageService.SyncDatabaseAsync(image);
+        await register(new ServiceRegistration("image", "glance", "OpenStack Image", region, $"http://{image.BindHost}:{image.BindPort}", "glance", password));
+    }
+
+    /// <summary>Registers a service in an identity database this process can open (the node's own, or RegionOne's in `up`).</summary>
+    public static async Task RegisterLocallyAsync(IdentityOptions identity, ServiceRegistration registration)
+    {
+        await using var db = IdentityService.OpenDatabase(identity);
+        await Bootstrap.RegisterServiceAsync(db, registration, identity.PasswordHashRounds);
+    }
+
+    /// <summary>keystonemiddleware's auth_url as the seed writes it: the identity's root, without /v3.</summary>
+    static string IdentityRoot(string identityUrl)
+    {
+        var u = identityUrl.TrimEnd('/');
+        return u.EndsWith("/v3", StringComparison.Ordinal) ? u[..^3] : u;
     }
 
     public static async Task<int> StartAsync(CliArgs args)
@@ -97,20 +124,31 @@ static class NodeCommand
     static async Task<List<WebApplication>> StartServicesAsync(IReadOnlyList<NodeLayout> nodes)
     {
         var apps = new List<WebApplication>();
-        foreach (var node in nodes)
+        // Identity first: the regional services log in to it.
+        foreach (var node in nodes.Where(n => n.HasIdentity)) apps.Add(await StartIdentityAsync(node));
+        foreach (var node in nodes.Where(n => n.HasImage))
         {
-            if (!node.HasIdentity) continue;
-            var options = IdentityOptions.FromIni(IniFile.Load(node.KeystoneConf));
-            await IdentityService.SyncDatabaseAsync(options);
-            // Fail now, naming the fix, rather than on the first token request.
-            if (!Directory.Exists(options.KeyRepository) || Directory.GetFiles(options.KeyRepository).Length == 0)
-                throw new ConfigException(node.KeystoneConf, "fernet_tokens", "key_repository",
-                    $"{options.KeyRepository} holds no keys: run `stratus keystone-manage --config-dir {node.Root} fernet_setup`");
-            var app = IdentityService.Build(options);
+            var options = ImageOptions.FromIni(IniFile.Load(node.GlanceApiConf));
+            await ImageService.SyncDatabaseAsync(options);
+            var app = ImageService.Build(options);
             await app.StartAsync();
             apps.Add(app);
-            Console.WriteLine($"identity: http://{options.BindHost}:{options.Port}/v3 ({node.KeystoneConf})");
+            Console.WriteLine($"image: http://{options.BindHost}:{options.BindPort} ({node.GlanceApiConf})");
         }
         return apps;
+    }
+
+    static async Task<WebApplication> StartIdentityAsync(NodeLayout node)
+    {
+        var options = IdentityOptions.FromIni(IniFile.Load(node.KeystoneConf));
+        await IdentityService.SyncDatabaseAsync(options);
+        // Fail now, naming the fix, rather than on the first token request.
+        if (!Directory.Exists(options.KeyRepository) || Directory.GetFiles(options.KeyRepository).Length == 0)
+            throw new ConfigException(node.KeystoneConf, "fernet_tokens", "key_repository",
+                $"{options.KeyRepository} holds no keys: run `stratus keystone-manage --config-dir {node.Root} fernet_setup`");
+        var app = IdentityService.Build(options);
+        await app.StartAsync();
+        Console.WriteLine($"identity: http://{options.BindHost}:{options.Port}/v3 ({node.KeystoneConf})");
+        return app;
     }
 }

@@ -13,7 +13,12 @@ sealed record NodeLayout(string Root)
     public string KeystoneConf => Path.Combine(KeystoneDir, "keystone.conf");
     public string AdminOpenrc => Path.Combine(Root, "admin-openrc");
 
+    public string GlanceDir => Path.Combine(Root, "glance");
+    public string GlanceApiConf => Path.Combine(GlanceDir, "glance-api.conf");
+    public string GlanceRegistryConf => Path.Combine(GlanceDir, "glance-registry.conf");
+
     public bool HasIdentity => File.Exists(KeystoneConf);
+    public bool HasImage => File.Exists(GlanceApiConf);
 
     public void WriteKeystoneConf(string address)
     {
@@ -30,6 +35,44 @@ sealed record NodeLayout(string Root)
         ]);
         WriteAtomically(KeystoneConf, text);
     }
+
+    /// <summary>
+    /// glance-api.conf as the seed's RegionTwo has it (section 5.1): the region's own database and file
+    /// store, and <c>[keystone_authtoken]</c> pointing at the shared identity with the region's name.
+    /// glance-registry.conf carries the same sections, as in the seed (Stratus has no separate registry).
+    /// </summary>
+    public void WriteGlanceConf(string address, string identityRoot, string region, string password)
+    {
+        Directory.CreateDirectory(GlanceDir);
+        (string, IEnumerable<(string, string)>) database = ("database", [("connection", $"sqlite:///{Path.Combine(GlanceDir, "glance.db")}")]);
+        (string, IEnumerable<(string, string)>) authtoken = ("keystone_authtoken", ServiceUser(identityRoot, region, "glance", password));
+        (string, IEnumerable<(string, string)>) paste = ("paste_deploy", [("flavor", "keystone")]);
+        var api = "# Written by `stratus node init`; sections and keys as Glance's glance-api.conf.\n" + IniFile.Format(
+        [
+            ("DEFAULT", [("bind_host", address), ("bind_port", "9292"), ("node_staging_uri", $"file://{Path.Combine(GlanceDir, "staging")}/")]),
+            database,
+            ("glance_store", [("stores", "file,http"), ("default_store", "file"), ("filesystem_store_datadir", Path.Combine(GlanceDir, "images") + "/")]),
+            authtoken,
+            paste,
+        ]);
+        WriteAtomically(GlanceApiConf, api, secret: true);
+        var registry = "# Accepted for the seed's layout; the image API does not read it.\n" + IniFile.Format([("DEFAULT", []), database, authtoken, paste]);
+        WriteAtomically(GlanceRegistryConf, registry, secret: true);
+    }
+
+    /// <summary>The seed's [keystone_authtoken] keys for a service user of the shared identity.</summary>
+    static IEnumerable<(string, string)> ServiceUser(string identityRoot, string region, string user, string password) =>
+    [
+        ("www_authenticate_uri", identityRoot),
+        ("auth_url", identityRoot),
+        ("auth_type", "password"),
+        ("project_domain_name", "Default"),
+        ("user_domain_name", "Default"),
+        ("project_name", "service"),
+        ("username", user),
+        ("password", password),
+        ("region_name", region),
+    ];
 
     /// <summary>The seed's admin-openrc (section 4.2), for <c>source</c>.</summary>
     public void WriteAdminOpenrc(string authUrl, string region, string password)

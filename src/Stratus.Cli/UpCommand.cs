@@ -34,7 +34,9 @@ static class UpCommand
                 InternalUrl = identityUrl + "/",
                 PublicUrl = identityUrl + "/",
             }, identity.PasswordHashRounds);
-        await NodeCommand.InitAsync(regionTwo, "RegionTwo", twoAddress, password, identityUrl);
+        // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
+        await NodeCommand.InitAsync(regionTwo, "RegionTwo", twoAddress, password, identityUrl,
+            r => NodeCommand.RegisterLocallyAsync(identity, r));
 
         Console.WriteLine($"""
             Stratus: two regions sharing the identity at {identityUrl}

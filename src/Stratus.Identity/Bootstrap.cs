@@ -21,6 +21,9 @@ public sealed record BootstrapArgs
     public string? PublicUrl { get; init; }
 }
 
+/// <summary>A service to put in the catalog of a region, with its service user (see <see cref="Bootstrap.RegisterServiceAsync"/>).</summary>
+public sealed record ServiceRegistration(string Type, string Name, string? Description, string Region, string Url, string Username, string Password);
+
 /// <summary>
 /// <c>keystone-manage bootstrap</c>: idempotently ensures the default domain, the admin project and
 /// user, the reader/member/admin roles (admin implies member implies reader), the admin's role on
@@ -81,31 +84,79 @@ public static class Bootstrap
                 db.Regions.Add(new Region { Id = a.RegionId });
                 log.Add($"Created region {a.RegionId}");
             }
-            var service = await db.Services.FirstOrDefaultAsync(s => s.Type == "identity", ct);
-            if (service is null)
-            {
-                service = new Service { Id = Links.NewId(), Type = "identity", Name = a.ServiceName };
-                db.Services.Add(service);
-                log.Add($"Created service {a.ServiceName}");
-            }
-            foreach (var (iface, url) in new[] { ("admin", a.AdminUrl), ("internal", a.InternalUrl), ("public", a.PublicUrl) })
-            {
-                if (url is null) continue;
-                var existing = await db.Endpoints.FirstOrDefaultAsync(e => e.ServiceId == service.Id && e.Interface == iface && e.RegionId == a.RegionId, ct);
-                if (existing is null)
-                {
-                    db.Endpoints.Add(new Endpoint { Id = Links.NewId(), ServiceId = service.Id, Interface = iface, Url = url, RegionId = a.RegionId });
-                    log.Add($"Created {iface} endpoint {url} in {a.RegionId}");
-                }
-                else if (existing.Url != url)
-                {
-                    existing.Url = url;
-                    log.Add($"Updated {iface} endpoint in {a.RegionId} to {url}");
-                }
-            }
+            await EnsureServiceAsync(db, "identity", a.ServiceName, null, a.RegionId,
+                [("admin", a.AdminUrl), ("internal", a.InternalUrl), ("public", a.PublicUrl)], log, ct);
         }
         await db.SaveChangesAsync(ct);
         return log;
+    }
+
+    /// <summary>
+    /// What an installer does for each OpenStack service (the seed's install guide, step by step): the
+    /// service's user in the <c>service</c> project with the admin role, the service in the catalog, and
+    /// its public, internal and admin endpoints in the region. Idempotent, like bootstrap.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RegisterServiceAsync(IdentityDb db, ServiceRegistration a, int hashRounds = Passwords.DefaultRounds, CancellationToken ct = default)
+    {
+        var log = new List<string>();
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == "service" && p.DomainId == Domain.DefaultId, ct);
+        if (project is null)
+        {
+            project = new Project { Id = Links.NewId(), Name = "service", DomainId = Domain.DefaultId, Description = "Service Project" };
+            db.Projects.Add(project);
+            log.Add("Created project service");
+        }
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Name == a.Username && u.DomainId == Domain.DefaultId, ct);
+        if (user is null)
+        {
+            user = new User { Id = Links.NewId(), Name = a.Username, DomainId = Domain.DefaultId, PasswordHash = Passwords.Hash(a.Password, hashRounds), PasswordCreatedAt = DateTime.UtcNow };
+            db.Users.Add(user);
+            log.Add($"Created user {a.Username}");
+        }
+        else if (!Passwords.Verify(a.Password, user.PasswordHash))
+        {
+            user.PasswordHash = Passwords.Hash(a.Password, hashRounds);
+            user.PasswordCreatedAt = DateTime.UtcNow;
+            log.Add($"Updated the password of user {a.Username}");
+        }
+        var admin = await EnsureRoleAsync(db, "admin", log, ct);
+        await EnsureAssignmentAsync(db, AssignmentType.UserProject, user.Id, project.Id, admin.Id, ct);
+        if (await db.Regions.FindAsync([a.Region], ct) is null)
+        {
+            db.Regions.Add(new Region { Id = a.Region });
+            log.Add($"Created region {a.Region}");
+        }
+        await EnsureServiceAsync(db, a.Type, a.Name, a.Description, a.Region,
+            [("admin", a.Url), ("internal", a.Url), ("public", a.Url)], log, ct);
+        await db.SaveChangesAsync(ct);
+        return log;
+    }
+
+    static async Task EnsureServiceAsync(IdentityDb db, string type, string name, string? description, string region,
+        (string Interface, string? Url)[] endpoints, List<string> log, CancellationToken ct)
+    {
+        var service = db.Services.Local.FirstOrDefault(s => s.Type == type) ?? await db.Services.FirstOrDefaultAsync(s => s.Type == type, ct);
+        if (service is null)
+        {
+            service = new Service { Id = Links.NewId(), Type = type, Name = name, Description = description };
+            db.Services.Add(service);
+            log.Add($"Created service {name}");
+        }
+        foreach (var (iface, url) in endpoints)
+        {
+            if (url is null) continue;
+            var existing = await db.Endpoints.FirstOrDefaultAsync(e => e.ServiceId == service.Id && e.Interface == iface && e.RegionId == region, ct);
+            if (existing is null)
+            {
+                db.Endpoints.Add(new Endpoint { Id = Links.NewId(), ServiceId = service.Id, Interface = iface, Url = url, RegionId = region });
+                log.Add($"Created {iface} {type} endpoint {url} in {region}");
+            }
+            else if (existing.Url != url)
+            {
+                existing.Url = url;
+                log.Add($"Updated {iface} {type} endpoint in {region} to {url}");
+            }
+        }
     }
 
     static async Task<Role> EnsureRoleAsync(IdentityDb db, string name, List<string> log, CancellationToken ct)

@@ -100,9 +100,15 @@ public sealed partial class IniFile
 
     public int GetInt(string section, string key, int fallback)
     {
+        var v = GetInt64(section, key, fallback);
+        return v is >= int.MinValue and <= int.MaxValue ? (int)v : throw new ConfigException(Path, section, key, $"'{v}' is out of range");
+    }
+
+    public long GetInt64(string section, string key, long fallback)
+    {
         var v = GetString(section, key);
         if (string.IsNullOrEmpty(v)) return fallback;
-        return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)
+        return long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)
             ? i
             : throw new ConfigException(Path, section, key, $"'{v}' is not an integer");
     }

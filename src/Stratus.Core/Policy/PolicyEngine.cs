@@ -133,7 +133,10 @@ abstract class Rule
                         }
                         else want = match.Trim('\'', '"');
                         if (kind == "is_admin") return want is "1" or "True" or "true" && c.Creds.Fields.GetValueOrDefault("is_admin") == "true";
-                        var have = c.Creds.Fields.GetValueOrDefault(kind);
+                        // "'public':%(visibility)s": a quoted literal on the left is compared as it is.
+                        var have = kind.Length >= 2 && kind[0] is '\'' or '"' && kind[^1] == kind[0]
+                            ? kind[1..^1]
+                            : c.Creds.Fields.GetValueOrDefault(kind);
                         return have is not null && string.Equals(have, want, StringComparison.Ordinal);
                     }
             }

@@ -1,3 +1,4 @@
+using Stratus.Core.Data;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
@@ -50,15 +51,11 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
     public DbSet<DomainConfig> DomainConfigs => Set<DomainConfig>();
     public DbSet<OAuthConsumer> OAuthConsumers => Set<OAuthConsumer>();
 
-    // Every timestamp is UTC; SQLite and MySQL hand them back without a kind, so say so on read.
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
         c.Properties<DateTime>().HaveConversion<UtcConverter>();
         c.Properties<DateTime?>().HaveConversion<UtcConverter>();
     }
-
-    sealed class UtcConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
-        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
     protected override void OnModelCreating(ModelBuilder b)
     {

@@ -1,0 +1,139 @@
+using Stratus.Core.Data;
+
+namespace Stratus.Image.Data;
+
+/// <summary>The image service's own database, one per region (seed section 5.1).</summary>
+public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(options)
+{
+    public DbSet<ImageRecord> Images => Set<ImageRecord>();
+    public DbSet<ImageProperty> Properties => Set<ImageProperty>();
+    public DbSet<ImageTag> Tags => Set<ImageTag>();
+    public DbSet<ImageMember> Members => Set<ImageMember>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder c)
+    {
+        c.Properties<DateTime>().HaveConversion<UtcConverter>();
+        c.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        const int Id = 36, Name = 255;
+        b.Entity<ImageRecord>(e =>
+        {
+            e.ToTable("images");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Status).HasMaxLength(30);
+            e.Property(x => x.Visibility).HasMaxLength(20);
+            e.Property(x => x.Owner).HasMaxLength(Name);
+            e.Property(x => x.DiskFormat).HasMaxLength(20);
+            e.Property(x => x.ContainerFormat).HasMaxLength(20);
+            e.Property(x => x.Checksum).HasMaxLength(32);
+            e.Property(x => x.OsHashAlgo).HasMaxLength(64);
+            e.Property(x => x.OsHashValue).HasMaxLength(128);
+            e.Property(x => x.Location).HasMaxLength(1024);
+            // The concurrency token keeps two uploads (or an upload and a delete) from both winning.
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => x.Owner);
+            e.HasIndex(x => new { x.Deleted, x.CreatedAt });
+            e.HasMany(x => x.Properties).WithOne().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(x => x.Tags).WithOne().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(x => x.Members).WithOne().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<ImageProperty>(e =>
+        {
+            e.ToTable("image_properties");
+            e.HasKey(x => new { x.ImageId, x.Name });
+            e.Property(x => x.ImageId).HasMaxLength(Id);
+            e.Property(x => x.Name).HasMaxLength(Name);
+        });
+        b.Entity<ImageTag>(e =>
+        {
+            e.ToTable("image_tags");
+            e.HasKey(x => new { x.ImageId, x.Value });
+            e.Property(x => x.ImageId).HasMaxLength(Id);
+            e.Property(x => x.Value).HasMaxLength(Name);
+        });
+        b.Entity<ImageMember>(e =>
+        {
+            e.ToTable("image_members");
+            e.HasKey(x => new { x.ImageId, x.Member });
+            e.Property(x => x.ImageId).HasMaxLength(Id);
+            e.Property(x => x.Member).HasMaxLength(Name);
+            e.Property(x => x.Status).HasMaxLength(20);
+            e.HasIndex(x => x.Member);
+        });
+    }
+}
+
+/// <summary>An image, as Glance's <c>images</c> table holds it; deleted images stay, marked (their ids are never reused).</summary>
+public sealed class ImageRecord
+{
+    public required string Id { get; set; }
+    public string? Name { get; set; }
+    public string Status { get; set; } = ImageStatus.Queued;
+    public string Visibility { get; set; } = "shared";
+    public bool Protected { get; set; }
+    public bool OsHidden { get; set; }
+    public string? Owner { get; set; }
+    public string? DiskFormat { get; set; }
+    public string? ContainerFormat { get; set; }
+    public long? Size { get; set; }
+    public long? VirtualSize { get; set; }
+    public string? Checksum { get; set; }
+    public string? OsHashAlgo { get; set; }
+    public string? OsHashValue { get; set; }
+    public int MinRam { get; set; }
+    public int MinDisk { get; set; }
+    /// <summary>The data file in the store (or the staging area while importing).</summary>
+    public string? Location { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public bool Deleted { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public int Version { get; set; }
+    public List<ImageProperty> Properties { get; set; } = [];
+    public List<ImageTag> Tags { get; set; } = [];
+    public List<ImageMember> Members { get; set; } = [];
+
+    public void Touch()
+    {
+        UpdatedAt = DateTime.UtcNow;
+        Version++;
+    }
+}
+
+public sealed class ImageProperty
+{
+    public required string ImageId { get; set; }
+    public required string Name { get; set; }
+    public required string Value { get; set; }
+}
+
+public sealed class ImageTag
+{
+    public required string ImageId { get; set; }
+    public required string Value { get; set; }
+}
+
+public sealed class ImageMember
+{
+    public required string ImageId { get; set; }
+    public required string Member { get; set; }
+    public string Status { get; set; } = "pending";
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public static class ImageStatus
+{
+    public const string Queued = "queued";
+    public const string Saving = "saving";
+    public const string Uploading = "uploading";
+    public const string Importing = "importing";
+    public const string Active = "active";
+    public const string Killed = "killed";
+    public const string Deactivated = "deactivated";
+    public const string Deleted = "deleted";
+}
