@@ -141,7 +141,7 @@ public static class ImageDataApi
         http.Enforce("download_image", image);
         if (image.Status == ImageStatus.Deactivated && !caller.IsAdmin)
             throw OpenStackError.Forbidden("The requested image has been deactivated. Image data download is forbidden.");
-        if (image.Status != ImageStatus.Active || image.Location is null || image.Size is null) return Results.NoContent();
+        if (image.Status is not (ImageStatus.Active or ImageStatus.Deactivated) || image.Location is null) return Results.NoContent();
         FileStream file;
         try
         {
