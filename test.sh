@@ -12,6 +12,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v mariadbd >/dev/null || need+=(mariadb-server)
 command -v flock >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+command -v memcached >/dev/null || need+=(memcached)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)
 if ((${#need[@]})); then
   echo "test.sh: installing ${need[*]}" >&2

@@ -72,6 +72,9 @@ public class IdentityServer : IAsyncLifetime
         Admin = NewClient(AdminToken);
     }
 
+    /// <summary>Stops serving (the identity becomes unreachable), for tests of its clients.</summary>
+    public async Task StopAsync() => await _app!.StopAsync();
+
     public HttpClient NewClient(string? token)
     {
         var c = new HttpClient { BaseAddress = new Uri(BaseUrl + "/") };
