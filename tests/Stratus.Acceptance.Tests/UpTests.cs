@@ -27,14 +27,15 @@ public sealed class UpTests : IAsyncLifetime
             Assert.False(_up.HasExited, "stratus up exited early");
             try
             {
-                if ((await http.GetAsync($"http://{_one}:5000/v3")).IsSuccessStatusCode) return;
+                if ((await http.GetAsync($"http://{_one}:5000/v3")).IsSuccessStatusCode
+                    && (await http.GetAsync($"http://{_two}:9292/versions")).IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)
             {
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("stratus up did not serve identity");
+        throw new TimeoutException("stratus up did not serve identity and images");
     }
 
     static Dictionary<string, string> Openrc(string path) =>
@@ -60,6 +61,57 @@ public sealed class UpTests : IAsyncLifetime
         Assert.Equal(3, lines.Count(l => l.StartsWith("RegionOne ", StringComparison.Ordinal)));
         Assert.Equal(3, lines.Count(l => l.StartsWith("RegionTwo ", StringComparison.Ordinal)));
         Assert.All(lines, l => Assert.EndsWith($"http://{_one}:5000/v3/", l));
+    }
+
+    [Fact]
+    public async Task Images_live_in_the_region_they_were_uploaded_to()
+    {
+        // Seed 5.1: RegionOne's credentials, RegionTwo's image service, through the shared catalog.
+        var env = Openrc(Path.Combine(_data, "regionone", "admin-openrc"));
+        var file = Path.Combine(_data, "cirros.img");
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 5);
+        await File.WriteAllBytesAsync(file, bytes);
+        foreach (var region in new[] { "RegionOne", "RegionTwo" })
+        {
+            var name = "cirros-" + region.ToLowerInvariant();
+            (await Cli.RunAsync("openstack", ["image", "create", name, "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
+                "--public", "--os-region-name", region], env)).EnsureSuccess("image create in " + region);
+        }
+        foreach (var (region, other) in new[] { ("RegionOne", "RegionTwo"), ("RegionTwo", "RegionOne") })
+        {
+            var list = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name", "-c", "Status", "--os-region-name", region], env))
+                .EnsureSuccess("image list in " + region);
+            Assert.Contains($"cirros-{region.ToLowerInvariant()} active", list.Stdout);
+            Assert.DoesNotContain($"cirros-{other.ToLowerInvariant()}", list.Stdout);
+        }
+        var show = (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "value", "-c", "checksum", "--os-region-name", "RegionTwo"], env))
+            .EnsureSuccess("image show");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(bytes)), show.Stdout.Trim());
+        var saved = Path.Combine(_data, "saved.img");
+        (await Cli.RunAsync("openstack", ["image", "save", "cirros-regiontwo", "--file", saved, "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image save");
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(saved));
+        Assert.NotEqual(0, (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "--os-region-name", "RegionOne"], env)).ExitCode);
+
+        (await Cli.RunAsync("openstack", ["image", "set", "cirros-regiontwo", "--property", "os_distro=cirros", "--os-region-name", "RegionTwo"], env))
+            .EnsureSuccess("image set --property");
+        var props = (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "json", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image show");
+        Assert.Contains("\"os_distro\": \"cirros\"", props.Stdout);
+
+        // Sharing: a private image shared with another project (the seed's service project here).
+        (await Cli.RunAsync("openstack", ["image", "create", "shared-r2", "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
+            "--shared", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image create --shared");
+        var member = (await Cli.RunAsync("openstack", ["image", "add", "project", "shared-r2", "service", "-f", "value", "-c", "status", "--os-region-name", "RegionTwo"], env))
+            .EnsureSuccess("image add project");
+        Assert.Equal("pending", member.Stdout.Trim());
+        var members = (await Cli.RunAsync("openstack", ["image", "member", "list", "shared-r2", "-f", "value", "--os-region-name", "RegionTwo"], env))
+            .EnsureSuccess("image member list");
+        Assert.Contains("pending", members.Stdout);
+
+        foreach (var (name, region) in new[] { ("cirros-regionone", "RegionOne"), ("cirros-regiontwo", "RegionTwo"), ("shared-r2", "RegionTwo") })
+            (await Cli.RunAsync("openstack", ["image", "delete", name, "--os-region-name", region], env)).EnsureSuccess("image delete " + name);
+        var after = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image list");
+        Assert.Equal("", after.Stdout.Trim());
+        Assert.Empty(Directory.GetFiles(Path.Combine(_data, "regiontwo", "glance", "images")));
     }
 
     [Fact]
