@@ -54,13 +54,7 @@ sealed class IdentityAdminClient : IDisposable
 
     async Task RegisterAsync(ServiceRegistration r)
     {
-        var project = await FindOrCreateAsync("projects", "project", "?name=service&domain_id=default",
-            new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" });
-        var user = await FindOrCreateAsync("users", "user", $"?name={Uri.EscapeDataString(r.Username)}&domain_id=default",
-            new JsonObject { ["name"] = r.Username, ["domain_id"] = "default", ["password"] = r.Password });
-        await SendAsync(HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = r.Password } });
-        var admin = await FindAsync("roles", "?name=admin") ?? throw new UsageException("the identity has no admin role: run bootstrap first");
-        await SendAsync(HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null);
+        if (r.Username is not null && r.Password is not null) await EnsureServiceUserAsync(r.Username, r.Password);
         using (var region = await _http.GetAsync($"regions/{Uri.EscapeDataString(r.Region)}"))
             if (region.StatusCode == HttpStatusCode.NotFound)
                 await SendAsync(HttpMethod.Post, "regions", new JsonObject { ["region"] = new JsonObject { ["id"] = r.Region } });
@@ -78,6 +72,17 @@ sealed class IdentityAdminClient : IDisposable
             else if ((string?)endpoint["url"] != r.Url)
                 await SendAsync(HttpMethod.Patch, $"endpoints/{endpoint["id"]}", new JsonObject { ["endpoint"] = new JsonObject { ["url"] = r.Url } });
         }
+    }
+
+    async Task EnsureServiceUserAsync(string username, string password)
+    {
+        var project = await FindOrCreateAsync("projects", "project", "?name=service&domain_id=default",
+            new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" });
+        var user = await FindOrCreateAsync("users", "user", $"?name={Uri.EscapeDataString(username)}&domain_id=default",
+            new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password });
+        await SendAsync(HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } });
+        var admin = await FindAsync("roles", "?name=admin") ?? throw new UsageException("the identity has no admin role: run bootstrap first");
+        await SendAsync(HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null);
     }
 
     async Task<string?> FindAsync(string collection, string query)

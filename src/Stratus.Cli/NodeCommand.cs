@@ -53,8 +53,13 @@ static class NodeCommand
                 }, options.PasswordHashRounds);
             register ??= r => RegisterLocallyAsync(options, r);
         }
-        var remoteIdentity = identityUrl;
-        register ??= r => IdentityAdminClient.RegisterAsync(remoteIdentity, password, r);
+        else
+        {
+            var remoteIdentity = identityUrl;
+            register ??= r => IdentityAdminClient.RegisterAsync(remoteIdentity, password, r);
+            // Seed 4.1: the shared identity gets endpoints in this region too (what bootstrap --bootstrap-region-id does).
+            await register(new ServiceRegistration("identity", "keystone", null, region, identityUrl.TrimEnd('/') + "/"));
+        }
         layout.WriteAdminOpenrc(identityUrl, region, password);
 
         if (!layout.HasImage) layout.WriteGlanceConf(address, IdentityRoot(identityUrl), region, password);

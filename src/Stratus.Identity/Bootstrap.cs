@@ -22,7 +22,7 @@ public sealed record BootstrapArgs
 }
 
 /// <summary>A service to put in the catalog of a region, with its service user (see <see cref="Bootstrap.RegisterServiceAsync"/>).</summary>
-public sealed record ServiceRegistration(string Type, string Name, string? Description, string Region, string Url, string Username, string Password);
+public sealed record ServiceRegistration(string Type, string Name, string? Description, string Region, string Url, string? Username = null, string? Password = null);
 
 /// <summary>
 /// <c>keystone-manage bootstrap</c>: idempotently ensures the default domain, the admin project and
@@ -99,28 +99,7 @@ public static class Bootstrap
     public static async Task<IReadOnlyList<string>> RegisterServiceAsync(IdentityDb db, ServiceRegistration a, int hashRounds = Passwords.DefaultRounds, CancellationToken ct = default)
     {
         var log = new List<string>();
-        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == "service" && p.DomainId == Domain.DefaultId, ct);
-        if (project is null)
-        {
-            project = new Project { Id = Links.NewId(), Name = "service", DomainId = Domain.DefaultId, Description = "Service Project" };
-            db.Projects.Add(project);
-            log.Add("Created project service");
-        }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Name == a.Username && u.DomainId == Domain.DefaultId, ct);
-        if (user is null)
-        {
-            user = new User { Id = Links.NewId(), Name = a.Username, DomainId = Domain.DefaultId, PasswordHash = Passwords.Hash(a.Password, hashRounds), PasswordCreatedAt = DateTime.UtcNow };
-            db.Users.Add(user);
-            log.Add($"Created user {a.Username}");
-        }
-        else if (!Passwords.Verify(a.Password, user.PasswordHash))
-        {
-            user.PasswordHash = Passwords.Hash(a.Password, hashRounds);
-            user.PasswordCreatedAt = DateTime.UtcNow;
-            log.Add($"Updated the password of user {a.Username}");
-        }
-        var admin = await EnsureRoleAsync(db, "admin", log, ct);
-        await EnsureAssignmentAsync(db, AssignmentType.UserProject, user.Id, project.Id, admin.Id, ct);
+        if (a.Username is not null && a.Password is not null) await EnsureServiceUserAsync(db, a.Username, a.Password, hashRounds, log, ct);
         if (await db.Regions.FindAsync([a.Region], ct) is null)
         {
             db.Regions.Add(new Region { Id = a.Region });
@@ -130,6 +109,32 @@ public static class Bootstrap
             [("admin", a.Url), ("internal", a.Url), ("public", a.Url)], log, ct);
         await db.SaveChangesAsync(ct);
         return log;
+    }
+
+    static async Task EnsureServiceUserAsync(IdentityDb db, string username, string password, int hashRounds, List<string> log, CancellationToken ct)
+    {
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == "service" && p.DomainId == Domain.DefaultId, ct);
+        if (project is null)
+        {
+            project = new Project { Id = Links.NewId(), Name = "service", DomainId = Domain.DefaultId, Description = "Service Project" };
+            db.Projects.Add(project);
+            log.Add("Created project service");
+        }
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Name == username && u.DomainId == Domain.DefaultId, ct);
+        if (user is null)
+        {
+            user = new User { Id = Links.NewId(), Name = username, DomainId = Domain.DefaultId, PasswordHash = Passwords.Hash(password, hashRounds), PasswordCreatedAt = DateTime.UtcNow };
+            db.Users.Add(user);
+            log.Add($"Created user {username}");
+        }
+        else if (!Passwords.Verify(password, user.PasswordHash))
+        {
+            user.PasswordHash = Passwords.Hash(password, hashRounds);
+            user.PasswordCreatedAt = DateTime.UtcNow;
+            log.Add($"Updated the password of user {username}");
+        }
+        var admin = await EnsureRoleAsync(db, "admin", log, ct);
+        await EnsureAssignmentAsync(db, AssignmentType.UserProject, user.Id, project.Id, admin.Id, ct);
     }
 
     static async Task EnsureServiceAsync(IdentityDb db, string type, string name, string? description, string region,

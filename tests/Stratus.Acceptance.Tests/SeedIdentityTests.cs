@@ -32,8 +32,9 @@ public class SeedIdentityTests(StratusNode node) : IClassFixture<StratusNode>
         var inTwo = identity.Where(e => e!["Region"]!.ToString() == "RegionTwo").Select(e => e!["Interface"]!.ToString()).Order().ToList();
         Assert.Equal(["admin", "internal", "public"], inTwo);
 
-        // Seed 4.1: RegionTwo's image endpoints point at its own controller.
-        await node.OpenStackAsync("service", "create", "--name", "glance", "--description", "OpenStack Image", "image");
+        // Seed 4.1: RegionTwo's image endpoints point at its own controller (node init already put glance in the catalog).
+        var services = await node.OpenStackAsync("service", "list", "-f", "value", "-c", "Name", "-c", "Type");
+        Assert.Contains("glance image", services.Stdout);
         foreach (var iface in new[] { "public", "internal", "admin" })
             await node.OpenStackAsync("endpoint", "create", "--region", "RegionTwo", "image", iface, "http://172.16.3.72:9292");
         await node.OpenStackAsync("service", "create", "--name", "cinderv3", "volumev3");

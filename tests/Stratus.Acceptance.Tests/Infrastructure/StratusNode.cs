@@ -13,16 +13,33 @@ public sealed class StratusNode : IAsyncLifetime
 
     public string ConfigDir { get; } = Directory.CreateTempSubdirectory("stratus-node-").FullName;
     public string Address { get; } = $"127.77.{Environment.ProcessId % 200 + 1}.{Interlocked.Increment(ref _next) + 10}";
-    public string AuthUrl => $"http://{Address}:5000/v3";
+    /// <summary>The identity this node's services trust: its own, or another node's.</summary>
+    public string AuthUrl => _identityUrl ?? $"http://{Address}:5000/v3";
     Process? _process;
     readonly List<string> _output = [];
+    readonly string? _identityUrl;
 
-    public string Region => "RegionOne";
+    public string Region { get; }
+
+    /// <summary>A RegionOne controller hosting the identity.</summary>
+    public StratusNode() : this("RegionOne", null)
+    {
+    }
+
+    StratusNode(string region, string? identityUrl)
+    {
+        Region = region;
+        _identityUrl = identityUrl;
+    }
+
+    /// <summary>A controller of <paramref name="region"/> that trusts another node's identity (seed section 5).</summary>
+    public static StratusNode UsingIdentity(string region, string identityUrl) => new(region, identityUrl);
 
     public async Task InitializeAsync()
     {
-        (await Cli.RunAsync(Cli.Stratus, ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password]))
-            .EnsureSuccess("stratus node init");
+        string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password];
+        if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
+        (await Cli.RunAsync(Cli.Stratus, init)).EnsureSuccess("stratus node init");
         var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "node", "start", "--config-dir", ConfigDir }) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
@@ -36,14 +53,15 @@ public sealed class StratusNode : IAsyncLifetime
             if (_process.HasExited) throw new InvalidOperationException("node exited: " + Output);
             try
             {
-                if ((await http.GetAsync(AuthUrl)).IsSuccessStatusCode) return;
+                // Ready when the last service it starts, the image API, answers.
+                if ((await http.GetAsync($"http://{Address}:9292/versions")).IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)
             {
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("node did not answer on " + AuthUrl + ": " + Output);
+        throw new TimeoutException($"node {Address} did not serve: " + Output);
     }
 
     public string Output { get { lock (_output) return string.Join('\n', _output); } }
