@@ -20,7 +20,7 @@ public sealed record ImageOptions
     public int ImagePropertyQuota { get; init; } = 128;
     public int ImageTagQuota { get; init; } = 128;
     public int ImageMemberQuota { get; init; } = 128;
-    public IReadOnlyList<string> EnabledImportMethods { get; init; } = ["glance-direct", "web-download"];
+    public IReadOnlyList<string> EnabledImportMethods { get; init; } = ["glance-direct", "web-download", "glance-download"];
     public IReadOnlyList<string> DiskFormats { get; init; } = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"];
     public IReadOnlyList<string> ContainerFormats { get; init; } = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"];
     public string? PolicyFile { get; init; }
@@ -56,7 +56,7 @@ public sealed record ImageOptions
             ImageMemberQuota = ini.GetInt("DEFAULT", "image_member_quota", 128),
             EnabledImportMethods = ini.GetString("DEFAULT", "enabled_import_methods") is { } m
                 ? m.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => x.Trim('\'', '"')).ToList()
-                : ["glance-direct", "web-download"],
+                : ["glance-direct", "web-download", "glance-download"],
             PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(confDir, policy),
             Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
             ConfigPath = ini.Path,

@@ -36,6 +36,14 @@ public static class ImageService
         app.Services.GetRequiredService<FileStore>().RemovePartialFiles();
         app.UseMiddleware<RequestIdMiddleware>()
             .UseMiddleware<ErrorMiddleware>()
+            .Use((http, next) =>
+            {
+                // Glance's routes have no trailing slash: "/v2/images/" is not the list, and "/v2/images//file" no image.
+                var path = http.Request.Path.Value ?? "/";
+                if (path.Length > 1 && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
+                    throw OpenStackError.NotFound("The resource could not be found.");
+                return next(http);
+            })
             .UseAuthToken()
             .UseRouting();
         app.MapImageApi();

@@ -36,6 +36,8 @@ public static class DiscoveryApi
         v2.MapGet("/schemas/images", () => new JsonResponse(ImageSchemas.Images));
         v2.MapGet("/schemas/member", () => new JsonResponse(ImageSchemas.Member));
         v2.MapGet("/schemas/members", () => new JsonResponse(ImageSchemas.Members));
+        v2.MapGet("/schemas/metadefs/{name}", (string name) =>
+            new JsonResponse(ImageSchemas.Metadef(name) ?? throw OpenStackError.NotFound($"No schema named {name}.")));
         v2.MapGet("/info/import", (ImageOptions options) => new JsonResponse(new JsonObject
         {
             ["import-methods"] = new JsonObject

@@ -18,7 +18,7 @@ public static class ImageDataApi
         images.MapGet("/{id}/file", Download);
         images.MapPut("/{id}/stage", Stage);
         images.MapPost("/{id}/import", Import);
-        images.MapGet("/{id}/tasks", (string id, HttpContext http, ImageDb db, CancellationToken ct) => Tasks(id, http, db, ct));
+        images.MapGet("/{id}/tasks", Tasks);
         return images;
     }
 
@@ -180,14 +180,19 @@ public static class ImageDataApi
         var image = await ImageAccess.FindAsync(db, id, caller, ct);
         http.Enforce("modify_image", image);
         ImageAccess.EnsureCanModify(caller, image, "import data to");
-        string? uri = null;
         switch (name)
         {
             case "glance-direct" when image.Status != ImageStatus.Uploading:
                 throw OpenStackError.Conflict("Image needs to be staged before 'glance-direct' method can be used");
+            case "glance-download":
+                if (image.Status != ImageStatus.Queued) throw OpenStackError.Conflict($"Image status {image.Status} is not valid for glance-download: it must be queued.");
+                if (!Guid.TryParse((string?)method["glance_image_id"], out _))
+                    throw OpenStackError.BadRequest("Remote image id does not look like a UUID: " + (string?)method["glance_image_id"]);
+                if (method["glance_region"] is not JsonValue) throw OpenStackError.BadRequest("glance-download needs a 'glance_region'.");
+                break;
             case "web-download":
                 if (image.Status != ImageStatus.Queued) throw OpenStackError.Conflict($"Image status {image.Status} is not valid for web-download: it must be queued.");
-                uri = (string?)method["uri"];
+                var uri = (string?)method["uri"];
                 if (!Uri.TryCreate(uri, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
                     throw OpenStackError.BadRequest("web-download needs an http(s) 'uri'.");
                 break;
@@ -195,10 +200,20 @@ public static class ImageDataApi
         if (image.DiskFormat is null || image.ContainerFormat is null)
             throw OpenStackError.BadRequest("'disk_format' needs to be set before import");
         image.Status = ImageStatus.Importing;
-        image.Properties.RemoveAll(p => p.Name.StartsWith("os_glance_import", StringComparison.Ordinal));
-        image.Properties.Add(new ImageProperty { ImageId = image.Id, Name = ImportWorker.MethodProperty, Value = name });
-        if (uri is not null) image.Properties.Add(new ImageProperty { ImageId = image.Id, Name = ImportWorker.UriProperty, Value = uri });
         image.Touch();
+        var now = DateTime.UtcNow;
+        var task = new ImportTask
+        {
+            Id = Guid.NewGuid().ToString(),
+            ImageId = image.Id,
+            ImportRequest = body.ToJsonString(),
+            RequestId = http.Response.Headers["X-Openstack-Request-Id"].ToString(),
+            UserId = caller.UserId,
+            Owner = caller.ProjectId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Tasks.Add(task);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -207,7 +222,7 @@ public static class ImageDataApi
         {
             throw OpenStackError.Conflict($"Image {id} is being changed by another request; retry.");
         }
-        worker.Enqueue(image.Id);
+        worker.Enqueue(task.Id, name == "glance-download" ? caller : null);
         return Results.StatusCode(202);
     }
 
@@ -215,6 +230,7 @@ public static class ImageDataApi
     {
         var image = await ImageAccess.FindAsync(db, id, http.Caller(), ct);
         http.Enforce("get_image", image);
-        return new JsonResponse(new JsonObject { ["tasks"] = new JsonArray() });
+        var tasks = await db.Tasks.Where(t => t.ImageId == id).OrderBy(t => t.CreatedAt).ToListAsync(ct);
+        return new JsonResponse(new JsonObject { ["tasks"] = new JsonArray([.. tasks.Select(t => (JsonNode)ImageView.Task(t))]) });
     }
 }

@@ -179,6 +179,7 @@ sealed class ImageQuery
         "disk_format" => i.DiskFormat,
         "checksum" => i.Checksum,
         "os_hash_value" => i.OsHashValue,
+        "size" => i.Size?.ToString(CultureInfo.InvariantCulture),
         "min_ram" => i.MinRam.ToString(CultureInfo.InvariantCulture),
         "min_disk" => i.MinDisk.ToString(CultureInfo.InvariantCulture),
         _ => i.Properties.FirstOrDefault(p => p.Name == key)?.Value,

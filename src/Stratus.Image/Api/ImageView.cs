@@ -45,6 +45,30 @@ static class ImageView
         ["updated_at"] = Time(m.UpdatedAt),
     };
 
+    public static JsonObject Task(ImportTask t) => new()
+    {
+        ["id"] = t.Id,
+        ["type"] = "api_image_import",
+        ["status"] = t.Status,
+        ["owner"] = t.Owner,
+        ["user_id"] = t.UserId,
+        ["request_id"] = t.RequestId,
+        ["image_id"] = t.ImageId,
+        ["input"] = new JsonObject
+        {
+            ["image_id"] = t.ImageId,
+            ["import_req"] = JsonNode.Parse(t.ImportRequest),
+            ["backend"] = new JsonArray("file"),
+        },
+        ["result"] = t.Status == "success" ? new JsonObject { ["image_id"] = t.ImageId } : null,
+        ["message"] = t.Message,
+        ["created_at"] = Time(t.CreatedAt),
+        ["updated_at"] = Time(t.UpdatedAt),
+        ["expires_at"] = null,
+        ["deleted"] = false,
+        ["deleted_at"] = null,
+    };
+
     /// <summary>Glance's timestamps: seconds, UTC, with a Z.</summary>
     public static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

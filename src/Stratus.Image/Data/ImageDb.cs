@@ -9,6 +9,7 @@ public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(optio
     public DbSet<ImageProperty> Properties => Set<ImageProperty>();
     public DbSet<ImageTag> Tags => Set<ImageTag>();
     public DbSet<ImageMember> Members => Set<ImageMember>();
+    public DbSet<ImportTask> Tasks => Set<ImportTask>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -63,6 +64,15 @@ public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(optio
             e.Property(x => x.Member).HasMaxLength(Name);
             e.Property(x => x.Status).HasMaxLength(20);
             e.HasIndex(x => x.Member);
+        });
+        b.Entity<ImportTask>(e =>
+        {
+            e.ToTable("tasks");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.ImageId).HasMaxLength(Id);
+            e.Property(x => x.Status).HasMaxLength(30);
+            e.HasIndex(x => x.ImageId);
+            e.HasIndex(x => x.Status);
         });
     }
 }
@@ -122,6 +132,25 @@ public sealed class ImageMember
     public required string ImageId { get; set; }
     public required string Member { get; set; }
     public string Status { get; set; } = "pending";
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// An image import (Glance's <c>api_image_import</c> task): recorded before the work starts, so the
+/// worker finishes it after a restart, and shown by <c>GET /v2/images/{id}/tasks</c>.
+/// </summary>
+public sealed class ImportTask
+{
+    public required string Id { get; set; }
+    public required string ImageId { get; set; }
+    public string Status { get; set; } = "pending";
+    /// <summary>The import request as the client sent it (method name, uri...).</summary>
+    public required string ImportRequest { get; set; }
+    public string? RequestId { get; set; }
+    public string? UserId { get; set; }
+    public string? Owner { get; set; }
+    public string Message { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

@@ -17,6 +17,12 @@ public static class ImageSchemas
 
     static readonly JsonObject ImageProperties = (JsonObject)Image["properties"]!;
 
+    static readonly string[] MetadefSchemas = ["namespace", "namespaces", "object", "objects", "property", "properties",
+        "resource_type", "resource_types", "tag", "tags"];
+
+    /// <summary>The metadata definitions' schemas (<c>/v2/schemas/metadefs/{name}</c>), or null for an unknown name.</summary>
+    public static JsonObject? Metadef(string name) => MetadefSchemas.Contains(name) ? Load("metadefs-" + name) : null;
+
     static JsonObject Load(string name)
     {
         using var s = typeof(ImageSchemas).Assembly.GetManifestResourceStream($"Stratus.Image.Schemas.{name}.json")
