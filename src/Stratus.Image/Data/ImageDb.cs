@@ -10,6 +10,8 @@ public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(optio
     public DbSet<ImageTag> Tags => Set<ImageTag>();
     public DbSet<ImageMember> Members => Set<ImageMember>();
     public DbSet<ImportTask> Tasks => Set<ImportTask>();
+    public DbSet<MetadefNamespace> MetadefNamespaces => Set<MetadefNamespace>();
+    public DbSet<MetadefItem> MetadefItems => Set<MetadefItem>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -64,6 +66,22 @@ public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(optio
             e.Property(x => x.Member).HasMaxLength(Name);
             e.Property(x => x.Status).HasMaxLength(20);
             e.HasIndex(x => x.Member);
+        });
+        b.Entity<MetadefNamespace>(e =>
+        {
+            e.ToTable("metadef_namespaces");
+            e.HasKey(x => x.Namespace);
+            e.Property(x => x.Namespace).HasMaxLength(80);
+            e.Property(x => x.Visibility).HasMaxLength(32);
+            e.Property(x => x.Owner).HasMaxLength(Name);
+        });
+        b.Entity<MetadefItem>(e =>
+        {
+            e.ToTable("metadef_items");
+            e.HasKey(x => new { x.Namespace, x.Kind, x.Name });
+            e.Property(x => x.Namespace).HasMaxLength(80);
+            e.Property(x => x.Kind).HasMaxLength(16);
+            e.Property(x => x.Name).HasMaxLength(Name);
         });
         b.Entity<ImportTask>(e =>
         {
@@ -151,6 +169,31 @@ public sealed class ImportTask
     public string? UserId { get; set; }
     public string? Owner { get; set; }
     public string Message { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A metadata definitions namespace (Glance's metadefs catalog of properties operators may set).</summary>
+public sealed class MetadefNamespace
+{
+    public required string Namespace { get; set; }
+    public string? DisplayName { get; set; }
+    public string? Description { get; set; }
+    public string Visibility { get; set; } = "private";
+    public bool Protected { get; set; }
+    public string? Owner { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>An object, property, tag or resource type association of a namespace, kept as the JSON the API shows.</summary>
+public sealed class MetadefItem
+{
+    public required string Namespace { get; set; }
+    /// <summary>object, property, tag or resource_type.</summary>
+    public required string Kind { get; set; }
+    public required string Name { get; set; }
+    public required string Body { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
