@@ -45,8 +45,18 @@ sealed class InstanceDirectory(string instancesPath, Guid uuid)
         JsonSerializer.Deserialize(File.ReadAllText(SpecFile), InstanceSpecJson.Default.InstanceSpec)
         ?? throw new VirtException($"{SpecFile} is empty");
 
-    public int? ReadPid() =>
-        File.Exists(PidFile) && int.TryParse(File.ReadAllText(PidFile).Trim(), out var pid) ? pid : null;
+    /// <summary>The pid QEMU wrote; null when there is no pidfile, as QEMU removes it when it exits.</summary>
+    public int? ReadPid()
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(PidFile).Trim(), out var pid) ? pid : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]

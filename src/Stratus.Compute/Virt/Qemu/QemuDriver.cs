@@ -193,13 +193,15 @@ public sealed class QemuDriver : IVirtDriver
     async Task RestoreAsync(InstanceDirectory dir, CancellationToken ct)
     {
         await LaunchAsync(dir, restoreMemory: true, ct);
+        await using var qmp = await QmpClient.ConnectAsync(dir.QmpSocket, ct);
         var deadline = Stopwatch.StartNew();
-        while (await StateAsync(dir, ct) != PowerState.Running)
+        while ((await qmp.ExecuteAsync("query-status", ct: ct))?["status"]?.GetValue<string>() == "inmigrate")
         {
-            if (QemuProcess.FindLive(dir) is null) throw new VirtException($"QEMU exited while restoring instance {dir.Uuid} from {dir.MemoryState}");
             if (deadline.Elapsed > _options.SuspendTimeout) throw new VirtException($"instance {dir.Uuid} did not resume within {_options.SuspendTimeout}");
             await Task.Delay(100, ct);
         }
+        // The memory was saved from a stopped guest, so QEMU restores it stopped.
+        await qmp.ExecuteAsync("cont", ct: ct);
         File.Delete(dir.MemoryState);
     }
 

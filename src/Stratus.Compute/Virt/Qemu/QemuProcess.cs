@@ -12,23 +12,36 @@ static class QemuProcess
     public static int? FindLive(InstanceDirectory dir)
     {
         var pid = dir.ReadPid();
-        return pid is { } p && IsLive(p, dir.Path) ? p : null;
+        return pid is { } p && IsRunning(p) && CommandLine(p).Contains(dir.Path + "/", StringComparison.Ordinal) ? p : null;
     }
 
-    static bool IsLive(int pid, string instancePath)
+    /// <summary>
+    /// Whether the pid is still a process that has not finished exiting. Its command line is not asked:
+    /// the kernel empties it early in exit, while the process still holds its files (the disk).
+    /// </summary>
+    static bool IsRunning(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // The state follows the parenthesised command name, which may itself contain spaces.
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            if (state is 'Z' or 'X') return false;
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-            return cmdline.Contains(instancePath + "/", StringComparison.Ordinal);
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
+        }
+    }
+
+    static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 
@@ -45,15 +58,18 @@ static class QemuProcess
         {
             // It exited in between.
         }
-        await WaitForExitAsync(dir, TimeSpan.FromSeconds(10), ct);
-        if (FindLive(dir) is not null) throw new VirtException($"QEMU process {pid} of instance {dir.Uuid} survived SIGKILL");
+        if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), ct))
+            throw new VirtException($"QEMU process {pid} of instance {dir.Uuid} survived SIGKILL");
     }
 
-    /// <summary>True when the process is gone within the timeout.</summary>
-    public static async Task<bool> WaitForExitAsync(InstanceDirectory dir, TimeSpan timeout, CancellationToken ct)
+    /// <summary>True when the instance's process is gone within the timeout.</summary>
+    public static Task<bool> WaitForExitAsync(InstanceDirectory dir, TimeSpan timeout, CancellationToken ct) =>
+        FindLive(dir) is { } pid ? WaitForExitAsync(pid, timeout, ct) : Task.FromResult(true);
+
+    static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
-        while (FindLive(dir) is not null)
+        while (IsRunning(pid))
         {
             if (deadline.Elapsed >= timeout) return false;
             await Task.Delay(50, ct);
