@@ -4,7 +4,8 @@ namespace Stratus.Compute.TestImage;
 /// The test image's userland, CirrOS-like: busybox init runs <c>/etc/rc</c>, which loads the virtio
 /// drivers, configures every NIC by DHCP, asks the metadata service briefly, prints
 /// <see cref="TestImageBuilder.ReadyMarker"/>, and leaves a root shell on the serial console.
-/// The ACPI power button powers the guest off, so clean shutdowns work.
+/// The ACPI power button powers the guest off, so clean shutdowns work; a kernel panic is reported to
+/// QEMU through pvpanic.
 /// </summary>
 static class GuestFiles
 {
@@ -12,7 +13,7 @@ static class GuestFiles
     public static readonly string[] Modules =
     [
         "virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-        "virtio_blk", "failover", "net_failover", "virtio_net", "button", "evdev",
+        "virtio_blk", "failover", "net_failover", "virtio_net", "button", "evdev", "pvpanic", "pvpanic-mmio",
     ];
 
     public const string Inittab = """
@@ -32,6 +33,8 @@ static class GuestFiles
         mount -t devtmpfs devtmpfs /dev
         mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
         hostname stratus
+        # Alt+SysRq+C crashes the kernel on demand, so tests can see a crash reported (pvpanic).
+        echo 1 > /proc/sys/kernel/sysrq
         for m in {{string.Join(' ', Modules)}}; do
           insmod /lib/modules/$m.ko || echo "stratus: could not load $m"
         done

@@ -40,7 +40,7 @@ public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
     public Task RebootAsync(Guid uuid, RebootType type, CancellationToken ct = default) =>
         type == RebootType.Soft
             ? Transition(uuid, "soft reboot", [PowerState.Running], PowerState.Running, boots: true)
-            : Transition(uuid, "hard reboot", [PowerState.Running, PowerState.Paused, PowerState.Shutdown, PowerState.Crashed], PowerState.Running, boots: true);
+            : Transition(uuid, "hard reboot", [PowerState.Running, PowerState.Paused, PowerState.Shutdown, PowerState.Crashed, PowerState.Suspended], PowerState.Running, boots: true);
 
     public Task PauseAsync(Guid uuid, CancellationToken ct = default) =>
         Transition(uuid, "pause", [PowerState.Running], PowerState.Paused);

@@ -24,6 +24,8 @@ static class QemuCommandLine
             "-qmp", $"unix:{Escape(dir.QmpSocket)},server=on,wait=off",
             "-chardev", $"file,id=console,path={Escape(dir.ConsoleLog)},append=on",
             "-serial", "chardev:console",
+            // A guest kernel's panic stops the machine where it is, so the driver reports it crashed.
+            "-device", "pvpanic", "-action", "panic=pause",
         };
         AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
         for (var i = 0; i < spec.Disks.Count; i++)

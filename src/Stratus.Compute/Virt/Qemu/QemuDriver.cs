@@ -61,8 +61,14 @@ public sealed class QemuDriver : IVirtDriver
     public Task PowerOnAsync(Guid uuid, CancellationToken ct = default) => Locked(uuid, async () =>
     {
         var dir = Existing(uuid);
-        if (QemuProcess.FindLive(dir) is not null) throw new InstanceInvalidStateException(uuid, await StateAsync(dir, ct), "power on");
-        if (File.Exists(dir.MemoryState)) await RestoreAsync(dir, ct);
+        if (QemuProcess.FindLive(dir) is not null)
+        {
+            var state = await StateAsync(dir, ct);
+            // A crashed guest's QEMU is still there, stopped: powering on starts the machine afresh.
+            if (state != PowerState.Crashed) throw new InstanceInvalidStateException(uuid, state, "power on");
+            await HardRebootAsync(dir, ct);
+        }
+        else if (File.Exists(dir.MemoryState)) await RestoreAsync(dir, ct);
         else await LaunchAsync(dir, restoreMemory: false, ct);
     });
 
@@ -298,8 +304,8 @@ public sealed class QemuDriver : IVirtDriver
     {
         "running" => PowerState.Running,
         "paused" or "suspended" or "inmigrate" or "postmigrate" or "prelaunch" or "finish-migrate"
-            or "save-vm" or "restore-vm" or "debug" or "colo" => PowerState.Paused,
-        "guest-panicked" or "internal-error" or "io-error" => PowerState.Crashed,
+            or "save-vm" or "restore-vm" or "debug" or "colo" or "io-error" => PowerState.Paused,
+        "guest-panicked" or "internal-error" => PowerState.Crashed,
         "shutdown" => PowerState.Shutdown,
         _ => PowerState.NoState,
     };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Stratus.Compute.TestImage;
 using Stratus.Compute.Virt;
@@ -123,6 +124,32 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         await restarted.DestroyAsync(spec.Uuid);
         Assert.False(Directory.Exists(dir));
     }
+
+    [Fact]
+    public async Task Crashed_guest_is_reported_and_powers_on_afresh()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = Spec("crash");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+
+        // Alt+SysRq+C on the guest's keyboard: its kernel panics as in a real crash.
+        await using (var qmp = await QmpClient.ConnectAsync(Path.Combine(dir, "qmp.sock"), CancellationToken.None))
+            await qmp.ExecuteAsync("send-key", new JsonObject { ["keys"] = new JsonArray(Key("alt"), Key("sysrq"), Key("c")) });
+        var clock = Stopwatch.StartNew();
+        while ((await driver.GetInfoAsync(spec.Uuid)).State != PowerState.Crashed && clock.Elapsed < BootTimeout) await Task.Delay(200);
+        Assert.Equal(PowerState.Crashed, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.Contains("Kernel panic", await driver.GetConsoleOutputAsync(spec.Uuid), StringComparison.Ordinal);
+
+        await driver.PowerOnAsync(spec.Uuid);
+        await WaitForBootsAsync(dir, 2);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+        await driver.DestroyAsync(spec.Uuid);
+    }
+
+    static JsonObject Key(string qcode) => new() { ["type"] = "qcode", ["data"] = qcode };
 
     [Fact]
     public async Task Probe_without_a_kernel_cannot_prove_kvm_and_chooses_tcg()
