@@ -152,6 +152,18 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     static JsonObject Key(string qcode) => new() { ["type"] = "qcode", ["data"] = qcode };
 
     [Fact]
+    public void Host_resources_are_the_machine_s_own()
+    {
+        var resources = image.NewDriver(image.NewInstancesPath()).GetHostResources();
+        var memTotalKiB = long.Parse(File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(Environment.ProcessorCount, resources.Vcpus);
+        Assert.Equal(memTotalKiB / 1024, resources.MemoryMiB);
+        Assert.True(resources.DiskGiB > 0);
+        Assert.Equal("QEMU", resources.HypervisorType);
+    }
+
+    [Fact]
     public async Task Probe_without_a_kernel_cannot_prove_kvm_and_chooses_tcg()
     {
         var probe = await AcceleratorProbe.DetectAsync("qemu-system-x86_64", kernel: null);
