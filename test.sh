@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Stratus test. Installs, with apt, what the tests drive when it is missing:
-# the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests).
+# the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests),
+# QEMU, SYSLINUX, mtools and dosfstools (compute tests).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -14,6 +15,13 @@ command -v flock >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v memcached >/dev/null || need+=(memcached)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)
+# The compute tests build the test image and boot it under QEMU.
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v syslinux >/dev/null || need+=(syslinux)
+[[ -f /usr/lib/syslinux/mbr/mbr.bin ]] || need+=(syslinux-common)
+command -v mcopy >/dev/null || need+=(mtools)
+[[ -x /sbin/mkfs.fat ]] || need+=(dosfstools)
 if ((${#need[@]})); then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)

@@ -16,6 +16,8 @@ static class Commands
                                      run every service configured in DIR (SIGTERM stops, SIGHUP reloads)
           keystone-manage [--config-dir DIR | --config-file FILE] <bootstrap|db_sync|fernet_setup|fernet_rotate> ...
                                      the same verbs and flags as Keystone's keystone-manage
+          test-image --output FILE [--cache-dir DIR]
+                                     build a small bootable qcow2 from Debian packages (a CirrOS for tests)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -28,6 +30,7 @@ static class Commands
                 ["node", "init", .. var rest] => await NodeCommand.InitAsync(new CliArgs(rest)),
                 ["node", "start", .. var rest] => await NodeCommand.StartAsync(new CliArgs(rest)),
                 ["keystone-manage", .. var rest] => await KeystoneManageCommand.RunAsync(rest),
+                ["test-image", .. var rest] => await TestImageCommand.RunAsync(new CliArgs(rest)),
                 [] or ["help"] or ["--help"] or ["-h"] => Help(0),
                 _ => Help(2, $"unknown command '{string.Join(' ', args)}'"),
             };

@@ -1,0 +1,26 @@
+using Stratus.Compute.TestImage;
+using Stratus.Compute.Virt;
+
+namespace Stratus.Cli;
+
+/// <summary><c>test-image</c>: builds the small bootable qcow2 the compute tests and smoke tests boot, our CirrOS.</summary>
+static class TestImageCommand
+{
+    public static async Task<int> RunAsync(CliArgs args)
+    {
+        var output = args.Required("output");
+        var cache = args.Get("cache-dir") ?? TestImageBuilder.DefaultCacheDirectory();
+        args.EnsureAllUsed();
+        try
+        {
+            var image = await new TestImageBuilder(cache).BuildAsync(output);
+            Console.WriteLine($"{image.ImagePath}: boots to a serial console (console=ttyS0) that prints \"{TestImageBuilder.ReadyMarker}\"");
+            return 0;
+        }
+        catch (VirtException e)
+        {
+            await Console.Error.WriteLineAsync($"stratus: test-image: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+
+namespace Stratus.Compute.Virt.Fake;
+
+/// <summary>
+/// Instances that exist only in memory, after Nova's <c>nova.virt.fake.FakeDriver</c>: the whole stack
+/// above the driver can run thousands of them (scale tests) without starting a machine. It enforces the
+/// same state rules as the real drivers so that callers cannot come to rely on it being lax.
+/// </summary>
+public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
+{
+    readonly ConcurrentDictionary<Guid, FakeInstance> _instances = new();
+    readonly HostResources _host = host ?? new HostResources(Vcpus: 1000, MemoryMiB: 800_000, DiskGiB: 600_000, HypervisorType: "fake");
+
+    sealed class FakeInstance(InstanceSpec spec)
+    {
+        public InstanceSpec Spec { get; } = spec;
+        public PowerState State { get; set; } = PowerState.Running;
+        public int Boots { get; set; } = 1;
+    }
+
+    public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default)
+    {
+        if (!_instances.TryAdd(spec.Uuid, new FakeInstance(spec))) throw new InstanceExistsException(spec.Uuid);
+        return Task.CompletedTask;
+    }
+
+    public Task DestroyAsync(Guid uuid, CancellationToken ct = default)
+    {
+        _instances.TryRemove(uuid, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task PowerOnAsync(Guid uuid, CancellationToken ct = default) =>
+        Transition(uuid, "power on", [PowerState.Shutdown, PowerState.Crashed, PowerState.Suspended], PowerState.Running, boots: true);
+
+    public Task PowerOffAsync(Guid uuid, TimeSpan cleanShutdownTimeout, CancellationToken ct = default) =>
+        Transition(uuid, "power off", [PowerState.Running, PowerState.Paused, PowerState.Crashed, PowerState.Suspended, PowerState.Shutdown], PowerState.Shutdown);
+
+    public Task RebootAsync(Guid uuid, RebootType type, CancellationToken ct = default) =>
+        type == RebootType.Soft
+            ? Transition(uuid, "soft reboot", [PowerState.Running], PowerState.Running, boots: true)
+            : Transition(uuid, "hard reboot", [PowerState.Running, PowerState.Paused, PowerState.Shutdown, PowerState.Crashed, PowerState.Suspended], PowerState.Running, boots: true);
+
+    public Task PauseAsync(Guid uuid, CancellationToken ct = default) =>
+        Transition(uuid, "pause", [PowerState.Running], PowerState.Paused);
+
+    public Task UnpauseAsync(Guid uuid, CancellationToken ct = default) =>
+        Transition(uuid, "unpause", [PowerState.Paused], PowerState.Running);
+
+    public Task SuspendAsync(Guid uuid, CancellationToken ct = default) =>
+        Transition(uuid, "suspend", [PowerState.Running, PowerState.Paused], PowerState.Suspended);
+
+    public Task ResumeAsync(Guid uuid, CancellationToken ct = default) =>
+        Transition(uuid, "resume", [PowerState.Suspended], PowerState.Running);
+
+    public Task<InstanceInfo> GetInfoAsync(Guid uuid, CancellationToken ct = default)
+    {
+        var instance = Find(uuid);
+        lock (instance) return Task.FromResult(new InstanceInfo(uuid, instance.State));
+    }
+
+    public Task<IReadOnlyList<Guid>> ListInstancesAsync(CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<Guid>>([.. _instances.Keys]);
+
+    /// <summary>One line per boot, as a real console would show.</summary>
+    public Task<string> GetConsoleOutputAsync(Guid uuid, CancellationToken ct = default)
+    {
+        var instance = Find(uuid);
+        lock (instance)
+            return Task.FromResult(string.Concat(Enumerable.Repeat($"FAKE CONSOLE OUTPUT of {instance.Spec.Name}\n", instance.Boots)));
+    }
+
+    public HostResources GetHostResources() => _host;
+
+    FakeInstance Find(Guid uuid) =>
+        _instances.TryGetValue(uuid, out var instance) ? instance : throw new InstanceNotFoundException(uuid);
+
+    Task Transition(Guid uuid, string action, PowerState[] from, PowerState to, bool boots = false)
+    {
+        var instance = Find(uuid);
+        lock (instance)
+        {
+            if (!from.Contains(instance.State)) throw new InstanceInvalidStateException(uuid, instance.State, action);
+            instance.State = to;
+            if (boots) instance.Boots++;
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,46 @@
+namespace Stratus.Compute.Virt;
+
+/// <summary>
+/// What the compute agent asks of a hypervisor, after Nova's <c>nova.virt.driver.ComputeDriver</c>:
+/// the calls that change or report one instance, and the host's capacity. Instances are named by
+/// their uuid; a driver keeps what it needs to act on them again after a restart.
+/// </summary>
+public interface IVirtDriver
+{
+    /// <summary>Creates the instance's disks and starts it.</summary>
+    /// <exception cref="InstanceExistsException">an instance with this uuid already exists.</exception>
+    Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default);
+
+    /// <summary>Stops the instance at once and removes everything it had on this host. Unknown uuids are ignored.</summary>
+    Task DestroyAsync(Guid uuid, CancellationToken ct = default);
+
+    Task PowerOnAsync(Guid uuid, CancellationToken ct = default);
+
+    /// <summary>
+    /// Asks the guest to shut down (ACPI power button) and waits up to <paramref name="cleanShutdownTimeout"/>;
+    /// then stops it hard. A zero timeout stops it hard at once, as Nova's <c>power_off(timeout=0)</c>.
+    /// </summary>
+    Task PowerOffAsync(Guid uuid, TimeSpan cleanShutdownTimeout, CancellationToken ct = default);
+
+    Task RebootAsync(Guid uuid, RebootType type, CancellationToken ct = default);
+
+    Task PauseAsync(Guid uuid, CancellationToken ct = default);
+
+    Task UnpauseAsync(Guid uuid, CancellationToken ct = default);
+
+    /// <summary>Saves the guest's memory to disk and stops it, freeing the host's memory.</summary>
+    Task SuspendAsync(Guid uuid, CancellationToken ct = default);
+
+    Task ResumeAsync(Guid uuid, CancellationToken ct = default);
+
+    /// <exception cref="InstanceNotFoundException">the driver has no such instance.</exception>
+    Task<InstanceInfo> GetInfoAsync(Guid uuid, CancellationToken ct = default);
+
+    /// <summary>Every instance this host has, running or not: what reconciliation compares with the database.</summary>
+    Task<IReadOnlyList<Guid>> ListInstancesAsync(CancellationToken ct = default);
+
+    /// <summary>The tail of the instance's serial console log.</summary>
+    Task<string> GetConsoleOutputAsync(Guid uuid, CancellationToken ct = default);
+
+    HostResources GetHostResources();
+}

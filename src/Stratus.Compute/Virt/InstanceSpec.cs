@@ -1,0 +1,24 @@
+namespace Stratus.Compute.Virt;
+
+/// <summary>What an instance is made of, as the compute agent hands it to <see cref="IVirtDriver.SpawnAsync"/>.</summary>
+public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryMiB, RootDisk Root)
+{
+    /// <summary>Further disks (volumes), attached after the root disk in this order.</summary>
+    public IReadOnlyList<DiskSpec> Disks { get; init; } = [];
+
+    /// <summary>Network interfaces: tap devices a network agent has created.</summary>
+    public IReadOnlyList<NicSpec> Nics { get; init; } = [];
+}
+
+/// <summary>
+/// The root disk: a copy-on-write overlay over the image <paramref name="ImageId"/>, which the driver
+/// caches from <paramref name="ImagePath"/> the first time an instance uses it.
+/// <paramref name="SizeGiB"/> grows the overlay beyond the image's own size (a flavor's root_gb).
+/// </summary>
+public sealed record RootDisk(string ImageId, string ImagePath, int? SizeGiB = null);
+
+/// <summary>A disk that already exists on the host, such as a volume: a file or block device.</summary>
+public sealed record DiskSpec(string Path, string Format);
+
+/// <summary>A NIC backed by an existing tap device.</summary>
+public sealed record NicSpec(string TapDevice, string MacAddress);

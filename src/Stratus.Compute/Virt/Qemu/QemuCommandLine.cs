@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace Stratus.Compute.Virt.Qemu;
+
+/// <summary>
+/// The arguments that start one instance's QEMU: a headless machine with no default devices, daemonized
+/// with a pidfile, driven over a QMP socket, its first serial port appended to <c>console.log</c>, and
+/// virtio disks and NICs from the spec.
+/// </summary>
+static class QemuCommandLine
+{
+    public static List<string> For(InstanceSpec spec, InstanceDirectory dir, Accelerator accelerator, bool restoreMemory)
+    {
+        var args = new List<string>
+        {
+            "-name", $"guest={Escape(spec.Name)}",
+            "-uuid", spec.Uuid.ToString(),
+            "-machine", "pc",
+            "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
+            "-smp", spec.Vcpus.ToString(CultureInfo.InvariantCulture),
+            "-m", spec.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+            "-no-user-config", "-nodefaults", "-display", "none",
+            "-daemonize", "-pidfile", dir.PidFile,
+            "-qmp", $"unix:{Escape(dir.QmpSocket)},server=on,wait=off",
+            "-chardev", $"file,id=console,path={Escape(dir.ConsoleLog)},append=on",
+            "-serial", "chardev:console",
+            // A guest kernel's panic stops the machine where it is, so the driver reports it crashed.
+            "-device", "pvpanic", "-action", "panic=pause",
+        };
+        AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
+        for (var i = 0; i < spec.Disks.Count; i++)
+            AddDisk(args, $"disk{i + 1}", spec.Disks[i].Path, spec.Disks[i].Format, bootIndex: null);
+        for (var i = 0; i < spec.Nics.Count; i++)
+        {
+            args.AddRange(["-netdev", $"tap,id=net{i},ifname={Escape(spec.Nics[i].TapDevice)},script=no,downscript=no"]);
+            args.AddRange(["-device", $"virtio-net-pci,netdev=net{i},mac={spec.Nics[i].MacAddress}"]);
+        }
+        // QEMU runs this through /bin/sh; InstanceDirectory.EnsureUsable keeps quotes out of the path.
+        if (restoreMemory) args.AddRange(["-incoming", $"exec:cat '{dir.MemoryState}'"]);
+        return args;
+    }
+
+    static void AddDisk(List<string> args, string id, string path, string format, int? bootIndex)
+    {
+        args.AddRange(["-drive", $"file={Escape(path)},format={format},if=none,id={id}"]);
+        args.AddRange(["-device", $"virtio-blk-pci,drive={id}" + (bootIndex is { } b ? $",bootindex={b}" : "")]);
+    }
+
+    /// <summary>A comma inside a QEMU option value is written twice.</summary>
+    static string Escape(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Stratus.Compute.TestImage;
+using Stratus.Compute.Virt;
+using Stratus.Compute.Virt.Qemu;
+using Xunit.Abstractions;
+
+namespace Stratus.Compute.Tests.Virt.Qemu;
+
+/// <summary>Real guests: the test image booted by qemu-system-x86_64 with the accelerator the probe chose.</summary>
+public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper output) : IClassFixture<TestImageFixture>
+{
+    /// <summary>A boot takes 5-10 s under TCG on two cores; other builds may share them.</summary>
+    static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(120);
+
+    InstanceSpec Spec(string name) =>
+        new(Guid.NewGuid(), name, Vcpus: 1, MemoryMiB: 128, new RootDisk("stratus-test", image.ImagePath));
+
+    [Fact]
+    public async Task Instance_boots_powers_off_and_on_reboots_and_is_destroyed()
+    {
+        output.WriteLine($"accelerator: {image.Probe.Accelerator} ({image.Probe.Reason})");
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = Spec("lifecycle");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.Contains(TestImageBuilder.ReadyMarker, await driver.GetConsoleOutputAsync(spec.Uuid), StringComparison.Ordinal);
+        Assert.Contains("stratus: 0 network interface(s)", await driver.GetConsoleOutputAsync(spec.Uuid), StringComparison.Ordinal);
+        var pid = ReadPid(dir);
+        Assert.Contains($"{dir}/disk", await File.ReadAllTextAsync($"/proc/{pid}/cmdline"), StringComparison.Ordinal);
+        // The root disk is an overlay over the host's cached copy of the image.
+        var info = await QemuImgInfoAsync(Path.Combine(dir, "disk"));
+        Assert.Contains(Path.Combine(instances, "_base", "stratus-test"), info, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InstanceExistsException>(() => driver.SpawnAsync(spec));
+
+        // A clean power off: the guest runs its shutdown, then QEMU exits.
+        await driver.PowerOffAsync(spec.Uuid, TimeSpan.FromSeconds(60));
+        Assert.Equal(PowerState.Shutdown, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.False(IsAlive(pid));
+        Assert.Contains("stratus: shutting down", await File.ReadAllTextAsync(Path.Combine(dir, "console.log")), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InstanceInvalidStateException>(() => driver.PauseAsync(spec.Uuid));
+
+        await driver.PowerOnAsync(spec.Uuid);
+        await WaitForBootsAsync(dir, 2);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+
+        var beforeReset = ReadPid(dir);
+        await driver.RebootAsync(spec.Uuid, RebootType.Hard);
+        await WaitForBootsAsync(dir, 3);
+        Assert.Equal(beforeReset, ReadPid(dir));
+
+        await driver.RebootAsync(spec.Uuid, RebootType.Soft);
+        await WaitForBootsAsync(dir, 4);
+        Assert.Equal(2, Count(await File.ReadAllTextAsync(Path.Combine(dir, "console.log")), "stratus: shutting down"));
+
+        var running = ReadPid(dir);
+        await driver.DestroyAsync(spec.Uuid);
+        Assert.False(IsAlive(running));
+        Assert.False(Directory.Exists(dir));
+        Assert.Empty(await driver.ListInstancesAsync());
+        await Assert.ThrowsAsync<InstanceNotFoundException>(() => driver.GetInfoAsync(spec.Uuid));
+    }
+
+    [Fact]
+    public async Task Paused_and_suspended_instances_resume_where_they_were()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = Spec("suspend");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+
+        await driver.PauseAsync(spec.Uuid);
+        Assert.Equal(PowerState.Paused, (await driver.GetInfoAsync(spec.Uuid)).State);
+        await driver.UnpauseAsync(spec.Uuid);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+
+        var pid = ReadPid(dir);
+        await driver.SuspendAsync(spec.Uuid);
+        Assert.Equal(PowerState.Suspended, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.False(IsAlive(pid));
+        Assert.True(new FileInfo(Path.Combine(dir, "memory.state")).Length > 1 << 20);
+
+        await driver.ResumeAsync(spec.Uuid);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.False(File.Exists(Path.Combine(dir, "memory.state")));
+        // The restored guest did not boot again, and its kernel still answers the power button.
+        Assert.Equal(1, Count(await File.ReadAllTextAsync(Path.Combine(dir, "console.log")), TestImageBuilder.ReadyMarker));
+        await driver.PowerOffAsync(spec.Uuid, TimeSpan.FromSeconds(60));
+        Assert.Contains("stratus: shutting down", await File.ReadAllTextAsync(Path.Combine(dir, "console.log")), StringComparison.Ordinal);
+
+        await driver.DestroyAsync(spec.Uuid);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task A_new_driver_finds_and_drives_the_running_instances()
+    {
+        var instances = image.NewInstancesPath();
+        var spec = Spec("reconcile");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        await image.NewDriver(instances).SpawnAsync(spec);
+        var pid = ReadPid(dir);
+
+        // As after a restart of the compute agent: nothing shared with the driver that spawned it.
+        var restarted = image.NewDriver(instances);
+        Assert.Equal([spec.Uuid], await restarted.ListInstancesAsync());
+        Assert.Equal(PowerState.Running, (await restarted.GetInfoAsync(spec.Uuid)).State);
+        await WaitForBootsAsync(dir, 1);
+        Assert.Contains(TestImageBuilder.ReadyMarker, await restarted.GetConsoleOutputAsync(spec.Uuid), StringComparison.Ordinal);
+
+        await restarted.PowerOffAsync(spec.Uuid, TimeSpan.Zero);
+        Assert.False(IsAlive(pid));
+        Assert.Equal(PowerState.Shutdown, (await restarted.GetInfoAsync(spec.Uuid)).State);
+        // A stopped instance is still listed: reconciliation must see it to tell it from a deleted one.
+        Assert.Equal([spec.Uuid], await restarted.ListInstancesAsync());
+
+        await restarted.DestroyAsync(spec.Uuid);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task Crashed_guest_is_reported_and_powers_on_afresh()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = Spec("crash");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+
+        // Alt+SysRq+C on the guest's keyboard: its kernel panics as in a real crash.
+        await using (var qmp = await QmpClient.ConnectAsync(Path.Combine(dir, "qmp.sock"), CancellationToken.None))
+            await qmp.ExecuteAsync("send-key", new JsonObject { ["keys"] = new JsonArray(Key("alt"), Key("sysrq"), Key("c")) });
+        var clock = Stopwatch.StartNew();
+        while ((await driver.GetInfoAsync(spec.Uuid)).State != PowerState.Crashed && clock.Elapsed < BootTimeout) await Task.Delay(200);
+        Assert.Equal(PowerState.Crashed, (await driver.GetInfoAsync(spec.Uuid)).State);
+        Assert.Contains("Kernel panic", await driver.GetConsoleOutputAsync(spec.Uuid), StringComparison.Ordinal);
+
+        await driver.PowerOnAsync(spec.Uuid);
+        await WaitForBootsAsync(dir, 2);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+        await driver.DestroyAsync(spec.Uuid);
+    }
+
+    static JsonObject Key(string qcode) => new() { ["type"] = "qcode", ["data"] = qcode };
+
+    [Fact]
+    public void Host_resources_are_the_machine_s_own()
+    {
+        var resources = image.NewDriver(image.NewInstancesPath()).GetHostResources();
+        var memTotalKiB = long.Parse(File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(Environment.ProcessorCount, resources.Vcpus);
+        Assert.Equal(memTotalKiB / 1024, resources.MemoryMiB);
+        Assert.True(resources.DiskGiB > 0);
+        Assert.Equal("QEMU", resources.HypervisorType);
+    }
+
+    [Fact]
+    public async Task Probe_without_a_kernel_cannot_prove_kvm_and_chooses_tcg()
+    {
+        var probe = await AcceleratorProbe.DetectAsync("qemu-system-x86_64", kernel: null);
+        Assert.Equal(Accelerator.Tcg, probe.Accelerator);
+    }
+
+    static async Task WaitForBootsAsync(string dir, int boots)
+    {
+        var log = Path.Combine(dir, "console.log");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < BootTimeout)
+        {
+            if (File.Exists(log) && Count(await ReadSharedAsync(log), TestImageBuilder.ReadyMarker) >= boots) return;
+            await Task.Delay(200);
+        }
+        var console = File.Exists(log) ? await ReadSharedAsync(log) : "(no console.log)";
+        Assert.Fail($"boot {boots} did not print \"{TestImageBuilder.ReadyMarker}\" within {BootTimeout}; console:\n{console[^Math.Min(console.Length, 3000)..]}");
+    }
+
+    static async Task<string> ReadSharedAsync(string path)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(file);
+        return await reader.ReadToEndAsync();
+    }
+
+    static int Count(string text, string line) => Regex.Matches(text, Regex.Escape(line)).Count;
+
+    static int ReadPid(string dir) => int.Parse(File.ReadAllText(Path.Combine(dir, "qemu.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && File.ReadAllText($"/proc/{pid}/stat").Split(") ")[^1][0] is not ('Z' or 'X');
+
+    static Task<string> QemuImgInfoAsync(string disk) => HostCommand.RunAsync("qemu-img", ["info", "-U", disk]);
+}
