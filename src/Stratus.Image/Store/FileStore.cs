@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
@@ -15,8 +14,6 @@ public sealed record StoredData(string Path, long Size, string Md5, string Sha51
 /// </summary>
 public sealed class FileStore(string directory)
 {
-    const int ChunkSize = 1 << 20;
-
     public string Directory { get; } = directory;
 
     public string PathFor(string imageId) => System.IO.Path.Combine(Directory, imageId);
@@ -28,67 +25,62 @@ public sealed class FileStore(string directory)
         System.IO.Directory.CreateDirectory(Directory);
         var final = PathFor(imageId);
         var temp = final + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        var buffers = new[] { ArrayPool<byte>.Shared.Rent(ChunkSize), ArrayPool<byte>.Shared.Rent(ChunkSize) };
         var header = new byte[512];
         var headerLength = 0;
         long size = 0;
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            // md5, sha512 and the disk each take every chunk on a thread of their own, so the three
+            // (and the socket) overlap; a small ring of buffers bounds the memory.
+            using var pipeline = new ChunkPipeline(file);
+            try
             {
-                var current = 0;
-                var read = await ReadChunkAsync(body, buffers[current], ct);
-                while (read > 0)
+                while (true)
                 {
+                    var chunk = await pipeline.RentAsync(ct);
+                    var read = await ReadChunkAsync(body, chunk.Buffer, ct);
+                    if (read == 0)
+                    {
+                        pipeline.Return(chunk);
+                        break;
+                    }
                     size += read;
                     if (size > sizeCap) throw new ImageTooLargeException(sizeCap);
-                    var chunk = buffers[current].AsMemory(0, read);
                     if (headerLength < header.Length)
                     {
                         var n = Math.Min(header.Length - headerLength, read);
-                        chunk.Span[..n].CopyTo(header.AsSpan(headerLength));
+                        chunk.Buffer.AsSpan(0, n).CopyTo(header.AsSpan(headerLength));
                         headerLength += n;
                     }
-                    // Hash on the thread pool and write, while the next chunk arrives into the other buffer.
-                    var md5Task = Task.Run(() => md5.AppendData(chunk.Span), ct);
-                    var shaTask = Task.Run(() => sha512.AppendData(chunk.Span), ct);
-                    var writeTask = file.WriteAsync(chunk, ct).AsTask();
-                    current ^= 1;
-                    var next = ReadChunkAsync(body, buffers[current], ct);
-                    await Task.WhenAll(md5Task, shaTask, writeTask);
-                    read = await next;
+                    pipeline.Publish(chunk, read);
                 }
-                await file.FlushAsync(ct);
-                // Durable before it is visible: an active image's bytes survive a crash.
-                file.Flush(flushToDisk: true);
             }
+            finally
+            {
+                await pipeline.CompleteAsync();
+            }
+            // Durable before it is visible: an active image's bytes survive a crash.
+            file.Flush(flushToDisk: true);
+            file.Close();
             File.Move(temp, final, overwrite: true);
-            return new StoredData(final, size, Convert.ToHexStringLower(md5.GetHashAndReset()),
-                Convert.ToHexStringLower(sha512.GetHashAndReset()), VirtualSize(header.AsSpan(0, headerLength)));
+            return new StoredData(final, size, pipeline.Md5, pipeline.Sha512, VirtualSize(header.AsSpan(0, headerLength)));
         }
         catch
         {
             TryDelete(temp);
             throw;
         }
-        finally
-        {
-            foreach (var b in buffers) ArrayPool<byte>.Shared.Return(b);
-        }
     }
 
     static async Task<int> ReadChunkAsync(Stream body, byte[] buffer, CancellationToken ct)
     {
-        // Fill most of the buffer: hashing many tiny reads would waste the thread hops.
         var total = 0;
-        while (total < ChunkSize)
+        while (total < buffer.Length)
         {
-            var n = await body.ReadAsync(buffer.AsMemory(total, ChunkSize - total), ct);
+            var n = await body.ReadAsync(buffer.AsMemory(total), ct);
             if (n == 0) break;
             total += n;
-            if (total >= ChunkSize / 4) break;
         }
         return total;
     }
