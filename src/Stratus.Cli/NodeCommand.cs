@@ -1,7 +1,10 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using Stratus.Core.Config;
+using Stratus.Core.Messaging;
+using Stratus.Compute;
 using Stratus.Identity;
 using Stratus.Image;
 using Stratus.Identity.Tokens;
@@ -14,27 +17,35 @@ static class NodeCommand
     public static async Task<int> InitAsync(CliArgs args)
     {
         var layout = new NodeLayout(Path.GetFullPath(args.Required("config-dir")));
-        var region = args.Required("region");
-        var address = args.Required("address");
-        var password = args.Required("password");
-        var identityUrl = args.Get("identity-url");
+        var spec = new NodeSpec(args.Required("region"), args.Required("address"), args.Required("password"))
+        {
+            IdentityUrl = args.Get("identity-url"),
+            Role = args.Get("role") ?? "all",
+            Host = args.Get("host"),
+            Controller = args.Get("controller"),
+            TransportUrl = args.Get("transport-url"),
+        };
         args.EnsureAllUsed();
-        if (!IPAddress.TryParse(address, out _)) throw new UsageException($"--address '{address}' is not an IP address");
-        await InitAsync(layout, region, address, password, identityUrl);
-        Console.WriteLine($"Initialised node {layout.Root} ({region} at {address}); credentials in {layout.AdminOpenrc}");
+        if (!IPAddress.TryParse(spec.Address, out _)) throw new UsageException($"--address '{spec.Address}' is not an IP address");
+        if (spec.Role is not ("all" or "controller" or "compute")) throw new UsageException($"--role must be all, controller or compute, not '{spec.Role}'");
+        if (spec.Role == "compute" && (spec.IdentityUrl is null || spec.Controller is null))
+            throw new UsageException("a compute node needs --identity-url (the shared identity) and --controller (its region's controller address)");
+        await InitAsync(layout, spec);
+        Console.WriteLine($"Initialised node {layout.Root} ({spec.Role} of {spec.Region} at {spec.Address}); credentials in {layout.AdminOpenrc}");
         return 0;
     }
 
     /// <summary>
-    /// Writes the node's configuration. Without <paramref name="identityUrl"/> the node hosts the
-    /// identity service: its database is created, Fernet keys set up, and bootstrap run for the region.
-    /// Then each regional service's files are written and the service is registered in the identity
-    /// (<paramref name="register"/>; by default in the node's own identity database, or over the
-    /// identity API with the admin's password when the identity lives on another node).
+    /// Writes the node's configuration. Without an identity URL the node hosts the identity service: its
+    /// database is created, Fernet keys set up, and bootstrap run for the region. Then each service of
+    /// the node's role gets its files and database, and controllers register their services in the
+    /// identity (<paramref name="register"/>; by default in the node's own identity database, or over
+    /// the identity API with the admin's password when the identity lives on another node).
     /// </summary>
-    public static async Task InitAsync(NodeLayout layout, string region, string address, string password, string? identityUrl,
-        Func<ServiceRegistration, Task>? register = null)
+    public static async Task InitAsync(NodeLayout layout, NodeSpec spec, Func<ServiceRegistration, Task>? register = null)
     {
+        var (region, address, password) = (spec.Region, spec.Address, spec.Password);
+        var identityUrl = spec.IdentityUrl;
         if (identityUrl is null)
         {
             if (!layout.HasIdentity) layout.WriteKeystoneConf(address);
@@ -53,7 +64,7 @@ static class NodeCommand
                 }, options.PasswordHashRounds);
             register ??= r => RegisterLocallyAsync(options, r);
         }
-        else
+        else if (spec.Role != "compute")
         {
             var remoteIdentity = identityUrl;
             register ??= r => IdentityAdminClient.RegisterAsync(remoteIdentity, password, r);
@@ -61,11 +72,34 @@ static class NodeCommand
             await register(new ServiceRegistration("identity", "keystone", null, region, identityUrl.TrimEnd('/') + "/"));
         }
         layout.WriteAdminOpenrc(identityUrl, region, password);
+        var identityRoot = IdentityRoot(identityUrl);
 
-        if (!layout.HasImage) layout.WriteGlanceConf(address, IdentityRoot(identityUrl), region, password);
-        var image = ImageOptions.FromIni(IniFile.Load(layout.GlanceApiConf));
-        await ImageService.SyncDatabaseAsync(image);
-        await register(new ServiceRegistration("image", "glance", "OpenStack Image", region, $"http://{image.BindHost}:{image.BindPort}", "glance", password));
+        if (spec.Role != "compute")
+        {
+            if (!layout.HasImage) layout.WriteGlanceConf(address, identityRoot, region, password);
+            var image = ImageOptions.FromIni(IniFile.Load(layout.GlanceApiConf));
+            await ImageService.SyncDatabaseAsync(image);
+            await register!(new ServiceRegistration("image", "glance", "OpenStack Image", region, $"http://{image.BindHost}:{image.BindPort}", "glance", password));
+        }
+
+        string[] novaServices = spec.Role switch
+        {
+            "controller" => [NovaOptions.Api, NovaOptions.Scheduler, NovaOptions.Conductor],
+            "compute" => [NovaOptions.Compute],
+            _ => [NovaOptions.Api, NovaOptions.Scheduler, NovaOptions.Conductor, NovaOptions.Compute],
+        };
+        if (!layout.HasCompute)
+            layout.WriteNovaConf(address, spec.Host ?? (spec.Role == "compute" ? "compute-" + address.Replace('.', '-') : "controller-" + address.Replace('.', '-')),
+                spec.Controller ?? address, identityRoot, region, password, spec.TransportUrl ?? $"inproc://{region.ToLowerInvariant()}", novaServices);
+        var nova = NovaOptions.FromIni(IniFile.Load(layout.NovaConf));
+        if (nova.Runs(NovaOptions.Api) || nova.Runs(NovaOptions.Conductor) || nova.Runs(NovaOptions.Scheduler))
+            await ComputeService.SyncDatabasesAsync(nova);
+        if (nova.Runs(NovaOptions.Api))
+        {
+            await register!(new ServiceRegistration("compute", "nova", "OpenStack Compute", region, $"http://{address}:{nova.ListenPort}/v2.1", "nova", password));
+            // The service user the agents use for placement ([placement] username), ready for when placement serves here.
+            await register(new ServiceRegistration("placement", "placement", "Placement API", region, $"http://{address}:8778", "placement", password));
+        }
     }
 
     /// <summary>Registers a service in an identity database this process can open (the node's own, or RegionOne's in `up`).</summary>
@@ -117,30 +151,43 @@ static class NodeCommand
             catch (OperationCanceledException)
             {
             }
-            foreach (var app in apps)
+            // Stop in reverse: the regional services before the identity they log in to.
+            foreach (var host in Enumerable.Reverse(apps))
             {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
+                await host.StopAsync(CancellationToken.None);
+                if (host is IAsyncDisposable d) await d.DisposeAsync();
+                else host.Dispose();
             }
         }
         return 0;
     }
 
-    static async Task<List<WebApplication>> StartServicesAsync(IReadOnlyList<NodeLayout> nodes)
+    static async Task<List<IHost>> StartServicesAsync(IReadOnlyList<NodeLayout> nodes)
     {
-        var apps = new List<WebApplication>();
+        var hosts = new List<IHost>();
         // Identity first: the regional services log in to it.
-        foreach (var node in nodes.Where(n => n.HasIdentity)) apps.Add(await StartIdentityAsync(node));
+        foreach (var node in nodes.Where(n => n.HasIdentity)) hosts.Add(await StartIdentityAsync(node));
+        foreach (var node in nodes.Where(n => n.HasCompute))
+        {
+            var options = NovaOptions.FromIni(IniFile.Load(node.NovaConf));
+            var bus = MessageBus.FromTransportUrl(options.TransportUrl);
+            if (options.Runs(NovaOptions.Api) || options.Runs(NovaOptions.Conductor)) await ComputeService.SyncDatabasesAsync(options);
+            var host = ComputeService.Build(options, bus);
+            await host.StartAsync();
+            hosts.Add(host);
+            Console.WriteLine($"compute: {string.Join(", ", options.Services)} as {options.Host}" +
+                (options.Runs(NovaOptions.Api) ? $" at http://{options.ListenAddress}:{options.ListenPort}/v2.1" : "") + $" ({node.NovaConf})");
+        }
         foreach (var node in nodes.Where(n => n.HasImage))
         {
             var options = ImageOptions.FromIni(IniFile.Load(node.GlanceApiConf));
             await ImageService.SyncDatabaseAsync(options);
             var app = ImageService.Build(options);
             await app.StartAsync();
-            apps.Add(app);
+            hosts.Add(app);
             Console.WriteLine($"image: http://{options.BindHost}:{options.BindPort} ({node.GlanceApiConf})");
         }
-        return apps;
+        return hosts;
     }
 
     static async Task<WebApplication> StartIdentityAsync(NodeLayout node)

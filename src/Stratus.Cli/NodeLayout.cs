@@ -17,8 +17,12 @@ sealed record NodeLayout(string Root)
     public string GlanceApiConf => Path.Combine(GlanceDir, "glance-api.conf");
     public string GlanceRegistryConf => Path.Combine(GlanceDir, "glance-registry.conf");
 
+    public string NovaDir => Path.Combine(Root, "nova");
+    public string NovaConf => Path.Combine(NovaDir, "nova.conf");
+
     public bool HasIdentity => File.Exists(KeystoneConf);
     public bool HasImage => File.Exists(GlanceApiConf);
+    public bool HasCompute => File.Exists(NovaConf);
 
     public void WriteKeystoneConf(string address)
     {
@@ -58,6 +62,41 @@ sealed record NodeLayout(string Root)
         WriteAtomically(GlanceApiConf, api, secret: true);
         var registry = "# Accepted for the seed's layout; the image API does not read it.\n" + IniFile.Format([("DEFAULT", []), database, authtoken, paste]);
         WriteAtomically(GlanceRegistryConf, registry, secret: true);
+    }
+
+    /// <summary>
+    /// nova.conf as the seed's (section 5.2): the region's own databases and message bus, the shared
+    /// identity for tokens, and each peer found in the catalog in this node's region ([placement],
+    /// [neutron], [cinder]) or at the controller ([glance] api_servers). <c>[stratus] services</c> says
+    /// which of Nova's services this node runs (the seed's controller runs api, scheduler and conductor;
+    /// its compute nodes nova-compute).
+    /// </summary>
+    public void WriteNovaConf(string address, string host, string controller, string identityRoot, string region, string password,
+        string transportUrl, IEnumerable<string> services)
+    {
+        Directory.CreateDirectory(NovaDir);
+        var text = "# Written by `stratus node init`; sections and keys as Nova's nova.conf.\n" + IniFile.Format(
+        [
+            ("DEFAULT",
+            [
+                ("my_ip", address), ("host", host), ("transport_url", transportUrl), ("enabled_apis", "osapi_compute,metadata"),
+                ("osapi_compute_listen", address), ("state_path", NovaDir), ("instances_path", Path.Combine(NovaDir, "instances")),
+                ("compute_driver", "libvirt.LibvirtDriver"),
+            ]),
+            ("api_database", [("connection", $"sqlite:///{Path.Combine(NovaDir, "nova_api.db")}")]),
+            ("database", [("connection", $"sqlite:///{Path.Combine(NovaDir, "nova.db")}")]),
+            ("keystone_authtoken", ServiceUser(identityRoot, region, "nova", password)),
+            ("glance", [("api_servers", $"http://{controller}:9292")]),
+            ("neutron", [("url", $"http://{controller}:9696"), .. ServiceUser(identityRoot, region, "neutron", password).Skip(1)]),
+            ("cinder", [("os_region_name", region)]),
+            ("placement", [("os_region_name", region), .. ServiceUser(identityRoot + "/v3", region, "placement", password).Skip(1).SkipLast(1)]),
+            // virt_type is left to the probe: KVM only where a guest really boots under it, else TCG (qemu).
+            ("libvirt", []),
+            ("vnc", [("enabled", "true"), ("server_listen", address), ("server_proxyclient_address", address)]),
+            ("oslo_concurrency", [("lock_path", Path.Combine(NovaDir, "tmp"))]),
+            ("stratus", [("services", string.Join(",", services))]),
+        ]);
+        WriteAtomically(NovaConf, text, secret: true);
     }
 
     /// <summary>The seed's [keystone_authtoken] keys for a service user of the shared identity.</summary>
@@ -107,4 +146,18 @@ sealed record NodeLayout(string Root)
         if (secret && !OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(tmp, path, overwrite: true);
     }
+}
+
+/// <summary>What <c>node init</c> is told about a node: its region, address and role, and where its peers are.</summary>
+sealed record NodeSpec(string Region, string Address, string Password)
+{
+    /// <summary>The shared identity (…/v3) on another node; null when this node hosts it.</summary>
+    public string? IdentityUrl { get; init; }
+    /// <summary>all (one-node region), controller (the seed's 172.16.x.72) or compute (172.16.3.73).</summary>
+    public string Role { get; init; } = "all";
+    /// <summary>Nova's [DEFAULT] host: the name in service and hypervisor lists.</summary>
+    public string? Host { get; init; }
+    /// <summary>The region controller's address, for a compute node.</summary>
+    public string? Controller { get; init; }
+    public string? TransportUrl { get; init; }
 }

@@ -16,12 +16,14 @@ static class UpCommand
         var data = Path.GetFullPath(args.Get("data") ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data");
         var oneAddress = args.Get("region-one-address") ?? "127.16.2.72";
         var twoAddress = args.Get("region-two-address") ?? "127.16.3.72";
+        var computeAddress = args.Get("region-two-compute-address") ?? "127.16.3.73";
         var regionOne = new NodeLayout(Path.Combine(data, "regionone"));
         var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
+        var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
         var password = args.Get("password") ?? regionOne.ReadAdminPassword() ?? NewPassword();
         args.EnsureAllUsed();
 
-        await NodeCommand.InitAsync(regionOne, "RegionOne", oneAddress, password, identityUrl: null);
+        await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller" });
         var identity = IdentityOptions.FromIni(IniFile.Load(regionOne.KeystoneConf));
         var identityUrl = $"http://{identity.BindHost}:{identity.Port}/v3";
         // Seed section 4.1: RegionOne's keystone-manage bootstrap creates RegionTwo and its identity endpoints.
@@ -35,15 +37,23 @@ static class UpCommand
                 PublicUrl = identityUrl + "/",
             }, identity.PasswordHashRounds);
         // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
-        await NodeCommand.InitAsync(regionTwo, "RegionTwo", twoAddress, password, identityUrl,
-            r => NodeCommand.RegisterLocallyAsync(identity, r));
+        await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
+        {
+            IdentityUrl = identityUrl, Role = "controller", Host = "controller",
+        }, r => NodeCommand.RegisterLocallyAsync(identity, r));
+        // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
+        await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)
+        {
+            IdentityUrl = identityUrl, Role = "compute", Host = "compute1", Controller = twoAddress,
+        });
 
         Console.WriteLine($"""
             Stratus: two regions sharing the identity at {identityUrl}
               RegionOne controller {oneAddress}: source {regionOne.AdminOpenrc}
               RegionTwo controller {twoAddress}: source {regionTwo.AdminOpenrc}
+              RegionTwo compute node {computeAddress}
             """);
-        return await NodeCommand.RunAsync([regionOne, regionTwo]);
+        return await NodeCommand.RunAsync([regionOne, regionTwo, regionTwoCompute]);
     }
 
     static string NewPassword() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();

@@ -1,0 +1,131 @@
+using Stratus.Compute.Rpc;
+using Stratus.Core.Messaging;
+
+namespace Stratus.Compute.Api;
+
+/// <summary>
+/// <c>POST /servers/{id}/action</c>: start, stop, reboot, pause, suspend and their reverses (checked
+/// against the server's state as Nova checks them, then handed to the host's agent), lock/unlock, and
+/// the console log.
+/// </summary>
+public static class ServerActionsApi
+{
+    /// <summary>Which vm_states each action may start from (nova.compute.api's check_instance_state).</summary>
+    static readonly Dictionary<string, (string Method, string Task, string[] From)> Host = new()
+    {
+        ["os-stop"] = ("stop_instance", TaskStates.PoweringOff, [VmStates.Active, VmStates.Error]),
+        ["os-start"] = ("start_instance", TaskStates.PoweringOn, [VmStates.Stopped]),
+        ["pause"] = ("pause_instance", TaskStates.Pausing, [VmStates.Active]),
+        ["unpause"] = ("unpause_instance", TaskStates.Unpausing, [VmStates.Paused]),
+        ["suspend"] = ("suspend_instance", TaskStates.Suspending, [VmStates.Active]),
+        ["resume"] = ("resume_instance", TaskStates.Resuming, [VmStates.Suspended]),
+    };
+
+    static readonly Dictionary<string, string> ActionNames = new()
+    {
+        ["os-stop"] = "stop", ["os-start"] = "start", ["pause"] = "pause", ["unpause"] = "unpause", ["suspend"] = "suspend", ["resume"] = "resume",
+    };
+
+    public static RouteGroupBuilder MapServerActions(this RouteGroupBuilder v21)
+    {
+        v21.MapPost("/servers/{id}/action", Act);
+        return v21;
+    }
+
+    static async Task<IResult> Act(string id, HttpContext http, CellDb db, IMessageBus bus, CancellationToken ct)
+    {
+        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
+        var (name, args) = body.First();
+        var caller = http.Caller();
+        http.RequireMember($"os_compute_api:servers:{name}");
+        var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
+        switch (name)
+        {
+            case "os-getConsoleOutput":
+                return await ConsoleAsync(instance, args as JsonObject, bus, ct);
+            case "lock":
+                instance.Locked = true;
+                instance.LockedBy = caller.IsAdmin && instance.ProjectId != caller.ProjectId ? "admin" : "owner";
+                if (Microversion.Of(http).AtLeast(73) && args is JsonObject lockArgs) instance.LockedReason = lockArgs.OptionalString("locked_reason", 255, allowEmpty: true);
+                InstanceActions.Start(db, http, id, "lock");
+                instance.Touch();
+                await db.SaveChangesAsync(ct);
+                return Results.StatusCode(202);
+            case "unlock":
+                if (instance.LockedBy == "admin" && !caller.IsAdmin) throw OpenStackError.Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+                instance.Locked = false;
+                instance.LockedBy = instance.LockedReason = null;
+                InstanceActions.Start(db, http, id, "unlock");
+                instance.Touch();
+                await db.SaveChangesAsync(ct);
+                return Results.StatusCode(202);
+        }
+        if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
+        string method, task, action;
+        var rpcArgs = new JsonObject { ["uuid"] = id };
+        if (name == "reboot")
+        {
+            var type = (args as JsonObject)?.OptionalString("type")?.ToUpperInvariant();
+            if (type is not ("SOFT" or "HARD")) throw OpenStackError.BadRequest("Invalid input for field/attribute type. Value: reboot type must be SOFT or HARD.");
+            string[] from = type == "HARD" ? [VmStates.Active, VmStates.Stopped, VmStates.Paused, VmStates.Suspended, VmStates.Error] : [VmStates.Active];
+            CheckState(instance, "reboot", from);
+            (method, task, action) = ("reboot_instance", type == "HARD" ? TaskStates.RebootingHard : TaskStates.Rebooting, "reboot");
+            rpcArgs["type"] = type;
+        }
+        else if (Host.TryGetValue(name, out var known))
+        {
+            CheckState(instance, ActionNames[name], known.From);
+            (method, task, action) = (known.Method, known.Task, ActionNames[name]);
+        }
+        else throw OpenStackError.BadRequest($"There is no such action: {name}");
+        if (instance.Host is null) throw OpenStackError.Conflict($"Cannot '{action}' instance {id}: it has no host.");
+        instance.TaskState = task;
+        instance.Touch();
+        InstanceActions.Start(db, http, id, action);
+        await db.SaveChangesAsync(ct);
+        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, method, rpcArgs, ct);
+        return Results.StatusCode(202);
+    }
+
+    static void CheckState(Instance instance, string action, string[] from)
+    {
+        if (instance.TaskState is not null)
+            throw OpenStackError.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in task_state {instance.TaskState}");
+        if (!from.Contains(instance.VmState))
+            throw OpenStackError.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in vm_state {instance.VmState}");
+    }
+
+    static async Task<IResult> ConsoleAsync(Instance instance, JsonObject? args, IMessageBus bus, CancellationToken ct)
+    {
+        int? length = null;
+        if (args?["length"] is { } l && l.ToString() is var text && text != "null")
+        {
+            if (!int.TryParse(text, out var n) || n < -1) throw OpenStackError.BadRequest($"Invalid input for field/attribute length. Value: {text}.");
+            length = n == -1 ? null : n;
+        }
+        if (instance.Host is null || instance.VmState == VmStates.Building)
+            throw OpenStackError.Conflict($"Instance {instance.Uuid} is not ready: its console is not available yet.");
+        JsonNode? output;
+        try
+        {
+            output = await bus.CallAsync(ComputeRpc.ComputeTopic, instance.Host, "get_console_output", new JsonObject { ["uuid"] = instance.Uuid }, TimeSpan.FromSeconds(30), ct);
+        }
+        catch (RpcTimeoutException)
+        {
+            throw OpenStackError.Conflict($"The compute service on {instance.Host} did not answer; the console of {instance.Uuid} is not available.");
+        }
+        catch (RpcRemoteException e)
+        {
+            throw OpenStackError.Conflict($"The console of {instance.Uuid} is not available: {e.Message}");
+        }
+        var log = (string?)output ?? "";
+        if (length is { } keep)
+        {
+            var lines = log.Split('\n');
+            if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
+            log = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - keep))) + (keep > 0 ? "\n" : "");
+        }
+        return new JsonResponse(new JsonObject { ["output"] = log });
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Stratus.Compute.Api;
+
+/// <summary>A server as Nova shows it, for the request's microversion and the caller's role.</summary>
+static class ServerView
+{
+    /// <summary>Nova's status from vm_state and task_state (nova.api.openstack.common.status_from_state).</summary>
+    public static string Status(Instance i) => (i.VmState, i.TaskState) switch
+    {
+        (VmStates.Building, _) => "BUILD",
+        (VmStates.Active, TaskStates.Rebooting) => "REBOOT",
+        (VmStates.Active, TaskStates.RebootingHard) => "HARD_REBOOT",
+        (VmStates.Active or VmStates.Stopped, TaskStates.Rebuilding) => "REBUILD",
+        (VmStates.Active or VmStates.Stopped, TaskStates.ResizePrep or TaskStates.ResizeFinish) => "RESIZE",
+        (VmStates.Resized, TaskStates.ResizeReverting) => "REVERT_RESIZE",
+        (VmStates.Resized, _) => "VERIFY_RESIZE",
+        (VmStates.Active, _) => "ACTIVE",
+        (VmStates.Stopped, _) => "SHUTOFF",
+        (VmStates.Paused, _) => "PAUSED",
+        (VmStates.Suspended, _) => "SUSPENDED",
+        (VmStates.Error, _) => "ERROR",
+        (VmStates.Deleted, _) => "DELETED",
+        _ => "UNKNOWN",
+    };
+
+    public static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    static string? UsageTime(DateTime? t) => t?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+
+    public static JsonObject Brief(HttpContext http, Instance i) => new()
+    {
+        ["id"] = i.Uuid,
+        ["name"] = i.DisplayName,
+        ["links"] = Links.For(http, "servers", i.Uuid),
+    };
+
+    public static JsonObject Detail(HttpContext http, Instance i, InstanceFault? fault)
+    {
+        var v = Microversion.Of(http);
+        var admin = http.Caller().IsAdmin;
+        var flavor = JsonNode.Parse(i.FlavorJson)!.AsObject();
+        var o = Brief(http, i);
+        o["status"] = Status(i);
+        o["tenant_id"] = i.ProjectId;
+        o["user_id"] = i.UserId;
+        o["metadata"] = JsonNode.Parse(i.MetadataJson);
+        o["hostId"] = i.Host is null ? "" : Convert.ToHexStringLower(SHA224Compat(i.ProjectId + i.Host));
+        o["image"] = string.IsNullOrEmpty(i.ImageRef) ? "" : new JsonObject
+        {
+            ["id"] = i.ImageRef,
+            ["links"] = new JsonArray(new JsonObject { ["rel"] = "bookmark", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/images/{i.ImageRef}" }),
+        };
+        o["flavor"] = v.AtLeast(47)
+            ? new JsonObject
+            {
+                ["vcpus"] = flavor["vcpus"]?.DeepClone(), ["ram"] = flavor["ram"]?.DeepClone(), ["disk"] = flavor["disk"]?.DeepClone(),
+                ["ephemeral"] = flavor["ephemeral"]?.DeepClone(), ["swap"] = flavor["swap"]?.DeepClone(),
+                ["original_name"] = flavor["name"]?.DeepClone(), ["extra_specs"] = flavor["extra_specs"]?.DeepClone() ?? new JsonObject(),
+            }
+            : new JsonObject
+            {
+                ["id"] = flavor["id"]?.DeepClone(),
+                ["links"] = new JsonArray(new JsonObject { ["rel"] = "bookmark", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/flavors/{flavor["id"]}" }),
+            };
+        o["created"] = Time(i.CreatedAt);
+        o["updated"] = Time(i.UpdatedAt);
+        o["addresses"] = new JsonObject();
+        o["accessIPv4"] = i.AccessIpV4 ?? "";
+        o["accessIPv6"] = i.AccessIpV6 ?? "";
+        o["OS-DCF:diskConfig"] = "MANUAL";
+        if (o["status"]!.GetValue<string>() is "BUILD" or "ACTIVE" or "REBUILD" or "RESIZE") o["progress"] = i.Progress;
+        o["OS-EXT-AZ:availability_zone"] = i.AvailabilityZone ?? "";
+        o["config_drive"] = i.ConfigDrive ? "True" : "";
+        o["key_name"] = i.KeyName;
+        o["OS-SRV-USG:launched_at"] = UsageTime(i.LaunchedAt);
+        o["OS-SRV-USG:terminated_at"] = UsageTime(i.TerminatedAt);
+        o["OS-EXT-STS:task_state"] = i.TaskState;
+        o["OS-EXT-STS:vm_state"] = i.VmState;
+        o["OS-EXT-STS:power_state"] = i.PowerState;
+        o["os-extended-volumes:volumes_attached"] = new JsonArray();
+        if (admin)
+        {
+            o["OS-EXT-SRV-ATTR:host"] = i.Host;
+            o["OS-EXT-SRV-ATTR:instance_name"] = InstanceName(i);
+            o["OS-EXT-SRV-ATTR:hypervisor_hostname"] = i.Node;
+            if (v.AtLeast(3))
+            {
+                o["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + i.Uuid[..8];
+                o["OS-EXT-SRV-ATTR:launch_index"] = 0;
+                o["OS-EXT-SRV-ATTR:kernel_id"] = "";
+                o["OS-EXT-SRV-ATTR:ramdisk_id"] = "";
+                o["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda";
+                o["OS-EXT-SRV-ATTR:user_data"] = i.UserData;
+            }
+        }
+        if (v.AtLeast(3) && (admin || v.AtLeast(90))) o["OS-EXT-SRV-ATTR:hostname"] = i.Hostname;
+        if (v.AtLeast(9)) o["locked"] = i.Locked;
+        if (v.AtLeast(16) && admin) o["host_status"] = i.Host is null ? "" : "UP";
+        if (v.AtLeast(19)) o["description"] = i.Description;
+        if (v.AtLeast(26)) o["tags"] = JsonNode.Parse(i.TagsJson);
+        if (v.AtLeast(63)) o["trusted_image_certificates"] = null;
+        if (v.AtLeast(71)) o["server_groups"] = new JsonArray();
+        if (v.AtLeast(73)) o["locked_reason"] = i.LockedReason;
+        if (fault is not null && i.VmState is VmStates.Error or VmStates.Deleted)
+        {
+            var f = new JsonObject { ["code"] = fault.Code, ["created"] = Time(fault.CreatedAt), ["message"] = fault.Message };
+            // Nova hides a 500 fault's details from non-admins: they may show the host's internals.
+            if (admin || fault.Code != 500) f["details"] = fault.Details;
+            o["fault"] = f;
+        }
+        return o;
+    }
+
+    /// <summary>libvirt's domain name as Nova shows it (instance-%08x of the row id; here from the uuid).</summary>
+    public static string InstanceName(Instance i) => "instance-" + i.Uuid[..8];
+
+    static byte[] SHA224Compat(string text)
+    {
+        // Nova's hostId is sha224(project_id + host); .NET has no SHA-224, so SHA-256 cut to 28 bytes keeps its length and role.
+        return SHA256.HashData(Encoding.UTF8.GetBytes(text))[..28];
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.Compute.Agent;
+using Stratus.Compute.Api;
+using Stratus.Compute.Conductor;
+using Stratus.Compute.Placement;
+using Stratus.Compute.Scheduler;
+using Stratus.Compute.TestImage;
+using Stratus.Compute.Virt;
+using Stratus.Compute.Virt.Fake;
+using Stratus.Compute.Virt.Qemu;
+using Stratus.Core.Data;
+using Stratus.Core.Hosting;
+using Stratus.Core.Messaging;
+
+namespace Stratus.Compute;
+
+/// <summary>
+/// Nova as a library any host composes: the API on port 8774 when the node runs nova-api, and
+/// nova-scheduler, nova-conductor and nova-compute as hosted services, as nova.conf's
+/// <c>[stratus] services</c> says; all of them talk over the bus that <c>transport_url</c> names.
+/// </summary>
+public static class ComputeService
+{
+    public static IServiceCollection AddComputeService(this IServiceCollection services, NovaOptions options, IMessageBus bus)
+    {
+        var api = DatabaseUrl.Parse(options.ApiDatabase);
+        var cell = DatabaseUrl.Parse(options.Database);
+        services.AddSingleton(options);
+        services.AddSingleton(bus);
+        services.AddDbContext<ApiDb>(o => api.Configure(o));
+        services.AddDbContext<CellDb>(o => cell.Configure(o));
+        services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
+        services.AddAuthToken(options.Authtoken, "/", "/v2.1");
+        if (options.Placement is not null)
+            services.AddSingleton(sp => new PlacementClient(new KeystoneSession(options.Placement, new HttpClient(new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            }))));
+        if (options.Runs(NovaOptions.Conductor)) services.AddHostedService<ConductorService>();
+        if (options.Runs(NovaOptions.Conductor) || options.Runs(NovaOptions.Scheduler)) services.AddHostedService<ServiceHeartbeat>();
+        if (options.Runs(NovaOptions.Scheduler)) services.AddHostedService<SchedulerService>();
+        if (options.Runs(NovaOptions.Compute))
+        {
+            services.AddSingleton<IVirtDriver>(_ => CreateDriver(options));
+            services.AddSingleton(sp => new ImageFetcher(options, sp.GetRequiredService<KeystoneSession>()));
+            services.AddHostedService(sp => new ComputeAgent(bus, sp.GetRequiredService<IVirtDriver>(), sp.GetRequiredService<ImageFetcher>(),
+                sp.GetService<PlacementClient>(), options, sp.GetRequiredService<ILogger<ComputeAgent>>()));
+        }
+        return services;
+    }
+
+    static IVirtDriver CreateDriver(NovaOptions options)
+    {
+        if (options.ComputeDriver == "fake.FakeDriver") return new FakeDriver();
+        var cache = TestImageBuilder.DefaultCacheDirectory();
+        var probeKernel = Directory.Exists(cache) ? Directory.EnumerateFiles(cache, "vmlinuz*", SearchOption.AllDirectories).FirstOrDefault() : null;
+        return new QemuDriver(new QemuDriverOptions
+        {
+            InstancesPath = options.InstancesPath,
+            VirtType = options.VirtType switch { "qemu" => Accelerator.Tcg, "kvm" => Accelerator.Kvm, _ => null },
+            ProbeKernel = probeKernel,
+        });
+    }
+
+    /// <summary>
+    /// The node's Nova: a web application serving the API when nova-api runs here (with the other
+    /// services inside it), else a host running only the background services.
+    /// </summary>
+    public static IHost Build(NovaOptions options, IMessageBus bus)
+    {
+        if (!options.Runs(NovaOptions.Api))
+        {
+            var host = Host.CreateApplicationBuilder();
+            host.Logging.ClearProviders();
+            host.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            host.Logging.SetMinimumLevel(LogLevel.Warning);
+            host.Services.AddComputeService(options, bus);
+            return host.Build();
+        }
+        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20);
+        builder.Services.AddComputeService(options, bus);
+        var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>()
+            .UseMiddleware<ErrorMiddleware>()
+            .Use(Microversion.Middleware)
+            .UseAuthToken()
+            .UseRouting();
+        app.MapComputeApi();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapComputeApi(this IEndpointRouteBuilder app)
+    {
+        app.MapComputeVersions();
+        var v21 = app.MapGroup("/v2.1");
+        v21.MapFlavors();
+        v21.MapKeyPairs();
+        v21.MapServers();
+        v21.MapServerActions();
+        v21.MapInstanceActions();
+        v21.MapServices();
+        v21.MapHypervisors();
+        v21.MapLimits();
+        return app;
+    }
+
+    /// <summary>nova-manage api_db sync and db sync: both databases' schemas.</summary>
+    public static async Task SyncDatabasesAsync(NovaOptions options, CancellationToken ct = default)
+    {
+        var api = DatabaseUrl.Parse(options.ApiDatabase);
+        var ab = new DbContextOptionsBuilder<ApiDb>();
+        api.Configure(ab);
+        await using (var db = new ApiDb(ab.Options)) await api.EnsureSchemaAsync(db, ct);
+        var cell = DatabaseUrl.Parse(options.Database);
+        var cb = new DbContextOptionsBuilder<CellDb>();
+        cell.Configure(cb);
+        await using (var db = new CellDb(cb.Options)) await cell.EnsureSchemaAsync(db, ct);
+    }
+}

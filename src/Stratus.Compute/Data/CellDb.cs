@@ -1,0 +1,192 @@
+using Stratus.Core.Data;
+
+namespace Stratus.Compute.Data;
+
+/// <summary>Nova's cell database (<c>[database] connection</c>): instances, services, compute nodes, actions and faults.</summary>
+public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options)
+{
+    public DbSet<Instance> Instances => Set<Instance>();
+    public DbSet<InstanceFault> Faults => Set<InstanceFault>();
+    public DbSet<InstanceAction> Actions => Set<InstanceAction>();
+    public DbSet<InstanceActionEvent> ActionEvents => Set<InstanceActionEvent>();
+    public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
+    public DbSet<ComputeNode> ComputeNodes => Set<ComputeNode>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder c)
+    {
+        c.Properties<DateTime>().HaveConversion<UtcConverter>();
+        c.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Instance>(e =>
+        {
+            e.ToTable("instances");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(36);
+            e.Property(x => x.ProjectId).HasMaxLength(255);
+            e.Property(x => x.Host).HasMaxLength(255);
+            e.HasIndex(x => new { x.ProjectId, x.Deleted });
+            e.HasIndex(x => x.Host);
+            // Two writers (an API action and the agent's report) must not silently overwrite each other.
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        b.Entity<InstanceFault>(e => { e.ToTable("instance_faults"); e.HasIndex(x => x.InstanceUuid); });
+        b.Entity<InstanceAction>(e =>
+        {
+            e.ToTable("instance_actions");
+            e.HasIndex(x => x.InstanceUuid);
+            e.HasMany(x => x.Events).WithOne().HasForeignKey(x => x.ActionId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<InstanceActionEvent>(e => e.ToTable("instance_actions_events"));
+        b.Entity<ServiceRecord>(e =>
+        {
+            e.ToTable("services");
+            e.Property(x => x.Host).HasMaxLength(255);
+            e.Property(x => x.Binary).HasMaxLength(255);
+            e.HasIndex(x => new { x.Host, x.Binary }).IsUnique();
+        });
+        b.Entity<ComputeNode>(e =>
+        {
+            e.ToTable("compute_nodes");
+            e.Property(x => x.Host).HasMaxLength(255);
+            e.HasIndex(x => x.Host).IsUnique();
+        });
+    }
+}
+
+/// <summary>A server. Deleted servers stay, marked, as in Nova (their actions and faults remain readable by admins).</summary>
+public sealed class Instance
+{
+    public required string Uuid { get; set; }
+    public required string DisplayName { get; set; }
+    public string? Description { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string Hostname { get; set; } = "";
+    public string VmState { get; set; } = VmStates.Building;
+    public string? TaskState { get; set; } = TaskStates.Scheduling;
+    public int PowerState { get; set; }
+    public string? Host { get; set; }
+    public string? Node { get; set; }
+    public string? AvailabilityZone { get; set; }
+    /// <summary>The flavor as it was at boot (Nova keeps a copy: later flavor changes do not touch servers).</summary>
+    public required string FlavorJson { get; set; }
+    public string ImageRef { get; set; } = "";
+    public string? KeyName { get; set; }
+    public string? KeyData { get; set; }
+    public string? UserData { get; set; }
+    public string MetadataJson { get; set; } = "{}";
+    public string TagsJson { get; set; } = "[]";
+    public bool Locked { get; set; }
+    public string? LockedReason { get; set; }
+    public string? LockedBy { get; set; }
+    public string? AccessIpV4 { get; set; }
+    public string? AccessIpV6 { get; set; }
+    public bool ConfigDrive { get; set; }
+    public int Progress { get; set; }
+    /// <summary>Hosts a build was tried on and failed (so a reschedule goes elsewhere).</summary>
+    public string TriedHostsJson { get; set; } = "[]";
+    public int BuildAttempts { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? LaunchedAt { get; set; }
+    public DateTime? TerminatedAt { get; set; }
+    public bool Deleted { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public int Version { get; set; }
+
+    public void Touch()
+    {
+        UpdatedAt = DateTime.UtcNow;
+        Version++;
+    }
+}
+
+public sealed class InstanceFault
+{
+    public int Id { get; set; }
+    public required string InstanceUuid { get; set; }
+    public int Code { get; set; }
+    public required string Message { get; set; }
+    public string Details { get; set; } = "";
+    public string? Host { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class InstanceAction
+{
+    public int Id { get; set; }
+    public required string Action { get; set; }
+    public required string InstanceUuid { get; set; }
+    public string? RequestId { get; set; }
+    public string? UserId { get; set; }
+    public string? ProjectId { get; set; }
+    public DateTime StartTime { get; set; }
+    public DateTime? FinishTime { get; set; }
+    public string? Message { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public List<InstanceActionEvent> Events { get; set; } = [];
+}
+
+public sealed class InstanceActionEvent
+{
+    public int Id { get; set; }
+    public int ActionId { get; set; }
+    public required string Event { get; set; }
+    public DateTime StartTime { get; set; }
+    public DateTime? FinishTime { get; set; }
+    public string? Result { get; set; }
+    public string? Traceback { get; set; }
+    public string? Host { get; set; }
+    public string? Details { get; set; }
+}
+
+/// <summary>One running Nova service (nova-compute on a host...), with its heartbeat.</summary>
+public sealed class ServiceRecord
+{
+    public int Id { get; set; }
+    public required string Uuid { get; set; }
+    public required string Host { get; set; }
+    public required string Binary { get; set; }
+    public required string Topic { get; set; }
+    public string AvailabilityZone { get; set; } = "nova";
+    public int ReportCount { get; set; }
+    public bool Disabled { get; set; }
+    public string? DisabledReason { get; set; }
+    public bool ForcedDown { get; set; }
+    public DateTime? LastSeenUp { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A hypervisor: a compute host's capacity, and its resource provider's uuid in placement.</summary>
+public sealed class ComputeNode
+{
+    public int Id { get; set; }
+    public required string Uuid { get; set; }
+    public required string Host { get; set; }
+    public required string HypervisorHostname { get; set; }
+    public string HypervisorType { get; set; } = "QEMU";
+    public string HostIp { get; set; } = "";
+    public int Vcpus { get; set; }
+    public long MemoryMb { get; set; }
+    public long LocalGb { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public static class VmStates
+{
+    public const string Building = "building", Active = "active", Stopped = "stopped", Paused = "paused", Suspended = "suspended",
+        Error = "error", Deleted = "deleted", Resized = "resized";
+}
+
+public static class TaskStates
+{
+    public const string Scheduling = "scheduling", Spawning = "spawning", PoweringOff = "powering-off", PoweringOn = "powering-on",
+        Rebooting = "rebooting", RebootingHard = "rebooting_hard", Pausing = "pausing", Unpausing = "unpausing", Suspending = "suspending",
+        Resuming = "resuming", Deleting = "deleting", Rebuilding = "rebuilding", ResizePrep = "resize_prep", ResizeFinish = "resize_finish",
+        ResizeReverting = "resize_reverting", ResizeConfirming = "resize_confirming";
+}

@@ -1,0 +1,100 @@
+using Stratus.Core.Auth;
+using Stratus.Core.Config;
+
+namespace Stratus.Compute;
+
+/// <summary>nova.conf, with Nova's sections, key names and defaults.</summary>
+public sealed record NovaOptions
+{
+    public const string Api = "nova-api", Scheduler = "nova-scheduler", Conductor = "nova-conductor", Compute = "nova-compute";
+
+    public required string ConfigPath { get; init; }
+    /// <summary><c>[DEFAULT] host</c>: this node's name in service lists and as the RPC server of nova-compute.</summary>
+    public required string Host { get; init; }
+    public required string MyIp { get; init; }
+    public required string TransportUrl { get; init; }
+    /// <summary>Which of Nova's services this node runs (<c>[stratus] services</c>; the seed's controller runs the first three).</summary>
+    public IReadOnlyList<string> Services { get; init; } = [Api, Scheduler, Conductor, Compute];
+    public string ListenAddress { get; init; } = "0.0.0.0";
+    public int ListenPort { get; init; } = 8774;
+    public required string ApiDatabase { get; init; }
+    public required string Database { get; init; }
+    public required KeystoneAuthtokenOptions Authtoken { get; init; }
+    /// <summary><c>[placement]</c>: the service user and region nova uses to reach placement.</summary>
+    public KeystoneAuthtokenOptions? Placement { get; init; }
+    public string? PlacementError { get; init; }
+    /// <summary><c>[glance] api_servers</c>; empty means: the image endpoint of the catalog.</summary>
+    public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
+    public string? CinderRegion { get; init; }
+    public string? NeutronRegion { get; init; }
+    /// <summary><c>[DEFAULT] compute_driver</c>: libvirt.LibvirtDriver (our QEMU driver) or fake.FakeDriver.</summary>
+    public string ComputeDriver { get; init; } = "libvirt.LibvirtDriver";
+    /// <summary><c>[libvirt] virt_type</c>: kvm, qemu, or unset to probe.</summary>
+    public string? VirtType { get; init; }
+    public required string InstancesPath { get; init; }
+    public string DefaultAvailabilityZone { get; init; } = "nova";
+    /// <summary><c>[DEFAULT] service_down_time</c>: a service whose last heartbeat is older is "down".</summary>
+    public TimeSpan ServiceDownTime { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary><c>[DEFAULT] report_interval</c>: how often services heartbeat.</summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public int MaxBuildAttempts { get; init; } = 3;
+    public string? PolicyFile { get; init; }
+
+    public bool Runs(string service) => Services.Contains(service);
+
+    public static NovaOptions FromIni(IniFile ini)
+    {
+        var stateDir = ini.GetString("DEFAULT", "state_path") ?? "/var/lib/nova";
+        var confDir = Path.GetDirectoryName(Path.GetFullPath(ini.Path)) ?? ".";
+        var policy = ini.GetString("oslo_policy", "policy_file") ?? "policy.yaml";
+        var services = ini.GetList("stratus", "services");
+        foreach (var s in services)
+            if (s is not (Api or Scheduler or Conductor or Compute))
+                throw new ConfigException(ini.Path, "stratus", "services", $"'{s}' is not one of {Api}, {Scheduler}, {Conductor}, {Compute}");
+        // A compute agent that cannot reach placement must say which keys to fix (seed section 6), not fail to start.
+        KeystoneAuthtokenOptions? placement = null;
+        string? placementError = null;
+        try
+        {
+            placement = KeystoneAuthtokenOptions.FromSection(ini, "placement");
+        }
+        catch (ConfigException e)
+        {
+            placementError = e.Message;
+        }
+        var apis = ini.GetList("DEFAULT", "enabled_apis");
+        var options = new NovaOptions
+        {
+            ConfigPath = ini.Path,
+            Host = ini.GetString("DEFAULT", "host") ?? Environment.MachineName,
+            MyIp = ini.GetRequired("DEFAULT", "my_ip"),
+            TransportUrl = ini.GetRequired("DEFAULT", "transport_url"),
+            Services = services.Count == 0 ? [Api, Scheduler, Conductor, Compute] : services,
+            ListenAddress = ini.GetString("DEFAULT", "osapi_compute_listen") ?? ini.GetRequired("DEFAULT", "my_ip"),
+            ListenPort = ini.GetInt("DEFAULT", "osapi_compute_listen_port", 8774),
+            ApiDatabase = ini.GetRequired("api_database", "connection"),
+            Database = ini.GetRequired("database", "connection"),
+            Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
+            Placement = placement,
+            PlacementError = placementError,
+            GlanceApiServers = ini.GetList("glance", "api_servers"),
+            CinderRegion = ini.GetString("cinder", "os_region_name"),
+            NeutronRegion = ini.GetString("neutron", "region_name"),
+            ComputeDriver = ini.GetString("DEFAULT", "compute_driver") ?? "libvirt.LibvirtDriver",
+            VirtType = ini.GetString("libvirt", "virt_type"),
+            InstancesPath = ini.GetString("DEFAULT", "instances_path") ?? Path.Combine(stateDir, "instances"),
+            DefaultAvailabilityZone = ini.GetString("DEFAULT", "default_availability_zone") ?? "nova",
+            ServiceDownTime = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "service_down_time", 60)),
+            ReportInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "report_interval", 10)),
+            MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),
+            PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(confDir, policy),
+        };
+        if (options.Runs(Api) && apis.Count > 0 && !apis.Contains("osapi_compute"))
+            throw new ConfigException(ini.Path, "DEFAULT", "enabled_apis", "nova-api runs here but osapi_compute is not enabled");
+        if (options.ComputeDriver is not ("libvirt.LibvirtDriver" or "fake.FakeDriver"))
+            throw new ConfigException(ini.Path, "DEFAULT", "compute_driver", $"'{options.ComputeDriver}' is not supported: use libvirt.LibvirtDriver (QEMU) or fake.FakeDriver");
+        if (options.VirtType is not (null or "qemu" or "kvm"))
+            throw new ConfigException(ini.Path, "libvirt", "virt_type", $"'{options.VirtType}' is not supported: use kvm or qemu");
+        return options;
+    }
+}
