@@ -33,11 +33,10 @@ public static class ComputeService
         services.AddDbContext<CellDb>(o => cell.Configure(o));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
         services.AddAuthToken(options.Authtoken, "/", "/v2.1");
-        if (options.Placement is not null)
-            services.AddSingleton(sp => new PlacementClient(new KeystoneSession(options.Placement, new HttpClient(new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            }))));
+        // A missing or broken [placement] is reported where placement is needed (seed section 6), not at start.
+        services.AddSingleton(_ => options.Placement is null
+            ? new PlacementClient(null, options.PlacementError)
+            : new PlacementClient(new KeystoneSession(options.Placement, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))));
         if (options.Runs(NovaOptions.Conductor)) services.AddHostedService<ConductorService>();
         if (options.Runs(NovaOptions.Conductor) || options.Runs(NovaOptions.Scheduler)) services.AddHostedService<ServiceHeartbeat>();
         if (options.Runs(NovaOptions.Scheduler)) services.AddHostedService<SchedulerService>();
@@ -46,7 +45,7 @@ public static class ComputeService
             services.AddSingleton<IVirtDriver>(_ => CreateDriver(options));
             services.AddSingleton(sp => new ImageFetcher(options, sp.GetRequiredService<KeystoneSession>()));
             services.AddHostedService(sp => new ComputeAgent(bus, sp.GetRequiredService<IVirtDriver>(), sp.GetRequiredService<ImageFetcher>(),
-                sp.GetService<PlacementClient>(), options, sp.GetRequiredService<ILogger<ComputeAgent>>()));
+                sp.GetRequiredService<PlacementClient>(), options, sp.GetRequiredService<ILogger<ComputeAgent>>()));
         }
         return services;
     }

@@ -13,7 +13,7 @@ namespace Stratus.Compute.Agent;
 /// the database's power states in step with the hypervisor. It reaches the database only through the
 /// conductor, as Nova's agents do.
 /// </summary>
-public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetcher images, PlacementClient? placement,
+public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetcher images, PlacementClient placement,
     NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
 {
     string? _nodeUuid;
@@ -66,12 +66,6 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
         }, ct);
         _nodeUuid = (string)node!["uuid"]!;
         if (_providerReady) return;
-        if (placement is null)
-        {
-            log.LogError("ResourceProviderCreationFailed: Failed to create resource provider {Host}: {Why}", options.Host,
-                options.PlacementError ?? $"[placement] is not configured in {options.ConfigPath}");
-            return;
-        }
         try
         {
             // Nova's initial allocation ratios: 4 vCPUs and 1.5 MiB of RAM per physical one, disk 1:1.

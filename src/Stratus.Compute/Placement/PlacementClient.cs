@@ -9,14 +9,15 @@ namespace Stratus.Compute.Placement;
 /// and region), spoken at a fixed microversion. Failures carry what placement answered, so the
 /// caller can say which section and keys to fix (seed section 6).
 /// </summary>
-public sealed class PlacementClient(KeystoneSession session)
+public sealed class PlacementClient(KeystoneSession? session, string? configError = null)
 {
     const string Version = "placement 1.36";
 
-    public string Source => session.Options.Source;
+    public string Source => session?.Options.Source ?? "nova.conf [placement]";
 
     public async Task<(HttpStatusCode Status, JsonNode? Body, string Text)> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
     {
+        if (session is null) throw new PlacementException(0, configError ?? "[placement] is not configured");
         for (var attempt = 0; ; attempt++)
         {
             string endpoint;
