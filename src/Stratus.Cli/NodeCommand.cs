@@ -7,6 +7,7 @@ using Stratus.Core.Messaging;
 using Stratus.Compute;
 using Stratus.Identity;
 using Stratus.Image;
+using Stratus.Placement;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Cli;
@@ -94,12 +95,15 @@ static class NodeCommand
         var nova = NovaOptions.FromIni(IniFile.Load(layout.NovaConf));
         if (nova.Runs(NovaOptions.Api) || nova.Runs(NovaOptions.Conductor) || nova.Runs(NovaOptions.Scheduler))
             await ComputeService.SyncDatabasesAsync(nova);
-        if (nova.Runs(NovaOptions.Api))
+        if (spec.Role != "compute")
         {
-            await register!(new ServiceRegistration("compute", "nova", "OpenStack Compute", region, $"http://{address}:{nova.ListenPort}/v2.1", "nova", password));
-            // The service user the agents use for placement ([placement] username), ready for when placement serves here.
-            await register(new ServiceRegistration("placement", "placement", "Placement API", region, $"http://{address}:8778", "placement", password));
+            if (!layout.HasPlacement) layout.WritePlacementConf(address, identityRoot, region, password);
+            var placement = PlacementOptions.FromIni(IniFile.Load(layout.PlacementConf));
+            await PlacementService.SyncDatabaseAsync(placement);
+            await register!(new ServiceRegistration("placement", "placement", "Placement API", region, $"http://{placement.BindHost}:{placement.BindPort}", "placement", password));
         }
+        if (nova.Runs(NovaOptions.Api))
+            await register!(new ServiceRegistration("compute", "nova", "OpenStack Compute", region, $"http://{address}:{nova.ListenPort}/v2.1", "nova", password));
     }
 
     /// <summary>Registers a service in an identity database this process can open (the node's own, or RegionOne's in `up`).</summary>
@@ -167,6 +171,15 @@ static class NodeCommand
         var hosts = new List<IHost>();
         // Identity first: the regional services log in to it.
         foreach (var node in nodes.Where(n => n.HasIdentity)) hosts.Add(await StartIdentityAsync(node));
+        foreach (var node in nodes.Where(n => n.HasPlacement))
+        {
+            var options = PlacementOptions.FromIni(IniFile.Load(node.PlacementConf));
+            await PlacementService.SyncDatabaseAsync(options);
+            var app = PlacementService.Build(options);
+            await app.StartAsync();
+            hosts.Add(app);
+            Console.WriteLine($"placement: http://{options.BindHost}:{options.BindPort} ({node.PlacementConf})");
+        }
         foreach (var node in nodes.Where(n => n.HasCompute))
         {
             var options = NovaOptions.FromIni(IniFile.Load(node.NovaConf));

@@ -23,6 +23,26 @@ sealed record NodeLayout(string Root)
     public bool HasIdentity => File.Exists(KeystoneConf);
     public bool HasImage => File.Exists(GlanceApiConf);
     public bool HasCompute => File.Exists(NovaConf);
+    public string PlacementDir => Path.Combine(Root, "placement");
+    public string PlacementConf => Path.Combine(PlacementDir, "placement.conf");
+    public bool HasPlacement => File.Exists(PlacementConf);
+
+    /// <summary>
+    /// placement.conf as Placement's: the region's own database, auth through the shared identity.
+    /// OpenStack leaves the listening address to Apache; Stratus reads it from [DEFAULT] bind_host/bind_port.
+    /// </summary>
+    public void WritePlacementConf(string address, string identityRoot, string region, string password)
+    {
+        Directory.CreateDirectory(PlacementDir);
+        var text = "# Written by `stratus node init`; sections and keys as Placement's placement.conf.\n" + IniFile.Format(
+        [
+            ("DEFAULT", [("bind_host", address), ("bind_port", "8778")]),
+            ("api", [("auth_strategy", "keystone")]),
+            ("placement_database", [("connection", $"sqlite:///{Path.Combine(PlacementDir, "placement.db")}")]),
+            ("keystone_authtoken", ServiceUser(identityRoot, region, "placement", password)),
+        ]);
+        WriteAtomically(PlacementConf, text, secret: true);
+    }
 
     public void WriteKeystoneConf(string address)
     {

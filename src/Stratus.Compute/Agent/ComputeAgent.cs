@@ -23,11 +23,17 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
     {
         await using var serving = await bus.ServeAsync(ComputeRpc.ComputeTopic, options.Host, HandleAsync, stop);
         var lastSync = DateTime.MinValue;
+        var recovered = false;
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await ReportAsync(stop);
+                if (!recovered)
+                {
+                    await RecoverAsync(stop);
+                    recovered = true;
+                }
                 if (DateTime.UtcNow - lastSync > options.ReportInterval * 3)
                 {
                     await SyncPowerStatesAsync(stop);
@@ -189,6 +195,41 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
     }
 
     static JsonObject Fault(int code, string message) => new() { ["code"] = code, ["message"] = message };
+
+    /// <summary>
+    /// Nova's init_host: work this host was doing when it stopped will not finish by itself. Builds fail
+    /// (the conductor puts them in ERROR and releases their claims), deletes are completed, and other
+    /// tasks are cleared so the power-state sync can tell the truth.
+    /// </summary>
+    async Task RecoverAsync(CancellationToken ct)
+    {
+        var known = (await ConductorAsync("instances_on_host", new JsonObject { ["host"] = options.Host }, ct)) as JsonArray ?? [];
+        foreach (var i in known.OfType<JsonObject>())
+        {
+            var uuid = (string)i["uuid"]!;
+            var task = (string?)i["task_state"];
+            if ((string?)i["vm_state"] == VmStates.Building)
+            {
+                log.LogWarning("Build of {Uuid} was interrupted by a restart of nova-compute on {Host}", uuid, options.Host);
+                await driver.DestroyAsync(Guid.Parse(uuid), ct);
+                await bus.CastAsync(ComputeRpc.ConductorTopic, null, "build_failed", new JsonObject
+                {
+                    ["uuid"] = uuid, ["host"] = options.Host, ["reschedule"] = false,
+                    ["message"] = $"Build of instance {uuid} aborted: nova-compute on {options.Host} restarted during the build",
+                }, ct);
+            }
+            else if (task == TaskStates.Deleting)
+            {
+                await driver.DestroyAsync(Guid.Parse(uuid), ct);
+                await bus.CastAsync(ComputeRpc.ConductorTopic, null, "instance_destroyed", new JsonObject { ["uuid"] = uuid }, ct);
+            }
+            else if (task is not null)
+            {
+                log.LogWarning("Clearing task {Task} of {Uuid}: nova-compute on {Host} restarted while it ran", task, uuid, options.Host);
+                await UpdateAsync(uuid, new JsonObject { ["task_state"] = null, ["expected_task_state"] = task }, ct);
+            }
+        }
+    }
 
     /// <summary>
     /// Nova's _sync_power_states: the hypervisor is the truth for idle servers; and guests the database

@@ -36,7 +36,7 @@ public static partial class ServersApi
         var name = body.RequiredString("name");
         if (name.Trim().Length == 0) throw OpenStackError.BadRequest("Invalid input for field/attribute name. Value: . '' is too short");
         var flavorId = LastSegment(body.RequiredString("flavorRef", 65535));
-        var flavor = await apiDb.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects)
+        var flavor = await apiDb.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects).AsSplitQuery()
             .FirstOrDefaultAsync(f => f.FlavorId == flavorId, ct);
         if (flavor is null || (!flavor.IsPublic && !caller.IsAdmin && !flavor.Projects.Any(p => p.ProjectId == caller.ProjectId)))
             throw OpenStackError.BadRequest($"Flavor {flavorId} could not be found.");
@@ -297,8 +297,9 @@ public static partial class ServersApi
         var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
         if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
         InstanceActions.Start(db, http, id, "delete");
+        var upSince = DateTime.UtcNow - options.ServiceDownTime;
         var hostUp = instance.Host is not null && await db.Services.AnyAsync(s => s.Host == instance.Host && s.Binary == NovaOptions.Compute
-            && !s.ForcedDown && s.LastSeenUp >= DateTime.UtcNow - options.ServiceDownTime, ct);
+            && !s.ForcedDown && s.LastSeenUp >= upSince, ct);
         if (!hostUp)
         {
             // Nova's local delete: nothing runs anywhere (never scheduled, or its host is down); the host reaps the guest if it returns.

@@ -1,0 +1,28 @@
+using Stratus.Core.Config;
+
+namespace Stratus.Placement;
+
+/// <summary>placement.conf: Placement's sections and keys, and where it listens (Apache's job in OpenStack).</summary>
+public sealed record PlacementOptions
+{
+    public required string ConfigPath { get; init; }
+    public required string BindHost { get; init; }
+    public int BindPort { get; init; } = 8778;
+    public required string DatabaseConnection { get; init; }
+    public required KeystoneAuthtokenOptions Authtoken { get; init; }
+
+    public static PlacementOptions FromIni(IniFile ini)
+    {
+        var strategy = ini.GetString("api", "auth_strategy") ?? "keystone";
+        if (strategy != "keystone")
+            throw new ConfigException(ini.Path, "api", "auth_strategy", $"'{strategy}' is not supported: placement authenticates with keystone");
+        return new PlacementOptions
+        {
+            ConfigPath = ini.Path,
+            BindHost = ini.GetRequired("DEFAULT", "bind_host"),
+            BindPort = ini.GetInt("DEFAULT", "bind_port", 8778),
+            DatabaseConnection = ini.GetRequired("placement_database", "connection"),
+            Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
+        };
+    }
+}
