@@ -11,12 +11,14 @@ public sealed class UpTests : IAsyncLifetime
     // Addresses of their own, so a developer's running `./stratus up` does not collide with the test.
     readonly string _one = $"127.79.{Environment.ProcessId % 200 + 1}.72";
     readonly string _two = $"127.79.{Environment.ProcessId % 200 + 1}.73";
+    readonly string _compute = $"127.79.{Environment.ProcessId % 200 + 1}.74";
     Process? _up;
 
     public async Task InitializeAsync()
     {
         var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "up", "--data", _data, "--region-one-address", _one, "--region-two-address", _two, "--password", Password })
+        foreach (var a in new[] { "up", "--data", _data, "--region-one-address", _one, "--region-two-address", _two, "--region-two-compute-address", _compute,
+            "--password", Password })
             psi.ArgumentList.Add(a);
         _up = Process.Start(psi)!;
         _up.BeginOutputReadLine();
@@ -112,6 +114,70 @@ public sealed class UpTests : IAsyncLifetime
         var after = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image list");
         Assert.Equal("", after.Stdout.Trim());
         Assert.Empty(Directory.GetFiles(Path.Combine(_data, "regiontwo", "glance", "images")));
+    }
+
+    [Fact]
+    public async Task A_real_virtual_machine_boots_in_RegionTwo_and_only_RegionTwo_sees_it()
+    {
+        var image = Path.Combine(_data, "test.qcow2");
+        (await Cli.RunAsync(Cli.Stratus, ["test-image", "--output", image], timeout: TimeSpan.FromMinutes(5))).EnsureSuccess("stratus test-image");
+        // The seed's admin-openrc-r2: RegionOne's identity, RegionTwo's services.
+        var env = Openrc(Path.Combine(_data, "regiontwo", "admin-openrc"));
+        env["OS_COMPUTE_API_VERSION"] = "2.37";
+        async Task<Cli.Result> Os(params string[] args) => (await Cli.RunAsync("openstack", args, env)).EnsureSuccess("openstack " + string.Join(' ', args));
+        await Os("image", "create", "testimg", "--file", image, "--disk-format", "qcow2", "--container-format", "bare", "--public");
+        await Os("flavor", "create", "m1.tiny", "--ram", "128", "--disk", "1", "--vcpus", "1");
+        var key = await Os("keypair", "create", "k1");
+        Assert.Contains("PRIVATE KEY", key.Stdout);
+        var created = await Os("server", "create", "vm1", "--flavor", "m1.tiny", "--image", "testimg", "--nic", "none", "--key-name", "k1", "--wait",
+            "-f", "value", "-c", "status");
+        Assert.Equal("ACTIVE", created.Stdout.Trim());
+
+        string console = "";
+        for (var i = 0; i < 120 && !console.Contains("login: stratus test image ready", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(500);
+            console = (await Os("console", "log", "show", "vm1")).Stdout;
+        }
+        Assert.Contains("login: stratus test image ready", console);
+
+        var inOne = await Os("server", "list", "--os-region-name", "RegionOne", "-f", "value", "-c", "Name");
+        Assert.DoesNotContain("vm1", inOne.Stdout);
+        var services = await Os("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "Host", "-c", "Zone", "-c", "State");
+        Assert.Contains("nova-compute compute1 nova up", services.Stdout);
+        Assert.Contains("nova-conductor controller internal up", services.Stdout);
+        Assert.Contains("nova-scheduler controller internal up", services.Stdout);
+        Assert.Contains("compute1", (await Os("hypervisor", "list", "-f", "value", "-c", "Hypervisor Hostname")).Stdout);
+
+        async Task WaitForAsync(string status)
+        {
+            var now = "";
+            for (var i = 0; i < 120 && now != status; i++)
+            {
+                await Task.Delay(500);
+                now = (await Os("server", "show", "vm1", "-f", "value", "-c", "status")).Stdout.Trim();
+            }
+            Assert.Equal(status, now);
+        }
+        await Os("server", "stop", "vm1");
+        await WaitForAsync("SHUTOFF");
+        await Os("server", "start", "vm1");
+        await WaitForAsync("ACTIVE");
+        await Os("server", "reboot", "--hard", "vm1");
+        await WaitForAsync("ACTIVE");
+        await Os("server", "delete", "vm1", "--wait");
+        Assert.Equal("", (await Os("server", "list", "-f", "value")).Stdout.Trim());
+
+        // Placement's usage of RegionTwo's compute node is back to zero.
+        var token = (await Os("token", "issue", "-f", "value", "-c", "id")).Stdout.Trim();
+        using var placement = new HttpClient { BaseAddress = new Uri($"http://{_two}:8778/") };
+        placement.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        placement.DefaultRequestHeaders.Add("OpenStack-API-Version", "placement 1.39");
+        var rps = System.Text.Json.Nodes.JsonNode.Parse(await placement.GetStringAsync("resource_providers"))!["resource_providers"]!.AsArray();
+        var rp = Assert.Single(rps);
+        Assert.Equal("compute1", (string?)rp!["name"]);
+        var usages = System.Text.Json.Nodes.JsonNode.Parse(await placement.GetStringAsync($"resource_providers/{rp["uuid"]}/usages"))!["usages"]!.AsObject();
+        Assert.All(usages, u => Assert.Equal(0, (int)u.Value!));
     }
 
     [Fact]
