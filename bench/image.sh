@@ -21,19 +21,34 @@ rss_kib() { # resident memory of the given PIDs and their children
   echo $total
 }
 
-peak_rss() { # samples rss_kib of PIDs every 50 ms until the file $1 exists; prints the peak in MiB
-  local stop=$1 peak=0 now; shift
-  while [[ ! -e $stop ]]; do now=$(rss_kib "$@"); ((now > peak)) && peak=$now; sleep 0.05; done
+peak_rss() { # samples the RSS of PIDs (and their children) every 100 ms until the file $1 exists; prints the peak in MiB
+  local stop=$1 peak=0 now p k v; shift
+  local all=("$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true))
+  # Bash builtins only: the sampler must not take the CPU the transfer needs.
+  while [[ ! -e $stop ]]; do
+    now=0
+    for p in "${all[@]}"; do
+      while read -r k v _; do [[ $k == VmRSS: ]] && now=$((now + v)) && break; done <"/proc/$p/status"
+    done
+    ((now > peak)) && peak=$now
+    read -rt 0.1 <> <(:) || true
+  done
   echo $((peak / 1024))
 }
 
 measure() { # NAME URL PIDS...: create an image, upload, download, with memory
   local name=$1 url=$2; shift 2
-  local token id up down idle peak_up peak_down
+  local token id wid up down idle peak_up peak_down
   token=$(curl -si "http://$addr:5000/v3/auth/tokens" -H 'Content-Type: application/json' -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"admin\",\"domain\":{\"id\":\"default\"},\"password\":\"$pass\"}}},\"scope\":{\"project\":{\"name\":\"admin\",\"domain\":{\"id\":\"default\"}}}}}" \
     | awk 'tolower($1)=="x-subject-token:"{print $2}' | tr -d '\r')
-  id=$(curl -sf "$url/v2/images" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' \
-    -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  new_image() {
+    curl -sf "$url/v2/images" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' \
+      -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+  }
+  id=$(new_image) wid=$(new_image)
+  # One small upload and download first, as a running service has done: the figures are steady-state ones.
+  curl -sf -o /dev/null -X PUT -T "$work/warmup.raw" "$url/v2/images/$wid/file" -H "X-Auth-Token: $token" -H 'Content-Type: application/octet-stream'
+  curl -sf -o /dev/null "$url/v2/images/$wid/file" -H "X-Auth-Token: $token"
   idle=$(( $(rss_kib "$@") / 1024 ))
   rm -f "$work/stop"; peak_rss "$work/stop" "$@" >"$work/peak" &
   up=$(curl -sf -o /dev/null -w '%{time_total}' -X PUT -T "$work/image.raw" "$url/v2/images/$id/file" \
@@ -48,6 +63,8 @@ measure() { # NAME URL PIDS...: create an image, upload, download, with memory
 }
 
 head -c $((mib * 1024 * 1024)) /dev/urandom >"$work/image.raw"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/warmup.raw"
+sync # the source files written back first: their writeback must not compete with the uploads
 "$here/stratus" node init --config-dir "$work/stratus" --region RegionOne --address $addr --password $pass >/dev/null
 "$here/stratus" node start --config-dir "$work/stratus" >"$work/stratus.log" 2>&1 &
 spid=$!; pids+=($spid)

@@ -30,6 +30,8 @@ public static class ImageService
     {
         // Metadata requests are small; image data lifts this limit per request (image_size_cap applies).
         var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
+        // Image data moves in bulk: larger socket reads, far fewer system calls.
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddImageService(options);
         configure?.Invoke(builder);
         var app = builder.Build();
