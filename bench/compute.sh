@@ -44,10 +44,12 @@ if [[ -z ${SKIP_BOOT:-} ]]; then
   "$here/stratus" test-image --output "$image" >/dev/null
   # Bare QEMU: the command line Stratus's driver would run, started by hand, to the same marker.
   bare_start=$(date +%s.%N)
-  timeout 120 qemu-system-x86_64 -accel tcg -m 128 -smp 1 -nographic -nodefaults -serial stdio \
-    -drive "file=$image,if=virtio,snapshot=on" -no-reboot 2>/dev/null | grep -m1 -q "login: stratus test image ready" || true
+  qemu-system-x86_64 -machine pc -accel tcg -m 128 -smp 1 -nodefaults -display none -serial "file:$work/bare.log" \
+    -drive "file=$image,format=qcow2,if=none,id=d0,snapshot=on" -device virtio-blk-pci,drive=d0,bootindex=0 </dev/null 2>/dev/null &
+  qemu=$!
+  for _ in $(seq 2400); do grep -q "login: stratus test image ready" "$work/bare.log" 2>/dev/null && break; sleep 0.05; done
   bare_end=$(date +%s.%N)
-  pkill -f "snapshot=on" 2>/dev/null || true
+  kill "$qemu"; wait "$qemu" 2>/dev/null || true
   "$here/stratus" node init --config-dir "$work/boot" --region RegionOne --address 127.89.0.3 --password "$pass" >/dev/null
   "$here/stratus" node start --config-dir "$work/boot" >"$work/boot.log" 2>&1 &
   pids+=($!); node=$!
