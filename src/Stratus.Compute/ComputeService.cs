@@ -102,6 +102,9 @@ public static class ComputeService
         v21.MapServices();
         v21.MapHypervisors();
         v21.MapLimits();
+        v21.MapServerGroups();
+        v21.MapServerTags();
+        v21.MapServerMetadata();
         return app;
     }
 

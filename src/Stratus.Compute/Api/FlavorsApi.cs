@@ -112,7 +112,7 @@ public static class FlavorsApi
             EphemeralGb = body.ContainsKey("OS-FLV-EXT-DATA:ephemeral") ? Bounded(body, "OS-FLV-EXT-DATA:ephemeral", 0) : 0,
             Swap = body["swap"] is JsonValue sv && sv.ToString() != "" ? Bounded(body, "swap", 0) : 0,
             RxtxFactor = body["rxtx_factor"] is JsonValue r ? double.Parse(r.ToString(), CultureInfo.InvariantCulture) : 1.0,
-            IsPublic = body.OptionalBool("os-flavor-access:is_public") ?? true,
+            IsPublic = body.NovaBool("os-flavor-access:is_public") ?? true,
             Description = Microversion.Of(http).AtLeast(55) ? body.OptionalString("description", 65535, allowEmpty: true) : null,
             CreatedAt = DateTime.UtcNow,
         };

@@ -73,6 +73,16 @@ public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
 
     public HostResources GetHostResources() => _host;
 
+    public Task ResizeAsync(Guid uuid, int vcpus, int memoryMiB, int? rootGiB, CancellationToken ct = default)
+    {
+        if (!_instances.TryGetValue(uuid, out var old)) throw new InstanceNotFoundException(uuid);
+        _instances[uuid] = new FakeInstance(old.Spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = old.Spec.Root with { SizeGiB = rootGiB } })
+        {
+            State = old.State, Boots = old.Boots,
+        };
+        return Task.CompletedTask;
+    }
+
     FakeInstance Find(Guid uuid) =>
         _instances.TryGetValue(uuid, out var instance) ? instance : throw new InstanceNotFoundException(uuid);
 
