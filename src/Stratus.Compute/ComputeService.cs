@@ -105,6 +105,8 @@ public static class ComputeService
         v21.MapServerGroups();
         v21.MapServerTags();
         v21.MapServerMetadata();
+        v21.MapAggregates();
+        v21.MapUsage();
         return app;
     }
 

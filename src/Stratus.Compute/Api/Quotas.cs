@@ -53,11 +53,14 @@ static class Quotas
     }
 
     /// <summary>403 naming the resource, as Nova answers a server create over quota (-1 means unlimited).</summary>
-    public static async Task CheckAsync(CellDb db, ApiDb apiDb, string projectId, int count, Flavor flavor, CancellationToken ct)
+    public static Task CheckAsync(CellDb db, ApiDb apiDb, string projectId, int count, Flavor flavor, CancellationToken ct) =>
+        CheckDeltasAsync(db, apiDb, projectId, count, count * flavor.Vcpus, count * flavor.MemoryMb, ct);
+
+    public static async Task CheckDeltasAsync(CellDb db, ApiDb apiDb, string projectId, int instances, int cores, int ram, CancellationToken ct)
     {
         var limits = await LimitsAsync(apiDb, projectId, ct);
         var used = await UsageAsync(db, apiDb, projectId, null, ct);
-        var asked = new[] { ("instances", count), ("cores", count * flavor.Vcpus), ("ram", count * flavor.MemoryMb) };
+        var asked = new[] { ("instances", instances), ("cores", cores), ("ram", ram) }.Where(a => a.Item2 > 0).ToArray();
         var over = asked.Where(a => limits[a.Item1] >= 0 && used[a.Item1] + a.Item2 > limits[a.Item1]).ToList();
         if (over.Count == 0) return;
         var names = string.Join(", ", over.Select(o => o.Item1));

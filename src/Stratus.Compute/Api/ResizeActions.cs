@@ -85,8 +85,7 @@ static class ResizeActions
         if (flavor.FlavorId == current.FlavorId) throw OpenStackError.BadRequest("When resizing, instances must change flavor!");
         if (flavor.RootGb < current.RootGb && flavor.RootGb != 0)
             throw OpenStackError.BadRequest("Resize error: Unable to resize disk down.");
-        var up = new Flavor { FlavorId = flavor.FlavorId, Name = flavor.Name, Vcpus = Math.Max(0, flavor.Vcpus - current.Vcpus), MemoryMb = Math.Max(0, flavor.MemoryMb - current.MemoryMb) };
-        await Quotas.CheckAsync(db, apiDb, instance.ProjectId, 0, up, ct);
+        await Quotas.CheckDeltasAsync(db, apiDb, instance.ProjectId, 0, flavor.Vcpus - current.Vcpus, flavor.MemoryMb - current.MemoryMb, ct);
         if (args.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = ServersApi.DiskConfig(args);
         if (instance.Host is null) throw OpenStackError.Conflict($"Cannot 'resize' instance {instance.Uuid}: it has no host.");
         var oldId = await apiDb.Flavors.Where(f => f.FlavorId == current.FlavorId).Select(f => (int?)f.Id).FirstOrDefaultAsync(ct) ?? 0;

@@ -190,7 +190,7 @@ public static partial class ServersApi
         if (text is null || !IPAddress.TryParse(text, out var ip) || (family == 4) != (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
             || (family == 4 && text.Split('.').Length != 4))
             throw NovaBody.Invalid(key, node, $"is not a 'ipv{family}'");
-        return text;
+        return ip.ToString();
     }
 
     internal static bool DiskConfig(JsonObject body) => body.OptionalString("OS-DCF:diskConfig", 255, allowEmpty: true) switch
@@ -322,7 +322,7 @@ public static partial class ServersApi
         IQueryable<Instance> query = db.Instances;
         var allTenants = q.ContainsKey("all_tenants") && caller.IsAdmin && q["all_tenants"].ToString().ToLowerInvariant() is "" or "1" or "true" or "t" or "yes";
         if (!allTenants) query = query.Where(i => i.ProjectId == caller.ProjectId);
-        else if (q["project_id"].FirstOrDefault() is { } project) query = query.Where(i => i.ProjectId == project);
+        else if ((q["project_id"].FirstOrDefault() ?? q["tenant_id"].FirstOrDefault()) is { } project) query = query.Where(i => i.ProjectId == project);
         var deleted = caller.IsAdmin && q["deleted"].ToString().ToLowerInvariant() is "true" or "1";
         query = query.Where(i => i.Deleted == deleted);
         if (caller.IsAdmin && q["host"].FirstOrDefault() is { } host) query = query.Where(i => i.Host == host);
@@ -339,7 +339,8 @@ public static partial class ServersApi
             instances = instances.Where(i => (string?)JsonNode.Parse(i.FlavorJson)!["id"] == LastSegment(flavor)).ToList();
         if (q["changes-since"].FirstOrDefault() is { } since)
         {
-            if (!DateTime.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
+            if (!Regex.IsMatch(since, @"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+                || !DateTime.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
                 throw OpenStackError.BadRequest($"Invalid input for query parameters changes-since. Value: {since}.");
             instances = instances.Where(i => i.UpdatedAt >= t).ToList();
         }
@@ -416,8 +417,7 @@ public static partial class ServersApi
         if (!hostUp)
         {
             // Nova's local delete: nothing runs anywhere (never scheduled, or its host is down); the host reaps the guest if it returns.
-            ConductorService.MarkDeleted(instance);
-            await db.SaveChangesAsync(ct);
+            await db.SaveInstanceAsync(instance, ConductorService.MarkDeleted, ct);
             try
             {
                 await placement.DeleteAllocationsAsync(id, ct);
@@ -427,9 +427,11 @@ public static partial class ServersApi
             }
             return Results.NoContent();
         }
-        instance.TaskState = TaskStates.Deleting;
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            i.TaskState = TaskStates.Deleting;
+            i.Touch();
+        }, ct);
         await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "terminate_instance", new JsonObject { ["uuid"] = id }, ct);
         return Results.NoContent();
     }

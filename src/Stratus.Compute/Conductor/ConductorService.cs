@@ -39,6 +39,19 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
 
     async Task<JsonNode?> HandleAsync(string method, JsonObject args, CancellationToken ct)
     {
+        // A server written meanwhile by the API (its version moved on): apply the report again on what is there now.
+        for (var attempt = 0; ; attempt++)
+            try
+            {
+                return await HandleOnceAsync(method, args, ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10 && method is "instance_update" or "build_failed" or "instance_destroyed" or "resize_instance" or "revert_resize")
+            {
+            }
+    }
+
+    async Task<JsonNode?> HandleOnceAsync(string method, JsonObject args, CancellationToken ct)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CellDb>();
         switch (method)
@@ -106,11 +119,15 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
                 : $"Scheduling failed: {e.Message}", 500, ct);
             return;
         }
-        instance.Host = (string)destination!["host"]!;
-        instance.Node = (string)destination["node"]!;
-        instance.BuildAttempts++;
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
+        var attempts = instance.BuildAttempts + 1;
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            i.Host = (string)destination!["host"]!;
+            i.Node = (string)destination["node"]!;
+            i.BuildAttempts = attempts;
+            i.Touch();
+        }, ct);
+        if (instance.Deleted) return;
         await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "build_and_run_instance", new JsonObject
         {
             ["uuid"] = uuid,

@@ -218,3 +218,27 @@ public static class TaskStates
         Resuming = "resuming", Deleting = "deleting", Rebuilding = "rebuilding", ResizePrep = "resize_prep", ResizeFinish = "resize_finish",
         ResizeReverting = "resize_reverting", ResizeConfirming = "resize_confirming";
 }
+
+public static class InstanceWrites
+{
+    /// <summary>
+    /// Applies <paramref name="apply"/> and saves; when another writer changed the server meanwhile (its
+    /// version moved on), reloads it and applies again, so neither the API's nor the agents' change is lost.
+    /// </summary>
+    public static async Task SaveInstanceAsync(this CellDb db, Instance instance, Action<Instance> apply, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            apply(instance);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10)
+            {
+                await db.Entry(instance).ReloadAsync(ct);
+            }
+        }
+    }
+}
