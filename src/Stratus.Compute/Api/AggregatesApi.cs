@@ -46,7 +46,7 @@ public static class AggregatesApi
 
     static async Task<Aggregate> FindAsync(ApiDb db, string id, CancellationToken ct)
     {
-        if (!int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) throw OpenStackError.BadRequest($"id must be an integer, not '{id}'.");
+        if (!int.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) throw OpenStackError.BadRequest($"id must be an integer, not '{id}'.");
         return await db.Aggregates.FirstOrDefaultAsync(a => a.Id == n, ct) ?? throw OpenStackError.NotFound($"Aggregate {id} could not be found.");
     }
 

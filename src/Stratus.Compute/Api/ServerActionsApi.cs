@@ -149,9 +149,9 @@ public static class ServerActionsApi
         var log = (string?)output ?? "";
         if (length is { } keep)
         {
+            // nova.compute.manager's _tail_log: the last lines of the log split at '\n', joined again.
             var lines = log.Split('\n');
-            if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
-            log = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - keep))) + (keep > 0 ? "\n" : "");
+            if (lines.Length > keep) log = string.Join('\n', lines[^keep..]);
         }
         return new JsonResponse(new JsonObject { ["output"] = log });
     }

@@ -384,14 +384,22 @@ public static partial class ServersApi
         if (v.AtLeast(90)) allowed.Add("hostname");
         body.Only("server", [.. allowed]);
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        if (body.ContainsKey("name")) instance.DisplayName = ServerName(body);
-        if (body.ContainsKey("description")) instance.Description = body.OptionalString("description", 255, allowEmpty: true);
-        if (body.ContainsKey("accessIPv4")) instance.AccessIpV4 = AccessIp(body, "accessIPv4", 4);
-        if (body.ContainsKey("accessIPv6")) instance.AccessIpV6 = AccessIp(body, "accessIPv6", 6);
-        if (body.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = DiskConfig(body);
-        if (body.ContainsKey("hostname")) instance.Hostname = body.RequiredString("hostname");
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
+        var name = body.ContainsKey("name") ? ServerName(body) : null;
+        var description = body.OptionalString("description", 255, allowEmpty: true);
+        var v4 = AccessIp(body, "accessIPv4", 4);
+        var v6 = AccessIp(body, "accessIPv6", 6);
+        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && DiskConfig(body);
+        var hostname = body.ContainsKey("hostname") ? body.RequiredString("hostname") : null;
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            if (name is not null) i.DisplayName = name;
+            if (body.ContainsKey("description")) i.Description = description;
+            if (body.ContainsKey("accessIPv4")) i.AccessIpV4 = v4;
+            if (body.ContainsKey("accessIPv6")) i.AccessIpV6 = v6;
+            if (body.ContainsKey("OS-DCF:diskConfig")) i.AutoDiskConfig = autoDisk;
+            if (hostname is not null) i.Hostname = hostname;
+            i.Touch();
+        }, ct);
         var full = v.AtLeast(75);
         var parts = new ServerView.Parts(Full: full, KeyName: full, ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct));
         return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });

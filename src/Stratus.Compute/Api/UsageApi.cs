@@ -33,6 +33,8 @@ public static class UsageApi
     static async Task<IResult> UsageAsync(HttpContext http, CellDb db, string? project, CancellationToken ct)
     {
         var caller = http.Caller();
+        // GET /os-simple-tenant-usage/ names an empty project: Nova has no such route.
+        if (project is null && http.Request.Path.Value!.EndsWith('/')) throw OpenStackError.NotFound("The resource could not be found.");
         if (project is null) http.RequireAdmin("os_compute_api:os-simple-tenant-usage:list");
         else if (!caller.IsAdmin && caller.ProjectId != project) throw OpenStackError.Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.");
         var q = http.Request.Query;

@@ -63,12 +63,12 @@ public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
     public Task<IReadOnlyList<Guid>> ListInstancesAsync(CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<Guid>>([.. _instances.Keys]);
 
-    /// <summary>One line per boot, as a real console would show.</summary>
+    /// <summary>Nova's fake console lines once per boot, as a real console grows with each boot.</summary>
     public Task<string> GetConsoleOutputAsync(Guid uuid, CancellationToken ct = default)
     {
         var instance = Find(uuid);
         lock (instance)
-            return Task.FromResult(string.Concat(Enumerable.Repeat($"FAKE CONSOLE OUTPUT of {instance.Spec.Name}\n", instance.Boots)));
+            return Task.FromResult(string.Concat(Enumerable.Repeat($"FAKE CONSOLE OUTPUT of {instance.Spec.Name}\nANOTHER\nLAST LINE\n", instance.Boots)));
     }
 
     public HostResources GetHostResources() => _host;
