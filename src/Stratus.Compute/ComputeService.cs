@@ -102,6 +102,11 @@ public static class ComputeService
         v21.MapServices();
         v21.MapHypervisors();
         v21.MapLimits();
+        v21.MapServerGroups();
+        v21.MapServerTags();
+        v21.MapServerMetadata();
+        v21.MapAggregates();
+        v21.MapUsage();
         return app;
     }
 

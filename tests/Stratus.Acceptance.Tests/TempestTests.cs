@@ -14,6 +14,11 @@ public partial class TempestTests
     [Fact]
     public Task Tempest_image_tests_all_pass() => RunAsync("image", 2, minimumPassed: 69);
 
+    // Nova's compute API with the fake driver; the network, volume and other features outside issue 4 are
+    // disabled or left out by tests/tempest/compute.sh (which lists them and why).
+    [Fact]
+    public Task Tempest_compute_tests_all_pass() => RunAsync("compute", 3, minimumPassed: 310);
+
     static async Task RunAsync(string suite, int addressSuffix, int minimumPassed)
     {
         var script = Path.Combine(Cli.RepoRoot, "tests", "tempest", suite + ".sh");

@@ -92,6 +92,16 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
         }
     }
 
+    /// <summary>The host's uptime as uptime(1) prints it, which is what Nova's os-hypervisors/{id}/uptime shows.</summary>
+    static string HostUptime()
+    {
+        var up = TimeSpan.FromSeconds(double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+        var load = File.ReadAllText("/proc/loadavg").Split(' ');
+        var days = up.Days > 0 ? $"{up.Days} day{(up.Days == 1 ? "" : "s")}, " : "";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $" {DateTime.Now:HH:mm:ss} up {days}{up.Hours,2}:{up.Minutes:00},  1 user,  load average: {load[0]}, {load[1]}, {load[2]}");
+    }
+
     static JsonObject Inventory(long total, double ratio, long reserved = 0) => new()
     {
         ["total"] = total, ["reserved"] = reserved, ["min_unit"] = 1, ["max_unit"] = total, ["step_size"] = 1, ["allocation_ratio"] = ratio,
@@ -99,6 +109,7 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
 
     async Task<JsonNode?> HandleAsync(string method, JsonObject args, CancellationToken ct)
     {
+        if (method == "get_host_uptime") return JsonValue.Create(HostUptime());
         var uuid = (string)args["uuid"]!;
         var id = Guid.Parse(uuid);
         switch (method)
@@ -108,6 +119,12 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
                 return null;
             case "get_console_output":
                 return JsonValue.Create(await driver.GetConsoleOutputAsync(id, ct));
+            case "rebuild_instance":
+                await RebuildAsync(args, ct);
+                return null;
+            case "resize_instance":
+                await ResizeAsync(args, ct);
+                return null;
             case "terminate_instance":
                 await driver.DestroyAsync(id, ct);
                 await bus.CastAsync(ComputeRpc.ConductorTopic, null, "instance_destroyed", new JsonObject { ["uuid"] = uuid }, ct);
@@ -179,6 +196,51 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
             ["vm_state"] = VmStates.Active, ["task_state"] = null, ["power_state"] = (int)info.State, ["launched"] = true,
             ["expected_task_state"] = TaskStates.Spawning,
         }, ct);
+    }
+
+    /// <summary>Nova's rebuild: the root disk is made again from the (new) image; a stopped server stays stopped.</summary>
+    async Task RebuildAsync(JsonObject args, CancellationToken ct)
+    {
+        var uuid = (string)args["uuid"]!;
+        var done = new JsonObject { ["task_state"] = null, ["expected_task_state"] = TaskStates.Rebuilding };
+        try
+        {
+            var imagePath = await images.FetchAsync((string)args["image_ref"]!, (string?)args["token"], ct);
+            await driver.DestroyAsync(Guid.Parse(uuid), ct);
+            await driver.SpawnAsync(new InstanceSpec(Guid.Parse(uuid), (string)args["name"]!, (int)args["vcpus"]!, (int)args["memory_mb"]!,
+                new RootDisk((string)args["image_ref"]!, imagePath, (int?)args["root_gb"] is > 0 and var gb ? gb : null)), ct);
+            if ((bool?)args["stopped"] == true) await driver.PowerOffAsync(Guid.Parse(uuid), TimeSpan.Zero, ct);
+            done["vm_state"] = (string?)args["vm_state"] ?? VmStates.Active;
+            done["power_state"] = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State;
+            done["launched"] = true;
+        }
+        catch (Exception e) when (e is VirtException or ImageFetchException or IOException)
+        {
+            log.LogError("Rebuild of {Uuid} failed: {Error}", uuid, e.Message);
+            done["vm_state"] = VmStates.Error;
+            done["fault"] = Fault(500, e.Message);
+        }
+        await UpdateAsync(uuid, done, ct);
+    }
+
+    async Task ResizeAsync(JsonObject args, CancellationToken ct)
+    {
+        var uuid = (string)args["uuid"]!;
+        var task = (string)args["task_state"]!;
+        var done = new JsonObject { ["task_state"] = null, ["expected_task_state"] = task, ["migration_status"] = (string?)args["migration_status"] };
+        try
+        {
+            await driver.ResizeAsync(Guid.Parse(uuid), (int)args["vcpus"]!, (int)args["memory_mb"]!, (int?)args["root_gb"] is > 0 and var gb ? gb : null, ct);
+            done["vm_state"] = (string?)args["vm_state"];
+            done["power_state"] = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State;
+        }
+        catch (VirtException e)
+        {
+            log.LogError("Resize of {Uuid} failed: {Error}", uuid, e.Message);
+            done["migration_status"] = "error";
+            done["fault"] = Fault(500, e.Message);
+        }
+        await UpdateAsync(uuid, done, ct);
     }
 
     Task BuildFailedAsync(JsonObject args, string message, bool reschedule, int code, CancellationToken ct) =>

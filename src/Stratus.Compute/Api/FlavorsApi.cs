@@ -37,14 +37,25 @@ public static class FlavorsApi
         var caller = http.Caller();
         var q = http.Request.Query;
         // is_public: true (default) lists public flavors plus the caller's private ones; None/all lists all (admin).
-        var isPublic = q["is_public"].ToString().ToLowerInvariant();
-        var flavors = await Visible(db, caller, includePrivate: true).ToListAsync(ct);
+        // Nova's _parse_is_public (admins only; others always get the public ones and their own): absent means
+        // public plus those shared with the caller's project, "none" all, else a strict boolean.
+        bool? isPublic = true;
+        if (caller.IsAdmin && q["is_public"].FirstOrDefault() is { } asked)
+            isPublic = asked.ToLowerInvariant() switch
+            {
+                "none" => null,
+                "1" or "t" or "true" or "on" or "y" or "yes" => true,
+                "0" or "f" or "false" or "off" or "n" or "no" => false,
+                _ => throw OpenStackError.BadRequest($"Invalid is_public filter [{asked}]"),
+            };
+        var flavors = await db.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects).AsSplitQuery().ToListAsync(ct);
         flavors = isPublic switch
         {
-            "false" => flavors.Where(f => !f.IsPublic).ToList(),
-            "none" or "" when caller.IsAdmin => flavors,
-            _ => flavors.Where(f => f.IsPublic || !caller.IsAdmin).ToList(),
+            null => flavors,
+            true => flavors.Where(f => f.IsPublic || f.Projects.Any(p => p.ProjectId == caller.ProjectId)).ToList(),
+            false => flavors.Where(f => !f.IsPublic && (caller.IsAdmin || f.Projects.Any(p => p.ProjectId == caller.ProjectId))).ToList(),
         };
+        if (!caller.IsAdmin) flavors = flavors.Where(f => !f.Disabled).ToList();
         if (int.TryParse(q["minRam"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var minRam)) flavors = flavors.Where(f => f.MemoryMb >= minRam).ToList();
         if (int.TryParse(q["minDisk"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var minDisk)) flavors = flavors.Where(f => f.RootGb >= minDisk).ToList();
         var sortKey = q["sort_key"].FirstOrDefault() ?? "flavorid";
@@ -112,7 +123,7 @@ public static class FlavorsApi
             EphemeralGb = body.ContainsKey("OS-FLV-EXT-DATA:ephemeral") ? Bounded(body, "OS-FLV-EXT-DATA:ephemeral", 0) : 0,
             Swap = body["swap"] is JsonValue sv && sv.ToString() != "" ? Bounded(body, "swap", 0) : 0,
             RxtxFactor = body["rxtx_factor"] is JsonValue r ? double.Parse(r.ToString(), CultureInfo.InvariantCulture) : 1.0,
-            IsPublic = body.OptionalBool("os-flavor-access:is_public") ?? true,
+            IsPublic = body.NovaBool("os-flavor-access:is_public") ?? true,
             Description = Microversion.Of(http).AtLeast(55) ? body.OptionalString("description", 65535, allowEmpty: true) : null,
             CreatedAt = DateTime.UtcNow,
         };

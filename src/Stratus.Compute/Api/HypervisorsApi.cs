@@ -1,3 +1,6 @@
+using Stratus.Compute.Rpc;
+using Stratus.Core.Messaging;
+
 namespace Stratus.Compute.Api;
 
 /// <summary><c>/os-hypervisors</c> (admin) and <c>/os-availability-zone</c>.</summary>
@@ -9,12 +12,15 @@ public static class HypervisorsApi
         v21.MapGet("/os-hypervisors/detail", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, true, ct));
         v21.MapGet("/os-hypervisors/statistics", Statistics);
         v21.MapGet("/os-hypervisors/{id}", Show);
-        v21.MapGet("/os-availability-zone", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, o, false, ct));
-        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, o, true, ct));
+        v21.MapGet("/os-hypervisors/{id}/uptime", Uptime);
+        v21.MapGet("/os-hypervisors/{pattern}/search", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, false, ct));
+        v21.MapGet("/os-hypervisors/{pattern}/servers", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, true, ct));
+        v21.MapGet("/os-availability-zone", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, false, ct));
+        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, true, ct));
         return v21;
     }
 
-    static async Task<JsonObject> ViewAsync(HttpContext http, CellDb db, ComputeNode n, NovaOptions options, bool detail, CancellationToken ct)
+    static async Task<JsonObject> ViewAsync(HttpContext http, CellDb db, ComputeNode n, NovaOptions options, bool detail, bool withServers, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var service = await db.Services.FirstOrDefaultAsync(s => s.Host == n.Host && s.Binary == NovaOptions.Compute, ct);
@@ -25,77 +31,173 @@ public static class HypervisorsApi
             ["state"] = service is not null && ServicesApi.IsUp(service, options) ? "up" : "down",
             ["status"] = service?.Disabled == true ? "disabled" : "enabled",
         };
-        if (!detail) return o;
-        o["hypervisor_type"] = n.HypervisorType;
-        o["hypervisor_version"] = 8002000;
-        o["host_ip"] = n.HostIp;
-        o["service"] = new JsonObject { ["host"] = n.Host, ["id"] = v.AtLeast(53) ? service?.Uuid : service?.Id, ["disabled_reason"] = service?.DisabledReason };
-        if (v.AtLeast(88)) return o;
-        var instances = await db.Instances.Where(i => i.Host == n.Host && !i.Deleted).Select(i => i.FlavorJson).ToListAsync(ct);
-        var flavors = instances.Select(f => JsonNode.Parse(f)!).ToList();
-        var (cpus, ram, disk) = (flavors.Sum(f => (int)f["vcpus"]!), flavors.Sum(f => (long)f["ram"]!), flavors.Sum(f => (long)f["disk"]!));
-        o["vcpus"] = n.Vcpus;
-        o["memory_mb"] = n.MemoryMb;
-        o["local_gb"] = n.LocalGb;
-        o["vcpus_used"] = cpus;
-        o["memory_mb_used"] = ram;
-        o["local_gb_used"] = disk;
-        o["free_ram_mb"] = n.MemoryMb - ram;
-        o["free_disk_gb"] = n.LocalGb - disk;
-        o["current_workload"] = 0;
-        o["running_vms"] = flavors.Count;
-        o["disk_available_least"] = n.LocalGb - disk;
-        o["cpu_info"] = v.AtLeast(28) ? new JsonObject() : "{}";
+        var instances = await db.Instances.Where(i => i.Host == n.Host && !i.Deleted).ToListAsync(ct);
+        if (detail)
+        {
+            o["hypervisor_type"] = n.HypervisorType;
+            o["hypervisor_version"] = 8002000;
+            o["host_ip"] = n.HostIp;
+            o["service"] = new JsonObject { ["host"] = n.Host, ["id"] = v.AtLeast(53) ? service?.Uuid : service?.Id, ["disabled_reason"] = service?.DisabledReason };
+            if (!v.AtLeast(88))
+            {
+                var flavors = instances.Select(i => JsonNode.Parse(i.FlavorJson)!).ToList();
+                var (cpus, ram, disk) = (flavors.Sum(f => (long)f["vcpus"]!), flavors.Sum(f => (long)f["ram"]!), flavors.Sum(f => (long)f["disk"]!));
+                o["vcpus"] = n.Vcpus;
+                o["memory_mb"] = n.MemoryMb;
+                o["local_gb"] = n.LocalGb;
+                o["vcpus_used"] = cpus;
+                o["memory_mb_used"] = ram;
+                o["local_gb_used"] = disk;
+                o["free_ram_mb"] = n.MemoryMb - ram;
+                o["free_disk_gb"] = n.LocalGb - disk;
+                o["current_workload"] = 0;
+                o["running_vms"] = flavors.Count;
+                o["disk_available_least"] = n.LocalGb - disk;
+                o["cpu_info"] = v.AtLeast(28) ? new JsonObject() : "{}";
+            }
+            else o["uptime"] = null;
+        }
+        if (withServers && (instances.Count > 0 || v.AtLeast(75)))
+            o["servers"] = new JsonArray([.. instances.Select(i => (JsonNode)new JsonObject { ["name"] = ServerView.InstanceName(i), ["uuid"] = i.Uuid })]);
         return o;
     }
 
     static async Task<IResult> ListAsync(HttpContext http, CellDb db, NovaOptions options, bool detail, CancellationToken ct)
     {
         http.RequireAdmin("os_compute_api:os-hypervisors:list");
+        var v = Microversion.Of(http);
+        var q = http.Request.Query;
         var nodes = await db.ComputeNodes.OrderBy(n => n.Id).ToListAsync(ct);
-        if (http.Request.Query["hypervisor_hostname_pattern"].FirstOrDefault() is { } pattern)
-            nodes = nodes.Where(n => n.HypervisorHostname.Contains(pattern, StringComparison.Ordinal)).ToList();
+        var withServers = false;
+        if (v.AtLeast(53))
+        {
+            if (q["with_servers"].FirstOrDefault() is { } ws) withServers = StrictBool("with_servers", ws);
+            if (q["hypervisor_hostname_pattern"].FirstOrDefault() is { } pattern)
+            {
+                if (q.ContainsKey("limit") || q.ContainsKey("marker"))
+                    throw OpenStackError.BadRequest("Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.");
+                nodes = Matching(nodes, pattern);
+            }
+        }
+        var page = v.AtLeast(33) ? Paging.Apply(nodes, n => v.AtLeast(53) ? n.Uuid : n.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), q)
+            : new Paging.Page<ComputeNode>(nodes, null);
         var list = new JsonArray();
-        foreach (var n in nodes) list.Add(await ViewAsync(http, db, n, options, detail, ct));
+        foreach (var n in page.Items) list.Add(await ViewAsync(http, db, n, options, detail, withServers, ct));
+        var body = new JsonObject { ["hypervisors"] = list };
+        if (page.Next is not null) body["hypervisors_links"] = Paging.NextLinks(http, page.Next);
+        return new JsonResponse(body);
+    }
+
+    static List<ComputeNode> Matching(List<ComputeNode> nodes, string pattern)
+    {
+        var found = nodes.Where(n => n.HypervisorHostname.Contains(pattern, StringComparison.Ordinal)).ToList();
+        return found.Count > 0 ? found : throw OpenStackError.NotFound($"No hypervisor matching '{pattern}' could be found.");
+    }
+
+    static bool StrictBool(string name, string value) => value.ToLowerInvariant() switch
+    {
+        "1" or "t" or "true" or "on" or "y" or "yes" => true,
+        "0" or "f" or "false" or "off" or "n" or "no" => false,
+        _ => throw OpenStackError.BadRequest($"Invalid input for query parameters {name}. Value: {value}. Unrecognized value '{value}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"),
+    };
+
+    static async Task<IResult> SearchAsync(string pattern, HttpContext http, CellDb db, NovaOptions options, bool servers, CancellationToken ct)
+    {
+        http.RequireAdmin($"os_compute_api:os-hypervisors:{(servers ? "servers" : "search")}");
+        if (Microversion.Of(http).AtLeast(53)) throw OpenStackError.NotFound("The resource could not be found.");
+        var list = new JsonArray();
+        foreach (var n in Matching(await db.ComputeNodes.OrderBy(n => n.Id).ToListAsync(ct), pattern))
+            list.Add(await ViewAsync(http, db, n, options, false, servers, ct));
         return new JsonResponse(new JsonObject { ["hypervisors"] = list });
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
+    static async Task<ComputeNode> FindAsync(HttpContext http, CellDb db, string id, CancellationToken ct)
+    {
+        if (Microversion.Of(http).AtLeast(53))
+        {
+            if (!Guid.TryParse(id, out _)) throw OpenStackError.BadRequest($"Invalid uuid {id}");
+            return await db.ComputeNodes.FirstOrDefaultAsync(n => n.Uuid == id, ct) ?? throw OpenStackError.NotFound($"Hypervisor with ID '{id}' could not be found.");
+        }
+        if (!int.TryParse(id, out var n)) throw OpenStackError.NotFound($"Hypervisor with ID '{id}' could not be found.");
+        return await db.ComputeNodes.FirstOrDefaultAsync(c => c.Id == n, ct) ?? throw OpenStackError.NotFound($"Hypervisor with ID '{id}' could not be found.");
+    }
+
+    static async Task<IResult> Show(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
     {
         http.RequireAdmin("os_compute_api:os-hypervisors:show");
-        var node = await db.ComputeNodes.FirstOrDefaultAsync(n => n.Uuid == id || n.Id.ToString() == id, ct)
-            ?? throw OpenStackError.NotFound($"Hypervisor with ID '{id}' could not be found.");
-        return new JsonResponse(new JsonObject { ["hypervisor"] = await ViewAsync(http, db, node, options, true, ct) });
+        var node = await FindAsync(http, db, id, ct);
+        var v = Microversion.Of(http);
+        var withServers = v.AtLeast(53) && http.Request.Query["with_servers"].FirstOrDefault() is { } ws && StrictBool("with_servers", ws);
+        var view = await ViewAsync(http, db, node, options, true, withServers, ct);
+        if (v.AtLeast(88)) view["uptime"] = await UptimeOfAsync(bus, node.Host, ct);
+        return new JsonResponse(new JsonObject { ["hypervisor"] = view });
+    }
+
+    static async Task<IResult> Uptime(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
+    {
+        http.RequireAdmin("os_compute_api:os-hypervisors:uptime");
+        if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
+        var node = await FindAsync(http, db, id, ct);
+        var view = await ViewAsync(http, db, node, options, false, false, ct);
+        view["uptime"] = await UptimeOfAsync(bus, node.Host, ct)
+            ?? throw OpenStackError.BadRequest($"Compute service of {node.Host} is unavailable at this time.");
+        return new JsonResponse(new JsonObject { ["hypervisor"] = view });
+    }
+
+    /// <summary>The host's uptime line, asked of its nova-compute (null when it does not answer).</summary>
+    static async Task<string?> UptimeOfAsync(IMessageBus bus, string host, CancellationToken ct)
+    {
+        try
+        {
+            return (string?)await bus.CallAsync(ComputeRpc.ComputeTopic, host, "get_host_uptime", new JsonObject(), TimeSpan.FromSeconds(10), ct);
+        }
+        catch (Exception e) when (e is RpcTimeoutException or RpcRemoteException)
+        {
+            return null;
+        }
     }
 
     static async Task<IResult> Statistics(HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
     {
         http.RequireAdmin("os_compute_api:os-hypervisors:statistics");
+        if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
         var stats = new Dictionary<string, long> { ["count"] = 0, ["vcpus"] = 0, ["memory_mb"] = 0, ["local_gb"] = 0, ["vcpus_used"] = 0, ["memory_mb_used"] = 0,
             ["local_gb_used"] = 0, ["free_ram_mb"] = 0, ["free_disk_gb"] = 0, ["current_workload"] = 0, ["running_vms"] = 0, ["disk_available_least"] = 0 };
         foreach (var n in await db.ComputeNodes.ToListAsync(ct))
         {
-            var view = await ViewAsync(http, db, n, options with { }, true, ct);
+            var view = await ViewAsync(http, db, n, options, true, false, ct);
             stats["count"]++;
-            foreach (var key in stats.Keys.Where(k => k != "count").ToList()) stats[key] += (long?)view[key] ?? 0;
+            foreach (var key in stats.Keys.Where(k => k != "count").ToList())
+                stats[key] += view[key] is JsonValue value ? long.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) : 0;
         }
         return new JsonResponse(new JsonObject { ["hypervisor_statistics"] = new JsonObject(stats.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))) });
     }
 
-    static async Task<IResult> ZonesAsync(HttpContext http, CellDb db, NovaOptions options, bool detail, CancellationToken ct)
+    /// <summary>The zone of each host: the availability_zone of an aggregate it is in, else [DEFAULT] default_availability_zone.</summary>
+    public static async Task<Dictionary<string, string>> HostZonesAsync(ApiDb db, CancellationToken ct)
+    {
+        var zones = new Dictionary<string, string>();
+        foreach (var a in await db.Aggregates.ToListAsync(ct))
+            if (JsonNode.Parse(a.MetadataJson)?["availability_zone"] is JsonValue z)
+                foreach (var h in JsonNode.Parse(a.HostsJson)!.AsArray()) zones.TryAdd((string)h!, (string)z!);
+        return zones;
+    }
+
+    static async Task<IResult> ZonesAsync(HttpContext http, CellDb db, ApiDb apiDb, NovaOptions options, bool detail, CancellationToken ct)
     {
         if (detail) http.RequireAdmin("os_compute_api:os-availability-zone:detail");
         var services = await db.Services.ToListAsync(ct);
+        var hostZones = await HostZonesAsync(apiDb, ct);
         var zones = new JsonArray();
-        foreach (var zone in services.Where(s => s.Binary == NovaOptions.Compute).GroupBy(s => s.AvailabilityZone))
+        foreach (var zone in services.Where(s => s.Binary == NovaOptions.Compute).GroupBy(s => hostZones.GetValueOrDefault(s.Host, options.DefaultAvailabilityZone)))
         {
-            var o = new JsonObject
+            var available = zone.Any(s => !s.Disabled && ServicesApi.IsUp(s, options));
+            zones.Add(new JsonObject
             {
                 ["zoneName"] = zone.Key,
-                ["zoneState"] = new JsonObject { ["available"] = zone.Any(s => !s.Disabled && ServicesApi.IsUp(s, options)) },
+                ["zoneState"] = new JsonObject { ["available"] = available },
                 ["hosts"] = detail ? Hosts(zone, options) : null,
-            };
-            zones.Add(o);
+            });
         }
         if (detail && services.Any(s => s.Binary != NovaOptions.Compute))
             zones.Add(new JsonObject

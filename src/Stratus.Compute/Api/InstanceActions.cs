@@ -8,8 +8,9 @@ namespace Stratus.Compute.Api;
 /// </summary>
 public static class InstanceActions
 {
-    public static void Start(CellDb db, HttpContext http, string uuid, string action)
+    public static void Start(CellDb db, HttpContext http, string uuid, string action, bool finished = false)
     {
+        finished |= action is "lock" or "unlock";
         var caller = http.Caller();
         var now = DateTime.UtcNow;
         db.Actions.Add(new InstanceAction
@@ -22,9 +23,9 @@ public static class InstanceActions
             StartTime = now,
             UpdatedAt = now,
             // Actions with no task on a host (lock...) are over as soon as they are recorded.
-            FinishTime = action is "lock" or "unlock" ? now : null,
-            Events = [new InstanceActionEvent { Event = "compute_" + action, StartTime = now, FinishTime = action is "lock" or "unlock" ? now : null,
-                Result = action is "lock" or "unlock" ? "Success" : null }],
+            FinishTime = finished ? now : null,
+            Events = [new InstanceActionEvent { Event = "compute_" + action, StartTime = now, FinishTime = finished ? now : null,
+                Result = finished ? "Success" : null }],
         });
     }
 

@@ -127,12 +127,30 @@ public static partial class KeyPairsApi
             if (parts.Length < 2 || !parts[0].StartsWith("ssh-", StringComparison.Ordinal) && !parts[0].StartsWith("ecdsa-", StringComparison.Ordinal))
                 throw new FormatException();
             var blob = Convert.FromBase64String(parts[1]);
+            if (!WellFormed(blob, parts[0])) throw new FormatException();
             return string.Join(':', MD5.HashData(blob).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
         }
         catch (FormatException)
         {
             throw OpenStackError.BadRequest("Keypair data is invalid: failed to generate fingerprint");
         }
+    }
+
+    /// <summary>The key blob is a sequence of length-prefixed fields, the first naming the key's type; an RSA key has its exponent and a modulus of at most 16384 bits.</summary>
+    static bool WellFormed(byte[] blob, string type)
+    {
+        var fields = new List<byte[]>();
+        for (var at = 0; at < blob.Length;)
+        {
+            if (at + 4 > blob.Length) return false;
+            var length = (blob[at] << 24) | (blob[at + 1] << 16) | (blob[at + 2] << 8) | blob[at + 3];
+            at += 4;
+            if (length < 0 || at + length > blob.Length) return false;
+            fields.Add(blob[at..(at + length)]);
+            at += length;
+        }
+        if (fields.Count < 2 || Encoding.ASCII.GetString(fields[0]) != type) return false;
+        return type != "ssh-rsa" || (fields.Count == 3 && fields[1].Length > 0 && fields[2].Length is > 0 and <= 2049);
     }
 
     [GeneratedRegex(@"^[a-zA-Z0-9 _.@-]{1,255}$")]

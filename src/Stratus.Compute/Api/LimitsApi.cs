@@ -1,93 +1,113 @@
 namespace Stratus.Compute.Api;
 
-/// <summary><c>/limits</c> (a project's absolute limits and usage) and <c>/os-quota-sets</c>.</summary>
+/// <summary><c>/limits</c> (a project's absolute limits and usage), <c>/os-quota-sets</c> and <c>/os-quota-class-sets</c>.</summary>
 public static class LimitsApi
 {
     public static RouteGroupBuilder MapLimits(this RouteGroupBuilder v21)
     {
         v21.MapGet("/limits", Limits);
-        v21.MapGet("/os-quota-sets/{project}/defaults", (string project, HttpContext http) => new JsonResponse(new JsonObject { ["quota_set"] = QuotaSet(project, Quotas.Defaults, http) }));
-        v21.MapGet("/os-quota-sets/{project}", ShowQuotas);
-        v21.MapGet("/os-quota-sets/{project}/detail", ShowQuotas);
+        v21.MapGet("/os-quota-sets/{project}/defaults", Defaults);
+        v21.MapGet("/os-quota-sets/{project}", (string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct) => ShowQuotas(project, http, db, cells, false, ct));
+        v21.MapGet("/os-quota-sets/{project}/detail", (string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct) => ShowQuotas(project, http, db, cells, true, ct));
         v21.MapPut("/os-quota-sets/{project}", UpdateQuotas);
         v21.MapDelete("/os-quota-sets/{project}", DeleteQuotas);
+        v21.MapGet("/os-quota-class-sets/{id}", ShowClass);
+        v21.MapPut("/os-quota-class-sets/{id}", UpdateClass);
         return v21;
     }
 
     static async Task<IResult> Limits(HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
     {
         var caller = http.Caller();
-        var project = caller.IsAdmin && http.Request.Query["tenant_id"].FirstOrDefault() is { } t ? t : caller.ProjectId!;
+        var v = Microversion.Of(http);
+        var project = http.Request.Query["tenant_id"].FirstOrDefault() is { } t && caller.IsAdmin ? t : caller.ProjectId!;
         var limits = await Quotas.LimitsAsync(apiDb, project, ct);
-        var (instances, cores, ram) = await Quotas.UsageAsync(db, project, ct);
+        var used = await Quotas.UsageAsync(db, apiDb, project, null, ct);
         var absolute = new JsonObject
         {
             ["maxTotalInstances"] = limits["instances"], ["maxTotalCores"] = limits["cores"], ["maxTotalRAMSize"] = limits["ram"],
             ["maxServerMeta"] = limits["metadata_items"], ["maxTotalKeypairs"] = limits["key_pairs"],
             ["maxServerGroups"] = limits["server_groups"], ["maxServerGroupMembers"] = limits["server_group_members"],
-            ["totalInstancesUsed"] = instances, ["totalCoresUsed"] = cores, ["totalRAMUsed"] = ram, ["totalServerGroupsUsed"] = 0,
+            ["totalInstancesUsed"] = used["instances"], ["totalCoresUsed"] = used["cores"], ["totalRAMUsed"] = used["ram"],
+            ["totalServerGroupsUsed"] = used["server_groups"],
         };
-        if (!Microversion.Of(http).AtLeast(57))
+        if (!v.AtLeast(57))
         {
             absolute["maxPersonality"] = limits["injected_files"];
             absolute["maxPersonalitySize"] = limits["injected_file_content_bytes"];
         }
-        if (!Microversion.Of(http).AtLeast(36))
+        if (!v.AtLeast(39)) absolute["maxImageMeta"] = limits["metadata_items"];
+        if (!v.AtLeast(36))
         {
-            absolute["maxImageMeta"] = 128;
-            absolute["maxSecurityGroups"] = 10;
-            absolute["maxSecurityGroupRules"] = 20;
-            absolute["maxTotalFloatingIps"] = 10;
+            absolute["maxSecurityGroups"] = limits["security_groups"];
+            absolute["maxSecurityGroupRules"] = limits["security_group_rules"];
+            absolute["maxTotalFloatingIps"] = limits["floating_ips"];
             absolute["totalSecurityGroupsUsed"] = 0;
             absolute["totalFloatingIpsUsed"] = 0;
         }
         return new JsonResponse(new JsonObject { ["limits"] = new JsonObject { ["rate"] = new JsonArray(), ["absolute"] = absolute } });
     }
 
-    static JsonObject QuotaSet(string project, Dictionary<string, int> limits, HttpContext http)
+    static JsonObject Format(string? id, Dictionary<string, JsonNode?> values, Microversion v, int networkGone = 36, bool serverGroups = true)
     {
-        var o = new JsonObject { ["id"] = project };
-        foreach (var (k, v) in limits.OrderBy(l => l.Key, StringComparer.Ordinal))
-        {
-            if (Microversion.Of(http).AtLeast(57) && k.StartsWith("injected_file", StringComparison.Ordinal)) continue;
-            o[k] = v;
-        }
+        var o = new JsonObject();
+        if (id is not null) o["id"] = id;
+        foreach (var (name, _) in Quotas.Resources)
+            if (Quotas.Shown(name, v, networkGone) && (serverGroups || !name.StartsWith("server_group", StringComparison.Ordinal)) && values.TryGetValue(name, out var value))
+                o[name] = value;
         return o;
     }
 
-    static async Task<IResult> ShowQuotas(string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct)
+    static Dictionary<string, JsonNode?> Plain(Dictionary<string, int> limits) => limits.ToDictionary(l => l.Key, l => (JsonNode?)l.Value);
+
+    static void CheckProject(HttpContext http, string project, string rule)
     {
         var caller = http.Caller();
-        if (!caller.IsAdmin && caller.ProjectId != project) throw OpenStackError.Forbidden("Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.");
-        var limits = await Quotas.LimitsAsync(db, project, ct);
-        if (!http.Request.Path.Value!.EndsWith("/detail", StringComparison.Ordinal))
-            return new JsonResponse(new JsonObject { ["quota_set"] = QuotaSet(project, limits, http) });
-        var (instances, cores, ram) = await Quotas.UsageAsync(cells, project, ct);
-        var used = new Dictionary<string, int> { ["instances"] = instances, ["cores"] = cores, ["ram"] = ram };
-        var detail = new JsonObject { ["id"] = project };
-        foreach (var (k, v) in limits.OrderBy(l => l.Key, StringComparer.Ordinal))
-            detail[k] = new JsonObject { ["limit"] = v, ["in_use"] = used.GetValueOrDefault(k), ["reserved"] = 0 };
-        return new JsonResponse(new JsonObject { ["quota_set"] = detail });
+        if (!caller.IsAdmin && caller.ProjectId != project) throw OpenStackError.Forbidden($"Policy doesn't allow os_compute_api:os-quota-sets:{rule} to be performed.");
     }
 
-    static async Task<IResult> UpdateQuotas(string project, HttpContext http, ApiDb db, CancellationToken ct)
+    static async Task<IResult> Defaults(string project, HttpContext http, ApiDb db, CancellationToken ct)
+    {
+        CheckProject(http, project, "defaults");
+        return new JsonResponse(new JsonObject { ["quota_set"] = Format(project, Plain(await Quotas.ClassAsync(db, "default", ct)), Microversion.Of(http)) });
+    }
+
+    static async Task<IResult> ShowQuotas(string project, HttpContext http, ApiDb db, CellDb cells, bool detail, CancellationToken ct)
+    {
+        CheckProject(http, project, detail ? "detail" : "show");
+        var limits = await Quotas.LimitsAsync(db, project, ct);
+        if (!detail) return new JsonResponse(new JsonObject { ["quota_set"] = Format(project, Plain(limits), Microversion.Of(http)) });
+        var used = await Quotas.UsageAsync(cells, db, project, http.Request.Query["user_id"].FirstOrDefault() ?? http.Caller().UserId, ct);
+        var values = limits.ToDictionary(l => l.Key, l => (JsonNode?)new JsonObject { ["limit"] = l.Value, ["in_use"] = used.GetValueOrDefault(l.Key), ["reserved"] = 0 });
+        return new JsonResponse(new JsonObject { ["quota_set"] = Format(project, values, Microversion.Of(http)) });
+    }
+
+    static async Task<IResult> UpdateQuotas(string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct)
     {
         http.RequireAdmin("os_compute_api:os-quota-sets:update");
+        var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("quota_set");
+        if (body.ContainsKey("networks") && !v.AtLeast(36)) throw OpenStackError.BadRequest("The networks quota has been removed");
+        var force = body.TryGetPropertyValue("force", out var f) && NovaBody.Bool("force", f);
+        var used = await Quotas.UsageAsync(cells, db, project, null, ct);
+        var updates = new Dictionary<string, int>();
         foreach (var (key, value) in body)
         {
             if (key == "force") continue;
-            if (!Quotas.Defaults.ContainsKey(key)) throw OpenStackError.BadRequest($"Bad key(s) {key} in quota_set");
-            if (!int.TryParse(value?.ToString(), out var limit) || limit < -1)
-                throw OpenStackError.BadRequest($"Invalid input for field/attribute {key}. Value: {value?.ToJsonString()}. It must be an integer >= -1.");
+            if (!Quotas.Known(key) || !Quotas.Shown(key, v)) throw OpenStackError.BadRequest($"Invalid input for field/attribute quota_set. Value: {body.ToJsonString()}. Additional properties are not allowed ('{key}' was unexpected)");
+            var limit = Quotas.Parse(key, value);
+            if (!force && limit != -1 && used.GetValueOrDefault(key) > limit)
+                throw OpenStackError.BadRequest($"Quota limit {limit} for {key} must be greater than or equal to already used and reserved {used[key]}.");
+            updates[key] = limit;
+        }
+        foreach (var (key, limit) in updates)
+        {
             var existing = await db.Quotas.FindAsync([project, key], ct);
             if (existing is null) db.Quotas.Add(new QuotaLimit { ProjectId = project, Resource = key, HardLimit = limit });
             else existing.HardLimit = limit;
         }
         await db.SaveChangesAsync(ct);
-        var set = QuotaSet(project, await Quotas.LimitsAsync(db, project, ct), http);
-        set.Remove("id");
-        return new JsonResponse(new JsonObject { ["quota_set"] = set });
+        return new JsonResponse(new JsonObject { ["quota_set"] = Format(null, Plain(await Quotas.LimitsAsync(db, project, ct)), v) });
     }
 
     static async Task<IResult> DeleteQuotas(string project, HttpContext http, ApiDb db, CancellationToken ct)
@@ -95,5 +115,31 @@ public static class LimitsApi
         http.RequireAdmin("os_compute_api:os-quota-sets:delete");
         await db.Quotas.Where(q => q.ProjectId == project).ExecuteDeleteAsync(ct);
         return Results.StatusCode(202);
+    }
+
+    static async Task<IResult> ShowClass(string id, HttpContext http, ApiDb db, CancellationToken ct)
+    {
+        http.RequireAdmin("os_compute_api:os-quota-class-sets:show");
+        var v = Microversion.Of(http);
+        return new JsonResponse(new JsonObject { ["quota_class_set"] = Format(id, Plain(await Quotas.ClassAsync(db, id, ct)), v, 50, v.AtLeast(50)) });
+    }
+
+    static async Task<IResult> UpdateClass(string id, HttpContext http, ApiDb db, CancellationToken ct)
+    {
+        http.RequireAdmin("os_compute_api:os-quota-class-sets:update");
+        var v = Microversion.Of(http);
+        if (id.Length is 0 or > 255) throw OpenStackError.BadRequest("quota_class_name has a length out of 1 to 255.");
+        var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("quota_class_set");
+        foreach (var (key, value) in body)
+        {
+            if (!Quotas.Known(key) || !Quotas.Shown(key, v, 50) || (!v.AtLeast(50) && key.StartsWith("server_group", StringComparison.Ordinal)))
+                throw OpenStackError.BadRequest($"Invalid input for field/attribute quota_class_set. Value: {body.ToJsonString()}. Additional properties are not allowed ('{key}' was unexpected)");
+            var limit = Quotas.Parse(key, value);
+            var existing = await db.QuotaClasses.FindAsync([id, key], ct);
+            if (existing is null) db.QuotaClasses.Add(new QuotaClassLimit { ClassName = id, Resource = key, HardLimit = limit });
+            else existing.HardLimit = limit;
+        }
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["quota_class_set"] = Format(null, Plain(await Quotas.ClassAsync(db, id, ct)), v, 50, v.AtLeast(50)) });
     }
 }

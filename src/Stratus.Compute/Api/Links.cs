@@ -31,7 +31,7 @@ static class Paging
             start = at + 1;
         }
         var page = items.Skip(start).Take(limit).ToList();
-        return new Page<T>(page, page.Count == limit && start + limit < items.Count ? id(page[^1]) : null);
+        return new Page<T>(page, page.Count > 0 && page.Count == limit && start + limit < items.Count ? id(page[^1]) : null);
     }
 
     public static JsonArray NextLinks(HttpContext http, string marker)

@@ -47,6 +47,12 @@ public readonly record struct Microversion(int Minor) : IComparable<Microversion
         var v = Min;
         if (http.Request.Path.StartsWithSegments("/v2.1") || http.Request.Path.StartsWithSegments("/v2")) v = Parse(http.Request);
         http.Items[Key] = v;
+        // Nova answers with the request id under its old name too.
+        http.Response.OnStarting(() =>
+        {
+            if (http.Response.Headers.TryGetValue("X-Openstack-Request-Id", out var id)) http.Response.Headers["X-Compute-Request-Id"] = id;
+            return Task.CompletedTask;
+        });
         http.Response.Headers["OpenStack-API-Version"] = "compute " + v;
         http.Response.Headers["X-OpenStack-Nova-API-Version"] = v.ToString();
         await next(http);

@@ -32,7 +32,7 @@ public static class ServerActionsApi
         return v21;
     }
 
-    static async Task<IResult> Act(string id, HttpContext http, CellDb db, IMessageBus bus, CancellationToken ct)
+    static async Task<IResult> Act(string id, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, Placement.PlacementClient placement, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
@@ -61,7 +61,34 @@ public static class ServerActionsApi
                 await db.SaveChangesAsync(ct);
                 return Results.StatusCode(202);
         }
+        if (name == "os-resetState")
+        {
+            http.RequireAdmin("os_compute_api:os-admin-actions:reset_state");
+            var state = (args as JsonObject)?.OptionalString("state");
+            if (state is not ("active" or "error")) throw NovaBody.Invalid("state", args?["state"], "is not one of ['active', 'error']");
+            instance.VmState = state;
+            instance.TaskState = null;
+            instance.Touch();
+            await db.SaveChangesAsync(ct);
+            return Results.StatusCode(202);
+        }
         if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
+        switch (name)
+        {
+            case "rebuild":
+                return await ResizeActions.RebuildAsync(http, db, apiDb, bus, options, instance, args as JsonObject, ct);
+            case "resize":
+                return await ResizeActions.ResizeAsync(http, db, apiDb, bus, instance, args as JsonObject, ct);
+            case "confirmResize":
+                return await ResizeActions.ConfirmAsync(http, db, instance, ct);
+            case "revertResize":
+                return await ResizeActions.RevertAsync(http, db, bus, instance, ct);
+            case "forceDelete":
+                await ServersApi.DeleteAsync(instance, http, db, apiDb, bus, options, placement, ct);
+                return Results.StatusCode(202);
+            case "restore":
+                throw OpenStackError.Conflict($"Cannot 'restore' instance {id} while it is in vm_state {instance.VmState}");
+        }
         string method, task, action;
         var rpcArgs = new JsonObject { ["uuid"] = id };
         if (name == "reboot")
@@ -88,7 +115,7 @@ public static class ServerActionsApi
         return Results.StatusCode(202);
     }
 
-    static void CheckState(Instance instance, string action, string[] from)
+    public static void CheckState(Instance instance, string action, string[] from)
     {
         if (instance.TaskState is not null)
             throw OpenStackError.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in task_state {instance.TaskState}");
@@ -122,9 +149,9 @@ public static class ServerActionsApi
         var log = (string?)output ?? "";
         if (length is { } keep)
         {
+            // nova.compute.manager's _tail_log: the last lines of the log split at '\n', joined again.
             var lines = log.Split('\n');
-            if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
-            log = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - keep))) + (keep > 0 ? "\n" : "");
+            if (lines.Length > keep) log = string.Join('\n', lines[^keep..]);
         }
         return new JsonResponse(new JsonObject { ["output"] = log });
     }

@@ -37,8 +37,15 @@ static class ServerView
         ["links"] = Links.For(http, "servers", i.Uuid),
     };
 
-    public static JsonObject Detail(HttpContext http, Instance i, InstanceFault? fault)
+    /// <summary>
+    /// Which parts a view has (Nova's view builder flags): PUT and rebuild answer with the basic view
+    /// before 2.75; only a single server's GET (and PUT and rebuild) shows its server groups (2.71).
+    /// </summary>
+    public sealed record Parts(bool Full = true, bool KeyName = true, bool UserData = true, bool ServerGroups = false, IReadOnlyList<string>? Groups = null);
+
+    public static JsonObject Detail(HttpContext http, Instance i, InstanceFault? fault, Parts? parts = null)
     {
+        parts ??= new Parts();
         var v = Microversion.Of(http);
         var admin = http.Caller().IsAdmin;
         var flavor = JsonNode.Parse(i.FlavorJson)!.AsObject();
@@ -70,18 +77,24 @@ static class ServerView
         o["addresses"] = new JsonObject();
         o["accessIPv4"] = i.AccessIpV4 ?? "";
         o["accessIPv6"] = i.AccessIpV6 ?? "";
-        o["OS-DCF:diskConfig"] = "MANUAL";
-        if (o["status"]!.GetValue<string>() is "BUILD" or "ACTIVE" or "REBUILD" or "RESIZE") o["progress"] = i.Progress;
-        o["OS-EXT-AZ:availability_zone"] = i.AvailabilityZone ?? "";
-        o["config_drive"] = i.ConfigDrive ? "True" : "";
-        o["key_name"] = i.KeyName;
-        o["OS-SRV-USG:launched_at"] = UsageTime(i.LaunchedAt);
-        o["OS-SRV-USG:terminated_at"] = UsageTime(i.TerminatedAt);
-        o["OS-EXT-STS:task_state"] = i.TaskState;
-        o["OS-EXT-STS:vm_state"] = i.VmState;
-        o["OS-EXT-STS:power_state"] = i.PowerState;
-        o["os-extended-volumes:volumes_attached"] = new JsonArray();
-        if (admin)
+        o["OS-DCF:diskConfig"] = i.AutoDiskConfig ? "AUTO" : "MANUAL";
+        if (o["status"]!.GetValue<string>() is "BUILD" or "ACTIVE" or "REBUILD" or "RESIZE" or "VERIFY_RESIZE") o["progress"] = i.Progress;
+        if (parts.Full)
+        {
+            o["OS-EXT-AZ:availability_zone"] = i.AvailabilityZone ?? "";
+            o["config_drive"] = i.ConfigDrive ? "True" : "";
+        }
+        if (parts.Full || parts.KeyName) o["key_name"] = i.KeyName;
+        if (parts.Full)
+        {
+            o["OS-SRV-USG:launched_at"] = UsageTime(i.LaunchedAt);
+            o["OS-SRV-USG:terminated_at"] = UsageTime(i.TerminatedAt);
+            o["OS-EXT-STS:task_state"] = i.TaskState;
+            o["OS-EXT-STS:vm_state"] = i.VmState;
+            o["OS-EXT-STS:power_state"] = i.PowerState;
+            o["os-extended-volumes:volumes_attached"] = new JsonArray();
+        }
+        if (admin && parts.Full)
         {
             o["OS-EXT-SRV-ATTR:host"] = i.Host;
             o["OS-EXT-SRV-ATTR:instance_name"] = InstanceName(i);
@@ -93,16 +106,16 @@ static class ServerView
                 o["OS-EXT-SRV-ATTR:kernel_id"] = "";
                 o["OS-EXT-SRV-ATTR:ramdisk_id"] = "";
                 o["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda";
-                o["OS-EXT-SRV-ATTR:user_data"] = i.UserData;
+                if (parts.UserData) o["OS-EXT-SRV-ATTR:user_data"] = i.UserData;
             }
         }
-        if (v.AtLeast(3) && (admin || v.AtLeast(90))) o["OS-EXT-SRV-ATTR:hostname"] = i.Hostname;
+        if (v.AtLeast(90) && !(admin && parts.Full)) o["OS-EXT-SRV-ATTR:hostname"] = i.Hostname;
         if (v.AtLeast(9)) o["locked"] = i.Locked;
-        if (v.AtLeast(16) && admin) o["host_status"] = i.Host is null ? "" : "UP";
+        if (v.AtLeast(16) && admin && parts.Full) o["host_status"] = i.Host is null ? "" : "UP";
         if (v.AtLeast(19)) o["description"] = i.Description;
         if (v.AtLeast(26)) o["tags"] = JsonNode.Parse(i.TagsJson);
         if (v.AtLeast(63)) o["trusted_image_certificates"] = null;
-        if (v.AtLeast(71)) o["server_groups"] = new JsonArray();
+        if (v.AtLeast(71) && parts.ServerGroups) o["server_groups"] = new JsonArray([.. (parts.Groups ?? []).Select(g => (JsonNode)g)]);
         if (v.AtLeast(73)) o["locked_reason"] = i.LockedReason;
         if (fault is not null && i.VmState is VmStates.Error or VmStates.Deleted)
         {
@@ -116,6 +129,17 @@ static class ServerView
 
     /// <summary>libvirt's domain name as Nova shows it (instance-%08x of the row id; here from the uuid).</summary>
     public static string InstanceName(Instance i) => "instance-" + i.Uuid[..8];
+
+    /// <summary>Nova's hostname from a display name (nova.utils.sanitize_hostname): at most 63 characters, ' ', '_' and '.' become '-'.</summary>
+    public static string Hostname(string name, string uuid)
+    {
+        var h = new string([.. name.Where(c => c <= '\u00ff')]);
+        if (h.Length > 63) h = h[..63];
+        h = System.Text.RegularExpressions.Regex.Replace(h, @"[ _\.]", "-");
+        h = System.Text.RegularExpressions.Regex.Replace(h, @"[^\w.-]+", "");
+        h = h.ToLowerInvariant().Trim('.', '-');
+        return h.Length > 0 ? h : ("Server-" + uuid)[..Math.Min(63, 7 + uuid.Length)];
+    }
 
     static byte[] SHA224Compat(string text)
     {

@@ -32,17 +32,50 @@ public static partial class ServersApi
         http.RequireMember("os_compute_api:servers:create");
         var caller = http.Caller();
         var v = Microversion.Of(http);
-        var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server");
-        var name = body.RequiredString("name");
-        if (name.Trim().Length == 0) throw OpenStackError.BadRequest("Invalid input for field/attribute name. Value: . '' is too short");
-        var flavorId = LastSegment(body.RequiredString("flavorRef", 65535));
+        var request = await JsonBody.ReadObjectAsync(http.Request, ct);
+        var body = request.Object("server");
+        var name = ServerName(body);
+        var flavorId = LastSegment(body["flavorRef"] is JsonValue fr && fr.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
+            ? fr.ToString() : throw NovaBody.Invalid("flavorRef", body["flavorRef"], "is not of type 'string', 'integer'"));
         var flavor = await apiDb.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects).AsSplitQuery()
             .FirstOrDefaultAsync(f => f.FlavorId == flavorId, ct);
         if (flavor is null || (!flavor.IsPublic && !caller.IsAdmin && !flavor.Projects.Any(p => p.ProjectId == caller.ProjectId)))
             throw OpenStackError.BadRequest($"Flavor {flavorId} could not be found.");
         if (flavor.Disabled) throw OpenStackError.BadRequest($"Flavor {flavorId} is disabled.");
+        if (body.ContainsKey("block_device_mapping") || body.ContainsKey("block_device_mapping_v2"))
+            throw OpenStackError.BadRequest("Block device mappings need the block storage service (cinder), which this region does not have.");
         var imageRef = body.OptionalString("imageRef", 65535, allowEmpty: true) is { Length: > 0 } img ? LastSegment(img) : "";
         if (imageRef.Length == 0) throw OpenStackError.BadRequest("Missing imageRef attribute: booting from volume needs the block storage service, which this region does not have.");
+        if (body.ContainsKey("personality") && v.AtLeast(57)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('personality' was unexpected)");
+        if (body["personality"] is JsonArray files && files.Count > 0)
+            throw OpenStackError.BadRequest("Personality files are not supported: use user_data or the metadata service.");
+        var accessV4 = AccessIp(body, "accessIPv4", 4);
+        var accessV6 = AccessIp(body, "accessIPv6", 6);
+        var metadata = Metadata(body);
+        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && DiskConfig(body);
+        var userData = UserData(body);
+        if (body["security_groups"] is JsonArray groups)
+            foreach (var g in groups)
+                if ((g as JsonObject)?.OptionalString("name") is { } sg && sg != "default")
+                    throw OpenStackError.BadRequest($"Security group {sg} not found for project {caller.ProjectId}.");
+        var minCount = body.ContainsKey("min_count") ? Count(body, "min_count") : 1;
+        var maxCount = body.ContainsKey("max_count") ? Count(body, "max_count") : minCount;
+        if (maxCount < minCount) throw OpenStackError.BadRequest("min_count must be <= max_count");
+        var description = body.ContainsKey("description") ? v.AtLeast(19) ? body.OptionalString("description", 255, allowEmpty: true)
+            : throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('description' was unexpected)") : null;
+        var tags = new List<string>();
+        if (body.ContainsKey("tags"))
+        {
+            if (!v.AtLeast(52)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('tags' was unexpected)");
+            tags = ServerTagsApi.Validate(body["tags"]);
+        }
+        string? hostname = null;
+        if (body.ContainsKey("hostname"))
+        {
+            if (!v.AtLeast(90)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('hostname' was unexpected)");
+            hostname = body.RequiredString("hostname");
+            if (maxCount > 1) throw OpenStackError.BadRequest("Cannot use hostname with multiple servers: each needs its own.");
+        }
         await CheckImageAsync(http, caller, options, imageRef, flavor, ct);
         CheckNetworks(body, v, caller, options);
         string? keyData = null;
@@ -54,72 +87,151 @@ public static partial class ServersApi
         if (zone is not null)
         {
             zone = zone.Split(':')[0];
-            if (!await db.Services.AnyAsync(s => s.Binary == NovaOptions.Compute && s.AvailabilityZone == zone, ct))
+            var hostZones = await HypervisorsApi.HostZonesAsync(apiDb, ct);
+            var computes = await db.Services.Where(s => s.Binary == NovaOptions.Compute).Select(s => s.Host).ToListAsync(ct);
+            if (!computes.Any(h => hostZones.GetValueOrDefault(h, options.DefaultAvailabilityZone) == zone))
                 throw OpenStackError.BadRequest($"The requested availability zone is not available");
         }
-        var userData = body.OptionalString("user_data", 65535, allowEmpty: true);
-        if (userData is not null && !IsBase64(userData)) throw OpenStackError.BadRequest("Invalid input for field/attribute user_data. Value: not base64 encoded.");
-        var metadata = body["metadata"] as JsonObject ?? [];
-        if (metadata.Any(m => m.Value is not JsonValue mv || mv.GetValueKind() != JsonValueKind.String))
-            throw OpenStackError.BadRequest("Invalid input for field/attribute metadata: values must be strings.");
-        var minCount = (int?)body.OptionalInt("min_count") ?? 1;
-        var maxCount = (int?)body.OptionalInt("max_count") ?? minCount;
-        if (minCount < 1 || maxCount < minCount) throw OpenStackError.BadRequest("min_count must be >= 1 and <= max_count.");
+        var group = await ServerGroupsApi.FromHintsAsync(apiDb, request, caller, ct);
+        var limits = await Quotas.LimitsAsync(apiDb, caller.ProjectId!, ct);
+        if (limits["metadata_items"] >= 0 && metadata.Count > limits["metadata_items"])
+            throw OpenStackError.Forbidden($"Quota exceeded for metadata_items: Requested {metadata.Count}, but already used 0 of {limits["metadata_items"]} metadata_items");
         await Quotas.CheckAsync(db, apiDb, caller.ProjectId!, maxCount, flavor, ct);
 
-        var flavorJson = new JsonObject
-        {
-            ["id"] = flavor.FlavorId, ["name"] = flavor.Name, ["vcpus"] = flavor.Vcpus, ["ram"] = flavor.MemoryMb, ["disk"] = flavor.RootGb,
-            ["ephemeral"] = flavor.EphemeralGb, ["swap"] = flavor.Swap,
-            ["extra_specs"] = new JsonObject(flavor.ExtraSpecs.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
-        }.ToJsonString();
+        var flavorJson = FlavorJson(flavor);
         var now = DateTime.UtcNow;
         var created = new List<Instance>();
         for (var n = 1; n <= maxCount; n++)
         {
             var displayName = maxCount > 1 ? $"{name}-{n}" : name;
+            var uuid = Guid.NewGuid().ToString();
             var instance = new Instance
             {
-                Uuid = Guid.NewGuid().ToString(),
+                Uuid = uuid,
                 DisplayName = displayName,
-                Description = v.AtLeast(19) ? body.OptionalString("description", 255, allowEmpty: true) : null,
+                Description = description,
                 ProjectId = caller.ProjectId!,
                 UserId = caller.UserId,
-                Hostname = Hostname(displayName),
+                Hostname = hostname ?? ServerView.Hostname(displayName, uuid),
                 FlavorJson = flavorJson,
                 ImageRef = imageRef,
                 KeyName = keyName,
                 KeyData = keyData,
                 UserData = userData,
                 MetadataJson = metadata.ToJsonString(),
-                TagsJson = v.AtLeast(52) && body["tags"] is JsonArray tags ? tags.ToJsonString() : "[]",
+                TagsJson = new JsonArray([.. tags.Select(t => (JsonNode)t)]).ToJsonString(),
                 AvailabilityZone = zone ?? options.DefaultAvailabilityZone,
-                AccessIpV4 = body.OptionalString("accessIPv4"),
-                AccessIpV6 = body.OptionalString("accessIPv6"),
-                ConfigDrive = body["config_drive"] is JsonValue cd && cd.ToString().ToLowerInvariant() is "true" or "1",
+                AccessIpV4 = accessV4,
+                AccessIpV6 = accessV6,
+                AutoDiskConfig = autoDisk,
+                ConfigDrive = body.ContainsKey("config_drive") && body["config_drive"] is not null && NovaBody.Bool("config_drive", body["config_drive"]),
+                LaunchIndex = n - 1,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
             db.Instances.Add(instance);
             InstanceActions.Start(db, http, instance.Uuid, "create");
             created.Add(instance);
+            group?.Members.Add(new ServerGroupMember { InstanceUuid = uuid });
         }
         await db.SaveChangesAsync(ct);
+        if (group is not null) await apiDb.SaveChangesAsync(ct);
         var token = caller.Token;
         foreach (var instance in created)
             await bus.CastAsync(ComputeRpc.ConductorTopic, null, "build_instance", new JsonObject { ["uuid"] = instance.Uuid, ["token"] = token }, ct);
-        if (body.OptionalBool("return_reservation_id") == true)
+        if (body.ContainsKey("return_reservation_id") && NovaBody.Bool("return_reservation_id", body["return_reservation_id"]))
             return new JsonResponse(new JsonObject { ["reservation_id"] = "r-" + created[0].Uuid[..8] }, 202);
         var first = created[0];
-        var server = ServerView.Brief(http, first);
-        server["OS-DCF:diskConfig"] = "MANUAL";
-        server["security_groups"] = new JsonArray(new JsonObject { ["name"] = "default" });
-        server["adminPass"] = body.OptionalString("adminPass") ?? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9));
+        var server = new JsonObject { ["id"] = first.Uuid, ["links"] = Links.For(http, "servers", first.Uuid), ["OS-DCF:diskConfig"] = autoDisk ? "AUTO" : "MANUAL" };
+        server["adminPass"] = body.OptionalString("adminPass", 255, allowEmpty: true) ?? NewPassword();
         return new JsonResponse(new JsonObject { ["server"] = server }, 202)
             .WithHeader("Location", $"{http.Request.Scheme}://{http.Request.Host}/v2.1/servers/{first.Uuid}");
     }
 
-    static string LastSegment(string reference) => reference.TrimEnd('/').Split('/')[^1];
+    internal static string NewPassword() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9));
+
+    internal static string FlavorJson(Flavor flavor) => new JsonObject
+    {
+        ["id"] = flavor.FlavorId, ["name"] = flavor.Name, ["vcpus"] = flavor.Vcpus, ["ram"] = flavor.MemoryMb, ["disk"] = flavor.RootGb,
+        ["ephemeral"] = flavor.EphemeralGb, ["swap"] = flavor.Swap,
+        ["extra_specs"] = new JsonObject(flavor.ExtraSpecs.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
+    }.ToJsonString();
+
+    /// <summary>The flavor a server was built with, from its copy (the flavor itself may be gone).</summary>
+    internal static Flavor FlavorOf(Instance i)
+    {
+        var f = JsonNode.Parse(i.FlavorJson)!;
+        return new Flavor
+        {
+            FlavorId = (string)f["id"]!, Name = (string?)f["name"] ?? "", Vcpus = (int)f["vcpus"]!, MemoryMb = (int)f["ram"]!, RootGb = (int)f["disk"]!,
+            EphemeralGb = (int?)f["ephemeral"] ?? 0, Swap = (int?)f["swap"] ?? 0,
+            ExtraSpecs = [.. (f["extra_specs"] as JsonObject ?? []).Select(s => new FlavorExtraSpec { Key = s.Key, Value = (string?)s.Value ?? "" })],
+        };
+    }
+
+    /// <summary>parameter_types.name: 1-255 characters, not only spaces, no leading or trailing space.</summary>
+    internal static string ServerName(JsonObject body)
+    {
+        var node = body["name"];
+        if (node is null) throw OpenStackError.BadRequest("Invalid input for field/attribute server. Value: " + body.ToJsonString() + ". 'name' is a required property");
+        if (node.GetValueKind() != JsonValueKind.String) throw NovaBody.Invalid("name", node, "is not of type 'string'");
+        var name = (string)node!;
+        if (name.Length == 0) throw NovaBody.Invalid("name", node, "is too short");
+        if (name.Length > 255) throw NovaBody.Invalid("name", node, "is too long");
+        if (name.Trim().Length == 0 || name.Trim() != name) throw NovaBody.Invalid("name", node, "does not match the allowed pattern: leading or trailing white space, or only white space");
+        return name;
+    }
+
+    internal static string? AccessIp(JsonObject body, string key, int family)
+    {
+        if (!body.TryGetPropertyValue(key, out var node) || node is null) return null;
+        var text = node.GetValueKind() == JsonValueKind.String ? (string)node! : null;
+        if (text == "") return null;
+        if (text is null || !IPAddress.TryParse(text, out var ip) || (family == 4) != (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            || (family == 4 && text.Split('.').Length != 4))
+            throw NovaBody.Invalid(key, node, $"is not a 'ipv{family}'");
+        return ip.ToString();
+    }
+
+    internal static bool DiskConfig(JsonObject body) => body.OptionalString("OS-DCF:diskConfig", 255, allowEmpty: true) switch
+    {
+        "AUTO" => true,
+        "MANUAL" => false,
+        _ => throw NovaBody.Invalid("OS-DCF:diskConfig", body["OS-DCF:diskConfig"], "is not one of ['AUTO', 'MANUAL']"),
+    };
+
+    internal static string? UserData(JsonObject body)
+    {
+        var userData = body.OptionalString("user_data", 65535, allowEmpty: true);
+        if (userData is not null && !IsBase64(userData)) throw NovaBody.Invalid("user_data", body["user_data"], "is not a 'base64'");
+        return userData;
+    }
+
+    /// <summary>Server metadata: string keys of 1-255 characters, string values of at most 255.</summary>
+    internal static JsonObject Metadata(JsonObject body, string field = "metadata")
+    {
+        var node = body[field];
+        if (node is null) return [];
+        if (node is not JsonObject metadata) throw NovaBody.Invalid(field, node, "is not of type 'object'");
+        foreach (var (key, value) in metadata)
+        {
+            if (key.Length is 0 or > 255) throw NovaBody.Invalid(field, node, $"'{key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{{1,255}}$'");
+            if (value is not JsonValue mv || mv.GetValueKind() != JsonValueKind.String) throw NovaBody.Invalid(field + "/" + key, value, "is not of type 'string'");
+            if (((string)mv!).Length > 255) throw NovaBody.Invalid(field + "/" + key, value, "is too long");
+        }
+        return (JsonObject)metadata.DeepClone();
+    }
+
+    static int Count(JsonObject body, string key)
+    {
+        var node = body[key];
+        var text = node is JsonValue v && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.String ? v.ToString() : null;
+        if (text is null || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            throw NovaBody.Invalid(key, node, "is less than the minimum of 1");
+        return n;
+    }
+
+    internal static string LastSegment(string reference) => reference.TrimEnd('/').Split('/')[^1];
 
     static bool IsBase64(string s)
     {
@@ -134,17 +246,9 @@ public static partial class ServersApi
         }
     }
 
-    static string Hostname(string name)
-    {
-        var h = HostnameChars().Replace(name.ToLowerInvariant().Replace(' ', '-'), "").Trim('-', '.');
-        return h.Length == 0 ? "server" : h[..Math.Min(h.Length, 63)];
-    }
-
-    [GeneratedRegex("[^a-z0-9.-]")]
-    private static partial Regex HostnameChars();
 
     /// <summary>The image must exist for the caller in this region's image service, be active, and fit the flavor.</summary>
-    static async Task CheckImageAsync(HttpContext http, Caller caller, NovaOptions options, string imageRef, Flavor flavor, CancellationToken ct)
+    internal static async Task CheckImageAsync(HttpContext http, Caller caller, NovaOptions options, string imageRef, Flavor flavor, CancellationToken ct)
     {
         string endpoint;
         try
@@ -218,7 +322,7 @@ public static partial class ServersApi
         IQueryable<Instance> query = db.Instances;
         var allTenants = q.ContainsKey("all_tenants") && caller.IsAdmin && q["all_tenants"].ToString().ToLowerInvariant() is "" or "1" or "true" or "t" or "yes";
         if (!allTenants) query = query.Where(i => i.ProjectId == caller.ProjectId);
-        else if (q["project_id"].FirstOrDefault() is { } project) query = query.Where(i => i.ProjectId == project);
+        else if ((q["project_id"].FirstOrDefault() ?? q["tenant_id"].FirstOrDefault()) is { } project) query = query.Where(i => i.ProjectId == project);
         var deleted = caller.IsAdmin && q["deleted"].ToString().ToLowerInvariant() is "true" or "1";
         query = query.Where(i => i.Deleted == deleted);
         if (caller.IsAdmin && q["host"].FirstOrDefault() is { } host) query = query.Where(i => i.Host == host);
@@ -235,7 +339,8 @@ public static partial class ServersApi
             instances = instances.Where(i => (string?)JsonNode.Parse(i.FlavorJson)!["id"] == LastSegment(flavor)).ToList();
         if (q["changes-since"].FirstOrDefault() is { } since)
         {
-            if (!DateTime.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
+            if (!Regex.IsMatch(since, @"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+                || !DateTime.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
                 throw OpenStackError.BadRequest($"Invalid input for query parameters changes-since. Value: {since}.");
             instances = instances.Where(i => i.UpdatedAt >= t).ToList();
         }
@@ -256,46 +361,63 @@ public static partial class ServersApi
         uuids.Count == 0 ? [] : (await db.Faults.Where(f => uuids.Contains(f.InstanceUuid)).ToListAsync(ct))
             .GroupBy(f => f.InstanceUuid).ToDictionary(g => g.Key, g => g.OrderByDescending(f => f.Id).First());
 
-    public static async Task<JsonObject> DetailAsync(HttpContext http, CellDb db, Instance i, CancellationToken ct)
+    internal static async Task<JsonObject> DetailAsync(HttpContext http, CellDb db, Instance i, CancellationToken ct, ServerView.Parts? parts = null)
     {
         var fault = i.VmState == VmStates.Error ? (await LatestFaultsAsync(db, [i.Uuid], ct)).GetValueOrDefault(i.Uuid) : null;
-        return ServerView.Detail(http, i, fault);
+        return ServerView.Detail(http, i, fault, parts);
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CellDb db, CancellationToken ct)
+    static async Task<IResult> Show(string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
     {
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct) });
+        var parts = new ServerView.Parts(ServerGroups: true, Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct));
+        return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });
     }
 
-    static async Task<IResult> Update(string id, HttpContext http, CellDb db, CancellationToken ct)
+    static async Task<IResult> Update(string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
     {
         http.RequireMember("os_compute_api:servers:update");
+        var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server");
+        var allowed = new List<string> { "name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig" };
+        if (v.AtLeast(19)) allowed.Add("description");
+        if (v.AtLeast(90)) allowed.Add("hostname");
+        body.Only("server", [.. allowed]);
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        if (body.OptionalString("name") is { } name)
+        var name = body.ContainsKey("name") ? ServerName(body) : null;
+        var description = body.OptionalString("description", 255, allowEmpty: true);
+        var v4 = AccessIp(body, "accessIPv4", 4);
+        var v6 = AccessIp(body, "accessIPv6", 6);
+        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && DiskConfig(body);
+        var hostname = body.ContainsKey("hostname") ? body.RequiredString("hostname") : null;
+        await db.SaveInstanceAsync(instance, i =>
         {
-            if (name.Trim().Length == 0) throw OpenStackError.BadRequest("Invalid input for field/attribute name. Value: . '' is too short");
-            instance.DisplayName = name;
-        }
-        if (body.ContainsKey("description"))
-        {
-            if (!Microversion.Of(http).AtLeast(19)) throw OpenStackError.BadRequest("Additional properties are not allowed ('description' was unexpected)");
-            instance.Description = body.OptionalString("description", 255, allowEmpty: true);
-        }
-        if (body.ContainsKey("accessIPv4")) instance.AccessIpV4 = body.OptionalString("accessIPv4", 255, allowEmpty: true);
-        if (body.ContainsKey("accessIPv6")) instance.AccessIpV6 = body.OptionalString("accessIPv6", 255, allowEmpty: true);
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct) });
+            if (name is not null) i.DisplayName = name;
+            if (body.ContainsKey("description")) i.Description = description;
+            if (body.ContainsKey("accessIPv4")) i.AccessIpV4 = v4;
+            if (body.ContainsKey("accessIPv6")) i.AccessIpV6 = v6;
+            if (body.ContainsKey("OS-DCF:diskConfig")) i.AutoDiskConfig = autoDisk;
+            if (hostname is not null) i.Hostname = hostname;
+            i.Touch();
+        }, ct);
+        var full = v.AtLeast(75);
+        var parts = new ServerView.Parts(Full: full, KeyName: full, ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct));
+        return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });
     }
 
-    static async Task<IResult> Delete(string id, HttpContext http, CellDb db, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
+    static async Task<IResult> Delete(string id, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
     {
         http.RequireMember("os_compute_api:servers:delete");
         var caller = http.Caller();
         var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
         if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
+        return await DeleteAsync(instance, http, db, apiDb, bus, options, placement, ct);
+    }
+
+    internal static async Task<IResult> DeleteAsync(Instance instance, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
+    {
+        var id = instance.Uuid;
+        await apiDb.ServerGroupMembers.Where(m => m.InstanceUuid == id).ExecuteDeleteAsync(ct);
         InstanceActions.Start(db, http, id, "delete");
         var upSince = DateTime.UtcNow - options.ServiceDownTime;
         var hostUp = instance.Host is not null && await db.Services.AnyAsync(s => s.Host == instance.Host && s.Binary == NovaOptions.Compute
@@ -303,8 +425,7 @@ public static partial class ServersApi
         if (!hostUp)
         {
             // Nova's local delete: nothing runs anywhere (never scheduled, or its host is down); the host reaps the guest if it returns.
-            ConductorService.MarkDeleted(instance);
-            await db.SaveChangesAsync(ct);
+            await db.SaveInstanceAsync(instance, ConductorService.MarkDeleted, ct);
             try
             {
                 await placement.DeleteAllocationsAsync(id, ct);
@@ -314,9 +435,11 @@ public static partial class ServersApi
             }
             return Results.NoContent();
         }
-        instance.TaskState = TaskStates.Deleting;
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            i.TaskState = TaskStates.Deleting;
+            i.Touch();
+        }, ct);
         await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "terminate_instance", new JsonObject { ["uuid"] = id }, ct);
         return Results.NoContent();
     }

@@ -60,7 +60,7 @@ public static class ServicesApi
                 service.DisabledReason = service.Disabled ? body.OptionalString("disabled_reason", 255, allowEmpty: true) : null;
             }
             else if (body.ContainsKey("disabled_reason")) throw OpenStackError.BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
-            if (body.OptionalBool("forced_down") is { } down) service.ForcedDown = down;
+            if (body.NovaBool("forced_down") is { } down) service.ForcedDown = down;
         }
         else
         {
@@ -74,7 +74,7 @@ public static class ServicesApi
                 case "enable": service.Disabled = false; service.DisabledReason = null; break;
                 case "disable": service.Disabled = true; break;
                 case "disable-log-reason": service.Disabled = true; service.DisabledReason = body.RequiredString("disabled_reason"); break;
-                case "force-down" when v.AtLeast(11): service.ForcedDown = body.OptionalBool("forced_down") ?? throw OpenStackError.BadRequest("'forced_down' is a required property"); break;
+                case "force-down" when v.AtLeast(11): service.ForcedDown = body.NovaBool("forced_down") ?? throw OpenStackError.BadRequest("'forced_down' is a required property"); break;
                 default: throw OpenStackError.NotFound($"Unknown action {id}");
             }
             service.UpdatedAt = DateTime.UtcNow;

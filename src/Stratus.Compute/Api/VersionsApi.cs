@@ -10,6 +10,7 @@ public static class VersionsApi
             ["versions"] = new JsonArray(Version(http, "v2.0"), Version(http, "v2.1")),
         }));
         app.MapGet("/v2.1", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http, "v2.1") }));
+        app.MapGet("/v2", (HttpContext http) => new JsonResponse(new JsonObject { ["version"] = Version(http, "v2.0") }));
         return app;
     }
 
@@ -23,7 +24,7 @@ public static class VersionsApi
             ["version"] = current ? Microversion.Max.ToString() : "",
             ["min_version"] = current ? Microversion.Min.ToString() : "",
             ["updated"] = current ? "2013-07-23T11:33:21Z" : "2011-01-21T11:33:21Z",
-            ["links"] = new JsonArray(new JsonObject { ["rel"] = "self", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/{id}/" }),
+            ["links"] = new JsonArray(new JsonObject { ["rel"] = "self", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/{(current ? id : "v2")}/" }),
         };
     }
 }

@@ -39,12 +39,31 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
 
     async Task<JsonNode?> HandleAsync(string method, JsonObject args, CancellationToken ct)
     {
+        // A server written meanwhile by the API (its version moved on): apply the report again on what is there now.
+        for (var attempt = 0; ; attempt++)
+            try
+            {
+                return await HandleOnceAsync(method, args, ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10 && method is "instance_update" or "build_failed" or "instance_destroyed" or "resize_instance" or "revert_resize")
+            {
+            }
+    }
+
+    async Task<JsonNode?> HandleOnceAsync(string method, JsonObject args, CancellationToken ct)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CellDb>();
         switch (method)
         {
             case "build_instance":
                 await BuildAsync(db, args, ct);
+                return null;
+            case "resize_instance":
+                await ResizeAsync(db, args, revert: false, ct);
+                return null;
+            case "revert_resize":
+                await ResizeAsync(db, args, revert: true, ct);
                 return null;
             case "build_failed":
                 await BuildFailedAsync(db, args, ct);
@@ -100,11 +119,15 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
                 : $"Scheduling failed: {e.Message}", 500, ct);
             return;
         }
-        instance.Host = (string)destination!["host"]!;
-        instance.Node = (string)destination["node"]!;
-        instance.BuildAttempts++;
-        instance.Touch();
-        await db.SaveChangesAsync(ct);
+        var attempts = instance.BuildAttempts + 1;
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            i.Host = (string)destination!["host"]!;
+            i.Node = (string)destination["node"]!;
+            i.BuildAttempts = attempts;
+            i.Touch();
+        }, ct);
+        if (instance.Deleted) return;
         await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "build_and_run_instance", new JsonObject
         {
             ["uuid"] = uuid,
@@ -114,6 +137,66 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             ["root_gb"] = (long)flavor["disk"]!,
             ["image_ref"] = instance.ImageRef,
             ["token"] = (string?)args["token"],
+        }, ct);
+    }
+
+    /// <summary>
+    /// A same-host resize (or its revert): the server's placement allocation becomes the new flavor's on
+    /// its host (409: the host has no room), then its agent resizes the guest.
+    /// </summary>
+    async Task ResizeAsync(CellDb db, JsonObject args, bool revert, CancellationToken ct)
+    {
+        var uuid = (string)args["uuid"]!;
+        var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
+        if (instance?.Host is null) return;
+        var flavor = revert ? JsonNode.Parse(instance.OldFlavorJson ?? instance.FlavorJson)! : args["flavor"]!;
+        var node = await db.ComputeNodes.FirstOrDefaultAsync(n => n.Host == instance.Host, ct);
+        var claim = new JsonObject
+        {
+            ["allocations"] = new JsonObject
+            {
+                [node?.Uuid ?? ""] = new JsonObject
+                {
+                    ["resources"] = new JsonObject
+                    {
+                        ["VCPU"] = (int)flavor["vcpus"]!, ["MEMORY_MB"] = (int)flavor["ram"]!, ["DISK_GB"] = (int)flavor["disk"]! + ((int?)flavor["ephemeral"] ?? 0),
+                    },
+                },
+            },
+            ["project_id"] = instance.ProjectId, ["user_id"] = instance.UserId, ["consumer_generation"] = null,
+        };
+        if (claim["allocations"]![node?.Uuid ?? ""]!["resources"]!["DISK_GB"]!.GetValue<int>() == 0) claim["allocations"]![node?.Uuid ?? ""]!["resources"]!.AsObject().Remove("DISK_GB");
+        var current = await placement.GetAsync($"/allocations/{uuid}", ct);
+        claim["consumer_generation"] = current?["consumer_generation"]?.DeepClone();
+        var (status, _, text) = await placement.SendAsync(HttpMethod.Put, $"/allocations/{uuid}", claim, ct);
+        if ((int)status >= 300)
+        {
+            instance.TaskState = null;
+            instance.Touch();
+            db.Faults.Add(new InstanceFault { InstanceUuid = uuid, Code = 500, Message = $"No valid host was found. {instance.Host} cannot hold the new flavor: {text}", Host = instance.Host, CreatedAt = DateTime.UtcNow });
+            foreach (var m in await db.Migrations.Where(m => m.InstanceUuid == uuid && (m.Status == "pre-migrating" || m.Status == "reverting")).ToListAsync(ct)) m.Status = "error";
+            await FinishActionAsync(db, uuid, "Error", ct);
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        if (revert)
+        {
+            instance.FlavorJson = instance.OldFlavorJson ?? instance.FlavorJson;
+            instance.OldFlavorJson = null;
+        }
+        else
+        {
+            instance.OldFlavorJson = instance.FlavorJson;
+            instance.FlavorJson = flavor.ToJsonString();
+        }
+        instance.Touch();
+        await db.SaveChangesAsync(ct);
+        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "resize_instance", new JsonObject
+        {
+            ["uuid"] = uuid, ["vcpus"] = (int)flavor["vcpus"]!, ["memory_mb"] = (int)flavor["ram"]!, ["root_gb"] = (int)flavor["disk"]!,
+            ["task_state"] = revert ? TaskStates.ResizeReverting : TaskStates.ResizePrep,
+            ["vm_state"] = revert ? (instance.PowerState == 1 ? VmStates.Active : VmStates.Stopped) : VmStates.Resized,
+            ["migration_status"] = revert ? "reverted" : "finished",
         }, ct);
     }
 
@@ -176,6 +259,12 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         if (args.TryGetPropertyValue("task_state", out var task)) instance.TaskState = (string?)task;
         if (args.TryGetPropertyValue("power_state", out var power)) instance.PowerState = (int)power!;
         if ((bool?)args["launched"] == true) instance.LaunchedAt = DateTime.UtcNow;
+        if ((string?)args["migration_status"] is { } migrationStatus)
+            foreach (var m in await db.Migrations.Where(m => m.InstanceUuid == uuid && (m.Status == "pre-migrating" || m.Status == "reverting")).ToListAsync(ct))
+            {
+                m.Status = migrationStatus;
+                m.UpdatedAt = DateTime.UtcNow;
+            }
         if (args["fault"] is JsonObject fault)
             db.Faults.Add(new InstanceFault
             {

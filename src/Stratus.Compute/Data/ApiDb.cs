@@ -10,6 +10,10 @@ public sealed class ApiDb(DbContextOptions<ApiDb> options) : DbContext(options)
     public DbSet<FlavorProject> FlavorProjects => Set<FlavorProject>();
     public DbSet<KeyPair> KeyPairs => Set<KeyPair>();
     public DbSet<QuotaLimit> Quotas => Set<QuotaLimit>();
+    public DbSet<QuotaClassLimit> QuotaClasses => Set<QuotaClassLimit>();
+    public DbSet<ServerGroup> ServerGroups => Set<ServerGroup>();
+    public DbSet<ServerGroupMember> ServerGroupMembers => Set<ServerGroupMember>();
+    public DbSet<Aggregate> Aggregates => Set<Aggregate>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -38,6 +42,15 @@ public sealed class ApiDb(DbContextOptions<ApiDb> options) : DbContext(options)
             e.Property(x => x.UserId).HasMaxLength(255);
             e.HasIndex(x => new { x.UserId, x.Name }).IsUnique();
         });
+        b.Entity<QuotaClassLimit>(e => { e.ToTable("quota_classes"); e.HasKey(x => new { x.ClassName, x.Resource }); e.Property(x => x.ClassName).HasMaxLength(255); e.Property(x => x.Resource).HasMaxLength(255); });
+        b.Entity<ServerGroup>(e =>
+        {
+            e.ToTable("instance_groups");
+            e.HasIndex(x => x.Uuid).IsUnique();
+            e.HasMany(x => x.Members).WithOne().HasForeignKey(x => x.GroupId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<ServerGroupMember>(e => { e.ToTable("instance_group_member"); e.HasIndex(x => x.InstanceUuid); });
+        b.Entity<Aggregate>(e => { e.ToTable("aggregates"); e.HasIndex(x => x.Uuid).IsUnique(); });
         b.Entity<QuotaLimit>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); e.Property(x => x.ProjectId).HasMaxLength(255); e.Property(x => x.Resource).HasMaxLength(255); });
     }
 }
@@ -91,4 +104,46 @@ public sealed class QuotaLimit
     public required string ProjectId { get; set; }
     public required string Resource { get; set; }
     public int HardLimit { get; set; }
+}
+
+/// <summary>A quota class's limit (only "default" is used by Nova: it overrides nova.conf's defaults).</summary>
+public sealed class QuotaClassLimit
+{
+    public required string ClassName { get; set; }
+    public required string Resource { get; set; }
+    public int HardLimit { get; set; }
+}
+
+/// <summary>A server group: servers that the scheduler keeps together (affinity) or apart (anti-affinity).</summary>
+public sealed class ServerGroup
+{
+    public int Id { get; set; }
+    public required string Uuid { get; set; }
+    public required string Name { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public required string Policy { get; set; }
+    /// <summary>2.64's rules (max_server_per_host), as JSON.</summary>
+    public string RulesJson { get; set; } = "{}";
+    public DateTime CreatedAt { get; set; }
+    public List<ServerGroupMember> Members { get; set; } = [];
+}
+
+public sealed class ServerGroupMember
+{
+    public int Id { get; set; }
+    public int GroupId { get; set; }
+    public required string InstanceUuid { get; set; }
+}
+
+/// <summary>A host aggregate: hosts with metadata, and, with availability_zone in it, an availability zone.</summary>
+public sealed class Aggregate
+{
+    public int Id { get; set; }
+    public required string Uuid { get; set; }
+    public required string Name { get; set; }
+    public string HostsJson { get; set; } = "[]";
+    public string MetadataJson { get; set; } = "{}";
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
 }

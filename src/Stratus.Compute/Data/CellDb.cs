@@ -11,6 +11,7 @@ public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options
     public DbSet<InstanceActionEvent> ActionEvents => Set<InstanceActionEvent>();
     public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
     public DbSet<ComputeNode> ComputeNodes => Set<ComputeNode>();
+    public DbSet<Migration> Migrations => Set<Migration>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -32,6 +33,7 @@ public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options
             // Two writers (an API action and the agent's report) must not silently overwrite each other.
             e.Property(x => x.Version).IsConcurrencyToken();
         });
+        b.Entity<Migration>(e => { e.ToTable("migrations"); e.HasIndex(x => x.InstanceUuid); });
         b.Entity<InstanceFault>(e => { e.ToTable("instance_faults"); e.HasIndex(x => x.InstanceUuid); });
         b.Entity<InstanceAction>(e =>
         {
@@ -85,6 +87,11 @@ public sealed class Instance
     public string? AccessIpV4 { get; set; }
     public string? AccessIpV6 { get; set; }
     public bool ConfigDrive { get; set; }
+    /// <summary>OS-DCF:diskConfig AUTO (the guest's root partition grows to the disk).</summary>
+    public bool AutoDiskConfig { get; set; }
+    /// <summary>During a resize: the flavor before, kept for a revert (Nova's instance_extra.flavor old/new).</summary>
+    public string? OldFlavorJson { get; set; }
+    public int LaunchIndex { get; set; }
     public int Progress { get; set; }
     /// <summary>Hosts a build was tried on and failed (so a reschedule goes elsewhere).</summary>
     public string TriedHostsJson { get; set; } = "[]";
@@ -102,6 +109,27 @@ public sealed class Instance
         UpdatedAt = DateTime.UtcNow;
         Version++;
     }
+}
+
+/// <summary>A resize (Nova records resizes and migrations alike), listed by os-migrations.</summary>
+public sealed class Migration
+{
+    public int Id { get; set; }
+    public required string Uuid { get; set; }
+    public required string InstanceUuid { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string MigrationType { get; set; } = "resize";
+    public string Status { get; set; } = "pre-migrating";
+    public string? SourceCompute { get; set; }
+    public string? SourceNode { get; set; }
+    public string? DestCompute { get; set; }
+    public string? DestNode { get; set; }
+    public string? DestHost { get; set; }
+    public int OldFlavorId { get; set; }
+    public int NewFlavorId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
 }
 
 public sealed class InstanceFault
@@ -189,4 +217,28 @@ public static class TaskStates
         Rebooting = "rebooting", RebootingHard = "rebooting_hard", Pausing = "pausing", Unpausing = "unpausing", Suspending = "suspending",
         Resuming = "resuming", Deleting = "deleting", Rebuilding = "rebuilding", ResizePrep = "resize_prep", ResizeFinish = "resize_finish",
         ResizeReverting = "resize_reverting", ResizeConfirming = "resize_confirming";
+}
+
+public static class InstanceWrites
+{
+    /// <summary>
+    /// Applies <paramref name="apply"/> and saves; when another writer changed the server meanwhile (its
+    /// version moved on), reloads it and applies again, so neither the API's nor the agents' change is lost.
+    /// </summary>
+    public static async Task SaveInstanceAsync(this CellDb db, Instance instance, Action<Instance> apply, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            apply(instance);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10)
+            {
+                await db.Entry(instance).ReloadAsync(ct);
+            }
+        }
+    }
 }

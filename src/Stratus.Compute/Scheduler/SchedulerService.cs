@@ -50,6 +50,8 @@ public sealed class SchedulerService(IMessageBus bus, IServiceScopeFactory scope
         var nodes = await db.ComputeNodes.ToDictionaryAsync(n => n.Uuid, ct);
         var services = await db.Services.Where(s => s.Binary == NovaOptions.Compute).ToDictionaryAsync(s => s.Host, ct);
         var upSince = DateTime.UtcNow - options.ServiceDownTime;
+        // AvailabilityZoneFilter: a host's zone is its aggregate's availability_zone, else the default zone.
+        var hostZones = await Api.HypervisorsApi.HostZonesAsync(scope.ServiceProvider.GetRequiredService<ApiDb>(), ct);
 
         var usable = new List<(string Host, string Node, JsonObject Allocations, long FreeRam)>();
         foreach (var request in (candidates["allocation_requests"] as JsonArray ?? []).OfType<JsonObject>())
@@ -59,7 +61,7 @@ public sealed class SchedulerService(IMessageBus bus, IServiceScopeFactory scope
             var rp = allocations.First().Key;
             if (!nodes.TryGetValue(rp, out var node) || !services.TryGetValue(node.Host, out var service)) continue;
             if (service.Disabled || service.ForcedDown || service.LastSeenUp < upSince || excluded.Contains(node.Host)) continue;
-            if (zone is not null && service.AvailabilityZone != zone) continue;
+            if (zone is not null && hostZones.GetValueOrDefault(node.Host, options.DefaultAvailabilityZone) != zone) continue;
             var ram = summaries[rp]?["resources"]?["MEMORY_MB"];
             var free = ram is null ? 0 : (long)ram["capacity"]! - (long)ram["used"]!;
             usable.Add((node.Host, node.HypervisorHostname, allocations, free));

@@ -43,4 +43,8 @@ public interface IVirtDriver
     Task<string> GetConsoleOutputAsync(Guid uuid, CancellationToken ct = default);
 
     HostResources GetHostResources();
+
+    /// <summary>Gives the instance new vCPUs, memory and root disk size on this host (a same-host resize); it keeps its power state.</summary>
+    Task ResizeAsync(Guid uuid, int vcpus, int memoryMiB, int? rootGiB, CancellationToken ct = default) =>
+        throw new VirtException($"The {GetType().Name} cannot resize instance {uuid}.");
 }

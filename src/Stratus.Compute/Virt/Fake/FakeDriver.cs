@@ -64,15 +64,25 @@ public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = 
     public Task<IReadOnlyList<Guid>> ListInstancesAsync(CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<Guid>>([.. _instances.Keys]);
 
-    /// <summary>One line per boot, as a real console would show.</summary>
+    /// <summary>Nova's fake console lines once per boot, as a real console grows with each boot.</summary>
     public Task<string> GetConsoleOutputAsync(Guid uuid, CancellationToken ct = default)
     {
         var instance = Find(uuid);
         lock (instance)
-            return Task.FromResult(string.Concat(Enumerable.Repeat($"FAKE CONSOLE OUTPUT of {instance.Spec.Name}\n", instance.Boots)));
+            return Task.FromResult(string.Concat(Enumerable.Repeat($"FAKE CONSOLE OUTPUT of {instance.Spec.Name}\nANOTHER\nLAST LINE\n", instance.Boots)));
     }
 
     public HostResources GetHostResources() => _host;
+
+    public Task ResizeAsync(Guid uuid, int vcpus, int memoryMiB, int? rootGiB, CancellationToken ct = default)
+    {
+        if (!_instances.TryGetValue(uuid, out var old)) throw new InstanceNotFoundException(uuid);
+        _instances[uuid] = new FakeInstance(old.Spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = old.Spec.Root with { SizeGiB = rootGiB } })
+        {
+            State = old.State, Boots = old.Boots,
+        };
+        return Task.CompletedTask;
+    }
 
     FakeInstance Find(Guid uuid) =>
         _instances.TryGetValue(uuid, out var instance) ? instance : throw new InstanceNotFoundException(uuid);

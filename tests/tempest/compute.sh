@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Tempest 33's compute API tests (tempest.api.compute) against a fresh Stratus node (see run.sh): nova-api,
+# scheduler, conductor and one nova-compute with the fake driver, placement, image and identity.
+#
+# Features Tempest finds disabled here, and why:
+# - volumes, block device mappings, volume swap/multiattach, encrypted volumes, the IDE bus: block
+#   storage (cinder) is a later issue.
+# - networks, ports, interface attach, floating IPs, security groups, fixed IPs (and Tempest's ssh
+#   validation of guests): the network service (neutron) is a later issue; servers boot with
+#   "networks": "none".
+# - live and cold migration, shelve/unshelve, rescue, change password, snapshots (createImage),
+#   personality files, config drive, the metadata service: not asked for by issue 4.
+# - VNC/serial/SPICE/RDP consoles: only the console log (os-getConsoleOutput) is part of issue 4.
+# - unified limits: Nova's legacy quotas are served.
+read -r -d '' TEMPEST_EXTRA_CONF <<'CONF' || true
+[validation]
+run_validation = false
+[compute]
+region = RegionOne
+endpoint_type = publicURL
+min_microversion = 2.1
+max_microversion = 2.92
+build_timeout = 120
+min_compute_nodes = 1
+[compute-feature-enabled]
+console_output = true
+pause = true
+suspend = true
+resize = true
+disk_config = true
+hostname_fqdn_sanitization = true
+enable_instance_password = true
+scheduler_enabled_filters = AvailabilityZoneFilter,ComputeFilter
+change_password = false
+shelve = false
+shelve_migrate = false
+cold_migration = false
+live_migration = false
+live_migrate_back_and_forth = false
+metadata_service = false
+vnc_console = false
+serial_console = false
+spice_console = false
+rdp_console = false
+rescue = false
+stable_rescue = false
+interface_attach = false
+snapshot = false
+personality = false
+attach_encrypted_volume = false
+config_drive = false
+swap_volume = false
+volume_backed_live_migration = false
+volume_multiattach = false
+ide_bus = false
+unified_limits = false
+CONF
+# The network proxy APIs' tests (nova-network's os-networks, os-fixed-ips, os-tenant-networks, and the
+# 2.1-2.35 proxies to neutron's security groups and floating IPs) run whatever [service_available] says:
+# they need the network service, so they are left out here.
+# Also left out: the servers' addresses and security groups (they need ports), and APIs issue 4 does not ask for and Stratus does
+# not serve yet: os-hosts (deprecated at 2.43), the /images proxy to the image service (deprecated at 2.36),
+# server diagnostics, os-server-external-events (sent by neutron and cinder) and the frozen list of v2.0
+# extensions (/extensions).
+TEMPEST_EXCLUDE='tempest\.api\.compute\.(security_groups|floating_ips|test_networks|test_tenant_networks|admin\.test_networks|admin\.test_fixed_ips|admin\.test_security_groups|admin\.test_hosts|admin\.test_hosts_negative|images|admin\.test_server_diagnostics|admin\.test_server_diagnostics_negative|admin\.test_server_external_events|test_extensions)\.|QuotasSecurityGroupAdminNegativeTest|ServerAddressesTestJSON|test_remove_server_all_security_groups'
+export TEMPEST_EXTRA_CONF TEMPEST_EXCLUDE
+exec "$(dirname "${BASH_SOURCE[0]}")/run.sh" compute "$@"

@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+"""What Tempest's compute tests need on a fresh node: the compute host up, two flavors and two images.
+
+Usage: compute_setup.py ADDRESS ADMIN_PASSWORD; prints the [compute] keys for tempest.conf.
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+addr, password = sys.argv[1], sys.argv[2]
+
+
+def call(method, url, body=None, token=None, raw=None, content_type="application/json"):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", content_type)
+    if token:
+        req.add_header("X-Auth-Token", token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read()
+        return r.headers, (json.loads(text) if text else None)
+
+
+def wait(what, probe, seconds=120):
+    deadline = time.time() + seconds
+    while True:
+        try:
+            if probe():
+                return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.time() > deadline:
+            sys.exit(f"compute_setup: {what} not ready after {seconds} s")
+        time.sleep(0.5)
+
+
+identity = f"http://{addr}:5000/v3"
+wait("identity", lambda: call("GET", identity))
+headers, _ = call("POST", identity + "/auth/tokens", {"auth": {
+    "identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": password}}},
+    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
+token = headers["X-Subject-Token"]
+compute = f"http://{addr}:8774/v2.1"
+wait("nova-compute", lambda: any(h["state"] == "up" for h in call("GET", compute + "/os-hypervisors", token=token)[1]["hypervisors"]))
+
+flavors = []
+for flavor_id, name, ram, disk in (("42", "m1.tempest", 128, 1), ("84", "m1.tempest-alt", 192, 1)):
+    call("POST", compute + "/flavors", {"flavor": {"id": flavor_id, "name": name, "ram": ram, "vcpus": 1, "disk": disk}}, token)
+    flavors.append(flavor_id)
+
+glance = f"http://{addr}:9292/v2"
+images = []
+for name in ("tempest-image", "tempest-image-alt"):
+    _, image = call("POST", glance + "/images", {"name": name, "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}, token)
+    call("PUT", f"{glance}/images/{image['id']}/file", token=token, raw=b"\0" * 4096, content_type="application/octet-stream")
+    images.append(image["id"])
+
+print(f"""[compute]
+image_ref = {images[0]}
+image_ref_alt = {images[1]}
+flavor_ref = {flavors[0]}
+flavor_ref_alt = {flavors[1]}""")
