@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Stratus.Core.Hosting;
 using Stratus.Dashboard.OpenStack;
 using Stratus.Dashboard.Session;
@@ -27,7 +28,12 @@ public static class DashboardService
         if (!options.ServesDashboard) return services;
 
         var dp = services.AddDataProtection().SetApplicationName(ApplicationName);
-        if (options.SecretKeyStore is not null) dp.PersistKeysToFileSystem(new DirectoryInfo(options.SecretKeyStore));
+        if (options.SecretKeyStore is not null)
+        {
+            var keys = Directory.CreateDirectory(options.SecretKeyStore);
+            if (!OperatingSystem.IsWindows()) keys.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            dp.PersistKeysToFileSystem(keys);
+        }
 
         // One client for every service call; image uploads may take long, each page request bounds its own calls.
         services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = TimeSpan.FromSeconds(10) })
@@ -68,6 +74,7 @@ public static class DashboardService
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.HeaderName = "X-CSRF-Token";
         });
+        services.AddSingleton<Microsoft.AspNetCore.Antiforgery.IAntiforgeryAdditionalDataProvider, SessionBoundAntiforgery>();
         services.Configure<RouteOptions>(o => o.LowercaseUrls = true);
         services.AddRazorPages(o =>
             {
@@ -81,7 +88,9 @@ public static class DashboardService
             {
                 // Pages come from this library, whichever assembly hosts it.
                 var self = typeof(DashboardService).Assembly;
-                if (!m.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == self)) m.ApplicationParts.Add(new AssemblyPart(self));
+                if (m.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == self)) return;
+                // The Razor SDK's factory: the page types and their compiled views.
+                foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(self).GetApplicationParts(self)) m.ApplicationParts.Add(part);
             });
         return services;
     }
@@ -90,6 +99,8 @@ public static class DashboardService
     public static WebApplication Build(DashboardOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: null);
+        // Keys are written to secret_key_store, readable by the node's user only; nothing to warn about on every start.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Services.AddDashboard(options);
         configure?.Invoke(builder);
         var app = builder.Build();
