@@ -168,7 +168,8 @@ public static class DashboardService
         {
             foreach (var selector in model.Selectors)
                 if (selector.AttributeRouteModel is { } route)
-                    route.Template = AttributeRouteModel.CombineTemplates(webRoot.TrimStart('/'), route.Template);
+                    // An absolute page route ("/project/instances/{id}") is under WEBROOT as well.
+                    route.Template = AttributeRouteModel.CombineTemplates(webRoot.TrimStart('/'), route.Template?.TrimStart('~').TrimStart('/'));
         }
     }
 }

@@ -37,6 +37,7 @@
         button.disabled = true;
         var xhr = new XMLHttpRequest();
         xhr.open("POST", form.action);
+        xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
         xhr.upload.addEventListener("progress", function (p) {
           if (!p.lengthComputable) return;
           var pct = Math.round(p.loaded * 100 / p.total);
@@ -44,8 +45,8 @@
           label.textContent = pct < 100 ? pct + "%" : "100%, storing the image…";
         });
         xhr.addEventListener("load", function () {
-          // The server answers as to a plain form post: a redirect to the list, or the page with its errors.
-          if (xhr.responseURL && xhr.status < 300 && xhr.responseURL !== form.action) { window.location.assign(xhr.responseURL); return; }
+          // Done: where to go next. Refused: the page with its errors, as a plain form post would show it.
+          if ((xhr.getResponseHeader("Content-Type") || "").indexOf("json") >= 0) { window.location.assign(JSON.parse(xhr.responseText).location); return; }
           document.open(); document.write(xhr.responseText); document.close();
         });
         xhr.addEventListener("error", function () {

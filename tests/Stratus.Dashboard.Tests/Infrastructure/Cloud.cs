@@ -16,7 +16,7 @@ public sealed class Cloud : IAsyncLifetime
     public const string MemberName = "alice";
     public const string MemberPassword = "alice-Pa55word";
 
-    public string Data { get; } = Directory.CreateTempSubdirectory("stratus-dashboard-").FullName;
+    public string Data { get; } = Directory.CreateTempSubdirectory("strd-").FullName;
     public string One { get; } = $"127.93.{Environment.ProcessId % 200 + 1}.72";
     public string Two { get; } = $"127.93.{Environment.ProcessId % 200 + 1}.73";
     public string Compute { get; } = $"127.93.{Environment.ProcessId % 200 + 1}.74";

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Stratus.Dashboard.OpenStack;
@@ -12,13 +13,15 @@ public sealed class LoginModel(SessionManager sessions, DashboardOptions options
     [BindProperty(Name = "username")] public string? Username { get; set; }
     [BindProperty(Name = "password")] public string? Password { get; set; }
     [BindProperty(Name = "next", SupportsGet = true)] public string? Next { get; set; }
-    [BindProperty(Name = "expired", SupportsGet = true)] public bool Expired { get; set; }
+    [BindProperty(Name = "expired", SupportsGet = true)] public string? Expired { get; set; }
 
     public List<string> Errors { get; } = [];
 
-    public IActionResult OnGet()
+    public async Task<IActionResult> OnGetAsync()
     {
-        if (User.Identity?.IsAuthenticated == true) return LocalRedirect(SafeNext());
+        // After the identity refused the session's token, the cookie is gone; never send such a browser round again.
+        if (Expired is not null) await HttpContext.SignOutAsync(SessionManager.Scheme);
+        else if (User.Identity?.IsAuthenticated == true) return LocalRedirect(SafeNext());
         Domain ??= options.DefaultDomain;
         return Page();
     }

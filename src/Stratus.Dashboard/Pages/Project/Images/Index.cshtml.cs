@@ -45,6 +45,8 @@ public sealed class IndexModel : CloudPageModel
                 await using var data = Upload!.OpenReadStream();
                 await Cloud.PutStreamAsync("image", $"/v2/images/{id}/file", data, Upload.Length);
                 Flash = $"Uploaded image {Name} ({Size(Upload.Length)}).";
+                // The page's script sent the form (for its progress bar): it navigates itself, so the message is not spent on a redirect it follows.
+                if (Request.Headers.XRequestedWith == "XMLHttpRequest") return new JsonResult(new { location = Url.Page("/Project/Images/Index") });
                 return RedirectToPage();
             }
             catch (CloudException e) when (e.Status != 401)
