@@ -9,6 +9,9 @@
       select.addEventListener("change", function () { select.form.submit(); });
     });
 
+    // A console log is read from its end, as `openstack console log show` prints it.
+    document.querySelectorAll("pre[data-tail]").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
+
     // Destructive actions ask first.
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (e) {
