@@ -50,7 +50,11 @@ public sealed class SessionManager(KeystoneClient keystone, DashboardOptions opt
         var old = session.Token;
         await WriteAsync(http, session with
         {
-            Token = scoped.Token, ExpiresAt = scoped.ExpiresAt, ProjectId = scoped.ProjectId, ProjectName = scoped.ProjectName, Roles = scoped.Roles,
+            Token = scoped.Token,
+            ExpiresAt = scoped.ExpiresAt,
+            ProjectId = scoped.ProjectId,
+            ProjectName = scoped.ProjectName,
+            Roles = scoped.Roles,
         });
         // The project-scoped token of the previous project is of no further use.
         await keystone.RevokeAsync(old, http.RequestAborted);

@@ -39,7 +39,10 @@ public sealed class IndexModel : CloudPageModel
             {
                 var created = await Cloud.PostAsync("image", "/v2/images", new JsonObject
                 {
-                    ["name"] = Name, ["disk_format"] = DiskFormat, ["container_format"] = "bare", ["visibility"] = Visibility,
+                    ["name"] = Name,
+                    ["disk_format"] = DiskFormat,
+                    ["container_format"] = "bare",
+                    ["visibility"] = Visibility,
                 });
                 id = (string?)created?["id"] ?? throw new CloudException(502, "The image service answered without an image id.");
                 await using var data = Upload!.OpenReadStream();
