@@ -98,7 +98,8 @@ public static class DashboardService
     /// <summary>The dashboard (or only the root redirect) on the node's address and port.</summary>
     public static WebApplication Build(DashboardOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: null);
+        // Forms are small; the image upload page lifts the limit for itself.
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
         // Keys are written to secret_key_store, readable by the node's user only; nothing to warn about on every start.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Services.AddDashboard(options);

@@ -170,6 +170,10 @@ public sealed class Cloud : IAsyncLifetime
             if (!_up.WaitForExit(20_000)) _up.Kill(entireProcessTree: true);
         }
         _up?.Dispose();
+        // Guests outlive their compute agent by design (it reattaches on restart); a failed test may leave one running.
+        foreach (var pidFile in Directory.EnumerateFiles(Data, "*.pid", SearchOption.AllDirectories))
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+                try { System.Diagnostics.Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         try { Directory.Delete(Data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
