@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Stratus test. Installs, with apt, what the tests drive when it is missing:
-# the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests),
+# the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests), RabbitMQ,
 # QEMU, SYSLINUX, mtools and dosfstools (compute tests), Chromium (dashboard tests, driven by Playwright).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +14,8 @@ command -v mariadbd >/dev/null || need+=(mariadb-server)
 command -v flock >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v memcached >/dev/null || need+=(memcached)
+# The message bus and multi-host compute tests start a real RabbitMQ broker.
+[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || need+=(rabbitmq-server)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)
 # The compute tests build the test image and boot it under QEMU.
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)

@@ -1,9 +1,9 @@
 namespace Stratus.Cli;
 
-/// <summary>A verb's arguments: <c>--name value</c> / <c>--name=value</c> options and positional words.</summary>
+/// <summary>A verb's arguments: <c>--name value</c> / <c>--name=value</c> options (an option given twice keeps both) and positional words.</summary>
 sealed class CliArgs
 {
-    readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<string?>> _options = new(StringComparer.Ordinal);
     readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
     public List<string> Positional { get; } = [];
@@ -16,19 +16,33 @@ sealed class CliArgs
             var a = list[i];
             if (!a.StartsWith("--", StringComparison.Ordinal)) { Positional.Add(a); continue; }
             var eq = a.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0) { _options[a[2..eq]] = a[(eq + 1)..]; continue; }
+            if (eq > 0) { Add(a[2..eq], a[(eq + 1)..]); continue; }
             var name = a[2..];
             if (flags.Contains(name) || i + 1 >= list.Count || list[i + 1].StartsWith("--", StringComparison.Ordinal))
-                _options[name] = null;
+                Add(name, null);
             else
-                _options[name] = list[++i];
+                Add(name, list[++i]);
         }
     }
 
+    void Add(string name, string? value)
+    {
+        if (!_options.TryGetValue(name, out var values)) _options[name] = values = [];
+        values.Add(value);
+    }
+
+    /// <summary>The option's value; the last one when it is given several times.</summary>
     public string? Get(string name)
     {
         _read.Add(name);
-        return _options.TryGetValue(name, out var v) ? v : null;
+        return _options.TryGetValue(name, out var v) ? v[^1] : null;
+    }
+
+    /// <summary>Every value of an option that may be repeated.</summary>
+    public IReadOnlyList<string> GetAll(string name)
+    {
+        _read.Add(name);
+        return _options.TryGetValue(name, out var v) ? [.. v.OfType<string>()] : [];
     }
 
     public string Required(string name) =>

@@ -11,10 +11,12 @@ static class Commands
           up [--data DIR] [--region-one-address IP] [--region-two-address IP] [--password P] [--dashboard-port PORT]
                                      start the whole two-region cloud on loopback
           node init --config-dir DIR --region R --address IP --password P [--identity-url URL]
+                    [--role all|controller|compute] [--host NAME] [--controller IP] [--transport-url rabbit://...]
                     [--dashboard-port PORT] [--dashboard-url URL]
                                      write a node's configuration (the seed's files) and initialise it
-          node start --config-dir DIR
-                                     run every service configured in DIR (SIGTERM stops, SIGHUP reloads)
+          node start --config-dir DIR [--config-dir DIR2 ...]
+                                     run every service configured in DIR (SIGTERM stops, SIGHUP reloads);
+                                     several directories run several nodes in one process
           keystone-manage [--config-dir DIR | --config-file FILE] <bootstrap|db_sync|fernet_setup|fernet_rotate> ...
                                      the same verbs and flags as Keystone's keystone-manage
           test-image --output FILE [--cache-dir DIR]

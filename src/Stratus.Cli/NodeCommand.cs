@@ -139,9 +139,11 @@ static class NodeCommand
 
     public static async Task<int> StartAsync(CliArgs args)
     {
-        var layout = new NodeLayout(Path.GetFullPath(args.Required("config-dir")));
+        // Several --config-dir run several nodes in one process (as `up` does), e.g. a controller and its compute nodes.
+        var dirs = args.GetAll("config-dir");
+        if (dirs.Count == 0) throw new UsageException("--config-dir is required");
         args.EnsureAllUsed();
-        return await RunAsync([layout]);
+        return await RunAsync([.. dirs.Select(d => new NodeLayout(Path.GetFullPath(d)))]);
     }
 
     /// <summary>

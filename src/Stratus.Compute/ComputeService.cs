@@ -52,7 +52,7 @@ public static class ComputeService
 
     static IVirtDriver CreateDriver(NovaOptions options)
     {
-        if (options.ComputeDriver == "fake.FakeDriver") return new FakeDriver();
+        if (options.ComputeDriver == "fake.FakeDriver") return new FakeDriver(spawnTime: options.FakeSpawnTime);
         var cache = TestImageBuilder.DefaultCacheDirectory();
         var probeKernel = Directory.Exists(cache) ? Directory.EnumerateFiles(cache, "vmlinuz*", SearchOption.AllDirectories).FirstOrDefault() : null;
         return new QemuDriver(new QemuDriverOptions

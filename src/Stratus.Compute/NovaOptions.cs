@@ -29,6 +29,8 @@ public sealed record NovaOptions
     public string? NeutronRegion { get; init; }
     /// <summary><c>[DEFAULT] compute_driver</c>: libvirt.LibvirtDriver (our QEMU driver) or fake.FakeDriver.</summary>
     public string ComputeDriver { get; init; } = "libvirt.LibvirtDriver";
+    /// <summary><c>[stratus] fake_spawn_seconds</c>: how long the fake driver takes to spawn, to model real builds in fault and scale tests.</summary>
+    public TimeSpan FakeSpawnTime { get; init; }
     /// <summary><c>[libvirt] virt_type</c>: kvm, qemu, or unset to probe.</summary>
     public string? VirtType { get; init; }
     public required string InstancesPath { get; init; }
@@ -81,6 +83,7 @@ public sealed record NovaOptions
             CinderRegion = ini.GetString("cinder", "os_region_name"),
             NeutronRegion = ini.GetString("neutron", "region_name"),
             ComputeDriver = ini.GetString("DEFAULT", "compute_driver") ?? "libvirt.LibvirtDriver",
+            FakeSpawnTime = TimeSpan.FromSeconds(ini.GetInt("stratus", "fake_spawn_seconds", 0)),
             VirtType = ini.GetString("libvirt", "virt_type"),
             InstancesPath = ini.GetString("DEFAULT", "instances_path") ?? Path.Combine(stateDir, "instances"),
             DefaultAvailabilityZone = ini.GetString("DEFAULT", "default_availability_zone") ?? "nova",

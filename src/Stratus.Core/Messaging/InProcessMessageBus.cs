@@ -139,6 +139,8 @@ public static class MessageBus
     {
         if (transportUrl.StartsWith("inproc://", StringComparison.Ordinal))
             return new InProcessMessageBus(transportUrl["inproc://".Length..].TrimEnd('/'), logs?.CreateLogger<InProcessMessageBus>());
-        throw new ArgumentException($"transport_url '{transportUrl}' is not supported yet: use inproc://NAME for a single host.");
+        if (transportUrl.StartsWith("rabbit://", StringComparison.Ordinal))
+            return new RabbitMqMessageBus(transportUrl, logs?.CreateLogger<RabbitMqMessageBus>());
+        throw new ArgumentException($"transport_url '{transportUrl.Split('@')[^1]}' is not supported: use rabbit://user:pass@host:5672/ across hosts, inproc://NAME within one process.");
     }
 }

@@ -42,14 +42,22 @@ public static class AllocationsApi
 
     static async Task<string?> ProblemAsync(PlacementDb db, string provider, IReadOnlyDictionary<string, long> asked, string? except, CancellationToken ct)
     {
-        var inventories = await db.Inventories.Where(i => i.ProviderUuid == provider).ToDictionaryAsync(i => i.ResourceClass, ct);
+        var inventories = await db.Inventories.Where(i => i.ProviderUuid == provider).ToListAsync(ct);
+        var used = await db.Allocations.Where(a => a.ProviderUuid == provider && a.ConsumerUuid != except)
+            .GroupBy(a => a.ResourceClass).Select(g => new { g.Key, Used = g.Sum(a => a.Used) }).ToDictionaryAsync(u => u.Key, u => u.Used, ct);
+        return Problem(provider, inventories, used, asked);
+    }
+
+    /// <summary>Why <paramref name="asked"/> does not fit the provider's inventories given what is <paramref name="used"/>; null when it fits.</summary>
+    static string? Problem(string provider, IEnumerable<Inventory> inventories, IReadOnlyDictionary<string, long> used, IReadOnlyDictionary<string, long> asked)
+    {
+        var byClass = inventories.ToDictionary(i => i.ResourceClass);
         foreach (var (rc, amount) in asked)
         {
-            if (!inventories.TryGetValue(rc, out var inv)) return $"Inventory for '{rc}' on resource provider '{provider}' not found.";
+            if (!byClass.TryGetValue(rc, out var inv)) return $"Inventory for '{rc}' on resource provider '{provider}' not found.";
             if (amount < inv.MinUnit || amount > inv.MaxUnit || amount % inv.StepSize != 0)
                 return $"Unable to allocate inventory: Unable to create allocation for '{rc}' on resource provider '{provider}'. The requested amount would violate inventory constraints.";
-            var used = await db.Allocations.Where(a => a.ProviderUuid == provider && a.ResourceClass == rc && a.ConsumerUuid != except).SumAsync(a => a.Used, ct);
-            if (used + amount > inv.Capacity)
+            if (used.GetValueOrDefault(rc) + amount > inv.Capacity)
                 return $"Unable to allocate inventory: Unable to create allocation for '{rc}' on resource provider '{provider}'. The requested amount would exceed the capacity.";
         }
         return null;
@@ -155,7 +163,7 @@ public static class AllocationsApi
                 throw PlacementVersion.Conflict($"consumer generation conflict - expected {(expected?.ToString(CultureInfo.InvariantCulture) ?? "null")} but got {(existing?.Generation.ToString(CultureInfo.InvariantCulture) ?? "null")}",
                     "placement.concurrent_update");
         }
-        db.Allocations.RemoveRange(db.Allocations.Where(a => a.ConsumerUuid == consumer));
+        db.Allocations.RemoveRange(await db.Allocations.Where(a => a.ConsumerUuid == consumer).ToListAsync(ct));
         if (wanted.Count == 0)
         {
             if (existing is not null) db.Consumers.Remove(existing);
@@ -215,9 +223,14 @@ public static class AllocationsApi
         var limit = q["limit"].FirstOrDefault() is { } l && int.TryParse(l, out var n) && n > 0 ? n : int.MaxValue;
         var required = (q["required"].FirstOrDefault() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var memberOf = q["member_of"].FirstOrDefault() is { } m ? (m.StartsWith("in:", StringComparison.Ordinal) ? m[3..] : m).Split(',') : null;
+        // Everything in five queries, whatever the number of providers: the scheduler asks this for every server.
         var providers = await db.Providers.OrderBy(p => p.Name).ToListAsync(ct);
         var traits = await db.ProviderTraits.ToListAsync(ct);
         var aggregates = await db.ProviderAggregates.ToListAsync(ct);
+        var allInventories = (await db.Inventories.ToListAsync(ct)).ToLookup(i => i.ProviderUuid);
+        var allUsed = (await db.Allocations.GroupBy(a => new { a.ProviderUuid, a.ResourceClass })
+                .Select(g => new { g.Key.ProviderUuid, g.Key.ResourceClass, Used = g.Sum(a => a.Used) }).ToListAsync(ct))
+            .GroupBy(u => u.ProviderUuid).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, long>)g.ToDictionary(u => u.ResourceClass, u => u.Used));
         var requests = new JsonArray();
         var summaries = new JsonObject();
         foreach (var rp in providers)
@@ -226,19 +239,20 @@ public static class AllocationsApi
             var mine = traits.Where(t => t.ProviderUuid == rp.Uuid).Select(t => t.Trait).ToHashSet();
             if (!required.All(t => t.StartsWith('!') ? !mine.Contains(t[1..]) : mine.Contains(t))) continue;
             if (memberOf is not null && !aggregates.Any(a => a.ProviderUuid == rp.Uuid && memberOf.Contains(a.Aggregate))) continue;
-            if (!await FitsAsync(db, rp.Uuid, asked, ct)) continue;
+            var inventories = allInventories[rp.Uuid].ToList();
+            var used = allUsed.GetValueOrDefault(rp.Uuid) ?? new Dictionary<string, long>();
+            if (Problem(rp.Uuid, inventories, used, asked) is not null) continue;
             var resources = new JsonObject(asked.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
             var request = new JsonObject { ["allocations"] = new JsonObject { [rp.Uuid] = new JsonObject { ["resources"] = resources } } };
             if (http.AtLeast(34)) request["mappings"] = new JsonObject { [""] = new JsonArray(rp.Uuid) };
             requests.Add(request);
-            var inventories = await db.Inventories.Where(i => i.ProviderUuid == rp.Uuid).ToListAsync(ct);
             var summary = new JsonObject
             {
                 ["resources"] = new JsonObject(inventories.Where(i => http.AtLeast(27) || asked.ContainsKey(i.ResourceClass)).Select(i => KeyValuePair.Create(i.ResourceClass,
                     (JsonNode?)new JsonObject
                     {
                         ["capacity"] = i.Capacity,
-                        ["used"] = db.Allocations.Where(a => a.ProviderUuid == rp.Uuid && a.ResourceClass == i.ResourceClass).Sum(a => a.Used),
+                        ["used"] = used.GetValueOrDefault(i.ResourceClass),
                     }))),
             };
             if (http.AtLeast(17)) summary["traits"] = new JsonArray([.. mine.Order().Select(t => (JsonNode)t)]);

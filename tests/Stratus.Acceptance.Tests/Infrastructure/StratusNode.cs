@@ -18,50 +18,94 @@ public sealed class StratusNode : IAsyncLifetime
     Process? _process;
     readonly List<string> _output = [];
     readonly string? _identityUrl;
+    readonly string[] _initArgs;
+    readonly Action<StratusNode>? _configure;
 
     public string Region { get; }
 
     /// <summary>A RegionOne controller hosting the identity.</summary>
-    public StratusNode() : this("RegionOne", null)
+    public StratusNode() : this("RegionOne", null, [], null)
     {
     }
 
-    StratusNode(string region, string? identityUrl)
+    StratusNode(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure)
     {
         Region = region;
         _identityUrl = identityUrl;
+        _initArgs = initArgs;
+        _configure = configure;
     }
 
     /// <summary>A controller of <paramref name="region"/> that trusts another node's identity (seed section 5).</summary>
-    public static StratusNode UsingIdentity(string region, string identityUrl) => new(region, identityUrl);
+    public static StratusNode UsingIdentity(string region, string identityUrl) => new(region, identityUrl, [], null);
+
+    /// <summary>
+    /// Any node: <paramref name="initArgs"/> go to <c>node init</c> (<c>--role</c>, <c>--transport-url</c> ...), and
+    /// <paramref name="configure"/> edits its files before it starts, as an operator would.
+    /// </summary>
+    public static StratusNode Custom(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure = null) =>
+        new(region, identityUrl, initArgs, configure);
 
     public async Task InitializeAsync()
     {
-        string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password];
+        string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password, .. _initArgs];
         if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
         (await Cli.RunAsync(Cli.Stratus, init)).EnsureSuccess("stratus node init");
+        _configure?.Invoke(this);
+        await StartAsync();
+    }
+
+    /// <summary>Starts <c>node start</c> and waits until it prints that every service is up.</summary>
+    public async Task StartAsync()
+    {
         var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "node", "start", "--config-dir", ConfigDir }) psi.ArgumentList.Add(a);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_output) _output.Add(e.Data);
+            if (e.Data == "ready") ready.TrySetResult();
+        };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        using var http = new HttpClient();
-        for (var i = 0; i < 300; i++)
+        var exited = _process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first == exited) throw new InvalidOperationException("node exited: " + Output);
+        if (first != ready.Task) throw new TimeoutException($"node {Address} did not serve: " + Output);
+    }
+
+    /// <summary>SIGKILL, as a host that loses power: nothing gets to clean up.</summary>
+    public void Kill()
+    {
+        if (_process is null) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Sets <paramref name="key"/> in <paramref name="section"/> of one of the node's INI files (e.g. nova/nova.conf).</summary>
+    public void SetConfig(string file, string section, string key, string value)
+    {
+        var path = Path.Combine(ConfigDir, file);
+        var lines = File.ReadAllLines(path).ToList();
+        var start = lines.FindIndex(l => l.Trim() == $"[{section}]");
+        if (start < 0)
         {
-            if (_process.HasExited) throw new InvalidOperationException("node exited: " + Output);
-            try
-            {
-                // Ready when the last service it starts, the image API, answers.
-                if ((await http.GetAsync($"http://{Address}:9292/versions")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
+            lines.AddRange([$"[{section}]", $"{key} = {value}"]);
         }
-        throw new TimeoutException($"node {Address} did not serve: " + Output);
+        else
+        {
+            var end = lines.FindIndex(start + 1, l => l.TrimStart().StartsWith('['));
+            if (end < 0) end = lines.Count;
+            var existing = lines.FindIndex(start + 1, end - start - 1, l => l.Split('=', 2)[0].Trim() == key);
+            if (existing >= 0) lines[existing] = $"{key} = {value}";
+            else lines.Insert(start + 1, $"{key} = {value}");
+        }
+        File.WriteAllLines(path, lines);
     }
 
     public string Output { get { lock (_output) return string.Join('\n', _output); } }
@@ -97,5 +141,6 @@ public sealed class StratusNode : IAsyncLifetime
         }
         _process?.Dispose();
         try { Directory.Delete(ConfigDir, recursive: true); } catch (IOException) { }
+        await Task.CompletedTask;
     }
 }

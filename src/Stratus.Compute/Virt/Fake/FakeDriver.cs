@@ -7,7 +7,7 @@ namespace Stratus.Compute.Virt.Fake;
 /// above the driver can run thousands of them (scale tests) without starting a machine. It enforces the
 /// same state rules as the real drivers so that callers cannot come to rely on it being lax.
 /// </summary>
-public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
+public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = default) : IVirtDriver
 {
     readonly ConcurrentDictionary<Guid, FakeInstance> _instances = new();
     readonly HostResources _host = host ?? new HostResources(Vcpus: 1000, MemoryMiB: 800_000, DiskGiB: 600_000, HypervisorType: "fake");
@@ -19,10 +19,11 @@ public sealed class FakeDriver(HostResources? host = null) : IVirtDriver
         public int Boots { get; set; } = 1;
     }
 
-    public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default)
+    public async Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default)
     {
+        if (_instances.ContainsKey(spec.Uuid)) throw new InstanceExistsException(spec.Uuid);
+        if (spawnTime > TimeSpan.Zero) await Task.Delay(spawnTime, ct);
         if (!_instances.TryAdd(spec.Uuid, new FakeInstance(spec))) throw new InstanceExistsException(spec.Uuid);
-        return Task.CompletedTask;
     }
 
     public Task DestroyAsync(Guid uuid, CancellationToken ct = default)

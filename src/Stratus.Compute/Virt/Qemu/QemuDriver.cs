@@ -232,7 +232,7 @@ public sealed class QemuDriver : IVirtDriver
     /// <summary>Presses the ACPI power button and waits for the guest to power itself off.</summary>
     async Task<bool> ShutDownCleanlyAsync(InstanceDirectory dir, TimeSpan timeout, CancellationToken ct)
     {
-        if (QemuProcess.FindLive(dir) is null) return true;
+        if (QemuProcess.FindLive(dir) is not { } pid) return true;
         try
         {
             await QmpAsync(dir, "system_powerdown", ct);
@@ -241,13 +241,13 @@ public sealed class QemuDriver : IVirtDriver
         {
             return false;
         }
-        return await QemuProcess.WaitForExitAsync(dir, timeout, ct);
+        return await QemuProcess.WaitForExitAsync(pid, timeout, ct);
     }
 
     /// <summary>QMP <c>quit</c> first, so QEMU flushes its disks; SIGKILL when it does not answer.</summary>
     async Task StopHardAsync(InstanceDirectory dir, CancellationToken ct)
     {
-        if (QemuProcess.FindLive(dir) is null) return;
+        if (QemuProcess.FindLive(dir) is not { } pid) return;
         try
         {
             await QmpAsync(dir, "quit", ct);
@@ -256,7 +256,7 @@ public sealed class QemuDriver : IVirtDriver
         {
             // QEMU may close the socket before answering; the wait below decides.
         }
-        if (!await QemuProcess.WaitForExitAsync(dir, HardStopTimeout, ct)) await QemuProcess.KillAsync(dir, ct);
+        if (!await QemuProcess.WaitForExitAsync(pid, HardStopTimeout, ct)) await QemuProcess.KillAsync(dir, ct);
     }
 
     async Task HardRebootAsync(InstanceDirectory dir, CancellationToken ct)

@@ -66,7 +66,7 @@ static class QemuProcess
     public static Task<bool> WaitForExitAsync(InstanceDirectory dir, TimeSpan timeout, CancellationToken ct) =>
         FindLive(dir) is { } pid ? WaitForExitAsync(pid, timeout, ct) : Task.FromResult(true);
 
-    static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    public static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         while (IsRunning(pid))

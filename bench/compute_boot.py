@@ -1,0 +1,44 @@
+"""Seconds from POST /servers to the test image's console marker, beside bare QEMU (see compute.sh)."""
+import sys
+import time
+
+from compute_common import COMPUTE, login, request, upload_image
+
+auth_url, password, image_file, bare = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+MARKER = "login: stratus test image ready"
+token, project, ep = login(auth_url, password)
+nova = ep["compute"]
+_, _, flavor = request("POST", nova + "/flavors", token, {"flavor": {"name": "boot", "ram": 128, "vcpus": 1, "disk": 1}})
+with open(image_file, "rb") as f:
+    image = upload_image(ep["image"], token, "test", f.read())
+
+
+def boot(name):
+    start = time.perf_counter()
+    _, _, server = request("POST", nova + "/servers", token, {"server": {
+        "name": name, "flavorRef": flavor["flavor"]["id"], "imageRef": image, "networks": "none"}}, COMPUTE)
+    sid = server["server"]["id"]
+    active = None
+    while time.perf_counter() - start < 180:
+        _, _, s = request("GET", f"{nova}/servers/{sid}", token, headers=COMPUTE)
+        status = s["server"]["status"]
+        if status == "ERROR":
+            raise SystemExit(f"bench: {name} went to ERROR: {s['server'].get('fault')}")
+        if status == "ACTIVE":
+            active = active or time.perf_counter() - start
+            _, _, out = request("POST", f"{nova}/servers/{sid}/action", token, {"os-getConsoleOutput": {"length": -1}}, COMPUTE)
+            if MARKER in (out or {}).get("output", ""):
+                marker = time.perf_counter() - start
+                request("DELETE", f"{nova}/servers/{sid}", token, headers=COMPUTE)
+                return active, marker
+        time.sleep(0.1)
+    raise SystemExit(f"bench: no console marker from {name}")
+
+
+# The first boot fills the host's image cache; the second is what a warm host does.
+cold = boot("cold")
+time.sleep(2)
+warm = boot("warm")
+print(f"boot: bare QEMU to the marker {bare:.2f} s; Stratus POST /servers to the marker {cold[1]:.2f} s cold "
+      f"(ACTIVE after {cold[0]:.2f} s), {warm[1]:.2f} s warm (ACTIVE after {warm[0]:.2f} s): "
+      f"overhead {warm[1] - bare:+.2f} s warm, {cold[1] - bare:+.2f} s cold")
