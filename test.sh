@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Stratus test. Installs, with apt, what the tests drive when it is missing:
 # the real OpenStack client and Tempest (acceptance tests), PostgreSQL and MariaDB (database tests), RabbitMQ,
-# QEMU, SYSLINUX, mtools and dosfstools (compute tests).
+# QEMU, SYSLINUX, mtools and dosfstools (compute tests), Chromium (dashboard tests, driven by Playwright).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -24,6 +24,8 @@ command -v syslinux >/dev/null || need+=(syslinux)
 [[ -f /usr/lib/syslinux/mbr/mbr.bin ]] || need+=(syslinux-common)
 command -v mcopy >/dev/null || need+=(mtools)
 [[ -x /sbin/mkfs.fat ]] || need+=(dosfstools)
+# The dashboard tests drive Debian's Chromium through Playwright (never a downloaded browser).
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
 if ((${#need[@]})); then
   echo "test.sh: installing ${need[*]}" >&2
   sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)

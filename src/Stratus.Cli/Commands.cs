@@ -8,10 +8,11 @@ static class Commands
     const string Usage = """
         usage: stratus <command> [options]
 
-          up [--data DIR] [--region-one-address IP] [--region-two-address IP] [--password P]
+          up [--data DIR] [--region-one-address IP] [--region-two-address IP] [--password P] [--dashboard-port PORT]
                                      start the whole two-region cloud on loopback
           node init --config-dir DIR --region R --address IP --password P [--identity-url URL]
                     [--role all|controller|compute] [--host NAME] [--controller IP] [--transport-url rabbit://...]
+                    [--dashboard-port PORT] [--dashboard-url URL]
                                      write a node's configuration (the seed's files) and initialise it
           node start --config-dir DIR [--config-dir DIR2 ...]
                                      run every service configured in DIR (SIGTERM stops, SIGHUP reloads);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Stratus.Core.Config;
 using Stratus.Core.Messaging;
 using Stratus.Compute;
+using Stratus.Dashboard;
 using Stratus.Identity;
 using Stratus.Image;
 using Stratus.Placement;
@@ -25,6 +26,8 @@ static class NodeCommand
             Host = args.Get("host"),
             Controller = args.Get("controller"),
             TransportUrl = args.Get("transport-url"),
+            DashboardPort = DashboardPort(args),
+            DashboardUrl = args.Get("dashboard-url"),
         };
         args.EnsureAllUsed();
         if (!IPAddress.TryParse(spec.Address, out _)) throw new UsageException($"--address '{spec.Address}' is not an IP address");
@@ -74,6 +77,13 @@ static class NodeCommand
         }
         layout.WriteAdminOpenrc(identityUrl, region, password);
         var identityRoot = IdentityRoot(identityUrl);
+        if (spec.Role != "compute" && !layout.HasDashboard)
+        {
+            if (spec.IdentityUrl is null)
+                layout.WriteDashboardConf(address, spec.DashboardPort, identityUrl, region, null);
+            else
+                layout.WriteDashboardConf(address, spec.DashboardPort, null, region, spec.DashboardUrl ?? DashboardUrl(new Uri(identityUrl).Host, spec.DashboardPort));
+        }
 
         if (spec.Role != "compute")
         {
@@ -112,6 +122,13 @@ static class NodeCommand
         await using var db = IdentityService.OpenDatabase(identity);
         await Bootstrap.RegisterServiceAsync(db, registration, identity.PasswordHashRounds);
     }
+
+    /// <summary>The dashboard's URL as a browser is given it: http://ADDRESS[:PORT]/dashboard.</summary>
+    public static string DashboardUrl(string address, int port) => $"http://{address}{(port == 80 ? "" : ":" + port)}/dashboard";
+
+    public static int DashboardPort(CliArgs args) =>
+        args.Get("dashboard-port") is not { } p ? 80
+            : int.TryParse(p, out var port) && port is > 0 and < 65536 ? port : throw new UsageException($"--dashboard-port '{p}' is not a TCP port");
 
     /// <summary>keystonemiddleware's auth_url as the seed writes it: the identity's root, without /v3.</summary>
     static string IdentityRoot(string identityUrl)
@@ -202,7 +219,27 @@ static class NodeCommand
             hosts.Add(app);
             Console.WriteLine($"image: http://{options.BindHost}:{options.BindPort} ({node.GlanceApiConf})");
         }
+        foreach (var node in nodes.Where(n => n.HasDashboard)) hosts.Add(await StartDashboardAsync(node));
         return hosts;
+    }
+
+    static async Task<WebApplication> StartDashboardAsync(NodeLayout node)
+    {
+        var options = DashboardOptions.FromIni(IniFile.Load(node.DashboardConf));
+        var app = DashboardService.Build(options);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync();
+            throw new ConfigException(node.DashboardConf, "DEFAULT", "bind_port", $"cannot listen on {options.BindHost}:{options.BindPort}: {e.Message}");
+        }
+        Console.WriteLine(options.ServesDashboard
+            ? $"dashboard: {DashboardUrl(options.BindHost, options.BindPort)} ({node.DashboardConf})"
+            : $"dashboard: http://{options.BindHost}{(options.BindPort == 80 ? "" : ":" + options.BindPort)}/ redirects to {options.RootRedirect} ({node.DashboardConf})");
+        return app;
     }
 
     static async Task<WebApplication> StartIdentityAsync(NodeLayout node)

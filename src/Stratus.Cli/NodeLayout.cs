@@ -26,6 +26,23 @@ sealed record NodeLayout(string Root)
     public string PlacementDir => Path.Combine(Root, "placement");
     public string PlacementConf => Path.Combine(PlacementDir, "placement.conf");
     public bool HasPlacement => File.Exists(PlacementConf);
+    public string DashboardDir => Path.Combine(Root, "dashboard");
+    /// <summary>Horizon's local_settings, as an INI file: the dashboard itself, or only its web root's redirect.</summary>
+    public string DashboardConf => Path.Combine(DashboardDir, "local_settings");
+    public bool HasDashboard => File.Exists(DashboardConf);
+
+    /// <summary>
+    /// The dashboard's local_settings: on the node hosting the identity it serves the dashboard (identity URL
+    /// and default region); elsewhere (<paramref name="keystoneUrl"/> null) it only redirects the web root to
+    /// <paramref name="rootRedirect"/>, as the seed's RegionTwo does (section 7).
+    /// </summary>
+    public void WriteDashboardConf(string address, int port, string? keystoneUrl, string region, string? rootRedirect)
+    {
+        Directory.CreateDirectory(DashboardDir);
+        var text = Stratus.Dashboard.DashboardOptions.Format(address, port, keystoneUrl, region, rootRedirect,
+            keystoneUrl is null ? null : Path.Combine(DashboardDir, "keys"));
+        WriteAtomically(DashboardConf, text);
+    }
 
     /// <summary>
     /// placement.conf as Placement's: the region's own database, auth through the shared identity.
@@ -180,4 +197,8 @@ sealed record NodeSpec(string Region, string Address, string Password)
     /// <summary>The region controller's address, for a compute node.</summary>
     public string? Controller { get; init; }
     public string? TransportUrl { get; init; }
+    /// <summary>The dashboard's port on a node hosting the identity, and of the dashboard other regions redirect to (80).</summary>
+    public int DashboardPort { get; init; } = 80;
+    /// <summary>Where a controller of another region redirects its web root; by default the identity host's dashboard.</summary>
+    public string? DashboardUrl { get; init; }
 }

@@ -21,9 +21,10 @@ static class UpCommand
         var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
         var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
         var password = args.Get("password") ?? regionOne.ReadAdminPassword() ?? NewPassword();
+        var dashboardPort = NodeCommand.DashboardPort(args);
         args.EnsureAllUsed();
 
-        await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller" });
+        await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller", DashboardPort = dashboardPort });
         var identity = IdentityOptions.FromIni(IniFile.Load(regionOne.KeystoneConf));
         var identityUrl = $"http://{identity.BindHost}:{identity.Port}/v3";
         // Seed section 4.1: RegionOne's keystone-manage bootstrap creates RegionTwo and its identity endpoints.
@@ -39,7 +40,7 @@ static class UpCommand
         // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
         await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
         {
-            IdentityUrl = identityUrl, Role = "controller", Host = "controller",
+            IdentityUrl = identityUrl, Role = "controller", Host = "controller", DashboardPort = dashboardPort,
         }, r => NodeCommand.RegisterLocallyAsync(identity, r));
         // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
         await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)
@@ -52,6 +53,7 @@ static class UpCommand
               RegionOne controller {oneAddress}: source {regionOne.AdminOpenrc}
               RegionTwo controller {twoAddress}: source {regionTwo.AdminOpenrc}
               RegionTwo compute node {computeAddress}
+              Dashboard (both regions): {NodeCommand.DashboardUrl(oneAddress, dashboardPort)}
             """);
         return await NodeCommand.RunAsync([regionOne, regionTwo, regionTwoCompute]);
     }
