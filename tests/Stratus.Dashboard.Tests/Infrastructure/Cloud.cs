@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Stratus.Acceptance.Tests.Infrastructure;
 
 namespace Stratus.Dashboard.Tests.Infrastructure;
 
@@ -49,7 +50,7 @@ public sealed class Cloud : IAsyncLifetime
         _up.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _up.BeginOutputReadLine();
         _up.BeginErrorReadLine();
-        var image = Cli.RunAsync(Cli.Stratus, ["test-image", "--output", TestImage], TimeSpan.FromMinutes(5));
+        var image = Cli.RunAsync(Cli.Stratus, ["test-image", "--output", TestImage], timeout: TimeSpan.FromMinutes(5));
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
         {
             for (var i = 0; ; i++)
