@@ -81,6 +81,25 @@ public sealed class QemuDriver : IVirtDriver
         await StopHardAsync(dir, ct);
     });
 
+    /// <summary>
+    /// A same-host resize as Nova's libvirt driver does it: the guest is shut down, gets the new vCPUs and
+    /// memory and a root disk grown to the new size (never shrunk), and runs again if it was running.
+    /// A suspended guest's saved memory cannot come back into another machine: it boots afresh.
+    /// </summary>
+    public Task ResizeAsync(Guid uuid, int vcpus, int memoryMiB, int? rootGiB, CancellationToken ct = default) => Locked(uuid, async () =>
+    {
+        var dir = Existing(uuid);
+        var state = await StateAsync(dir, ct);
+        var wasRunning = state is PowerState.Running or PowerState.Paused or PowerState.Suspended;
+        File.Delete(dir.MemoryState);
+        if (QemuProcess.FindLive(dir) is not null && !await ShutDownCleanlyAsync(dir, _options.ShutdownTimeout, ct)) await StopHardAsync(dir, ct);
+        var spec = dir.LoadSpec();
+        if (rootGiB is { } gib && gib > (spec.Root.SizeGiB ?? 0))
+            await HostCommand.RunAsync(_options.QemuImgBinary, ["resize", "-q", dir.Disk, $"{gib}G"], ct);
+        dir.SaveSpec(spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = spec.Root with { SizeGiB = rootGiB ?? spec.Root.SizeGiB } });
+        if (wasRunning) await LaunchAsync(dir, restoreMemory: false, ct);
+    });
+
     public Task RebootAsync(Guid uuid, RebootType type, CancellationToken ct = default) => Locked(uuid, async () =>
     {
         var dir = Existing(uuid);

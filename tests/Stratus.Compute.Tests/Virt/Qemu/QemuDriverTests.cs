@@ -100,6 +100,34 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_resized_instance_boots_again_with_the_new_vcpus_memory_and_disk()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = Spec("resize");
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+
+        await driver.ResizeAsync(spec.Uuid, vcpus: 2, memoryMiB: 192, rootGiB: 1);
+        await WaitForBootsAsync(dir, 2);
+        Assert.Equal(PowerState.Running, (await driver.GetInfoAsync(spec.Uuid)).State);
+        var cmdline = (await File.ReadAllTextAsync($"/proc/{ReadPid(dir)}/cmdline")).Split('\0');
+        Assert.Equal("2", cmdline[Array.IndexOf(cmdline, "-smp") + 1]);
+        Assert.Equal("192", cmdline[Array.IndexOf(cmdline, "-m") + 1]);
+        Assert.Contains("virtual size: 1 GiB", await QemuImgInfoAsync(Path.Combine(dir, "disk")), StringComparison.Ordinal);
+
+        // A stopped instance stays stopped, with the new flavor kept for its next start.
+        await driver.PowerOffAsync(spec.Uuid, TimeSpan.Zero);
+        await driver.ResizeAsync(spec.Uuid, vcpus: 1, memoryMiB: 160, rootGiB: 1);
+        Assert.Equal(PowerState.Shutdown, (await driver.GetInfoAsync(spec.Uuid)).State);
+        await driver.PowerOnAsync(spec.Uuid);
+        cmdline = (await File.ReadAllTextAsync($"/proc/{ReadPid(dir)}/cmdline")).Split('\0');
+        Assert.Equal("160", cmdline[Array.IndexOf(cmdline, "-m") + 1]);
+        await driver.DestroyAsync(spec.Uuid);
+    }
+
+    [Fact]
     public async Task A_new_driver_finds_and_drives_the_running_instances()
     {
         var instances = image.NewInstancesPath();
