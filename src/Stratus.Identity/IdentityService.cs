@@ -18,6 +18,7 @@ public static class IdentityService
         services.AddSingleton(options);
         services.AddSingleton(db);
         services.AddSingleton<IdentityGeneration>();
+        services.AddSingleton<IdentityStore>();
         services.AddDbContext<IdentityDb>(o => db.Configure(o));
         services.AddSingleton(KeystonePolicy.Create(options.PolicyFile));
         services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
@@ -59,6 +60,19 @@ public static class IdentityService
     public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)
     {
         var url = DatabaseUrl.Parse(options.DatabaseConnection);
+        // The schema there already (every start but the first): what EnsureCreated would conclude,
+        // without building EF Core's model in a node that may never need it.
+        var store = new IdentityStore(url);
+        if (await store.SchemaExistsAsync(ct))
+        {
+            if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
+            return;
+        }
+        await CreateSchemaAsync(options, url, ct);
+    }
+
+    static async Task CreateSchemaAsync(IdentityOptions options, DatabaseUrl url, CancellationToken ct)
+    {
         await using var db = OpenDatabase(options);
         await url.EnsureSchemaAsync(db, ct);
     }
