@@ -19,7 +19,11 @@ public static class IdentityService
         services.AddSingleton(db);
         services.AddSingleton<IdentityGeneration>();
         services.AddSingleton<IdentityStore>();
-        services.AddDbContext<IdentityDb>(o => db.Configure(o));
+        // EF Core only when an API that needs it runs (the token, catalog and region paths read through
+        // IdentityStore): AddDbContext itself would load and run EF Core at start.
+        DbContextOptions<IdentityDb>? dbOptions = null;
+        services.AddScoped(sp => new IdentityDb(
+            dbOptions ??= CreateDbOptions(db), sp.GetRequiredService<IdentityGeneration>()));
         services.AddSingleton(KeystonePolicy.Create(options.PolicyFile));
         services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
         services.AddSingleton<TokenFormatter>();
@@ -78,10 +82,13 @@ public static class IdentityService
     }
 
     /// <summary>A database context outside any web host (for keystone-manage).</summary>
-    public static IdentityDb OpenDatabase(IdentityOptions options)
+    public static IdentityDb OpenDatabase(IdentityOptions options) =>
+        new(CreateDbOptions(DatabaseUrl.Parse(options.DatabaseConnection)));
+
+    static DbContextOptions<IdentityDb> CreateDbOptions(DatabaseUrl url)
     {
         var b = new DbContextOptionsBuilder<IdentityDb>();
-        DatabaseUrl.Parse(options.DatabaseConnection).Configure(b);
-        return new IdentityDb(b.Options);
+        url.Configure(b);
+        return b.Options;
     }
 }
