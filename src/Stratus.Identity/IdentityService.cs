@@ -18,7 +18,12 @@ public static class IdentityService
         services.AddSingleton(options);
         services.AddSingleton(db);
         services.AddSingleton<IdentityGeneration>();
-        services.AddDbContext<IdentityDb>(o => db.Configure(o));
+        services.AddSingleton<IdentityStore>();
+        // EF Core only when an API that needs it runs (the token, catalog and region paths read through
+        // IdentityStore): AddDbContext itself would load and run EF Core at start.
+        DbContextOptions<IdentityDb>? dbOptions = null;
+        services.AddScoped(sp => new IdentityDb(
+            dbOptions ??= CreateDbOptions(db), sp.GetRequiredService<IdentityGeneration>()));
         services.AddSingleton(KeystonePolicy.Create(options.PolicyFile));
         services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
         services.AddSingleton<TokenFormatter>();
@@ -59,15 +64,31 @@ public static class IdentityService
     public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)
     {
         var url = DatabaseUrl.Parse(options.DatabaseConnection);
+        // The schema there already (every start but the first): what EnsureCreated would conclude,
+        // without building EF Core's model in a node that may never need it.
+        var store = new IdentityStore(url);
+        if (await store.SchemaExistsAsync(ct))
+        {
+            if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
+            return;
+        }
+        await CreateSchemaAsync(options, url, ct);
+    }
+
+    static async Task CreateSchemaAsync(IdentityOptions options, DatabaseUrl url, CancellationToken ct)
+    {
         await using var db = OpenDatabase(options);
         await url.EnsureSchemaAsync(db, ct);
     }
 
     /// <summary>A database context outside any web host (for keystone-manage).</summary>
-    public static IdentityDb OpenDatabase(IdentityOptions options)
+    public static IdentityDb OpenDatabase(IdentityOptions options) =>
+        new(CreateDbOptions(DatabaseUrl.Parse(options.DatabaseConnection)));
+
+    static DbContextOptions<IdentityDb> CreateDbOptions(DatabaseUrl url)
     {
         var b = new DbContextOptionsBuilder<IdentityDb>();
-        DatabaseUrl.Parse(options.DatabaseConnection).Configure(b);
-        return new IdentityDb(b.Options);
+        url.Configure(b);
+        return b.Options;
     }
 }

@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -29,22 +31,7 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
                     return new(DatabaseKind.Sqlite, cs.ToString(), path);
                 }
             case "postgresql" or "postgres":
-                {
-                    var u = new Uri("db" + url[scheme.Length..]);
-                    var (user, pass) = Credentials(u);
-                    var cs = new NpgsqlConnectionStringBuilder
-                    {
-                        Host = u.Host,
-                        Port = u.Port > 0 ? u.Port : 5432,
-                        Database = u.AbsolutePath.Trim('/'),
-                        Username = user,
-                        Password = pass,
-                        MaxPoolSize = 50,
-                    };
-                    foreach (var (k, v) in Query(u))
-                        if (k == "host") cs.Host = v; // unix socket directory, as libpq's ?host=
-                    return new(DatabaseKind.PostgreSql, cs.ToString(), null);
-                }
+                return ParsePostgres(url, scheme);
             case "mysql" or "mariadb":
                 {
                     var u = new Uri("db" + url[scheme.Length..]);
@@ -55,6 +42,27 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
             default:
                 throw new FormatException($"unsupported database URL scheme '{scheme}' (use sqlite, postgresql or mysql+pymysql)");
         }
+    }
+
+    // Each provider in a method of its own: the JIT loads an assembly when it compiles a method that
+    // names one of its types, so a SQLite node never loads Npgsql or MySQL.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static DatabaseUrl ParsePostgres(string url, string scheme)
+    {
+        var u = new Uri("db" + url[scheme.Length..]);
+        var (user, pass) = Credentials(u);
+        var cs = new NpgsqlConnectionStringBuilder
+        {
+            Host = u.Host,
+            Port = u.Port > 0 ? u.Port : 5432,
+            Database = u.AbsolutePath.Trim('/'),
+            Username = user,
+            Password = pass,
+            MaxPoolSize = 50,
+        };
+        foreach (var (k, v) in Query(u))
+            if (k == "host") cs.Host = v; // unix socket directory, as libpq's ?host=
+        return new(DatabaseKind.PostgreSql, cs.ToString(), null);
     }
 
     static (string User, string Password) Credentials(Uri u)
@@ -72,11 +80,43 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     {
         switch (Kind)
         {
-            case DatabaseKind.Sqlite: options.UseSqlite(ConnectionString); break;
-            case DatabaseKind.PostgreSql: options.UseNpgsql(ConnectionString); break;
-            case DatabaseKind.MySql: options.UseMySQL(ConnectionString); break;
+            case DatabaseKind.Sqlite: ConfigureSqlite(options, ConnectionString); break;
+            case DatabaseKind.PostgreSql: ConfigureNpgsql(options, ConnectionString); break;
+            case DatabaseKind.MySql: ConfigureMySql(options, ConnectionString); break;
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ConfigureSqlite(DbContextOptionsBuilder options, string cs) => options.UseSqlite(cs);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ConfigureNpgsql(DbContextOptionsBuilder options, string cs) => options.UseNpgsql(cs);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ConfigureMySql(DbContextOptionsBuilder options, string cs) => options.UseMySQL(cs);
+
+    /// <summary>
+    /// A new (unopened) ADO.NET connection to the database, from the provider's pool, for code that
+    /// reads a few rows without EF Core (the identity's token and catalog paths).
+    /// </summary>
+    public DbConnection CreateConnection() => Kind switch
+    {
+        DatabaseKind.Sqlite => CreateSqlite(ConnectionString),
+        DatabaseKind.PostgreSql => CreateNpgsql(ConnectionString),
+        _ => CreateMySql(ConnectionString),
+    };
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static DbConnection CreateSqlite(string cs) => new SqliteConnection(cs);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static DbConnection CreateNpgsql(string cs) => new NpgsqlConnection(cs);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static DbConnection CreateMySql(string cs) => new MySql.Data.MySqlClient.MySqlConnection(cs);
+
+    /// <summary>Quotes a table or column name as the dialect does (backticks for MySQL, ANSI double quotes otherwise).</summary>
+    public string Quote(string name) => Kind == DatabaseKind.MySql ? $"`{name}`" : $"\"{name}\"";
 
     /// <summary>Creates the schema if it is missing; for SQLite also switches the file to WAL so a
     /// <c>keystone-manage</c> run and a serving node can use one file at once.</summary>

@@ -73,14 +73,14 @@ public static class AuthApi
         return Results.NoContent();
     }
 
-    static async Task<IResult> Catalog(HttpContext http, IdentityDb db, CatalogBuilder catalog, CancellationToken ct)
+    static async Task<IResult> Catalog(HttpContext http, CatalogBuilder catalog, CancellationToken ct)
     {
         var caller = http.Caller();
         if (!caller.IsScoped)
             throw OpenStackError.Forbidden("A project-scoped token is required to produce a service catalog.");
         var body = new JsonObject
         {
-            ["catalog"] = await catalog.BuildAsync(db, caller.ProjectId, caller.UserId, ct),
+            ["catalog"] = await catalog.BuildAsync(caller.ProjectId, caller.UserId, ct),
             ["links"] = new JsonObject { ["self"] = $"{http.BaseUrl()}/v3/auth/catalog", ["previous"] = null, ["next"] = null },
         };
         return new JsonResponse(body);

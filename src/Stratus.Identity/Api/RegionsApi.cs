@@ -29,9 +29,10 @@ public static class RegionsApi
             ["links"] = Links.Self(http, "regions/" + r.Id),
         }.WithExtra(r.Extra);
 
-    static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
+    // Through plain ADO.NET (a hot path: every client lists regions), not EF Core.
+    static async Task<IResult> List(HttpContext http, IdentityStore store, CancellationToken ct)
     {
-        var regions = await db.Regions.AsNoTracking().ToListAsync(ct);
+        var regions = await store.RegionsAsync(ct);
         var items = RequestFields.Filter(regions.Select(r => Render(http, r)), http.Request.Query, "parent_region_id");
         return new JsonResponse(Links.Collection(http, "regions", items));
     }

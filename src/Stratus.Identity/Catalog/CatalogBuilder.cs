@@ -7,18 +7,23 @@ namespace Stratus.Identity.Catalog;
 /// The service catalog as Keystone's v3 token carries it: enabled services with their enabled
 /// endpoints, URL templates filled for the project (<c>%(project_id)s</c>, <c>$(project_id)s</c>,
 /// <c>%(tenant_id)s</c>); an endpoint whose template needs a project is left out of a token that has none.
-/// The endpoint rows are read once per identity generation and kept in memory.
+/// The rows are read (with plain ADO.NET, <see cref="IdentityStore"/>) and kept in memory until this
+/// node writes anything (the generation moves) or for two seconds at most, so that a change made
+/// through another identity node sharing the database shows up quickly too.
 /// </summary>
-public sealed class CatalogBuilder(IdentityGeneration generation)
+public sealed class CatalogBuilder(IdentityStore store, IdentityGeneration generation)
 {
-    sealed record Snapshot(long Generation, List<Service> Services, List<Endpoint> Endpoints,
+    const long MaxAgeMs = 2000;
+
+    sealed record Snapshot(long Generation, long LoadedAt, List<Service> Services, List<Endpoint> Endpoints,
         Dictionary<string, HashSet<string>> ProjectFilters);
 
+    readonly SemaphoreSlim _gate = new(1, 1);
     Snapshot? _snapshot;
 
-    public async Task<JsonArray> BuildAsync(IdentityDb db, string? projectId, string? userId, CancellationToken ct)
+    public async Task<JsonArray> BuildAsync(string? projectId, string? userId, CancellationToken ct)
     {
-        var snap = await SnapshotAsync(db, ct);
+        var snap = await SnapshotAsync(ct);
         HashSet<string>? allowed = null;
         if (projectId is not null) snap.ProjectFilters.TryGetValue(projectId, out allowed);
         var catalog = new JsonArray();
@@ -46,23 +51,47 @@ public sealed class CatalogBuilder(IdentityGeneration generation)
         return catalog;
     }
 
-    async Task<Snapshot> SnapshotAsync(IdentityDb db, CancellationToken ct)
+    async Task<Snapshot> SnapshotAsync(CancellationToken ct)
     {
         var gen = generation.Value;
         var snap = _snapshot;
-        if (snap is not null && snap.Generation == gen) return snap;
-        var services = await db.Services.AsNoTracking().Where(s => s.Enabled).OrderBy(s => s.Type).ToListAsync(ct);
-        var allEndpoints = await db.Endpoints.AsNoTracking().ToListAsync(ct);
+        if (snap is not null && snap.Generation == gen && Environment.TickCount64 - snap.LoadedAt < MaxAgeMs) return snap;
+        // Only time has passed: one request re-reads while the others go on with what is there. After
+        // a write by this node every request waits for the new rows (a client sees its own change).
+        if (snap is not null && snap.Generation == gen)
+        {
+            if (!_gate.Wait(0)) return snap;
+        }
+        else await _gate.WaitAsync(ct);
+        try
+        {
+            snap = _snapshot;
+            if (snap is not null && snap.Generation == gen && Environment.TickCount64 - snap.LoadedAt < MaxAgeMs) return snap;
+            snap = await LoadAsync(gen, ct);
+            _snapshot = snap;
+            return snap;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    async Task<Snapshot> LoadAsync(long gen, CancellationToken ct)
+    {
+        var loadedAt = Environment.TickCount64;
+        var services = (await store.ServicesAsync(ct)).Where(s => s.Enabled).ToList();
+        var allEndpoints = await store.EndpointsAsync(ct);
         var endpoints = allEndpoints.Where(e => e.Enabled)
             .OrderBy(e => e.RegionId, StringComparer.Ordinal).ThenBy(e => e.Interface, StringComparer.Ordinal).ToList();
         var existing = allEndpoints.Select(e => e.Id).ToHashSet();
-        var filters = (await db.ProjectEndpoints.AsNoTracking().ToListAsync(ct))
+        var filters = (await store.ProjectEndpointsAsync(ct))
             .Where(p => existing.Contains(p.EndpointId))
             .GroupBy(p => p.ProjectId)
             .ToDictionary(g => g.Key, g => g.Select(p => p.EndpointId).ToHashSet());
         // A project's endpoint groups add every endpoint (enabled or not) their filters match.
-        var groups = await db.EndpointGroups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => ParseFilters(g.Filters), ct);
-        foreach (var link in await db.ProjectEndpointGroups.AsNoTracking().ToListAsync(ct))
+        var groups = (await store.EndpointGroupsAsync(ct)).ToDictionary(g => g.Id, g => ParseFilters(g.Filters));
+        foreach (var link in await store.ProjectEndpointGroupsAsync(ct))
         {
             if (!groups.TryGetValue(link.EndpointGroupId, out var groupFilters)) continue;
             if (!filters.TryGetValue(link.ProjectId, out var set)) filters[link.ProjectId] = set = [];
@@ -71,9 +100,7 @@ public sealed class CatalogBuilder(IdentityGeneration generation)
         }
         // An association that selects nothing does not switch filtering on (Keystone tests the union for emptiness).
         foreach (var key in filters.Where(f => f.Value.Count == 0).Select(f => f.Key).ToList()) filters.Remove(key);
-        snap = new Snapshot(gen, services, endpoints, filters);
-        _snapshot = snap;
-        return snap;
+        return new Snapshot(gen, loadedAt, services, endpoints, filters);
     }
 
     /// <summary>OS-EP-FILTER: an endpoint is in a group when each filter (service_id, region_id, interface) equals its attribute.</summary>

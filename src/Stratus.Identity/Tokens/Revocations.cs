@@ -6,7 +6,7 @@ namespace Stratus.Identity.Tokens;
 /// live in the shared database so every identity node honours them; this node keeps them in memory
 /// and re-reads new ones at most once a second, so validation stays a memory lookup.
 /// </summary>
-public sealed class Revocations(IdentityGeneration generation)
+public sealed class Revocations(IdentityStore store, IdentityGeneration generation)
 {
     readonly object _gate = new();
     List<RevocationEvent> _events = [];
@@ -38,9 +38,9 @@ public sealed class Revocations(IdentityGeneration generation)
     }
 
     /// <summary>True when an event matches the token: its user, project, domain, or audit id/chain.</summary>
-    public async ValueTask<bool> IsRevokedAsync(IdentityDb db, TokenPayload t, string? projectDomainId, string userDomainId, CancellationToken ct)
+    public async ValueTask<bool> IsRevokedAsync(TokenPayload t, string? projectDomainId, string userDomainId, CancellationToken ct)
     {
-        await RefreshAsync(db, ct);
+        await RefreshAsync(ct);
         var events = _events;
         var auditId = t.AuditIds.Count > 0 ? t.AuditIds[0] : null;
         var chainId = t.AuditIds.Count > 1 ? t.AuditIds[1] : auditId;
@@ -58,13 +58,13 @@ public sealed class Revocations(IdentityGeneration generation)
         return false;
     }
 
-    async ValueTask RefreshAsync(IdentityDb db, CancellationToken ct)
+    async ValueTask RefreshAsync(CancellationToken ct)
     {
         var now = Environment.TickCount64;
         var gen = generation.Value;
         if (now - Volatile.Read(ref _loadedAt) < 1000 && gen == _seenGeneration) return;
         var since = _lastId;
-        var fresh = await db.RevocationEvents.AsNoTracking().Where(e => e.Id > since).OrderBy(e => e.Id).ToListAsync(ct);
+        var fresh = await store.RevocationEventsAfterAsync(since, ct);
         lock (_gate)
         {
             if (fresh.Count > 0)

@@ -12,8 +12,10 @@ namespace Stratus.Identity.Tokens;
 /// validation unpacks it and re-checks that everything it names still exists, is enabled and is not
 /// revoked.
 /// </summary>
+/// All of it reads through <see cref="IdentityStore"/> (plain ADO.NET), not EF Core: these are the paths
+/// a busy node runs, and keeping EF Core off them keeps its code out of the process.
 public sealed class TokenService(
-    IdentityDb db, TokenFormatter formatter, Revocations revocations, TokenCache cache,
+    IdentityStore store, TokenFormatter formatter, Revocations revocations, TokenCache cache,
     CatalogBuilder catalog, IdentityOptions options)
 {
     static readonly OpenStackError AuthFailed = OpenStackError.Unauthorized();
@@ -69,7 +71,7 @@ public sealed class TokenService(
             if (!resultMethods.Contains(method)) resultMethods.Add(method);
         }
 
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct) ?? throw AuthFailed;
+        var user = (userId is null ? null : await store.UserAsync(userId, ct)) ?? throw AuthFailed;
         var (projectId, domainId, system) = await ScopeAsync(auth, user, appCred, ct);
         var now = DateTime.UtcNow;
         var expiry = now.AddSeconds(options.TokenExpiration);
@@ -103,12 +105,7 @@ public sealed class TokenService(
                 : domainId is not null
                     ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
                     : AuthFailed;
-        if (resultMethods.Contains("password"))
-        {
-            var tracked = await db.Users.FirstAsync(u => u.Id == user.Id, ct);
-            tracked.LastActiveAt = now.Date;
-            if (db.Entry(tracked).State == EntityState.Modified) await db.SaveChangesAsync(ct);
-        }
+        if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
         return info;
     }
 
@@ -127,7 +124,7 @@ public sealed class TokenService(
         if (!user.Enabled) throw AuthFailed;
         if (user.PasswordExpiresAt is { } exp && exp < DateTime.UtcNow)
             throw OpenStackError.Unauthorized($"The password is expired and needs to be changed for user: {user.Id}.");
-        var domain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == user.DomainId, ct);
+        var domain = await store.DomainAsync(user.DomainId, ct);
         if (domain is null || !domain.Enabled) throw AuthFailed;
         return user.Id;
     }
@@ -135,18 +132,18 @@ public sealed class TokenService(
     async Task<User?> FindUserAsync(JsonObject u, CancellationToken ct)
     {
         if (u.OptionalString("id", 64) is { } id)
-            return await db.Users.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
+            return await store.UserAsync(id, ct);
         var name = u.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in user.");
         var domainId = await ResolveDomainIdAsync(u.OptionalObject("domain")
             ?? throw OpenStackError.BadRequest("Expecting to find domain in user."), ct);
-        return domainId is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name && x.DomainId == domainId, ct);
+        return domainId is null ? null : await store.UserByNameAsync(name, domainId, ct);
     }
 
     async Task<string?> ResolveDomainIdAsync(JsonObject domain, CancellationToken ct)
     {
         if (domain.OptionalString("id", 64) is { } id) return id;
         var name = domain.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in domain.");
-        return await db.Domains.AsNoTracking().Where(d => d.Name == name).Select(d => d.Id).FirstOrDefaultAsync(ct);
+        return await store.DomainIdByNameAsync(name, ct);
     }
 
     async Task<TokenInfo> TokenMethodAsync(JsonObject token, CancellationToken ct)
@@ -163,13 +160,13 @@ public sealed class TokenService(
         var secret = ac.OptionalString("secret", 4096) ?? throw AuthFailed;
         ApplicationCredential? cred;
         if (ac.OptionalString("id", 64) is { } id)
-            cred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct);
+            cred = await store.ApplicationCredentialAsync(id, ct);
         else
         {
             var name = ac.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in application_credential.");
             var user = await FindUserAsync(ac.OptionalObject("user") ?? throw OpenStackError.BadRequest("Expecting to find user in application_credential."), ct)
                 ?? throw AuthFailed;
-            cred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.UserId == user.Id && c.Name == name, ct);
+            cred = await store.ApplicationCredentialByNameAsync(user.Id, name, ct);
         }
         if (cred is null || !await Passwords.VerifyAsync(secret, cred.SecretHash, ct)) throw AuthFailed;
         if (cred.ExpiresAt is { } exp && exp < DateTime.UtcNow) throw AuthFailed;
@@ -189,8 +186,8 @@ public sealed class TokenService(
         if (scopeNode is null)
         {
             // Keystone scopes to the default project when the user has one it can use.
-            if (user.DefaultProjectId is { } dp && await db.Projects.AsNoTracking().AnyAsync(p => p.Id == dp && p.Enabled, ct)
-                && (await RoleResolver.ForProjectAsync(db, user.Id, dp, ct)).Count > 0)
+            if (user.DefaultProjectId is { } dp && await store.ProjectAsync(dp, ct) is { Enabled: true }
+                && (await store.RolesForProjectAsync(user.Id, dp, ct)).Count > 0)
                 return (dp, null, false);
             return (null, null, false);
         }
@@ -201,12 +198,12 @@ public sealed class TokenService(
         {
             Project? project;
             if (p.OptionalString("id", 64) is { } pid)
-                project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Id == pid, ct);
+                project = await store.ProjectAsync(pid, ct);
             else
             {
                 var name = p.OptionalString("name") ?? throw OpenStackError.BadRequest("Expecting to find id or name in project.");
                 var domainId = await ResolveDomainIdAsync(p.OptionalObject("domain") ?? throw OpenStackError.BadRequest("Expecting to find domain in project."), ct);
-                project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name && x.DomainId == domainId, ct);
+                project = await store.ProjectByNameAsync(name, domainId, ct);
             }
             if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
             if (!project.Enabled) throw OpenStackError.Unauthorized($"Project {project.Id} is disabled.");
@@ -215,7 +212,7 @@ public sealed class TokenService(
         if (scope.OptionalObject("domain") is { } d)
         {
             var domainId = await ResolveDomainIdAsync(d, ct);
-            var domain = domainId is null ? null : await db.Domains.AsNoTracking().FirstOrDefaultAsync(x => x.Id == domainId, ct);
+            var domain = domainId is null ? null : await store.DomainAsync(domainId, ct);
             if (domain is null) throw OpenStackError.Unauthorized("Could not find the domain to scope to.");
             if (!domain.Enabled) throw OpenStackError.Unauthorized($"Domain {domain.Id} is disabled.");
             return (null, domain.Id, false);
@@ -241,9 +238,9 @@ public sealed class TokenService(
         var now = DateTime.UtcNow;
         if (p.ExpiresAt <= now && (!allowExpired || p.ExpiresAt.AddHours(48) <= now)) return null;
 
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == p.UserId, ct);
+        var user = await store.UserAsync(p.UserId, ct);
         if (user is null || !user.Enabled) return null;
-        var userDomain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == user.DomainId, ct);
+        var userDomain = await store.DomainAsync(user.DomainId, ct);
         if (userDomain is null || !userDomain.Enabled) return null;
 
         Project? project = null;
@@ -251,31 +248,31 @@ public sealed class TokenService(
         List<Role> roles = [];
         if (p.ProjectId is not null)
         {
-            project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(x => x.Id == p.ProjectId, ct);
+            project = await store.ProjectAsync(p.ProjectId, ct);
             if (project is null || !project.Enabled) return null;
-            projectDomain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == project.DomainId, ct);
+            projectDomain = await store.DomainAsync(project.DomainId, ct);
             if (projectDomain is null || !projectDomain.Enabled) return null;
-            roles = await RoleResolver.ForProjectAsync(db, user.Id, project.Id, ct);
+            roles = await store.RolesForProjectAsync(user.Id, project.Id, ct);
         }
         else if (p.DomainId is not null)
         {
-            domain = await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == p.DomainId, ct);
+            domain = await store.DomainAsync(p.DomainId, ct);
             if (domain is null || !domain.Enabled) return null;
-            roles = await RoleResolver.ForDomainAsync(db, user.Id, domain.Id, ct);
+            roles = await store.RolesForDomainAsync(user.Id, domain.Id, ct);
         }
         else if (p.System)
-            roles = await RoleResolver.ForSystemAsync(db, user.Id, ct);
+            roles = await store.RolesForSystemAsync(user.Id, ct);
 
         ApplicationCredential? appCred = null;
         if (p.AppCredId is not null)
         {
-            appCred = await db.ApplicationCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.Id == p.AppCredId, ct);
+            appCred = await store.ApplicationCredentialAsync(p.AppCredId, ct);
             if (appCred is null) return null;
             var delegated = (JsonNode.Parse(appCred.RoleIds) as JsonArray ?? []).Select(n => n?.GetValue<string>()).ToHashSet();
-            roles = await RoleResolver.ExpandAsync(db, roles.Where(r => delegated.Contains(r.Id)).Select(r => r.Id).ToList(), ct);
+            roles = await store.ExpandRolesAsync(roles.Where(r => delegated.Contains(r.Id)).Select(r => r.Id).ToList(), ct);
         }
         if ((p.ProjectId is not null || p.DomainId is not null || p.System) && roles.Count == 0) return null;
-        if (await revocations.IsRevokedAsync(db, p, project?.DomainId, user.DomainId, ct)) return null;
+        if (await revocations.IsRevokedAsync(p, project?.DomainId, user.DomainId, ct)) return null;
 
         var info = new TokenInfo
         {
@@ -339,7 +336,7 @@ public sealed class TokenService(
         if (t.IsScoped)
         {
             token["roles"] = new JsonArray(t.Roles.Select(r => (JsonNode?)new JsonObject { ["id"] = r.Id, ["name"] = r.Name }).ToArray());
-            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(db, t.ProjectId, t.UserId, ct);
+            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.UserId, ct);
         }
         if (t.AppCredId is not null)
             token["application_credential"] = new JsonObject { ["id"] = t.AppCredId, ["name"] = t.AppCredName, ["restricted"] = t.AppCredRestricted };
