@@ -30,15 +30,7 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     {
         await using var conn = url.CreateConnection();
         await conn.OpenAsync(ct);
-        await using var cmd = conn.CreateCommand();
-        cmd.CommandText = Sql(sql);
-        foreach (var (name, value) in args)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
-        }
+        await using var cmd = Command(conn, sql, args);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var list = new List<T>();
         while (await reader.ReadAsync(ct)) list.Add(map(reader));
@@ -52,7 +44,13 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     {
         await using var conn = url.CreateConnection();
         await conn.OpenAsync(ct);
-        await using var cmd = conn.CreateCommand();
+        await using var cmd = Command(conn, sql, args);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    DbCommand Command(DbConnection conn, string sql, (string Name, object? Value)[] args)
+    {
+        var cmd = conn.CreateCommand();
         cmd.CommandText = Sql(sql);
         foreach (var (name, value) in args)
         {
@@ -61,7 +59,7 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
             p.Value = value ?? DBNull.Value;
             cmd.Parameters.Add(p);
         }
-        return await cmd.ExecuteNonQueryAsync(ct);
+        return cmd;
     }
 
     /// <summary><c>"column" IN (@p0, @p1, ...)</c> with the values added to <paramref name="args"/>; false when empty.</summary>
