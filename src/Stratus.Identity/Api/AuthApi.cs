@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
+using Stratus.Identity.Data;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Api;
@@ -107,10 +108,10 @@ public static class AuthApi
         return new JsonResponse(Links.Collection(http, "domains", items));
     }
 
-    static async Task<IResult> SystemScopes(HttpContext http, IdentityDb db, CancellationToken ct)
+    static async Task<IResult> SystemScopes(HttpContext http, IdentityStore store, CancellationToken ct)
     {
         var caller = http.Caller();
-        var roles = await RoleResolver.ForSystemAsync(db, caller.UserId, ct);
+        var roles = await store.RolesForSystemAsync(caller.UserId, ct);
         var system = new JsonArray();
         if (roles.Count > 0) system.Add(new JsonObject { ["all"] = true });
         return new JsonResponse(new JsonObject

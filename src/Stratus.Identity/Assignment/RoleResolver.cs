@@ -1,3 +1,4 @@
+using Stratus.Identity.Resource;
 
 namespace Stratus.Identity.Assignment;
 
@@ -7,40 +8,20 @@ namespace Stratus.Identity.Assignment;
 /// </summary>
 public static class RoleResolver
 {
-    public static async Task<List<Role>> ForProjectAsync(IdentityDb db, string userId, string projectId, CancellationToken ct)
-    {
-        var actors = await ActorsAsync(db, userId, ct);
-        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        if (project is null) return [];
-        var ancestors = await AncestorIdsAsync(db, project.ParentId, ct);
-        var direct = await db.RoleAssignments.AsNoTracking()
-            .Where(a => actors.Contains(a.ActorId) && (
-                (a.TargetId == projectId && !a.Inherited && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject)) ||
-                (a.Inherited && a.TargetId == project.DomainId && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain)) ||
-                (a.Inherited && ancestors.Contains(a.TargetId) && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject))))
-            .Select(a => a.RoleId).Distinct().ToListAsync(ct);
-        return await ExpandAsync(db, direct, ct);
-    }
+    /// <summary>
+    /// Whether an assignment of one of the user's actors gives its role on <paramref name="project"/>:
+    /// directly, or inherited from the project's domain or from one of its <paramref name="ancestors"/>.
+    /// </summary>
+    public static bool CountsForProject(RoleAssignment a, Project project, IReadOnlyCollection<string> ancestors) =>
+        (a.TargetId == project.Id && !a.Inherited && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject)) ||
+        (a.Inherited && a.TargetId == project.DomainId && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain)) ||
+        (a.Inherited && ancestors.Contains(a.TargetId) && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject));
 
-    public static async Task<List<Role>> ForDomainAsync(IdentityDb db, string userId, string domainId, CancellationToken ct)
-    {
-        var actors = await ActorsAsync(db, userId, ct);
-        var direct = await db.RoleAssignments.AsNoTracking()
-            .Where(a => actors.Contains(a.ActorId) && a.TargetId == domainId && !a.Inherited &&
-                        (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain))
-            .Select(a => a.RoleId).Distinct().ToListAsync(ct);
-        return await ExpandAsync(db, direct, ct);
-    }
+    public static bool CountsForDomain(RoleAssignment a, string domainId) =>
+        a.TargetId == domainId && !a.Inherited && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain);
 
-    public static async Task<List<Role>> ForSystemAsync(IdentityDb db, string userId, CancellationToken ct)
-    {
-        var actors = await ActorsAsync(db, userId, ct);
-        var direct = await db.RoleAssignments.AsNoTracking()
-            .Where(a => actors.Contains(a.ActorId) && a.TargetId == RoleAssignment.System &&
-                        (a.Type == AssignmentType.UserSystem || a.Type == AssignmentType.GroupSystem))
-            .Select(a => a.RoleId).Distinct().ToListAsync(ct);
-        return await ExpandAsync(db, direct, ct);
-    }
+    public static bool CountsForSystem(RoleAssignment a) =>
+        a.TargetId == RoleAssignment.System && (a.Type == AssignmentType.UserSystem || a.Type == AssignmentType.GroupSystem);
 
     /// <summary>The user and every group it belongs to: the actors whose assignments count.</summary>
     public static async Task<List<string>> ActorsAsync(IdentityDb db, string userId, CancellationToken ct)
@@ -48,29 +29,6 @@ public static class RoleResolver
         var actors = await db.GroupMemberships.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.GroupId).ToListAsync(ct);
         actors.Add(userId);
         return actors;
-    }
-
-    /// <summary>The ids of a project's ancestors, nearest first, starting from <paramref name="parentId"/>.</summary>
-    public static async Task<List<string>> AncestorIdsAsync(IdentityDb db, string? parentId, CancellationToken ct)
-    {
-        var result = new List<string>();
-        while (parentId is not null && result.Count < 64 && !result.Contains(parentId))
-        {
-            result.Add(parentId);
-            var id = parentId;
-            parentId = await db.Projects.AsNoTracking().Where(p => p.Id == id).Select(p => p.ParentId).FirstOrDefaultAsync(ct);
-        }
-        return result;
-    }
-
-    /// <summary>Adds every role implied by the given ones, transitively (admin implies member implies reader).</summary>
-    public static async Task<List<Role>> ExpandAsync(IdentityDb db, IReadOnlyCollection<string> roleIds, CancellationToken ct)
-    {
-        if (roleIds.Count == 0) return [];
-        var implications = await db.ImpliedRoles.AsNoTracking().ToListAsync(ct);
-        var ids = roleIds.SelectMany(id => Closure(implications, id)).ToHashSet();
-        // Domain-specific roles only stand for the global roles they imply: they are never effective themselves.
-        return await db.Roles.AsNoTracking().Where(r => ids.Contains(r.Id) && r.DomainId == null).OrderBy(r => r.Name).ToListAsync(ct);
     }
 
     /// <summary>A role and every role it implies through the rules, transitively, each with the role that implied it.</summary>

@@ -178,7 +178,7 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     public Task<ApplicationCredential?> ApplicationCredentialByNameAsync(string userId, string name, CancellationToken ct) =>
         FirstAsync(AppCredColumns + "WHERE \"UserId\" = @user AND \"Name\" = @name", ReadAppCred, ct, ("@user", userId), ("@name", name));
 
-    // ---- effective roles (as RoleResolver computes them through EF Core) ----
+    // ---- effective roles (RoleResolver's rules over rows read here) ----
 
     public async Task<List<Role>> RolesForProjectAsync(string userId, string projectId, CancellationToken ct)
     {
@@ -186,32 +186,24 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
         var project = await ProjectAsync(projectId, ct);
         if (project is null) return [];
         var ancestors = await AncestorIdsAsync(project.ParentId, ct);
-        var direct = (await AssignmentsAsync(actors, ct))
-            .Where(a =>
-                (a.TargetId == projectId && !a.Inherited && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject)) ||
-                (a.Inherited && a.TargetId == project.DomainId && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain)) ||
-                (a.Inherited && ancestors.Contains(a.TargetId) && (a.Type == AssignmentType.UserProject || a.Type == AssignmentType.GroupProject)))
-            .Select(a => a.RoleId).Distinct().ToList();
-        return await ExpandRolesAsync(direct, ct);
+        return await EffectiveRolesAsync(actors, a => RoleResolver.CountsForProject(a, project, ancestors), ct);
     }
 
     public async Task<List<Role>> RolesForDomainAsync(string userId, string domainId, CancellationToken ct)
     {
         var actors = await ActorsAsync(userId, ct);
-        var direct = (await AssignmentsAsync(actors, ct))
-            .Where(a => a.TargetId == domainId && !a.Inherited && (a.Type == AssignmentType.UserDomain || a.Type == AssignmentType.GroupDomain))
-            .Select(a => a.RoleId).Distinct().ToList();
-        return await ExpandRolesAsync(direct, ct);
+        return await EffectiveRolesAsync(actors, a => RoleResolver.CountsForDomain(a, domainId), ct);
     }
 
     public async Task<List<Role>> RolesForSystemAsync(string userId, CancellationToken ct)
     {
         var actors = await ActorsAsync(userId, ct);
-        var direct = (await AssignmentsAsync(actors, ct))
-            .Where(a => a.TargetId == RoleAssignment.System && (a.Type == AssignmentType.UserSystem || a.Type == AssignmentType.GroupSystem))
-            .Select(a => a.RoleId).Distinct().ToList();
-        return await ExpandRolesAsync(direct, ct);
+        return await EffectiveRolesAsync(actors, RoleResolver.CountsForSystem, ct);
     }
+
+    /// <summary>The roles of the actors' assignments that count (<see cref="RoleResolver"/>'s rules), with those they imply.</summary>
+    async Task<List<Role>> EffectiveRolesAsync(List<string> actors, Func<RoleAssignment, bool> counts, CancellationToken ct) =>
+        await ExpandRolesAsync((await AssignmentsAsync(actors, ct)).Where(counts).Select(a => a.RoleId).Distinct().ToList(), ct);
 
     /// <summary>The user and every group it belongs to.</summary>
     async Task<List<string>> ActorsAsync(string userId, CancellationToken ct)
