@@ -23,3 +23,9 @@ public sealed class RpcRemoteException(string remoteType, string message) : Exce
 {
     public string RemoteType { get; } = remoteType;
 }
+
+/// <summary>What <see cref="IMessageBus.ServeAsync"/> returns: disposing it stops the server.</summary>
+sealed class Serving(Func<Task> stop) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await stop();
+}

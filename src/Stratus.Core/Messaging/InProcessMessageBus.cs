@@ -125,11 +125,6 @@ public sealed class InProcessMessageBus(string name, ILogger? log = null) : IMes
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    sealed class Serving(Func<Task> stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await stop();
-    }
 }
 
 public static class MessageBus

@@ -263,9 +263,4 @@ public sealed class RabbitMqMessageBus : IMessageBus
             c.Dispose();
         }
     }
-
-    sealed class Serving(Func<Task> stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await stop();
-    }
 }
