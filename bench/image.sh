@@ -36,6 +36,26 @@ peak_rss() { # samples the RSS of PIDs (and their children) every 100 ms until t
   echo $((peak / 1024))
 }
 
+cpu_ticks() { # CPU time (user + system, in clock ticks) of the given PIDs and their children
+  local total=0 p
+  for p in "$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $total
+}
+
+settle() { # waits (at most 60 s) until the PIDs use under 5% of a core: a service just started still
+  # compiles its hot code (the runtime's tiered JIT, Python's imports) and that must not be measured
+  local before now i
+  before=$(cpu_ticks "$@")
+  for ((i = 0; i < 60; i++)); do
+    sleep 1
+    now=$(cpu_ticks "$@")
+    ((now - before < 5)) && return
+    before=$now
+  done
+}
+
 measure() { # NAME URL PIDS...: create an image, upload, download, with memory
   local name=$1 url=$2; shift 2
   local token id wid up down idle peak_up peak_down
@@ -49,6 +69,7 @@ measure() { # NAME URL PIDS...: create an image, upload, download, with memory
   # One small upload and download first, as a running service has done: the figures are steady-state ones.
   curl -sf -o /dev/null -X PUT -T "$work/warmup.raw" "$url/v2/images/$wid/file" -H "X-Auth-Token: $token" -H 'Content-Type: application/octet-stream'
   curl -sf -o /dev/null "$url/v2/images/$wid/file" -H "X-Auth-Token: $token"
+  settle "$@"
   idle=$(( $(rss_kib "$@") / 1024 ))
   rm -f "$work/stop"; peak_rss "$work/stop" "$@" >"$work/peak" &
   up=$(curl -sf -o /dev/null -w '%{time_total}' -X PUT -T "$work/image.raw" "$url/v2/images/$id/file" \

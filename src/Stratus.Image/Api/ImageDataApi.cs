@@ -142,16 +142,16 @@ public static class ImageDataApi
         if (image.Status == ImageStatus.Deactivated && !caller.IsAdmin)
             throw OpenStackError.Forbidden("The requested image has been deactivated. Image data download is forbidden.");
         if (image.Status is not (ImageStatus.Active or ImageStatus.Deactivated) || image.Location is null) return Results.NoContent();
-        FileStream file;
+        ImageReader file;
         try
         {
-            file = store.OpenRead(image.Location);
+            file = store.OpenReader(image.Location);
         }
         catch (FileNotFoundException)
         {
             throw OpenStackError.NotFound($"The data of image {id} is missing from the store.");
         }
-        await using (file)
+        using (file)
         {
             var size = file.Length;
             var (offset, count) = ByteRange.Parse(http.Request.Headers.Range.ToString(), size);
@@ -164,8 +164,7 @@ public static class ImageDataApi
                 response.StatusCode = 206;
                 response.Headers.ContentRange = $"bytes {offset}-{offset + count - 1}/{size}";
             }
-            file.Position = offset;
-            await ByteRange.CopyAsync(file, response.Body, count, ct);
+            await file.CopyAsync(offset, count, response.Body, ct);
         }
         return Results.Empty;
     }

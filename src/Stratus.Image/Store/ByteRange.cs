@@ -1,14 +1,11 @@
-using System.Buffers;
 using System.Globalization;
 using Stratus.Core.Http;
 
 namespace Stratus.Image.Store;
 
-/// <summary>HTTP byte ranges for downloads (one range, as Glance serves them), and the copy loop.</summary>
+/// <summary>HTTP byte ranges for downloads (one range, as Glance serves them).</summary>
 public static class ByteRange
 {
-    const int BufferSize = 1 << 20;
-
     /// <summary>(offset, count) of <c>Range: bytes=a-b</c> (or <c>a-</c>, <c>-n</c>); the whole file without one; 416 when unsatisfiable.</summary>
     public static (long Offset, long Count) Parse(string header, long size)
     {
@@ -42,24 +39,5 @@ public static class ByteRange
         var e = new OpenStackError(416, "Requested Range Not Satisfiable", "The requested range is not satisfiable for this image.");
         e.Headers["Content-Range"] = $"bytes */{size}";
         return e;
-    }
-
-    public static async Task CopyAsync(Stream from, Stream to, long count, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            while (count > 0)
-            {
-                var n = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(BufferSize, count)), ct);
-                if (n == 0) throw new IOException("the image file is shorter than its recorded size");
-                await to.WriteAsync(buffer.AsMemory(0, n), ct);
-                count -= n;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

