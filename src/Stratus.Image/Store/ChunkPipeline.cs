@@ -12,7 +12,8 @@ namespace Stratus.Image.Store;
 /// </summary>
 sealed class ChunkPipeline : IDisposable
 {
-    const int ChunkSize = 1 << 20, Buffers = 8;
+    // 16 MiB in flight: an O_DIRECT write waits for the disk, and the ring absorbs its slow moments.
+    const int ChunkSize = 1 << 20, Buffers = 16;
 
     public sealed class Chunk(Memory<byte> buffer)
     {
