@@ -68,6 +68,18 @@ public class ComputeServer : ImageServer
         await _nova.StartAsync();
         ComputeUrl = _nova.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         ComputeAdmin = ComputeClient(Identity.AdminToken);
+        await WaitForHypervisorAsync();
+    }
+
+    /// <summary>The compute agent registers its host in the background: tests start once it has.</summary>
+    async Task WaitForHypervisorAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await ComputeAdmin.GetFromJsonAsync<JsonObject>("os-hypervisors"))?["hypervisors"]?.AsArray().Count is not > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Nova.Host} registered no hypervisor within 30 s");
+            await Task.Delay(50);
+        }
     }
 
     public HttpClient ComputeClient(string? token, string? microversion = null)
