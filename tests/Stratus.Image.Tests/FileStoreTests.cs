@@ -47,7 +47,7 @@ public sealed class FileStoreTests : IDisposable
         var stored = await store.WriteAsync("image", new MemoryStream(data), long.MaxValue, CancellationToken.None);
         (long Offset, long Count)[] ranges =
         [
-            (0, data.Length), (0, 1), (1, 100), (4095, 2), (4096, 4096), ((2 << 20) - 10, 100),
+            (0, data.Length), (0, 0), (0, 1), (1, 100), (4095, 2), (4096, 4096), ((2 << 20) - 10, 100),
             ((1 << 20) - 3, (3 << 20) + 7), (data.Length - 1, 1), (12_345, data.Length - 12_345),
         ];
         using var reader = store.OpenReader(stored.Path);

@@ -16,9 +16,10 @@ public sealed class ImageReader(SafeFileHandle file, bool direct) : IDisposable
     /// <summary>Copies <paramref name="count"/> bytes from <paramref name="offset"/> to <paramref name="to"/>.</summary>
     public async Task CopyAsync(long offset, long count, Stream to, CancellationToken ct)
     {
+        if (count == 0) return;
         var position = direct ? DirectIo.AlignDown(offset) : offset;
         var skip = (int)(offset - position);
-        var size = (int)Math.Min(BlockSize, DirectIo.AlignUp((int)Math.Min(skip + count, BlockSize)));
+        var size = DirectIo.AlignUp((int)Math.Min(skip + count, BlockSize));
         Memory<byte>[] buffers = [DirectIo.AlignedBuffer(size), DirectIo.AlignedBuffer(size)];
         var current = 0;
         var reading = RandomAccess.ReadAsync(file, buffers[current], position, ct);
