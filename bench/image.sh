@@ -13,17 +13,25 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-rss_kib() { # resident memory of the given PIDs and their children
-  local total=0 p
-  for p in "$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true); do
-    total=$((total + $(awk '/VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+family() { # the given PIDs and their children
+  echo "$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true)
+}
+
+proc_sum() { # FILE AWK PIDS...: the sum, over the PIDs and their children, of what AWK prints from /proc/PID/FILE
+  local file=$1 prog=$2 total=0 p; shift 2
+  for p in $(family "$@"); do
+    total=$((total + $(awk "$prog" "/proc/$p/$file" 2>/dev/null || echo 0)))
   done
   echo $total
 }
 
+rss_kib() { proc_sum status '/VmRSS/{print $2}' "$@"; } # resident memory in KiB
+
+cpu_ticks() { proc_sum stat '{print $14 + $15}' "$@"; } # CPU time, user + system, in clock ticks
+
 peak_rss() { # samples the RSS of PIDs (and their children) every 100 ms until the file $1 exists; prints the peak in MiB
   local stop=$1 peak=0 now p k v; shift
-  local all=("$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true))
+  local all=($(family "$@"))
   # Bash builtins only: the sampler must not take the CPU the transfer needs.
   while [[ ! -e $stop ]]; do
     now=0
@@ -34,14 +42,6 @@ peak_rss() { # samples the RSS of PIDs (and their children) every 100 ms until t
     read -rt 0.1 <> <(:) || true
   done
   echo $((peak / 1024))
-}
-
-cpu_ticks() { # CPU time (user + system, in clock ticks) of the given PIDs and their children
-  local total=0 p
-  for p in "$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo $total
 }
 
 settle() { # waits (at most 60 s) until the PIDs use under 5% of a core: a service just started still
