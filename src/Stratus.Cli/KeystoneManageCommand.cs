@@ -1,6 +1,5 @@
 using Stratus.Core.Config;
 using Stratus.Identity;
-using Stratus.Identity.Tokens;
 
 namespace Stratus.Cli;
 
@@ -14,23 +13,23 @@ static class KeystoneManageCommand
         var args = new CliArgs(argv, "check", "expand", "migrate", "contract");
         var verb = args.Positional.FirstOrDefault(Verbs.Contains)
             ?? throw new UsageException($"keystone-manage: give one of {string.Join(", ", Verbs)}");
-        var options = IdentityOptions.FromIni(IniFile.Load(FindConfig(args)));
+        var options = ServiceModules.Identity.ReadOptions(IniFile.Load(FindConfig(args)));
         switch (verb)
         {
             case "db_sync":
                 args.Flag("check"); args.Flag("expand"); args.Flag("migrate"); args.Flag("contract");
                 args.EnsureAllUsed();
-                await IdentityService.SyncDatabaseAsync(options);
+                await ServiceModules.Identity.SyncDatabaseAsync(options);
                 break;
             case "fernet_setup" or "credential_setup":
                 args.Get("keystone-user"); args.Get("keystone-group");
                 args.EnsureAllUsed();
-                KeyRepository(options, verb).Setup();
+                IdentityModule.SetupKeys(options, credentialKeys: verb.StartsWith("credential", StringComparison.Ordinal));
                 break;
             case "fernet_rotate" or "credential_rotate":
                 args.Get("keystone-user"); args.Get("keystone-group");
                 args.EnsureAllUsed();
-                KeyRepository(options, verb).Rotate();
+                IdentityModule.RotateKeys(options, credentialKeys: verb.StartsWith("credential", StringComparison.Ordinal));
                 break;
             case "bootstrap":
                 var bootstrap = new BootstrapArgs
@@ -47,19 +46,12 @@ static class KeystoneManageCommand
                     PublicUrl = args.Get("bootstrap-public-url"),
                 };
                 args.EnsureAllUsed();
-                await IdentityService.SyncDatabaseAsync(options);
-                await using (var db = IdentityService.OpenDatabase(options))
-                    foreach (var line in await Bootstrap.RunAsync(db, bootstrap, options.PasswordHashRounds))
-                        Console.WriteLine(line);
+                foreach (var line in await IdentityModule.BootstrapAsync(options, bootstrap))
+                    Console.WriteLine(line);
                 break;
         }
         return 0;
     }
-
-    static FernetKeyRepository KeyRepository(IdentityOptions options, string verb) =>
-        verb.StartsWith("credential", StringComparison.Ordinal)
-            ? new FernetKeyRepository(Path.Combine(Path.GetDirectoryName(options.KeyRepository) ?? ".", "credential-keys"), options.MaxActiveKeys)
-            : new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys);
 
     /// <summary>keystone.conf from --config-file, or in --config-dir (a keystone directory or a node's), or /etc/keystone.</summary>
     static string FindConfig(CliArgs args)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using Stratus.Core.Config;
+using Stratus.Core.Modules;
+using Stratus.Dashboard;
 using Stratus.Identity;
 
 namespace Stratus.Cli;
@@ -25,27 +26,19 @@ static class UpCommand
         args.EnsureAllUsed();
 
         await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller", DashboardPort = dashboardPort });
-        var identity = IdentityOptions.FromIni(IniFile.Load(regionOne.KeystoneConf));
-        var identityUrl = $"http://{identity.BindHost}:{identity.Port}/v3";
+        var identity = ServiceModules.Identity.ReadOptions(regionOne.Root);
+        var identityUrl = IdentityModule.Url(identity);
         // Seed section 4.1: RegionOne's keystone-manage bootstrap creates RegionTwo and its identity endpoints.
-        await using (var db = IdentityService.OpenDatabase(identity))
-            await Bootstrap.RunAsync(db, new BootstrapArgs
-            {
-                Password = password,
-                RegionId = "RegionTwo",
-                AdminUrl = identityUrl + "/",
-                InternalUrl = identityUrl + "/",
-                PublicUrl = identityUrl + "/",
-            }, identity.PasswordHashRounds);
+        await IdentityModule.BootstrapRegionAsync(identity, "RegionTwo", password);
         // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
         await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
         {
-            IdentityUrl = identityUrl, Role = "controller", Host = "controller", DashboardPort = dashboardPort,
-        }, r => NodeCommand.RegisterLocallyAsync(identity, r));
+            IdentityUrl = identityUrl, Role = NodeRoles.Controller, Host = "controller", DashboardPort = dashboardPort,
+        }, IdentityModule.LocalRegistry(identity));
         // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
         await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)
         {
-            IdentityUrl = identityUrl, Role = "compute", Host = "compute1", Controller = twoAddress,
+            IdentityUrl = identityUrl, Role = NodeRoles.Compute, Host = "compute1", Controller = twoAddress,
         });
 
         Console.WriteLine($"""
@@ -53,9 +46,9 @@ static class UpCommand
               RegionOne controller {oneAddress}: source {regionOne.AdminOpenrc}
               RegionTwo controller {twoAddress}: source {regionTwo.AdminOpenrc}
               RegionTwo compute node {computeAddress}
-              Dashboard (both regions): {NodeCommand.DashboardUrl(oneAddress, dashboardPort)}
+              Dashboard (both regions): {DashboardModule.Url(oneAddress, dashboardPort)}
             """);
-        return await NodeCommand.RunAsync([regionOne, regionTwo, regionTwoCompute]);
+        return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root]);
     }
 
     static string NewPassword() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();

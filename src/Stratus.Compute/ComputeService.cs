@@ -63,33 +63,6 @@ public static class ComputeService
         });
     }
 
-    /// <summary>
-    /// The node's Nova: a web application serving the API when nova-api runs here (with the other
-    /// services inside it), else a host running only the background services.
-    /// </summary>
-    public static IHost Build(NovaOptions options, IMessageBus bus)
-    {
-        if (!options.Runs(NovaOptions.Api))
-        {
-            var host = Host.CreateApplicationBuilder();
-            host.Logging.ClearProviders();
-            host.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-            host.Services.AddComputeService(options, bus);
-            return host.Build();
-        }
-        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20);
-        builder.Services.AddComputeService(options, bus);
-        var app = builder.Build();
-        app.UseMiddleware<RequestIdMiddleware>()
-            .UseMiddleware<ErrorMiddleware>()
-            .Use(Microversion.Middleware)
-            .UseAuthToken()
-            .UseRouting();
-        app.MapComputeApi();
-        return app;
-    }
-
     public static IEndpointRouteBuilder MapComputeApi(this IEndpointRouteBuilder app)
     {
         app.MapComputeVersions();
@@ -108,18 +81,5 @@ public static class ComputeService
         v21.MapAggregates();
         v21.MapUsage();
         return app;
-    }
-
-    /// <summary>nova-manage api_db sync and db sync: both databases' schemas.</summary>
-    public static async Task SyncDatabasesAsync(NovaOptions options, CancellationToken ct = default)
-    {
-        var api = DatabaseUrl.Parse(options.ApiDatabase);
-        var ab = new DbContextOptionsBuilder<ApiDb>();
-        api.Configure(ab);
-        await using (var db = new ApiDb(ab.Options)) await api.EnsureSchemaAsync(db, ct);
-        var cell = DatabaseUrl.Parse(options.Database);
-        var cb = new DbContextOptionsBuilder<CellDb>();
-        cell.Configure(cb);
-        await using (var db = new CellDb(cb.Options)) await cell.EnsureSchemaAsync(db, ct);
     }
 }

@@ -1,3 +1,4 @@
+using Stratus.Core.Modules;
 using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
@@ -20,9 +21,6 @@ public sealed record BootstrapArgs
     public string? InternalUrl { get; init; }
     public string? PublicUrl { get; init; }
 }
-
-/// <summary>A service to put in the catalog of a region, with its service user (see <see cref="Bootstrap.RegisterServiceAsync"/>).</summary>
-public sealed record ServiceRegistration(string Type, string Name, string? Description, string Region, string Url, string? Username = null, string? Password = null);
 
 /// <summary>
 /// <c>keystone-manage bootstrap</c>: idempotently ensures the default domain, the admin project and

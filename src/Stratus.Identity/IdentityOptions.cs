@@ -21,7 +21,7 @@ public sealed record IdentityOptions
     /// <summary>[eventlet_server] public_bind_host: the node's own address, never all addresses.</summary>
     public string BindHost { get; init; } = "127.0.0.1";
     /// <summary>[eventlet_server] public_port</summary>
-    public int Port { get; init; } = 5000;
+    public int BindPort { get; init; } = 5000;
     /// <summary>[oslo_policy] policy_file, relative to the config file's directory.</summary>
     public string? PolicyFile { get; init; }
 
@@ -39,7 +39,7 @@ public sealed record IdentityOptions
             PasswordHashRounds = ini.GetInt("identity", "password_hash_rounds", 12),
             MaxRequestBodySize = ini.GetInt("oslo_middleware", "max_request_body_size", 114688),
             BindHost = ini.GetString("eventlet_server", "public_bind_host") ?? ini.GetString("DEFAULT", "my_ip") ?? "127.0.0.1",
-            Port = ini.GetInt("eventlet_server", "public_port", 5000),
+            BindPort = ini.GetInt("eventlet_server", "public_port", 5000),
             PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(dir, policy),
         };
         var provider = ini.GetString("token", "provider", "fernet");

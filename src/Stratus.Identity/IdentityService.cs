@@ -38,7 +38,7 @@ public static class IdentityService
     /// <summary>Builds the identity web application bound to the node's address (never all addresses).</summary>
     public static WebApplication Build(IdentityOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.Port, options.MaxRequestBodySize);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, options.MaxRequestBodySize);
         builder.Services.AddIdentityService(options);
         configure?.Invoke(builder);
         var app = builder.Build();

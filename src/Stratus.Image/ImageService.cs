@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
-using Stratus.Core.Hosting;
 using Stratus.Core.Policy;
 using Stratus.Image.Api;
 using Stratus.Image.Store;
@@ -25,33 +24,6 @@ public static class ImageService
         return services;
     }
 
-    /// <summary>The image API on the node's address and Glance's port (9292).</summary>
-    public static WebApplication Build(ImageOptions options, Action<WebApplicationBuilder>? configure = null)
-    {
-        // Metadata requests are small; image data lifts this limit per request (image_size_cap applies).
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
-        // Image data moves in bulk: larger socket reads, far fewer system calls.
-        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
-        builder.Services.AddImageService(options);
-        configure?.Invoke(builder);
-        var app = builder.Build();
-        app.Services.GetRequiredService<FileStore>().RemovePartialFiles();
-        app.UseMiddleware<RequestIdMiddleware>()
-            .UseMiddleware<ErrorMiddleware>()
-            .Use((http, next) =>
-            {
-                // Glance's routes have no trailing slash: "/v2/images/" is not the list, and "/v2/images//file" no image.
-                var path = http.Request.Path.Value ?? "/";
-                if (path.Length > 1 && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
-                    throw OpenStackError.NotFound("The resource could not be found.");
-                return next(http);
-            })
-            .UseAuthToken()
-            .UseRouting();
-        app.MapImageApi();
-        return app;
-    }
-
     public static IEndpointRouteBuilder MapImageApi(this IEndpointRouteBuilder app)
     {
         app.MapVersions();
@@ -60,15 +32,5 @@ public static class ImageService
         v2.MapImages().MapImageData().MapMembers().MapTags();
         v2.MapMetadefs();
         return app;
-    }
-
-    /// <summary>glance-manage db_sync: creates the schema if missing.</summary>
-    public static async Task SyncDatabaseAsync(ImageOptions options, CancellationToken ct = default)
-    {
-        var url = DatabaseUrl.Parse(options.DatabaseConnection);
-        var b = new DbContextOptionsBuilder<ImageDb>();
-        url.Configure(b);
-        await using var db = new ImageDb(b.Options);
-        await url.EnsureSchemaAsync(db, ct);
     }
 }

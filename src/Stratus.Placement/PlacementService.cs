@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
-using Stratus.Core.Hosting;
 using Stratus.Placement.Api;
 
 namespace Stratus.Placement;
@@ -18,16 +17,8 @@ public static class PlacementService
         return services;
     }
 
-    public static WebApplication Build(PlacementOptions options)
+    public static IEndpointRouteBuilder MapPlacementApi(this IEndpointRouteBuilder app)
     {
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
-        builder.Services.AddPlacementService(options);
-        var app = builder.Build();
-        app.UseMiddleware<RequestIdMiddleware>()
-            .UseMiddleware<ErrorMiddleware>()
-            .Use(PlacementVersion.Middleware)
-            .UseAuthToken()
-            .UseRouting();
         app.MapGet("/", () => new JsonResponse(new JsonObject
         {
             ["versions"] = new JsonArray(new JsonObject
@@ -40,15 +31,5 @@ public static class PlacementService
         app.MapAllocations();
         app.MapTraitsAndClasses();
         return app;
-    }
-
-    /// <summary>placement-manage db sync: creates the schema if missing.</summary>
-    public static async Task SyncDatabaseAsync(PlacementOptions options, CancellationToken ct = default)
-    {
-        var url = DatabaseUrl.Parse(options.DatabaseConnection);
-        var b = new DbContextOptionsBuilder<PlacementDb>();
-        url.Configure(b);
-        await using var db = new PlacementDb(b.Options);
-        await url.EnsureSchemaAsync(db, ct);
     }
 }

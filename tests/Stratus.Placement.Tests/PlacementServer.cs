@@ -1,3 +1,4 @@
+using Stratus.Core.Modules;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -37,8 +38,8 @@ public sealed class PlacementServer : IAsyncLifetime
                 RegionName = IdentityServer.Region, Source = "placement.conf [keystone_authtoken]",
             },
         };
-        await PlacementService.SyncDatabaseAsync(options);
-        _app = PlacementService.Build(options);
+        await new PlacementModule().SyncDatabaseAsync(options);
+        _app = PlacementModule.Build(options);
         await _app.StartAsync();
         Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
     }

@@ -28,6 +28,20 @@ public sealed record KeystoneAuthtokenOptions
     /// <summary>Where an error about these options points the operator.</summary>
     public required string Source { get; init; }
 
+    /// <summary>The keys the seed writes for a service user of the shared identity, for a new node's files.</summary>
+    public static IEnumerable<(string Key, string Value)> Keys(string identityRoot, string region, string user, string password) =>
+    [
+        ("www_authenticate_uri", identityRoot),
+        ("auth_url", identityRoot),
+        ("auth_type", "password"),
+        ("project_domain_name", "Default"),
+        ("user_domain_name", "Default"),
+        ("project_name", "service"),
+        ("username", user),
+        ("password", password),
+        ("region_name", region),
+    ];
+
     public static KeystoneAuthtokenOptions FromIni(IniFile ini, string section = "keystone_authtoken")
     {
         var o = FromSection(ini, section);

@@ -1,19 +1,24 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Core.Auth;
+using Stratus.Core.Http;
 
 namespace Stratus.Core.Hosting;
 
-/// <summary>The web host every Stratus service runs in: Kestrel on the node's address and the service's port.</summary>
+/// <summary>
+/// The host every Stratus service runs in: Kestrel on the node's address and the service's port, the
+/// same logging, and the request path every OpenStack API shares.
+/// </summary>
 public static class ServiceHost
 {
     public static WebApplicationBuilder CreateBuilder(string bindHost, int port, long? maxRequestBodySize)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        ConfigureLogging(builder.Logging);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // Never all addresses: several nodes share one machine in tests and in `stratus up`.
@@ -23,5 +28,38 @@ public static class ServiceHost
             k.AddServerHeader = false;
         });
         return builder;
+    }
+
+    /// <summary>A host without an API, for background services only (a compute node's nova-compute).</summary>
+    public static HostApplicationBuilder CreateWorkerBuilder()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        ConfigureLogging(builder.Logging);
+        return builder;
+    }
+
+    static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        logging.SetMinimumLevel(LogLevel.Warning);
+    }
+
+    /// <summary>
+    /// The request path of an OpenStack API: a request id, errors in the service's dialect (its
+    /// <see cref="ErrorBodyWriter"/>), the service's own steps (microversions, path rules), the token
+    /// check (keystonemiddleware's auth_token, or the identity's own), then routing — after the error
+    /// middleware, so an unroutable request still gets the service's error body.
+    /// </summary>
+    public static IApplicationBuilder UseServicePipeline(this IApplicationBuilder app, params Func<HttpContext, RequestDelegate, Task>[] steps) =>
+        app.UseServicePipeline(a => a.UseAuthToken(), steps);
+
+    public static IApplicationBuilder UseServicePipeline(this IApplicationBuilder app, Action<IApplicationBuilder> authenticate,
+        params Func<HttpContext, RequestDelegate, Task>[] steps)
+    {
+        app.UseMiddleware<RequestIdMiddleware>().UseMiddleware<ErrorMiddleware>();
+        foreach (var step in steps) app.Use(step);
+        authenticate(app);
+        return app.UseRouting();
     }
 }

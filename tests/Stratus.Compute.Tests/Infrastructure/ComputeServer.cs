@@ -1,3 +1,4 @@
+using Stratus.Core.Modules;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -63,8 +64,8 @@ public class ComputeServer : ImageServer
             await using (var db = IdentityService.OpenDatabase(Identity.Options))
                 await Bootstrap.RegisterServiceAsync(db, new ServiceRegistration("placement", "placement", null, IdentityServer.Region, placementUrl),
                     Identity.Options.PasswordHashRounds);
-        await ComputeService.SyncDatabasesAsync(Nova);
-        _nova = ComputeService.Build(Nova, MessageBus.FromTransportUrl(Nova.TransportUrl));
+        await new ComputeModule().SyncDatabaseAsync(Nova);
+        _nova = ComputeModule.Build(Nova, MessageBus.FromTransportUrl(Nova.TransportUrl));
         await _nova.StartAsync();
         ComputeUrl = _nova.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         ComputeAdmin = ComputeClient(Identity.AdminToken);

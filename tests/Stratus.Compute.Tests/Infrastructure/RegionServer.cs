@@ -24,8 +24,8 @@ public class RegionServer : ComputeServer
             DatabaseConnection = $"sqlite:///{Path.Combine(_dir, "placement.db")}",
             Authtoken = Options.Authtoken with { Username = "placement", Source = "placement.conf [keystone_authtoken]" },
         };
-        await PlacementService.SyncDatabaseAsync(options);
-        _placement = PlacementService.Build(options);
+        await new PlacementModule().SyncDatabaseAsync(options);
+        _placement = PlacementModule.Build(options);
         await _placement.StartAsync();
         PlacementUrl = _placement.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return PlacementUrl;

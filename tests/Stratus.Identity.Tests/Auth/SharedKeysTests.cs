@@ -13,7 +13,7 @@ public class SharedKeysTests(IdentityServer first) : IClassFixture<IdentityServe
     [Fact]
     public async Task A_second_node_accepts_the_first_nodes_tokens_across_a_rotation()
     {
-        await using var second = IdentityService.Build(first.Options with { Port = 0 });
+        await using var second = IdentityService.Build(first.Options with { BindPort = 0 });
         await second.StartAsync();
         var url = second.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var client = new HttpClient { BaseAddress = new Uri(url) };

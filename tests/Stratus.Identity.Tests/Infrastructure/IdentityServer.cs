@@ -46,7 +46,7 @@ public class IdentityServer : IAsyncLifetime
             DatabaseConnection = await CreateDatabaseAsync(_dir),
             KeyRepository = Path.Combine(_dir, "fernet-keys"),
             BindHost = "127.0.0.1",
-            Port = 0,
+            BindPort = 0,
             // Tests create many users: a cheaper bcrypt cost keeps them fast; production uses 12.
             PasswordHashRounds = 4,
         };

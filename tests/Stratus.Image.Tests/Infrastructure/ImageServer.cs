@@ -1,3 +1,4 @@
+using Stratus.Core.Modules;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -35,8 +36,8 @@ public class ImageServer : IAsyncLifetime
     {
         await Identity.InitializeAsync();
         Options = Configure(NewOptions(Identity, _dir));
-        await ImageService.SyncDatabaseAsync(Options);
-        _app = ImageService.Build(Options);
+        await new ImageModule().SyncDatabaseAsync(Options);
+        _app = ImageModule.Build(Options);
         await _app.StartAsync();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         await RegisterAsync(Identity, BaseUrl);

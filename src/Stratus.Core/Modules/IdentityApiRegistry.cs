@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Stratus.Core.Modules;
+
+/// <summary>
+/// Registers services in an identity through its API as the admin (the install guide's
+/// <c>openstack user create</c>, <c>role add</c>, <c>service create</c>, <c>endpoint create</c>),
+/// idempotently: how a node registers in the shared identity on another node.
+/// </summary>
+public sealed class IdentityApiRegistry(string identityUrl, string adminPassword) : ICatalogRegistry
+{
+    public async Task RegisterAsync(ServiceRegistration r, CancellationToken ct = default)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(identityUrl.TrimEnd('/') + "/") };
+        http.DefaultRequestHeaders.Add("X-Auth-Token", await LoginAsync(ct));
+        if (r.Username is not null && r.Password is not null) await EnsureServiceUserAsync(http, r.Username, r.Password, ct);
+        using (var region = await http.GetAsync($"regions/{Uri.EscapeDataString(r.Region)}", ct))
+            if (region.StatusCode == HttpStatusCode.NotFound)
+                await SendAsync(http, HttpMethod.Post, "regions", new JsonObject { ["region"] = new JsonObject { ["id"] = r.Region } }, ct);
+        var service = await FindOrCreateAsync(http, "services", "service", $"?type={Uri.EscapeDataString(r.Type)}",
+            new JsonObject { ["type"] = r.Type, ["name"] = r.Name, ["description"] = r.Description }, ct);
+        var existing = (await GetAsync(http, $"endpoints?service_id={service}&region_id={Uri.EscapeDataString(r.Region)}", ct))["endpoints"]!.AsArray();
+        foreach (var iface in new[] { "public", "internal", "admin" })
+        {
+            var endpoint = existing.FirstOrDefault(e => (string?)e!["interface"] == iface);
+            if (endpoint is null)
+                await SendAsync(http, HttpMethod.Post, "endpoints", new JsonObject
+                {
+                    ["endpoint"] = new JsonObject { ["service_id"] = service, ["interface"] = iface, ["region_id"] = r.Region, ["url"] = r.Url },
+                }, ct);
+            else if ((string?)endpoint["url"] != r.Url)
+                await SendAsync(http, HttpMethod.Patch, $"endpoints/{endpoint["id"]}", new JsonObject { ["endpoint"] = new JsonObject { ["url"] = r.Url } }, ct);
+        }
+    }
+
+    async Task<string> LoginAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient();
+        var body = new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("password"),
+                    ["password"] = new JsonObject
+                    {
+                        ["user"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" }, ["password"] = adminPassword },
+                    },
+                },
+                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" } } },
+            },
+        };
+        using var response = await http.PostAsJsonAsync(identityUrl.TrimEnd('/') + "/auth/tokens", body, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new RegistrationException($"the identity at {identityUrl} refused the admin's login ({(int)response.StatusCode}): check --password");
+        return response.Headers.GetValues("X-Subject-Token").First();
+    }
+
+    static async Task EnsureServiceUserAsync(HttpClient http, string username, string password, CancellationToken ct)
+    {
+        var project = await FindOrCreateAsync(http, "projects", "project", "?name=service&domain_id=default",
+            new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" }, ct);
+        var user = await FindOrCreateAsync(http, "users", "user", $"?name={Uri.EscapeDataString(username)}&domain_id=default",
+            new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password }, ct);
+        await SendAsync(http, HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } }, ct);
+        var admin = await FindAsync(http, "roles", "?name=admin", ct) ?? throw new RegistrationException("the identity has no admin role: run bootstrap first");
+        await SendAsync(http, HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null, ct);
+    }
+
+    static async Task<string?> FindAsync(HttpClient http, string collection, string query, CancellationToken ct)
+    {
+        var list = (await GetAsync(http, collection + query, ct))[collection]!.AsArray();
+        return list.Count == 0 ? null : (string?)list[0]!["id"];
+    }
+
+    static async Task<string> FindOrCreateAsync(HttpClient http, string collection, string member, string query, JsonObject create, CancellationToken ct) =>
+        await FindAsync(http, collection, query, ct)
+        ?? (string)(await SendAsync(http, HttpMethod.Post, collection, new JsonObject { [member] = create }, ct))![member]!["id"]!;
+
+    static async Task<JsonObject> GetAsync(HttpClient http, string path, CancellationToken ct) =>
+        (JsonObject)(await SendAsync(http, HttpMethod.Get, path, null, ct))!;
+
+    static async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, JsonObject? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+            throw new RegistrationException($"the identity answered {(int)response.StatusCode} to {method} {path}: {text}");
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+}
+
+/// <summary>The identity refused a registration: the message says what it answered and what to check.</summary>
+public sealed class RegistrationException(string message) : Exception(message);
