@@ -47,18 +47,14 @@ public static class IdentityService
         return app;
     }
 
+    /// <summary>The shared pipeline with the identity's own token check (it validates its own tokens).</summary>
     public static IApplicationBuilder UseIdentityPipeline(this IApplicationBuilder app) =>
-        app.UseMiddleware<RequestIdMiddleware>()
-            .Use((http, next) =>
-            {
-                // Responses depend on the caller's token: caches must key on it (as Keystone says).
-                http.Response.Headers.Vary = "X-Auth-Token";
-                return next(http);
-            })
-            .UseMiddleware<ErrorMiddleware>()
-            .UseMiddleware<TokenAuthMiddleware>()
-            // Routing after the error middleware, so an unroutable request still gets Keystone's error body.
-            .UseRouting();
+        app.UseServicePipeline(a => a.UseMiddleware<TokenAuthMiddleware>(), static (http, next) =>
+        {
+            // Responses depend on the caller's token: caches must key on it (as Keystone says).
+            http.Response.Headers.Vary = "X-Auth-Token";
+            return next(http);
+        });
 
     /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing.</summary>
     public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)
