@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Placement.Api;
+using Stratus.Placement.Policy;
 
 namespace Stratus.Placement;
 
@@ -14,6 +15,7 @@ public static class PlacementService
         services.AddSingleton(options);
         services.AddDbContext<PlacementDb>(o => db.Configure(o));
         services.AddSingleton<ErrorBodyWriter>(PlacementVersion.WriteError);
+        services.AddPolicy(PlacementPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/");
         return services;
     }
