@@ -5,6 +5,7 @@ using Stratus.Compute.Agent;
 using Stratus.Compute.Api;
 using Stratus.Compute.Conductor;
 using Stratus.Compute.Placement;
+using Stratus.Compute.Policy;
 using Stratus.Compute.Scheduler;
 using Stratus.Compute.TestImage;
 using Stratus.Compute.Virt;
@@ -32,6 +33,7 @@ public static class ComputeService
         services.AddDbContext<ApiDb>(o => api.Configure(o));
         services.AddDbContext<CellDb>(o => cell.Configure(o));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
+        services.AddPolicy(NovaPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/", "/v2.1");
         // A missing or broken [placement] is reported where placement is needed (seed section 6), not at start.
         services.AddSingleton(_ => options.Placement is null

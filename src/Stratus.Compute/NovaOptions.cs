@@ -47,8 +47,6 @@ public sealed record NovaOptions
     public static NovaOptions FromIni(IniFile ini)
     {
         var stateDir = ini.GetString("DEFAULT", "state_path") ?? "/var/lib/nova";
-        var confDir = Path.GetDirectoryName(Path.GetFullPath(ini.Path)) ?? ".";
-        var policy = ini.GetString("oslo_policy", "policy_file") ?? "policy.yaml";
         var services = ini.GetList("stratus", "services");
         foreach (var s in services)
             if (s is not (Api or Scheduler or Conductor or Compute))
@@ -90,7 +88,7 @@ public sealed record NovaOptions
             ServiceDownTime = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "service_down_time", 60)),
             ReportInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "report_interval", 10)),
             MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),
-            PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(confDir, policy),
+            PolicyFile = PolicyOptions.FileOf(ini),
         };
         if (options.Runs(Api) && apis.Count > 0 && !apis.Contains("osapi_compute"))
             throw new ConfigException(ini.Path, "DEFAULT", "enabled_apis", "nova-api runs here but osapi_compute is not enabled");

@@ -28,7 +28,6 @@ public sealed record IdentityOptions
     public static IdentityOptions FromIni(IniFile ini)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(ini.Path)) ?? ".";
-        var policy = ini.GetString("oslo_policy", "policy_file", "policy.yaml")!;
         var options = new IdentityOptions
         {
             ConfigPath = ini.Path,
@@ -40,7 +39,7 @@ public sealed record IdentityOptions
             MaxRequestBodySize = ini.GetInt("oslo_middleware", "max_request_body_size", 114688),
             BindHost = ini.GetString("eventlet_server", "public_bind_host") ?? ini.GetString("DEFAULT", "my_ip") ?? "127.0.0.1",
             BindPort = ini.GetInt("eventlet_server", "public_port", 5000),
-            PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(dir, policy),
+            PolicyFile = PolicyOptions.FileOf(ini),
         };
         var provider = ini.GetString("token", "provider", "fernet");
         if (provider != "fernet")

@@ -24,7 +24,7 @@ public static class IdentityService
         DbContextOptions<IdentityDb>? dbOptions = null;
         services.AddScoped(sp => new IdentityDb(
             dbOptions ??= CreateDbOptions(db), sp.GetRequiredService<IdentityGeneration>()));
-        services.AddSingleton(KeystonePolicy.Create(options.PolicyFile));
+        services.AddPolicy(KeystonePolicy.Options(options.PolicyFile));
         services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
         services.AddSingleton<TokenFormatter>();
         services.AddSingleton<Revocations>();

@@ -6,4 +6,5 @@ global using Microsoft.AspNetCore.Routing;
 global using Microsoft.EntityFrameworkCore;
 global using Stratus.Core.Auth;
 global using Stratus.Core.Http;
+global using Stratus.Core.Policy;
 global using Stratus.Image.Data;

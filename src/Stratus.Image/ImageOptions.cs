@@ -37,8 +37,6 @@ public sealed record ImageOptions
         if (!staging.StartsWith("file://", StringComparison.Ordinal))
             throw new ConfigException(ini.Path, "DEFAULT", "node_staging_uri", $"'{staging}' must be a file:// URI");
         var stores = ini.GetList("glance_store", "stores");
-        var confDir = Path.GetDirectoryName(Path.GetFullPath(ini.Path)) ?? ".";
-        var policy = ini.GetString("oslo_policy", "policy_file") ?? "policy.yaml";
         var options = new ImageOptions
         {
             BindHost = ini.GetString("DEFAULT", "bind_host") ?? "0.0.0.0",
@@ -57,7 +55,7 @@ public sealed record ImageOptions
             EnabledImportMethods = ini.GetString("DEFAULT", "enabled_import_methods") is { } m
                 ? m.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => x.Trim('\'', '"')).ToList()
                 : ["glance-direct", "web-download", "glance-download"],
-            PolicyFile = Path.IsPathRooted(policy) ? policy : Path.Combine(confDir, policy),
+            PolicyFile = PolicyOptions.FileOf(ini),
             Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
             ConfigPath = ini.Path,
         };

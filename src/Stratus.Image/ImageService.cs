@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
 using Stratus.Core.Policy;
 using Stratus.Image.Api;
+using Stratus.Image.Policy;
 using Stratus.Image.Store;
 
 namespace Stratus.Image;
@@ -14,8 +15,7 @@ public static class ImageService
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
         services.AddDbContext<ImageDb>(o => db.Configure(o));
-        services.AddSingleton(new PolicyEngine(
-            PolicyEngine.EmbeddedDefaults(typeof(ImageService).Assembly, "Stratus.Image.Policy.policy.defaults.yaml"), options.PolicyFile));
+        services.AddPolicy(GlancePolicy.Options(options.PolicyFile));
         services.AddSingleton(new FileStore(options.DataDir));
         services.AddSingleton<ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());

@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Policy;
 
 namespace Stratus.Placement;
 
@@ -10,6 +11,8 @@ public sealed record PlacementOptions
     public int BindPort { get; init; } = 8778;
     public required string DatabaseConnection { get; init; }
     public required KeystoneAuthtokenOptions Authtoken { get; init; }
+    /// <summary>[oslo_policy] policy_file, relative to the config file's directory.</summary>
+    public string? PolicyFile { get; init; }
 
     public static PlacementOptions FromIni(IniFile ini)
     {
@@ -23,6 +26,7 @@ public sealed record PlacementOptions
             BindPort = ini.GetInt("DEFAULT", "bind_port", 8778),
             DatabaseConnection = ini.GetRequired("placement_database", "connection"),
             Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
+            PolicyFile = PolicyOptions.FileOf(ini),
         };
     }
 }

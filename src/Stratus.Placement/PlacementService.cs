@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
 using Stratus.Placement.Api;
+using Stratus.Placement.Policy;
 
 namespace Stratus.Placement;
 
@@ -13,6 +14,7 @@ public static class PlacementService
         services.AddSingleton(options);
         services.AddDbContext<PlacementDb>(o => db.Configure(o));
         services.AddSingleton<ErrorBodyWriter>(PlacementVersion.WriteError);
+        services.AddPolicy(PlacementPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/");
         return services;
     }

@@ -12,7 +12,7 @@ using Stratus.Identity.Tests.Infrastructure;
 namespace Stratus.Placement.Tests;
 
 /// <summary>A real placement service on 127.0.0.1 trusting a real identity, with its placement service user.</summary>
-public sealed class PlacementServer : IAsyncLifetime
+public class PlacementServer : IAsyncLifetime
 {
     readonly string _dir = Directory.CreateTempSubdirectory("stratus-placement-").FullName;
     WebApplication? _app;
@@ -20,12 +20,16 @@ public sealed class PlacementServer : IAsyncLifetime
     public IdentityServer Identity { get; } = new();
     public string Url { get; private set; } = "";
 
+    /// <summary>An operator's policy.yaml beside placement.conf; null leaves Placement's default rules alone.</summary>
+    protected virtual string? PolicyYaml => null;
+
     public async Task InitializeAsync()
     {
         await Identity.InitializeAsync();
         await using (var db = IdentityService.OpenDatabase(Identity.Options))
             await Bootstrap.RegisterServiceAsync(db, new ServiceRegistration("placement", "placement", null, IdentityServer.Region, "http://127.0.0.1:9", "placement", "placement-pw"),
                 Identity.Options.PasswordHashRounds);
+        if (PolicyYaml is not null) await File.WriteAllTextAsync(Path.Combine(_dir, "policy.yaml"), PolicyYaml);
         var options = new PlacementOptions
         {
             ConfigPath = Path.Combine(_dir, "placement.conf"),
@@ -37,6 +41,7 @@ public sealed class PlacementServer : IAsyncLifetime
                 WwwAuthenticateUri = Identity.BaseUrl, AuthUrl = Identity.BaseUrl, Username = "placement", Password = "placement-pw", ProjectName = "service",
                 RegionName = IdentityServer.Region, Source = "placement.conf [keystone_authtoken]",
             },
+            PolicyFile = Path.Combine(_dir, "policy.yaml"),
         };
         await new PlacementModule().SyncDatabaseAsync(options);
         _app = PlacementModule.Build(options);

@@ -11,11 +11,11 @@ public static class AggregatesApi
     public static RouteGroupBuilder MapAggregates(this RouteGroupBuilder v21)
     {
         var aggregates = v21.MapGroup("/os-aggregates");
-        aggregates.MapGet("", List);
-        aggregates.MapPost("", Create);
-        aggregates.MapGet("/{id}", Show);
-        aggregates.MapPut("/{id}", Update);
-        aggregates.MapDelete("/{id}", Delete);
+        aggregates.MapGet("", List).RequirePolicy("os_compute_api:os-aggregates:index");
+        aggregates.MapPost("", Create).RequirePolicy("os_compute_api:os-aggregates:create");
+        aggregates.MapGet("/{id}", Show).RequirePolicy("os_compute_api:os-aggregates:show");
+        aggregates.MapPut("/{id}", Update).RequirePolicy("os_compute_api:os-aggregates:update");
+        aggregates.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:os-aggregates:delete");
         aggregates.MapPost("/{id}/action", Action);
         return aggregates;
     }
@@ -63,20 +63,17 @@ public static class AggregatesApi
 
     static async Task<IResult> List(HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-aggregates:index");
         var list = await db.Aggregates.OrderBy(a => a.Id).ToListAsync(ct);
         return new JsonResponse(new JsonObject { ["aggregates"] = new JsonArray([.. list.Select(a => (JsonNode)View(http, a))]) });
     }
 
     static async Task<IResult> Show(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-aggregates:show");
         return new JsonResponse(new JsonObject { ["aggregate"] = View(http, await FindAsync(db, id, ct)) });
     }
 
     static async Task<IResult> Create(HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-aggregates:create");
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("aggregate");
         body.Only("aggregate", "name", "availability_zone");
         var name = Name(body, "name", true);
@@ -94,7 +91,6 @@ public static class AggregatesApi
 
     static async Task<IResult> Update(string id, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-aggregates:update");
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("aggregate");
         body.Only("aggregate", "name", "availability_zone");
         if (body.Count == 0) throw NovaBody.Invalid("aggregate", body, "does not have enough properties");
@@ -134,7 +130,6 @@ public static class AggregatesApi
 
     static async Task<IResult> Delete(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-aggregates:delete");
         var aggregate = await FindAsync(db, id, ct);
         if (JsonNode.Parse(aggregate.HostsJson)!.AsArray().Count > 0)
             throw OpenStackError.BadRequest($"Cannot remove aggregate {id}. Reason: Host aggregate is not empty.");
@@ -148,7 +143,7 @@ public static class AggregatesApi
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
         var (name, args) = body.First();
-        http.RequireAdmin($"os_compute_api:os-aggregates:{name switch { "add_host" => "add_host", "remove_host" => "remove_host", _ => "set_metadata" }}");
+        http.Enforce($"os_compute_api:os-aggregates:{name switch { "add_host" => "add_host", "remove_host" => "remove_host", _ => "set_metadata" }}");
         if (name is not ("add_host" or "remove_host" or "set_metadata")) throw OpenStackError.BadRequest($"There is no such action: {name}");
         if (args is not JsonObject a) throw NovaBody.Invalid(name, args, "is not of type 'object'");
         var aggregate = await FindAsync(db, id, ct);

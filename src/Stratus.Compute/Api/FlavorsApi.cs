@@ -11,15 +11,15 @@ public static class FlavorsApi
         flavors.MapGet("", (HttpContext http, ApiDb db, CancellationToken ct) => ListAsync(http, db, detail: false, ct));
         flavors.MapGet("/detail", (HttpContext http, ApiDb db, CancellationToken ct) => ListAsync(http, db, detail: true, ct));
         flavors.MapGet("/{id}", Show);
-        flavors.MapPost("", Create);
-        flavors.MapPut("/{id}", Update);
-        flavors.MapDelete("/{id}", Delete);
+        flavors.MapPost("", Create).RequirePolicy("os_compute_api:os-flavor-manage:create");
+        flavors.MapPut("/{id}", Update).RequirePolicy("os_compute_api:os-flavor-manage:update");
+        flavors.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:os-flavor-manage:delete");
         flavors.MapGet("/{id}/os-extra_specs", ListSpecs);
-        flavors.MapPost("/{id}/os-extra_specs", CreateSpecs);
+        flavors.MapPost("/{id}/os-extra_specs", CreateSpecs).RequirePolicy("os_compute_api:os-flavor-extra-specs:create");
         flavors.MapGet("/{id}/os-extra_specs/{key}", ShowSpec);
-        flavors.MapPut("/{id}/os-extra_specs/{key}", UpdateSpec);
-        flavors.MapDelete("/{id}/os-extra_specs/{key}", DeleteSpec);
-        flavors.MapGet("/{id}/os-flavor-access", ListAccess);
+        flavors.MapPut("/{id}/os-extra_specs/{key}", UpdateSpec).RequirePolicy("os_compute_api:os-flavor-extra-specs:update");
+        flavors.MapDelete("/{id}/os-extra_specs/{key}", DeleteSpec).RequirePolicy("os_compute_api:os-flavor-extra-specs:delete");
+        flavors.MapGet("/{id}/os-flavor-access", ListAccess).RequirePolicy("os_compute_api:os-flavor-access");
         flavors.MapPost("/{id}/action", Action);
         return flavors;
     }
@@ -107,7 +107,6 @@ public static class FlavorsApi
 
     static async Task<IResult> Create(HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-manage:create");
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("flavor");
         var name = body.RequiredString("name");
         if (name.Trim().Length == 0) throw OpenStackError.BadRequest("Invalid input for field/attribute name. Value: . '' is too short");
@@ -144,7 +143,6 @@ public static class FlavorsApi
 
     static async Task<IResult> Update(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-manage:update");
         if (!Microversion.Of(http).AtLeast(55)) throw OpenStackError.MethodNotAllowed();
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("flavor");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
@@ -155,7 +153,6 @@ public static class FlavorsApi
 
     static async Task<IResult> Delete(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-manage:delete");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
         db.Flavors.Remove(flavor);
         await db.SaveChangesAsync(ct);
@@ -167,7 +164,6 @@ public static class FlavorsApi
 
     static async Task<IResult> CreateSpecs(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-extra-specs:create");
         var specs = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("extra_specs");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
         foreach (var (key, value) in specs) SetSpec(flavor, key, value);
@@ -196,7 +192,6 @@ public static class FlavorsApi
 
     static async Task<IResult> UpdateSpec(string id, string key, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-extra-specs:update");
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1 || !body.ContainsKey(key)) throw OpenStackError.BadRequest("Request body and URI mismatch");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
@@ -207,7 +202,6 @@ public static class FlavorsApi
 
     static async Task<IResult> DeleteSpec(string id, string key, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-extra-specs:delete");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
         var spec = flavor.ExtraSpecs.FirstOrDefault(s => s.Key == key) ?? throw OpenStackError.NotFound($"Flavor {id} has no extra specs with key {key}.");
         db.FlavorExtraSpecs.Remove(spec);
@@ -222,7 +216,6 @@ public static class FlavorsApi
 
     static async Task<IResult> ListAccess(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-access");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
         if (flavor.IsPublic) throw OpenStackError.NotFound("Access list not available for public flavors.");
         return new JsonResponse(AccessList(flavor));
@@ -230,8 +223,8 @@ public static class FlavorsApi
 
     static async Task<IResult> Action(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-flavor-access:add_tenant_access");
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        http.Enforce($"os_compute_api:os-flavor-access:{(body.ContainsKey("removeTenantAccess") ? "remove_tenant_access" : "add_tenant_access")}");
         var flavor = await FindAsync(db, id, http.Caller(), ct);
         if (body["addTenantAccess"] is JsonObject add)
         {

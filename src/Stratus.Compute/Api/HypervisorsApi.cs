@@ -8,15 +8,20 @@ public static class HypervisorsApi
 {
     public static RouteGroupBuilder MapHypervisors(this RouteGroupBuilder v21)
     {
-        v21.MapGet("/os-hypervisors", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, false, ct));
-        v21.MapGet("/os-hypervisors/detail", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, true, ct));
-        v21.MapGet("/os-hypervisors/statistics", Statistics);
-        v21.MapGet("/os-hypervisors/{id}", Show);
-        v21.MapGet("/os-hypervisors/{id}/uptime", Uptime);
-        v21.MapGet("/os-hypervisors/{pattern}/search", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, false, ct));
-        v21.MapGet("/os-hypervisors/{pattern}/servers", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, true, ct));
+        v21.MapGet("/os-hypervisors", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, false, ct))
+            .RequirePolicy("os_compute_api:os-hypervisors:list");
+        v21.MapGet("/os-hypervisors/detail", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, true, ct))
+            .RequirePolicy("os_compute_api:os-hypervisors:list-detail");
+        v21.MapGet("/os-hypervisors/statistics", Statistics).RequirePolicy("os_compute_api:os-hypervisors:statistics");
+        v21.MapGet("/os-hypervisors/{id}", Show).RequirePolicy("os_compute_api:os-hypervisors:show");
+        v21.MapGet("/os-hypervisors/{id}/uptime", Uptime).RequirePolicy("os_compute_api:os-hypervisors:uptime");
+        v21.MapGet("/os-hypervisors/{pattern}/search", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, false, ct))
+            .RequirePolicy("os_compute_api:os-hypervisors:search");
+        v21.MapGet("/os-hypervisors/{pattern}/servers", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, true, ct))
+            .RequirePolicy("os_compute_api:os-hypervisors:servers");
         v21.MapGet("/os-availability-zone", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, false, ct));
-        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, true, ct));
+        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, true, ct))
+            .RequirePolicy("os_compute_api:os-availability-zone:detail");
         return v21;
     }
 
@@ -64,7 +69,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> ListAsync(HttpContext http, CellDb db, NovaOptions options, bool detail, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-hypervisors:list");
         var v = Microversion.Of(http);
         var q = http.Request.Query;
         var nodes = await db.ComputeNodes.OrderBy(n => n.Id).ToListAsync(ct);
@@ -103,7 +107,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> SearchAsync(string pattern, HttpContext http, CellDb db, NovaOptions options, bool servers, CancellationToken ct)
     {
-        http.RequireAdmin($"os_compute_api:os-hypervisors:{(servers ? "servers" : "search")}");
         if (Microversion.Of(http).AtLeast(53)) throw OpenStackError.NotFound("The resource could not be found.");
         var list = new JsonArray();
         foreach (var n in Matching(await db.ComputeNodes.OrderBy(n => n.Id).ToListAsync(ct), pattern))
@@ -124,7 +127,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> Show(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-hypervisors:show");
         var node = await FindAsync(http, db, id, ct);
         var v = Microversion.Of(http);
         var withServers = v.AtLeast(53) && http.Request.Query["with_servers"].FirstOrDefault() is { } ws && StrictBool("with_servers", ws);
@@ -135,7 +137,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> Uptime(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-hypervisors:uptime");
         if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
         var node = await FindAsync(http, db, id, ct);
         var view = await ViewAsync(http, db, node, options, false, false, ct);
@@ -159,7 +160,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> Statistics(HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-hypervisors:statistics");
         if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
         var stats = new Dictionary<string, long> { ["count"] = 0, ["vcpus"] = 0, ["memory_mb"] = 0, ["local_gb"] = 0, ["vcpus_used"] = 0, ["memory_mb_used"] = 0,
             ["local_gb_used"] = 0, ["free_ram_mb"] = 0, ["free_disk_gb"] = 0, ["current_workload"] = 0, ["running_vms"] = 0, ["disk_available_least"] = 0 };
@@ -185,7 +185,6 @@ public static class HypervisorsApi
 
     static async Task<IResult> ZonesAsync(HttpContext http, CellDb db, ApiDb apiDb, NovaOptions options, bool detail, CancellationToken ct)
     {
-        if (detail) http.RequireAdmin("os_compute_api:os-availability-zone:detail");
         var services = await db.Services.ToListAsync(ct);
         var hostZones = await HostZonesAsync(apiDb, ct);
         var zones = new JsonArray();

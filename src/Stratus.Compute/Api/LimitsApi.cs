@@ -9,10 +9,10 @@ public static class LimitsApi
         v21.MapGet("/os-quota-sets/{project}/defaults", Defaults);
         v21.MapGet("/os-quota-sets/{project}", (string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct) => ShowQuotas(project, http, db, cells, false, ct));
         v21.MapGet("/os-quota-sets/{project}/detail", (string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct) => ShowQuotas(project, http, db, cells, true, ct));
-        v21.MapPut("/os-quota-sets/{project}", UpdateQuotas);
-        v21.MapDelete("/os-quota-sets/{project}", DeleteQuotas);
-        v21.MapGet("/os-quota-class-sets/{id}", ShowClass);
-        v21.MapPut("/os-quota-class-sets/{id}", UpdateClass);
+        v21.MapPut("/os-quota-sets/{project}", UpdateQuotas).RequirePolicy("os_compute_api:os-quota-sets:update");
+        v21.MapDelete("/os-quota-sets/{project}", DeleteQuotas).RequirePolicy("os_compute_api:os-quota-sets:delete");
+        v21.MapGet("/os-quota-class-sets/{id}", ShowClass).RequirePolicy("os_compute_api:os-quota-class-sets:show");
+        v21.MapPut("/os-quota-class-sets/{id}", UpdateClass).RequirePolicy("os_compute_api:os-quota-class-sets:update");
         return v21;
     }
 
@@ -60,11 +60,8 @@ public static class LimitsApi
 
     static Dictionary<string, JsonNode?> Plain(Dictionary<string, int> limits) => limits.ToDictionary(l => l.Key, l => (JsonNode?)l.Value);
 
-    static void CheckProject(HttpContext http, string project, string rule)
-    {
-        var caller = http.Caller();
-        if (!caller.IsAdmin && caller.ProjectId != project) throw OpenStackError.Forbidden($"Policy doesn't allow os_compute_api:os-quota-sets:{rule} to be performed.");
-    }
+    static void CheckProject(HttpContext http, string project, string rule) =>
+        http.Enforce($"os_compute_api:os-quota-sets:{rule}", new Dictionary<string, string?> { ["project_id"] = project });
 
     static async Task<IResult> Defaults(string project, HttpContext http, ApiDb db, CancellationToken ct)
     {
@@ -84,7 +81,6 @@ public static class LimitsApi
 
     static async Task<IResult> UpdateQuotas(string project, HttpContext http, ApiDb db, CellDb cells, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-quota-sets:update");
         var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("quota_set");
         if (body.ContainsKey("networks") && !v.AtLeast(36)) throw OpenStackError.BadRequest("The networks quota has been removed");
@@ -112,21 +108,18 @@ public static class LimitsApi
 
     static async Task<IResult> DeleteQuotas(string project, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-quota-sets:delete");
         await db.Quotas.Where(q => q.ProjectId == project).ExecuteDeleteAsync(ct);
         return Results.StatusCode(202);
     }
 
     static async Task<IResult> ShowClass(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-quota-class-sets:show");
         var v = Microversion.Of(http);
         return new JsonResponse(new JsonObject { ["quota_class_set"] = Format(id, Plain(await Quotas.ClassAsync(db, id, ct)), v, 50, v.AtLeast(50)) });
     }
 
     static async Task<IResult> UpdateClass(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-quota-class-sets:update");
         var v = Microversion.Of(http);
         if (id.Length is 0 or > 255) throw OpenStackError.BadRequest("quota_class_name has a length out of 1 to 255.");
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("quota_class_set");

@@ -26,6 +26,30 @@ public static class ServerActionsApi
         ["os-stop"] = "stop", ["os-start"] = "start", ["pause"] = "pause", ["unpause"] = "unpause", ["suspend"] = "suspend", ["resume"] = "resume",
     };
 
+    /// <summary>
+    /// Nova's rule for each action, checked before the server is looked up. os-resetState's rule is
+    /// checked once the server is found; an unknown action is a 400 once the server is found.
+    /// </summary>
+    static readonly Dictionary<string, string> Rules = new()
+    {
+        ["os-getConsoleOutput"] = "os_compute_api:os-console-output",
+        ["lock"] = "os_compute_api:os-lock-server:lock",
+        ["unlock"] = "os_compute_api:os-lock-server:unlock",
+        ["rebuild"] = "os_compute_api:servers:rebuild",
+        ["resize"] = "os_compute_api:servers:resize",
+        ["confirmResize"] = "os_compute_api:servers:confirm_resize",
+        ["revertResize"] = "os_compute_api:servers:revert_resize",
+        ["forceDelete"] = "os_compute_api:os-deferred-delete:force",
+        ["restore"] = "os_compute_api:os-deferred-delete:restore",
+        ["reboot"] = "os_compute_api:servers:reboot",
+        ["os-stop"] = "os_compute_api:servers:stop",
+        ["os-start"] = "os_compute_api:servers:start",
+        ["pause"] = "os_compute_api:os-pause-server:pause",
+        ["unpause"] = "os_compute_api:os-pause-server:unpause",
+        ["suspend"] = "os_compute_api:os-suspend-server:suspend",
+        ["resume"] = "os_compute_api:os-suspend-server:resume",
+    };
+
     public static RouteGroupBuilder MapServerActions(this RouteGroupBuilder v21)
     {
         v21.MapPost("/servers/{id}/action", Act);
@@ -38,7 +62,7 @@ public static class ServerActionsApi
         if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
         var (name, args) = body.First();
         var caller = http.Caller();
-        http.RequireMember($"os_compute_api:servers:{name}");
+        if (Rules.TryGetValue(name, out var rule)) http.Enforce(rule);
         var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
         switch (name)
         {
@@ -53,7 +77,7 @@ public static class ServerActionsApi
                 await db.SaveChangesAsync(ct);
                 return Results.StatusCode(202);
             case "unlock":
-                if (instance.LockedBy == "admin" && !caller.IsAdmin) throw OpenStackError.Forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+                if (instance.LockedBy == "admin") http.Enforce("os_compute_api:os-lock-server:unlock:unlock_override");
                 instance.Locked = false;
                 instance.LockedBy = instance.LockedReason = null;
                 InstanceActions.Start(db, http, id, "unlock");
@@ -63,7 +87,7 @@ public static class ServerActionsApi
         }
         if (name == "os-resetState")
         {
-            http.RequireAdmin("os_compute_api:os-admin-actions:reset_state");
+            http.Enforce("os_compute_api:os-admin-actions:reset_state");
             var state = (args as JsonObject)?.OptionalString("state");
             if (state is not ("active" or "error")) throw NovaBody.Invalid("state", args?["state"], "is not one of ['active', 'error']");
             instance.VmState = state;

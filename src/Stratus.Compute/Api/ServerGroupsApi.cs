@@ -12,9 +12,9 @@ public static class ServerGroupsApi
     {
         var groups = v21.MapGroup("/os-server-groups");
         groups.MapGet("", List);
-        groups.MapPost("", Create);
+        groups.MapPost("", Create).RequirePolicy("os_compute_api:os-server-groups:create");
         groups.MapGet("/{id}", Show);
-        groups.MapDelete("/{id}", Delete);
+        groups.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:os-server-groups:delete");
         return groups;
     }
 
@@ -70,7 +70,6 @@ public static class ServerGroupsApi
 
     static async Task<IResult> Delete(string id, HttpContext http, ApiDb db, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:os-server-groups:delete");
         db.ServerGroups.Remove(await FindAsync(http, db, id, ct));
         await db.SaveChangesAsync(ct);
         return Results.NoContent();
@@ -78,7 +77,6 @@ public static class ServerGroupsApi
 
     static async Task<IResult> Create(HttpContext http, ApiDb db, CellDb cells, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:os-server-groups:create");
         var caller = http.Caller();
         var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server_group");

@@ -12,8 +12,8 @@ public static class ServerMetadataApi
         var meta = v21.MapGroup("/servers/{id}/metadata");
         meta.MapGet("", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
             new JsonResponse(new JsonObject { ["metadata"] = JsonNode.Parse((await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct)).MetadataJson) }));
-        meta.MapPost("", (string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct) => SetAsync(id, http, db, apiDb, replace: false, ct));
-        meta.MapPut("", (string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct) => SetAsync(id, http, db, apiDb, replace: true, ct));
+        meta.MapPost("", (string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct) => SetAsync(id, "os_compute_api:server-metadata:create", http, db, apiDb, replace: false, ct));
+        meta.MapPut("", (string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct) => SetAsync(id, "os_compute_api:server-metadata:update_all", http, db, apiDb, replace: true, ct));
         meta.MapGet("/{key}", async (string id, string key, HttpContext http, CellDb db, CancellationToken ct) =>
         {
             var metadata = JsonNode.Parse((await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct)).MetadataJson)!.AsObject();
@@ -23,7 +23,7 @@ public static class ServerMetadataApi
         meta.MapPut("/{key}", SetOneAsync);
         meta.MapDelete("/{key}", async (string id, string key, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            var instance = await WritableAsync(id, http, db, ct);
+            var instance = await WritableAsync(id, "os_compute_api:server-metadata:delete", http, db, ct);
             var metadata = JsonNode.Parse(instance.MetadataJson)!.AsObject();
             if (!metadata.Remove(key)) throw OpenStackError.NotFound("Metadata item was not found");
             instance.MetadataJson = metadata.ToJsonString();
@@ -48,15 +48,15 @@ public static class ServerMetadataApi
         });
         v21.MapDelete("/servers/{id}/os-server-password", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            await WritableAsync(id, http, db, ct);
+            await WritableAsync(id, "os_compute_api:os-server-password:clear", http, db, ct);
             return Results.NoContent();
         });
         return meta;
     }
 
-    static async Task<Instance> WritableAsync(string id, HttpContext http, CellDb db, CancellationToken ct)
+    static async Task<Instance> WritableAsync(string id, string rule, HttpContext http, CellDb db, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:server-metadata:update");
+        http.Enforce(rule);
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
         if (instance.Locked && !http.Caller().IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
         return instance;
@@ -72,12 +72,12 @@ public static class ServerMetadataApi
         await db.SaveChangesAsync(ct);
     }
 
-    static async Task<IResult> SetAsync(string id, HttpContext http, CellDb db, ApiDb apiDb, bool replace, CancellationToken ct)
+    static async Task<IResult> SetAsync(string id, string rule, HttpContext http, CellDb db, ApiDb apiDb, bool replace, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body["metadata"] is not JsonObject) throw NovaBody.Invalid("body", body, "'metadata' is a required property");
         var given = ServersApi.Metadata(body);
-        var instance = await WritableAsync(id, http, db, ct);
+        var instance = await WritableAsync(id, rule, http, db, ct);
         var metadata = replace ? [] : JsonNode.Parse(instance.MetadataJson)!.AsObject();
         foreach (var (k, v) in given) metadata[k] = v?.DeepClone();
         await SaveAsync(instance, metadata, apiDb, db, ct);
@@ -91,7 +91,7 @@ public static class ServerMetadataApi
         var given = ServersApi.Metadata(body, "meta");
         if (given.Count != 1) throw NovaBody.Invalid("meta", body["meta"], "does not have exactly one item");
         if (!given.ContainsKey(key)) throw OpenStackError.BadRequest("Request body and URI mismatch");
-        var instance = await WritableAsync(id, http, db, ct);
+        var instance = await WritableAsync(id, "os_compute_api:server-metadata:update", http, db, ct);
         var metadata = JsonNode.Parse(instance.MetadataJson)!.AsObject();
         metadata[key] = given[key]?.DeepClone();
         await SaveAsync(instance, metadata, apiDb, db, ct);

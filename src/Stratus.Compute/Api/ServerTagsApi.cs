@@ -11,7 +11,7 @@ public static class ServerTagsApi
         tags.MapPut("", ReplaceAll);
         tags.MapDelete("", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            await SaveAsync(await FindAsync(http, db, id, ct, write: true), [], db, ct);
+            await SaveAsync(await FindAsync(http, db, id, ct, "os_compute_api:os-server-tags:delete_all"), [], db, ct);
             return Results.NoContent();
         });
         tags.MapGet("/{tag}", async (string id, string tag, HttpContext http, CellDb db, CancellationToken ct) =>
@@ -19,7 +19,7 @@ public static class ServerTagsApi
         tags.MapPut("/{tag}", Add);
         tags.MapDelete("/{tag}", async (string id, string tag, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            var instance = await FindAsync(http, db, id, ct, write: true);
+            var instance = await FindAsync(http, db, id, ct, "os_compute_api:os-server-tags:delete");
             var list = Tags(instance);
             if (!list.Remove(tag)) throw OpenStackError.NotFound($"Tag {tag} could not be found.");
             await SaveAsync(instance, list, db, ct);
@@ -30,12 +30,13 @@ public static class ServerTagsApi
 
     static List<string> Tags(Instance i) => [.. JsonNode.Parse(i.TagsJson)!.AsArray().Select(t => (string)t!)];
 
-    static async Task<Instance> FindAsync(HttpContext http, CellDb db, string id, CancellationToken ct, bool write = false)
+    /// <summary>The server; for a change (<paramref name="writeRule"/>), also the caller's right to make it, and the lock.</summary>
+    static async Task<Instance> FindAsync(HttpContext http, CellDb db, string id, CancellationToken ct, string? writeRule = null)
     {
         if (!Microversion.Of(http).AtLeast(26)) throw OpenStackError.NotFound("The resource could not be found.");
-        if (write) http.RequireMember("os_compute_api:os-server-tags:update");
+        if (writeRule is not null) http.Enforce(writeRule);
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        if (write && instance.Locked && !http.Caller().IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
+        if (writeRule is not null && instance.Locked && !http.Caller().IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
         return instance;
     }
 
@@ -65,7 +66,7 @@ public static class ServerTagsApi
     static async Task<IResult> ReplaceAll(string id, HttpContext http, CellDb db, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
-        var instance = await FindAsync(http, db, id, ct, write: true);
+        var instance = await FindAsync(http, db, id, ct, "os_compute_api:os-server-tags:update_all");
         var tags = Validate(body["tags"]);
         await SaveAsync(instance, tags, db, ct);
         return new JsonResponse(new JsonObject { ["tags"] = new JsonArray([.. tags.Select(t => (JsonNode)t)]) });
@@ -73,7 +74,7 @@ public static class ServerTagsApi
 
     static async Task<IResult> Add(string id, string tag, HttpContext http, CellDb db, CancellationToken ct)
     {
-        var instance = await FindAsync(http, db, id, ct, write: true);
+        var instance = await FindAsync(http, db, id, ct, "os_compute_api:os-server-tags:update");
         ValidTag(JsonValue.Create(tag));
         var tags = Tags(instance);
         if (tags.Contains(tag)) return Results.NoContent();

@@ -18,18 +18,17 @@ public static partial class ServersApi
     public static RouteGroupBuilder MapServers(this RouteGroupBuilder v21)
     {
         var servers = v21.MapGroup("/servers");
-        servers.MapPost("", Create);
+        servers.MapPost("", Create).RequirePolicy("os_compute_api:servers:create");
         servers.MapGet("", (HttpContext http, CellDb db, CancellationToken ct) => ListAsync(http, db, detail: false, ct));
         servers.MapGet("/detail", (HttpContext http, CellDb db, CancellationToken ct) => ListAsync(http, db, detail: true, ct));
         servers.MapGet("/{id}", Show);
-        servers.MapPut("/{id}", Update);
-        servers.MapDelete("/{id}", Delete);
+        servers.MapPut("/{id}", Update).RequirePolicy("os_compute_api:servers:update");
+        servers.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:servers:delete");
         return servers;
     }
 
     static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:servers:create");
         var caller = http.Caller();
         var v = Microversion.Of(http);
         var request = await JsonBody.ReadObjectAsync(http.Request, ct);
@@ -376,7 +375,6 @@ public static partial class ServersApi
 
     static async Task<IResult> Update(string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:servers:update");
         var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server");
         var allowed = new List<string> { "name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig" };
@@ -407,7 +405,6 @@ public static partial class ServersApi
 
     static async Task<IResult> Delete(string id, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
     {
-        http.RequireMember("os_compute_api:servers:delete");
         var caller = http.Caller();
         var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
         if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");

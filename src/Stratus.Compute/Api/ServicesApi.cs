@@ -6,9 +6,9 @@ public static class ServicesApi
     public static RouteGroupBuilder MapServices(this RouteGroupBuilder v21)
     {
         var services = v21.MapGroup("/os-services");
-        services.MapGet("", List);
-        services.MapPut("/{id}", Update);
-        services.MapDelete("/{id}", Delete);
+        services.MapGet("", List).RequirePolicy("os_compute_api:os-services:list");
+        services.MapPut("/{id}", Update).RequirePolicy("os_compute_api:os-services:update");
+        services.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:os-services:delete");
         return services;
     }
 
@@ -35,7 +35,6 @@ public static class ServicesApi
 
     static async Task<IResult> List(HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-services:list");
         var q = http.Request.Query;
         IQueryable<ServiceRecord> query = db.Services;
         if (q["host"].FirstOrDefault() is { } host) query = query.Where(s => s.Host == host);
@@ -46,7 +45,6 @@ public static class ServicesApi
 
     static async Task<IResult> Update(string id, HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-services:update");
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var v = Microversion.Of(http);
         ServiceRecord service;
@@ -91,7 +89,6 @@ public static class ServicesApi
 
     static async Task<IResult> Delete(string id, HttpContext http, CellDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-services:delete");
         var v = Microversion.Of(http);
         var service = v.AtLeast(53)
             ? await db.Services.FirstOrDefaultAsync(s => s.Uuid == id, ct)

@@ -12,11 +12,13 @@ public static class UsageApi
     {
         v21.MapGet("/os-simple-tenant-usage", (HttpContext http, CellDb db, CancellationToken ct) => UsageAsync(http, db, null, ct));
         v21.MapGet("/os-simple-tenant-usage/{project}", (string project, HttpContext http, CellDb db, CancellationToken ct) => UsageAsync(http, db, project, ct));
-        v21.MapGet("/os-instance_usage_audit_log", (HttpContext http) => AuditLog(http, null));
-        v21.MapGet("/os-instance_usage_audit_log/{before}", (string before, HttpContext http) => AuditLog(http, before));
+        v21.MapGet("/os-instance_usage_audit_log", (HttpContext http) => AuditLog(http, null))
+            .RequirePolicy("os_compute_api:os-instance-usage-audit-log:list");
+        v21.MapGet("/os-instance_usage_audit_log/{before}", (string before, HttpContext http) => AuditLog(http, before))
+            .RequirePolicy("os_compute_api:os-instance-usage-audit-log:show");
         v21.MapGet("/extensions", () => new JsonResponse(new JsonObject { ["extensions"] = new JsonArray() }));
         v21.MapGet("/extensions/{alias}", IResult (string alias) => throw OpenStackError.NotFound($"Extension {alias} could not be found."));
-        v21.MapGet("/os-migrations", Migrations);
+        v21.MapGet("/os-migrations", Migrations).RequirePolicy("os_compute_api:os-migrations:index");
         return v21;
     }
 
@@ -35,8 +37,8 @@ public static class UsageApi
         var caller = http.Caller();
         // GET /os-simple-tenant-usage/ names an empty project: Nova has no such route.
         if (project is null && http.Request.Path.Value!.EndsWith('/')) throw OpenStackError.NotFound("The resource could not be found.");
-        if (project is null) http.RequireAdmin("os_compute_api:os-simple-tenant-usage:list");
-        else if (!caller.IsAdmin && caller.ProjectId != project) throw OpenStackError.Forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.");
+        if (project is null) http.Enforce("os_compute_api:os-simple-tenant-usage:list");
+        else http.Enforce("os_compute_api:os-simple-tenant-usage:show", new Dictionary<string, string?> { ["project_id"] = project });
         var q = http.Request.Query;
         var now = DateTime.UtcNow;
         var end = ParseTime("end", q["end"].FirstOrDefault(), now);
@@ -84,7 +86,6 @@ public static class UsageApi
     /// <summary><c>/os-migrations</c> (admin): resizes, with uuids from 2.59 and the users from 2.80.</summary>
     static async Task<IResult> Migrations(HttpContext http, CellDb db, CancellationToken ct)
     {
-        http.RequireAdmin("os_compute_api:os-migrations:index");
         var v = Microversion.Of(http);
         var q = http.Request.Query;
         IQueryable<Migration> query = db.Migrations;
@@ -115,7 +116,6 @@ public static class UsageApi
 
     static IResult AuditLog(HttpContext http, string? before)
     {
-        http.RequireAdmin("os_compute_api:os-instance-usage-audit-log:list");
         var end = before is null ? DateTime.UtcNow : ParseAudit(before);
         var log = new JsonObject
         {

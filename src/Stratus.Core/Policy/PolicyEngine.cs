@@ -1,5 +1,3 @@
-using Stratus.Core.Http;
-
 namespace Stratus.Core.Policy;
 
 /// <summary>
@@ -61,14 +59,6 @@ public sealed class PolicyEngine
         // An unknown rule falls back to the service's default rule (oslo.policy's "default").
         var r = _rules.TryGetValue(rule, out var found) ? found : _rules.GetValueOrDefault(_fallbackRule) ?? Rule.False;
         return r.Eval(new EvalContext(this, creds, target ?? EmptyTarget));
-    }
-
-    /// <summary>Throws 403 (or 401 without credentials) unless the rule allows the caller.</summary>
-    public void Enforce(string rule, PolicyCredentials? creds, IReadOnlyDictionary<string, string?>? target = null)
-    {
-        if (creds is null) throw OpenStackError.Unauthorized();
-        if (!IsAllowed(rule, creds, target))
-            throw OpenStackError.Forbidden($"You are not authorized to perform the requested action: {rule}.");
     }
 
     static readonly Dictionary<string, string?> EmptyTarget = [];

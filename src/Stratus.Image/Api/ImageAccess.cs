@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Stratus.Core.Policy;
 
 namespace Stratus.Image.Api;
 
@@ -45,8 +43,6 @@ static class ImageAccess
             ["visibility"] = image?.Visibility,
             ["member_id"] = image?.Members.Any(m => m.Member == caller.ProjectId) == true ? caller.ProjectId : null,
         };
-        var policy = http.RequestServices.GetRequiredService<PolicyEngine>();
-        if (!policy.IsAllowed(rule, caller.Credentials, target))
-            throw OpenStackError.Forbidden($"You are not authorized to complete {rule} action.");
+        PolicyEndpoints.Enforce(http, rule, target);
     }
 }

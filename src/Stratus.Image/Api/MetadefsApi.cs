@@ -3,7 +3,7 @@ namespace Stratus.Image.Api;
 /// <summary>
 /// Glance's metadata definitions catalog (<c>/v2/metadefs</c>): namespaces and, in each, objects,
 /// properties, tags and resource type associations. Reading follows visibility (public, or the
-/// owner's); changing needs the admin role (Glance's metadef_admin).
+/// owner's); what a caller may do is Glance's metadef rules (changing needs metadef_admin by default).
 /// </summary>
 public static class MetadefsApi
 {
@@ -21,35 +21,48 @@ public static class MetadefsApi
             {
                 ["name"] = r, ["created_at"] = ImageView.Time(Epoch), ["updated_at"] = ImageView.Time(Epoch),
             })]),
-        }));
-        m.MapGet("/namespaces", ListNamespaces);
-        m.MapPost("/namespaces", CreateNamespace);
-        m.MapGet("/namespaces/{ns}", ShowNamespace);
-        m.MapPut("/namespaces/{ns}", UpdateNamespace);
-        m.MapDelete("/namespaces/{ns}", DeleteNamespace);
+        })).RequirePolicy("list_metadef_resource_types");
+        m.MapGet("/namespaces", ListNamespaces).RequirePolicy("get_metadef_namespaces");
+        m.MapPost("/namespaces", CreateNamespace).RequirePolicy("add_metadef_namespace");
+        m.MapGet("/namespaces/{ns}", ShowNamespace).RequirePolicy("get_metadef_namespace");
+        m.MapPut("/namespaces/{ns}", UpdateNamespace).RequirePolicy("modify_metadef_namespace");
+        m.MapDelete("/namespaces/{ns}", DeleteNamespace).RequirePolicy("delete_metadef_namespace");
 
-        m.MapGet("/namespaces/{ns}/objects", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "object", http, db, ct));
-        m.MapPost("/namespaces/{ns}/objects", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "object", null, http, db, ct));
-        m.MapGet("/namespaces/{ns}/properties", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "property", http, db, ct));
-        m.MapPost("/namespaces/{ns}/properties", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "property", null, http, db, ct));
-        m.MapGet("/namespaces/{ns}/tags", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "tag", http, db, ct));
-        m.MapPost("/namespaces/{ns}/tags", CreateTags);
-        m.MapDelete("/namespaces/{ns}/tags", DeleteTags);
-        m.MapPost("/namespaces/{ns}/tags/{name}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "tag", name, http, db, ct));
-        m.MapGet("/namespaces/{ns}/resource_types", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "resource_type", http, db, ct));
-        m.MapPost("/namespaces/{ns}/resource_types", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "resource_type", null, http, db, ct));
-        foreach (var (path, kind) in new[] { ("objects", "object"), ("properties", "property"), ("tags", "tag"), ("resource_types", "resource_type") })
+        m.MapGet("/namespaces/{ns}/objects", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "object", http, db, ct))
+            .RequirePolicy("get_metadef_objects");
+        m.MapPost("/namespaces/{ns}/objects", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "object", null, http, db, ct))
+            .RequirePolicy("add_metadef_object");
+        m.MapGet("/namespaces/{ns}/properties", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "property", http, db, ct))
+            .RequirePolicy("get_metadef_properties");
+        m.MapPost("/namespaces/{ns}/properties", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "property", null, http, db, ct))
+            .RequirePolicy("add_metadef_property");
+        m.MapGet("/namespaces/{ns}/tags", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "tag", http, db, ct))
+            .RequirePolicy("get_metadef_tags");
+        m.MapPost("/namespaces/{ns}/tags", CreateTags).RequirePolicy("add_metadef_tags");
+        m.MapDelete("/namespaces/{ns}/tags", DeleteTags).RequirePolicy("delete_metadef_tags");
+        m.MapPost("/namespaces/{ns}/tags/{name}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "tag", name, http, db, ct))
+            .RequirePolicy("add_metadef_tag");
+        m.MapGet("/namespaces/{ns}/resource_types", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => ListItems(ns, "resource_type", http, db, ct))
+            .RequirePolicy("get_metadef_resource_type");
+        m.MapPost("/namespaces/{ns}/resource_types", (string ns, HttpContext http, ImageDb db, CancellationToken ct) => CreateItem(ns, "resource_type", null, http, db, ct))
+            .RequirePolicy("add_metadef_resource_type_association");
+        // Glance has no PUT of one resource type association: replacing one is adding it again.
+        foreach (var (path, kind, get, modify, delete) in new[]
         {
-            m.MapGet($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => ShowItem(ns, kind, name, http, db, ct));
-            m.MapPut($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => UpdateItem(ns, kind, name, http, db, ct));
-            m.MapDelete($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => DeleteItem(ns, kind, name, http, db, ct));
+            ("objects", "object", "get_metadef_object", "modify_metadef_object", "delete_metadef_object"),
+            ("properties", "property", "get_metadef_property", "modify_metadef_property", "remove_metadef_property"),
+            ("tags", "tag", "get_metadef_tag", "modify_metadef_tag", "delete_metadef_tag"),
+            ("resource_types", "resource_type", "get_metadef_resource_type", "add_metadef_resource_type_association", "remove_metadef_resource_type_association"),
+        })
+        {
+            m.MapGet($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => ShowItem(ns, kind, name, http, db, ct))
+                .RequirePolicy(get);
+            m.MapPut($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => UpdateItem(ns, kind, name, http, db, ct))
+                .RequirePolicy(modify);
+            m.MapDelete($"/namespaces/{{ns}}/{path}/{{name}}", (string ns, string name, HttpContext http, ImageDb db, CancellationToken ct) => DeleteItem(ns, kind, name, http, db, ct))
+                .RequirePolicy(delete);
         }
         return v2;
-    }
-
-    static void RequireAdmin(HttpContext http)
-    {
-        if (!http.Caller().IsAdmin) throw OpenStackError.Forbidden("You are not authorized to change metadata definitions (metadef_admin).");
     }
 
     static bool CanSee(Caller caller, MetadefNamespace n) => caller.IsAdmin || n.Visibility == "public" || n.Owner == caller.ProjectId;
@@ -105,7 +118,6 @@ public static class MetadefsApi
 
     static async Task<IResult> CreateNamespace(HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var name = body.RequiredString("namespace", 80);
         if (await db.MetadefNamespaces.AnyAsync(n => n.Namespace == name, ct))
@@ -135,7 +147,6 @@ public static class MetadefsApi
 
     static async Task<IResult> UpdateNamespace(string ns, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var n = await FindAsync(ns, http, db, ct);
         if (body.OptionalString("namespace", 80) is { } rename && rename != ns)
@@ -148,7 +159,6 @@ public static class MetadefsApi
 
     static async Task<IResult> DeleteNamespace(string ns, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var n = await FindAsync(ns, http, db, ct);
         if (n.Protected) throw OpenStackError.Forbidden($"Namespace {ns} is protected and cannot be deleted.");
         db.MetadefItems.RemoveRange(db.MetadefItems.Where(i => i.Namespace == ns));
@@ -189,7 +199,6 @@ public static class MetadefsApi
 
     static async Task<IResult> CreateItem(string ns, string kind, string? name, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var body = name is null ? await JsonBody.ReadObjectAsync(http.Request, ct) : new JsonObject();
         await FindAsync(ns, http, db, ct);
         name ??= ItemName(body, "name");
@@ -204,7 +213,6 @@ public static class MetadefsApi
 
     static async Task<IResult> CreateTags(string ns, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         await FindAsync(ns, http, db, ct);
         var names = (body["tags"] as JsonArray ?? throw OpenStackError.BadRequest("'tags' is a required property"))
@@ -221,7 +229,6 @@ public static class MetadefsApi
 
     static async Task<IResult> DeleteTags(string ns, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         await FindAsync(ns, http, db, ct);
         await db.MetadefItems.Where(i => i.Namespace == ns && i.Kind == "tag").ExecuteDeleteAsync(ct);
         return Results.NoContent();
@@ -239,7 +246,6 @@ public static class MetadefsApi
 
     static async Task<IResult> UpdateItem(string ns, string kind, string name, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var item = await FindItemAsync(ns, kind, name, http, db, ct);
         var newName = body.OptionalString("name") ?? name;
@@ -259,7 +265,6 @@ public static class MetadefsApi
 
     static async Task<IResult> DeleteItem(string ns, string kind, string name, HttpContext http, ImageDb db, CancellationToken ct)
     {
-        RequireAdmin(http);
         var item = await FindItemAsync(ns, kind, name, http, db, ct);
         db.MetadefItems.Remove(item);
         await db.SaveChangesAsync(ct);

@@ -13,12 +13,12 @@ public static class AllocationsApi
 
     public static IEndpointRouteBuilder MapAllocations(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/allocations/{consumer}", Show);
-        app.MapPut("/allocations/{consumer}", Replace);
-        app.MapDelete("/allocations/{consumer}", Delete);
-        app.MapPost("/allocations", ReplaceMany);
-        app.MapGet("/allocation_candidates", Candidates);
-        app.MapGet("/usages", ProjectUsages);
+        app.MapGet("/allocations/{consumer}", Show).RequirePolicy("placement:allocations:list");
+        app.MapPut("/allocations/{consumer}", Replace).RequirePolicy("placement:allocations:update");
+        app.MapDelete("/allocations/{consumer}", Delete).RequirePolicy("placement:allocations:delete");
+        app.MapPost("/allocations", ReplaceMany).RequirePolicy("placement:allocations:manage");
+        app.MapGet("/allocation_candidates", Candidates).RequirePolicy("placement:allocation_candidates:list");
+        app.MapGet("/usages", ProjectUsages).RequirePolicy("placement:usages");
         return app;
     }
 
@@ -87,13 +87,11 @@ public static class AllocationsApi
 
     static async Task<IResult> Show(string consumer, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         return new JsonResponse(await ViewAsync(http, db, consumer, ct));
     }
 
     static async Task<IResult> Replace(string consumer, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         await Writes.WaitAsync(ct);
         try
@@ -112,7 +110,6 @@ public static class AllocationsApi
 
     static async Task<IResult> ReplaceMany(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (!http.AtLeast(13)) throw OpenStackError.MethodNotAllowed();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         await Writes.WaitAsync(ct);
@@ -193,7 +190,6 @@ public static class AllocationsApi
 
     static async Task<IResult> Delete(string consumer, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         await Writes.WaitAsync(ct);
         try
         {
@@ -214,7 +210,6 @@ public static class AllocationsApi
     /// <summary>Single providers that can hold the whole request, with their traits and what is used of each class.</summary>
     static async Task<IResult> Candidates(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (!http.AtLeast(10)) throw OpenStackError.NotFound("The resource could not be found.");
         var q = http.Request.Query;
         var asked = ParseResources(q["resources"].FirstOrDefault() ?? throw OpenStackError.BadRequest("'resources' is a required property"));
@@ -264,7 +259,6 @@ public static class AllocationsApi
 
     static async Task<IResult> ProjectUsages(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (!http.AtLeast(9)) throw OpenStackError.NotFound("The resource could not be found.");
         var project = http.Request.Query["project_id"].FirstOrDefault() ?? throw OpenStackError.BadRequest("'project_id' is a required property");
         var user = http.Request.Query["user_id"].FirstOrDefault();

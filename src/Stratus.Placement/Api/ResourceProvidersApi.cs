@@ -11,31 +11,26 @@ public static class ResourceProvidersApi
     public static RouteGroupBuilder MapResourceProviders(this IEndpointRouteBuilder app)
     {
         var rps = app.MapGroup("/resource_providers");
-        rps.MapGet("", List);
-        rps.MapPost("", Create);
-        rps.MapGet("/{uuid}", Show);
-        rps.MapPut("/{uuid}", Update);
-        rps.MapDelete("/{uuid}", Delete);
-        rps.MapGet("/{uuid}/inventories", ListInventories);
-        rps.MapPut("/{uuid}/inventories", ReplaceInventories);
-        rps.MapPost("/{uuid}/inventories", AddInventory);
-        rps.MapDelete("/{uuid}/inventories", DeleteInventories);
-        rps.MapGet("/{uuid}/inventories/{rc}", ShowInventory);
-        rps.MapPut("/{uuid}/inventories/{rc}", UpdateInventory);
-        rps.MapDelete("/{uuid}/inventories/{rc}", DeleteInventory);
-        rps.MapGet("/{uuid}/usages", Usages);
-        rps.MapGet("/{uuid}/allocations", ProviderAllocations);
-        rps.MapGet("/{uuid}/traits", ListTraits);
-        rps.MapPut("/{uuid}/traits", ReplaceTraits);
-        rps.MapDelete("/{uuid}/traits", DeleteTraits);
-        rps.MapGet("/{uuid}/aggregates", ListAggregates);
-        rps.MapPut("/{uuid}/aggregates", ReplaceAggregates);
+        rps.MapGet("", List).RequirePolicy("placement:resource_providers:list");
+        rps.MapPost("", Create).RequirePolicy("placement:resource_providers:create");
+        rps.MapGet("/{uuid}", Show).RequirePolicy("placement:resource_providers:show");
+        rps.MapPut("/{uuid}", Update).RequirePolicy("placement:resource_providers:update");
+        rps.MapDelete("/{uuid}", Delete).RequirePolicy("placement:resource_providers:delete");
+        rps.MapGet("/{uuid}/inventories", ListInventories).RequirePolicy("placement:resource_providers:inventories:list");
+        rps.MapPut("/{uuid}/inventories", ReplaceInventories).RequirePolicy("placement:resource_providers:inventories:update");
+        rps.MapPost("/{uuid}/inventories", AddInventory).RequirePolicy("placement:resource_providers:inventories:create");
+        rps.MapDelete("/{uuid}/inventories", DeleteInventories).RequirePolicy("placement:resource_providers:inventories:delete");
+        rps.MapGet("/{uuid}/inventories/{rc}", ShowInventory).RequirePolicy("placement:resource_providers:inventories:show");
+        rps.MapPut("/{uuid}/inventories/{rc}", UpdateInventory).RequirePolicy("placement:resource_providers:inventories:update");
+        rps.MapDelete("/{uuid}/inventories/{rc}", DeleteInventory).RequirePolicy("placement:resource_providers:inventories:delete");
+        rps.MapGet("/{uuid}/usages", Usages).RequirePolicy("placement:resource_providers:usages");
+        rps.MapGet("/{uuid}/allocations", ProviderAllocations).RequirePolicy("placement:resource_providers:allocations:list");
+        rps.MapGet("/{uuid}/traits", ListTraits).RequirePolicy("placement:resource_providers:traits:list");
+        rps.MapPut("/{uuid}/traits", ReplaceTraits).RequirePolicy("placement:resource_providers:traits:update");
+        rps.MapDelete("/{uuid}/traits", DeleteTraits).RequirePolicy("placement:resource_providers:traits:delete");
+        rps.MapGet("/{uuid}/aggregates", ListAggregates).RequirePolicy("placement:resource_providers:aggregates:list");
+        rps.MapPut("/{uuid}/aggregates", ReplaceAggregates).RequirePolicy("placement:resource_providers:aggregates:update");
         return rps;
-    }
-
-    public static void RequireAdmin(this HttpContext http)
-    {
-        if (!http.Caller().IsAdmin) throw OpenStackError.Forbidden("Policy does not allow placement:* to be performed.");
     }
 
     public static async Task<ResourceProvider> FindAsync(PlacementDb db, string uuid, CancellationToken ct) =>
@@ -72,7 +67,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> List(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var q = http.Request.Query;
         IQueryable<ResourceProvider> query = db.Providers;
         if (q["name"].FirstOrDefault() is { } name) query = query.Where(p => p.Name == name);
@@ -110,7 +104,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> Create(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var name = body.RequiredString("name", 200);
         var uuid = body.OptionalString("uuid") ?? Guid.NewGuid().ToString();
@@ -136,13 +129,11 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> Show(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         return new JsonResponse(View(http, await FindAsync(db, uuid, ct)));
     }
 
     static async Task<IResult> Update(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var rp = await FindAsync(db, uuid, ct);
         var name = body.RequiredString("name", 200);
@@ -168,7 +159,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> Delete(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         if (await db.Allocations.AnyAsync(a => a.ProviderUuid == uuid, ct))
             throw PlacementVersion.Conflict($"Unable to delete resource provider {uuid}: Resource provider has allocations.", "placement.inventory.inuse");
@@ -197,7 +187,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ListInventories(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         return new JsonResponse(await InventoriesAsync(db, await FindAsync(db, uuid, ct), ct));
     }
 
@@ -246,7 +235,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ReplaceInventories(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var rp = await FindAsync(db, uuid, ct);
         var generation = Generation(body);
@@ -281,7 +269,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> AddInventory(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var rp = await FindAsync(db, uuid, ct);
         var rc = body.RequiredString("resource_class");
@@ -299,7 +286,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> DeleteInventories(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         if (!http.AtLeast(5)) throw OpenStackError.MethodNotAllowed();
         var rp = await FindAsync(db, uuid, ct);
         await CheckInUseAsync(db, uuid, new Dictionary<string, Inventory>(), ct);
@@ -311,7 +297,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ShowInventory(string uuid, string rc, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         var inv = await db.Inventories.FirstOrDefaultAsync(i => i.ProviderUuid == uuid && i.ResourceClass == rc, ct)
             ?? throw OpenStackError.NotFound($"No inventory of class {rc} for {uuid}");
@@ -322,7 +307,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> UpdateInventory(string uuid, string rc, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var rp = await FindAsync(db, uuid, ct);
         await CheckClassAsync(db, rc, ct);
@@ -343,7 +327,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> DeleteInventory(string uuid, string rc, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         var inv = await db.Inventories.FirstOrDefaultAsync(i => i.ProviderUuid == uuid && i.ResourceClass == rc, ct)
             ?? throw OpenStackError.NotFound($"No inventory of class {rc} found for delete");
@@ -357,7 +340,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> Usages(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         var classes = await db.Inventories.Where(i => i.ProviderUuid == uuid).Select(i => i.ResourceClass).ToListAsync(ct);
         var used = await db.Allocations.Where(a => a.ProviderUuid == uuid).ToListAsync(ct);
@@ -370,7 +352,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ProviderAllocations(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         var allocations = await db.Allocations.Where(a => a.ProviderUuid == uuid).ToListAsync(ct);
         return new JsonResponse(new JsonObject
@@ -385,7 +366,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ListTraits(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         var traits = await db.ProviderTraits.Where(t => t.ProviderUuid == uuid).Select(t => t.Trait).OrderBy(t => t).ToListAsync(ct);
         return new JsonResponse(new JsonObject { ["resource_provider_generation"] = rp.Generation, ["traits"] = new JsonArray([.. traits.Select(t => (JsonNode)t)]) });
@@ -393,7 +373,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ReplaceTraits(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var rp = await FindAsync(db, uuid, ct);
         var generation = Generation(body);
@@ -410,7 +389,6 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> DeleteTraits(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         var rp = await FindAsync(db, uuid, ct);
         Bump(rp, null);
         db.ProviderTraits.RemoveRange(db.ProviderTraits.Where(t => t.ProviderUuid == uuid));
@@ -428,14 +406,12 @@ public static class ResourceProvidersApi
 
     static async Task<IResult> ListAggregates(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         if (!http.AtLeast(1)) throw OpenStackError.NotFound("The resource could not be found.");
         return new JsonResponse(await AggregatesAsync(http, db, await FindAsync(db, uuid, ct), ct));
     }
 
     static async Task<IResult> ReplaceAggregates(string uuid, HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        http.RequireAdmin();
         if (!http.AtLeast(1)) throw OpenStackError.NotFound("The resource could not be found.");
         var rp = await FindAsync(db, uuid, ct);
         JsonArray list;

@@ -5,15 +5,21 @@ public static class TraitsApi
 {
     public static IEndpointRouteBuilder MapTraitsAndClasses(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/traits", ListTraits);
-        app.MapGet("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => ShowAsync(http, db, "trait", name, ct));
-        app.MapPut("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => CreateAsync(http, db, "trait", name, ct));
-        app.MapDelete("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => DeleteAsync(http, db, "trait", name, ct));
-        app.MapGet("/resource_classes", ListClasses);
-        app.MapPost("/resource_classes", PostClass);
-        app.MapGet("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => ShowAsync(http, db, "rc", name, ct));
-        app.MapPut("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => CreateAsync(http, db, "rc", name, ct));
-        app.MapDelete("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => DeleteAsync(http, db, "rc", name, ct));
+        app.MapGet("/traits", ListTraits).RequirePolicy("placement:traits:list");
+        app.MapGet("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => ShowAsync(http, db, "trait", name, ct))
+            .RequirePolicy("placement:traits:show");
+        app.MapPut("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => CreateAsync(http, db, "trait", name, ct))
+            .RequirePolicy("placement:traits:update");
+        app.MapDelete("/traits/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => DeleteAsync(http, db, "trait", name, ct))
+            .RequirePolicy("placement:traits:delete");
+        app.MapGet("/resource_classes", ListClasses).RequirePolicy("placement:resource_classes:list");
+        app.MapPost("/resource_classes", PostClass).RequirePolicy("placement:resource_classes:create");
+        app.MapGet("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => ShowAsync(http, db, "rc", name, ct))
+            .RequirePolicy("placement:resource_classes:show");
+        app.MapPut("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => CreateAsync(http, db, "rc", name, ct))
+            .RequirePolicy("placement:resource_classes:update");
+        app.MapDelete("/resource_classes/{name}", (string name, HttpContext http, PlacementDb db, CancellationToken ct) => DeleteAsync(http, db, "rc", name, ct))
+            .RequirePolicy("placement:resource_classes:delete");
         return app;
     }
 
@@ -25,7 +31,6 @@ public static class TraitsApi
 
     static async Task<IResult> ListTraits(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (!http.AtLeast(6)) throw OpenStackError.NotFound("The resource could not be found.");
         var all = Names.StandardTraits.Concat(await db.CustomNames.Where(n => n.Kind == "trait").Select(n => n.Name).ToListAsync(ct));
         if (http.Request.Query["name"].FirstOrDefault() is { } filter)
@@ -44,7 +49,6 @@ public static class TraitsApi
 
     static async Task<IResult> ListClasses(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (!http.AtLeast(2)) throw OpenStackError.NotFound("The resource could not be found.");
         var all = Names.StandardClasses.Concat(await db.CustomNames.Where(n => n.Kind == "rc").Select(n => n.Name).ToListAsync(ct));
         return new JsonResponse(new JsonObject { ["resource_classes"] = new JsonArray([.. all.Select(c => (JsonNode)ClassView(c))]) });
@@ -52,7 +56,6 @@ public static class TraitsApi
 
     static async Task<IResult> PostClass(HttpContext http, PlacementDb db, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         var name = (await JsonBody.ReadObjectAsync(http.Request, ct)).RequiredString("name");
         if (!Names.Custom().IsMatch(name)) throw OpenStackError.BadRequest($"JSON does not validate: '{name}' does not match '^CUSTOM_[A-Z0-9_]+$'");
         if (await Names.ClassExistsAsync(db, name, ct)) throw PlacementVersion.Conflict($"Conflicting resource class already exists: {name}");
@@ -63,7 +66,6 @@ public static class TraitsApi
 
     static async Task<IResult> ShowAsync(HttpContext http, PlacementDb db, string kind, string name, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         var exists = kind == "rc" ? await Names.ClassExistsAsync(db, name, ct) : await Names.TraitExistsAsync(db, name, ct);
         if (!exists) throw OpenStackError.NotFound(kind == "rc" ? $"No such resource class {name}." : $"No such trait(s): {name}");
         return kind == "rc" ? new JsonResponse(ClassView(name)) : Results.NoContent();
@@ -72,7 +74,6 @@ public static class TraitsApi
     /// <summary>PUT of a CUSTOM_ name: 201 when created, 204 when it was there (trait; resource class from 1.7).</summary>
     static async Task<IResult> CreateAsync(HttpContext http, PlacementDb db, string kind, string name, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (kind == "rc" && !http.AtLeast(7)) throw OpenStackError.MethodNotAllowed();
         if (!Names.Custom().IsMatch(name)) throw OpenStackError.BadRequest($"The {(kind == "rc" ? "resource class" : "trait")} name {name} must start with CUSTOM_ and use only A-Z, 0-9 and _.");
         var exists = kind == "rc" ? await Names.ClassExistsAsync(db, name, ct) : await Names.TraitExistsAsync(db, name, ct);
@@ -85,7 +86,6 @@ public static class TraitsApi
 
     static async Task<IResult> DeleteAsync(HttpContext http, PlacementDb db, string kind, string name, CancellationToken ct)
     {
-        ResourceProvidersApi.RequireAdmin(http);
         if (kind == "rc" ? Names.StandardClasses.Contains(name) : Names.StandardTraits.Contains(name))
             throw OpenStackError.BadRequest($"Cannot delete standard {(kind == "rc" ? "resource class" : "trait")} {name}.");
         var custom = await db.CustomNames.FindAsync([kind, name], ct) ?? throw OpenStackError.NotFound($"No such {(kind == "rc" ? "resource class" : "trait")} {name}.");

@@ -29,6 +29,9 @@ public class ComputeServer : ImageServer
     public string ComputeUrl { get; private set; } = "";
     public HttpClient ComputeAdmin { get; private set; } = null!;
 
+    /// <summary>An operator's policy.yaml beside nova.conf; null leaves Nova's default rules alone.</summary>
+    protected virtual string? PolicyYaml => null;
+
     /// <summary>Placement's URL for Nova's [placement]; null leaves placement unconfigured.</summary>
     protected virtual Task<string?> StartPlacementAsync() => Task.FromResult<string?>(null);
 
@@ -40,6 +43,7 @@ public class ComputeServer : ImageServer
                 await Bootstrap.RegisterServiceAsync(db, new ServiceRegistration(user == "nova" ? "compute" : "placement", user, null, IdentityServer.Region,
                     "http://127.0.0.1:9/unused", user, ServicePassword), Identity.Options.PasswordHashRounds);
         var placementUrl = await StartPlacementAsync();
+        if (PolicyYaml is not null) await File.WriteAllTextAsync(Path.Combine(_dir, "policy.yaml"), PolicyYaml);
         KeystoneAuthtokenOptions User(string name) => Options.Authtoken with { Username = name, Source = $"nova.conf [{name}]" };
         Nova = new NovaOptions
         {
@@ -59,6 +63,7 @@ public class ComputeServer : ImageServer
             InstancesPath = Path.Combine(_dir, "instances"),
             ReportInterval = TimeSpan.FromMilliseconds(300),
             ServiceDownTime = TimeSpan.FromSeconds(3),
+            PolicyFile = Path.Combine(_dir, "policy.yaml"),
         };
         if (placementUrl is not null)
             await using (var db = IdentityService.OpenDatabase(Identity.Options))

@@ -19,7 +19,9 @@ public class PolicyEngineTests
         },
     };
 
-    readonly PolicyEngine _defaults = KeystonePolicy.Create();
+    static PolicyEngine Keystone(string? policyFile = null) => new PolicyEnforcer(KeystonePolicy.Options(policyFile)).Engine;
+
+    readonly PolicyEngine _defaults = Keystone();
 
     [Fact]
     public void Admin_passes_admin_rules_and_members_do_not()
@@ -68,7 +70,7 @@ public class PolicyEngineTests
             """);
         try
         {
-            var engine = KeystonePolicy.Create(path);
+            var engine = Keystone(path);
             Assert.True(engine.IsAllowed("identity:create_region", Creds(["member"])));
             Assert.False(engine.IsAllowed("identity:create_region", Creds(["member", "banned"])));
             Assert.False(engine.IsAllowed("identity:delete_region", Creds(["admin"])));
@@ -92,7 +94,7 @@ public class PolicyEngineTests
         File.WriteAllText(path, "\"x\": \"None:%(target.role.domain_id)s\"\n");
         try
         {
-            var engine = KeystonePolicy.Create(path);
+            var engine = Keystone(path);
             Assert.True(engine.IsAllowed("x", Creds([]), new Dictionary<string, string?> { ["target.role.domain_id"] = null }));
             Assert.False(engine.IsAllowed("x", Creds([]), new Dictionary<string, string?> { ["target.role.domain_id"] = "d" }));
         }
