@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Stratus.Core.Auth;
 using Stratus.Identity;
 
 namespace Stratus.Cli;
@@ -31,25 +32,21 @@ sealed class IdentityAdminClient : IDisposable
     static async Task<string> LoginAsync(string identityUrl, string password)
     {
         using var http = new HttpClient();
-        var body = new JsonObject
+        var admin = DomainRef.ById("default");
+        try
         {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" }, ["password"] = password },
-                    },
-                },
-                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" } } },
-            },
-        };
-        using var response = await http.PostAsJsonAsync(identityUrl.TrimEnd('/') + "/auth/tokens", body);
-        if (!response.IsSuccessStatusCode)
-            throw new UsageException($"the identity at {identityUrl} refused the admin's login ({(int)response.StatusCode}): check --password");
-        return response.Headers.GetValues("X-Subject-Token").First();
+            var token = await new KeystoneLogin(http, identityUrl).PasswordAsync(new PasswordUser("admin", admin, password),
+                LoginScope.Project("admin", admin), withCatalog: false, CancellationToken.None);
+            return token.Id;
+        }
+        catch (KeystoneLoginException e) when (e.Unreachable)
+        {
+            throw new UsageException($"the identity at {identityUrl} could not be reached: {e.Detail}");
+        }
+        catch (KeystoneLoginException e)
+        {
+            throw new UsageException($"the identity at {identityUrl} refused the admin's login ({e.Status}): check --password");
+        }
     }
 
     async Task RegisterAsync(ServiceRegistration r)
