@@ -1,34 +1,19 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 using Stratus.Core.Auth;
 
 namespace Stratus.Core.Tests.Auth;
 
 /// <summary>The v3 password login every Stratus client of the identity uses, against a real HTTP server.</summary>
-public sealed class KeystoneLoginTests : IAsyncLifetime
+public sealed class KeystoneLoginTests : LocalCloudTests
 {
-    LocalCloud _cloud = null!;
-    readonly HttpClient _http = new();
-
-    public async Task InitializeAsync() => _cloud = await LocalCloud.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _cloud.DisposeAsync();
-    }
-
     static readonly PasswordUser Nova = new("nova", DomainRef.Named("Default"), "nova-secret");
 
     [Fact]
     public async Task A_project_scoped_login_sends_the_password_body_and_reads_token_expiry_and_catalog()
     {
-        var token = await new KeystoneLogin(_http, _cloud.Url + "/").PasswordAsync(Nova, LoginScope.Project("service", DomainRef.Named("Default")),
+        var token = await new KeystoneLogin(Http, Cloud.Url + "/").PasswordAsync(Nova, LoginScope.Project("service", DomainRef.Named("Default")),
             withCatalog: true, default);
 
-        var (query, body) = Assert.Single(_cloud.Logins);
+        var (query, body) = Assert.Single(Cloud.Logins);
         Assert.Equal("", query);
         Assert.Equal("""
             {"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"nova","domain":{"name":"Default"},"password":"nova-secret"}}},"scope":{"project":{"name":"service","domain":{"name":"Default"}}}}}
@@ -36,7 +21,7 @@ public sealed class KeystoneLoginTests : IAsyncLifetime
         Assert.Equal("token-1", token.Id);
         Assert.Equal(new DateTimeOffset(2099, 1, 2, 3, 4, 5, TimeSpan.Zero), token.ExpiresAt);
         Assert.Equal("p-service", token.ProjectId);
-        Assert.Equal(_cloud.Url + "/peer/two/", token.Catalog.EndpointFor("peer", "public", "RegionTwo"));
+        Assert.Equal(Cloud.Url + "/peer/two/", token.Catalog.EndpointFor("peer", "public", "RegionTwo"));
         Assert.DoesNotContain("token-1", token.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("nova-secret", Nova.ToString(), StringComparison.Ordinal);
     }
@@ -63,9 +48,9 @@ public sealed class KeystoneLoginTests : IAsyncLifetime
     [MemberData(nameof(Scopes))]
     public async Task Each_scope_is_sent_as_keystone_reads_it(string scope, string? expected)
     {
-        await new KeystoneLogin(_http, _cloud.Url + "/v3").PasswordAsync(Nova, Scope(scope), withCatalog: false, default);
+        await new KeystoneLogin(Http, Cloud.Url + "/v3").PasswordAsync(Nova, Scope(scope), withCatalog: false, default);
 
-        var (query, body) = Assert.Single(_cloud.Logins);
+        var (query, body) = Assert.Single(Cloud.Logins);
         Assert.Equal("?nocatalog", query);
         Assert.Equal(expected, body["auth"]!["scope"]?.ToJsonString());
     }
@@ -73,42 +58,32 @@ public sealed class KeystoneLoginTests : IAsyncLifetime
     [Fact]
     public async Task Rescoping_sends_the_token_method()
     {
-        await new KeystoneLogin(_http, _cloud.Url).RescopeAsync("unscoped-token", LoginScope.ProjectById("p1"), default);
+        await new KeystoneLogin(Http, Cloud.Url).RescopeAsync("unscoped-token", LoginScope.ProjectById("p1"), default);
 
         Assert.Equal("""
             {"auth":{"identity":{"methods":["token"],"token":{"id":"unscoped-token"}},"scope":{"project":{"id":"p1"}}}}
-            """, Assert.Single(_cloud.Logins).Body.ToJsonString());
+            """, Assert.Single(Cloud.Logins).Body.ToJsonString());
     }
 
     [Fact]
     public async Task A_refused_login_carries_the_status_and_the_identitys_answer()
     {
-        _cloud.LoginAnswer = async http =>
-        {
-            http.Response.StatusCode = 401;
-            await http.Response.WriteAsync("""{"error": {"message": "The request you have made requires authentication."}}""");
-            return true;
-        };
+        Cloud.AnswerLogins(401, """{"error": {"message": "The request you have made requires authentication."}}""");
 
-        var e = await Assert.ThrowsAsync<KeystoneLoginException>(() => new KeystoneLogin(_http, _cloud.Url).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
+        var e = await Assert.ThrowsAsync<KeystoneLoginException>(() => new KeystoneLogin(Http, Cloud.Url).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
 
         Assert.Equal(401, e.Status);
         Assert.False(e.Unreachable);
-        Assert.Equal(_cloud.Url + "/v3/auth/tokens", e.Url);
+        Assert.Equal(Cloud.Url + "/v3/auth/tokens", e.Url);
         Assert.Contains("requires authentication", e.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_answer_without_a_token_is_a_failure_with_its_success_status()
     {
-        _cloud.LoginAnswer = async http =>
-        {
-            http.Response.StatusCode = 201;
-            await http.Response.WriteAsync("""{"token": {"expires_at": "2099-01-01T00:00:00Z"}}""");
-            return true;
-        };
+        Cloud.AnswerLogins(201, """{"token": {"expires_at": "2099-01-01T00:00:00Z"}}""");
 
-        var e = await Assert.ThrowsAsync<KeystoneLoginException>(() => new KeystoneLogin(_http, _cloud.Url).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
+        var e = await Assert.ThrowsAsync<KeystoneLoginException>(() => new KeystoneLogin(Http, Cloud.Url).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
 
         Assert.Equal(201, e.Status);
         Assert.Equal("the answer has no token", e.Detail);
@@ -120,7 +95,7 @@ public sealed class KeystoneLoginTests : IAsyncLifetime
         var closed = ClosedPort();
 
         var e = await Assert.ThrowsAsync<KeystoneLoginException>(() =>
-            new KeystoneLogin(_http, $"http://127.0.0.1:{closed}/v3").PasswordAsync(Nova, LoginScope.Unscoped, true, default));
+            new KeystoneLogin(Http, $"http://127.0.0.1:{closed}/v3").PasswordAsync(Nova, LoginScope.Unscoped, true, default));
 
         Assert.True(e.Unreachable);
         Assert.Equal(0, e.Status);
@@ -130,25 +105,16 @@ public sealed class KeystoneLoginTests : IAsyncLifetime
     [Fact]
     public async Task An_identity_slower_than_the_timeout_is_unreachable()
     {
-        _cloud.LoginAnswer = async http =>
+        Cloud.LoginAnswer = async http =>
         {
             await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted);
             return false;
         };
 
         var e = await Assert.ThrowsAsync<KeystoneLoginException>(() =>
-            new KeystoneLogin(_http, _cloud.Url, TimeSpan.FromMilliseconds(200)).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
+            new KeystoneLogin(Http, Cloud.Url, TimeSpan.FromMilliseconds(200)).PasswordAsync(Nova, LoginScope.Unscoped, true, default));
 
         Assert.True(e.Unreachable);
-    }
-
-    internal static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     [Fact]

@@ -8,73 +8,62 @@ using Stratus.Core.Catalog;
 namespace Stratus.Core.Tests.Auth;
 
 /// <summary>The service user's session calling a peer: catalog lookup, X-Auth-Token, one new login on a 401.</summary>
-public sealed class KeystoneSessionTests : IAsyncLifetime
+public sealed class KeystoneSessionTests : LocalCloudTests
 {
-    LocalCloud _cloud = null!;
-    readonly HttpClient _http = new();
-
-    public async Task InitializeAsync() => _cloud = await LocalCloud.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _cloud.DisposeAsync();
-    }
-
     static Func<Uri, HttpRequestMessage> Post(string path, string body) =>
         endpoint => new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path)) { Content = JsonContent.Create(new JsonObject { ["n"] = body }) };
 
     [Fact]
     public async Task A_peer_that_rejects_the_token_once_gets_the_request_again_with_a_new_token()
     {
-        _cloud.PeerAnswer = n => n == 1 ? 401 : 200;
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        Cloud.PeerAnswer = n => n == 1 ? 401 : 200;
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         using var response = await session.SendAsync("peer", Post("things?x=a:b", "one"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("answer 2", await response.Content.ReadAsStringAsync());
-        Assert.Equal(2, _cloud.Logins.Count);
+        Assert.Equal(2, Cloud.Logins.Count);
         Assert.Equal(
             [("/peer/one/things?x=a:b", "token-1", """{"n":"one"}"""), ("/peer/one/things?x=a:b", "token-2", """{"n":"one"}""")],
-            _cloud.PeerRequests);
+            Cloud.PeerRequests);
         Assert.Equal("token-2", (await session.GetTokenAsync()).Token);
     }
 
     [Fact]
     public async Task A_peer_that_always_rejects_the_token_is_asked_twice_and_its_401_returned()
     {
-        _cloud.PeerAnswer = _ => 401;
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        Cloud.PeerAnswer = _ => 401;
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         using var response = await session.SendAsync("peer", Post("things", "one"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("answer 2", await response.Content.ReadAsStringAsync());
-        Assert.Equal(["token-1", "token-2"], _cloud.PeerRequests.Select(r => r.Token));
-        Assert.Equal(2, _cloud.Logins.Count);
+        Assert.Equal(["token-1", "token-2"], Cloud.PeerRequests.Select(r => r.Token));
+        Assert.Equal(2, Cloud.Logins.Count);
     }
 
     [Fact]
     public async Task The_service_token_is_kept_across_requests_and_sent_with_the_password_login_of_the_options()
     {
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         for (var i = 0; i < 3; i++)
             using (var response = await session.SendAsync("peer", e => new HttpRequestMessage(HttpMethod.Get, new Uri(e, $"item/{i}"))))
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var login = Assert.Single(_cloud.Logins).Body;
+        var login = Assert.Single(Cloud.Logins).Body;
         Assert.Equal("nova", (string?)login["auth"]!["identity"]!["password"]!["user"]!["name"]);
         Assert.Equal("service", (string?)login["auth"]!["scope"]!["project"]!["name"]);
-        Assert.Equal(["/peer/one/item/0", "/peer/one/item/1", "/peer/one/item/2"], _cloud.PeerRequests.Select(r => r.Path));
-        Assert.All(_cloud.PeerRequests, r => Assert.Equal("token-1", r.Token));
+        Assert.Equal(["/peer/one/item/0", "/peer/one/item/1", "/peer/one/item/2"], Cloud.PeerRequests.Select(r => r.Path));
+        Assert.All(Cloud.PeerRequests, r => Assert.Equal("token-1", r.Token));
     }
 
     [Fact]
     public async Task The_endpoint_follows_the_interface_and_region_asked_for()
     {
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         using (var response = await session.SendAsync(new PeerEndpoint("peer", "public", "RegionTwo"),
             e => new HttpRequestMessage(HttpMethod.Get, new Uri(e, "x")), HttpCompletionOption.ResponseHeadersRead, default))
@@ -82,16 +71,16 @@ public sealed class KeystoneSessionTests : IAsyncLifetime
         var wrong = await Assert.ThrowsAsync<EndpointNotFoundException>(() =>
             session.SendAsync(new PeerEndpoint("peer", "public", "RegionOne"), e => new HttpRequestMessage(HttpMethod.Get, e), HttpCompletionOption.ResponseContentRead, default));
 
-        Assert.Equal("/peer/two/x", Assert.Single(_cloud.PeerRequests).Path);
+        Assert.Equal("/peer/two/x", Assert.Single(Cloud.PeerRequests).Path);
         Assert.Contains("region 'RegionOne'", wrong.Message, StringComparison.Ordinal);
-        Assert.Equal(_cloud.Url + "/peer/one", await session.EndpointForAsync("peer"));
+        Assert.Equal(Cloud.Url + "/peer/one", await session.EndpointForAsync("peer"));
     }
 
     [Fact]
     public async Task A_caller_s_request_carries_their_token_and_catalog_and_is_not_retried()
     {
-        _cloud.PeerAnswer = _ => 401;
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        Cloud.PeerAnswer = _ => 401;
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
         var caller = new Caller
         {
             Token = "user-token",
@@ -100,56 +89,48 @@ public sealed class KeystoneSessionTests : IAsyncLifetime
             ProjectId = "p1",
             Roles = new HashSet<string> { "member" },
             ExpiresAt = DateTimeOffset.UtcNow.AddHours(1),
-            Catalog = new ServiceCatalog(LocalCloud.Catalog(_cloud.Url)),
+            Catalog = new ServiceCatalog(LocalCloud.Catalog(Cloud.Url)),
         };
 
         using var response = await session.SendAsync(caller, new PeerEndpoint("peer", "public", "RegionTwo"),
             e => new HttpRequestMessage(HttpMethod.Get, new Uri(e, "images/1")), HttpCompletionOption.ResponseContentRead, default);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(("/peer/two/images/1", "user-token", ""), Assert.Single(_cloud.PeerRequests));
-        Assert.Empty(_cloud.Logins);
+        Assert.Equal(("/peer/two/images/1", "user-token", ""), Assert.Single(Cloud.PeerRequests));
+        Assert.Empty(Cloud.Logins);
     }
 
     [Fact]
     public async Task Rejected_service_credentials_name_the_section_to_fix()
     {
-        _cloud.LoginAnswer = http =>
-        {
-            http.Response.StatusCode = 401;
-            return Task.FromResult(true);
-        };
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        Cloud.AnswerLogins(401);
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         var e = await Assert.ThrowsAsync<ServiceCredentialsRejectedException>(() => session.SendAsync("peer", Post("x", "y")));
 
-        Assert.Equal($"The identity service at {_cloud.Url}/v3/auth/tokens answered 401 to the service user 'nova' of nova.conf [placement]: " +
+        Assert.Equal($"The identity service at {Cloud.Url}/v3/auth/tokens answered 401 to the service user 'nova' of nova.conf [placement]: " +
             "check username, password, project_name, user_domain_name and project_domain_name there.", e.Message);
-        Assert.Empty(_cloud.PeerRequests);
+        Assert.Empty(Cloud.PeerRequests);
     }
 
     [Fact]
     public async Task An_identity_error_or_silence_is_unreachable_with_the_url_tried()
     {
-        _cloud.LoginAnswer = http =>
-        {
-            http.Response.StatusCode = 500;
-            return Task.FromResult(true);
-        };
-        var failing = await Assert.ThrowsAsync<IdentityUnreachableException>(() => new KeystoneSession(_cloud.ServiceUser(), _http).GetTokenAsync());
-        var port = KeystoneLoginTests.ClosedPort();
+        Cloud.AnswerLogins(500);
+        var failing = await Assert.ThrowsAsync<IdentityUnreachableException>(() => new KeystoneSession(Cloud.ServiceUser(), Http).GetTokenAsync());
+        var port = ClosedPort();
         var silent = await Assert.ThrowsAsync<IdentityUnreachableException>(() =>
-            new KeystoneSession(_cloud.ServiceUser() with { AuthUrl = $"http://127.0.0.1:{port}/v3" }, _http).GetTokenAsync());
+            new KeystoneSession(Cloud.ServiceUser() with { AuthUrl = $"http://127.0.0.1:{port}/v3" }, Http).GetTokenAsync());
 
-        Assert.Equal($"The identity service at {_cloud.Url}/v3/auth/tokens could not be reached: it answered 500 to the service user's login", failing.Message);
+        Assert.Equal($"The identity service at {Cloud.Url}/v3/auth/tokens could not be reached: it answered 500 to the service user's login", failing.Message);
         Assert.Equal($"http://127.0.0.1:{port}/v3/auth/tokens", silent.Url);
     }
 
     [Fact]
     public async Task A_peer_that_does_not_answer_is_unreachable_with_its_endpoint()
     {
-        var port = KeystoneLoginTests.ClosedPort();
-        _cloud.LoginAnswer = async http =>
+        var port = ClosedPort();
+        Cloud.LoginAnswer = async http =>
         {
             http.Response.StatusCode = 201;
             http.Response.Headers["X-Subject-Token"] = "t";
@@ -159,7 +140,7 @@ public sealed class KeystoneSessionTests : IAsyncLifetime
             });
             return true;
         };
-        var session = new KeystoneSession(_cloud.ServiceUser(), _http);
+        var session = new KeystoneSession(Cloud.ServiceUser(), Http);
 
         var e = await Assert.ThrowsAsync<PeerUnreachableException>(() => session.SendAsync("peer", Post("x", "y")));
 

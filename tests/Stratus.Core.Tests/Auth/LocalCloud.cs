@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -28,6 +30,14 @@ sealed class LocalCloud : IAsyncDisposable
     public Func<int, int> PeerAnswer { get; set; } = _ => 200;
 
     public string Url { get; }
+
+    /// <summary>Makes the identity answer every login with this status and body, and no token.</summary>
+    public void AnswerLogins(int status, string body = "") => LoginAnswer = async http =>
+    {
+        http.Response.StatusCode = status;
+        await http.Response.WriteAsync(body);
+        return true;
+    };
 
     LocalCloud(WebApplication app)
     {
@@ -111,4 +121,29 @@ sealed class LocalCloud : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+/// <summary>A test class with a fresh <see cref="LocalCloud"/> per test.</summary>
+public abstract class LocalCloudTests : IAsyncLifetime
+{
+    private protected LocalCloud Cloud { get; private set; } = null!;
+    protected HttpClient Http { get; } = new();
+
+    public async Task InitializeAsync() => Cloud = await LocalCloud.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await Cloud.DisposeAsync();
+    }
+
+    /// <summary>A port nothing listens on.</summary>
+    protected static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 }
