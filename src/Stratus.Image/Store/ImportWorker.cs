@@ -94,6 +94,7 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, FileStore store, I
     {
         var remoteId = (string)method["glance_image_id"]!;
         var peer = new PeerEndpoint("image", (string?)method["glance_service_interface"] ?? "public", (string?)method["glance_region"]);
+        // A failed task names the endpoint the caller's catalog gave.
         var endpoint = "";
         HttpRequestMessage Get(Uri baseUrl, string path)
         {
