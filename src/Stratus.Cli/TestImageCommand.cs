@@ -1,5 +1,6 @@
 using Stratus.Compute.TestImage;
 using Stratus.Compute.Virt;
+using Stratus.Core.Processes;
 
 namespace Stratus.Cli;
 
@@ -17,7 +18,7 @@ static class TestImageCommand
             Console.WriteLine($"{image.ImagePath}: boots to a serial console (console=ttyS0) that prints \"{TestImageBuilder.ReadyMarker}\"");
             return 0;
         }
-        catch (VirtException e)
+        catch (Exception e) when (e is VirtException or HostCommandException)
         {
             await Console.Error.WriteLineAsync($"stratus: test-image: {e.Message}");
             return 1;

@@ -18,53 +18,40 @@ public sealed class PlacementClient(KeystoneSession? session, string? configErro
     public async Task<(HttpStatusCode Status, JsonNode? Body, string Text)> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
     {
         if (session is null) throw new PlacementException(0, configError ?? "[placement] is not configured");
-        for (var attempt = 0; ; attempt++)
+        HttpResponseMessage response;
+        try
         {
-            string endpoint;
-            ServiceToken token;
-            try
+            response = await session.SendAsync("placement", endpoint =>
             {
-                token = await session.GetTokenAsync(ct);
-                endpoint = token.Catalog.EndpointFor("placement", session.Options.Interface, session.Options.RegionName, token.ProjectId).TrimEnd('/');
-            }
-            catch (EndpointNotFoundException e)
-            {
-                throw new PlacementException(0, $"{e.Message} Check region_name (os_region_name) in {Source}.");
-            }
-            catch (ServiceCredentialsRejectedException e)
-            {
-                throw new PlacementException(401, e.Message);
-            }
-            catch (IdentityUnreachableException e)
-            {
-                throw new PlacementException(0, $"{e.Message} (auth_url in {Source})");
-            }
-            using var request = new HttpRequestMessage(method, endpoint + path) { Content = body is null ? null : JsonContent.Create(body) };
-            request.Headers.Add("X-Auth-Token", token.Token);
-            request.Headers.Add("OpenStack-API-Version", Version);
-            HttpResponseMessage response;
-            try
-            {
-                response = await session.Http.SendAsync(request, ct);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new PlacementException(0, $"placement at {endpoint} could not be reached: {e.Message}");
-            }
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync(ct);
-                if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
-                {
-                    session.Invalidate(token);
-                    continue;
-                }
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                    throw new PlacementException(401, $"Got 401: {text} — check auth_url, username, password, project_name and the domains in {Source}.");
-                JsonNode? json = null;
-                if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType == "application/json") json = JsonNode.Parse(text);
-                return (response.StatusCode, json, text);
-            }
+                var request = new HttpRequestMessage(method, new Uri(endpoint, path.TrimStart('/'))) { Content = body is null ? null : JsonContent.Create(body) };
+                request.Headers.Add("OpenStack-API-Version", Version);
+                return request;
+            }, ct);
+        }
+        catch (EndpointNotFoundException e)
+        {
+            throw new PlacementException(0, $"{e.Message} Check region_name (os_region_name) in {Source}.");
+        }
+        catch (ServiceCredentialsRejectedException e)
+        {
+            throw new PlacementException(401, e.Message);
+        }
+        catch (IdentityUnreachableException e)
+        {
+            throw new PlacementException(0, $"{e.Message} (auth_url in {Source})");
+        }
+        catch (PeerUnreachableException e)
+        {
+            throw new PlacementException(0, $"placement at {e.Endpoint} could not be reached: {e.Why}");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+                throw new PlacementException(401, $"Got 401: {text} — check auth_url, username, password, project_name and the domains in {Source}.");
+            JsonNode? json = null;
+            if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType == "application/json") json = JsonNode.Parse(text);
+            return (response.StatusCode, json, text);
         }
     }
 

@@ -1,3 +1,5 @@
+using Stratus.Core.Processes;
+
 namespace Stratus.Compute.TestImage;
 
 /// <summary>Debian packages fetched with <c>apt-get download</c> into a cache directory and unpacked with <c>dpkg-deb -x</c>.</summary>
@@ -8,14 +10,14 @@ sealed class DebianPackages(string cacheDirectory)
     {
         Directory.CreateDirectory(cacheDirectory);
         if (Cached(package) is { } deb) return deb;
-        await Virt.HostCommand.RunAsync("apt-get", ["download", "-q", package], ct, workingDirectory: cacheDirectory);
+        await HostCommand.RunAsync("apt-get", ["download", "-q", package], ct, workingDirectory: cacheDirectory);
         return Cached(package) ?? throw new Virt.VirtException($"apt-get download {package} left no .deb in {cacheDirectory}");
     }
 
     /// <summary>The versioned package a metapackage such as <c>linux-image-amd64</c> currently depends on.</summary>
     public static async Task<string> ResolveAsync(string metapackage, string prefix, CancellationToken ct)
     {
-        var depends = await Virt.HostCommand.RunAsync("apt-cache", ["depends", metapackage], ct);
+        var depends = await HostCommand.RunAsync("apt-cache", ["depends", metapackage], ct);
         return depends.Split('\n')
             .Select(line => line.Trim())
             .Where(line => line.StartsWith("Depends: " + prefix, StringComparison.Ordinal))
@@ -24,7 +26,7 @@ sealed class DebianPackages(string cacheDirectory)
     }
 
     public static Task ExtractAsync(string deb, string directory, CancellationToken ct) =>
-        Virt.HostCommand.RunAsync("dpkg-deb", ["-x", deb, directory], ct);
+        HostCommand.RunAsync("dpkg-deb", ["-x", deb, directory], ct);
 
     string? Cached(string package) =>
         Directory.EnumerateFiles(cacheDirectory, $"{package}_*.deb").Order(StringComparer.Ordinal).LastOrDefault();

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Stratus.Compute.Virt;
+using Stratus.Core.Processes;
 
 namespace Stratus.Compute.TestImage;
 

@@ -50,7 +50,7 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, I
             string url;
             try
             {
-                url = KeystoneSession.V3Root(service.Catalog.EndpointFor("identity", Options.Interface, Options.RegionName, service.ProjectId))
+                url = KeystoneLogin.V3Root(service.Catalog.EndpointFor("identity", Options.Interface, Options.RegionName, service.ProjectId))
                     + "/auth/tokens";
             }
             catch (EndpointNotFoundException e)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Stratus.Core.Auth;
 
 namespace Stratus.Core.Modules;
 
@@ -38,25 +39,21 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
     async Task<string> LoginAsync(CancellationToken ct)
     {
         using var http = new HttpClient();
-        var body = new JsonObject
+        var admin = DomainRef.ById("default");
+        try
         {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" }, ["password"] = adminPassword },
-                    },
-                },
-                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = "admin", ["domain"] = new JsonObject { ["id"] = "default" } } },
-            },
-        };
-        using var response = await http.PostAsJsonAsync(identityUrl.TrimEnd('/') + "/auth/tokens", body, ct);
-        if (!response.IsSuccessStatusCode)
-            throw new RegistrationException($"the identity at {identityUrl} refused the admin's login ({(int)response.StatusCode}): check --password");
-        return response.Headers.GetValues("X-Subject-Token").First();
+            var token = await new KeystoneLogin(http, identityUrl).PasswordAsync(new PasswordUser("admin", admin, adminPassword),
+                LoginScope.Project("admin", admin), withCatalog: false, ct);
+            return token.Id;
+        }
+        catch (KeystoneLoginException e) when (e.Unreachable)
+        {
+            throw new RegistrationException($"the identity at {identityUrl} could not be reached: {e.Detail}");
+        }
+        catch (KeystoneLoginException e)
+        {
+            throw new RegistrationException($"the identity at {identityUrl} refused the admin's login ({e.Status}): check --password");
+        }
     }
 
     static async Task EnsureServiceUserAsync(HttpClient http, string username, string password, CancellationToken ct)

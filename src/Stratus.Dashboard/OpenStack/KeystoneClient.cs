@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
+using Stratus.Core.Auth;
 using Stratus.Core.Catalog;
 
 namespace Stratus.Dashboard.OpenStack;
@@ -17,30 +17,27 @@ public sealed record ScopedToken(string Token, DateTimeOffset ExpiresAt, string 
 /// </summary>
 public sealed class KeystoneClient(DashboardOptions options, HttpClient http, IMemoryCache cache)
 {
-    string V3 => options.KeystoneUrl!.EndsWith("/v3", StringComparison.Ordinal) ? options.KeystoneUrl : options.KeystoneUrl + "/v3";
+    KeystoneLogin? _login;
+
+    KeystoneLogin Login => _login ??= new KeystoneLogin(http, options.KeystoneUrl!);
+
+    string V3 => Login.IdentityV3;
 
     /// <summary>An unscoped token for the user's password (the password goes no further than this call).</summary>
     public async Task<string> LoginAsync(string domain, string username, string password, CancellationToken ct)
     {
-        var body = new JsonObject
+        try
         {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject { ["name"] = username, ["domain"] = new JsonObject { ["name"] = domain }, ["password"] = password },
-                    },
-                },
-            },
-        };
-        using var response = await SendAsync(HttpMethod.Post, "/auth/tokens?nocatalog", null, body, ct);
-        if ((int)response.StatusCode == 401)
+            return (await Login.PasswordAsync(new PasswordUser(username, DomainRef.Named(domain), password), LoginScope.Unscoped, withCatalog: false, ct)).Id;
+        }
+        catch (KeystoneLoginException e) when (e.Status == 401)
+        {
             throw new CloudException(401, "Invalid credentials.");
-        await EnsureSuccessAsync(response, ct);
-        return response.Headers.GetValues("X-Subject-Token").First();
+        }
+        catch (KeystoneLoginException e)
+        {
+            throw Failure(e);
+        }
     }
 
     /// <summary>GET /v3/auth/projects: the projects the user can scope a token to.</summary>
@@ -55,26 +52,28 @@ public sealed class KeystoneClient(DashboardOptions options, HttpClient http, IM
     /// <summary>Rescopes the unscoped token to a project (the token method), as Horizon does on login and on a project switch.</summary>
     public async Task<ScopedToken> ScopeAsync(string unscopedToken, string projectId, CancellationToken ct)
     {
-        var body = new JsonObject
+        IssuedToken t;
+        try
         {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject { ["methods"] = new JsonArray("token"), ["token"] = new JsonObject { ["id"] = unscopedToken } },
-                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["id"] = projectId } },
-            },
-        };
-        using var response = await SendAsync(HttpMethod.Post, "/auth/tokens", null, body, ct);
-        await EnsureSuccessAsync(response, ct);
-        var token = response.Headers.GetValues("X-Subject-Token").First();
-        var t = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))?["token"] as JsonObject
-            ?? throw new CloudException(502, "The identity service answered without a token.");
-        var raw = t["catalog"]?.DeepClone() as JsonArray ?? [];
-        cache.Set(CatalogKey(token), raw, TimeSpan.FromMinutes(5));
-        var catalog = new ServiceCatalog(raw);
-        return new ScopedToken(token, DateTimeOffset.Parse((string)t["expires_at"]!, CultureInfo.InvariantCulture),
-            (string?)t["user"]?["id"] ?? "", (string)t["project"]!["id"]!, (string?)t["project"]!["name"] ?? "",
-            (t["roles"] as JsonArray ?? []).Select(r => (string?)r?["name"]).OfType<string>().ToList(), catalog);
+            t = await Login.RescopeAsync(unscopedToken, LoginScope.ProjectById(projectId), ct);
+        }
+        catch (KeystoneLoginException e)
+        {
+            throw Failure(e);
+        }
+        var raw = t.RawCatalog;
+        cache.Set(CatalogKey(t.Id), (JsonArray)raw.DeepClone(), TimeSpan.FromMinutes(5));
+        var body = t.Body;
+        return new ScopedToken(t.Id, t.ExpiresAt, (string?)body["user"]?["id"] ?? "", (string)body["project"]!["id"]!, (string?)body["project"]!["name"] ?? "",
+            (body["roles"] as JsonArray ?? []).Select(r => (string?)r?["name"]).OfType<string>().ToList(), new ServiceCatalog(raw));
     }
+
+    CloudException Failure(KeystoneLoginException e) => e.Status switch
+    {
+        0 => new CloudException(0, $"The identity service at {V3} could not be reached: {e.Detail}"),
+        < 300 => new CloudException(502, "The identity service answered without a token."),
+        _ => new CloudException(e.Status, CloudException.MessageOf(e.Status, e.Detail)),
+    };
 
     /// <summary>DELETE /v3/auth/tokens: the token stops validating everywhere.</summary>
     public async Task RevokeAsync(string token, CancellationToken ct)

@@ -13,7 +13,8 @@ namespace Stratus.Image.Store;
 /// token). Each import is a recorded task before it is queued here, so a restart finds and finishes
 /// every task left unfinished.
 /// </summary>
-public sealed class ImportWorker(IServiceScopeFactory scopes, FileStore store, ImageOptions options, ILogger<ImportWorker> log) : BackgroundService
+public sealed class ImportWorker(IServiceScopeFactory scopes, FileStore store, ImageOptions options, KeystoneSession peers, ILogger<ImportWorker> log)
+    : BackgroundService
 {
     // Glance's [glance_download_properties] extra_properties: what glance-download copies (prefixes).
     static readonly string[] CopiedProperties = ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"];
@@ -92,17 +93,19 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, FileStore store, I
     async Task<StoredData> DownloadFromRegionAsync(ImageDb db, ImageRecord image, JsonNode method, Caller caller, CancellationToken stop)
     {
         var remoteId = (string)method["glance_image_id"]!;
-        var endpoint = caller.Catalog.EndpointFor("image", (string?)method["glance_service_interface"] ?? "public",
-            (string?)method["glance_region"], caller.ProjectId).TrimEnd('/');
-        using var show = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/v2/images/{remoteId}");
-        show.Headers.Add("X-Auth-Token", caller.Token);
-        using var shown = await Web.SendAsync(show, stop);
+        var peer = new PeerEndpoint("image", (string?)method["glance_service_interface"] ?? "public", (string?)method["glance_region"]);
+        // A failed task names the endpoint the caller's catalog gave.
+        var endpoint = "";
+        HttpRequestMessage Get(Uri baseUrl, string path)
+        {
+            endpoint = baseUrl.OriginalString.TrimEnd('/');
+            return new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, path));
+        }
+        using var shown = await peers.SendAsync(caller, peer, u => Get(u, $"v2/images/{remoteId}"), HttpCompletionOption.ResponseContentRead, stop);
         if (!shown.IsSuccessStatusCode) throw new InvalidOperationException($"{endpoint} answered {(int)shown.StatusCode} for image {remoteId}");
         var remote = JsonNode.Parse(await shown.Content.ReadAsStringAsync(stop)) as JsonObject
             ?? throw new InvalidOperationException($"{endpoint} did not describe image {remoteId}");
-        using var file = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/v2/images/{remoteId}/file");
-        file.Headers.Add("X-Auth-Token", caller.Token);
-        using var data = await Web.SendAsync(file, HttpCompletionOption.ResponseHeadersRead, stop);
+        using var data = await peers.SendAsync(caller, peer, u => Get(u, $"v2/images/{remoteId}/file"), HttpCompletionOption.ResponseHeadersRead, stop);
         if (data.StatusCode != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"{endpoint} answered {(int)data.StatusCode} for the data of image {remoteId}");
         StoredData stored;
         await using (var body = await data.Content.ReadAsStreamAsync(stop))

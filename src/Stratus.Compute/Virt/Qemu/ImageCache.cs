@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Stratus.Core.Processes;
 
 namespace Stratus.Compute.Virt.Qemu;
 

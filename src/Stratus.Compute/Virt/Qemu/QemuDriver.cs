@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Stratus.Core.Processes;
 
 namespace Stratus.Compute.Virt.Qemu;
 
@@ -193,6 +194,11 @@ public sealed class QemuDriver : IVirtDriver
         try
         {
             await action();
+        }
+        catch (HostCommandException e)
+        {
+            // The driver's callers handle its failures as VirtException, whichever host command failed.
+            throw new VirtException(e.Message, e);
         }
         finally
         {

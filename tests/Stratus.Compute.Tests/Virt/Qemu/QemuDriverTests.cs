@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Stratus.Compute.TestImage;
 using Stratus.Compute.Virt;
 using Stratus.Compute.Virt.Qemu;
+using Stratus.Core.Processes;
 using Xunit.Abstractions;
 
 namespace Stratus.Compute.Tests.Virt.Qemu;
