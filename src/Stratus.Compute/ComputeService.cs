@@ -4,8 +4,10 @@ using Microsoft.Extensions.Logging;
 using Stratus.Compute.Agent;
 using Stratus.Compute.Api;
 using Stratus.Compute.Conductor;
+using Stratus.Compute.Images;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Policy;
+using Stratus.Compute.Rpc;
 using Stratus.Compute.Scheduler;
 using Stratus.Compute.TestImage;
 using Stratus.Compute.Virt;
@@ -14,6 +16,7 @@ using Stratus.Compute.Virt.Qemu;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute;
 
@@ -29,7 +32,11 @@ public static class ComputeService
         var api = DatabaseUrl.Parse(options.ApiDatabase);
         var cell = DatabaseUrl.Parse(options.Database);
         services.AddSingleton(options);
+        services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, TimeProvider.System));
         services.AddSingleton(bus);
+        services.AddSingleton<ConductorApi>();
+        services.AddSingleton<SchedulerApi>();
+        services.AddSingleton<ComputeApi>();
         services.AddDbContext<ApiDb>(o => api.Configure(o));
         services.AddDbContext<CellDb>(o => cell.Configure(o));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
@@ -39,15 +46,15 @@ public static class ComputeService
         services.AddSingleton(_ => options.Placement is null
             ? new PlacementClient(null, options.PlacementError)
             : new PlacementClient(new KeystoneSession(options.Placement, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }))));
+        services.AddSingleton(sp => new ImageClient(sp.GetRequiredService<KeystoneSession>(), options));
         if (options.Runs(NovaOptions.Conductor)) services.AddHostedService<ConductorService>();
         if (options.Runs(NovaOptions.Conductor) || options.Runs(NovaOptions.Scheduler)) services.AddHostedService<ServiceHeartbeat>();
         if (options.Runs(NovaOptions.Scheduler)) services.AddHostedService<SchedulerService>();
         if (options.Runs(NovaOptions.Compute))
         {
             services.AddSingleton<IVirtDriver>(_ => CreateDriver(options));
-            services.AddSingleton(sp => new ImageFetcher(options, sp.GetRequiredService<KeystoneSession>()));
-            services.AddHostedService(sp => new ComputeAgent(bus, sp.GetRequiredService<IVirtDriver>(), sp.GetRequiredService<ImageFetcher>(),
-                sp.GetRequiredService<PlacementClient>(), options, sp.GetRequiredService<ILogger<ComputeAgent>>()));
+            services.AddSingleton(new ImageCache(options.InstancesPath));
+            services.AddHostedService<ComputeAgent>();
         }
         return services;
     }

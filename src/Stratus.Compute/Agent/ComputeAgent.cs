@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Compute.Images;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Virt;
 using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Agent;
 
@@ -13,64 +15,59 @@ namespace Stratus.Compute.Agent;
 /// the database's power states in step with the hypervisor. It reaches the database only through the
 /// conductor, as Nova's agents do.
 /// </summary>
-public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetcher images, PlacementClient placement,
-    NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
+public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtDriver driver, ImageCache images, ImageClient glance,
+    PlacementClient placement, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
 {
     string? _nodeUuid;
     bool _providerReady;
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        await using var serving = await bus.ServeAsync(ComputeRpc.ComputeTopic, options.Host, HandleAsync, stop);
+        var rpc = new RpcDispatcher(NovaOptions.Compute, ComputeRpcJson.Default)
+            .On<GetHostUptime, string>((_, _) => Task.FromResult(HostUptime()))
+            .On<GetConsoleOutput, string>((m, ct) => driver.GetConsoleOutputAsync(Guid.Parse(m.Uuid), ct))
+            .On<BuildAndRunInstance>(BuildAsync)
+            .On<RebuildInstance>(RebuildAsync)
+            .On<ResizeInstance>(ResizeAsync)
+            .On<TerminateInstance>(async (m, ct) =>
+            {
+                await driver.DestroyAsync(Guid.Parse(m.Uuid), ct);
+                await conductor.CastAsync(new InstanceDestroyed(m.Uuid), ct);
+            })
+            .On<StopInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOff, VmStates.Stopped, id => driver.PowerOffAsync(id, TimeSpan.FromSeconds(60), ct), ct))
+            .On<StartInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOn, VmStates.Active, id => driver.PowerOnAsync(id, ct), ct))
+            .On<RebootInstance>((m, ct) => PowerAsync(m.Uuid, m.Type == RebootType.Hard ? TaskStates.RebootingHard : TaskStates.Rebooting, VmStates.Active,
+                id => driver.RebootAsync(id, m.Type, ct), ct))
+            .On<PauseInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.Pausing, VmStates.Paused, id => driver.PauseAsync(id, ct), ct))
+            .On<UnpauseInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.Unpausing, VmStates.Active, id => driver.UnpauseAsync(id, ct), ct))
+            .On<SuspendInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.Suspending, VmStates.Suspended, id => driver.SuspendAsync(id, ct), ct))
+            .On<ResumeInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.Resuming, VmStates.Active, id => driver.ResumeAsync(id, ct), ct));
+        await using var serving = await bus.ServeAsync(ComputeRpc.ComputeTopic, options.Host, rpc.DispatchAsync, stop);
         var lastSync = DateTime.MinValue;
         var recovered = false;
-        while (!stop.IsCancellationRequested)
+        await group.HeartbeatAsync(async ct =>
         {
-            try
+            await ReportAsync(ct);
+            if (!recovered)
             {
-                await ReportAsync(stop);
-                if (!recovered)
-                {
-                    await RecoverAsync(stop);
-                    recovered = true;
-                }
-                if (DateTime.UtcNow - lastSync > options.ReportInterval * 3)
-                {
-                    await SyncPowerStatesAsync(stop);
-                    lastSync = DateTime.UtcNow;
-                }
+                await RecoverAsync(ct);
+                recovered = true;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            if (DateTime.UtcNow - lastSync > options.ReportInterval * 3)
             {
-                break;
+                await SyncPowerStatesAsync(ct);
+                lastSync = DateTime.UtcNow;
             }
-            catch (Exception e)
-            {
-                log.LogError("nova-compute on {Host}: {Error}", options.Host, e.Message);
-            }
-            await Task.Delay(options.ReportInterval, stop).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
+        }, log, $"nova-compute on {options.Host}", stop);
     }
-
-    Task<JsonNode?> ConductorAsync(string method, JsonObject args, CancellationToken ct) =>
-        bus.CallAsync(ComputeRpc.ConductorTopic, null, method, args, ComputeRpc.CallTimeout, ct);
 
     /// <summary>Heartbeat, hypervisor record, and the resource provider with its inventory.</summary>
     async Task ReportAsync(CancellationToken ct)
     {
-        await ConductorAsync("service_report", new JsonObject { ["host"] = options.Host, ["binary"] = NovaOptions.Compute, ["topic"] = ComputeRpc.ComputeTopic }, ct);
+        await conductor.CallAsync(new ServiceReport(options.Host, NovaOptions.Compute, ComputeRpc.ComputeTopic), ct);
         var resources = driver.GetHostResources();
-        var node = await ConductorAsync("compute_node_update", new JsonObject
-        {
-            ["host"] = options.Host,
-            ["hypervisor_hostname"] = options.Host,
-            ["hypervisor_type"] = resources.HypervisorType,
-            ["host_ip"] = options.MyIp,
-            ["vcpus"] = resources.Vcpus,
-            ["memory_mb"] = resources.MemoryMiB,
-            ["local_gb"] = resources.DiskGiB,
-        }, ct);
-        _nodeUuid = (string)node!["uuid"]!;
+        _nodeUuid = await conductor.CallAsync(new ComputeNodeUpdate(options.Host, HypervisorHostname: options.Host, resources.HypervisorType, options.MyIp,
+            resources.Vcpus, resources.MemoryMiB, resources.DiskGiB), ct);
         if (_providerReady) return;
         try
         {
@@ -107,72 +104,41 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
         ["total"] = total, ["reserved"] = reserved, ["min_unit"] = 1, ["max_unit"] = total, ["step_size"] = 1, ["allocation_ratio"] = ratio,
     };
 
-    async Task<JsonNode?> HandleAsync(string method, JsonObject args, CancellationToken ct)
+    async Task PowerAsync(string uuid, string task, string vmState, Func<Guid, Task> work, CancellationToken ct)
     {
-        if (method == "get_host_uptime") return JsonValue.Create(HostUptime());
-        var uuid = (string)args["uuid"]!;
         var id = Guid.Parse(uuid);
-        switch (method)
-        {
-            case "build_and_run_instance":
-                await BuildAsync(args, ct);
-                return null;
-            case "get_console_output":
-                return JsonValue.Create(await driver.GetConsoleOutputAsync(id, ct));
-            case "rebuild_instance":
-                await RebuildAsync(args, ct);
-                return null;
-            case "resize_instance":
-                await ResizeAsync(args, ct);
-                return null;
-            case "terminate_instance":
-                await driver.DestroyAsync(id, ct);
-                await bus.CastAsync(ComputeRpc.ConductorTopic, null, "instance_destroyed", new JsonObject { ["uuid"] = uuid }, ct);
-                return null;
-        }
-        var (task, work, vmState) = method switch
-        {
-            "stop_instance" => (TaskStates.PoweringOff, (Func<Task>)(() => driver.PowerOffAsync(id, TimeSpan.FromSeconds((int?)args["timeout"] ?? 60), ct)), VmStates.Stopped),
-            "start_instance" => (TaskStates.PoweringOn, () => driver.PowerOnAsync(id, ct), VmStates.Active),
-            "reboot_instance" => ((string?)args["type"] == "HARD" ? TaskStates.RebootingHard : TaskStates.Rebooting,
-                () => driver.RebootAsync(id, (string?)args["type"] == "HARD" ? RebootType.Hard : RebootType.Soft, ct), VmStates.Active),
-            "pause_instance" => (TaskStates.Pausing, () => driver.PauseAsync(id, ct), VmStates.Paused),
-            "unpause_instance" => (TaskStates.Unpausing, () => driver.UnpauseAsync(id, ct), VmStates.Active),
-            "suspend_instance" => (TaskStates.Suspending, () => driver.SuspendAsync(id, ct), VmStates.Suspended),
-            "resume_instance" => (TaskStates.Resuming, () => driver.ResumeAsync(id, ct), VmStates.Active),
-            _ => throw new InvalidOperationException($"nova-compute has no method {method}"),
-        };
         try
         {
-            await work();
+            await work(id);
             var info = await driver.GetInfoAsync(id, ct);
-            await UpdateAsync(uuid, new JsonObject { ["vm_state"] = vmState, ["task_state"] = null, ["power_state"] = (int)info.State, ["expected_task_state"] = task }, ct);
+            await conductor.CallAsync(new InstanceUpdate(uuid, TaskState: null) { VmState = vmState, PowerState = (int)info.State, ExpectedTaskState = [task] }, ct);
         }
         catch (VirtException e)
         {
-            log.LogError("{Method} of {Uuid} failed: {Error}", method, uuid, e.Message);
-            await UpdateAsync(uuid, new JsonObject { ["task_state"] = null, ["expected_task_state"] = task, ["fault"] = Fault(500, e.Message) }, ct);
+            log.LogError("{Task} of {Uuid} failed: {Error}", task, uuid, e.Message);
+            await conductor.CallAsync(new InstanceUpdate(uuid, TaskState: null) { ExpectedTaskState = [task], Fault = new Fault(500, e.Message) }, ct);
         }
-        return null;
     }
 
-    async Task BuildAsync(JsonObject args, CancellationToken ct)
+    static InstanceSpec Spec(string uuid, string name, InstanceFlavor flavor, string imageRef, string imagePath) =>
+        new(Guid.Parse(uuid), name, flavor.Vcpus, flavor.MemoryMb, new RootDisk(imageRef, imagePath, flavor.RootGb > 0 ? flavor.RootGb : null));
+
+    async Task BuildAsync(BuildAndRunInstance build, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
-        await UpdateAsync(uuid, new JsonObject { ["task_state"] = TaskStates.Spawning }, ct);
+        var uuid = build.Uuid;
+        await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning), ct);
         string imagePath;
         try
         {
-            imagePath = await images.FetchAsync((string)args["image_ref"]!, (string?)args["token"], ct);
+            imagePath = await FetchImageAsync(build.ImageRef, build.Token, ct);
         }
         catch (ImageFetchException e)
         {
             // Not this host's fault: another host would fail the same way, so no reschedule.
-            await BuildFailedAsync(args, e.Message, reschedule: false, code: 400, ct);
+            await conductor.CastAsync(new BuildFailed(uuid, options.Host, e.Message, Reschedule: false, Code: 400, build.Token), ct);
             return;
         }
-        var spec = new InstanceSpec(Guid.Parse(uuid), (string)args["name"]!, (int)args["vcpus"]!, (int)args["memory_mb"]!,
-            new RootDisk((string)args["image_ref"]!, imagePath, (int?)args["root_gb"] is > 0 and var gb ? gb : null));
+        var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath);
         try
         {
             await driver.SpawnAsync(spec, ct);
@@ -187,76 +153,78 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
             catch (VirtException)
             {
             }
-            await BuildFailedAsync(args, $"Build of instance {uuid} was re-scheduled: {e.Message}", reschedule: true, code: 500, ct);
+            await conductor.CastAsync(new BuildFailed(uuid, options.Host, $"Build of instance {uuid} was re-scheduled: {e.Message}", Reschedule: true, Code: 500, build.Token), ct);
             return;
         }
         var info = await driver.GetInfoAsync(spec.Uuid, ct);
-        await UpdateAsync(uuid, new JsonObject
+        await conductor.CallAsync(new InstanceUpdate(uuid, TaskState: null)
         {
-            ["vm_state"] = VmStates.Active, ["task_state"] = null, ["power_state"] = (int)info.State, ["launched"] = true,
-            ["expected_task_state"] = TaskStates.Spawning,
+            VmState = VmStates.Active, PowerState = (int)info.State, Launched = true, ExpectedTaskState = [TaskStates.Spawning],
         }, ct);
     }
 
     /// <summary>Nova's rebuild: the root disk is made again from the (new) image; a stopped server stays stopped.</summary>
-    async Task RebuildAsync(JsonObject args, CancellationToken ct)
+    async Task RebuildAsync(RebuildInstance rebuild, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
-        var done = new JsonObject { ["task_state"] = null, ["expected_task_state"] = TaskStates.Rebuilding };
+        var uuid = rebuild.Uuid;
+        var done = new InstanceUpdate(uuid, TaskState: null) { ExpectedTaskState = [TaskStates.Rebuilding] };
         try
         {
-            var imagePath = await images.FetchAsync((string)args["image_ref"]!, (string?)args["token"], ct);
+            var imagePath = await FetchImageAsync(rebuild.ImageRef, rebuild.Token, ct);
             await driver.DestroyAsync(Guid.Parse(uuid), ct);
-            await driver.SpawnAsync(new InstanceSpec(Guid.Parse(uuid), (string)args["name"]!, (int)args["vcpus"]!, (int)args["memory_mb"]!,
-                new RootDisk((string)args["image_ref"]!, imagePath, (int?)args["root_gb"] is > 0 and var gb ? gb : null)), ct);
-            if ((bool?)args["stopped"] == true) await driver.PowerOffAsync(Guid.Parse(uuid), TimeSpan.Zero, ct);
-            done["vm_state"] = (string?)args["vm_state"] ?? VmStates.Active;
-            done["power_state"] = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State;
-            done["launched"] = true;
+            await driver.SpawnAsync(Spec(uuid, rebuild.Name, rebuild.Flavor, rebuild.ImageRef, imagePath), ct);
+            if (rebuild.Stopped) await driver.PowerOffAsync(Guid.Parse(uuid), TimeSpan.Zero, ct);
+            done = done with
+            {
+                VmState = rebuild.Stopped ? VmStates.Stopped : VmStates.Active, PowerState = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State, Launched = true,
+            };
         }
         catch (Exception e) when (e is VirtException or ImageFetchException or IOException)
         {
             log.LogError("Rebuild of {Uuid} failed: {Error}", uuid, e.Message);
-            done["vm_state"] = VmStates.Error;
-            done["fault"] = Fault(500, e.Message);
+            done = done with { VmState = VmStates.Error, Fault = new Fault(500, e.Message) };
         }
-        await UpdateAsync(uuid, done, ct);
+        await conductor.CallAsync(done, ct);
     }
 
-    async Task ResizeAsync(JsonObject args, CancellationToken ct)
+    async Task ResizeAsync(ResizeInstance resize, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
-        var task = (string)args["task_state"]!;
-        var done = new JsonObject { ["task_state"] = null, ["expected_task_state"] = task, ["migration_status"] = (string?)args["migration_status"] };
+        var uuid = resize.Uuid;
+        var done = new InstanceUpdate(uuid, TaskState: null) { ExpectedTaskState = [resize.TaskState], MigrationStatus = resize.MigrationStatus };
         try
         {
-            await driver.ResizeAsync(Guid.Parse(uuid), (int)args["vcpus"]!, (int)args["memory_mb"]!, (int?)args["root_gb"] is > 0 and var gb ? gb : null, ct);
-            done["vm_state"] = (string?)args["vm_state"];
-            done["power_state"] = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State;
+            var flavor = resize.Flavor;
+            await driver.ResizeAsync(Guid.Parse(uuid), flavor.Vcpus, flavor.MemoryMb, flavor.RootGb > 0 ? flavor.RootGb : null, ct);
+            done = done with { VmState = resize.VmState, PowerState = (int)(await driver.GetInfoAsync(Guid.Parse(uuid), ct)).State };
         }
         catch (VirtException e)
         {
             log.LogError("Resize of {Uuid} failed: {Error}", uuid, e.Message);
-            done["migration_status"] = "error";
-            done["fault"] = Fault(500, e.Message);
+            done = done with { MigrationStatus = "error", Fault = new Fault(500, e.Message) };
         }
-        await UpdateAsync(uuid, done, ct);
+        await conductor.CallAsync(done, ct);
     }
 
-    Task BuildFailedAsync(JsonObject args, string message, bool reschedule, int code, CancellationToken ct) =>
-        bus.CastAsync(ComputeRpc.ConductorTopic, null, "build_failed", new JsonObject
-        {
-            ["uuid"] = (string)args["uuid"]!, ["host"] = options.Host, ["message"] = message, ["reschedule"] = reschedule, ["code"] = code,
-            ["token"] = (string?)args["token"],
-        }, ct);
-
-    Task UpdateAsync(string uuid, JsonObject fields, CancellationToken ct)
+    /// <summary>The image's copy in this host's cache, brought from the image service the first time.</summary>
+    async Task<string> FetchImageAsync(string imageId, string? token, CancellationToken ct)
     {
-        fields["uuid"] = uuid;
-        return ConductorAsync("instance_update", fields, ct);
+        const string Unusable = "Invalid image identifier or unable to access requested image";
+        if (!Guid.TryParse(imageId, out _)) throw new ImageFetchException($"{Unusable}. (image '{imageId}')");
+        try
+        {
+            return await images.EnsureAsync(imageId, (file, ct) => glance.DownloadAsync(imageId, token, file, ct), ct);
+        }
+        catch (Exception e) when (e is Core.Catalog.EndpointNotFoundException or IdentityUnreachableException or ServiceCredentialsRejectedException)
+        {
+            throw new ImageFetchException($"{Unusable}: no image service ({e.Message})");
+        }
+        catch (ImageServiceException e)
+        {
+            throw new ImageFetchException(e.Status is null
+                ? $"{Unusable}: {e.Endpoint} could not be reached ({e.Message})"
+                : $"{Unusable}. (HTTP {e.Status} from {e.Endpoint} for image {imageId})");
+        }
     }
-
-    static JsonObject Fault(int code, string message) => new() { ["code"] = code, ["message"] = message };
 
     /// <summary>
     /// Nova's init_host: work this host was doing when it stopped will not finish by itself. Builds fail
@@ -265,30 +233,24 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
     /// </summary>
     async Task RecoverAsync(CancellationToken ct)
     {
-        var known = (await ConductorAsync("instances_on_host", new JsonObject { ["host"] = options.Host }, ct)) as JsonArray ?? [];
-        foreach (var i in known.OfType<JsonObject>())
+        foreach (var (uuid, vmState, task, _) in await conductor.CallAsync(new InstancesOnHost(options.Host), ct))
         {
-            var uuid = (string)i["uuid"]!;
-            var task = (string?)i["task_state"];
-            if ((string?)i["vm_state"] == VmStates.Building)
+            if (vmState == VmStates.Building)
             {
                 log.LogWarning("Build of {Uuid} was interrupted by a restart of nova-compute on {Host}", uuid, options.Host);
                 await driver.DestroyAsync(Guid.Parse(uuid), ct);
-                await bus.CastAsync(ComputeRpc.ConductorTopic, null, "build_failed", new JsonObject
-                {
-                    ["uuid"] = uuid, ["host"] = options.Host, ["reschedule"] = false,
-                    ["message"] = $"Build of instance {uuid} aborted: nova-compute on {options.Host} restarted during the build",
-                }, ct);
+                await conductor.CastAsync(new BuildFailed(uuid, options.Host,
+                    $"Build of instance {uuid} aborted: nova-compute on {options.Host} restarted during the build", Reschedule: false), ct);
             }
             else if (task == TaskStates.Deleting)
             {
                 await driver.DestroyAsync(Guid.Parse(uuid), ct);
-                await bus.CastAsync(ComputeRpc.ConductorTopic, null, "instance_destroyed", new JsonObject { ["uuid"] = uuid }, ct);
+                await conductor.CastAsync(new InstanceDestroyed(uuid), ct);
             }
             else if (task is not null)
             {
                 log.LogWarning("Clearing task {Task} of {Uuid}: nova-compute on {Host} restarted while it ran", task, uuid, options.Host);
-                await UpdateAsync(uuid, new JsonObject { ["task_state"] = null, ["expected_task_state"] = task }, ct);
+                await conductor.CallAsync(new InstanceUpdate(uuid, TaskState: null) { ExpectedTaskState = [task] }, ct);
             }
         }
     }
@@ -299,22 +261,22 @@ public sealed class ComputeAgent(IMessageBus bus, IVirtDriver driver, ImageFetch
     /// </summary>
     async Task SyncPowerStatesAsync(CancellationToken ct)
     {
-        var known = (await ConductorAsync("instances_on_host", new JsonObject { ["host"] = options.Host }, ct)) as JsonArray ?? [];
+        var known = await conductor.CallAsync(new InstancesOnHost(options.Host), ct);
         var running = (await driver.ListInstancesAsync(ct)).ToHashSet();
-        foreach (var i in known.OfType<JsonObject>())
+        foreach (var (uuid, vmState, task, powerState) in known)
         {
-            var uuid = (string)i["uuid"]!;
-            if (i["task_state"] is not null || (string?)i["vm_state"] is VmStates.Building or VmStates.Error) continue;
+            if (task is not null || vmState is VmStates.Building or VmStates.Error) continue;
             var id = Guid.Parse(uuid);
             var state = running.Contains(id) ? (await driver.GetInfoAsync(id, ct)).State : PowerState.NoState;
-            if ((int)state == (int)i["power_state"]!) continue;
+            if ((int)state == powerState) continue;
             log.LogWarning("Power state of {Uuid} is {State} on the hypervisor; updating the database", uuid, state);
-            var fields = new JsonObject { ["power_state"] = (int)state, ["expected_task_state"] = null };
-            if (state is PowerState.Shutdown or PowerState.Crashed or PowerState.NoState && (string?)i["vm_state"] == VmStates.Active)
-                fields["vm_state"] = VmStates.Stopped;
-            await UpdateAsync(uuid, fields, ct);
+            await conductor.CallAsync(new InstanceUpdate(uuid, TaskState: null)
+            {
+                PowerState = (int)state, ExpectedTaskState = [null],
+                VmState = state is PowerState.Shutdown or PowerState.Crashed or PowerState.NoState && vmState == VmStates.Active ? VmStates.Stopped : null,
+            }, ct);
         }
-        var inDatabase = known.OfType<JsonObject>().Select(i => Guid.Parse((string)i["uuid"]!)).ToHashSet();
+        var inDatabase = known.Select(i => Guid.Parse(i.Uuid)).ToHashSet();
         foreach (var orphan in running.Where(r => !inDatabase.Contains(r)))
         {
             log.LogWarning("Destroying guest {Uuid}: the database has no such server on {Host}", orphan, options.Host);

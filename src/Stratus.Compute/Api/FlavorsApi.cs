@@ -78,7 +78,7 @@ public static class FlavorsApi
         return new JsonResponse(body);
     }
 
-    public static JsonObject View(HttpContext http, Flavor f, bool detail, Microversion v)
+    public static JsonObject View(HttpContext http, Flavor f, bool detail, ApiVersionRequest v)
     {
         var o = new JsonObject
         {

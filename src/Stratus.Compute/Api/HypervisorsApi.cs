@@ -1,5 +1,7 @@
 using Stratus.Compute.Rpc;
+using Stratus.Compute.Hosts;
 using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Api;
 
@@ -8,24 +10,24 @@ public static class HypervisorsApi
 {
     public static RouteGroupBuilder MapHypervisors(this RouteGroupBuilder v21)
     {
-        v21.MapGet("/os-hypervisors", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, false, ct))
+        v21.MapGet("/os-hypervisors", (HttpContext http, CellDb db, ServiceGroup g, CancellationToken ct) => ListAsync(http, db, g, false, ct))
             .RequirePolicy("os_compute_api:os-hypervisors:list");
-        v21.MapGet("/os-hypervisors/detail", (HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => ListAsync(http, db, o, true, ct))
+        v21.MapGet("/os-hypervisors/detail", (HttpContext http, CellDb db, ServiceGroup g, CancellationToken ct) => ListAsync(http, db, g, true, ct))
             .RequirePolicy("os_compute_api:os-hypervisors:list-detail");
         v21.MapGet("/os-hypervisors/statistics", Statistics).RequirePolicy("os_compute_api:os-hypervisors:statistics");
         v21.MapGet("/os-hypervisors/{id}", Show).RequirePolicy("os_compute_api:os-hypervisors:show");
         v21.MapGet("/os-hypervisors/{id}/uptime", Uptime).RequirePolicy("os_compute_api:os-hypervisors:uptime");
-        v21.MapGet("/os-hypervisors/{pattern}/search", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, false, ct))
+        v21.MapGet("/os-hypervisors/{pattern}/search", (string pattern, HttpContext http, CellDb db, ServiceGroup g, CancellationToken ct) => SearchAsync(pattern, http, db, g, false, ct))
             .RequirePolicy("os_compute_api:os-hypervisors:search");
-        v21.MapGet("/os-hypervisors/{pattern}/servers", (string pattern, HttpContext http, CellDb db, NovaOptions o, CancellationToken ct) => SearchAsync(pattern, http, db, o, true, ct))
+        v21.MapGet("/os-hypervisors/{pattern}/servers", (string pattern, HttpContext http, CellDb db, ServiceGroup g, CancellationToken ct) => SearchAsync(pattern, http, db, g, true, ct))
             .RequirePolicy("os_compute_api:os-hypervisors:servers");
-        v21.MapGet("/os-availability-zone", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, false, ct));
-        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, true, ct))
+        v21.MapGet("/os-availability-zone", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, ServiceGroup g, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, g, false, ct));
+        v21.MapGet("/os-availability-zone/detail", (HttpContext http, CellDb db, ApiDb apiDb, NovaOptions o, ServiceGroup g, CancellationToken ct) => ZonesAsync(http, db, apiDb, o, g, true, ct))
             .RequirePolicy("os_compute_api:os-availability-zone:detail");
         return v21;
     }
 
-    static async Task<JsonObject> ViewAsync(HttpContext http, CellDb db, ComputeNode n, NovaOptions options, bool detail, bool withServers, CancellationToken ct)
+    static async Task<JsonObject> ViewAsync(HttpContext http, CellDb db, ComputeNode n, ServiceGroup group, bool detail, bool withServers, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var service = await db.Services.FirstOrDefaultAsync(s => s.Host == n.Host && s.Binary == NovaOptions.Compute, ct);
@@ -33,7 +35,7 @@ public static class HypervisorsApi
         {
             ["id"] = v.AtLeast(53) ? n.Uuid : n.Id,
             ["hypervisor_hostname"] = n.HypervisorHostname,
-            ["state"] = service is not null && ServicesApi.IsUp(service, options) ? "up" : "down",
+            ["state"] = service is not null && group.IsUp(service) ? "up" : "down",
             ["status"] = service?.Disabled == true ? "disabled" : "enabled",
         };
         var instances = await db.Instances.Where(i => i.Host == n.Host && !i.Deleted).ToListAsync(ct);
@@ -45,8 +47,8 @@ public static class HypervisorsApi
             o["service"] = new JsonObject { ["host"] = n.Host, ["id"] = v.AtLeast(53) ? service?.Uuid : service?.Id, ["disabled_reason"] = service?.DisabledReason };
             if (!v.AtLeast(88))
             {
-                var flavors = instances.Select(i => JsonNode.Parse(i.FlavorJson)!).ToList();
-                var (cpus, ram, disk) = (flavors.Sum(f => (long)f["vcpus"]!), flavors.Sum(f => (long)f["ram"]!), flavors.Sum(f => (long)f["disk"]!));
+                var flavors = instances.Select(i => InstanceFlavor.Parse(i.FlavorJson)).ToList();
+                var (cpus, ram, disk) = (flavors.Sum(f => (long)f.Vcpus), flavors.Sum(f => (long)f.MemoryMb), flavors.Sum(f => (long)f.RootGb));
                 o["vcpus"] = n.Vcpus;
                 o["memory_mb"] = n.MemoryMb;
                 o["local_gb"] = n.LocalGb;
@@ -67,7 +69,7 @@ public static class HypervisorsApi
         return o;
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, CellDb db, NovaOptions options, bool detail, CancellationToken ct)
+    static async Task<IResult> ListAsync(HttpContext http, CellDb db, ServiceGroup group, bool detail, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var q = http.Request.Query;
@@ -86,7 +88,7 @@ public static class HypervisorsApi
         var page = v.AtLeast(33) ? Paging.Apply(nodes, n => v.AtLeast(53) ? n.Uuid : n.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), q)
             : new Paging.Page<ComputeNode>(nodes, null);
         var list = new JsonArray();
-        foreach (var n in page.Items) list.Add(await ViewAsync(http, db, n, options, detail, withServers, ct));
+        foreach (var n in page.Items) list.Add(await ViewAsync(http, db, n, group, detail, withServers, ct));
         var body = new JsonObject { ["hypervisors"] = list };
         if (page.Next is not null) body["hypervisors_links"] = Paging.NextLinks(http, page.Next);
         return new JsonResponse(body);
@@ -105,12 +107,12 @@ public static class HypervisorsApi
         _ => throw OpenStackError.BadRequest($"Invalid input for query parameters {name}. Value: {value}. Unrecognized value '{value}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"),
     };
 
-    static async Task<IResult> SearchAsync(string pattern, HttpContext http, CellDb db, NovaOptions options, bool servers, CancellationToken ct)
+    static async Task<IResult> SearchAsync(string pattern, HttpContext http, CellDb db, ServiceGroup group, bool servers, CancellationToken ct)
     {
         if (Microversion.Of(http).AtLeast(53)) throw OpenStackError.NotFound("The resource could not be found.");
         var list = new JsonArray();
         foreach (var n in Matching(await db.ComputeNodes.OrderBy(n => n.Id).ToListAsync(ct), pattern))
-            list.Add(await ViewAsync(http, db, n, options, false, servers, ct));
+            list.Add(await ViewAsync(http, db, n, group, false, servers, ct));
         return new JsonResponse(new JsonObject { ["hypervisors"] = list });
     }
 
@@ -125,32 +127,32 @@ public static class HypervisorsApi
         return await db.ComputeNodes.FirstOrDefaultAsync(c => c.Id == n, ct) ?? throw OpenStackError.NotFound($"Hypervisor with ID '{id}' could not be found.");
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
+    static async Task<IResult> Show(string id, HttpContext http, CellDb db, ServiceGroup group, ComputeApi compute, CancellationToken ct)
     {
         var node = await FindAsync(http, db, id, ct);
         var v = Microversion.Of(http);
         var withServers = v.AtLeast(53) && http.Request.Query["with_servers"].FirstOrDefault() is { } ws && StrictBool("with_servers", ws);
-        var view = await ViewAsync(http, db, node, options, true, withServers, ct);
-        if (v.AtLeast(88)) view["uptime"] = await UptimeOfAsync(bus, node.Host, ct);
+        var view = await ViewAsync(http, db, node, group, true, withServers, ct);
+        if (v.AtLeast(88)) view["uptime"] = await UptimeOfAsync(compute, node.Host, ct);
         return new JsonResponse(new JsonObject { ["hypervisor"] = view });
     }
 
-    static async Task<IResult> Uptime(string id, HttpContext http, CellDb db, NovaOptions options, IMessageBus bus, CancellationToken ct)
+    static async Task<IResult> Uptime(string id, HttpContext http, CellDb db, ServiceGroup group, ComputeApi compute, CancellationToken ct)
     {
         if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
         var node = await FindAsync(http, db, id, ct);
-        var view = await ViewAsync(http, db, node, options, false, false, ct);
-        view["uptime"] = await UptimeOfAsync(bus, node.Host, ct)
+        var view = await ViewAsync(http, db, node, group, false, false, ct);
+        view["uptime"] = await UptimeOfAsync(compute, node.Host, ct)
             ?? throw OpenStackError.BadRequest($"Compute service of {node.Host} is unavailable at this time.");
         return new JsonResponse(new JsonObject { ["hypervisor"] = view });
     }
 
     /// <summary>The host's uptime line, asked of its nova-compute (null when it does not answer).</summary>
-    static async Task<string?> UptimeOfAsync(IMessageBus bus, string host, CancellationToken ct)
+    static async Task<string?> UptimeOfAsync(ComputeApi compute, string host, CancellationToken ct)
     {
         try
         {
-            return (string?)await bus.CallAsync(ComputeRpc.ComputeTopic, host, "get_host_uptime", new JsonObject(), TimeSpan.FromSeconds(10), ct);
+            return await compute.CallAsync(host, new GetHostUptime(), TimeSpan.FromSeconds(10), ct);
         }
         catch (Exception e) when (e is RpcTimeoutException or RpcRemoteException)
         {
@@ -158,14 +160,14 @@ public static class HypervisorsApi
         }
     }
 
-    static async Task<IResult> Statistics(HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> Statistics(HttpContext http, CellDb db, ServiceGroup group, CancellationToken ct)
     {
         if (Microversion.Of(http).AtLeast(88)) throw OpenStackError.NotFound("The resource could not be found.");
         var stats = new Dictionary<string, long> { ["count"] = 0, ["vcpus"] = 0, ["memory_mb"] = 0, ["local_gb"] = 0, ["vcpus_used"] = 0, ["memory_mb_used"] = 0,
             ["local_gb_used"] = 0, ["free_ram_mb"] = 0, ["free_disk_gb"] = 0, ["current_workload"] = 0, ["running_vms"] = 0, ["disk_available_least"] = 0 };
         foreach (var n in await db.ComputeNodes.ToListAsync(ct))
         {
-            var view = await ViewAsync(http, db, n, options, true, false, ct);
+            var view = await ViewAsync(http, db, n, group, true, false, ct);
             stats["count"]++;
             foreach (var key in stats.Keys.Where(k => k != "count").ToList())
                 stats[key] += view[key] is JsonValue value ? long.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -173,29 +175,19 @@ public static class HypervisorsApi
         return new JsonResponse(new JsonObject { ["hypervisor_statistics"] = new JsonObject(stats.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))) });
     }
 
-    /// <summary>The zone of each host: the availability_zone of an aggregate it is in, else [DEFAULT] default_availability_zone.</summary>
-    public static async Task<Dictionary<string, string>> HostZonesAsync(ApiDb db, CancellationToken ct)
-    {
-        var zones = new Dictionary<string, string>();
-        foreach (var a in await db.Aggregates.ToListAsync(ct))
-            if (JsonNode.Parse(a.MetadataJson)?["availability_zone"] is JsonValue z)
-                foreach (var h in JsonNode.Parse(a.HostsJson)!.AsArray()) zones.TryAdd((string)h!, (string)z!);
-        return zones;
-    }
-
-    static async Task<IResult> ZonesAsync(HttpContext http, CellDb db, ApiDb apiDb, NovaOptions options, bool detail, CancellationToken ct)
+    static async Task<IResult> ZonesAsync(HttpContext http, CellDb db, ApiDb apiDb, NovaOptions options, ServiceGroup group, bool detail, CancellationToken ct)
     {
         var services = await db.Services.ToListAsync(ct);
-        var hostZones = await HostZonesAsync(apiDb, ct);
+        var hostZones = await HostZones.LoadAsync(apiDb, options, ct);
         var zones = new JsonArray();
-        foreach (var zone in services.Where(s => s.Binary == NovaOptions.Compute).GroupBy(s => hostZones.GetValueOrDefault(s.Host, options.DefaultAvailabilityZone)))
+        foreach (var zone in services.Where(s => s.Binary == NovaOptions.Compute).GroupBy(s => hostZones.Of(s.Host)))
         {
-            var available = zone.Any(s => !s.Disabled && ServicesApi.IsUp(s, options));
+            var available = zone.Any(s => !s.Disabled && group.IsUp(s));
             zones.Add(new JsonObject
             {
                 ["zoneName"] = zone.Key,
                 ["zoneState"] = new JsonObject { ["available"] = available },
-                ["hosts"] = detail ? Hosts(zone, options) : null,
+                ["hosts"] = detail ? Hosts(zone, group) : null,
             });
         }
         if (detail && services.Any(s => s.Binary != NovaOptions.Compute))
@@ -203,16 +195,16 @@ public static class HypervisorsApi
             {
                 ["zoneName"] = "internal",
                 ["zoneState"] = new JsonObject { ["available"] = true },
-                ["hosts"] = Hosts(services.Where(s => s.Binary != NovaOptions.Compute), options),
+                ["hosts"] = Hosts(services.Where(s => s.Binary != NovaOptions.Compute), group),
             });
         return new JsonResponse(new JsonObject { ["availabilityZoneInfo"] = zones });
     }
 
-    static JsonObject Hosts(IEnumerable<ServiceRecord> services, NovaOptions options) =>
+    static JsonObject Hosts(IEnumerable<ServiceRecord> services, ServiceGroup group) =>
         new(services.GroupBy(s => s.Host).Select(h => KeyValuePair.Create(h.Key, (JsonNode?)new JsonObject(h.Select(s => KeyValuePair.Create(s.Binary,
             (JsonNode?)new JsonObject
             {
-                ["available"] = !s.Disabled && ServicesApi.IsUp(s, options),
+                ["available"] = !s.Disabled && group.IsUp(s),
                 ["active"] = !s.Disabled,
                 ["updated_at"] = s.UpdatedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture),
             }))))));

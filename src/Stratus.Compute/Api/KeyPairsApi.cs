@@ -26,7 +26,7 @@ public static partial class KeyPairsApi
         return asked;
     }
 
-    static JsonObject View(KeyPair k, Microversion v, bool detail)
+    static JsonObject View(KeyPair k, ApiVersionRequest v, bool detail)
     {
         var o = new JsonObject { ["name"] = k.Name, ["public_key"] = k.PublicKey, ["fingerprint"] = k.Fingerprint };
         if (v.AtLeast(2)) o["type"] = k.Type;

@@ -48,7 +48,7 @@ public static class LimitsApi
         return new JsonResponse(new JsonObject { ["limits"] = new JsonObject { ["rate"] = new JsonArray(), ["absolute"] = absolute } });
     }
 
-    static JsonObject Format(string? id, Dictionary<string, JsonNode?> values, Microversion v, int networkGone = 36, bool serverGroups = true)
+    static JsonObject Format(string? id, Dictionary<string, JsonNode?> values, ApiVersionRequest v, int networkGone = 36, bool serverGroups = true)
     {
         var o = new JsonObject();
         if (id is not null) o["id"] = id;

@@ -20,7 +20,7 @@ static class Quotas
     public static bool Known(string resource) => Resources.Any(r => r.Name == resource);
 
     /// <summary>What a quota set shows at this microversion: the network quotas go at 2.36 (2.50 for classes), the file quotas at 2.57.</summary>
-    public static bool Shown(string resource, Microversion v, int networkGone = 36) =>
+    public static bool Shown(string resource, ApiVersionRequest v, int networkGone = 36) =>
         !(v.AtLeast(networkGone) && NetworkQuotas.Contains(resource)) && !(v.AtLeast(57) && FileQuotas.Contains(resource));
 
     public static async Task<Dictionary<string, int>> ClassAsync(ApiDb db, string quotaClass, CancellationToken ct)
@@ -41,12 +41,12 @@ static class Quotas
     public static async Task<Dictionary<string, int>> UsageAsync(CellDb db, ApiDb apiDb, string projectId, string? userId, CancellationToken ct)
     {
         var flavors = await db.Instances.Where(i => i.ProjectId == projectId && !i.Deleted).Select(i => i.FlavorJson).ToListAsync(ct);
-        var parsed = flavors.Select(f => JsonNode.Parse(f)!).ToList();
+        var parsed = flavors.Select(InstanceFlavor.Parse).ToList();
         return new Dictionary<string, int>
         {
             ["instances"] = parsed.Count,
-            ["cores"] = parsed.Sum(f => (int)f["vcpus"]!),
-            ["ram"] = parsed.Sum(f => (int)f["ram"]!),
+            ["cores"] = parsed.Sum(f => f.Vcpus),
+            ["ram"] = parsed.Sum(f => f.MemoryMb),
             ["key_pairs"] = userId is null ? 0 : await apiDb.KeyPairs.CountAsync(k => k.UserId == userId, ct),
             ["server_groups"] = await apiDb.ServerGroups.CountAsync(g => g.ProjectId == projectId, ct),
         };

@@ -1,5 +1,6 @@
+using Stratus.Compute.Images;
 using Stratus.Compute.Rpc;
-using Stratus.Core.Messaging;
+using Stratus.Compute.Servers;
 
 namespace Stratus.Compute.Api;
 
@@ -9,7 +10,7 @@ namespace Stratus.Compute.Api;
 /// </summary>
 static class ResizeActions
 {
-    public static async Task<IResult> RebuildAsync(HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, Instance instance, JsonObject? args, CancellationToken ct)
+    public static async Task<IResult> RebuildAsync(HttpContext http, CellDb db, ApiDb apiDb, ComputeApi compute, ImageClient images, Instance instance, JsonObject? args, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var caller = http.Caller();
@@ -21,23 +22,23 @@ static class ResizeActions
         if (v.AtLeast(63)) allowed.Add("trusted_image_certificates");
         if (v.AtLeast(90)) allowed.Add("hostname");
         args.Only("rebuild", [.. allowed]);
-        var imageRef = ServersApi.LastSegment(args.RequiredString("imageRef", 65535));
-        var flavor = ServersApi.FlavorOf(instance);
-        ServerActionsApi.CheckState(instance, "rebuild", [VmStates.Active, VmStates.Stopped, VmStates.Error]);
+        var imageRef = ServerFields.LastSegment(args.RequiredString("imageRef", 65535));
+        var flavor = InstanceFlavor.Parse(instance.FlavorJson);
+        instance.CheckState("rebuild", [VmStates.Active, VmStates.Stopped, VmStates.Error]);
         try
         {
-            await ServersApi.CheckImageAsync(http, caller, options, imageRef, flavor, ct);
+            await ServerImage.CheckBootableAsync(images, imageRef, flavor, caller.Token, ct);
         }
         catch (OpenStackError e) when (e.Code == 400 && e.Message.EndsWith("could not be found.", StringComparison.Ordinal))
         {
             throw OpenStackError.BadRequest("Cannot find image for rebuild");
         }
-        if (args.ContainsKey("name")) instance.DisplayName = ServersApi.ServerName(args);
-        if (args.ContainsKey("metadata")) instance.MetadataJson = ServersApi.Metadata(args).ToJsonString();
+        if (args.ContainsKey("name")) instance.DisplayName = ServerFields.ServerName(args);
+        if (args.ContainsKey("metadata")) instance.MetadataJson = ServerFields.Metadata(args).ToJsonString();
         if (args.ContainsKey("description")) instance.Description = args.OptionalString("description", 255, allowEmpty: true);
-        if (args.ContainsKey("accessIPv4")) instance.AccessIpV4 = ServersApi.AccessIp(args, "accessIPv4", 4);
-        if (args.ContainsKey("accessIPv6")) instance.AccessIpV6 = ServersApi.AccessIp(args, "accessIPv6", 6);
-        if (args.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = ServersApi.DiskConfig(args);
+        if (args.ContainsKey("accessIPv4")) instance.AccessIpV4 = ServerFields.AccessIp(args, "accessIPv4", 4);
+        if (args.ContainsKey("accessIPv6")) instance.AccessIpV6 = ServerFields.AccessIp(args, "accessIPv6", 6);
+        if (args.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = ServerFields.DiskConfig(args);
         if (args.ContainsKey("key_name"))
         {
             var keyName = args.OptionalString("key_name");
@@ -45,9 +46,9 @@ static class ResizeActions
                 ?? throw OpenStackError.BadRequest("Invalid key_name provided.");
             instance.KeyName = keyName;
         }
-        if (args.ContainsKey("user_data")) instance.UserData = ServersApi.UserData(args);
+        if (args.ContainsKey("user_data")) instance.UserData = ServerFields.UserData(args);
         if (args.ContainsKey("hostname")) instance.Hostname = args.RequiredString("hostname");
-        var password = args.OptionalString("adminPass", 255, allowEmpty: true) ?? ServersApi.NewPassword();
+        var password = args.OptionalString("adminPass", 255, allowEmpty: true) ?? ServerFields.NewPassword();
         var stopped = instance.VmState == VmStates.Stopped;
         instance.ImageRef = imageRef;
         instance.TaskState = TaskStates.Rebuilding;
@@ -55,11 +56,7 @@ static class ResizeActions
         InstanceActions.Start(db, http, instance.Uuid, "rebuild");
         await db.SaveChangesAsync(ct);
         if (instance.Host is not null)
-            await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "rebuild_instance", new JsonObject
-            {
-                ["uuid"] = instance.Uuid, ["name"] = instance.DisplayName, ["vcpus"] = flavor.Vcpus, ["memory_mb"] = flavor.MemoryMb, ["root_gb"] = flavor.RootGb,
-                ["image_ref"] = imageRef, ["token"] = caller.Token, ["stopped"] = stopped, ["vm_state"] = stopped ? VmStates.Stopped : VmStates.Active,
-            }, ct);
+            await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped), ct);
         var full = v.AtLeast(75);
         var view = ServerView.Detail(http, instance, null, new ServerView.Parts(Full: full, KeyName: full || v.AtLeast(54), UserData: false,
             ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, instance.Uuid, ct)));
@@ -69,16 +66,16 @@ static class ResizeActions
             .WithHeader("Location", $"{http.Request.Scheme}://{http.Request.Host}/v2.1/servers/{instance.Uuid}");
     }
 
-    public static async Task<IResult> ResizeAsync(HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, Instance instance, JsonObject? args, CancellationToken ct)
+    public static async Task<IResult> ResizeAsync(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, Instance instance, JsonObject? args, CancellationToken ct)
     {
         var caller = http.Caller();
         if (args is null) throw NovaBody.Invalid("resize", null, "is not of type 'object'");
         args.Only("resize", "flavorRef", "OS-DCF:diskConfig");
         var flavorRef = args["flavorRef"] is JsonValue fr && fr.GetValueKind() is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number
-            ? ServersApi.LastSegment(fr.ToString()) : throw NovaBody.Invalid("flavorRef", args["flavorRef"], "is not of type 'string', 'integer'");
+            ? ServerFields.LastSegment(fr.ToString()) : throw NovaBody.Invalid("flavorRef", args["flavorRef"], "is not of type 'string', 'integer'");
         if (flavorRef.Length == 0) throw NovaBody.Invalid("flavorRef", args["flavorRef"], "is too short");
-        ServerActionsApi.CheckState(instance, "resize", [VmStates.Active, VmStates.Stopped]);
-        var current = ServersApi.FlavorOf(instance);
+        instance.CheckState("resize", [VmStates.Active, VmStates.Stopped]);
+        var current = InstanceFlavor.Parse(instance.FlavorJson);
         var flavor = await apiDb.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects).AsSplitQuery().FirstOrDefaultAsync(f => f.FlavorId == flavorRef, ct);
         if (flavor is null || flavor.Disabled || (!flavor.IsPublic && !caller.IsAdmin && !flavor.Projects.Any(p => p.ProjectId == caller.ProjectId)))
             throw OpenStackError.BadRequest($"Flavor {flavorRef} could not be found.");
@@ -86,7 +83,7 @@ static class ResizeActions
         if (flavor.RootGb < current.RootGb && flavor.RootGb != 0)
             throw OpenStackError.BadRequest("Resize error: Unable to resize disk down.");
         await Quotas.CheckDeltasAsync(db, apiDb, instance.ProjectId, 0, flavor.Vcpus - current.Vcpus, flavor.MemoryMb - current.MemoryMb, ct);
-        if (args.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = ServersApi.DiskConfig(args);
+        if (args.ContainsKey("OS-DCF:diskConfig")) instance.AutoDiskConfig = ServerFields.DiskConfig(args);
         if (instance.Host is null) throw OpenStackError.Conflict($"Cannot 'resize' instance {instance.Uuid}: it has no host.");
         var oldId = await apiDb.Flavors.Where(f => f.FlavorId == current.FlavorId).Select(f => (int?)f.Id).FirstOrDefaultAsync(ct) ?? 0;
         db.Migrations.Add(new Migration
@@ -99,10 +96,7 @@ static class ResizeActions
         instance.Touch();
         InstanceActions.Start(db, http, instance.Uuid, "resize");
         await db.SaveChangesAsync(ct);
-        await bus.CastAsync(ComputeRpc.ConductorTopic, null, "resize_instance", new JsonObject
-        {
-            ["uuid"] = instance.Uuid, ["flavor"] = JsonNode.Parse(ServersApi.FlavorJson(flavor)),
-        }, ct);
+        await conductor.CastAsync(new MigrateServer(instance.Uuid, InstanceFlavor.Of(flavor)), ct);
         return Results.StatusCode(202);
     }
 
@@ -114,7 +108,7 @@ static class ResizeActions
     public static async Task<IResult> ConfirmAsync(HttpContext http, CellDb db, Instance instance, CancellationToken ct)
     {
         var migration = await MigrationAsync(db, instance, ct);
-        ServerActionsApi.CheckState(instance, "confirmResize", [VmStates.Resized]);
+        instance.CheckState("confirmResize", [VmStates.Resized]);
         migration.Status = "confirmed";
         migration.UpdatedAt = DateTime.UtcNow;
         instance.VmState = instance.PowerState == (int)Virt.PowerState.Running ? VmStates.Active : VmStates.Stopped;
@@ -125,17 +119,17 @@ static class ResizeActions
         return Results.NoContent();
     }
 
-    public static async Task<IResult> RevertAsync(HttpContext http, CellDb db, IMessageBus bus, Instance instance, CancellationToken ct)
+    public static async Task<IResult> RevertAsync(HttpContext http, CellDb db, ConductorApi conductor, Instance instance, CancellationToken ct)
     {
         var migration = await MigrationAsync(db, instance, ct);
-        ServerActionsApi.CheckState(instance, "revertResize", [VmStates.Resized]);
+        instance.CheckState("revertResize", [VmStates.Resized]);
         migration.Status = "reverting";
         migration.UpdatedAt = DateTime.UtcNow;
         instance.TaskState = TaskStates.ResizeReverting;
         instance.Touch();
         InstanceActions.Start(db, http, instance.Uuid, "revertResize");
         await db.SaveChangesAsync(ct);
-        await bus.CastAsync(ComputeRpc.ConductorTopic, null, "revert_resize", new JsonObject { ["uuid"] = instance.Uuid }, ct);
+        await conductor.CastAsync(new RevertResize(instance.Uuid), ct);
         return Results.StatusCode(202);
     }
 }

@@ -1,5 +1,9 @@
+using Stratus.Compute.Images;
 using Stratus.Compute.Rpc;
+using Stratus.Compute.Servers;
+using Stratus.Compute.Virt;
 using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Api;
 
@@ -11,14 +15,14 @@ namespace Stratus.Compute.Api;
 public static class ServerActionsApi
 {
     /// <summary>Which vm_states each action may start from (nova.compute.api's check_instance_state).</summary>
-    static readonly Dictionary<string, (string Method, string Task, string[] From)> Host = new()
+    static readonly Dictionary<string, (Func<string, IRpcCast> Message, string Task, string[] From)> Host = new()
     {
-        ["os-stop"] = ("stop_instance", TaskStates.PoweringOff, [VmStates.Active, VmStates.Error]),
-        ["os-start"] = ("start_instance", TaskStates.PoweringOn, [VmStates.Stopped]),
-        ["pause"] = ("pause_instance", TaskStates.Pausing, [VmStates.Active]),
-        ["unpause"] = ("unpause_instance", TaskStates.Unpausing, [VmStates.Paused]),
-        ["suspend"] = ("suspend_instance", TaskStates.Suspending, [VmStates.Active]),
-        ["resume"] = ("resume_instance", TaskStates.Resuming, [VmStates.Suspended]),
+        ["os-stop"] = (id => new StopInstance(id), TaskStates.PoweringOff, [VmStates.Active, VmStates.Error]),
+        ["os-start"] = (id => new StartInstance(id), TaskStates.PoweringOn, [VmStates.Stopped]),
+        ["pause"] = (id => new PauseInstance(id), TaskStates.Pausing, [VmStates.Active]),
+        ["unpause"] = (id => new UnpauseInstance(id), TaskStates.Unpausing, [VmStates.Paused]),
+        ["suspend"] = (id => new SuspendInstance(id), TaskStates.Suspending, [VmStates.Active]),
+        ["resume"] = (id => new ResumeInstance(id), TaskStates.Resuming, [VmStates.Suspended]),
     };
 
     static readonly Dictionary<string, string> ActionNames = new()
@@ -56,7 +60,8 @@ public static class ServerActionsApi
         return v21;
     }
 
-    static async Task<IResult> Act(string id, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, Placement.PlacementClient placement, CancellationToken ct)
+    static async Task<IResult> Act(string id, HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ComputeApi compute, ImageClient images, ServiceGroup group,
+        Placement.PlacementClient placement, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
@@ -67,7 +72,7 @@ public static class ServerActionsApi
         switch (name)
         {
             case "os-getConsoleOutput":
-                return await ConsoleAsync(instance, args as JsonObject, bus, ct);
+                return await ConsoleAsync(instance, args as JsonObject, compute, ct);
             case "lock":
                 instance.Locked = true;
                 instance.LockedBy = caller.IsAdmin && instance.ProjectId != caller.ProjectId ? "admin" : "owner";
@@ -100,34 +105,34 @@ public static class ServerActionsApi
         switch (name)
         {
             case "rebuild":
-                return await ResizeActions.RebuildAsync(http, db, apiDb, bus, options, instance, args as JsonObject, ct);
+                return await ResizeActions.RebuildAsync(http, db, apiDb, compute, images, instance, args as JsonObject, ct);
             case "resize":
-                return await ResizeActions.ResizeAsync(http, db, apiDb, bus, instance, args as JsonObject, ct);
+                return await ResizeActions.ResizeAsync(http, db, apiDb, conductor, instance, args as JsonObject, ct);
             case "confirmResize":
                 return await ResizeActions.ConfirmAsync(http, db, instance, ct);
             case "revertResize":
-                return await ResizeActions.RevertAsync(http, db, bus, instance, ct);
+                return await ResizeActions.RevertAsync(http, db, conductor, instance, ct);
             case "forceDelete":
-                await ServersApi.DeleteAsync(instance, http, db, apiDb, bus, options, placement, ct);
+                await ServerDeletion.DeleteAsync(instance, http, db, apiDb, compute, group, placement, ct);
                 return Results.StatusCode(202);
             case "restore":
                 throw OpenStackError.Conflict($"Cannot 'restore' instance {id} while it is in vm_state {instance.VmState}");
         }
-        string method, task, action;
-        var rpcArgs = new JsonObject { ["uuid"] = id };
+        IRpcCast message;
+        string task, action;
         if (name == "reboot")
         {
             var type = (args as JsonObject)?.OptionalString("type")?.ToUpperInvariant();
             if (type is not ("SOFT" or "HARD")) throw OpenStackError.BadRequest("Invalid input for field/attribute type. Value: reboot type must be SOFT or HARD.");
-            string[] from = type == "HARD" ? [VmStates.Active, VmStates.Stopped, VmStates.Paused, VmStates.Suspended, VmStates.Error] : [VmStates.Active];
-            CheckState(instance, "reboot", from);
-            (method, task, action) = ("reboot_instance", type == "HARD" ? TaskStates.RebootingHard : TaskStates.Rebooting, "reboot");
-            rpcArgs["type"] = type;
+            var hard = type == "HARD";
+            string[] from = hard ? [VmStates.Active, VmStates.Stopped, VmStates.Paused, VmStates.Suspended, VmStates.Error] : [VmStates.Active];
+            instance.CheckState("reboot", from);
+            (message, task, action) = (new RebootInstance(id, hard ? RebootType.Hard : RebootType.Soft), hard ? TaskStates.RebootingHard : TaskStates.Rebooting, "reboot");
         }
         else if (Host.TryGetValue(name, out var known))
         {
-            CheckState(instance, ActionNames[name], known.From);
-            (method, task, action) = (known.Method, known.Task, ActionNames[name]);
+            instance.CheckState(ActionNames[name], known.From);
+            (message, task, action) = (known.Message(id), known.Task, ActionNames[name]);
         }
         else throw OpenStackError.BadRequest($"There is no such action: {name}");
         if (instance.Host is null) throw OpenStackError.Conflict($"Cannot '{action}' instance {id}: it has no host.");
@@ -135,19 +140,11 @@ public static class ServerActionsApi
         instance.Touch();
         InstanceActions.Start(db, http, id, action);
         await db.SaveChangesAsync(ct);
-        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, method, rpcArgs, ct);
+        await compute.CastAsync(instance.Host, message, ct);
         return Results.StatusCode(202);
     }
 
-    public static void CheckState(Instance instance, string action, string[] from)
-    {
-        if (instance.TaskState is not null)
-            throw OpenStackError.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in task_state {instance.TaskState}");
-        if (!from.Contains(instance.VmState))
-            throw OpenStackError.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in vm_state {instance.VmState}");
-    }
-
-    static async Task<IResult> ConsoleAsync(Instance instance, JsonObject? args, IMessageBus bus, CancellationToken ct)
+    static async Task<IResult> ConsoleAsync(Instance instance, JsonObject? args, ComputeApi compute, CancellationToken ct)
     {
         int? length = null;
         if (args?["length"] is { } l && l.ToString() is var text && text != "null")
@@ -157,10 +154,10 @@ public static class ServerActionsApi
         }
         if (instance.Host is null || instance.VmState == VmStates.Building)
             throw OpenStackError.Conflict($"Instance {instance.Uuid} is not ready: its console is not available yet.");
-        JsonNode? output;
+        string? output;
         try
         {
-            output = await bus.CallAsync(ComputeRpc.ComputeTopic, instance.Host, "get_console_output", new JsonObject { ["uuid"] = instance.Uuid }, TimeSpan.FromSeconds(30), ct);
+            output = await compute.CallAsync(instance.Host, new GetConsoleOutput(instance.Uuid), TimeSpan.FromSeconds(30), ct);
         }
         catch (RpcTimeoutException)
         {
@@ -170,7 +167,7 @@ public static class ServerActionsApi
         {
             throw OpenStackError.Conflict($"The console of {instance.Uuid} is not available: {e.Message}");
         }
-        var log = (string?)output ?? "";
+        var log = output ?? "";
         if (length is { } keep)
         {
             // nova.compute.manager's _tail_log: the last lines of the log split at '\n', joined again.

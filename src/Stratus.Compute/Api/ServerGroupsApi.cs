@@ -1,3 +1,5 @@
+using Stratus.Compute.Servers;
+
 namespace Stratus.Compute.Api;
 
 /// <summary>
@@ -80,7 +82,7 @@ public static class ServerGroupsApi
         var caller = http.Caller();
         var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server_group");
-        var name = ServersApi.ServerName(body);
+        var name = ServerFields.ServerName(body);
         string policy;
         var rules = new JsonObject();
         if (v.AtLeast(64))

@@ -1,3 +1,5 @@
+using Stratus.Compute.Servers;
+
 namespace Stratus.Compute.Api;
 
 /// <summary>
@@ -76,7 +78,7 @@ public static class ServerMetadataApi
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body["metadata"] is not JsonObject) throw NovaBody.Invalid("body", body, "'metadata' is a required property");
-        var given = ServersApi.Metadata(body);
+        var given = ServerFields.Metadata(body);
         var instance = await WritableAsync(id, rule, http, db, ct);
         var metadata = replace ? [] : JsonNode.Parse(instance.MetadataJson)!.AsObject();
         foreach (var (k, v) in given) metadata[k] = v?.DeepClone();
@@ -88,7 +90,7 @@ public static class ServerMetadataApi
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body["meta"] is not JsonObject) throw NovaBody.Invalid("body", body, "'meta' is a required property");
-        var given = ServersApi.Metadata(body, "meta");
+        var given = ServerFields.Metadata(body, "meta");
         if (given.Count != 1) throw NovaBody.Invalid("meta", body["meta"], "does not have exactly one item");
         if (!given.ContainsKey(key)) throw OpenStackError.BadRequest("Request body and URI mismatch");
         var instance = await WritableAsync(id, "os_compute_api:server-metadata:update", http, db, ct);

@@ -48,7 +48,7 @@ static class ServerView
         parts ??= new Parts();
         var v = Microversion.Of(http);
         var admin = http.Caller().IsAdmin;
-        var flavor = JsonNode.Parse(i.FlavorJson)!.AsObject();
+        var flavor = InstanceFlavor.Parse(i.FlavorJson);
         var o = Brief(http, i);
         o["status"] = Status(i);
         o["tenant_id"] = i.ProjectId;
@@ -63,14 +63,13 @@ static class ServerView
         o["flavor"] = v.AtLeast(47)
             ? new JsonObject
             {
-                ["vcpus"] = flavor["vcpus"]?.DeepClone(), ["ram"] = flavor["ram"]?.DeepClone(), ["disk"] = flavor["disk"]?.DeepClone(),
-                ["ephemeral"] = flavor["ephemeral"]?.DeepClone(), ["swap"] = flavor["swap"]?.DeepClone(),
-                ["original_name"] = flavor["name"]?.DeepClone(), ["extra_specs"] = flavor["extra_specs"]?.DeepClone() ?? new JsonObject(),
+                ["vcpus"] = flavor.Vcpus, ["ram"] = flavor.MemoryMb, ["disk"] = flavor.RootGb, ["ephemeral"] = flavor.EphemeralGb, ["swap"] = flavor.Swap,
+                ["original_name"] = flavor.Name, ["extra_specs"] = new JsonObject(flavor.ExtraSpecs.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
             }
             : new JsonObject
             {
-                ["id"] = flavor["id"]?.DeepClone(),
-                ["links"] = new JsonArray(new JsonObject { ["rel"] = "bookmark", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/flavors/{flavor["id"]}" }),
+                ["id"] = flavor.FlavorId,
+                ["links"] = new JsonArray(new JsonObject { ["rel"] = "bookmark", ["href"] = $"{http.Request.Scheme}://{http.Request.Host}/flavors/{flavor.FlavorId}" }),
             };
         o["created"] = Time(i.CreatedAt);
         o["updated"] = Time(i.UpdatedAt);

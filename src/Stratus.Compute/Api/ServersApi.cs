@@ -2,19 +2,19 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Stratus.Compute.Conductor;
+using Stratus.Compute.Hosts;
+using Stratus.Compute.Images;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
+using Stratus.Compute.Servers;
 using Stratus.Core.Catalog;
-using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Api;
 
 /// <summary><c>/servers</c>: create (handed to the conductor), list, detail, show, update, delete.</summary>
 public static partial class ServersApi
 {
-    static readonly HttpClient Glance = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = TimeSpan.FromSeconds(30) };
-
     public static RouteGroupBuilder MapServers(this RouteGroupBuilder v21)
     {
         var servers = v21.MapGroup("/servers");
@@ -27,14 +27,14 @@ public static partial class ServersApi
         return servers;
     }
 
-    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ImageClient images, NovaOptions options, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = Microversion.Of(http);
         var request = await JsonBody.ReadObjectAsync(http.Request, ct);
         var body = request.Object("server");
-        var name = ServerName(body);
-        var flavorId = LastSegment(body["flavorRef"] is JsonValue fr && fr.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
+        var name = ServerFields.ServerName(body);
+        var flavorId = ServerFields.LastSegment(body["flavorRef"] is JsonValue fr && fr.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
             ? fr.ToString() : throw NovaBody.Invalid("flavorRef", body["flavorRef"], "is not of type 'string', 'integer'"));
         var flavor = await apiDb.Flavors.Include(f => f.ExtraSpecs).Include(f => f.Projects).AsSplitQuery()
             .FirstOrDefaultAsync(f => f.FlavorId == flavorId, ct);
@@ -43,16 +43,16 @@ public static partial class ServersApi
         if (flavor.Disabled) throw OpenStackError.BadRequest($"Flavor {flavorId} is disabled.");
         if (body.ContainsKey("block_device_mapping") || body.ContainsKey("block_device_mapping_v2"))
             throw OpenStackError.BadRequest("Block device mappings need the block storage service (cinder), which this region does not have.");
-        var imageRef = body.OptionalString("imageRef", 65535, allowEmpty: true) is { Length: > 0 } img ? LastSegment(img) : "";
+        var imageRef = body.OptionalString("imageRef", 65535, allowEmpty: true) is { Length: > 0 } img ? ServerFields.LastSegment(img) : "";
         if (imageRef.Length == 0) throw OpenStackError.BadRequest("Missing imageRef attribute: booting from volume needs the block storage service, which this region does not have.");
         if (body.ContainsKey("personality") && v.AtLeast(57)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('personality' was unexpected)");
         if (body["personality"] is JsonArray files && files.Count > 0)
             throw OpenStackError.BadRequest("Personality files are not supported: use user_data or the metadata service.");
-        var accessV4 = AccessIp(body, "accessIPv4", 4);
-        var accessV6 = AccessIp(body, "accessIPv6", 6);
-        var metadata = Metadata(body);
-        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && DiskConfig(body);
-        var userData = UserData(body);
+        var accessV4 = ServerFields.AccessIp(body, "accessIPv4", 4);
+        var accessV6 = ServerFields.AccessIp(body, "accessIPv6", 6);
+        var metadata = ServerFields.Metadata(body);
+        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && ServerFields.DiskConfig(body);
+        var userData = ServerFields.UserData(body);
         if (body["security_groups"] is JsonArray groups)
             foreach (var g in groups)
                 if ((g as JsonObject)?.OptionalString("name") is { } sg && sg != "default")
@@ -75,7 +75,8 @@ public static partial class ServersApi
             hostname = body.RequiredString("hostname");
             if (maxCount > 1) throw OpenStackError.BadRequest("Cannot use hostname with multiple servers: each needs its own.");
         }
-        await CheckImageAsync(http, caller, options, imageRef, flavor, ct);
+        var instanceFlavor = InstanceFlavor.Of(flavor);
+        await ServerImage.CheckBootableAsync(images, imageRef, instanceFlavor, caller.Token, ct);
         CheckNetworks(body, v, caller, options);
         string? keyData = null;
         var keyName = body.OptionalString("key_name");
@@ -86,9 +87,9 @@ public static partial class ServersApi
         if (zone is not null)
         {
             zone = zone.Split(':')[0];
-            var hostZones = await HypervisorsApi.HostZonesAsync(apiDb, ct);
+            var hostZones = await HostZones.LoadAsync(apiDb, options, ct);
             var computes = await db.Services.Where(s => s.Binary == NovaOptions.Compute).Select(s => s.Host).ToListAsync(ct);
-            if (!computes.Any(h => hostZones.GetValueOrDefault(h, options.DefaultAvailabilityZone) == zone))
+            if (!computes.Any(h => hostZones.Of(h) == zone))
                 throw OpenStackError.BadRequest($"The requested availability zone is not available");
         }
         var group = await ServerGroupsApi.FromHintsAsync(apiDb, request, caller, ct);
@@ -97,7 +98,7 @@ public static partial class ServersApi
             throw OpenStackError.Forbidden($"Quota exceeded for metadata_items: Requested {metadata.Count}, but already used 0 of {limits["metadata_items"]} metadata_items");
         await Quotas.CheckAsync(db, apiDb, caller.ProjectId!, maxCount, flavor, ct);
 
-        var flavorJson = FlavorJson(flavor);
+        var flavorJson = instanceFlavor.ToJson();
         var now = DateTime.UtcNow;
         var created = new List<Instance>();
         for (var n = 1; n <= maxCount; n++)
@@ -137,88 +138,14 @@ public static partial class ServersApi
         if (group is not null) await apiDb.SaveChangesAsync(ct);
         var token = caller.Token;
         foreach (var instance in created)
-            await bus.CastAsync(ComputeRpc.ConductorTopic, null, "build_instance", new JsonObject { ["uuid"] = instance.Uuid, ["token"] = token }, ct);
+            await conductor.CastAsync(new BuildInstance(instance.Uuid, token), ct);
         if (body.ContainsKey("return_reservation_id") && NovaBody.Bool("return_reservation_id", body["return_reservation_id"]))
             return new JsonResponse(new JsonObject { ["reservation_id"] = "r-" + created[0].Uuid[..8] }, 202);
         var first = created[0];
         var server = new JsonObject { ["id"] = first.Uuid, ["links"] = Links.For(http, "servers", first.Uuid), ["OS-DCF:diskConfig"] = autoDisk ? "AUTO" : "MANUAL" };
-        server["adminPass"] = body.OptionalString("adminPass", 255, allowEmpty: true) ?? NewPassword();
+        server["adminPass"] = body.OptionalString("adminPass", 255, allowEmpty: true) ?? ServerFields.NewPassword();
         return new JsonResponse(new JsonObject { ["server"] = server }, 202)
             .WithHeader("Location", $"{http.Request.Scheme}://{http.Request.Host}/v2.1/servers/{first.Uuid}");
-    }
-
-    internal static string NewPassword() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9));
-
-    internal static string FlavorJson(Flavor flavor) => new JsonObject
-    {
-        ["id"] = flavor.FlavorId, ["name"] = flavor.Name, ["vcpus"] = flavor.Vcpus, ["ram"] = flavor.MemoryMb, ["disk"] = flavor.RootGb,
-        ["ephemeral"] = flavor.EphemeralGb, ["swap"] = flavor.Swap,
-        ["extra_specs"] = new JsonObject(flavor.ExtraSpecs.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
-    }.ToJsonString();
-
-    /// <summary>The flavor a server was built with, from its copy (the flavor itself may be gone).</summary>
-    internal static Flavor FlavorOf(Instance i)
-    {
-        var f = JsonNode.Parse(i.FlavorJson)!;
-        return new Flavor
-        {
-            FlavorId = (string)f["id"]!, Name = (string?)f["name"] ?? "", Vcpus = (int)f["vcpus"]!, MemoryMb = (int)f["ram"]!, RootGb = (int)f["disk"]!,
-            EphemeralGb = (int?)f["ephemeral"] ?? 0, Swap = (int?)f["swap"] ?? 0,
-            ExtraSpecs = [.. (f["extra_specs"] as JsonObject ?? []).Select(s => new FlavorExtraSpec { Key = s.Key, Value = (string?)s.Value ?? "" })],
-        };
-    }
-
-    /// <summary>parameter_types.name: 1-255 characters, not only spaces, no leading or trailing space.</summary>
-    internal static string ServerName(JsonObject body)
-    {
-        var node = body["name"];
-        if (node is null) throw OpenStackError.BadRequest("Invalid input for field/attribute server. Value: " + body.ToJsonString() + ". 'name' is a required property");
-        if (node.GetValueKind() != JsonValueKind.String) throw NovaBody.Invalid("name", node, "is not of type 'string'");
-        var name = (string)node!;
-        if (name.Length == 0) throw NovaBody.Invalid("name", node, "is too short");
-        if (name.Length > 255) throw NovaBody.Invalid("name", node, "is too long");
-        if (name.Trim().Length == 0 || name.Trim() != name) throw NovaBody.Invalid("name", node, "does not match the allowed pattern: leading or trailing white space, or only white space");
-        return name;
-    }
-
-    internal static string? AccessIp(JsonObject body, string key, int family)
-    {
-        if (!body.TryGetPropertyValue(key, out var node) || node is null) return null;
-        var text = node.GetValueKind() == JsonValueKind.String ? (string)node! : null;
-        if (text == "") return null;
-        if (text is null || !IPAddress.TryParse(text, out var ip) || (family == 4) != (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            || (family == 4 && text.Split('.').Length != 4))
-            throw NovaBody.Invalid(key, node, $"is not a 'ipv{family}'");
-        return ip.ToString();
-    }
-
-    internal static bool DiskConfig(JsonObject body) => body.OptionalString("OS-DCF:diskConfig", 255, allowEmpty: true) switch
-    {
-        "AUTO" => true,
-        "MANUAL" => false,
-        _ => throw NovaBody.Invalid("OS-DCF:diskConfig", body["OS-DCF:diskConfig"], "is not one of ['AUTO', 'MANUAL']"),
-    };
-
-    internal static string? UserData(JsonObject body)
-    {
-        var userData = body.OptionalString("user_data", 65535, allowEmpty: true);
-        if (userData is not null && !IsBase64(userData)) throw NovaBody.Invalid("user_data", body["user_data"], "is not a 'base64'");
-        return userData;
-    }
-
-    /// <summary>Server metadata: string keys of 1-255 characters, string values of at most 255.</summary>
-    internal static JsonObject Metadata(JsonObject body, string field = "metadata")
-    {
-        var node = body[field];
-        if (node is null) return [];
-        if (node is not JsonObject metadata) throw NovaBody.Invalid(field, node, "is not of type 'object'");
-        foreach (var (key, value) in metadata)
-        {
-            if (key.Length is 0 or > 255) throw NovaBody.Invalid(field, node, $"'{key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{{1,255}}$'");
-            if (value is not JsonValue mv || mv.GetValueKind() != JsonValueKind.String) throw NovaBody.Invalid(field + "/" + key, value, "is not of type 'string'");
-            if (((string)mv!).Length > 255) throw NovaBody.Invalid(field + "/" + key, value, "is too long");
-        }
-        return (JsonObject)metadata.DeepClone();
     }
 
     static int Count(JsonObject body, string key)
@@ -230,63 +157,8 @@ public static partial class ServersApi
         return n;
     }
 
-    internal static string LastSegment(string reference) => reference.TrimEnd('/').Split('/')[^1];
-
-    static bool IsBase64(string s)
-    {
-        try
-        {
-            Convert.FromBase64String(s);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
-
-    /// <summary>The image must exist for the caller in this region's image service, be active, and fit the flavor.</summary>
-    internal static async Task CheckImageAsync(HttpContext http, Caller caller, NovaOptions options, string imageRef, Flavor flavor, CancellationToken ct)
-    {
-        string endpoint;
-        try
-        {
-            endpoint = options.GlanceApiServers.Count > 0
-                ? options.GlanceApiServers[0].TrimEnd('/')
-                : caller.Catalog.EndpointFor("image", "public", options.Authtoken.RegionName, caller.ProjectId).TrimEnd('/');
-        }
-        catch (EndpointNotFoundException e)
-        {
-            throw OpenStackError.BadRequest($"Image {imageRef} could not be found: {e.Message}");
-        }
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/v2/images/{Uri.EscapeDataString(imageRef)}");
-        request.Headers.Add("X-Auth-Token", caller.Token);
-        HttpResponseMessage response;
-        try
-        {
-            response = await Glance.SendAsync(request, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw OpenStackError.Unavailable($"The image service at {endpoint} could not be reached: {e.Message}");
-        }
-        using (response)
-        {
-            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
-                throw OpenStackError.BadRequest($"Image {imageRef} could not be found.");
-            if (!response.IsSuccessStatusCode)
-                throw OpenStackError.BadRequest($"Invalid image identifier or unable to access requested image. (HTTP {(int)response.StatusCode} from {endpoint})");
-            var image = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
-            if ((string?)image["status"] != "active") throw OpenStackError.BadRequest($"Image {imageRef} is not active.");
-            if ((int?)image["min_ram"] is { } minRam && minRam > flavor.MemoryMb) throw OpenStackError.BadRequest("Flavor's memory is too small for requested image.");
-            if ((int?)image["min_disk"] is { } minDisk && flavor.RootGb > 0 && minDisk > flavor.RootGb)
-                throw OpenStackError.BadRequest("Flavor's disk is too small for requested image.");
-        }
-    }
-
     /// <summary>From 2.37 networks are required ("none", "auto" or a list); ports need the network service.</summary>
-    static void CheckNetworks(JsonObject body, Microversion v, Caller caller, NovaOptions options)
+    static void CheckNetworks(JsonObject body, ApiVersionRequest v, Caller caller, NovaOptions options)
     {
         var networks = body["networks"];
         if (networks is null)
@@ -325,7 +197,7 @@ public static partial class ServersApi
         var deleted = caller.IsAdmin && q["deleted"].ToString().ToLowerInvariant() is "true" or "1";
         query = query.Where(i => i.Deleted == deleted);
         if (caller.IsAdmin && q["host"].FirstOrDefault() is { } host) query = query.Where(i => i.Host == host);
-        if (q["image"].FirstOrDefault() is { } image) query = query.Where(i => i.ImageRef == LastSegment(image));
+        if (q["image"].FirstOrDefault() is { } image) query = query.Where(i => i.ImageRef == ServerFields.LastSegment(image));
         var instances = await query.ToListAsync(ct);
         if (q["status"].FirstOrDefault() is { } status)
             instances = instances.Where(i => string.Equals(ServerView.Status(i), status, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -335,7 +207,7 @@ public static partial class ServersApi
             instances = instances.Where(i => regex.IsMatch(i.DisplayName)).ToList();
         }
         if (q["flavor"].FirstOrDefault() is { } flavor)
-            instances = instances.Where(i => (string?)JsonNode.Parse(i.FlavorJson)!["id"] == LastSegment(flavor)).ToList();
+            instances = instances.Where(i => InstanceFlavor.Parse(i.FlavorJson).FlavorId == ServerFields.LastSegment(flavor)).ToList();
         if (q["changes-since"].FirstOrDefault() is { } since)
         {
             if (!Regex.IsMatch(since, @"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -382,11 +254,11 @@ public static partial class ServersApi
         if (v.AtLeast(90)) allowed.Add("hostname");
         body.Only("server", [.. allowed]);
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        var name = body.ContainsKey("name") ? ServerName(body) : null;
+        var name = body.ContainsKey("name") ? ServerFields.ServerName(body) : null;
         var description = body.OptionalString("description", 255, allowEmpty: true);
-        var v4 = AccessIp(body, "accessIPv4", 4);
-        var v6 = AccessIp(body, "accessIPv6", 6);
-        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && DiskConfig(body);
+        var v4 = ServerFields.AccessIp(body, "accessIPv4", 4);
+        var v6 = ServerFields.AccessIp(body, "accessIPv6", 6);
+        var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && ServerFields.DiskConfig(body);
         var hostname = body.ContainsKey("hostname") ? body.RequiredString("hostname") : null;
         await db.SaveInstanceAsync(instance, i =>
         {
@@ -403,41 +275,12 @@ public static partial class ServersApi
         return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });
     }
 
-    static async Task<IResult> Delete(string id, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
+    static async Task<IResult> Delete(string id, HttpContext http, CellDb db, ApiDb apiDb, ComputeApi compute, ServiceGroup group, PlacementClient placement, CancellationToken ct)
     {
         var caller = http.Caller();
         var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
         if (instance.Locked && !caller.IsAdmin) throw OpenStackError.Conflict($"Instance {id} is locked");
-        return await DeleteAsync(instance, http, db, apiDb, bus, options, placement, ct);
-    }
-
-    internal static async Task<IResult> DeleteAsync(Instance instance, HttpContext http, CellDb db, ApiDb apiDb, IMessageBus bus, NovaOptions options, PlacementClient placement, CancellationToken ct)
-    {
-        var id = instance.Uuid;
-        await apiDb.ServerGroupMembers.Where(m => m.InstanceUuid == id).ExecuteDeleteAsync(ct);
-        InstanceActions.Start(db, http, id, "delete");
-        var upSince = DateTime.UtcNow - options.ServiceDownTime;
-        var hostUp = instance.Host is not null && await db.Services.AnyAsync(s => s.Host == instance.Host && s.Binary == NovaOptions.Compute
-            && !s.ForcedDown && s.LastSeenUp >= upSince, ct);
-        if (!hostUp)
-        {
-            // Nova's local delete: nothing runs anywhere (never scheduled, or its host is down); the host reaps the guest if it returns.
-            await db.SaveInstanceAsync(instance, ConductorService.MarkDeleted, ct);
-            try
-            {
-                await placement.DeleteAllocationsAsync(id, ct);
-            }
-            catch (PlacementException)
-            {
-            }
-            return Results.NoContent();
-        }
-        await db.SaveInstanceAsync(instance, i =>
-        {
-            i.TaskState = TaskStates.Deleting;
-            i.Touch();
-        }, ct);
-        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "terminate_instance", new JsonObject { ["uuid"] = id }, ct);
+        await ServerDeletion.DeleteAsync(instance, http, db, apiDb, compute, group, placement, ct);
         return Results.NoContent();
     }
 }

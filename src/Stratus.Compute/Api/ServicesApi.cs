@@ -1,3 +1,5 @@
+using Stratus.Core.Services;
+
 namespace Stratus.Compute.Api;
 
 /// <summary><c>/os-services</c> (admin): Nova's services with their host, zone, status and state from heartbeats; enable, disable, force down, delete.</summary>
@@ -12,38 +14,36 @@ public static class ServicesApi
         return services;
     }
 
-    public static bool IsUp(ServiceRecord s, NovaOptions options) =>
-        !s.ForcedDown && s.LastSeenUp is { } seen && DateTime.UtcNow - seen <= options.ServiceDownTime;
-
-    static JsonObject View(HttpContext http, ServiceRecord s, NovaOptions options)
+    static JsonObject View(HttpContext http, ServiceRecord s, ServiceGroup group)
     {
         var v = Microversion.Of(http);
+        var row = group.Row(s);
         var o = new JsonObject
         {
             ["id"] = v.AtLeast(53) ? s.Uuid : s.Id,
-            ["binary"] = s.Binary,
+            ["binary"] = row.Binary,
             ["disabled_reason"] = s.DisabledReason,
-            ["host"] = s.Host,
-            ["state"] = IsUp(s, options) ? "up" : "down",
-            ["status"] = s.Disabled ? "disabled" : "enabled",
-            ["updated_at"] = s.UpdatedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture),
-            ["zone"] = s.Binary == NovaOptions.Compute ? s.AvailabilityZone : "internal",
+            ["host"] = row.Host,
+            ["state"] = row.State,
+            ["status"] = row.Status,
+            ["updated_at"] = row.UpdatedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture),
+            ["zone"] = row.Zone,
         };
         if (v.AtLeast(11)) o["forced_down"] = s.ForcedDown;
         return o;
     }
 
-    static async Task<IResult> List(HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> List(HttpContext http, CellDb db, ServiceGroup group, CancellationToken ct)
     {
         var q = http.Request.Query;
         IQueryable<ServiceRecord> query = db.Services;
         if (q["host"].FirstOrDefault() is { } host) query = query.Where(s => s.Host == host);
         if (q["binary"].FirstOrDefault() is { } binary) query = query.Where(s => s.Binary == binary);
         var list = await query.OrderBy(s => s.Id).ToListAsync(ct);
-        return new JsonResponse(new JsonObject { ["services"] = new JsonArray([.. list.Select(s => (JsonNode)View(http, s, options))]) });
+        return new JsonResponse(new JsonObject { ["services"] = new JsonArray([.. list.Select(s => (JsonNode)View(http, s, group))]) });
     }
 
-    static async Task<IResult> Update(string id, HttpContext http, CellDb db, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> Update(string id, HttpContext http, CellDb db, ServiceGroup group, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var v = Microversion.Of(http);
@@ -84,7 +84,7 @@ public static class ServicesApi
         }
         service.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["service"] = View(http, service, options) });
+        return new JsonResponse(new JsonObject { ["service"] = View(http, service, group) });
     }
 
     static async Task<IResult> Delete(string id, HttpContext http, CellDb db, CancellationToken ct)

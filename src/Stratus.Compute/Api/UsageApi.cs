@@ -54,19 +54,19 @@ public static class UsageApi
             var servers = new JsonArray();
             foreach (var i in group)
             {
-                var f = JsonNode.Parse(i.FlavorJson)!;
+                var f = InstanceFlavor.Parse(i.FlavorJson);
                 var from = i.LaunchedAt ?? i.CreatedAt;
                 var until = i.TerminatedAt is { } t && t < end ? t : end;
                 var h = Math.Max(0, ((until < end ? until : end) - (from > start ? from : start)).TotalHours);
                 hours += h;
-                vcpuHours += h * (int)f["vcpus"]!;
-                memHours += h * (int)f["ram"]!;
-                diskHours += h * ((int)f["disk"]! + ((int?)f["ephemeral"] ?? 0));
+                vcpuHours += h * f.Vcpus;
+                memHours += h * f.MemoryMb;
+                diskHours += h * f.DiskGb;
                 servers.Add(new JsonObject
                 {
-                    ["instance_id"] = i.Uuid, ["name"] = i.DisplayName, ["hours"] = h, ["memory_mb"] = (int)f["ram"]!,
-                    ["local_gb"] = (int)f["disk"]! + ((int?)f["ephemeral"] ?? 0), ["vcpus"] = (int)f["vcpus"]!, ["tenant_id"] = i.ProjectId,
-                    ["flavor"] = (string?)f["name"], ["started_at"] = Time(from), ["ended_at"] = i.TerminatedAt is { } e ? Time(e) : null,
+                    ["instance_id"] = i.Uuid, ["name"] = i.DisplayName, ["hours"] = h, ["memory_mb"] = f.MemoryMb,
+                    ["local_gb"] = f.DiskGb, ["vcpus"] = f.Vcpus, ["tenant_id"] = i.ProjectId,
+                    ["flavor"] = f.Name, ["started_at"] = Time(from), ["ended_at"] = i.TerminatedAt is { } e ? Time(e) : null,
                     ["state"] = i.Deleted ? "terminated" : i.VmState, ["uptime"] = (long)((i.TerminatedAt ?? now) - from).TotalSeconds,
                 });
             }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Core.Messaging;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Conductor;
 
@@ -14,12 +15,23 @@ namespace Stratus.Compute.Conductor;
 /// agents' only way to the database: their heartbeats, hypervisor reports and instance updates come
 /// here. It also notices builds stranded on a host that went down.
 /// </summary>
-public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scopes, PlacementClient placement, NovaOptions options,
-    ILogger<ConductorService> log) : BackgroundService
+public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scopes, PlacementClient placement, SchedulerApi scheduler, ComputeApi compute,
+    ServiceGroup group, NovaOptions options, ILogger<ConductorService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        await using var serving = await bus.ServeAsync(ComputeRpc.ConductorTopic, options.Host, HandleAsync, stop);
+        var rpc = new RpcDispatcher(NovaOptions.Conductor, ComputeRpcJson.Default)
+            .On(WithDb<BuildInstance>((db, m, ct) => BuildAsync(db, m.Uuid, m.Token, ct)))
+            .On(WithDb<MigrateServer>((db, m, ct) => ResizeAsync(db, m.Uuid, m.Flavor, ct), reapply: true))
+            .On(WithDb<RevertResize>((db, m, ct) => ResizeAsync(db, m.Uuid, null, ct), reapply: true))
+            .On(WithDb<BuildFailed>(BuildFailedAsync, reapply: true))
+            .On(WithDb<InstanceUpdate>(UpdateInstanceAsync, reapply: true))
+            .On(WithDb<InstanceDestroyed>((db, m, ct) => DestroyedAsync(db, m.Uuid, ct), reapply: true))
+            .On(WithDb<ServiceReport>(ReportServiceAsync))
+            .On(WithDb<ComputeNodeUpdate, string>(UpdateComputeNodeAsync))
+            .On(WithDb<InstancesOnHost, List<HostInstance>>(async (db, m, ct) =>
+                await db.Instances.Where(i => i.Host == m.Host && !i.Deleted).Select(i => new HostInstance(i.Uuid, i.VmState, i.TaskState, i.PowerState)).ToListAsync(ct)));
+        await using var serving = await bus.ServeAsync(ComputeRpc.ConductorTopic, options.Host, rpc.DispatchAsync, stop);
         while (!stop.IsCancellationRequested)
         {
             try
@@ -37,80 +49,40 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         }
     }
 
-    async Task<JsonNode?> HandleAsync(string method, JsonObject args, CancellationToken ct)
+    /// <summary>
+    /// A handler with a database of its own. One that <paramref name="reapply"/>s runs again when the API
+    /// wrote the server meanwhile (its version moved on): the report applies to what is there now.
+    /// </summary>
+    Func<T, CancellationToken, Task> WithDb<T>(Func<CellDb, T, CancellationToken, Task> handle, bool reapply = false) => async (message, ct) =>
     {
-        // A server written meanwhile by the API (its version moved on): apply the report again on what is there now.
         for (var attempt = 0; ; attempt++)
             try
             {
-                return await HandleOnceAsync(method, args, ct);
+                await using var scope = scopes.CreateAsyncScope();
+                await handle(scope.ServiceProvider.GetRequiredService<CellDb>(), message, ct);
+                return;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < 10 && method is "instance_update" or "build_failed" or "instance_destroyed" or "resize_instance" or "revert_resize")
+            catch (DbUpdateConcurrencyException) when (reapply && attempt < 10)
             {
             }
-    }
+    };
 
-    async Task<JsonNode?> HandleOnceAsync(string method, JsonObject args, CancellationToken ct)
+    Func<T, CancellationToken, Task<TResult>> WithDb<T, TResult>(Func<CellDb, T, CancellationToken, Task<TResult>> handle) => async (message, ct) =>
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CellDb>();
-        switch (method)
-        {
-            case "build_instance":
-                await BuildAsync(db, args, ct);
-                return null;
-            case "resize_instance":
-                await ResizeAsync(db, args, revert: false, ct);
-                return null;
-            case "revert_resize":
-                await ResizeAsync(db, args, revert: true, ct);
-                return null;
-            case "build_failed":
-                await BuildFailedAsync(db, args, ct);
-                return null;
-            case "instance_update":
-                await UpdateInstanceAsync(db, args, ct);
-                return null;
-            case "instance_destroyed":
-                await DestroyedAsync(db, (string)args["uuid"]!, ct);
-                return null;
-            case "service_report":
-                return await ReportServiceAsync(db, args, ct);
-            case "compute_node_update":
-                return await UpdateComputeNodeAsync(db, args, ct);
-            case "instances_on_host":
-                var host = (string)args["host"]!;
-                var list = await db.Instances.Where(i => i.Host == host && !i.Deleted).ToListAsync(ct);
-                return new JsonArray([.. list.Select(i => (JsonNode)new JsonObject
-                {
-                    ["uuid"] = i.Uuid, ["vm_state"] = i.VmState, ["task_state"] = i.TaskState, ["power_state"] = i.PowerState,
-                })]);
-            default:
-                throw new InvalidOperationException($"nova-conductor has no method {method}");
-        }
-    }
+        return await handle(scope.ServiceProvider.GetRequiredService<CellDb>(), message, ct);
+    };
 
-    async Task BuildAsync(CellDb db, JsonObject args, CancellationToken ct)
+    async Task BuildAsync(CellDb db, string uuid, string? token, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance is null || instance.VmState != VmStates.Building) return;
-        var flavor = JsonNode.Parse(instance.FlavorJson)!;
+        var flavor = InstanceFlavor.Parse(instance.FlavorJson);
         var tried = JsonSerializer.Deserialize<List<string>>(instance.TriedHostsJson) ?? [];
-        JsonNode? destination;
+        Destination destination;
         try
         {
-            destination = await bus.CallAsync(ComputeRpc.SchedulerTopic, null, "select_destination", new JsonObject
-            {
-                ["uuid"] = uuid,
-                ["vcpus"] = (long)flavor["vcpus"]!,
-                ["memory_mb"] = (long)flavor["ram"]!,
-                ["disk_gb"] = (long)flavor["disk"]! + (long)flavor["ephemeral"]!,
-                ["project_id"] = instance.ProjectId,
-                ["user_id"] = instance.UserId,
-                ["availability_zone"] = instance.AvailabilityZone,
-                ["excluded_hosts"] = new JsonArray([.. tried.Select(h => (JsonNode)h)]),
-            }, ComputeRpc.CallTimeout, ct);
+            destination = await scheduler.CallAsync(new SelectDestination(uuid, flavor, instance.ProjectId, instance.UserId, instance.AvailabilityZone, tried), ct);
         }
         catch (Exception e) when (e is RpcRemoteException or RpcTimeoutException)
         {
@@ -122,50 +94,33 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         var attempts = instance.BuildAttempts + 1;
         await db.SaveInstanceAsync(instance, i =>
         {
-            i.Host = (string)destination!["host"]!;
-            i.Node = (string)destination["node"]!;
+            i.Host = destination.Host;
+            i.Node = destination.Node;
             i.BuildAttempts = attempts;
             i.Touch();
         }, ct);
         if (instance.Deleted) return;
-        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "build_and_run_instance", new JsonObject
-        {
-            ["uuid"] = uuid,
-            ["name"] = instance.DisplayName,
-            ["vcpus"] = (long)flavor["vcpus"]!,
-            ["memory_mb"] = (long)flavor["ram"]!,
-            ["root_gb"] = (long)flavor["disk"]!,
-            ["image_ref"] = instance.ImageRef,
-            ["token"] = (string?)args["token"],
-        }, ct);
+        await compute.CastAsync(instance.Host, new BuildAndRunInstance(uuid, instance.DisplayName, flavor, instance.ImageRef, token), ct);
     }
 
     /// <summary>
-    /// A same-host resize (or its revert): the server's placement allocation becomes the new flavor's on
-    /// its host (409: the host has no room), then its agent resizes the guest.
+    /// A same-host resize to <paramref name="flavor"/>, or (null) its revert: the server's placement allocation
+    /// becomes the new flavor's on its host (409: the host has no room), then its agent resizes the guest.
     /// </summary>
-    async Task ResizeAsync(CellDb db, JsonObject args, bool revert, CancellationToken ct)
+    async Task ResizeAsync(CellDb db, string uuid, InstanceFlavor? flavor, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance?.Host is null) return;
-        var flavor = revert ? JsonNode.Parse(instance.OldFlavorJson ?? instance.FlavorJson)! : args["flavor"]!;
+        var revert = flavor is null;
+        flavor ??= InstanceFlavor.Parse(instance.OldFlavorJson ?? instance.FlavorJson);
         var node = await db.ComputeNodes.FirstOrDefaultAsync(n => n.Host == instance.Host, ct);
+        var resources = new JsonObject { ["VCPU"] = flavor.Vcpus, ["MEMORY_MB"] = flavor.MemoryMb };
+        if (flavor.DiskGb != 0) resources["DISK_GB"] = flavor.DiskGb;
         var claim = new JsonObject
         {
-            ["allocations"] = new JsonObject
-            {
-                [node?.Uuid ?? ""] = new JsonObject
-                {
-                    ["resources"] = new JsonObject
-                    {
-                        ["VCPU"] = (int)flavor["vcpus"]!, ["MEMORY_MB"] = (int)flavor["ram"]!, ["DISK_GB"] = (int)flavor["disk"]! + ((int?)flavor["ephemeral"] ?? 0),
-                    },
-                },
-            },
+            ["allocations"] = new JsonObject { [node?.Uuid ?? ""] = new JsonObject { ["resources"] = resources } },
             ["project_id"] = instance.ProjectId, ["user_id"] = instance.UserId, ["consumer_generation"] = null,
         };
-        if (claim["allocations"]![node?.Uuid ?? ""]!["resources"]!["DISK_GB"]!.GetValue<int>() == 0) claim["allocations"]![node?.Uuid ?? ""]!["resources"]!.AsObject().Remove("DISK_GB");
         var current = await placement.GetAsync($"/allocations/{uuid}", ct);
         claim["consumer_generation"] = current?["consumer_generation"]?.DeepClone();
         var (status, _, text) = await placement.SendAsync(HttpMethod.Put, $"/allocations/{uuid}", claim, ct);
@@ -187,41 +142,37 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         else
         {
             instance.OldFlavorJson = instance.FlavorJson;
-            instance.FlavorJson = flavor.ToJsonString();
+            instance.FlavorJson = flavor.ToJson();
         }
         instance.Touch();
         await db.SaveChangesAsync(ct);
-        await bus.CastAsync(ComputeRpc.ComputeTopic, instance.Host, "resize_instance", new JsonObject
-        {
-            ["uuid"] = uuid, ["vcpus"] = (int)flavor["vcpus"]!, ["memory_mb"] = (int)flavor["ram"]!, ["root_gb"] = (int)flavor["disk"]!,
-            ["task_state"] = revert ? TaskStates.ResizeReverting : TaskStates.ResizePrep,
-            ["vm_state"] = revert ? (instance.PowerState == 1 ? VmStates.Active : VmStates.Stopped) : VmStates.Resized,
-            ["migration_status"] = revert ? "reverted" : "finished",
-        }, ct);
+        await compute.CastAsync(instance.Host, new ResizeInstance(uuid, flavor,
+            TaskState: revert ? TaskStates.ResizeReverting : TaskStates.ResizePrep,
+            VmState: revert ? (instance.PowerState == 1 ? VmStates.Active : VmStates.Stopped) : VmStates.Resized,
+            MigrationStatus: revert ? "reverted" : "finished"), ct);
     }
 
-    async Task BuildFailedAsync(CellDb db, JsonObject args, CancellationToken ct)
+    async Task BuildFailedAsync(CellDb db, BuildFailed failed, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
+        var uuid = failed.Uuid;
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance is null) return;
         await ReleaseAsync(uuid, ct);
-        var message = (string?)args["message"] ?? "Build failed";
         var tried = JsonSerializer.Deserialize<List<string>>(instance.TriedHostsJson) ?? [];
-        if ((string?)args["host"] is { } host) tried.Add(host);
+        tried.Add(failed.Host);
         instance.TriedHostsJson = JsonSerializer.Serialize(tried);
-        if ((bool?)args["reschedule"] == true && instance.BuildAttempts < options.MaxBuildAttempts)
+        if (failed.Reschedule && instance.BuildAttempts < options.MaxBuildAttempts)
         {
-            log.LogWarning("Build of {Uuid} failed on {Host} ({Message}); rescheduling", uuid, args["host"], message);
+            log.LogWarning("Build of {Uuid} failed on {Host} ({Message}); rescheduling", uuid, failed.Host, failed.Message);
             instance.Host = null;
             instance.Node = null;
             instance.TaskState = TaskStates.Scheduling;
             instance.Touch();
             await db.SaveChangesAsync(ct);
-            await BuildAsync(db, new JsonObject { ["uuid"] = uuid, ["token"] = (string?)args["token"] }, ct);
+            await BuildAsync(db, uuid, failed.Token, ct);
             return;
         }
-        await FailAsync(db, instance, message, (int?)args["code"] ?? 500, ct);
+        await FailAsync(db, instance, failed.Message, failed.Code, ct);
     }
 
     /// <summary>ERROR with a fault that says what failed, and nothing left claimed in placement.</summary>
@@ -248,30 +199,25 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         }
     }
 
-    async Task UpdateInstanceAsync(CellDb db, JsonObject args, CancellationToken ct)
+    async Task UpdateInstanceAsync(CellDb db, InstanceUpdate update, CancellationToken ct)
     {
-        var uuid = (string)args["uuid"]!;
+        var uuid = update.Uuid;
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance is null) return;
-        // An update for a task that is no longer under way (the server was deleted meanwhile...) is stale.
-        if (args.TryGetPropertyValue("expected_task_state", out var expected) && (string?)expected != instance.TaskState) return;
-        if (args.TryGetPropertyValue("vm_state", out var vm)) instance.VmState = (string)vm!;
-        if (args.TryGetPropertyValue("task_state", out var task)) instance.TaskState = (string?)task;
-        if (args.TryGetPropertyValue("power_state", out var power)) instance.PowerState = (int)power!;
-        if ((bool?)args["launched"] == true) instance.LaunchedAt = DateTime.UtcNow;
-        if ((string?)args["migration_status"] is { } migrationStatus)
+        if (update.ExpectedTaskState is { } expected && !expected.Contains(instance.TaskState)) return;
+        if (update.VmState is { } vm) instance.VmState = vm;
+        instance.TaskState = update.TaskState;
+        if (update.PowerState is { } power) instance.PowerState = power;
+        if (update.Launched) instance.LaunchedAt = DateTime.UtcNow;
+        if (update.MigrationStatus is { } migrationStatus)
             foreach (var m in await db.Migrations.Where(m => m.InstanceUuid == uuid && (m.Status == "pre-migrating" || m.Status == "reverting")).ToListAsync(ct))
             {
                 m.Status = migrationStatus;
                 m.UpdatedAt = DateTime.UtcNow;
             }
-        if (args["fault"] is JsonObject fault)
-            db.Faults.Add(new InstanceFault
-            {
-                InstanceUuid = uuid, Code = (int?)fault["code"] ?? 500, Message = (string)fault["message"]!, Details = (string?)fault["details"] ?? "",
-                Host = instance.Host, CreatedAt = DateTime.UtcNow,
-            });
-        if (instance.TaskState is null) await FinishActionAsync(db, uuid, args["fault"] is null ? "Success" : "Error", ct);
+        if (update.Fault is { } fault)
+            db.Faults.Add(new InstanceFault { InstanceUuid = uuid, Code = fault.Code, Message = fault.Message, Host = instance.Host, CreatedAt = DateTime.UtcNow });
+        if (instance.TaskState is null) await FinishActionAsync(db, uuid, update.Fault is null ? "Success" : "Error", ct);
         instance.Touch();
         await db.SaveChangesAsync(ct);
     }
@@ -297,63 +243,36 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance is not null)
         {
-            MarkDeleted(instance);
+            instance.MarkDeleted();
             await FinishActionAsync(db, uuid, "Success", ct);
             await db.SaveChangesAsync(ct);
         }
         await ReleaseAsync(uuid, ct);
     }
 
-    public static void MarkDeleted(Instance instance)
+    async Task ReportServiceAsync(CellDb db, ServiceReport report, CancellationToken ct)
     {
-        instance.VmState = VmStates.Deleted;
-        instance.TaskState = null;
-        instance.PowerState = 0;
-        instance.Deleted = true;
-        instance.DeletedAt = instance.TerminatedAt = DateTime.UtcNow;
-        instance.Touch();
-    }
-
-    async Task<JsonNode?> ReportServiceAsync(CellDb db, JsonObject args, CancellationToken ct)
-    {
-        var host = (string)args["host"]!;
-        var binary = (string)args["binary"]!;
-        var now = DateTime.UtcNow;
-        var service = await db.Services.FirstOrDefaultAsync(s => s.Host == host && s.Binary == binary, ct);
-        if (service is null)
-        {
-            service = new ServiceRecord
-            {
-                Uuid = Guid.NewGuid().ToString(), Host = host, Binary = binary, Topic = (string)args["topic"]!,
-                AvailabilityZone = options.DefaultAvailabilityZone, CreatedAt = now,
-            };
-            db.Services.Add(service);
-        }
-        service.ReportCount++;
-        service.LastSeenUp = now;
-        service.UpdatedAt = now;
+        await db.RecordHeartbeatAsync(report.Host, report.Binary, report.Topic, options.DefaultAvailabilityZone, group.UtcNow, ct);
         await db.SaveChangesAsync(ct);
-        return new JsonObject { ["disabled"] = service.Disabled };
     }
 
-    static async Task<JsonNode?> UpdateComputeNodeAsync(CellDb db, JsonObject args, CancellationToken ct)
+    static async Task<string> UpdateComputeNodeAsync(CellDb db, ComputeNodeUpdate update, CancellationToken ct)
     {
-        var host = (string)args["host"]!;
         var now = DateTime.UtcNow;
-        var node = await db.ComputeNodes.FirstOrDefaultAsync(n => n.Host == host, ct);
+        var node = await db.ComputeNodes.FirstOrDefaultAsync(n => n.Host == update.Host, ct);
         if (node is null)
         {
-            node = new ComputeNode { Uuid = Guid.NewGuid().ToString(), Host = host, HypervisorHostname = (string)args["hypervisor_hostname"]!, CreatedAt = now };
+            node = new ComputeNode { Uuid = Guid.NewGuid().ToString(), Host = update.Host, HypervisorHostname = update.HypervisorHostname, CreatedAt = now };
             db.ComputeNodes.Add(node);
         }
-        node.HypervisorType = (string?)args["hypervisor_type"] ?? "QEMU";
-        node.HostIp = (string?)args["host_ip"] ?? "";
-        node.Vcpus = (int)args["vcpus"]!;
-        node.MemoryMb = (long)args["memory_mb"]!;
-        node.LocalGb = (long)args["local_gb"]!;
+        node.HypervisorType = update.HypervisorType;
+        node.HostIp = update.HostIp;
+        node.Vcpus = update.Vcpus;
+        node.MemoryMb = update.MemoryMb;
+        node.LocalGb = update.LocalGb;
         node.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
-        return new JsonObject { ["uuid"] = node.Uuid };
+        return node.Uuid;
     }
 
     /// <summary>A host that stopped heartbeating will never finish its builds: they go to ERROR, and their claims are released.</summary>
@@ -361,9 +280,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CellDb>();
-        var downSince = DateTime.UtcNow - options.ServiceDownTime;
-        var down = await db.Services.Where(s => s.Binary == NovaOptions.Compute && (s.LastSeenUp < downSince || s.ForcedDown))
-            .Select(s => s.Host).ToListAsync(ct);
+        var down = (await db.Services.Where(s => s.Binary == NovaOptions.Compute).ToListAsync(ct)).Where(s => !group.IsUp(s)).Select(s => s.Host).ToList();
         if (down.Count == 0) return;
         var stranded = await db.Instances.Where(i => !i.Deleted && i.VmState == VmStates.Building && i.Host != null && down.Contains(i.Host))
             .ToListAsync(ct);

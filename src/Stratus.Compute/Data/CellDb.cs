@@ -1,4 +1,5 @@
 using Stratus.Core.Data;
+using Stratus.Core.Services;
 
 namespace Stratus.Compute.Data;
 
@@ -104,6 +105,26 @@ public sealed class Instance
     public DateTime? DeletedAt { get; set; }
     public int Version { get; set; }
 
+    /// <summary>Nova's soft delete: the row stays, marked, for admins to read; its guest is gone or going.</summary>
+    public void MarkDeleted()
+    {
+        VmState = VmStates.Deleted;
+        TaskState = null;
+        PowerState = 0;
+        Deleted = true;
+        DeletedAt = TerminatedAt = DateTime.UtcNow;
+        Touch();
+    }
+
+    /// <summary>409 unless the server is idle in one of <paramref name="from"/> (nova.compute.api's check_instance_state).</summary>
+    public void CheckState(string action, string[] from)
+    {
+        if (TaskState is not null)
+            throw OpenStackError.Conflict($"Cannot '{action}' instance {Uuid} while it is in task_state {TaskState}");
+        if (!from.Contains(VmState))
+            throw OpenStackError.Conflict($"Cannot '{action}' instance {Uuid} while it is in vm_state {VmState}");
+    }
+
     public void Touch()
     {
         UpdatedAt = DateTime.UtcNow;
@@ -172,7 +193,7 @@ public sealed class InstanceActionEvent
 }
 
 /// <summary>One running Nova service (nova-compute on a host...), with its heartbeat.</summary>
-public sealed class ServiceRecord
+public sealed class ServiceRecord : IServiceMember
 {
     public int Id { get; set; }
     public required string Uuid { get; set; }
@@ -187,6 +208,9 @@ public sealed class ServiceRecord
     public DateTime? LastSeenUp { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>The zone the service list shows: nova-compute's own, "internal" for the controller's services.</summary>
+    public string Zone => Binary == NovaOptions.Compute ? AvailabilityZone : "internal";
 }
 
 /// <summary>A hypervisor: a compute host's capacity, and its resource provider's uuid in placement.</summary>
@@ -240,5 +264,21 @@ public static class InstanceWrites
                 await db.Entry(instance).ReloadAsync(ct);
             }
         }
+    }
+}
+
+public static class ServiceHeartbeats
+{
+    /// <summary>Records a heartbeat of <paramref name="binary"/> on <paramref name="host"/> (saved with the context); the first one adds its row.</summary>
+    public static async Task RecordHeartbeatAsync(this CellDb db, string host, string binary, string topic, string zone, DateTime now, CancellationToken ct)
+    {
+        var service = await db.Services.FirstOrDefaultAsync(s => s.Host == host && s.Binary == binary, ct);
+        if (service is null)
+        {
+            service = new ServiceRecord { Uuid = Guid.NewGuid().ToString(), Host = host, Binary = binary, Topic = topic, AvailabilityZone = zone, CreatedAt = now };
+            db.Services.Add(service);
+        }
+        service.ReportCount++;
+        service.LastSeenUp = service.UpdatedAt = now;
     }
 }

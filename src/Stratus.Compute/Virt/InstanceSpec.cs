@@ -11,8 +11,8 @@ public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryM
 }
 
 /// <summary>
-/// The root disk: a copy-on-write overlay over the image <paramref name="ImageId"/>, which the driver
-/// caches from <paramref name="ImagePath"/> the first time an instance uses it.
+/// The root disk: a copy-on-write overlay over the image <paramref name="ImageId"/>, whose copy in the
+/// host's <see cref="ImageCache"/> is at <paramref name="ImagePath"/>.
 /// <paramref name="SizeGiB"/> grows the overlay beyond the image's own size (a flavor's root_gb).
 /// </summary>
 public sealed record RootDisk(string ImageId, string ImagePath, int? SizeGiB = null);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Stratus.Placement.Api;
@@ -11,31 +10,17 @@ namespace Stratus.Placement.Api;
 public static class PlacementVersion
 {
     public const int Max = 39;
-    const string Key = "stratus.placement.version";
 
-    public static int Of(HttpContext http) => http.Items[Key] is int v ? v : 0;
-
-    public static bool AtLeast(this HttpContext http, int minor) => Of(http) >= minor;
-
-    public static async Task Middleware(HttpContext http, RequestDelegate next)
+    public static readonly Microversions Scheme = new("placement", new ApiVersionRequest(1, 0), new ApiVersionRequest(1, Max))
     {
-        var minor = 0;
-        foreach (var value in http.Request.Headers["OpenStack-API-Version"])
-        {
-            var parts = value?.Trim().Split(' ', 2, StringSplitOptions.TrimEntries);
-            if (parts is not [var service, var v] || !service.Equals("placement", StringComparison.OrdinalIgnoreCase)) continue;
-            if (v.Equals("latest", StringComparison.OrdinalIgnoreCase)) { minor = Max; continue; }
-            var dot = v.Split('.');
-            if (dot.Length != 2 || dot[0] != "1" || !int.TryParse(dot[1], NumberStyles.None, CultureInfo.InvariantCulture, out minor))
-                throw OpenStackError.BadRequest($"invalid version string: {v}");
-            if (minor > Max)
-                throw new OpenStackError(406, "Not Acceptable", $"Unacceptable version header: {v}");
-        }
-        http.Items[Key] = minor;
-        http.Response.Headers["OpenStack-API-Version"] = $"placement 1.{minor}";
-        http.Response.Headers.Vary = "openstack-api-version";
-        await next(http);
-    }
+        Vary = "openstack-api-version",
+        InvalidFormat = text => $"invalid version string: {text}",
+        NotAcceptable = text => $"Unacceptable version header: {text}",
+    };
+
+    public static bool AtLeast(this HttpContext http, int minor) => Scheme.Of(http).AtLeast(minor);
+
+    public static Task Middleware(HttpContext http, RequestDelegate next) => Scheme.Middleware(http, next);
 
     public static byte[] WriteError(OpenStackError e)
     {

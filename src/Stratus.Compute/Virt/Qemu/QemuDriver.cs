@@ -20,7 +20,6 @@ public sealed class QemuDriver : IVirtDriver
     static readonly TimeSpan HardStopTimeout = TimeSpan.FromSeconds(5);
 
     readonly QemuDriverOptions _options;
-    readonly ImageCache _images;
     readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
 
     public QemuDriver(QemuDriverOptions options)
@@ -28,12 +27,22 @@ public sealed class QemuDriver : IVirtDriver
         InstanceDirectory.EnsureUsable(options.InstancesPath);
         Directory.CreateDirectory(options.InstancesPath);
         _options = options;
-        _images = new ImageCache(options);
     }
 
     /// <summary>The accelerator instances start with: the configured one, or what the probe proved works.</summary>
     public async Task<Accelerator> GetAcceleratorAsync() =>
         _options.VirtType ?? (await AcceleratorProbe.DetectAsync(_options.QemuBinary, _options.ProbeKernel)).Accelerator;
+
+    /// <summary>The instance's own root disk: a qcow2 overlay over the host's cached image, which it never writes.</summary>
+    async Task CreateOverlayAsync(RootDisk root, string overlay, CancellationToken ct)
+    {
+        if (!File.Exists(root.ImagePath)) throw new VirtException($"image {root.ImageId} not found at {root.ImagePath}");
+        var info = JsonNode.Parse(await HostCommand.RunAsync(_options.QemuImgBinary, ["info", "--output=json", root.ImagePath], ct));
+        var format = info?["format"]?.GetValue<string>() ?? throw new VirtException($"qemu-img cannot tell the format of {root.ImagePath}");
+        List<string> args = ["create", "-q", "-f", "qcow2", "-F", format, "-b", root.ImagePath, overlay];
+        if (root.SizeGiB is { } gib) args.Add($"{gib}G");
+        await HostCommand.RunAsync(_options.QemuImgBinary, args, ct);
+    }
 
     public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default) => Locked(spec.Uuid, async () =>
     {
@@ -43,7 +52,7 @@ public sealed class QemuDriver : IVirtDriver
         try
         {
             dir.SaveSpec(spec);
-            await _images.CreateOverlayAsync(spec.Root, dir.Disk, ct);
+            await CreateOverlayAsync(spec.Root, dir.Disk, ct);
             await LaunchAsync(dir, restoreMemory: false, ct);
         }
         catch

@@ -3,7 +3,7 @@ namespace Stratus.Compute.Virt.Qemu;
 /// <summary>The QEMU driver's settings, named after the nova.conf keys they stand for.</summary>
 public sealed record QemuDriverOptions
 {
-    /// <summary><c>[DEFAULT] instances_path</c>: one directory per instance, and <c>_base/</c> for the image cache.</summary>
+    /// <summary><c>[DEFAULT] instances_path</c>: one directory per instance, beside the host's image cache (<c>_base/</c>).</summary>
     public required string InstancesPath { get; init; }
 
     /// <summary><c>[libvirt] virt_type</c>: <c>kvm</c> or <c>qemu</c> (TCG) to force one; null to probe.</summary>

@@ -15,8 +15,16 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     /// <summary>A boot takes 5-10 s under TCG on two cores; other builds may share them.</summary>
     static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(120);
 
-    InstanceSpec Spec(string name) =>
-        new(Guid.NewGuid(), name, Vcpus: 1, MemoryMiB: 128, new RootDisk("stratus-test", image.ImagePath));
+    /// <summary>A spec over the test image in the host's cache, brought there as the compute agent brings an image.</summary>
+    async Task<InstanceSpec> SpecAsync(string instances, string name)
+    {
+        var cached = await new ImageCache(instances).EnsureAsync("stratus-test", async (file, ct) =>
+        {
+            await using var source = File.OpenRead(image.ImagePath);
+            await source.CopyToAsync(file, ct);
+        }, CancellationToken.None);
+        return new(Guid.NewGuid(), name, Vcpus: 1, MemoryMiB: 128, new RootDisk("stratus-test", cached));
+    }
 
     [Fact]
     public async Task Instance_boots_powers_off_and_on_reboots_and_is_destroyed()
@@ -24,7 +32,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         output.WriteLine($"accelerator: {image.Probe.Accelerator} ({image.Probe.Reason})");
         var instances = image.NewInstancesPath();
         var driver = image.NewDriver(instances);
-        var spec = Spec("lifecycle");
+        var spec = await SpecAsync(instances, "lifecycle");
         var dir = Path.Combine(instances, spec.Uuid.ToString());
 
         await driver.SpawnAsync(spec);
@@ -72,7 +80,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     {
         var instances = image.NewInstancesPath();
         var driver = image.NewDriver(instances);
-        var spec = Spec("suspend");
+        var spec = await SpecAsync(instances, "suspend");
         var dir = Path.Combine(instances, spec.Uuid.ToString());
         await driver.SpawnAsync(spec);
         await WaitForBootsAsync(dir, 1);
@@ -105,7 +113,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     {
         var instances = image.NewInstancesPath();
         var driver = image.NewDriver(instances);
-        var spec = Spec("resize");
+        var spec = await SpecAsync(instances, "resize");
         var dir = Path.Combine(instances, spec.Uuid.ToString());
         await driver.SpawnAsync(spec);
         await WaitForBootsAsync(dir, 1);
@@ -132,7 +140,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     public async Task A_new_driver_finds_and_drives_the_running_instances()
     {
         var instances = image.NewInstancesPath();
-        var spec = Spec("reconcile");
+        var spec = await SpecAsync(instances, "reconcile");
         var dir = Path.Combine(instances, spec.Uuid.ToString());
         await image.NewDriver(instances).SpawnAsync(spec);
         var pid = ReadPid(dir);
@@ -159,7 +167,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     {
         var instances = image.NewInstancesPath();
         var driver = image.NewDriver(instances);
-        var spec = Spec("crash");
+        var spec = await SpecAsync(instances, "crash");
         var dir = Path.Combine(instances, spec.Uuid.ToString());
         await driver.SpawnAsync(spec);
         await WaitForBootsAsync(dir, 1);

@@ -1,0 +1,35 @@
+using Stratus.Compute.Virt;
+using Stratus.Core.Messaging;
+
+namespace Stratus.Compute.Rpc;
+
+/// <summary>From the conductor: build the server here, its image fetched with the user's token.</summary>
+public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token) : IRpcCast;
+
+/// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
+public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast;
+
+/// <summary>From the conductor: give the guest <paramref name="Flavor"/>, then report the server in these states.</summary>
+public sealed record ResizeInstance(string Uuid, InstanceFlavor Flavor, string TaskState, string VmState, string MigrationStatus) : IRpcCast;
+
+public sealed record TerminateInstance(string Uuid) : IRpcCast;
+
+public sealed record StopInstance(string Uuid) : IRpcCast;
+
+public sealed record StartInstance(string Uuid) : IRpcCast;
+
+public sealed record RebootInstance(string Uuid, RebootType Type) : IRpcCast;
+
+public sealed record PauseInstance(string Uuid) : IRpcCast;
+
+public sealed record UnpauseInstance(string Uuid) : IRpcCast;
+
+public sealed record SuspendInstance(string Uuid) : IRpcCast;
+
+public sealed record ResumeInstance(string Uuid) : IRpcCast;
+
+/// <summary>The tail of the guest's console log.</summary>
+public sealed record GetConsoleOutput(string Uuid) : IRpcCall<string>;
+
+/// <summary>The host's uptime line, as uptime(1) prints it.</summary>
+public sealed record GetHostUptime : IRpcCall<string>;
