@@ -207,66 +207,30 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
             var version = r.ReadInt64();
             var fields = FieldCount(version);
             if (fields == 0 || count < fields) return null;
-            var issued = Utc(issuedAt);
-            // Object initializers run in the order written: each reads the next field.
-            var payload = version switch
+            // The fields in Keystone's order (see Serialize): the scope's between the methods and the expiry.
+            var userId = ReadUserId(ref r);
+            var methods = ReadMethods(ref r);
+            string? projectId = null, domainId = null;
+            var system = false;
+            switch (version)
             {
-                Unscoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    IssuedAt = issued,
-                },
-                DomainScoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    DomainId = ReadDomain(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    IssuedAt = issued,
-                },
-                ProjectScoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    ProjectId = ReadId(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    IssuedAt = issued,
-                },
-                TrustScoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    ProjectId = ReadId(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    TrustId = ReadUuid(ref r),
-                    IssuedAt = issued,
-                },
-                SystemScoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    System = ReadSystem(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    IssuedAt = issued,
-                },
-                AppCredScoped => new TokenPayload
-                {
-                    UserId = ReadUserId(ref r),
-                    Methods = ReadMethods(ref r),
-                    ProjectId = ReadId(ref r),
-                    ExpiresAt = ReadExpires(ref r),
-                    AuditIds = ReadAuditIds(ref r),
-                    AppCredId = ReadId(ref r),
-                    IssuedAt = issued,
-                },
-                _ => null,
+                case TrustScoped or AppCredScoped or ProjectScoped: projectId = ReadId(ref r); break;
+                case DomainScoped: domainId = ReadDomain(ref r); break;
+                case SystemScoped: system = ReadSystem(ref r); break;
+            }
+            // Member initializers run in the order written: the reads below take the next fields in turn.
+            var payload = new TokenPayload
+            {
+                UserId = userId,
+                Methods = methods,
+                ProjectId = projectId,
+                DomainId = domainId,
+                System = system,
+                ExpiresAt = ReadExpires(ref r),
+                AuditIds = ReadAuditIds(ref r),
+                TrustId = version == TrustScoped ? ReadUuid(ref r) : null,
+                AppCredId = version == AppCredScoped ? ReadId(ref r) : null,
+                IssuedAt = Utc(issuedAt),
             };
             // As Keystone: fields after the ones a version defines are ignored.
             Skip(ref r, count - fields);
