@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Identity.Api;
@@ -25,7 +26,8 @@ public static class IdentityService
         services.AddScoped(sp => new IdentityDb(
             dbOptions ??= CreateDbOptions(db), sp.GetRequiredService<IdentityGeneration>()));
         services.AddPolicy(KeystonePolicy.Options(options.PolicyFile));
-        services.AddSingleton(new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new FernetKeyRepository(options.KeyRepository, options.MaxActiveKeys, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TokenFormatter>();
         services.AddSingleton<Revocations>();
         services.AddSingleton<TokenCache>();

@@ -9,8 +9,6 @@ namespace Stratus.Dashboard.Tests;
 [Collection(CloudCollection.Name)]
 public sealed class BrowserFlowTests(Cloud cloud)
 {
-    static BrowserFlowTests() => SetDefaultExpectTimeout(15_000);
-
     [Fact]
     public async Task Admin_boots_an_instance_in_RegionTwo_and_RegionOne_sees_none_of_it()
     {
@@ -21,7 +19,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
         await cloud.SwitchRegionAsync(page, "RegionTwo");
 
         // A flavor for the test image (admin page of RegionTwo).
-        await page.ClickAsync("nav >> text=Flavors");
+        await Cloud.FollowAsync(page, "Flavors");
         await page.FillAsync("#Name", "dash.tiny");
         await page.FillAsync("#Ram", "128");
         await page.FillAsync("#Vcpus", "1");
@@ -31,7 +29,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
         await Expect(page.Locator("#flavors tbody th")).ToContainTextAsync(["dash.tiny"]);
 
         // Upload the test image with the progress bar.
-        await page.ClickAsync("nav >> text=Images");
+        await Cloud.FollowAsync(page, "Images");
         await page.FillAsync("#Name", "dash-image");
         await page.SelectOptionAsync("#DiskFormat", "qcow2");
         await page.SetInputFilesAsync("#Upload", cloud.TestImage);
@@ -44,17 +42,18 @@ public sealed class BrowserFlowTests(Cloud cloud)
         await cloud.ScreenshotAsync(page, "images");
 
         // A key pair: its private key is shown once.
-        await page.ClickAsync("nav >> text=Key Pairs");
+        await Cloud.FollowAsync(page, "Key Pairs");
         await page.FillAsync("#Name", "dash-key");
         await page.ClickAsync("button:text('Create Key Pair')");
         await Expect(page.Locator("#private-key")).ToContainTextAsync("PRIVATE KEY");
-        await page.ReloadAsync();
-        await Expect(page.Locator("#private-key")).ToHaveCountAsync(0);
+        await page.ReloadAsync(new() { WaitUntil = WaitUntilState.Commit });
         await Expect(page.Locator("#keypairs tbody th")).ToHaveTextAsync(["dash-key"]);
+        await Expect(page.Locator("#private-key")).ToHaveCountAsync(0);
 
         // Launch, and watch the status change from BUILD to ACTIVE without reloading.
-        await page.ClickAsync("nav >> text=Instances");
+        await Cloud.FollowAsync(page, "Instances");
         await page.ClickAsync("text=Launch Instance");
+        await cloud.WaitForPageAsync(page, "project/instances/launch");
         await page.FillAsync("#Name", "dash-vm");
         await page.SelectOptionAsync("#Image", imageId!);
         await page.SelectOptionAsync("#Flavor", new SelectOptionValue { Label = "dash.tiny (1 VCPU, 128 MiB RAM, 1 GiB disk)" });
@@ -82,36 +81,36 @@ public sealed class BrowserFlowTests(Cloud cloud)
         await cloud.ScreenshotAsync(page, "console");
 
         // RegionTwo's compute services and hypervisor, as `openstack compute service list` shows them.
-        await page.ClickAsync("nav >> text=System Information");
+        await Cloud.FollowAsync(page, "System Information");
         var services = page.Locator("#compute-services tbody tr");
         await Expect(services.Filter(new() { HasText = "nova-compute" })).ToContainTextAsync(new Regex(@"nova-compute\s*compute1\s*nova\s*enabled\s*up"));
         await Expect(services.Filter(new() { HasText = "nova-conductor" })).ToContainTextAsync(new Regex(@"nova-conductor\s*controller\s*internal\s*enabled\s*up"));
         await Expect(services.Filter(new() { HasText = "nova-scheduler" })).ToContainTextAsync(new Regex(@"nova-scheduler\s*controller\s*internal\s*enabled\s*up"));
         await Expect(page.Locator("#catalog")).ToContainTextAsync($"http://{cloud.Two}:9292");
         await cloud.ScreenshotAsync(page, "services");
-        await page.ClickAsync("nav >> text=Hypervisors");
+        await Cloud.FollowAsync(page, "Hypervisors");
         await Expect(page.Locator("#hypervisors tbody")).ToContainTextAsync("compute1");
-        await page.ClickAsync("nav >> text=All Instances");
+        await Cloud.FollowAsync(page, "All Instances");
         await Expect(page.Locator("#all-instances tbody")).ToContainTextAsync("dash-vm");
 
         // RegionOne: none of RegionTwo's resources.
         await cloud.SwitchRegionAsync(page, "RegionOne");
         await Expect(page.Locator("#all-instances tbody tr")).ToHaveCountAsync(0);
-        await page.ClickAsync("nav >> text=Instances");
+        await Cloud.FollowAsync(page, "Instances");
         await Expect(page.Locator("main")).Not.ToContainTextAsync("dash-vm");
         await Expect(page.Locator("main .empty")).ToHaveTextAsync("No instances in RegionOne.");
-        await page.ClickAsync("nav >> text=Images");
+        await Cloud.FollowAsync(page, "Images");
         await Expect(page.Locator("main")).Not.ToContainTextAsync("dash-image");
-        await page.ClickAsync("nav >> text=Key Pairs");
+        await Cloud.FollowAsync(page, "Key Pairs");
         await Expect(page.Locator("main")).Not.ToContainTextAsync("dash-key");
-        await page.ClickAsync("nav >> text=System Information");
+        await Cloud.FollowAsync(page, "System Information");
         await Expect(page.Locator("#compute-services")).Not.ToContainTextAsync("compute1");
         await Expect(page.Locator("#catalog")).ToContainTextAsync($"http://{cloud.One}:9292");
         await Expect(page.Locator("#catalog")).Not.ToContainTextAsync(cloud.Two);
 
         // Back in RegionTwo: stop (the status follows live), then delete.
         await cloud.SwitchRegionAsync(page, "RegionTwo");
-        await page.ClickAsync("nav >> text=Instances");
+        await Cloud.FollowAsync(page, "Instances");
         page.Dialog += (_, d) => d.AcceptAsync();
         await row.Locator("button:text('Stop')").ClickAsync();
         await Expect(row.Locator("[data-field=status]")).ToHaveTextAsync("SHUTOFF", new() { Timeout = 90_000 });
@@ -125,7 +124,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
     public async Task RegionTwos_web_root_redirects_to_the_shared_dashboard()
     {
         var page = await cloud.NewPageAsync();
-        var response = await page.GotoAsync(cloud.RegionTwoRoot);
+        var response = await page.GotoAsync(cloud.RegionTwoRoot, new() { WaitUntil = WaitUntilState.Commit });
         // Followed to RegionOne's dashboard, which asks the browser to log in.
         Assert.StartsWith(cloud.DashboardUrl + "/auth/login", page.Url, StringComparison.Ordinal);
         Assert.Equal(200, response!.Status);

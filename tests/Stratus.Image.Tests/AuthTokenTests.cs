@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Stratus.Image.Tests.Infrastructure;
 
 namespace Stratus.Image.Tests;
@@ -18,9 +19,9 @@ public class AuthTokenTests
         protected override ImageOptions Configure(ImageOptions options) => configure(options);
     }
 
-    static async Task<ImageServer> StartAsync(Func<ImageOptions, ImageOptions>? configure = null)
+    static async Task<ImageServer> StartAsync(Func<ImageOptions, ImageOptions>? configure = null, TimeProvider? time = null)
     {
-        var s = new Server(configure ?? (o => o));
+        var s = new Server(configure ?? (o => o)) { Time = time ?? TimeProvider.System };
         await s.InitializeAsync();
         return s;
     }
@@ -48,7 +49,8 @@ public class AuthTokenTests
     [Fact]
     public async Task A_revoked_token_is_refused_once_its_cached_validation_is_stale()
     {
-        var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromSeconds(1) } });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromSeconds(1) } }, clock);
         try
         {
             var token = await s.Identity.IssueTokenAsync("admin", Identity.Tests.Infrastructure.IdentityServer.AdminPassword, project: "admin");
@@ -57,7 +59,8 @@ public class AuthTokenTests
             using var revoke = new HttpRequestMessage(HttpMethod.Delete, "v3/auth/tokens");
             revoke.Headers.Add("X-Subject-Token", token);
             Assert.Equal(HttpStatusCode.NoContent, (await s.Identity.Admin.SendAsync(revoke)).StatusCode);
-            await Task.Delay(1500);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v2/images")).StatusCode); // still fresh in the cache
+            clock.Advance(TimeSpan.FromSeconds(1));
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("v2/images")).StatusCode);
         }
         finally
@@ -69,13 +72,14 @@ public class AuthTokenTests
     [Fact]
     public async Task When_the_identity_is_down_cached_tokens_still_work_and_others_get_503_naming_the_identity()
     {
-        var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromMilliseconds(200) } });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromMilliseconds(200) } }, clock);
         try
         {
             var other = await s.Identity.IssueTokenAsync("admin", Identity.Tests.Infrastructure.IdentityServer.AdminPassword, project: "admin");
             Assert.Equal(HttpStatusCode.OK, (await s.Admin.GetAsync("v2/images")).StatusCode);
             await s.Identity.StopAsync();
-            await Task.Delay(400);
+            clock.Advance(TimeSpan.FromMilliseconds(400));
             // Stale in the cache, but the token has not expired: it is still honoured.
             Assert.Equal(HttpStatusCode.OK, (await s.Admin.GetAsync("v2/images")).StatusCode);
             var resp = await s.NewClient(other).GetAsync("v2/images");

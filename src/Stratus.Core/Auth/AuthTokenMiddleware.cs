@@ -2,6 +2,7 @@ using System.Net.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Http;
 
@@ -75,10 +76,13 @@ public static class AuthTokenServices
     public static IServiceCollection AddAuthToken(this IServiceCollection services, KeystoneAuthtokenOptions options, params string[] openPaths)
     {
         services.AddSingleton(new AuthTokenOpenPaths([.. openPaths.Select(p => p.TrimEnd('/'))]));
+        // Cache times are read on this clock; a test host may replace it.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new KeystoneSession(options, IdentityHttpClient(options)));
         services.AddSingleton<ITokenCache>(sp => options.MemcachedServers.Count > 0
-            ? new MemcachedTokenCache(options.MemcachedServers, sp.GetRequiredService<ILoggerFactory>().CreateLogger<MemcachedTokenCache>())
-            : new MemoryTokenCache());
+            ? new MemcachedTokenCache(options.MemcachedServers, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<MemcachedTokenCache>())
+            : new MemoryTokenCache(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TokenValidator>();
         return services;
     }

@@ -37,7 +37,7 @@ public interface ITokenCache
     ValueTask SetAsync(string key, CachedValidation entry, CancellationToken ct);
 }
 
-public sealed class MemoryTokenCache : ITokenCache
+public sealed class MemoryTokenCache(TimeProvider time) : ITokenCache
 {
     const int MaxEntries = 100_000;
     readonly ConcurrentDictionary<string, CachedValidation> _entries = new(StringComparer.Ordinal);
@@ -45,7 +45,7 @@ public sealed class MemoryTokenCache : ITokenCache
     public ValueTask<CachedValidation?> GetAsync(string key, CancellationToken ct)
     {
         if (!_entries.TryGetValue(key, out var e)) return ValueTask.FromResult<CachedValidation?>(null);
-        if (e.ExpiresAt > DateTimeOffset.UtcNow) return ValueTask.FromResult<CachedValidation?>(e);
+        if (e.ExpiresAt > time.GetUtcNow()) return ValueTask.FromResult<CachedValidation?>(e);
         _entries.TryRemove(key, out _);
         return ValueTask.FromResult<CachedValidation?>(null);
     }
@@ -60,7 +60,7 @@ public sealed class MemoryTokenCache : ITokenCache
 
     void Prune()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         foreach (var (k, v) in _entries)
             if (v.ExpiresAt <= now || v.FreshUntil <= now) _entries.TryRemove(k, out _);
         if (_entries.Count >= MaxEntries) _entries.Clear();
@@ -72,10 +72,10 @@ public sealed class MemoryTokenCache : ITokenCache
 /// hash as python-memcached does. When memcached fails the validation is simply not cached there:
 /// the in-process cache keeps the service going, and the failure is logged once a minute.
 /// </summary>
-public sealed class MemcachedTokenCache(IReadOnlyList<string> servers, ILogger log) : ITokenCache
+public sealed class MemcachedTokenCache(IReadOnlyList<string> servers, TimeProvider time, ILogger log) : ITokenCache
 {
     readonly MemcachedServer[] _servers = servers.Select(s => new MemcachedServer(s)).ToArray();
-    readonly MemoryTokenCache _fallback = new();
+    readonly MemoryTokenCache _fallback = new(time);
     long _lastWarning;
 
     public async ValueTask<CachedValidation?> GetAsync(string key, CancellationToken ct)
@@ -94,7 +94,7 @@ public sealed class MemcachedTokenCache(IReadOnlyList<string> servers, ILogger l
 
     public async ValueTask SetAsync(string key, CachedValidation entry, CancellationToken ct)
     {
-        var ttl = (int)Math.Clamp((entry.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds, 1, 30 * 24 * 3600 - 1);
+        var ttl = (int)Math.Clamp((entry.ExpiresAt - time.GetUtcNow()).TotalSeconds, 1, 30 * 24 * 3600 - 1);
         try
         {
             await Pick(key).SetAsync(key, entry.Serialize(), ttl, ct);

@@ -13,7 +13,7 @@ namespace Stratus.Core.Auth;
 /// own token, and a cache of the answers for <c>token_cache_time</c>. A valid token the identity can
 /// no longer be asked about is still honoured from the cache until it expires.
 /// </summary>
-public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, ILogger<TokenValidator> log)
+public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, TimeProvider time, ILogger<TokenValidator> log)
 {
     public KeystoneAuthtokenOptions Options => session.Options;
 
@@ -22,7 +22,7 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, I
     public async Task<Caller?> ValidateAsync(string token, CancellationToken ct)
     {
         var key = CacheKey(token);
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var cached = await cache.GetAsync(key, ct);
         if (cached is not null && cached.FreshUntil > now && (!cached.IsValid || cached.ExpiresAt > now))
             return Parse(token, cached);
@@ -74,7 +74,7 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, I
             }
             using (response)
             {
-                var now = DateTimeOffset.UtcNow;
+                var now = time.GetUtcNow();
                 switch (response.StatusCode)
                 {
                     case HttpStatusCode.OK:

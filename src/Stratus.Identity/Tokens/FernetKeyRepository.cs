@@ -21,12 +21,14 @@ public sealed class FernetKeyRepository
 
     /// <param name="directory">The key repository (Keystone's <c>[fernet_tokens] key_repository</c>).</param>
     /// <param name="maxActiveKeys">Keystone's <c>[fernet_tokens] max_active_keys</c>: staged + primary + secondary keys kept by a rotation.</param>
-    public FernetKeyRepository(string directory, int maxActiveKeys = 3)
+    /// <param name="time">The clock of <see cref="RecheckInterval"/> (the system's by default).</param>
+    public FernetKeyRepository(string directory, int maxActiveKeys = 3, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxActiveKeys, 1);
         Directory = directory;
         MaxActiveKeys = maxActiveKeys;
+        _time = time ?? TimeProvider.System;
     }
 
     public string Directory { get; }
@@ -34,6 +36,7 @@ public sealed class FernetKeyRepository
 
     sealed record Snapshot(IReadOnlyList<byte[]> Keys, string Fingerprint, long CheckedAt, int Generation);
 
+    readonly TimeProvider _time;
     readonly Lock _gate = new();
     volatile Snapshot? _snapshot;
     int _generation; // bumped by this instance's Setup/Rotate so that CurrentKeys sees them at once
@@ -109,14 +112,14 @@ public sealed class FernetKeyRepository
     public IReadOnlyList<byte[]> CurrentKeys()
     {
         var s = _snapshot;
-        var now = Environment.TickCount64;
-        if (s is not null && now - s.CheckedAt < (long)RecheckInterval.TotalMilliseconds && s.Generation == Volatile.Read(ref _generation))
+        var now = _time.GetTimestamp();
+        if (s is not null && _time.GetElapsedTime(s.CheckedAt, now) < RecheckInterval && s.Generation == Volatile.Read(ref _generation))
             return s.Keys;
         lock (_gate)
         {
             s = _snapshot;
             var generation = Volatile.Read(ref _generation);
-            if (s is not null && now - s.CheckedAt < (long)RecheckInterval.TotalMilliseconds && s.Generation == generation)
+            if (s is not null && _time.GetElapsedTime(s.CheckedAt, now) < RecheckInterval && s.Generation == generation)
                 return s.Keys;
             try
             {

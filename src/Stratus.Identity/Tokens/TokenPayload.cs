@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
+using MessagePack;
 
 namespace Stratus.Identity.Tokens;
 
@@ -57,7 +58,6 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
 {
     const int Unscoped = 0, DomainScoped = 1, ProjectScoped = 2, TrustScoped = 3, SystemScoped = 8, AppCredScoped = 9;
     const string SystemAll = "all";
-    const int StackLimit = 1024;
 
     /// <summary>Keystone's default <c>[auth] methods</c>: bit 1, 2, 4... in this order.</summary>
     public static readonly IReadOnlyList<string> DefaultAuthMethods =
@@ -67,6 +67,7 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
     static readonly (long Bit, string Name)[] PseudoMethods = [(1L << 32, "ec2credential"), (1L << 33, "oauth2_credential")];
 
     static readonly UTF8Encoding StrictUtf8 = new(false, true);
+    static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
     static readonly (long Bit, string Name)[] DefaultMethodMap = MethodMap(DefaultAuthMethods);
 
     readonly FernetKeyRepository _keys = keys ?? throw new ArgumentNullException(nameof(keys));
@@ -117,17 +118,17 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
         if (string.IsNullOrEmpty(token) || token.Length > Fernet.MaxTokenLength) return null;
         var keys = _keys.CurrentKeys();
         var max = Fernet.GetMaxPlaintextLength(token.Length);
-        byte[]? rented = null;
-        var plaintext = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max)).AsSpan(0, max);
+        // Pooled rather than on the stack, as the msgpack reader reads memory, not a span.
+        var plaintext = ArrayPool<byte>.Shared.Rent(max);
         try
         {
-            if (!Fernet.TryDecrypt(keys, token, plaintext, out var length, out var timestamp)) return null;
+            if (!Fernet.TryDecrypt(keys, token, plaintext.AsSpan(0, max), out var length, out var timestamp)) return null;
             if (timestamp > MaxUnixSeconds) return null;
-            return Deserialize(plaintext[..length], DateTime.UnixEpoch.AddSeconds(timestamp));
+            return Deserialize(plaintext.AsMemory(0, length), DateTime.UnixEpoch.AddSeconds(timestamp));
         }
         finally
         {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+            ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
         }
     }
 
@@ -136,109 +137,129 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
     /// produces for the same fields. The payload version follows Keystone's precedence: trust,
     /// application credential, project, domain, system, unscoped.
     /// </summary>
+    /// <remarks>
+    /// The writer's forms are those of Python's msgpack 1.x <c>packb</c> defaults, which Keystone uses:
+    /// text as str, bytes as bin (<c>use_bin_type=True</c>), every integer in its smallest form, floats
+    /// as float64 (keystone-vectors.json holds Python's bytes for each form, and the tests compare).
+    /// </remarks>
     /// <exception cref="ArgumentException">
     /// Fields that would be silently dropped (a domain or system scope beside a project, trust or
     /// application credential; a trust beside an application credential), an unknown auth method, a
-    /// domain id that is neither a UUID nor the default domain id, a trust id that is not a UUID, or an
-    /// audit id that is not urlsafe base64.
+    /// domain id that is neither a UUID nor the default domain id, a trust id that is not a UUID, an
+    /// audit id that is not urlsafe base64, or an id that is not valid UTF-16.
     /// </exception>
     public byte[] Serialize(TokenPayload payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
         ArgumentNullException.ThrowIfNull(payload.UserId);
+        ArgumentNullException.ThrowIfNull(payload.AuditIds);
         var p = payload;
         if ((p.ProjectId ?? p.AppCredId ?? p.TrustId) is not null && (p.DomainId is not null || p.System))
             throw new ArgumentException("a token scoped to a project, trust or application credential cannot also be domain- or system-scoped");
         if (p.DomainId is not null && p.System) throw new ArgumentException("a token cannot be both domain- and system-scoped");
         if (p.TrustId is not null && p.AppCredId is not null) throw new ArgumentException("a trust-scoped token cannot carry an application credential");
 
-        var user = MaybeUuid(p.UserId);
-        var methods = MethodsToInteger(p.Methods);
-        var expires = ExpiresToFloat(p.ExpiresAt);
-        var audit = new object?[p.AuditIds.Count];
-        for (var i = 0; i < audit.Length; i++) audit[i] = AuditIdBytes(p.AuditIds[i]);
-
-        object?[] fields =
-            p.TrustId is not null ? [TrustScoped, user, methods, MaybeUuid(p.ProjectId), expires, audit, StrictUuidBytes(p.TrustId, "trust id")]
-            : p.AppCredId is not null ? [AppCredScoped, user, methods, MaybeUuid(p.ProjectId), expires, audit, MaybeUuid(p.AppCredId)]
-            : p.ProjectId is not null ? [ProjectScoped, user, methods, MaybeUuid(p.ProjectId), expires, audit]
-            : p.DomainId is not null ? [DomainScoped, user, methods, DomainValue(p.DomainId), expires, audit]
-            : p.System ? [SystemScoped, user, methods, SystemAll, expires, audit]
-            : [Unscoped, user, methods, expires, audit];
-        return MsgPack.Encode(fields);
+        var version = p.TrustId is not null ? TrustScoped
+            : p.AppCredId is not null ? AppCredScoped
+            : p.ProjectId is not null ? ProjectScoped
+            : p.DomainId is not null ? DomainScoped
+            : p.System ? SystemScoped
+            : Unscoped;
+        var buffer = new ArrayBufferWriter<byte>(128);
+        var w = new MessagePackWriter(buffer);
+        w.WriteArrayHeader(FieldCount(version));
+        w.Write(version);
+        WriteMaybeUuid(ref w, p.UserId);
+        w.Write(MethodsToInteger(p.Methods));
+        switch (version)
+        {
+            case TrustScoped or AppCredScoped or ProjectScoped: WriteMaybeUuid(ref w, p.ProjectId); break;
+            case DomainScoped: WriteDomain(ref w, p.DomainId!); break;
+            case SystemScoped: w.Write(SystemAll); break;
+        }
+        w.Write(ExpiresToFloat(p.ExpiresAt));
+        w.WriteArrayHeader(p.AuditIds.Count);
+        foreach (var auditId in p.AuditIds) WriteAuditId(ref w, auditId);
+        if (version == TrustScoped && !TryWriteUuid(ref w, p.TrustId!)) throw new ArgumentException($"a token's trust id must be a UUID in hex, not '{p.TrustId}'");
+        else if (version == AppCredScoped) WriteMaybeUuid(ref w, p.AppCredId);
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>How many fields (the version included) Keystone's payload of a version has; 0 for one we do not read.</summary>
+    static int FieldCount(long version) => version switch
+    {
+        Unscoped => 5,
+        DomainScoped or ProjectScoped or SystemScoped => 6,
+        TrustScoped or AppCredScoped => 7,
+        _ => 0,
+    };
+
     /// <summary>Reads a serialized payload (see <see cref="Serialize"/>); null when it is not a valid one of the supported versions.</summary>
-    public TokenPayload? Deserialize(ReadOnlySpan<byte> serialized, DateTime issuedAt)
+    public TokenPayload? Deserialize(ReadOnlyMemory<byte> serialized, DateTime issuedAt)
     {
         try
         {
-            // As Keystone: (version, fields...); fields after the ones a version defines are ignored.
-            if (MsgPack.Decode(serialized) is not object?[] { Length: > 0 } a || a[0] is not long version) return null;
-            var issued = Utc(issuedAt);
-            return version switch
+            var r = new MessagePackReader(serialized);
+            if (r.NextMessagePackType != MessagePackType.Array) return null;
+            var count = r.ReadArrayHeader();
+            if (count == 0 || r.NextMessagePackType != MessagePackType.Integer) return null;
+            var version = r.ReadInt64();
+            var fields = FieldCount(version);
+            if (fields == 0 || count < fields) return null;
+            // The fields in Keystone's order (see Serialize): the scope's between the methods and the expiry.
+            var userId = ReadUserId(ref r);
+            var methods = ReadMethods(ref r);
+            string? projectId = null, domainId = null;
+            var system = false;
+            switch (version)
             {
-                Unscoped when a.Length >= 5 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    ExpiresAt = ExpiresFrom(a[3]),
-                    AuditIds = AuditIdsFrom(a[4]),
-                    IssuedAt = issued,
-                },
-                DomainScoped when a.Length >= 6 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    DomainId = DomainFrom(a[3]),
-                    ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]),
-                    IssuedAt = issued,
-                },
-                ProjectScoped when a.Length >= 6 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    ProjectId = IdFrom(a[3]),
-                    ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]),
-                    IssuedAt = issued,
-                },
-                TrustScoped when a.Length >= 7 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    ProjectId = IdFrom(a[3]),
-                    ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]),
-                    TrustId = UuidFrom(a[6]),
-                    IssuedAt = issued,
-                },
-                SystemScoped when a.Length >= 6 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    System = SystemFrom(a[3]),
-                    ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]),
-                    IssuedAt = issued,
-                },
-                AppCredScoped when a.Length >= 7 => new TokenPayload
-                {
-                    UserId = UserIdFrom(a[1]),
-                    Methods = MethodsFrom(a[2]),
-                    ProjectId = IdFrom(a[3]),
-                    ExpiresAt = ExpiresFrom(a[4]),
-                    AuditIds = AuditIdsFrom(a[5]),
-                    AppCredId = IdFrom(a[6]),
-                    IssuedAt = issued,
-                },
-                _ => null,
+                case TrustScoped or AppCredScoped or ProjectScoped: projectId = ReadId(ref r); break;
+                case DomainScoped: domainId = ReadDomain(ref r); break;
+                case SystemScoped: system = ReadSystem(ref r); break;
+            }
+            // Member initializers run in the order written: the reads below take the next fields in turn.
+            var payload = new TokenPayload
+            {
+                UserId = userId,
+                Methods = methods,
+                ProjectId = projectId,
+                DomainId = domainId,
+                System = system,
+                ExpiresAt = ReadExpires(ref r),
+                AuditIds = ReadAuditIds(ref r),
+                TrustId = version == TrustScoped ? ReadUuid(ref r) : null,
+                AppCredId = version == AppCredScoped ? ReadId(ref r) : null,
+                IssuedAt = Utc(issuedAt),
             };
+            // As Keystone: fields after the ones a version defines are ignored.
+            Skip(ref r, count - fields);
+            return r.End ? payload : null;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or MessagePackSerializationException or EndOfStreamException
+            or OverflowException or ArgumentOutOfRangeException)
         {
+            // The reader's answers to an unexpected type, truncated data, a uint64 beyond a long, and a
+            // 32-bit str, bin or extension length beyond int.MaxValue.
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Skips <paramref name="count"/> values, however deeply nested, without recursing. Not only the
+    /// reader's Skip: that one takes a 32-bit array or map length beyond int.MaxValue for an empty one,
+    /// where ReadArrayHeader and ReadMapHeader check every length against the data.
+    /// </summary>
+    static void Skip(ref MessagePackReader r, long count)
+    {
+        for (; count > 0; count--)
+        {
+            switch (r.NextMessagePackType)
+            {
+                case MessagePackType.Array: count += r.ReadArrayHeader(); break;
+                case MessagePackType.Map: count += 2L * r.ReadMapHeader(); break;
+                default: r.Skip(); break;
+            }
         }
     }
 
@@ -260,9 +281,10 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
     }
 
     /// <summary>Keystone's convert_integer_to_method_list: highest bit first; a bit outside the map hides the lower ones, as there.</summary>
-    List<string> MethodsFrom(object? value)
+    List<string> ReadMethods(ref MessagePackReader r)
     {
-        if (value is not long mask) throw new FormatException("methods are not an integer");
+        if (r.NextMessagePackType != MessagePackType.Integer) throw new FormatException("methods are not an integer");
+        var mask = r.ReadInt64();
         var list = new List<string>(2);
         if (mask == 0) return list;
         foreach (var (bit, name) in _methodMap)
@@ -291,59 +313,106 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
     /// dashed UUIDs and hand them back in another spelling; kept as text they come back unchanged and
     /// Keystone still reads them.
     /// </summary>
-    static object?[] MaybeUuid(string? id) =>
-        id is not null && IsCanonicalUuidHex(id) ? [true, Convert.FromHexString(id)] : [false, id];
-
-    /// <summary>Keystone's convert_uuid_hex_to_bytes (trust and domain ids): any 32 hex digits; null if not.</summary>
-    static byte[]? UuidBytes(string id)
+    static void WriteMaybeUuid(ref MessagePackWriter w, string? id)
     {
-        if (id.Length != 32) return null;
-        var bytes = new byte[16];
-        return Convert.FromHexString(id.AsSpan(), bytes, out _, out _) == OperationStatus.Done ? bytes : null;
+        w.WriteArrayHeader(2);
+        var isUuid = id is not null && IsCanonicalUuidHex(id);
+        w.Write(isUuid);
+        if (isUuid) TryWriteUuid(ref w, id!);
+        else WriteText(ref w, id);
     }
 
-    static byte[] StrictUuidBytes(string id, string what) =>
-        UuidBytes(id) ?? throw new ArgumentException($"a token's {what} must be a UUID in hex, not '{id}'");
+    /// <summary>Keystone's convert_uuid_hex_to_bytes (trust and domain ids): any 32 hex digits as 16 bytes; false, writing nothing, if not.</summary>
+    static bool TryWriteUuid(ref MessagePackWriter w, string id)
+    {
+        if (id.Length != 32 || id.AsSpan().ContainsAnyExcept(HexDigits)) return false;
+        // Straight into the writer's buffer: it takes no span from the stack.
+        w.WriteBinHeader(16);
+        Convert.FromHexString(id, w.GetSpan(16), out _, out _);
+        w.Advance(16);
+        return true;
+    }
 
-    object DomainValue(string domainId) =>
-        (object?)UuidBytes(domainId) ?? (domainId == DefaultDomainId
-            ? domainId
-            : throw new ArgumentException($"a domain-scoped token needs a UUID domain id or the default domain id ('{DefaultDomainId}'), not '{domainId}'"));
+    void WriteDomain(ref MessagePackWriter w, string domainId)
+    {
+        if (TryWriteUuid(ref w, domainId)) return;
+        if (domainId != DefaultDomainId)
+            throw new ArgumentException($"a domain-scoped token needs a UUID domain id or the default domain id ('{DefaultDomainId}'), not '{domainId}'");
+        w.Write(domainId);
+    }
 
-    static string UserIdFrom(object? value) => IdFrom(value) ?? throw new FormatException("no user id");
+    /// <summary>A str, or nil for null.</summary>
+    static void WriteText(ref MessagePackWriter w, string? text)
+    {
+        // The writer would put U+FFFD for an unpaired surrogate, an id Keystone could not pack nor we read back.
+        try
+        {
+            if (text is not null) StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException("an id with unpaired surrogates cannot go into a token", e);
+        }
+        w.Write(text);
+    }
+
+    static string ReadUserId(ref MessagePackReader r) => ReadId(ref r) ?? throw new FormatException("no user id");
 
     /// <summary>Keystone's (is_stored_as_bytes, value) pair.</summary>
-    static string? IdFrom(object? value)
+    static string? ReadId(ref MessagePackReader r)
     {
-        if (value is not object?[] { Length: 2 } pair || pair[0] is not bool asBytes) throw new FormatException("an id is not an (is_bytes, value) pair");
-        return asBytes ? UuidFrom(pair[1]) : pair[1] switch
+        if (r.NextMessagePackType != MessagePackType.Array || r.ReadArrayHeader() != 2 || r.NextMessagePackType != MessagePackType.Boolean)
+            throw new FormatException("an id is not an (is_bytes, value) pair");
+        if (r.ReadBoolean()) return ReadUuid(ref r);
+        if (r.TryReadNil()) return null;
+        return r.NextMessagePackType switch
         {
-            null => null,
-            string s => s,
-            byte[] b => Utf8(b),
+            MessagePackType.String => ReadText(ref r),
+            MessagePackType.Binary => Utf8(ReadBin(ref r)),
             _ => throw new FormatException("an id is neither text nor bytes"),
         };
     }
 
-    static string UuidFrom(object? value) =>
-        value is byte[] { Length: 16 } b ? Convert.ToHexStringLower(b) : throw new FormatException("a UUID is not 16 bytes");
-
-    string DomainFrom(object? value) => value switch
+    static string ReadUuid(ref MessagePackReader r)
     {
-        byte[] { Length: 16 } b => Convert.ToHexStringLower(b),
-        string s when s == DefaultDomainId => s,
-        byte[] b when Utf8(b) == DefaultDomainId => DefaultDomainId,
-        _ => throw new FormatException("a domain id is neither a UUID nor the default domain id"),
-    };
+        var bytes = ReadBin(ref r);
+        return bytes.Length == 16 ? Convert.ToHexStringLower(bytes) : throw new FormatException("a UUID is not 16 bytes");
+    }
 
-    static bool SystemFrom(object? value) => value switch
+    string ReadDomain(ref MessagePackReader r)
     {
-        SystemAll => true,
-        byte[] b when Utf8(b) == SystemAll => true,
-        _ => throw new FormatException("system scope other than 'all'"),
-    };
+        if (r.NextMessagePackType == MessagePackType.Binary)
+        {
+            var bytes = ReadBin(ref r);
+            if (bytes.Length == 16) return Convert.ToHexStringLower(bytes);
+            if (Utf8(bytes) == DefaultDomainId) return DefaultDomainId;
+        }
+        else if (r.NextMessagePackType == MessagePackType.String && ReadText(ref r) == DefaultDomainId)
+            return DefaultDomainId;
+        throw new FormatException("a domain id is neither a UUID nor the default domain id");
+    }
 
-    static string Utf8(byte[] bytes)
+    static bool ReadSystem(ref MessagePackReader r)
+    {
+        var scope = r.NextMessagePackType switch
+        {
+            MessagePackType.String => ReadText(ref r),
+            MessagePackType.Binary => Utf8(ReadBin(ref r)),
+            _ => null,
+        };
+        return scope == SystemAll ? true : throw new FormatException("system scope other than 'all'");
+    }
+
+    // The reader reads one contiguous block of memory, so a value's sequence is a single span.
+
+    /// <summary>A bin's bytes (the reader's ReadBytes would also take a str).</summary>
+    static ReadOnlySpan<byte> ReadBin(ref MessagePackReader r) =>
+        r.NextMessagePackType == MessagePackType.Binary ? r.ReadBytes()!.Value.FirstSpan : throw new FormatException("bytes expected");
+
+    /// <summary>A str, strictly UTF-8 as Python decodes it (the reader's ReadString would replace invalid bytes).</summary>
+    static string ReadText(ref MessagePackReader r) => Utf8(r.ReadStringSequence()!.Value.FirstSpan);
+
+    static string Utf8(ReadOnlySpan<byte> bytes)
     {
         try
         {
@@ -357,23 +426,26 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
 
     // ---- Audit ids: urlsafe base64 without padding <-> their bytes ----
 
-    static byte[] AuditIdBytes(string auditId)
+    static void WriteAuditId(ref MessagePackWriter w, string auditId)
     {
         ArgumentNullException.ThrowIfNull(auditId);
         var body = auditId.AsSpan().TrimEnd('=');
-        var decoded = new byte[Base64Url.GetMaxDecodedLength(body.Length)];
-        if (body.Length % 4 == 1 || body.ContainsAnyExcept(Fernet.Base64UrlAlphabet)
-            || Base64Url.DecodeFromChars(body, decoded, out _, out var written) != OperationStatus.Done)
-            throw new ArgumentException($"audit id '{auditId}' is not urlsafe base64");
-        return written == decoded.Length ? decoded : decoded[..written];
+        if (body.Length % 4 == 1 || body.ContainsAnyExcept(Fernet.Base64UrlAlphabet)) throw NotBase64(auditId);
+        var length = body.Length * 3 / 4;
+        w.WriteBinHeader(length);
+        if (Base64Url.DecodeFromChars(body, w.GetSpan(length), out _, out var written) != OperationStatus.Done || written != length)
+            throw NotBase64(auditId);
+        w.Advance(length);
     }
 
-    static List<string> AuditIdsFrom(object? value)
+    static ArgumentException NotBase64(string auditId) => new($"audit id '{auditId}' is not urlsafe base64");
+
+    static List<string> ReadAuditIds(ref MessagePackReader r)
     {
-        if (value is not object?[] items) throw new FormatException("audit ids are not a list");
-        var ids = new List<string>(items.Length);
-        foreach (var item in items)
-            ids.Add(item is byte[] b ? Base64Url.EncodeToString(b) : throw new FormatException("an audit id is not bytes"));
+        if (r.NextMessagePackType != MessagePackType.Array) throw new FormatException("audit ids are not a list");
+        var count = r.ReadArrayHeader();
+        var ids = new List<string>(count);
+        for (var i = 0; i < count; i++) ids.Add(Base64Url.EncodeToString(ReadBin(ref r)));
         return ids;
     }
 
@@ -391,31 +463,29 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
         return micro / 1e6;
     }
 
+    static DateTime ReadExpires(ref MessagePackReader r)
+    {
+        var seconds = r.NextMessagePackType switch
+        {
+            MessagePackType.Integer => r.ReadInt64(),
+            MessagePackType.Float => WholeSeconds(r.ReadDouble()),
+            _ => throw new FormatException("expires_at is not a timestamp"),
+        };
+        if (seconds is < MinUnixSeconds or > MaxUnixSeconds) throw new FormatException("expires_at out of range");
+        return DateTime.UnixEpoch.AddSeconds(seconds);
+    }
+
     /// <summary>
     /// Keystone's reading: datetime.utcfromtimestamp (rounding half-even to the microsecond), then
     /// isotime drops the microseconds.
     /// </summary>
-    static DateTime ExpiresFrom(object? value)
+    static long WholeSeconds(double timestamp)
     {
-        long seconds;
-        switch (value)
-        {
-            case long l:
-                seconds = l;
-                break;
-            case double d when double.IsFinite(d) && Math.Abs(d) < 1e15:
-                {
-                    var whole = Math.Truncate(d);
-                    var micro = Math.Round((d - whole) * 1e6, MidpointRounding.ToEven);
-                    if (micro >= 1e6) whole += 1;
-                    else if (micro < 0) whole -= 1;
-                    seconds = (long)whole;
-                    break;
-                }
-            default:
-                throw new FormatException("expires_at is not a timestamp");
-        }
-        if (seconds is < MinUnixSeconds or > MaxUnixSeconds) throw new FormatException("expires_at out of range");
-        return DateTime.UnixEpoch.AddSeconds(seconds);
+        if (!double.IsFinite(timestamp) || Math.Abs(timestamp) >= 1e15) throw new FormatException("expires_at is not a timestamp");
+        var whole = Math.Truncate(timestamp);
+        var micro = Math.Round((timestamp - whole) * 1e6, MidpointRounding.ToEven);
+        if (micro >= 1e6) whole += 1;
+        else if (micro < 0) whole -= 1;
+        return (long)whole;
     }
 }

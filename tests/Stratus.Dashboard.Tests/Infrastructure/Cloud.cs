@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Stratus.Acceptance.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace Stratus.Dashboard.Tests.Infrastructure;
 
@@ -11,8 +12,16 @@ namespace Stratus.Dashboard.Tests.Infrastructure;
 /// RegionOne's controller and the redirect on RegionTwo's), on addresses of its own derived from the
 /// process id; the test image, a non-admin user, and one Chromium (Debian's) for every test.
 /// </summary>
+/// <remarks>
+/// Waits are for what a test needs next: a page counts as arrived when its response is committed,
+/// never at its load event or network idleness, which lag on a busy machine; then the next action or
+/// expectation waits for its own element.
+/// </remarks>
 public sealed class Cloud : IAsyncLifetime
 {
+    /// <summary>How long (ms) a navigation, an action or an expectation may wait, generous for a loaded 2-core machine.</summary>
+    public const int Timeout = 60_000;
+
     public const string Password = "dash-Pa55word";
     public const string MemberName = "alice";
     public const string MemberPassword = "alice-Pa55word";
@@ -40,6 +49,7 @@ public sealed class Cloud : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        SetDefaultExpectTimeout(Timeout);
         Directory.CreateDirectory(Screenshots);
         var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "up", "--data", Data, "--region-one-address", One, "--region-two-address", Two, "--region-two-compute-address", Compute,
@@ -133,7 +143,7 @@ public sealed class Cloud : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 860 } });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(Timeout);
         var page = await context.NewPageAsync();
         // A failure of the page's own script is a test failure too.
         page.PageError += (_, e) => { lock (PageErrors) PageErrors.Add(e); };
@@ -142,14 +152,37 @@ public sealed class Cloud : IAsyncLifetime
 
     public List<string> PageErrors { get; } = [];
 
+    /// <summary>Opens a page of the dashboard (<paramref name="path"/> below its root), returning its response once committed.</summary>
+    public async Task<IResponse> OpenAsync(IPage page, string path) =>
+        (await page.GotoAsync($"{DashboardUrl}/{path}", new() { WaitUntil = WaitUntilState.Commit }))!;
+
+    /// <summary>Waits until the browser has committed to <paramref name="path"/> (below the dashboard's root).</summary>
+    public Task WaitForPageAsync(IPage page, string path) =>
+        page.WaitForURLAsync($"{DashboardUrl}/{path}", new() { WaitUntil = WaitUntilState.Commit });
+
+    /// <summary>Follows a sidebar link, until the new page marks it as the current one.</summary>
+    public static async Task FollowAsync(IPage page, string link)
+    {
+        await page.ClickAsync($"nav >> text={link}");
+        await Expect(page.Locator("nav a[aria-current=page]")).ToHaveTextAsync(link);
+    }
+
     public async Task LoginAsync(IPage page, string user = "admin", string? password = null)
     {
-        await page.GotoAsync(DashboardUrl + "/auth/login");
+        await OpenAsync(page, "auth/login");
         await page.FillAsync("input[name=domain]", "Default");
         await page.FillAsync("input[name=username]", user);
         await page.FillAsync("input[name=password]", password ?? (user == "admin" ? Password : MemberPassword));
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(DashboardUrl + "/project");
+        await WaitForPageAsync(page, "project");
+        await Expect(page.Locator("#sidebar")).ToBeVisibleAsync();
+    }
+
+    public async Task SignOutAsync(IPage page)
+    {
+        await page.ClickAsync("button:text('Sign out')");
+        await WaitForPageAsync(page, "auth/login");
+        await Expect(page.Locator("input[name=username]")).ToBeVisibleAsync();
     }
 
     public async Task SwitchRegionAsync(IPage page, string region)

@@ -33,6 +33,9 @@ public class IdentityServer : IAsyncLifetime
 
     public string AdminToken { get; private set; } = "";
 
+    /// <summary>The server's clock (the key repository's re-checks); a test may pass a fake one and advance it.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The database the server uses: SQLite in the temporary directory unless overridden.</summary>
     protected virtual Task<string> CreateDatabaseAsync(string dir) => Task.FromResult($"sqlite:///{Path.Combine(dir, "keystone.db")}");
 
@@ -52,7 +55,7 @@ public class IdentityServer : IAsyncLifetime
         };
         await IdentityService.SyncDatabaseAsync(Options);
         new FernetKeyRepository(Options.KeyRepository).Setup();
-        _app = IdentityService.Build(Options);
+        _app = IdentityService.Build(Options, b => b.Services.AddSingleton(Time));
         await using (var scope = _app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<global::Stratus.Identity.Data.IdentityDb>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Tests.Tokens;
@@ -137,13 +138,16 @@ public sealed class FernetKeyRepositoryTests : IDisposable
     [Fact]
     public void Current_keys_follow_a_rotation_by_another_process()
     {
-        var repo = _dir.Repository();
+        var clock = new FakeTimeProvider();
+        var repo = _dir.Repository(time: clock);
         repo.Setup();
         var before = repo.CurrentKeys();
         Assert.Same(before, repo.CurrentKeys()); // cached
 
         _dir.Repository().Rotate(); // "another process"
-        Thread.Sleep(1100); // re-checked at most once a second
+        clock.Advance(FernetKeyRepository.RecheckInterval - TimeSpan.FromTicks(1));
+        Assert.Same(before, repo.CurrentKeys()); // re-checked at most once a second
+        clock.Advance(TimeSpan.FromTicks(1));
         var after = repo.CurrentKeys();
         Assert.Equal(3, after.Count);
         Assert.Equal(before[0], after[1]);
@@ -152,23 +156,24 @@ public sealed class FernetKeyRepositoryTests : IDisposable
         Assert.Equal(repo.LoadKeys(), repo.CurrentKeys());
 
         // Unchanged files: the same list, not a re-read.
-        Thread.Sleep(1100);
+        clock.Advance(FernetKeyRepository.RecheckInterval);
         var again = repo.CurrentKeys();
-        Thread.Sleep(1100);
+        clock.Advance(FernetKeyRepository.RecheckInterval);
         Assert.Same(again, repo.CurrentKeys());
     }
 
     [Fact]
     public void Current_keys_notice_a_key_rewritten_in_place()
     {
-        var repo = _dir.Repository();
+        var clock = new FakeTimeProvider();
+        var repo = _dir.Repository(time: clock);
         repo.Setup();
         var before = repo.CurrentKeys();
         var replacement = Convert.ToBase64String(new byte[32]).Replace('+', '-').Replace('/', '_');
         var path = Path.Combine(_dir.Path, "1");
         File.WriteAllText(path, replacement);
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
-        Thread.Sleep(1100);
+        clock.Advance(FernetKeyRepository.RecheckInterval);
         Assert.Equal(new byte[32], repo.CurrentKeys()[0]);
         Assert.NotEqual(before[0], repo.CurrentKeys()[0]);
     }

@@ -50,7 +50,7 @@ sealed class TempKeyDirectory : IDisposable
 
     public string Path => System.IO.Path.Combine(_parent, "fernet-keys");
 
-    public FernetKeyRepository Repository(int maxActiveKeys = 3) => new(Path, maxActiveKeys);
+    public FernetKeyRepository Repository(int maxActiveKeys = 3, TimeProvider? time = null) => new(Path, maxActiveKeys, time);
 
     public string[] KeyNames() =>
         [.. Directory.GetFiles(Path).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal).Select(n => n!)];

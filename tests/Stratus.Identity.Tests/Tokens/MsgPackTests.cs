@@ -1,13 +1,18 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Stratus.Identity.Tokens;
+using MessagePack;
 
 namespace Stratus.Identity.Tests.Tokens;
 
+/// <summary>
+/// The MessagePack library's writer and reader, as the token formatter calls them, give and take the
+/// bytes of Python's msgpack 1.x (Keystone's packb/unpackb defaults) for every form a payload uses.
+/// </summary>
 public class MsgPackTests
 {
-    /// <summary>A C# value from make-vectors.py's JSON spec, and what decoding its encoding gives back.</summary>
+    /// <summary>A C# value from make-vectors.py's JSON spec, and what reading its encoding gives back.</summary>
     static (object? Value, object? Decoded) Build(JsonObject spec)
     {
         var (kind, v) = spec.Single();
@@ -51,6 +56,64 @@ public class MsgPackTests
         }
     }
 
+    /// <summary>Writes a value of <see cref="Build"/> with the writer calls the formatter makes for its type.</summary>
+    static void Write(ref MessagePackWriter w, object? value)
+    {
+        switch (value)
+        {
+            case null: w.WriteNil(); break;
+            case bool b: w.Write(b); break;
+            case int i: w.Write(i); break;
+            case long l: w.Write(l); break;
+            case ulong u: w.Write(u); break;
+            case double d: w.Write(d); break;
+            case float f: w.Write(f); break;
+            case string s: w.Write(s); break;
+            case byte[] b: w.Write(b); break;
+            case System.Collections.IList items:
+                w.WriteArrayHeader(items.Count);
+                foreach (var item in items) Write(ref w, item);
+                break;
+            default: throw new ArgumentException(value.GetType().Name);
+        }
+    }
+
+    static byte[] Encode(object? value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new MessagePackWriter(buffer);
+        Write(ref w, value);
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads one value with the reader calls the formatter makes for its type.</summary>
+    static object? Read(ref MessagePackReader r)
+    {
+        switch (r.NextMessagePackType)
+        {
+            case MessagePackType.Nil: r.ReadNil(); return null;
+            case MessagePackType.Boolean: return r.ReadBoolean();
+            case MessagePackType.Integer: return r.ReadInt64();
+            case MessagePackType.Float: return r.ReadDouble();
+            case MessagePackType.String: return r.ReadString();
+            case MessagePackType.Binary: return r.ReadBytes()!.Value.ToArray();
+            case MessagePackType.Array:
+                var items = new object?[r.ReadArrayHeader()];
+                for (var i = 0; i < items.Length; i++) items[i] = Read(ref r);
+                return items;
+            default: throw new InvalidOperationException(r.NextMessagePackType.ToString());
+        }
+    }
+
+    static object? Decode(byte[] data)
+    {
+        var r = new MessagePackReader(data);
+        var value = Read(ref r);
+        Assert.True(r.End);
+        return value;
+    }
+
     static void AssertDecodedEqual(object? expected, object? actual)
     {
         switch (expected)
@@ -72,22 +135,22 @@ public class MsgPackTests
 
     [Theory]
     [MemberData(nameof(VectorIndexes))]
-    public void Encodes_and_decodes_like_python_msgpack(int index)
+    public void Writes_and_reads_like_python_msgpack(int index)
     {
         var vector = KeystoneVectors.Root["msgpack_vectors"]![index]!.AsObject();
         var (value, decoded) = Build(vector["value"]!.AsObject());
 
-        var encoded = MsgPack.Encode(value);
+        var encoded = Encode(value);
         Assert.Equal((int)vector["length"]!, encoded.Length);
         Assert.Equal((string)vector["sha256"]!, Convert.ToHexStringLower(SHA256.HashData(encoded)));
         if (vector["hex"] is { } hex) Assert.Equal((string)hex!, Convert.ToHexStringLower(encoded));
 
         if (decoded is "overflow")
         {
-            Assert.Throws<FormatException>(() => MsgPack.Decode(encoded)); // a uint64 beyond long
+            Assert.Throws<OverflowException>(() => Decode(encoded)); // a uint64 beyond long: the formatter gives null
             return;
         }
-        AssertDecodedEqual(decoded, MsgPack.Decode(encoded));
+        AssertDecodedEqual(decoded, Decode(encoded));
     }
 
     [Fact]
@@ -95,97 +158,24 @@ public class MsgPackTests
     {
         // What Keystone's packb((0, (True, b'ab'), 'x')) gives with msgpack 1.x (use_bin_type=True).
         var expected = Convert.FromHexString("9300" + "92c3c4026162" + "a178");
-        Assert.Equal(expected, MsgPack.Encode(new object?[] { 0, (true, new byte[] { 0x61, 0x62 }), "x" }));
-        var decoded = Assert.IsType<object?[]>(MsgPack.Decode(expected));
+        Assert.Equal(expected, Encode(new object?[] { 0L, new object?[] { true, new byte[] { 0x61, 0x62 } }, "x" }));
+        var decoded = Assert.IsType<object?[]>(Decode(expected));
         Assert.Equal(0L, decoded[0]);
         Assert.Equal(new byte[] { 0x61, 0x62 }, Assert.IsType<object?[]>(decoded[1])[1]);
         Assert.Equal("x", decoded[2]);
     }
 
     [Fact]
-    public void Encodes_every_integer_width_in_its_smallest_form()
+    public void Writes_every_integer_width_in_its_smallest_form()
     {
-        Assert.Equal("cc80", Convert.ToHexStringLower(MsgPack.Encode((byte)128)));
-        Assert.Equal("7f", Convert.ToHexStringLower(MsgPack.Encode((sbyte)127)));
-        Assert.Equal("d0df", Convert.ToHexStringLower(MsgPack.Encode((short)-33)));
-        Assert.Equal("cd1000", Convert.ToHexStringLower(MsgPack.Encode((ushort)4096)));
-        Assert.Equal("ce00010000", Convert.ToHexStringLower(MsgPack.Encode(65536u)));
-        Assert.Equal("cfffffffffffffffff", Convert.ToHexStringLower(MsgPack.Encode(ulong.MaxValue)));
-        Assert.Equal("d38000000000000000", Convert.ToHexStringLower(MsgPack.Encode(long.MinValue)));
-        Assert.Equal("ca3fc00000", Convert.ToHexStringLower(MsgPack.Encode(1.5f)));
-    }
-
-    [Fact]
-    public void Refuses_to_encode_unsupported_values()
-    {
-        Assert.Throws<ArgumentException>(() => MsgPack.Encode(new object()));
-        Assert.Throws<ArgumentException>(() => MsgPack.Encode(new Dictionary<string, int> { ["a"] = 1 })); // no maps
-        Assert.Throws<ArgumentException>(() => MsgPack.Encode(DateTime.UnixEpoch));
-        Assert.Throws<ArgumentException>(() => MsgPack.Encode("\ud800")); // lone surrogate
-        object?[] deep = [];
-        for (var i = 0; i < MsgPack.MaxDepth + 1; i++) deep = [deep];
-        Assert.Throws<ArgumentException>(() => MsgPack.Encode(deep));
-    }
-
-    [Theory]
-    [InlineData("")] // nothing
-    [InlineData("c1")] // never used
-    [InlineData("80")] // fixmap
-    [InlineData("de0000")] // map16
-    [InlineData("d40100")] // fixext1
-    [InlineData("c70101ff")] // ext8
-    [InlineData("0102")] // trailing bytes
-    [InlineData("92")] // array missing its items
-    [InlineData("dd7fffffff")] // array32 claiming 2^31-1 items
-    [InlineData("ddffffffff")] // array32 beyond int
-    [InlineData("dbffffffff")] // str32 beyond int
-    [InlineData("c6000000ff00")] // bin32 longer than the data
-    [InlineData("a3ab")] // truncated str
-    [InlineData("a2c328")] // invalid UTF-8
-    [InlineData("a1ff")] // invalid UTF-8
-    [InlineData("cd01")] // truncated uint16
-    [InlineData("cb0000")] // truncated float64
-    [InlineData("cf8000000000000000")] // uint64 beyond long
-    public void Malformed_input_throws_FormatException(string hex)
-    {
-        Assert.Throws<FormatException>(() => MsgPack.Decode(Convert.FromHexString(hex)));
-    }
-
-    [Fact]
-    public void Deep_nesting_throws_FormatException()
-    {
-        var data = Enumerable.Repeat((byte)0x91, 10_000).Append((byte)0xc0).ToArray();
-        Assert.Throws<FormatException>(() => MsgPack.Decode(data));
-        var ok = Enumerable.Repeat((byte)0x91, MsgPack.MaxDepth).Append((byte)0xc0).ToArray();
-        Assert.IsType<object?[]>(MsgPack.Decode(ok));
-    }
-
-    [Fact]
-    public void Random_and_mutated_input_only_ever_throws_FormatException()
-    {
-        var random = new Random(12345);
-        var valid = MsgPack.Encode(new object?[] { 2L, new object?[] { true, new byte[16] }, 6L, new object?[] { false, "my-project" }, 1.9e9, new object?[] { new byte[16] } });
-        for (var i = 0; i < 20_000; i++)
-        {
-            byte[] data;
-            if (i % 2 == 0)
-            {
-                data = new byte[random.Next(0, 64)];
-                random.NextBytes(data);
-            }
-            else
-            {
-                data = (byte[])valid.Clone();
-                data[random.Next(data.Length)] = (byte)random.Next(256);
-                if (random.Next(4) == 0) data = data[..random.Next(data.Length)];
-            }
-            try
-            {
-                MsgPack.Decode(data);
-            }
-            catch (FormatException)
-            {
-            }
-        }
+        Assert.Equal("cc80", Convert.ToHexStringLower(Encode(128)));
+        Assert.Equal("7f", Convert.ToHexStringLower(Encode(127)));
+        Assert.Equal("d0df", Convert.ToHexStringLower(Encode(-33)));
+        Assert.Equal("cd1000", Convert.ToHexStringLower(Encode(4096L)));
+        Assert.Equal("ce00010000", Convert.ToHexStringLower(Encode(65536L)));
+        Assert.Equal("cfffffffffffffffff", Convert.ToHexStringLower(Encode(ulong.MaxValue)));
+        Assert.Equal("d38000000000000000", Convert.ToHexStringLower(Encode(long.MinValue)));
+        Assert.Equal("ca3fc00000", Convert.ToHexStringLower(Encode(1.5f)));
+        Assert.Equal("cb3ff8000000000000", Convert.ToHexStringLower(Encode(1.5)));
     }
 }

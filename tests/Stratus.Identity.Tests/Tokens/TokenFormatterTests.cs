@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using MessagePack;
+using Microsoft.Extensions.Time.Testing;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Tests.Tokens;
@@ -22,6 +25,11 @@ public sealed class TokenFormatterTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    /// <summary>A serialized payload's fields as the MessagePack library reads any value (an integer as the smallest .NET type that holds it).</summary>
+    static object?[] Fields(byte[] serialized) => Assert.IsType<object?[]>(MessagePackSerializer.Deserialize<object>(serialized));
+
+    static long Integer(object? field) => Convert.ToInt64(field, CultureInfo.InvariantCulture);
 
     static string NewAuditId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -70,7 +78,7 @@ public sealed class TokenFormatterTests : IDisposable
 
         Assert.DoesNotContain('=', token);
         Assert.StartsWith("gAAAAA", token); // 0x80 and a timestamp below 2^40
-        Assert.Equal(version, (long)((object?[])MsgPack.Decode(_formatter.Serialize(payload))!)[0]!);
+        Assert.Equal(version, Integer(Fields(_formatter.Serialize(payload))[0]));
 
         var unpacked = _formatter.Unpack(token);
         Assert.NotNull(unpacked);
@@ -101,15 +109,15 @@ public sealed class TokenFormatterTests : IDisposable
     {
         var expires = new DateTime(2030, 6, 7, 8, 9, 10, DateTimeKind.Utc).AddTicks(6_543_210);
         var payload = Payload() with { ExpiresAt = expires };
-        var fields = (object?[])MsgPack.Decode(_formatter.Serialize(payload))!;
-        Assert.Equal(1907050150.654321, (double)fields[3]!);
+        var fields = Fields(_formatter.Serialize(payload));
+        Assert.Equal(1907050150.654321, Assert.IsType<double>(fields[3]));
         Assert.Equal(new DateTime(2030, 6, 7, 8, 9, 10, DateTimeKind.Utc), _formatter.Unpack(_formatter.Pack(payload))!.ExpiresAt);
     }
 
     [Fact]
     public void Uuid_ids_travel_as_16_bytes_and_others_as_text()
     {
-        var fields = (object?[])MsgPack.Decode(_formatter.Serialize(Payload() with { ProjectId = "my-project" }))!;
+        var fields = Fields(_formatter.Serialize(Payload() with { ProjectId = "my-project" }));
         var user = (object?[])fields[1]!;
         Assert.Equal(true, user[0]);
         Assert.Equal(Convert.FromHexString(User), user[1]);
@@ -117,7 +125,7 @@ public sealed class TokenFormatterTests : IDisposable
 
         // An uppercase UUID stays text, so it comes back exactly as given.
         var upper = User.ToUpperInvariant();
-        Assert.Equal(new object?[] { false, upper }, (object?[])((object?[])MsgPack.Decode(_formatter.Serialize(Payload(upper)))!)[1]!);
+        Assert.Equal(new object?[] { false, upper }, (object?[])Fields(_formatter.Serialize(Payload(upper)))[1]!);
         Assert.Equal(upper, _formatter.Unpack(_formatter.Pack(Payload(upper)))!.UserId);
     }
 
@@ -179,7 +187,7 @@ public sealed class TokenFormatterTests : IDisposable
     public void Authentic_but_unsupported_or_malformed_payloads_unpack_to_null()
     {
         var key = _keys.LoadKeys()[0];
-        string Seal(object? payload) => Fernet.Encrypt(key, MsgPack.Encode(payload), padding: false);
+        string Seal(object? payload) => Fernet.Encrypt(key, MessagePackSerializer.Serialize(payload), padding: false);
         object?[] user = [true, Convert.FromHexString(User)];
         object?[] audit = [RandomNumberGenerator.GetBytes(16)];
 
@@ -206,6 +214,106 @@ public sealed class TokenFormatterTests : IDisposable
         Assert.Null(_formatter.Unpack(Fernet.Encrypt(key, [], padding: false)));
     }
 
+    /// <summary>An unscoped payload, field by field in msgpack hex, with field <paramref name="index"/> replaced (or, past the end, added).</summary>
+    static byte[] UnscopedWith(int index, string hex)
+    {
+        List<string> fields =
+        [
+            "00", // version: unscoped
+            "92c3c410" + User, // user id: (True, 16 bytes)
+            "02", // methods: password
+            "cb41dc4fecc0000000", // expires_at: 1.9e9
+            "91c410" + Project, // one audit id of 16 bytes
+        ];
+        if (index < fields.Count) fields[index] = hex;
+        else fields.Add(hex);
+        return Convert.FromHexString($"{0x90 | fields.Count:x2}" + string.Concat(fields));
+    }
+
+    [Fact]
+    public void The_hand_made_unscoped_payload_is_valid()
+    {
+        var p = _formatter.Deserialize(UnscopedWith(0, "00"), DateTime.UnixEpoch);
+        Assert.NotNull(p);
+        Assert.Equal(User, p.UserId);
+        Assert.Equal(["password"], p.Methods);
+        Assert.Equal(new DateTime(2030, 3, 17, 17, 46, 40, DateTimeKind.Utc), p.ExpiresAt);
+    }
+
+    [Theory]
+    [InlineData(5, "")] // a sixth field announced but missing
+    [InlineData(5, "c1")] // never used
+    [InlineData(5, "0102")] // trailing bytes
+    [InlineData(5, "92")] // array missing its items
+    [InlineData(5, "dd7fffffff")] // array32 claiming 2^31-1 items
+    [InlineData(5, "ddffffffff")] // array32 beyond int
+    [InlineData(5, "dfffffffff")] // map32 beyond int
+    [InlineData(5, "dbffffffff")] // str32 beyond int
+    [InlineData(5, "c6ffffffff")] // bin32 beyond int
+    [InlineData(5, "c9ffffffff01")] // ext32 beyond int
+    [InlineData(5, "9181a161")] // a map missing its value
+    [InlineData(1, "92c2dbffffffff")] // user id: str32 beyond int
+    [InlineData(5, "c6000000ff00")] // bin32 longer than the data
+    [InlineData(5, "a3ab")] // truncated str
+    [InlineData(5, "cd01")] // truncated uint16
+    [InlineData(5, "cb0000")] // truncated float64
+    [InlineData(0, "cf8000000000000000")] // version: uint64 beyond long
+    [InlineData(0, "c3")] // version: not an integer
+    [InlineData(1, "92c2a2c328")] // user id: invalid UTF-8
+    [InlineData(1, "92c2a1ff")] // user id: invalid UTF-8
+    [InlineData(1, "92c3b0" + "00112233445566778899aabbccddeeff")] // user id: a UUID as str, not bin
+    [InlineData(1, "93c2a161a161")] // user id: three items
+    [InlineData(2, "cf8000000000000000")] // methods: uint64 beyond long
+    [InlineData(2, "ca3fc00000")] // methods: a float
+    [InlineData(3, "80")] // expires_at: a map
+    [InlineData(3, "d40100")] // expires_at: an extension type
+    [InlineData(3, "a131")] // expires_at: a str
+    [InlineData(4, "c0")] // audit ids: nil
+    [InlineData(4, "91a26162")] // audit ids: a str, not bin
+    public void Malformed_msgpack_deserializes_to_null(int field, string hex)
+    {
+        Assert.Null(_formatter.Deserialize(UnscopedWith(field, hex), DateTime.UnixEpoch));
+    }
+
+    [Theory]
+    [InlineData("80")] // a map
+    [InlineData("d40100")] // an extension type
+    [InlineData("cf8000000000000000")] // a uint64 beyond long
+    [InlineData("93c0c2ca3fc00000")] // an array
+    [InlineData("9281a161a16291c0")] // nested arrays and maps
+    public void Fields_after_a_versions_own_are_skipped_whatever_they_hold(string hex)
+    {
+        // As Keystone, which indexes the fields it knows and never looks at the rest.
+        Assert.NotNull(_formatter.Deserialize(UnscopedWith(5, hex), DateTime.UnixEpoch));
+        var deep = string.Concat(Enumerable.Repeat("91", 10_000)) + "c0";
+        Assert.NotNull(_formatter.Deserialize(UnscopedWith(5, deep), DateTime.UnixEpoch));
+    }
+
+    [Fact]
+    public void Random_and_mutated_payloads_deserialize_without_throwing()
+    {
+        var random = new Random(12345);
+        var valid = _formatter.Serialize(Sample("project"));
+        var parsed = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            byte[] data;
+            if (i % 2 == 0)
+            {
+                data = new byte[random.Next(0, 64)];
+                random.NextBytes(data);
+            }
+            else
+            {
+                data = (byte[])valid.Clone();
+                data[random.Next(data.Length)] = (byte)random.Next(256);
+                if (random.Next(4) == 0) data = data[..random.Next(data.Length)];
+            }
+            if (_formatter.Deserialize(data, DateTime.UnixEpoch) is not null) parsed++;
+        }
+        Assert.InRange(parsed, 1, 10_000); // some mutations land in the bytes of an id and still parse
+    }
+
     [Fact]
     public void Payloads_keystone_cannot_represent_are_refused()
     {
@@ -216,6 +324,7 @@ public sealed class TokenFormatterTests : IDisposable
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = Project, System = true }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { DomainId = Domain, System = true }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { AuditIds = ["not base64!"] }));
+        Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = "\ud800" })); // Python cannot encode it as UTF-8
     }
 
     [Fact]
@@ -223,9 +332,9 @@ public sealed class TokenFormatterTests : IDisposable
     {
         var formatter = new TokenFormatter(_keys) { DefaultDomainId = "my-domain", AuthMethods = ["password", "token", "totp"] };
         var payload = Payload() with { DomainId = "my-domain", Methods = ["totp", "password"] };
-        var fields = (object?[])MsgPack.Decode(formatter.Serialize(payload))!;
+        var fields = Fields(formatter.Serialize(payload));
         Assert.Equal("my-domain", fields[3]);
-        Assert.Equal(5L, fields[2]);
+        Assert.Equal(5L, Integer(fields[2]));
         var unpacked = formatter.Unpack(formatter.Pack(payload))!;
         Assert.Equal(["totp", "password"], unpacked.Methods);
         Assert.Equal("my-domain", unpacked.DomainId);
@@ -258,10 +367,12 @@ public sealed class TokenFormatterTests : IDisposable
     [Fact]
     public void Another_formatter_sees_a_rotation_within_a_second()
     {
-        var otherNode = new TokenFormatter(new FernetKeyRepository(_dir.Path));
+        var clock = new FakeTimeProvider();
+        var otherNode = new TokenFormatter(new FernetKeyRepository(_dir.Path, time: clock));
         var token = otherNode.Pack(Payload());
         for (var i = 0; i < 3; i++) _keys.Rotate();
-        Thread.Sleep(1100);
+        Assert.NotNull(otherNode.Unpack(token)); // its keys are at most a second old
+        clock.Advance(FernetKeyRepository.RecheckInterval);
         Assert.Null(otherNode.Unpack(token));
         Assert.NotNull(otherNode.Unpack(_formatter.Pack(Payload())));
     }

@@ -29,6 +29,9 @@ public class ImageServer : IAsyncLifetime
     public HttpClient Admin { get; private set; } = null!;
     public HttpClient Anonymous { get; private set; } = null!;
 
+    /// <summary>The image service's clock (its token cache times); a test may pass a fake one and advance it.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Changes the image service's options before it starts (cache time, region, limits...).</summary>
     protected virtual ImageOptions Configure(ImageOptions options) => options;
 
@@ -37,7 +40,7 @@ public class ImageServer : IAsyncLifetime
         await Identity.InitializeAsync();
         Options = Configure(NewOptions(Identity, _dir));
         await new ImageModule().SyncDatabaseAsync(Options);
-        _app = ImageModule.Build(Options);
+        _app = ImageModule.Build(Options, b => b.Services.AddSingleton(Time));
         await _app.StartAsync();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         await RegisterAsync(Identity, BaseUrl);
