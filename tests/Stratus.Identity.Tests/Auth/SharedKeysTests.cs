@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Stratus.Identity.Tests.Infrastructure;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Tests.Auth;
