@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Core.Config;
 using Stratus.Core.Modules;
@@ -106,7 +107,8 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
         return await base.StartAsync(options, runtime, description, ct);
     }
 
-    public override IHost Build(IdentityOptions options, NodeRuntime runtime) => IdentityService.Build(options);
+    public override IHost Build(IdentityOptions options, NodeRuntime runtime) =>
+        IdentityService.Build(options, b => b.Services.AddSingleton(runtime.Time));
 
     public override string Describe(IdentityOptions options, string configFile) => $"identity: {Url(options)} ({configFile})";
 }

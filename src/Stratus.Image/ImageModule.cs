@@ -54,7 +54,7 @@ public sealed class ImageModule : ServiceModule<ImageOptions>
         await url.EnsureSchemaAsync(db, ct);
     }
 
-    public override IHost Build(ImageOptions options, NodeRuntime runtime) => Build(options);
+    public override IHost Build(ImageOptions options, NodeRuntime runtime) => Build(options, b => b.Services.AddSingleton(runtime.Time));
 
     /// <summary>The image API on the node's address and Glance's port (9292).</summary>
     public static WebApplication Build(ImageOptions options, Action<WebApplicationBuilder>? configure = null)

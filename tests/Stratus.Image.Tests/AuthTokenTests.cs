@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Stratus.Image.Tests.Infrastructure;
 
 namespace Stratus.Image.Tests;
 
@@ -53,7 +52,7 @@ public class AuthTokenTests
         var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromSeconds(1) } }, clock);
         try
         {
-            var token = await s.Identity.IssueTokenAsync("admin", Identity.Tests.Infrastructure.IdentityServer.AdminPassword, project: "admin");
+            var token = await s.Identity.IssueTokenAsync("admin", IdentityServer.AdminPassword, project: "admin");
             var client = s.NewClient(token);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v2/images")).StatusCode);
             using var revoke = new HttpRequestMessage(HttpMethod.Delete, "v3/auth/tokens");
@@ -76,7 +75,7 @@ public class AuthTokenTests
         var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { TokenCacheTime = TimeSpan.FromMilliseconds(200) } }, clock);
         try
         {
-            var other = await s.Identity.IssueTokenAsync("admin", Identity.Tests.Infrastructure.IdentityServer.AdminPassword, project: "admin");
+            var other = await s.Identity.IssueTokenAsync("admin", IdentityServer.AdminPassword, project: "admin");
             Assert.Equal(HttpStatusCode.OK, (await s.Admin.GetAsync("v2/images")).StatusCode);
             await s.Identity.StopAsync();
             clock.Advance(TimeSpan.FromMilliseconds(400));

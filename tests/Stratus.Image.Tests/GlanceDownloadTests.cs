@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Stratus.Image.Tests.Infrastructure;
 
 namespace Stratus.Image.Tests;
 
@@ -18,7 +17,8 @@ public sealed class GlanceDownloadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _server.InitializeAsync();
-        await ImageServer.RegisterAsync(_server.Identity, _server.BaseUrl, "RegionTwo");
+        await new Stratus.Core.Modules.IdentityApiRegistry(_server.Identity.BaseUrl + "/v3", TestNode.AdminPassword)
+            .RegisterAsync(new("image", "glance", "OpenStack Image", "RegionTwo", _server.BaseUrl));
     }
 
     public Task DisposeAsync() => _server.DisposeAsync();

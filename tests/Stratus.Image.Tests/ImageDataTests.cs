@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Stratus.Image.Tests.Infrastructure;
 
 namespace Stratus.Image.Tests;
 

@@ -50,6 +50,8 @@ public sealed class NodeInit(string configDir, NodeSpec spec, ICatalogRegistry? 
     public void WriteFile(string relativePath, string text, bool secret = false)
     {
         var path = Path.Combine(ConfigDir, relativePath);
+        // A key given twice in a section takes its last value, so what follows the defaults wins.
+        if (Spec.PostConfig.TryGetValue(relativePath, out var postConfig)) text += "\n" + postConfig;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, text);

@@ -10,6 +10,9 @@ public sealed class NodeRuntime : IAsyncDisposable
 {
     readonly Dictionary<string, IMessageBus> _buses = new(StringComparer.Ordinal);
 
+    /// <summary>The clock the services read; a test node passes a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public IMessageBus Bus(string transportUrl)
     {
         lock (_buses)

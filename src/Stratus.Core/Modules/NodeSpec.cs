@@ -26,4 +26,10 @@ public sealed record NodeSpec(string Region, string Address, string Password)
     public int DashboardPort { get; init; } = 80;
     /// <summary>Where a controller of another region redirects its web root; by default the identity host's dashboard.</summary>
     public string? DashboardUrl { get; init; }
+    /// <summary>
+    /// INI text added to a config file as init writes it, by the file's path in the node
+    /// ("keystone/keystone.conf"), its keys winning over the defaults: devstack's post-config. How a test
+    /// node gives its identity another database, or cheaper password hashes, before init bootstraps it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PostConfig { get; init; } = new Dictionary<string, string>();
 }

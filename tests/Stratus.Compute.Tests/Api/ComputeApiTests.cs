@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Stratus.Compute.Tests.Infrastructure;
-using Stratus.Image.Tests.Infrastructure;
 
 namespace Stratus.Compute.Tests.Api;
 

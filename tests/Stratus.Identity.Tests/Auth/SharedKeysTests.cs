@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Stratus.Identity.Tests.Infrastructure;
 using Stratus.Identity.Tokens;
 
 namespace Stratus.Identity.Tests.Auth;

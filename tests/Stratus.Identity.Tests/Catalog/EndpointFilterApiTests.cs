@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Stratus.Identity.Tests.Infrastructure;
 
 namespace Stratus.Identity.Tests.Catalog;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Stratus.Identity.Tests.Infrastructure;
 
 namespace Stratus.Identity.Tests.Catalog;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Stratus.Identity.Tests.Catalog;
-using Stratus.Identity.Tests.Infrastructure;
 
 namespace Stratus.Identity.Tests.Resource;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Stratus.Identity.Tests.Infrastructure;
+namespace Stratus.Testing;
 
 /// <summary>
 /// The identity server on a real PostgreSQL: Debian's server started by hand in a temporary data
@@ -12,7 +12,7 @@ public sealed class PostgresIdentityServer : IdentityServer
 {
     string? _data;
 
-    protected override async Task<string> CreateDatabaseAsync(string dir)
+    protected override async Task<string?> CreateDatabaseAsync()
     {
         var bin = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")).FirstOrDefault()
             ?? throw new InvalidOperationException("PostgreSQL is not installed (test.sh installs it)");

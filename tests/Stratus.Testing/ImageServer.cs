@@ -1,29 +1,21 @@
-using Stratus.Core.Modules;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Auth;
 using Stratus.Identity;
-using Stratus.Identity.Tests.Infrastructure;
+using Stratus.Image;
 
-namespace Stratus.Image.Tests.Infrastructure;
+namespace Stratus.Testing;
 
 /// <summary>
-/// A real image service on 127.0.0.1 (a free port), validating tokens against a real identity
-/// service (<see cref="IdentityServer"/>) that has the image service and its <c>glance</c> user in
-/// its catalog, as <c>node init</c> registers them. Data and staging live in a temporary directory.
+/// A real image service trusting a real identity: an <see cref="IdentityServer"/>, and a node of its region
+/// running the image service (port 9292 of its own address), registered in the identity's catalog with
+/// its <c>glance</c> user by <c>node init</c>, its data and staging in the node's directory.
 /// </summary>
 public class ImageServer : IAsyncLifetime
 {
-    public const string ServicePassword = "glance-pw";
-    readonly string _dir = Directory.CreateTempSubdirectory("stratus-image-").FullName;
-    WebApplication? _app;
-
     public IdentityServer Identity { get; } = new();
+    public TestNode Node { get; private set; } = null!;
     public ImageOptions Options { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
@@ -35,19 +27,20 @@ public class ImageServer : IAsyncLifetime
     /// <summary>Changes the image service's options before it starts (cache time, region, limits...).</summary>
     protected virtual ImageOptions Configure(ImageOptions options) => options;
 
-    public virtual async Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         await Identity.InitializeAsync();
-        Options = Configure(NewOptions(Identity, _dir));
-        await new ImageModule().SyncDatabaseAsync(Options);
-        _app = ImageModule.Build(Options, b => b.Services.AddSingleton(Time));
-        await _app.StartAsync();
-        BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        await RegisterAsync(Identity, BaseUrl);
+        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or ImageModule), TestNode.NewSpec() with { IdentityUrl = Identity.Node.IdentityUrl });
+        Node.Configure<ImageOptions>(Configure);
+        Node.Time = Time;
+        await Node.StartAsync();
+        Options = Node.Options<ImageOptions>();
+        BaseUrl = $"http://{Options.BindHost}:{Options.BindPort}";
         Admin = NewClient(Identity.AdminToken);
         Anonymous = NewClient(null);
     }
 
+    /// <summary>Options for another image service in <paramref name="dir"/> on a free port of 127.0.0.1, as the <c>glance</c> user of <paramref name="identity"/>.</summary>
     public static ImageOptions NewOptions(IdentityServer identity, string dir) => new()
     {
         BindHost = "127.0.0.1",
@@ -61,28 +54,14 @@ public class ImageServer : IAsyncLifetime
             WwwAuthenticateUri = identity.BaseUrl,
             AuthUrl = identity.BaseUrl,
             Username = "glance",
-            Password = ServicePassword,
+            Password = IdentityServer.AdminPassword,
             ProjectName = "service",
             RegionName = IdentityServer.Region,
             Source = Path.Combine(dir, "glance-api.conf") + " [keystone_authtoken]",
         },
     };
 
-    /// <summary>The image service and its user in the identity's catalog, as node init does.</summary>
-    public static async Task RegisterAsync(IdentityServer identity, string url, string region = IdentityServer.Region)
-    {
-        await using var db = IdentityService.OpenDatabase(identity.Options);
-        await Bootstrap.RegisterServiceAsync(db, new ServiceRegistration("image", "glance", "OpenStack Image", region, url, "glance", ServicePassword),
-            identity.Options.PasswordHashRounds);
-    }
-
-    public HttpClient NewClient(string? token)
-    {
-        var c = new HttpClient { BaseAddress = new Uri(BaseUrl + "/") };
-        if (token is not null) c.DefaultRequestHeaders.Add("X-Auth-Token", token);
-        c.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return c;
-    }
+    public HttpClient NewClient(string? token) => TestHttp.Client(BaseUrl, token);
 
     /// <summary>A member (or other role) of a new project, with a client of the image API.</summary>
     public async Task<(HttpClient Client, string ProjectId)> NewProjectUserAsync(string role = "member")
@@ -94,13 +73,12 @@ public class ImageServer : IAsyncLifetime
 
     public string DataFile(string imageId) => Path.Combine(Options.DataDir, imageId);
 
-    public virtual async Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        if (_app is not null) await _app.DisposeAsync();
+        if (Node is not null) await Node.DisposeAsync();
         Admin?.Dispose();
         Anonymous?.Dispose();
         await Identity.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }
 

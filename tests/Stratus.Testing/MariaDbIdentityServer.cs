@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Stratus.Identity.Tests.Infrastructure;
+namespace Stratus.Testing;
 
 /// <summary>
 /// The identity server on a real MariaDB: Debian's server started by hand in a temporary data
@@ -14,7 +14,7 @@ public sealed class MariaDbIdentityServer : IdentityServer
     string? _data;
     Process? _server;
 
-    protected override async Task<string> CreateDatabaseAsync(string dir)
+    protected override async Task<string?> CreateDatabaseAsync()
     {
         _data = Path.Combine(Path.GetTempPath(), "stratus-mariadb-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_data);

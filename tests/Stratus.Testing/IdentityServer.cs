@@ -1,27 +1,20 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Stratus.Identity.Tokens;
+using Stratus.Identity;
 
-namespace Stratus.Identity.Tests.Infrastructure;
+namespace Stratus.Testing;
 
 /// <summary>
-/// A real identity service for tests: Kestrel on 127.0.0.1 (a free port), a fresh SQLite database and
-/// Fernet key repository in a temporary directory, bootstrapped like <c>keystone-manage bootstrap</c>.
-/// Use as <c>IClassFixture&lt;IdentityServer&gt;</c>.
+/// A real identity service for tests: a node hosting only the identity, initialised as <c>node init</c>
+/// does it (its SQLite database, Fernet keys and <c>keystone-manage bootstrap</c> of <see cref="Region"/>),
+/// on port 5000 of an address of its own. Use as <c>IClassFixture&lt;IdentityServer&gt;</c>.
 /// </summary>
 public class IdentityServer : IAsyncLifetime
 {
-    public const string AdminPassword = "s3cret-admin";
-    public const string Region = "RegionOne";
+    public const string AdminPassword = TestNode.AdminPassword;
+    public const string Region = TestNode.Region;
 
-    readonly string _dir = Directory.CreateTempSubdirectory("stratus-identity-").FullName;
-    WebApplication? _app;
-
+    public TestNode Node { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
     public IdentityOptions Options { get; private set; } = null!;
 
@@ -36,55 +29,29 @@ public class IdentityServer : IAsyncLifetime
     /// <summary>The server's clock (the key repository's re-checks); a test may pass a fake one and advance it.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>The database the server uses: SQLite in the temporary directory unless overridden.</summary>
-    protected virtual Task<string> CreateDatabaseAsync(string dir) => Task.FromResult($"sqlite:///{Path.Combine(dir, "keystone.db")}");
+    /// <summary>keystone.conf's <c>[database] connection</c>, before init bootstraps it; null keeps the node's SQLite file.</summary>
+    protected virtual Task<string?> CreateDatabaseAsync() => Task.FromResult<string?>(null);
 
     protected virtual Task DropDatabaseAsync() => Task.CompletedTask;
 
     public async Task InitializeAsync()
     {
-        Options = new IdentityOptions
-        {
-            ConfigPath = Path.Combine(_dir, "keystone.conf"),
-            DatabaseConnection = await CreateDatabaseAsync(_dir),
-            KeyRepository = Path.Combine(_dir, "fernet-keys"),
-            BindHost = "127.0.0.1",
-            BindPort = 0,
-            // Tests create many users: a cheaper bcrypt cost keeps them fast; production uses 12.
-            PasswordHashRounds = 4,
-        };
-        await IdentityService.SyncDatabaseAsync(Options);
-        new FernetKeyRepository(Options.KeyRepository).Setup();
-        _app = IdentityService.Build(Options, b => b.Services.AddSingleton(Time));
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<global::Stratus.Identity.Data.IdentityDb>();
-            await Bootstrap.RunAsync(db, new BootstrapArgs { Password = AdminPassword, RegionId = Region }, Options.PasswordHashRounds);
-        }
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = address.TrimEnd('/');
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<global::Stratus.Identity.Data.IdentityDb>();
-            var url = BaseUrl + "/v3/";
-            await Bootstrap.RunAsync(db, new BootstrapArgs { Password = AdminPassword, RegionId = Region, AdminUrl = url, InternalUrl = url, PublicUrl = url }, Options.PasswordHashRounds);
-        }
+        var database = await CreateDatabaseAsync();
+        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule), TestNode.NewSpec(database is null ? null
+            : new Dictionary<string, string> { [IdentityModule.KeystoneConf] = $"[database]\nconnection = {database}\n" }));
+        Node.Time = Time;
+        await Node.StartAsync();
+        Options = Node.Options<IdentityOptions>();
+        BaseUrl = $"http://{Options.BindHost}:{Options.BindPort}";
         Anonymous = NewClient(null);
         AdminToken = await IssueTokenAsync("admin", AdminPassword, project: "admin");
         Admin = NewClient(AdminToken);
     }
 
     /// <summary>Stops serving (the identity becomes unreachable), for tests of its clients.</summary>
-    public async Task StopAsync() => await _app!.StopAsync();
+    public Task StopAsync() => Node.StopAsync();
 
-    public HttpClient NewClient(string? token)
-    {
-        var c = new HttpClient { BaseAddress = new Uri(BaseUrl + "/") };
-        if (token is not null) c.DefaultRequestHeaders.Add("X-Auth-Token", token);
-        c.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return c;
-    }
+    public HttpClient NewClient(string? token) => TestHttp.Client(BaseUrl, token);
 
     /// <summary>A password token for a user of the Default domain (or <paramref name="domain"/>), scoped as asked.</summary>
     public async Task<string> IssueTokenAsync(string user, string password, string? project = null, string? domainScope = null, bool system = false, string domain = "Default")
@@ -137,12 +104,11 @@ public class IdentityServer : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    public virtual async Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        if (_app is not null) await _app.DisposeAsync();
+        if (Node is not null) await Node.DisposeAsync();
         Anonymous?.Dispose();
         Admin?.Dispose();
         await DropDatabaseAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }
