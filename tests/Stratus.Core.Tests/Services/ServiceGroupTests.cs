@@ -49,12 +49,10 @@ public sealed class ServiceGroupTests
     [Fact]
     public async Task Heartbeats_come_at_once_then_every_report_interval_and_go_on_after_a_failed_report()
     {
-        var time = new FakeTimeProvider();
+        var time = new WatchedClock();
         var group = new ServiceGroup(ReportInterval, ServiceDownTime, time);
         var reports = Channel.CreateUnbounded<(DateTimeOffset At, TaskCompletionSource Done)>();
         using var stop = new CancellationTokenSource();
-        // Off the test's synchronization context, so finishing a report runs the loop on to its next wait
-        // before SetResult returns: the clock is then only moved while the heartbeat waits on it.
         var beating = Task.Run(() => group.HeartbeatAsync(_ =>
         {
             var done = new TaskCompletionSource();
@@ -66,6 +64,8 @@ public sealed class ServiceGroupTests
         first.Done.SetException(new IOException("conductor unreachable"));
         for (var n = 1; n <= 3; n++)
         {
+            // The clock moves only once the heartbeat waits on it: on a busy machine the loop may take a while to get there.
+            await time.TimerCreated.WaitAsync(TimeSpan.FromSeconds(10));
             time.Advance(ReportInterval - TimeSpan.FromSeconds(1));
             Assert.False(reports.Reader.TryRead(out _));
             time.Advance(TimeSpan.FromSeconds(1));
@@ -76,6 +76,19 @@ public sealed class ServiceGroupTests
         await stop.CancelAsync();
         await beating.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(reports.Reader.TryRead(out _));
+    }
+
+    /// <summary>A fake clock that tells when someone starts waiting on it (Task.Delay makes a timer).</summary>
+    sealed class WatchedClock : FakeTimeProvider
+    {
+        public SemaphoreSlim TimerCreated { get; } = new(0);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            TimerCreated.Release();
+            return timer;
+        }
     }
 
     static async Task<(DateTimeOffset At, TaskCompletionSource Done)> NextAsync(Channel<(DateTimeOffset, TaskCompletionSource)> reports) =>
