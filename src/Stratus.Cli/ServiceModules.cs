@@ -3,6 +3,7 @@ using Stratus.Core.Modules;
 using Stratus.Dashboard;
 using Stratus.Identity;
 using Stratus.Image;
+using Stratus.Network;
 using Stratus.Placement;
 
 namespace Stratus.Cli;
@@ -21,6 +22,7 @@ public static class ServiceModules
         new PlacementModule(),
         new ComputeModule(),
         new ImageModule(),
+        new NetworkModule(),
         new DashboardModule(),
     ];
 }

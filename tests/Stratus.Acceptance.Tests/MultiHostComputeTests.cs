@@ -36,7 +36,7 @@ public sealed class MultiHostComputeTests(RabbitMqBroker broker) : IClassFixture
         var env = controller.AdminEnv();
         env["OS_COMPUTE_API_VERSION"] = "2.37";
         async Task<string> Os(params string[] args) =>
-            (await Cli.RunAsync("openstack", args, env)).EnsureSuccess("openstack " + string.Join(' ', args)).Stdout.Trim();
+            (await ProcessRunner.RunAsync("openstack", args, env)).EnsureSuccess("openstack " + string.Join(' ', args)).Stdout.Trim();
         async Task<string> WaitForAsync(Func<Task<string>> read, Func<string, bool> done, string what)
         {
             var now = "";
@@ -83,7 +83,7 @@ public sealed class MultiHostComputeTests(RabbitMqBroker broker) : IClassFixture
 
     static async Task<HttpClient> PlacementAsync(StratusNode controller, Dictionary<string, string> env)
     {
-        var token = (await Cli.RunAsync("openstack", ["token", "issue", "-f", "value", "-c", "id"], env)).EnsureSuccess("token issue").Stdout.Trim();
+        var token = (await ProcessRunner.RunAsync("openstack", ["token", "issue", "-f", "value", "-c", "id"], env)).EnsureSuccess("token issue").Stdout.Trim();
         var http = new HttpClient { BaseAddress = new Uri($"http://{controller.Address}:8778/") };
         http.DefaultRequestHeaders.Add("X-Auth-Token", token);
         http.DefaultRequestHeaders.Add("OpenStack-API-Version", "placement 1.39");

@@ -20,7 +20,7 @@ public class SeedIdentityTests(StratusNode node) : IClassFixture<StratusNode>
 
         // Seed 4.1, run against the live node's database (SQLite in WAL mode lets both work at once).
         var url = node.AuthUrl + "/";
-        (await Cli.RunAsync(Cli.Stratus, ["keystone-manage", "--config-dir", node.ConfigDir, "bootstrap",
+        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["keystone-manage", "--config-dir", node.ConfigDir, "bootstrap",
             "--bootstrap-password", StratusNode.Password, "--bootstrap-admin-url", url, "--bootstrap-internal-url", url,
             "--bootstrap-public-url", url, "--bootstrap-region-id", "RegionTwo"])).EnsureSuccess("keystone-manage bootstrap");
 
@@ -66,7 +66,7 @@ public class SeedIdentityTests(StratusNode node) : IClassFixture<StratusNode>
         var before = (await node.OpenStackAsync("token", "issue", "-f", "value", "-c", "id")).Stdout.Trim();
         var keys = Path.Combine(node.ConfigDir, "keystone", "fernet-keys");
         var primaryBefore = Directory.GetFiles(keys).Select(f => int.Parse(Path.GetFileName(f))).Max();
-        (await Cli.RunAsync(Cli.Stratus, ["keystone-manage", "--config-dir", node.ConfigDir, "fernet_rotate"])).EnsureSuccess("fernet_rotate");
+        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["keystone-manage", "--config-dir", node.ConfigDir, "fernet_rotate"])).EnsureSuccess("fernet_rotate");
         Assert.Equal(primaryBefore + 1, Directory.GetFiles(keys).Select(f => int.Parse(Path.GetFileName(f))).Max());
         await Task.Delay(1100); // the node re-reads the repository at most once a second
         var after = (await node.OpenStackAsync("token", "issue", "-f", "value", "-c", "id")).Stdout.Trim();

@@ -34,9 +34,9 @@ public sealed class SeedImageTests(StratusNode regionOne) : IClassFixture<Stratu
         await File.WriteAllBytesAsync(file, System.Security.Cryptography.RandomNumberGenerator.GetBytes(100_000));
         // The seed's check: with OS_REGION_NAME=RegionTwo and RegionOne's auth URL, the CLI reaches RegionTwo's glance.
         var r2 = _regionTwo.AdminEnv();
-        (await Cli.RunAsync("openstack", ["image", "create", "cirrosr2", "--file", file, "--disk-format", "qcow2", "--container-format", "bare", "--public"], r2))
+        (await ProcessRunner.RunAsync("openstack", ["image", "create", "cirrosr2", "--file", file, "--disk-format", "qcow2", "--container-format", "bare", "--public"], r2))
             .EnsureSuccess("image create in RegionTwo");
-        var inTwo = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name"], r2)).EnsureSuccess("image list");
+        var inTwo = (await ProcessRunner.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name"], r2)).EnsureSuccess("image list");
         Assert.Equal("cirrosr2", inTwo.Stdout.Trim());
         var inOne = await regionOne.OpenStackAsync("image", "list", "-f", "value", "-c", "Name");
         Assert.DoesNotContain("cirrosr2", inOne.Stdout);

@@ -21,9 +21,9 @@ public partial class TempestTests
 
     static async Task RunAsync(string suite, int addressSuffix, int minimumPassed)
     {
-        var script = Path.Combine(Cli.RepoRoot, "tests", "tempest", suite + ".sh");
+        var script = Path.Combine(ProcessRunner.RepoRoot, "tests", "tempest", suite + ".sh");
         var env = new Dictionary<string, string> { ["TEMPEST_ADDRESS"] = $"127.67.{Environment.ProcessId % 200 + 1}.{addressSuffix}" };
-        var run = await Cli.RunAsync(script, [], env, TimeSpan.FromMinutes(30));
+        var run = await ProcessRunner.RunAsync(script, [], env, TimeSpan.FromMinutes(30));
         var summary = Summary().Match(run.Stdout);
         Assert.True(summary.Success, "no summary from tempest: " + run.Stdout + run.Stderr);
         Assert.Equal(suite, summary.Groups[1].Value);

@@ -16,7 +16,7 @@ public sealed class UpTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ProcessRunner.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "up", "--data", _data, "--region-one-address", _one, "--region-two-address", _two, "--region-two-compute-address", _compute,
             "--password", Password })
             psi.ArgumentList.Add(a);
@@ -55,9 +55,9 @@ public sealed class UpTests : IAsyncLifetime
         Assert.Equal($"http://{_one}:5000/v3", two["OS_AUTH_URL"]);
         Assert.Equal(one["OS_AUTH_URL"], two["OS_AUTH_URL"]);
 
-        var regions = (await Cli.RunAsync("openstack", ["region", "list", "-f", "value", "-c", "Region"], two)).EnsureSuccess("region list");
+        var regions = (await ProcessRunner.RunAsync("openstack", ["region", "list", "-f", "value", "-c", "Region"], two)).EnsureSuccess("region list");
         Assert.Equal(["RegionOne", "RegionTwo"], regions.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
-        var endpoints = (await Cli.RunAsync("openstack", ["endpoint", "list", "--service", "identity", "-f", "value", "-c", "Region", "-c", "URL"], one))
+        var endpoints = (await ProcessRunner.RunAsync("openstack", ["endpoint", "list", "--service", "identity", "-f", "value", "-c", "Region", "-c", "URL"], one))
             .EnsureSuccess("endpoint list");
         var lines = endpoints.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Count(l => l.StartsWith("RegionOne ", StringComparison.Ordinal)));
@@ -76,42 +76,42 @@ public sealed class UpTests : IAsyncLifetime
         foreach (var region in new[] { "RegionOne", "RegionTwo" })
         {
             var name = "cirros-" + region.ToLowerInvariant();
-            (await Cli.RunAsync("openstack", ["image", "create", name, "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
+            (await ProcessRunner.RunAsync("openstack", ["image", "create", name, "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
                 "--public", "--os-region-name", region], env)).EnsureSuccess("image create in " + region);
         }
         foreach (var (region, other) in new[] { ("RegionOne", "RegionTwo"), ("RegionTwo", "RegionOne") })
         {
-            var list = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name", "-c", "Status", "--os-region-name", region], env))
+            var list = (await ProcessRunner.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name", "-c", "Status", "--os-region-name", region], env))
                 .EnsureSuccess("image list in " + region);
             Assert.Contains($"cirros-{region.ToLowerInvariant()} active", list.Stdout);
             Assert.DoesNotContain($"cirros-{other.ToLowerInvariant()}", list.Stdout);
         }
-        var show = (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "value", "-c", "checksum", "--os-region-name", "RegionTwo"], env))
+        var show = (await ProcessRunner.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "value", "-c", "checksum", "--os-region-name", "RegionTwo"], env))
             .EnsureSuccess("image show");
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(bytes)), show.Stdout.Trim());
         var saved = Path.Combine(_data, "saved.img");
-        (await Cli.RunAsync("openstack", ["image", "save", "cirros-regiontwo", "--file", saved, "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image save");
+        (await ProcessRunner.RunAsync("openstack", ["image", "save", "cirros-regiontwo", "--file", saved, "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image save");
         Assert.Equal(bytes, await File.ReadAllBytesAsync(saved));
-        Assert.NotEqual(0, (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "--os-region-name", "RegionOne"], env)).ExitCode);
+        Assert.NotEqual(0, (await ProcessRunner.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "--os-region-name", "RegionOne"], env)).ExitCode);
 
-        (await Cli.RunAsync("openstack", ["image", "set", "cirros-regiontwo", "--property", "os_distro=cirros", "--os-region-name", "RegionTwo"], env))
+        (await ProcessRunner.RunAsync("openstack", ["image", "set", "cirros-regiontwo", "--property", "os_distro=cirros", "--os-region-name", "RegionTwo"], env))
             .EnsureSuccess("image set --property");
-        var props = (await Cli.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "json", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image show");
+        var props = (await ProcessRunner.RunAsync("openstack", ["image", "show", "cirros-regiontwo", "-f", "json", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image show");
         Assert.Contains("\"os_distro\": \"cirros\"", props.Stdout);
 
         // Sharing: a private image shared with another project (the seed's service project here).
-        (await Cli.RunAsync("openstack", ["image", "create", "shared-r2", "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
+        (await ProcessRunner.RunAsync("openstack", ["image", "create", "shared-r2", "--file", file, "--disk-format", "qcow2", "--container-format", "bare",
             "--shared", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image create --shared");
-        var member = (await Cli.RunAsync("openstack", ["image", "add", "project", "shared-r2", "service", "-f", "value", "-c", "status", "--os-region-name", "RegionTwo"], env))
+        var member = (await ProcessRunner.RunAsync("openstack", ["image", "add", "project", "shared-r2", "service", "-f", "value", "-c", "status", "--os-region-name", "RegionTwo"], env))
             .EnsureSuccess("image add project");
         Assert.Equal("pending", member.Stdout.Trim());
-        var members = (await Cli.RunAsync("openstack", ["image", "member", "list", "shared-r2", "-f", "value", "--os-region-name", "RegionTwo"], env))
+        var members = (await ProcessRunner.RunAsync("openstack", ["image", "member", "list", "shared-r2", "-f", "value", "--os-region-name", "RegionTwo"], env))
             .EnsureSuccess("image member list");
         Assert.Contains("pending", members.Stdout);
 
         foreach (var (name, region) in new[] { ("cirros-regionone", "RegionOne"), ("cirros-regiontwo", "RegionTwo"), ("shared-r2", "RegionTwo") })
-            (await Cli.RunAsync("openstack", ["image", "delete", name, "--os-region-name", region], env)).EnsureSuccess("image delete " + name);
-        var after = (await Cli.RunAsync("openstack", ["image", "list", "-f", "value", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image list");
+            (await ProcessRunner.RunAsync("openstack", ["image", "delete", name, "--os-region-name", region], env)).EnsureSuccess("image delete " + name);
+        var after = (await ProcessRunner.RunAsync("openstack", ["image", "list", "-f", "value", "--os-region-name", "RegionTwo"], env)).EnsureSuccess("image list");
         Assert.Equal("", after.Stdout.Trim());
         Assert.Empty(Directory.GetFiles(Path.Combine(_data, "regiontwo", "glance", "images")));
     }
@@ -120,11 +120,11 @@ public sealed class UpTests : IAsyncLifetime
     public async Task A_real_virtual_machine_boots_in_RegionTwo_and_only_RegionTwo_sees_it()
     {
         var image = Path.Combine(_data, "test.qcow2");
-        (await Cli.RunAsync(Cli.Stratus, ["test-image", "--output", image], timeout: TimeSpan.FromMinutes(5))).EnsureSuccess("stratus test-image");
+        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["test-image", "--output", image], timeout: TimeSpan.FromMinutes(5))).EnsureSuccess("stratus test-image");
         // The seed's admin-openrc-r2: RegionOne's identity, RegionTwo's services.
         var env = Openrc(Path.Combine(_data, "regiontwo", "admin-openrc"));
         env["OS_COMPUTE_API_VERSION"] = "2.37";
-        async Task<Cli.Result> Os(params string[] args) => (await Cli.RunAsync("openstack", args, env)).EnsureSuccess("openstack " + string.Join(' ', args));
+        async Task<ProcessRunner.Result> Os(params string[] args) => (await ProcessRunner.RunAsync("openstack", args, env)).EnsureSuccess("openstack " + string.Join(' ', args));
         await Os("image", "create", "testimg", "--file", image, "--disk-format", "qcow2", "--container-format", "bare", "--public");
         await Os("flavor", "create", "m1.tiny", "--ram", "128", "--disk", "1", "--vcpus", "1");
         var key = await Os("keypair", "create", "k1");
@@ -185,10 +185,10 @@ public sealed class UpTests : IAsyncLifetime
     {
         Process.Start("kill", ["-HUP", _up!.Id.ToString()])!.WaitForExit();
         var env = Openrc(Path.Combine(_data, "regionone", "admin-openrc"));
-        Cli.Result? result = null;
+        ProcessRunner.Result? result = null;
         for (var i = 0; i < 50; i++)
         {
-            result = await Cli.RunAsync("openstack", ["token", "issue", "-f", "value", "-c", "id"], env);
+            result = await ProcessRunner.RunAsync("openstack", ["token", "issue", "-f", "value", "-c", "id"], env);
             if (result.ExitCode == 0) break;
             await Task.Delay(200);
         }

@@ -39,6 +39,8 @@ public sealed class Caller
             ["user_id"] = UserId,
             ["project_id"] = ProjectId,
             ["tenant"] = ProjectId,
+            // Neutron's rules name the project tenant_id (its owner check).
+            ["tenant_id"] = ProjectId,
             ["project_domain_id"] = ProjectDomainId,
             ["user_domain_id"] = UserDomainId,
             ["domain_id"] = DomainId,

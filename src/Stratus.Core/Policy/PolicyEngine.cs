@@ -63,6 +63,9 @@ public sealed class PolicyEngine
 
     static readonly Dictionary<string, string?> EmptyTarget = [];
 
+    /// <summary>Whether the defaults or the operator define this rule (Neutron checks an attribute's rule only where one exists).</summary>
+    public bool Defines(string rule) => _rules.ContainsKey(rule);
+
     internal Rule? Named(string name) => _rules.GetValueOrDefault(name);
 
     internal sealed record EvalContext(PolicyEngine Engine, PolicyCredentials Creds, IReadOnlyDictionary<string, string?> Target);
@@ -110,6 +113,8 @@ abstract class Rule
                     return c.Engine.Named(match)?.Eval(c) ?? false;
                 case "role":
                     return c.Creds.Roles.Contains(match.ToLowerInvariant());
+                case "field":
+                    return FieldCheck(c, match);
                 default:
                     {
                         // Generic check: credential field == literal or %(target.x)s substitution.
@@ -130,6 +135,22 @@ abstract class Rule
                         return have is not null && string.Equals(have, want, StringComparison.Ordinal);
                     }
             }
+        }
+
+        /// <summary>
+        /// Neutron's <c>field:networks:shared=True</c> and <c>field:port:device_owner=~^network:</c>: the
+        /// target's attribute equals the value (or matches the regular expression after <c>=~</c>).
+        /// </summary>
+        static bool FieldCheck(PolicyEngine.EvalContext c, string match)
+        {
+            var colon = match.IndexOf(':');
+            var eq = match.IndexOf('=');
+            if (colon < 0 || eq < colon) return false;
+            var field = match[(colon + 1)..eq];
+            if (!c.Target.TryGetValue(field, out var have) || have is null) return false;
+            return match.Length > eq + 1 && match[eq + 1] == '~'
+                ? System.Text.RegularExpressions.Regex.IsMatch(have, match[(eq + 2)..])
+                : string.Equals(have, match[(eq + 1)..], StringComparison.OrdinalIgnoreCase);
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed class StratusNode : IAsyncLifetime
     {
         string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password, .. _initArgs];
         if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
-        (await Cli.RunAsync(Cli.Stratus, init)).EnsureSuccess("stratus node init");
+        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, init)).EnsureSuccess("stratus node init");
         _configure?.Invoke(this);
         await StartAsync();
     }
@@ -58,7 +58,7 @@ public sealed class StratusNode : IAsyncLifetime
     /// <summary>Starts <c>node start</c> and waits until it prints that every service is up.</summary>
     public async Task StartAsync()
     {
-        var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ProcessRunner.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "node", "start", "--config-dir", ConfigDir }) psi.ArgumentList.Add(a);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _process = Process.Start(psi)!;
@@ -125,11 +125,11 @@ public sealed class StratusNode : IAsyncLifetime
     };
 
     /// <summary>Runs the real <c>openstack</c> CLI as the admin; fails the test on a non-zero exit.</summary>
-    public async Task<Cli.Result> OpenStackAsync(params string[] args) =>
-        (await Cli.RunAsync("openstack", args, AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
+    public async Task<ProcessRunner.Result> OpenStackAsync(params string[] args) =>
+        (await ProcessRunner.RunAsync("openstack", args, AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
 
-    public Task<Cli.Result> OpenStackRawAsync(IDictionary<string, string> env, params string[] args) =>
-        Cli.RunAsync("openstack", args, env);
+    public Task<ProcessRunner.Result> OpenStackRawAsync(IDictionary<string, string> env, params string[] args) =>
+        ProcessRunner.RunAsync("openstack", args, env);
 
     public async Task DisposeAsync()
     {

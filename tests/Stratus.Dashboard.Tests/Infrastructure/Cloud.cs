@@ -51,7 +51,7 @@ public sealed class Cloud : IAsyncLifetime
     {
         SetDefaultExpectTimeout(Timeout);
         Directory.CreateDirectory(Screenshots);
-        var psi = new ProcessStartInfo(Cli.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(ProcessRunner.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "up", "--data", Data, "--region-one-address", One, "--region-two-address", Two, "--region-two-compute-address", Compute,
             "--password", Password, "--dashboard-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
@@ -60,7 +60,7 @@ public sealed class Cloud : IAsyncLifetime
         _up.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _up.BeginOutputReadLine();
         _up.BeginErrorReadLine();
-        var image = Cli.RunAsync(Cli.Stratus, ["test-image", "--output", TestImage], timeout: TimeSpan.FromMinutes(5));
+        var image = ProcessRunner.RunAsync(ProcessRunner.Stratus, ["test-image", "--output", TestImage], timeout: TimeSpan.FromMinutes(5));
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
         {
             for (var i = 0; ; i++)

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
-namespace Stratus.Acceptance.Tests.Infrastructure;
+namespace Stratus.Testing;
 
 /// <summary>Runs real programs (./stratus, the openstack CLI) and captures what they print.</summary>
-public static class Cli
+public static class ProcessRunner
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 

@@ -1,0 +1,203 @@
+using Stratus.Network.Policy;
+
+namespace Stratus.Network.Api;
+
+/// <summary><c>/v2.0/networks</c>: networks with ML2's provider segments, shared and external flags, MTU and port security.</summary>
+static class NetworksApi
+{
+    public static readonly Collection Networks = new("network", "networks", Standard.Attributes(
+        ("admin_state_up", Access.Both), ("status", Access.None), ("subnets", Access.None), ("shared", Access.Both),
+        ("router:external", Access.Both), ("is_default", Access.Both), ("mtu", Access.Both), ("port_security_enabled", Access.Both),
+        ("provider:network_type", Access.Both), ("provider:physical_network", Access.Both), ("provider:segmentation_id", Access.Both),
+        ("availability_zone_hints", Access.Post), ("availability_zones", Access.None), ("ipv4_address_scope", Access.None),
+        ("ipv6_address_scope", Access.None), ("l2_adjacency", Access.None), ("dns_domain", Access.Both)));
+
+    static readonly Dictionary<string, JsonNode?> Defaults = new()
+    {
+        ["shared"] = false, ["router:external"] = false, ["is_default"] = false, ["port_security_enabled"] = true, ["admin_state_up"] = true,
+    };
+
+    public static IEndpointRouteBuilder MapNetworks(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v2.0/networks", ListAsync);
+        app.MapGet("/v2.0/networks/{id}", ShowAsync);
+        app.MapPost("/v2.0/networks", CreateAsync);
+        app.MapPut("/v2.0/networks/{id}", UpdateAsync);
+        app.MapDelete("/v2.0/networks/{id}", DeleteAsync);
+        return app;
+    }
+
+    public static JsonObject View(NetworkRow n, IEnumerable<string> subnets, IReadOnlyDictionary<string, List<string>> tags)
+    {
+        var v = new JsonObject
+        {
+            ["id"] = n.Id, ["name"] = n.Name, ["admin_state_up"] = n.AdminStateUp, ["status"] = n.Status,
+            ["subnets"] = new JsonArray([.. subnets.Select(s => (JsonNode)s)]), ["shared"] = n.Shared,
+            ["router:external"] = n.External, ["is_default"] = n.IsDefault, ["mtu"] = n.Mtu, ["port_security_enabled"] = n.PortSecurityEnabled,
+            ["provider:network_type"] = n.NetworkType,
+            ["provider:physical_network"] = n.PhysicalNetwork is { Length: > 0 } p ? p : null,
+            ["provider:segmentation_id"] = n.NetworkType is "flat" or "local" ? null : n.SegmentationId,
+            ["availability_zone_hints"] = Standard.Parse(n.AvailabilityZoneHints), ["availability_zones"] = new JsonArray(),
+            ["ipv4_address_scope"] = null, ["ipv6_address_scope"] = null, ["l2_adjacency"] = true, ["dns_domain"] = n.DnsDomain ?? "",
+        };
+        Standard.Write(v, n, tags);
+        return v;
+    }
+
+    /// <summary>The networks a caller may see: an admin's are all; others see their own, shared and external ones.</summary>
+    public static IQueryable<NetworkRow> Visible(NetworkDb db, Caller caller) =>
+        caller.IsAdmin ? db.Networks : db.Networks.Where(n => n.ProjectId == caller.ProjectId || n.Shared || n.External);
+
+    static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, List<NetworkRow> rows, CancellationToken ct)
+    {
+        var ids = rows.Select(r => r.Id).ToList();
+        var subnets = (await db.Subnets.AsNoTracking().Where(s => ids.Contains(s.NetworkId)).Select(s => new { s.NetworkId, s.Id, s.CreatedAt }).ToListAsync(ct))
+            .OrderBy(s => s.CreatedAt).ToLookup(s => s.NetworkId, s => s.Id);
+        var tags = await Tags.OfAsync(db, ids, ct);
+        return rows.Select(r => View(r, subnets[r.Id], tags)).ToList();
+    }
+
+    static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var rows = await Visible(db, caller).AsNoTracking().OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).ToListAsync(ct);
+        var views = (await ViewsAsync(db, rows, ct))
+            .Select(v => (View: v, Target: NeutronPolicy.Target(v)))
+            .Where(x => NeutronPolicy.CanSee(http, "network", x.Target))
+            .Select(x => NeutronPolicy.Visible(http, "network", x.View, x.Target));
+        return Networks.List(http, views);
+    }
+
+    /// <summary>The network as its owner or an admin finds it; 404 when the caller may not see it.</summary>
+    public static async Task<NetworkRow> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
+    {
+        var n = await db.Networks.FindAsync([id], ct);
+        if (n is null) throw NeutronErrors.NotFound("Network", id);
+        var target = NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>()));
+        if (!NeutronPolicy.CanSee(http, "network", target)) throw NeutronErrors.NotFound("Network", id);
+        return n;
+    }
+
+    static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    {
+        var n = await FindAsync(http, db, id, ct);
+        var view = (await ViewsAsync(db, [n], ct))[0];
+        return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
+    }
+
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, Segments segments, TimeProvider time, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var (items, bulk) = await Networks.ReadCreateAsync(http.Request, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var created = new List<NetworkRow>();
+        foreach (var body in items)
+        {
+            var project = Standard.ProjectOf(body, caller);
+            var target = NeutronPolicy.Target(body);
+            target["project_id"] = target["tenant_id"] = project;
+            NeutronPolicy.Enforce(http, "create", "network", body, target, Defaults);
+            var type = Standard.Text(body, "provider:network_type");
+            var physnet = Standard.Text(body, "provider:physical_network");
+            var segId = Standard.Int(body, "provider:segmentation_id");
+            var segment = type is null
+                ? physnet is not null || segId is not null
+                    ? throw NeutronErrors.InvalidInput("provider:network_type required")
+                    : await segments.AllocateAsync(db, null, ct)
+                : segments.Requested(type, physnet, segId);
+            if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(db, "vxlan", ct);
+            if (await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
+                && segment.SegmentationId != null && n.SegmentationId == segment.SegmentationId, ct))
+                throw Segments.InUse(segment);
+            var mtu = Standard.Int(body, "mtu") ?? segment.Mtu;
+            if (mtu > segment.Mtu) throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {segment.Mtu}");
+            if (mtu < 68) throw NeutronErrors.InvalidAttribute("mtu", $"'{mtu}' is too small - must be at least '68'");
+            var hints = Standard.Array(body, "availability_zone_hints") ?? [];
+            foreach (var h in hints)
+                if ((string?)h != "nova") throw new OpenStackError(404, "AvailabilityZoneNotFound", $"AvailabilityZone {h?.ToJsonString()} could not be found.");
+            var n = new NetworkRow
+            {
+                Id = Guid.NewGuid().ToString(), ProjectId = project, Name = Standard.Text(body, "name") ?? "",
+                Description = Standard.Text(body, "description", 255) ?? "", AdminStateUp = Standard.Bool(body, "admin_state_up") ?? true,
+                Shared = Standard.Bool(body, "shared") ?? false, External = Standard.Bool(body, "router:external") ?? false,
+                IsDefault = Standard.Bool(body, "is_default") ?? false, Mtu = mtu, NetworkType = segment.Type,
+                PhysicalNetwork = segment.PhysicalNetwork, SegmentationId = segment.SegmentationId,
+                PortSecurityEnabled = Standard.Bool(body, "port_security_enabled") ?? true,
+                AvailabilityZoneHints = Standard.Json(hints), DnsDomain = Standard.Text(body, "dns_domain"),
+                CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
+            };
+            db.Networks.Add(n);
+            created.Add(n);
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Another create took the same segment between our check and our write.
+            throw NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use; try again.");
+        }
+        var views = await ViewsAsync(db, created, ct);
+        return bulk
+            ? new JsonResponse(new JsonObject { ["networks"] = new JsonArray([.. views.Select(v => (JsonNode)NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v)))]) }, 201)
+            : Networks.Show(http, NeutronPolicy.Visible(http, "network", views[0], NeutronPolicy.Target(views[0])), 201);
+    }
+
+    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, Segments segments, TimeProvider time, CancellationToken ct)
+    {
+        var body = await Networks.ReadUpdateAsync(http.Request, ct);
+        var n = await FindAsync(http, db, id, ct);
+        var target = NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>()));
+        NeutronPolicy.Enforce(http, "update", "network", body, target);
+        if (body.ContainsKey("provider:network_type") && Standard.Text(body, "provider:network_type") != n.NetworkType
+            || body.ContainsKey("provider:physical_network") && (Standard.Text(body, "provider:physical_network") ?? "") != n.PhysicalNetwork
+            || body.ContainsKey("provider:segmentation_id") && Standard.Int(body, "provider:segmentation_id") != n.SegmentationId)
+            throw NeutronErrors.InvalidInput("Plugin does not support updating provider attributes");
+        if (body.ContainsKey("name")) n.Name = Standard.Text(body, "name") ?? "";
+        if (body.ContainsKey("description")) n.Description = Standard.Text(body, "description") ?? "";
+        if (Standard.Bool(body, "admin_state_up") is { } up) n.AdminStateUp = up;
+        if (Standard.Bool(body, "shared") is { } shared)
+        {
+            if (!shared && n.Shared && await db.Ports.AnyAsync(p => p.NetworkId == id && p.ProjectId != n.ProjectId && p.DeviceOwner != "network:dhcp", ct))
+                throw NeutronErrors.Conflict("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {id}. Multiple tenants are using it.");
+            n.Shared = shared;
+        }
+        if (Standard.Bool(body, "router:external") is { } external) n.External = external;
+        if (Standard.Bool(body, "is_default") is { } isDefault) n.IsDefault = isDefault;
+        if (Standard.Bool(body, "port_security_enabled") is { } ps) n.PortSecurityEnabled = ps;
+        if (body.ContainsKey("dns_domain")) n.DnsDomain = Standard.Text(body, "dns_domain");
+        if (Standard.Int(body, "mtu") is { } mtu)
+        {
+            var max = segments.MaxMtu(n.NetworkType);
+            if (mtu > max) throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {max}");
+            if (mtu < 68) throw NeutronErrors.InvalidAttribute("mtu", $"'{mtu}' is too small - must be at least '68'");
+            n.Mtu = mtu;
+        }
+        Standard.Touch(n, time.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+        var view = (await ViewsAsync(db, [n], ct))[0];
+        return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
+    }
+
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    {
+        var n = await FindAsync(http, db, id, ct);
+        NeutronPolicy.Enforce(http, "delete_network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())));
+        // Neutron deletes the network's own DHCP ports with it; any other port keeps it in use.
+        var ports = await db.Ports.Where(p => p.NetworkId == id).ToListAsync(ct);
+        if (ports.Any(p => p.DeviceOwner != "network:dhcp"))
+            throw NeutronErrors.InUse("Network", id, "There are one or more ports still in use on the network.");
+        var portIds = ports.Select(p => p.Id).ToList();
+        db.IpAllocations.RemoveRange(await db.IpAllocations.Where(a => a.NetworkId == id).ToListAsync(ct));
+        db.Ports.RemoveRange(ports);
+        var subnets = await db.Subnets.Where(s => s.NetworkId == id).ToListAsync(ct);
+        foreach (var s in subnets) await Tags.RemoveAsync(db, s.Id, ct);
+        foreach (var p in portIds) await Tags.RemoveAsync(db, p, ct);
+        db.Subnets.RemoveRange(subnets);
+        await Tags.RemoveAsync(db, id, ct);
+        db.Networks.Remove(n);
+        await db.SaveChangesAsync(ct);
+        return Results.NoContent();
+    }
+}

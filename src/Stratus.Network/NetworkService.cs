@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Stratus.Core.Data;
+using Stratus.Network.Api;
+using Stratus.Network.Policy;
+
+namespace Stratus.Network;
+
+/// <summary>neutron-server (Neutron Zed's v2.0 API with ML2) as a library any host composes.</summary>
+public static class NetworkService
+{
+    public static IServiceCollection AddNetworkService(this IServiceCollection services, NetworkOptions options, TimeProvider time)
+    {
+        var db = DatabaseUrl.Parse(options.DatabaseConnection);
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddDbContext<NetworkDb>(o => db.Configure(o));
+        services.AddSingleton<ErrorBodyWriter>(NeutronErrors.Write);
+        services.AddPolicy(NeutronPolicy.Options(options.PolicyFile));
+        services.AddAuthToken(options.Authtoken, "/");
+        services.AddSingleton<Segments>();
+        services.AddSingleton<PortBinding>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapNetworkApi(this IEndpointRouteBuilder app)
+    {
+        app.MapDiscovery();
+        app.MapExtensions();
+        app.MapNetworks();
+        app.MapSubnets();
+        app.MapPorts();
+        app.MapTags();
+        return app;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Stratus.Identity;
+using Stratus.Network;
+
+namespace Stratus.Testing;
+
+/// <summary>A real network service trusting a real identity: an <see cref="IdentityServer"/> and a node of its region running neutron-server.</summary>
+public class NetworkServer : IAsyncLifetime
+{
+    public IdentityServer Identity { get; } = new();
+    public TestNode Node { get; private set; } = null!;
+    public string Url { get; private set; } = "";
+
+    /// <summary>An operator's policy.yaml beside neutron.conf; null leaves Neutron's default rules alone.</summary>
+    protected virtual string? PolicyYaml => null;
+
+    public async Task InitializeAsync()
+    {
+        await Identity.InitializeAsync();
+        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or NetworkModule), TestNode.NewSpec() with { IdentityUrl = Identity.Node.IdentityUrl });
+        if (PolicyYaml is not null) await File.WriteAllTextAsync(Path.Combine(Node.ConfigDir, "neutron", "policy.yaml"), PolicyYaml);
+        await Node.StartAsync();
+        var options = Node.Options<NetworkOptions>();
+        Url = $"http://{options.BindHost}:{options.BindPort}";
+    }
+
+    public HttpClient Client(string? token) => TestHttp.Client(Url, token);
+
+    public HttpClient Admin() => Client(Identity.AdminToken);
+
+    /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the node's region.</summary>
+    public IDictionary<string, string> AdminEnv() => new Dictionary<string, string>
+    {
+        ["OS_AUTH_URL"] = Identity.Node.IdentityUrl, ["OS_USERNAME"] = "admin", ["OS_PASSWORD"] = IdentityServer.AdminPassword,
+        ["OS_PROJECT_NAME"] = "admin", ["OS_USER_DOMAIN_NAME"] = "Default", ["OS_PROJECT_DOMAIN_NAME"] = "Default",
+        ["OS_REGION_NAME"] = TestNode.Region, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_INTERFACE"] = "public",
+    };
+
+    /// <summary>Runs <c>openstack ... -f json</c> as the admin and returns what it printed; fails on a non-zero exit.</summary>
+    public async Task<JsonNode> OpenStackAsync(params string[] args) =>
+        (await ProcessRunner.RunAsync("openstack", [.. args, "-f", "json"], AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args)).Json;
+
+    public async Task DisposeAsync()
+    {
+        if (Node is not null) await Node.DisposeAsync();
+        await Identity.DisposeAsync();
+    }
+}
