@@ -27,6 +27,11 @@ public sealed record NovaOptions
     public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
     public string? CinderRegion { get; init; }
     public string? NeutronRegion { get; init; }
+    /// <summary><c>[neutron]</c>: the service user nova creates and binds ports with; null (with <see cref="NeutronError"/>) when the section cannot log in.</summary>
+    public KeystoneAuthtokenOptions? Neutron { get; init; }
+    public string? NeutronError { get; init; }
+    /// <summary><c>[neutron] url</c> (deprecated in Nova, still in the seed): the network API, else the catalog's.</summary>
+    public string? NeutronUrl { get; init; }
     /// <summary><c>[DEFAULT] compute_driver</c>: libvirt.LibvirtDriver (our QEMU driver) or fake.FakeDriver.</summary>
     public string ComputeDriver { get; init; } = "libvirt.LibvirtDriver";
     /// <summary><c>[stratus] fake_spawn_seconds</c>: how long the fake driver takes to spawn, to model real builds in fault and scale tests.</summary>
@@ -62,6 +67,16 @@ public sealed record NovaOptions
         {
             placementError = e.Message;
         }
+        KeystoneAuthtokenOptions? neutron = null;
+        string? neutronError = null;
+        try
+        {
+            neutron = KeystoneAuthtokenOptions.FromSection(ini, "neutron");
+        }
+        catch (ConfigException e)
+        {
+            neutronError = e.Message;
+        }
         var apis = ini.GetList("DEFAULT", "enabled_apis");
         var options = new NovaOptions
         {
@@ -80,6 +95,9 @@ public sealed record NovaOptions
             GlanceApiServers = ini.GetList("glance", "api_servers"),
             CinderRegion = ini.GetString("cinder", "os_region_name"),
             NeutronRegion = ini.GetString("neutron", "region_name"),
+            Neutron = neutron,
+            NeutronError = neutronError,
+            NeutronUrl = ini.GetString("neutron", "url"),
             ComputeDriver = ini.GetString("DEFAULT", "compute_driver") ?? "libvirt.LibvirtDriver",
             FakeSpawnTime = TimeSpan.FromSeconds(ini.GetInt("stratus", "fake_spawn_seconds", 0)),
             VirtType = ini.GetString("libvirt", "virt_type"),

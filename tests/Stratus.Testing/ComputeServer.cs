@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Stratus.Compute;
 using Stratus.Identity;
 using Stratus.Image;
+using Stratus.Network;
 using Stratus.Placement;
 
 namespace Stratus.Testing;
@@ -15,11 +16,11 @@ namespace Stratus.Testing;
 /// </summary>
 public class ComputeServer : IAsyncLifetime
 {
-    readonly bool _placement;
+    readonly bool _placement, _network;
 
     public ComputeServer() : this(placement: false) { }
 
-    protected ComputeServer(bool placement) => _placement = placement;
+    protected ComputeServer(bool placement, bool network = false) => (_placement, _network) = (placement, network);
 
     public IdentityServer Identity { get; } = new();
     public TestNode Node { get; private set; } = null!;
@@ -38,7 +39,8 @@ public class ComputeServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Identity.InitializeAsync();
-        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or ComputeModule or ImageModule || _placement && m is PlacementModule),
+        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or ComputeModule or ImageModule || _placement && m is PlacementModule
+            || _network && m is NetworkModule),
             TestNode.NewSpec() with { IdentityUrl = Identity.Node.IdentityUrl, Host = "compute-test" });
         Node.Configure<NovaOptions>(o => o with
         {
@@ -49,6 +51,7 @@ public class ComputeServer : IAsyncLifetime
             PlacementError = _placement ? o.PlacementError : "[placement] is not configured",
         });
         if (PolicyYaml is not null) await File.WriteAllTextAsync(Path.Combine(Node.ConfigDir, "nova", "policy.yaml"), PolicyYaml);
+        Configure(Node);
         await Node.StartAsync();
         Nova = Node.Options<NovaOptions>();
         ComputeUrl = $"http://{Nova.ListenAddress}:{Nova.ListenPort}";
@@ -58,6 +61,9 @@ public class ComputeServer : IAsyncLifetime
         Admin = TestHttp.Client(_imageUrl, Identity.AdminToken);
         await WaitForHypervisorAsync();
     }
+
+    /// <summary>What a fixture changes of the node's services before they start.</summary>
+    protected virtual void Configure(TestNode node) { }
 
     /// <summary>The compute agent registers its host in the background: tests start once it has.</summary>
     async Task WaitForHypervisorAsync()
@@ -90,6 +96,14 @@ public class ComputeServer : IAsyncLifetime
         }))["id"]!;
         (await image.UploadAsync(id, [1, 2, 3, 4])).EnsureSuccessStatusCode();
         return id;
+    }
+
+    /// <summary>A small public flavor (64 MiB, one vCPU, no disk); returns its id.</summary>
+    public async Task<string> NewFlavorAsync()
+    {
+        var flavor = "f-" + Guid.NewGuid().ToString("N")[..6];
+        await ComputeAdmin.PostJsonAsync("flavors", new JsonObject { ["flavor"] = new JsonObject { ["name"] = flavor, ["id"] = flavor, ["ram"] = 64, ["vcpus"] = 1, ["disk"] = 0 } }, 200);
+        return flavor;
     }
 
     public async Task DisposeAsync()

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Compute.Images;
+using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Virt;
 using Stratus.Core.Messaging;
+using Stratus.Core.Processes;
 using Stratus.Core.Services;
 
 namespace Stratus.Compute.Agent;
@@ -16,7 +18,7 @@ namespace Stratus.Compute.Agent;
 /// conductor, as Nova's agents do.
 /// </summary>
 public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtDriver driver, ImageCache images, ImageClient glance,
-    PlacementClient placement, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
+    PlacementClient placement, NeutronClient neutron, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
 {
     string? _nodeUuid;
     bool _providerReady;
@@ -32,6 +34,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             .On<TerminateInstance>(async (m, ct) =>
             {
                 await driver.DestroyAsync(Guid.Parse(m.Uuid), ct);
+                await ServerNetworks.DeallocateAsync(neutron, m.NetworkInfo, ct);
                 await conductor.CastAsync(new InstanceDestroyed(m.Uuid), ct);
             })
             .On<StopInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOff, VmStates.Stopped, id => driver.PowerOffAsync(id, TimeSpan.FromSeconds(60), ct), ct))
@@ -138,13 +141,30 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             await conductor.CastAsync(new BuildFailed(uuid, options.Host, e.Message, Reschedule: false, Code: 400, build.Token), ct);
             return;
         }
-        var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath);
+        IReadOnlyList<Vif> vifs;
+        try
+        {
+            vifs = await ServerNetworks.AllocateAsync(neutron, uuid, build.ProjectId, options.Host, build.Zone, build.Networks, ct);
+        }
+        catch (Exception e) when (e is PortBindingFailedException or NeutronException)
+        {
+            // Nova's compute manager logs it against the instance and the build ends: the server is ERROR with this fault.
+            log.LogError("[instance: {Uuid}] {Error}", uuid, e.Message);
+            await conductor.CastAsync(new BuildFailed(uuid, options.Host, e.Message, Reschedule: false, Code: 500, build.Token), ct);
+            return;
+        }
+        if (vifs.Count > 0) await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning) { NetworkInfo = vifs }, ct);
+        var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath) with
+        {
+            Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
+        };
         try
         {
             await driver.SpawnAsync(spec, ct);
         }
-        catch (Exception e) when (e is VirtException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is VirtException or IOException or InvalidOperationException or HostCommandException)
         {
+            await ServerNetworks.DeallocateAsync(neutron, vifs, CancellationToken.None);
             log.LogError("Build of {Uuid} failed on {Host}: {Error}", uuid, options.Host, e.Message);
             try
             {

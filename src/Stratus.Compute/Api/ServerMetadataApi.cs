@@ -1,3 +1,4 @@
+using Stratus.Compute.Network;
 using Stratus.Compute.Servers;
 
 namespace Stratus.Compute.Api;
@@ -5,7 +6,7 @@ namespace Stratus.Compute.Api;
 /// <summary>
 /// <c>/servers/{id}/metadata</c>: the server's key/value pairs (merge with POST, replace with PUT, one
 /// item at a time under /{key}), counted against the project's metadata_items quota. Also the server's
-/// addresses (<c>/ips</c>: none until the network service exists) and its (empty) password.
+/// addresses (<c>/ips</c>, from its network info) and its (empty) password.
 /// </summary>
 public static class ServerMetadataApi
 {
@@ -35,13 +36,15 @@ public static class ServerMetadataApi
         });
         v21.MapGet("/servers/{id}/ips", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-            return new JsonResponse(new JsonObject { ["addresses"] = new JsonObject() });
+            var server = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
+            return new JsonResponse(new JsonObject { ["addresses"] = ServerNetworks.Addresses(server.NetworkInfoJson) });
         });
         v21.MapGet("/servers/{id}/ips/{network}", async Task<IResult> (string id, string network, HttpContext http, CellDb db, CancellationToken ct) =>
         {
-            await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-            throw OpenStackError.NotFound("Instance is not a member of specified network");
+            var server = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
+            return ServerNetworks.Addresses(server.NetworkInfoJson)[network] is JsonArray addresses
+                ? new JsonResponse(new JsonObject { [network] = addresses.DeepClone() })
+                : throw OpenStackError.NotFound("Instance is not a member of specified network");
         });
         v21.MapGet("/servers/{id}/os-server-password", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Stratus.Compute.Network;
 using System.Text;
 
 namespace Stratus.Compute.Api;
@@ -73,7 +74,7 @@ static class ServerView
             };
         o["created"] = Time(i.CreatedAt);
         o["updated"] = Time(i.UpdatedAt);
-        o["addresses"] = new JsonObject();
+        o["addresses"] = ServerNetworks.Addresses(i.NetworkInfoJson);
         o["accessIPv4"] = i.AccessIpV4 ?? "";
         o["accessIPv6"] = i.AccessIpV6 ?? "";
         o["OS-DCF:diskConfig"] = i.AutoDiskConfig ? "AUTO" : "MANUAL";

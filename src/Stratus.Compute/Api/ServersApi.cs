@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Stratus.Compute.Hosts;
 using Stratus.Compute.Images;
+using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Servers;
@@ -27,7 +28,7 @@ public static partial class ServersApi
         return servers;
     }
 
-    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ImageClient images, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ImageClient images, NeutronClient neutron, NovaOptions options, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = Microversion.Of(http);
@@ -77,7 +78,7 @@ public static partial class ServersApi
         }
         var instanceFlavor = InstanceFlavor.Of(flavor);
         await ServerImage.CheckBootableAsync(images, imageRef, instanceFlavor, caller.Token, ct);
-        CheckNetworks(body, v, caller, options);
+        var requestedNetworks = ServerNetworks.ToJson(await ServerNetworks.CheckAsync(body, required: v.AtLeast(37), caller, neutron, ct));
         string? keyData = null;
         var keyName = body.OptionalString("key_name");
         if (keyName is not null)
@@ -124,6 +125,7 @@ public static partial class ServersApi
                 AccessIpV4 = accessV4,
                 AccessIpV6 = accessV6,
                 AutoDiskConfig = autoDisk,
+                RequestedNetworksJson = requestedNetworks,
                 ConfigDrive = body.ContainsKey("config_drive") && body["config_drive"] is not null && NovaBody.Bool("config_drive", body["config_drive"]),
                 LaunchIndex = n - 1,
                 CreatedAt = now,
@@ -155,35 +157,6 @@ public static partial class ServersApi
         if (text is null || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
             throw NovaBody.Invalid(key, node, "is less than the minimum of 1");
         return n;
-    }
-
-    /// <summary>From 2.37 networks are required ("none", "auto" or a list); ports need the network service.</summary>
-    static void CheckNetworks(JsonObject body, ApiVersionRequest v, Caller caller, NovaOptions options)
-    {
-        var networks = body["networks"];
-        if (networks is null)
-        {
-            if (v.AtLeast(37)) throw OpenStackError.BadRequest("Invalid input for field/attribute server. 'networks' is a required property");
-            return;
-        }
-        if (networks is JsonValue s && s.GetValueKind() == JsonValueKind.String)
-        {
-            var value = (string)s!;
-            if (!v.AtLeast(37) || value is not ("none" or "auto")) throw OpenStackError.BadRequest($"Invalid input for field/attribute networks. Value: {value}.");
-            if (value == "none") return;
-        }
-        else if (networks is not JsonArray list || list.Count == 0 && v.AtLeast(37))
-            throw OpenStackError.BadRequest("Invalid input for field/attribute networks.");
-        else if (list.Count == 0) return;
-        try
-        {
-            caller.Catalog.EndpointFor("network", "public", options.NeutronRegion ?? options.Authtoken.RegionName, caller.ProjectId);
-        }
-        catch (EndpointNotFoundException e)
-        {
-            throw OpenStackError.BadRequest($"Networks were requested, but there is no network service: {e.Message} Use \"networks\": \"none\".");
-        }
-        throw OpenStackError.BadRequest("Networks were requested, but port binding through the network service is not available yet. Use \"networks\": \"none\".");
     }
 
     static async Task<IResult> ListAsync(HttpContext http, CellDb db, bool detail, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Core.Messaging;
@@ -100,7 +101,10 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             i.Touch();
         }, ct);
         if (instance.Deleted) return;
-        await compute.CastAsync(instance.Host, new BuildAndRunInstance(uuid, instance.DisplayName, flavor, instance.ImageRef, token), ct);
+        await compute.CastAsync(instance.Host, new BuildAndRunInstance(uuid, instance.DisplayName, flavor, instance.ImageRef, token)
+        {
+            ProjectId = instance.ProjectId, Zone = instance.AvailabilityZone ?? "nova", Networks = ServerNetworks.Requested(instance.RequestedNetworksJson),
+        }, ct);
     }
 
     /// <summary>
@@ -206,6 +210,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         if (instance is null) return;
         if (update.ExpectedTaskState is { } expected && !expected.Contains(instance.TaskState)) return;
         if (update.VmState is { } vm) instance.VmState = vm;
+        if (update.NetworkInfo is { } vifs) instance.NetworkInfoJson = ServerNetworks.ToJson(vifs);
         instance.TaskState = update.TaskState;
         if (update.PowerState is { } power) instance.PowerState = power;
         if (update.Launched) instance.LaunchedAt = DateTime.UtcNow;

@@ -88,6 +88,10 @@ public sealed class Instance
     public string? AccessIpV4 { get; set; }
     public string? AccessIpV6 { get; set; }
     public bool ConfigDrive { get; set; }
+    /// <summary>The create's networks (JSON of <see cref="Network.RequestedNetwork"/>), for the agent that builds it.</summary>
+    public string RequestedNetworksJson { get; set; } = "[]";
+    /// <summary>Nova's network info cache: the server's NICs (JSON of <see cref="Network.Vif"/>).</summary>
+    public string NetworkInfoJson { get; set; } = "[]";
     /// <summary>OS-DCF:diskConfig AUTO (the guest's root partition grows to the disk).</summary>
     public bool AutoDiskConfig { get; set; }
     /// <summary>During a resize: the flavor before, kept for a revert (Nova's instance_extra.flavor old/new).</summary>

@@ -1,10 +1,18 @@
+using Stratus.Compute.Network;
 using Stratus.Compute.Virt;
 using Stratus.Core.Messaging;
 
 namespace Stratus.Compute.Rpc;
 
 /// <summary>From the conductor: build the server here, its image fetched with the user's token.</summary>
-public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token) : IRpcCast;
+public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token) : IRpcCast
+{
+    /// <summary>The server's project and zone, which the ports made for it belong to.</summary>
+    public string ProjectId { get; init; } = "";
+    public string Zone { get; init; } = "nova";
+    /// <summary>The networks and ports the create asked for: the agent makes and binds the ports here.</summary>
+    public IReadOnlyList<RequestedNetwork> Networks { get; init; } = [];
+}
 
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
 public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast;
@@ -12,7 +20,11 @@ public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Fl
 /// <summary>From the conductor: give the guest <paramref name="Flavor"/>, then report the server in these states.</summary>
 public sealed record ResizeInstance(string Uuid, InstanceFlavor Flavor, string TaskState, string VmState, string MigrationStatus) : IRpcCast;
 
-public sealed record TerminateInstance(string Uuid) : IRpcCast;
+public sealed record TerminateInstance(string Uuid) : IRpcCast
+{
+    /// <summary>The server's NICs: their ports are deleted (Nova's) or unbound (the user's) once the guest is gone.</summary>
+    public IReadOnlyList<Vif> NetworkInfo { get; init; } = [];
+}
 
 public sealed record StopInstance(string Uuid) : IRpcCast;
 

@@ -29,6 +29,8 @@ public sealed class ComputeApi(IMessageBus bus) : RpcClient(bus, ComputeRpc.Comp
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InstanceFlavor))]
+[JsonSerializable(typeof(IReadOnlyList<Network.RequestedNetwork>))]
+[JsonSerializable(typeof(IReadOnlyList<Network.Vif>))]
 [JsonSerializable(typeof(BuildInstance))]
 [JsonSerializable(typeof(MigrateServer))]
 [JsonSerializable(typeof(RevertResize))]

@@ -1,3 +1,4 @@
+using Stratus.Compute.Network;
 using Stratus.Core.Messaging;
 
 namespace Stratus.Compute.Rpc;
@@ -33,6 +34,8 @@ public sealed record InstanceUpdate(string Uuid, string? TaskState) : IRpcCall
     /// <summary>The status the server's migration under way takes (finished, reverted, error).</summary>
     public string? MigrationStatus { get; init; }
     public Fault? Fault { get; init; }
+    /// <summary>The server's NICs once its ports are bound (Nova's network info cache).</summary>
+    public IReadOnlyList<Vif>? NetworkInfo { get; init; }
 }
 
 /// <summary>What went wrong, as the server's fault shows it.</summary>

@@ -1,4 +1,5 @@
 using Stratus.Compute.Api;
+using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Core.Services;
@@ -38,6 +39,6 @@ static class ServerDeletion
             i.TaskState = TaskStates.Deleting;
             i.Touch();
         }, ct);
-        await compute.CastAsync(service.Host, new TerminateInstance(id), ct);
+        await compute.CastAsync(service.Host, new TerminateInstance(id) { NetworkInfo = ServerNetworks.Vifs(instance.NetworkInfoJson) }, ct);
     }
 }

@@ -20,5 +20,5 @@ public sealed record RootDisk(string ImageId, string ImagePath, int? SizeGiB = n
 /// <summary>A disk that already exists on the host, such as a volume: a file or block device.</summary>
 public sealed record DiskSpec(string Path, string Format);
 
-/// <summary>A NIC backed by an existing tap device.</summary>
-public sealed record NicSpec(string TapDevice, string MacAddress);
+/// <summary>A NIC: a tap device plugged into <paramref name="Bridge"/> (made if missing), with the port's MAC and the network's MTU.</summary>
+public sealed record NicSpec(string TapDevice, string MacAddress, string? Bridge = null, int? Mtu = null);

@@ -226,8 +226,10 @@ public sealed class QemuDriver : IVirtDriver
         var accelerator = await GetAcceleratorAsync();
         File.Delete(dir.PidFile);
         File.Delete(dir.QmpSocket);
+        var spec = dir.LoadSpec();
+        foreach (var nic in spec.Nics) await TapDevices.PlugAsync(nic, ct);
         // -daemonize returns once the machine is set up, with QEMU's own error message when it is not.
-        await HostCommand.RunAsync(_options.QemuBinary, QemuCommandLine.For(dir.LoadSpec(), dir, accelerator, restoreMemory), ct);
+        await HostCommand.RunAsync(_options.QemuBinary, QemuCommandLine.For(spec, dir, accelerator, restoreMemory), ct);
     }
 
     async Task RestoreAsync(InstanceDirectory dir, CancellationToken ct)
@@ -309,6 +311,8 @@ public sealed class QemuDriver : IVirtDriver
     async Task RemoveAsync(InstanceDirectory dir, CancellationToken ct)
     {
         await QemuProcess.KillAsync(dir, ct);
+        if (File.Exists(dir.SpecFile))
+            foreach (var nic in dir.LoadSpec().Nics) await TapDevices.UnplugAsync(nic, ct);
         Directory.Delete(dir.Path, recursive: true);
     }
 

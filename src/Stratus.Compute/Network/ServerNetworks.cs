@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Stratus.Compute.Rpc;
+
+namespace Stratus.Compute.Network;
+
+/// <summary>One entry of a server create's <c>networks</c>: a network (with a fixed IP), or a port the user made.</summary>
+public sealed record RequestedNetwork(string? NetworkId, string? PortId, string? FixedIp);
+
+/// <summary>
+/// One NIC of a server as Nova's network info cache keeps it: its port, network, MAC and addresses,
+/// the tap device and bridge on the host (os-vif's linux_bridge plugin), and whether the port was the
+/// user's (kept, unbound, when the server goes) or Nova's (deleted with it).
+/// </summary>
+public sealed record Vif(string PortId, string NetworkId, string NetworkName, string MacAddress, IReadOnlyList<VifAddress> Addresses,
+    bool PreserveOnDelete, int? Mtu)
+{
+    /// <summary>Nova's tap name: "tap" and the port id's first 11 characters, as the Linux bridge agent expects.</summary>
+    public string TapDevice => "tap" + PortId[..Math.Min(11, PortId.Length)];
+
+    /// <summary>The Linux bridge agent's bridge for the network: "brq" and the network id's first 11 characters.</summary>
+    public string Bridge => "brq" + NetworkId[..Math.Min(11, NetworkId.Length)];
+}
+
+public sealed record VifAddress(string Address, int Version, string SubnetId);
+
+/// <summary>Nova's network API for servers: what a create asks for, checked as the user; ports made, bound and removed as the service.</summary>
+public static class ServerNetworks
+{
+    public static string ToJson(IReadOnlyList<RequestedNetwork> requested) => JsonSerializer.Serialize(requested, ComputeRpcJson.Default.IReadOnlyListRequestedNetwork);
+    public static string ToJson(IReadOnlyList<Vif> vifs) => JsonSerializer.Serialize(vifs, ComputeRpcJson.Default.IReadOnlyListVif);
+
+    public static IReadOnlyList<RequestedNetwork> Requested(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, ComputeRpcJson.Default.IReadOnlyListRequestedNetwork) ?? [];
+
+    public static IReadOnlyList<Vif> Vifs(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, ComputeRpcJson.Default.IReadOnlyListVif) ?? [];
+
+    /// <summary>
+    /// The server's <c>addresses</c>: per network name, each fixed address with its version, type and MAC
+    /// (OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr), as Nova builds them from its info cache.
+    /// </summary>
+    public static JsonObject Addresses(string? networkInfoJson)
+    {
+        var result = new JsonObject();
+        foreach (var vif in Vifs(networkInfoJson))
+        {
+            if (result[vif.NetworkName] is not JsonArray list) result[vif.NetworkName] = list = [];
+            foreach (var a in vif.Addresses)
+                list.Add(new JsonObject
+                {
+                    ["version"] = a.Version, ["addr"] = a.Address, ["OS-EXT-IPS:type"] = "fixed", ["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress,
+                });
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// A create's <c>networks</c> checked with the user's token, as nova.network.neutron's
+    /// validate_networks does: "none" or nothing is no NIC; "auto" (and, before 2.37, nothing) is the
+    /// project's one network; a list names networks (with a fixed IP) or free ports.
+    /// </summary>
+    public static async Task<IReadOnlyList<RequestedNetwork>> CheckAsync(JsonObject body, bool required, Caller caller, NeutronClient neutron, CancellationToken ct)
+    {
+        var networks = body["networks"];
+        if (networks is null)
+        {
+            if (required) throw OpenStackError.BadRequest("Invalid input for field/attribute server. 'networks' is a required property");
+            return [];
+        }
+        if (networks is JsonValue s && s.GetValueKind() == JsonValueKind.String)
+        {
+            var value = (string)s!;
+            if (!required || value is not ("none" or "auto")) throw OpenStackError.BadRequest($"Invalid input for field/attribute networks. Value: {value}.");
+            return value == "none" ? [] : [await AutoAsync(caller, neutron, ct)];
+        }
+        if (networks is not JsonArray list || list.Count == 0 && required) throw OpenStackError.BadRequest("Invalid input for field/attribute networks.");
+        var result = new List<RequestedNetwork>();
+        foreach (var entry in list)
+        {
+            if (entry is not JsonObject o) throw OpenStackError.BadRequest("Bad networks format");
+            var netId = (string?)o["uuid"];
+            var portId = (string?)o["port"];
+            var fixedIp = (string?)o["fixed_ip"];
+            if (netId is null && portId is null) throw OpenStackError.BadRequest("Bad networks format: network uuid is not in proper format ()");
+            if (netId is not null && !Guid.TryParse(netId, out _)) throw OpenStackError.BadRequest($"Bad networks format: network uuid is not in proper format ({netId})");
+            if (fixedIp is not null && !(IPAddress.TryParse(fixedIp, out var ip) && (ip.AddressFamily == AddressFamily.InterNetworkV6 || fixedIp.Count(c => c == '.') == 3)))
+                throw OpenStackError.BadRequest($"Invalid fixed IP address ({fixedIp})");
+            try
+            {
+                if (portId is not null)
+                {
+                    var port = (await neutron.GetAsync($"/v2.0/ports/{Uri.EscapeDataString(portId)}", caller.Token, ct))?["port"]
+                        ?? throw OpenStackError.BadRequest($"Port id {portId} could not be found.");
+                    if ((string?)port["device_id"] is { Length: > 0 }) throw OpenStackError.Conflict($"Port {portId} is still in use.");
+                    result.Add(new RequestedNetwork((string?)port["network_id"], portId, null));
+                    continue;
+                }
+                _ = (await neutron.GetAsync($"/v2.0/networks/{netId}", caller.Token, ct))?["network"]
+                    ?? throw OpenStackError.BadRequest($"Network {netId} could not be found.");
+                result.Add(new RequestedNetwork(netId, null, fixedIp));
+            }
+            catch (NeutronException e)
+            {
+                throw OpenStackError.BadRequest($"Networks were requested, but the network service could not check them: {e.Message}");
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Nova's "auto": the one network the project can use (its own, else a shared one); 400 when there is none to choose.</summary>
+    static async Task<RequestedNetwork> AutoAsync(Caller caller, NeutronClient neutron, CancellationToken ct)
+    {
+        try
+        {
+            var own = (await neutron.ListAsync("networks", $"project_id={caller.ProjectId}&router:external=False", caller.Token, ct)).ToList();
+            var candidates = own.Count > 0 ? own : await neutron.ListAsync("networks", "shared=True&router:external=False", caller.Token, ct);
+            return candidates.Count switch
+            {
+                1 => new RequestedNetwork((string)candidates[0]["id"]!, null, null),
+                0 => throw OpenStackError.BadRequest($"Unable to automatically allocate a network for project {caller.ProjectId}"),
+                _ => throw OpenStackError.Conflict("Multiple possible networks found, use a Network ID to be more specific."),
+            };
+        }
+        catch (NeutronException e)
+        {
+            throw OpenStackError.BadRequest($"Unable to automatically allocate a network for project {caller.ProjectId}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The agent's allocate_for_instance: a port per requested network (made as the service, for the
+    /// server's project), or the user's port taken over, each bound to this host. A port the network
+    /// service could not bind fails the build with Nova's PortBindingFailed; what was made is undone.
+    /// </summary>
+    public static async Task<IReadOnlyList<Vif>> AllocateAsync(NeutronClient neutron, string uuid, string projectId, string host, string zone,
+        IReadOnlyList<RequestedNetwork> requested, CancellationToken ct)
+    {
+        var vifs = new List<Vif>();
+        try
+        {
+            foreach (var r in requested)
+            {
+                var binding = new JsonObject { ["device_id"] = uuid, ["device_owner"] = "compute:" + zone, ["binding:host_id"] = host };
+                JsonNode? port;
+                if (r.PortId is not null)
+                    port = (await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{r.PortId}", new JsonObject { ["port"] = binding }, null, ct))?["port"];
+                else
+                {
+                    binding["network_id"] = r.NetworkId;
+                    binding["tenant_id"] = projectId;
+                    if (r.FixedIp is not null) binding["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = r.FixedIp });
+                    port = (await neutron.SendAsync(HttpMethod.Post, "/v2.0/ports", new JsonObject { ["port"] = binding }, null, ct))?["port"];
+                }
+                if (port is null) throw new NeutronException(404, "PortNotFound", $"Port {r.PortId} could not be found.");
+                var network = (await neutron.GetAsync($"/v2.0/networks/{(string)port["network_id"]!}", null, ct))?["network"];
+                var vif = new Vif((string)port["id"]!, (string)port["network_id"]!, (string?)network?["name"] ?? "", (string)port["mac_address"]!,
+                    [.. (port["fixed_ips"] as JsonArray ?? []).OfType<JsonObject>().Select(ip => new VifAddress((string)ip["ip_address"]!,
+                        ((string)ip["ip_address"]!).Contains(':') ? 6 : 4, (string)ip["subnet_id"]!))],
+                    PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]);
+                vifs.Add(vif);
+                if ((string?)port["binding:vif_type"] == "binding_failed")
+                    throw new PortBindingFailedException(vif.PortId);
+            }
+            return vifs;
+        }
+        catch
+        {
+            await DeallocateAsync(neutron, vifs, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>The agent's deallocate_for_instance: Nova's ports deleted, the user's unbound and freed for another server.</summary>
+    public static async Task DeallocateAsync(NeutronClient neutron, IReadOnlyList<Vif> vifs, CancellationToken ct)
+    {
+        foreach (var vif in vifs)
+        {
+            try
+            {
+                if (vif.PreserveOnDelete)
+                    await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{vif.PortId}", new JsonObject
+                    {
+                        ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
+                    }, null, ct);
+                else await neutron.SendAsync(HttpMethod.Delete, $"/v2.0/ports/{vif.PortId}", null, null, ct);
+            }
+            catch (NeutronException)
+            {
+                // The port is gone already, or the network service is away: nothing of the guest depends on it any more.
+            }
+        }
+    }
+}
+
+/// <summary>Nova's PortBindingFailed, worded as the seed's log shows it (section 6).</summary>
+public sealed class PortBindingFailedException(string portId)
+    : Exception($"PortBindingFailed: Binding failed for port {portId}, please check neutron logs for more information.")
+{
+    public string PortId { get; } = portId;
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Stratus.Network;
+
+namespace Stratus.Compute.Tests;
+
+/// <summary>A region whose network service runs without any agent: no host can bind a port.</summary>
+public sealed class AgentlessRegionServer : NetworkedRegionServer
+{
+    protected override void Configure(TestNode node) => node.Configure<NetworkOptions>(o => o with { Services = [NetworkOptions.Server] });
+}
+
+/// <summary>Servers on networks: the API checks what is asked, the agent makes and binds the ports, a failed binding is Nova's PortBindingFailed.</summary>
+public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFixture<AgentlessRegionServer>
+{
+    async Task<string> NetworkAsync(HttpClient network)
+    {
+        var r = await network.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "n-" + Guid.NewGuid().ToString("N")[..6] } });
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var id = (string)(await r.Content.ReadFromJsonAsync<JsonObject>())!["network"]!["id"]!;
+        var s = await network.PostAsJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = id, ["ip_version"] = 4, ["cidr"] = "10.77.0.0/24" },
+        });
+        Assert.Equal(HttpStatusCode.Created, s.StatusCode);
+        return id;
+    }
+
+    async Task<JsonObject> WaitForStatusAsync(HttpClient compute, string id, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var server = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!.AsObject();
+            if ((string?)server["status"] == status) return server;
+            Assert.True(DateTime.UtcNow < deadline, $"server {id} is {(string?)server["status"]}, not {status}: {server.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task A_port_no_agent_can_bind_ends_the_build_in_ERROR_with_PortBindingFailed_and_the_port_is_removed()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var token = compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single();
+        var network = region.NetworkClient(token);
+        var networkId = await NetworkAsync(network);
+        var imageId = await region.NewImageAsync(image);
+        var flavor = await region.NewFlavorAsync();
+        var create = await compute.PostAsJsonAsync("servers", new JsonObject
+        {
+            ["server"] = new JsonObject
+            {
+                ["name"] = "bound-nowhere", ["imageRef"] = imageId, ["flavorRef"] = flavor,
+                ["networks"] = new JsonArray(new JsonObject { ["uuid"] = networkId }),
+            },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, create.StatusCode);
+        var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
+        var server = await WaitForStatusAsync(compute, id, "ERROR");
+        var fault = (string?)server["fault"]?["message"];
+        Assert.NotNull(fault);
+        Assert.Matches("^PortBindingFailed: Binding failed for port [0-9a-f-]{36}, please check neutron logs for more information\\.$", fault);
+        // Nova undoes what it made: no port of the server is left.
+        var ports = (await network.GetFromJsonAsync<JsonObject>($"v2.0/ports?device_id={id}"))!["ports"]!.AsArray();
+        Assert.Empty(ports);
+    }
+
+    [Fact]
+    public async Task The_API_refuses_networks_and_ports_the_user_cannot_use()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var imageId = await region.NewImageAsync(image);
+        var flavor = await region.NewFlavorAsync();
+        async Task<(HttpStatusCode, string)> CreateAsync(JsonNode networks)
+        {
+            var r = await compute.PostAsJsonAsync("servers", new JsonObject
+            {
+                ["server"] = new JsonObject { ["name"] = "s", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = networks },
+            });
+            return (r.StatusCode, await r.Content.ReadAsStringAsync());
+        }
+        var (status, text) = await CreateAsync(new JsonArray(new JsonObject { ["uuid"] = Guid.NewGuid().ToString() }));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("could not be found", text);
+        (status, text) = await CreateAsync(new JsonArray(new JsonObject { ["uuid"] = "not-a-uuid" }));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("Bad networks format", text);
+        // Another project's network is not there for this user.
+        var (other, _, _) = await region.NewComputeUserAsync("2.37");
+        var theirs = await NetworkAsync(region.NetworkClient(other.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()));
+        (status, _) = await CreateAsync(new JsonArray(new JsonObject { ["uuid"] = theirs }));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        // "auto" with no network of the project's: Nova's clear 400.
+        (status, text) = await CreateAsync(JsonValue.Create("auto"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("Unable to automatically allocate a network", text);
+    }
+}
