@@ -74,14 +74,8 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
     public override async Task SyncDatabaseAsync(NovaOptions options, CancellationToken ct = default)
     {
         if (!options.Runs(NovaOptions.Api) && !options.Runs(NovaOptions.Conductor) && !options.Runs(NovaOptions.Scheduler)) return;
-        var api = DatabaseUrl.Parse(options.ApiDatabase);
-        var ab = new DbContextOptionsBuilder<ApiDb>();
-        api.Configure(ab);
-        await using (var db = new ApiDb(ab.Options)) await api.EnsureSchemaAsync(db, ct);
-        var cell = DatabaseUrl.Parse(options.Database);
-        var cb = new DbContextOptionsBuilder<CellDb>();
-        cell.Configure(cb);
-        await using (var db = new CellDb(cb.Options)) await cell.EnsureSchemaAsync(db, ct);
+        await DatabaseUrl.SyncAsync<ApiDb>(options.ApiDatabase, o => new(o), ct);
+        await DatabaseUrl.SyncAsync<CellDb>(options.Database, o => new(o), ct);
     }
 
     public override IHost Build(NovaOptions options, NodeRuntime runtime) => Build(options, runtime.Bus(options.TransportUrl));

@@ -85,11 +85,7 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
     public override async Task SyncDatabaseAsync(NetworkOptions options, CancellationToken ct = default)
     {
         if (!options.Runs(NetworkOptions.Server)) return;
-        var url = DatabaseUrl.Parse(options.DatabaseConnection);
-        var b = new DbContextOptionsBuilder<NetworkDb>();
-        url.Configure(b);
-        await using var db = new NetworkDb(b.Options);
-        await url.EnsureSchemaAsync(db, ct);
+        await DatabaseUrl.SyncAsync<NetworkDb>(options.DatabaseConnection, o => new(o), ct);
     }
 
     public override IHost Build(NetworkOptions options, NodeRuntime runtime)

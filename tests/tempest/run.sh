@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Tempest 33's API tests of one service (tempest.api.SUITE) against a fresh Stratus node.
-# Usage: tests/tempest/run.sh identity|image|compute [REGEX] [CONCURRENCY]
+# Usage: tests/tempest/run.sh identity|image|compute|network [REGEX] [CONCURRENCY]
 # Prints Tempest's summary; the last line is "SUITE: P passed, F failed, S skipped".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-suite=${1:?usage: run.sh identity|image|compute [REGEX] [CONCURRENCY]}
+suite=${1:?usage: run.sh identity|image|compute|network [REGEX] [CONCURRENCY]}
 regex=${2:-tempest.api.$suite} conc=${3:-2}
 addr=${TEMPEST_ADDRESS:-127.66.0.1} pass=tempest-Pa55word
 command -v tempest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 tempest python3-stestr >/dev/null
@@ -23,12 +23,16 @@ for _ in $(seq 300); do curl -sf "http://$addr:9292/versions" >/dev/null && brea
 mkdir -p "$work/www" && head -c 1048576 /dev/urandom >"$work/www/image.img"
 (cd "$work/www" && exec /usr/bin/python3 -m http.server 8000 --bind "$addr" >/dev/null 2>&1) &
 web_pid=$!
-image=false nova=false; [[ $suite == image ]] && image=true
+image=false nova=false neutron=false; [[ $suite == image ]] && image=true
 extra=
 if [[ $suite == compute ]]; then
   image=true nova=true
   # Two flavors and two images for [compute], once the compute host has reported to placement.
   extra=$(/usr/bin/python3 "$here/tests/tempest/compute_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
+fi
+if [[ $suite == network ]]; then
+  neutron=true
+  extra=$(/usr/bin/python3 "$here/tests/tempest/network_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
 fi
 
 tempest init --name "stratus-$(basename "$work")" "$work/ws" >/dev/null 2>&1
@@ -70,7 +74,7 @@ manage_locations = false
 glance = $image
 nova = $nova
 cinder = false
-neutron = false
+neutron = $neutron
 swift = false
 ${TEMPEST_EXTRA_CONF:-}
 $extra

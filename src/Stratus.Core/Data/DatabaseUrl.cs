@@ -118,6 +118,16 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     /// <summary>Quotes a table or column name as the dialect does (backticks for MySQL, ANSI double quotes otherwise).</summary>
     public string Quote(string name) => Kind == DatabaseKind.MySql ? $"`{name}`" : $"\"{name}\"";
 
+    /// <summary>A service's <c>*-manage db sync</c>: the schema of <typeparamref name="TDb"/> at <paramref name="connection"/>, created if missing.</summary>
+    public static async Task SyncAsync<TDb>(string connection, Func<DbContextOptions<TDb>, TDb> create, CancellationToken ct = default) where TDb : DbContext
+    {
+        var url = Parse(connection);
+        var b = new DbContextOptionsBuilder<TDb>();
+        url.Configure(b);
+        await using var db = create(b.Options);
+        await url.EnsureSchemaAsync(db, ct);
+    }
+
     /// <summary>Creates the schema if it is missing; for SQLite also switches the file to WAL so a
     /// <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
     public async Task EnsureSchemaAsync(DbContext db, CancellationToken ct = default)

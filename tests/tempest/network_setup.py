@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""What Tempest's network tests need on a fresh node: an external network with a subnet, and the extensions.
+
+Usage: network_setup.py ADDRESS ADMIN_PASSWORD; prints the [network] and [network-feature-enabled] keys
+for tempest.conf. The external network is a flat one on the physical network "provider", as devstack's
+"public"; its data plane is never wired to the machine's uplink.
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+addr, password = sys.argv[1], sys.argv[2]
+
+
+def call(method, url, body=None, token=None):
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("X-Auth-Token", token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read()
+        return r.headers, (json.loads(text) if text else None)
+
+
+identity = f"http://{addr}:5000/v3"
+network = f"http://{addr}:9696/v2.0"
+deadline = time.time() + 120
+while True:
+    try:
+        call("GET", f"http://{addr}:9696/")
+        break
+    except (urllib.error.URLError, OSError):
+        if time.time() > deadline:
+            sys.exit("network_setup: the network service did not answer within 120 s")
+        time.sleep(0.3)
+headers, _ = call("POST", identity + "/auth/tokens", {"auth": {
+    "identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": password}}},
+    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
+token = headers["X-Subject-Token"]
+_, public = call("POST", network + "/networks", {"network": {
+    "name": "public", "router:external": True, "provider:network_type": "flat", "provider:physical_network": "provider"}}, token)
+public_id = public["network"]["id"]
+call("POST", network + "/subnets", {"subnet": {
+    "network_id": public_id, "ip_version": 4, "cidr": "172.24.4.0/24", "gateway_ip": "172.24.4.1", "enable_dhcp": False}}, token)
+_, extensions = call("GET", network + "/extensions", token=token)
+aliases = ",".join(sorted(e["alias"] for e in extensions["extensions"]))
+print(f"""[network]
+public_network_id = {public_id}
+floating_network_name = public
+project_network_cidr = 10.100.0.0/16
+project_network_mask_bits = 28
+project_network_v6_cidr = 2001:db8::/48
+project_network_v6_mask_bits = 64
+[network-feature-enabled]
+ipv6 = true
+ipv6_subnet_attributes = true
+api_extensions = {aliases}
+port_security = true""")
