@@ -47,14 +47,15 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
             ("DEFAULT",
             [
                 ("my_ip", spec.Address), ("host", node.HostName), ("transport_url", spec.TransportUrl ?? $"inproc://{spec.Region.ToLowerInvariant()}"),
-                ("enabled_apis", "osapi_compute,metadata"), ("osapi_compute_listen", spec.Address), ("state_path", dir),
+                ("enabled_apis", "osapi_compute,metadata"), ("osapi_compute_listen", spec.Address), ("metadata_listen", spec.Address), ("state_path", dir),
                 ("instances_path", Path.Combine(dir, "instances")), ("compute_driver", "libvirt.LibvirtDriver"),
             ]),
             ("api_database", [("connection", $"sqlite:///{Path.Combine(dir, "nova_api.db")}")]),
             ("database", [("connection", $"sqlite:///{Path.Combine(dir, "nova.db")}")]),
             ("keystone_authtoken", node.ServiceUser("nova")),
             ("glance", [("api_servers", $"http://{controller}:9292")]),
-            ("neutron", [("url", $"http://{controller}:9696"), .. node.ServiceUser("neutron").Skip(1)]),
+            ("neutron", [("url", $"http://{controller}:9696"), .. node.ServiceUser("neutron").Skip(1),
+                ("service_metadata_proxy", "true"), ("metadata_proxy_shared_secret", spec.Password)]),
             ("cinder", [("os_region_name", spec.Region)]),
             ("placement", [("os_region_name", spec.Region), .. KeystoneAuthtokenOptions.Keys(node.IdentityRoot + "/v3", spec.Region, "placement", spec.Password).Skip(1).SkipLast(1)]),
             // virt_type is left to the probe: KVM only where a guest really boots under it, else TCG (qemu).

@@ -5,6 +5,7 @@ using Stratus.Compute.Agent;
 using Stratus.Compute.Api;
 using Stratus.Compute.Conductor;
 using Stratus.Compute.Images;
+using Stratus.Compute.Metadata;
 using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Policy;
@@ -50,6 +51,7 @@ public static class ComputeService
         services.AddSingleton(_ => new NeutronClient(options.Neutron is null ? null
             : new KeystoneSession(options.Neutron, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })), options));
         services.AddSingleton(sp => new ImageClient(sp.GetRequiredService<KeystoneSession>(), options));
+        if (options.Runs(NovaOptions.Api) && options.MetadataApi) services.AddHostedService<MetadataServer>();
         if (options.Runs(NovaOptions.Conductor)) services.AddHostedService<ConductorService>();
         if (options.Runs(NovaOptions.Conductor) || options.Runs(NovaOptions.Scheduler)) services.AddHostedService<ServiceHeartbeat>();
         if (options.Runs(NovaOptions.Scheduler)) services.AddHostedService<SchedulerService>();

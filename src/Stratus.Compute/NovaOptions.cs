@@ -32,6 +32,13 @@ public sealed record NovaOptions
     public string? NeutronError { get; init; }
     /// <summary><c>[neutron] url</c> (deprecated in Nova, still in the seed): the network API, else the catalog's.</summary>
     public string? NeutronUrl { get; init; }
+    /// <summary><c>[DEFAULT] enabled_apis</c> has metadata: Nova's metadata API on <c>metadata_listen:metadata_listen_port</c> (8775) where nova-api runs.</summary>
+    public bool MetadataApi { get; init; }
+    public string MetadataListen { get; init; } = "0.0.0.0";
+    public int MetadataListenPort { get; init; } = 8775;
+    /// <summary><c>[neutron] service_metadata_proxy</c>: requests come through the network service's proxy, signed with <see cref="MetadataProxySharedSecret"/>.</summary>
+    public bool ServiceMetadataProxy { get; init; }
+    public string MetadataProxySharedSecret { get; init; } = "";
     /// <summary><c>[DEFAULT] compute_driver</c>: libvirt.LibvirtDriver (our QEMU driver) or fake.FakeDriver.</summary>
     public string ComputeDriver { get; init; } = "libvirt.LibvirtDriver";
     /// <summary><c>[stratus] fake_spawn_seconds</c>: how long the fake driver takes to spawn, to model real builds in fault and scale tests.</summary>
@@ -98,6 +105,11 @@ public sealed record NovaOptions
             Neutron = neutron,
             NeutronError = neutronError,
             NeutronUrl = ini.GetString("neutron", "url"),
+            MetadataApi = apis.Contains("metadata"),
+            MetadataListen = ini.GetString("DEFAULT", "metadata_listen") ?? "0.0.0.0",
+            MetadataListenPort = ini.GetInt("DEFAULT", "metadata_listen_port", 8775),
+            ServiceMetadataProxy = ini.GetBool("neutron", "service_metadata_proxy", false),
+            MetadataProxySharedSecret = ini.GetString("neutron", "metadata_proxy_shared_secret") ?? "",
             ComputeDriver = ini.GetString("DEFAULT", "compute_driver") ?? "libvirt.LibvirtDriver",
             FakeSpawnTime = TimeSpan.FromSeconds(ini.GetInt("stratus", "fake_spawn_seconds", 0)),
             VirtType = ini.GetString("libvirt", "virt_type"),

@@ -23,7 +23,13 @@ public sealed record Vif(string PortId, string NetworkId, string NetworkName, st
     public string Bridge => "brq" + NetworkId[..Math.Min(11, NetworkId.Length)];
 }
 
-public sealed record VifAddress(string Address, int Version, string SubnetId);
+/// <summary>A fixed address of a NIC with what its subnet tells the guest (network_data.json, DHCP): prefix, gateway, DNS servers.</summary>
+public sealed record VifAddress(string Address, int Version, string SubnetId)
+{
+    public string? Cidr { get; init; }
+    public string? Gateway { get; init; }
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+}
 
 /// <summary>Nova's network API for servers: what a create asks for, checked as the user; ports made, bound and removed as the service.</summary>
 public static class ServerNetworks
@@ -155,10 +161,20 @@ public static class ServerNetworks
                 }
                 if (port is null) throw new NeutronException(404, "PortNotFound", $"Port {r.PortId} could not be found.");
                 var network = (await neutron.GetAsync($"/v2.0/networks/{(string)port["network_id"]!}", null, ct))?["network"];
+                var addresses = new List<VifAddress>();
+                foreach (var ip in (port["fixed_ips"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    var subnetId = (string)ip["subnet_id"]!;
+                    var subnet = (await neutron.GetAsync($"/v2.0/subnets/{subnetId}", null, ct))?["subnet"];
+                    var address = (string)ip["ip_address"]!;
+                    addresses.Add(new VifAddress(address, address.Contains(':') ? 6 : 4, subnetId)
+                    {
+                        Cidr = (string?)subnet?["cidr"], Gateway = (string?)subnet?["gateway_ip"],
+                        DnsServers = [.. (subnet?["dns_nameservers"] as JsonArray ?? []).Select(d => (string?)d).OfType<string>()],
+                    });
+                }
                 var vif = new Vif((string)port["id"]!, (string)port["network_id"]!, (string?)network?["name"] ?? "", (string)port["mac_address"]!,
-                    [.. (port["fixed_ips"] as JsonArray ?? []).OfType<JsonObject>().Select(ip => new VifAddress((string)ip["ip_address"]!,
-                        ((string)ip["ip_address"]!).Contains(':') ? 6 : 4, (string)ip["subnet_id"]!))],
-                    PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]);
+                    addresses, PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]);
                 vifs.Add(vif);
                 if ((string?)port["binding:vif_type"] == "binding_failed")
                     throw new PortBindingFailedException(vif.PortId);
