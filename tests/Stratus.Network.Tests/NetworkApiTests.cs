@@ -163,4 +163,20 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
         Assert.Equal("binding_failed", (string?)bound["port"]!["binding:vif_type"]);
         Assert.Equal("compute-nowhere", (string?)bound["port"]!["binding:host_id"]);
     }
+
+    [Fact]
+    public async Task Concurrent_and_bulk_network_creates_each_get_a_segment_of_their_own()
+    {
+        var admin = net.Admin();
+        var singles = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("par") } }), HttpStatusCode.Created)));
+        var bulk = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject
+        {
+            ["networks"] = new JsonArray([.. Enumerable.Range(0, 3).Select(_ => (JsonNode)new JsonObject { ["name"] = Name("bulk") })]),
+        }), HttpStatusCode.Created);
+        var vnis = singles.Select(s => (int)s["network"]!["provider:segmentation_id"]!)
+            .Concat(bulk["networks"]!.AsArray().Select(n => (int)n!["provider:segmentation_id"]!)).ToList();
+        Assert.Equal(11, vnis.Count);
+        Assert.Equal(vnis.Count, vnis.Distinct().Count());
+    }
 }

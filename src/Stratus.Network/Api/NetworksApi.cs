@@ -89,59 +89,69 @@ static class NetworksApi
     {
         var caller = http.Caller();
         var (items, bulk) = await Networks.ReadCreateAsync(http.Request, ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        var created = new List<NetworkRow>();
-        foreach (var body in items)
+        for (var attempt = 1; ; attempt++)
         {
-            var project = Standard.ProjectOf(body, caller);
-            var target = NeutronPolicy.Target(body);
-            target["project_id"] = target["tenant_id"] = project;
-            NeutronPolicy.Enforce(http, "create", "network", body, target, Defaults);
-            var type = Standard.Text(body, "provider:network_type");
-            var physnet = Standard.Text(body, "provider:physical_network");
-            var segId = Standard.Int(body, "provider:segmentation_id");
-            var segment = type is null
-                ? physnet is not null || segId is not null
-                    ? throw NeutronErrors.InvalidInput("provider:network_type required")
-                    : await segments.AllocateAsync(db, null, ct)
-                : segments.Requested(type, physnet, segId);
-            if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(db, "vxlan", ct);
-            if (await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
-                && segment.SegmentationId != null && n.SegmentationId == segment.SegmentationId, ct))
-                throw Segments.InUse(segment);
-            var mtu = Standard.Int(body, "mtu") ?? segment.Mtu;
-            if (mtu > segment.Mtu) throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {segment.Mtu}");
-            if (mtu < 68) throw NeutronErrors.InvalidAttribute("mtu", $"'{mtu}' is too small - must be at least '68'");
-            var hints = Standard.Array(body, "availability_zone_hints") ?? [];
-            foreach (var h in hints)
-                if ((string?)h != "nova") throw new OpenStackError(404, "AvailabilityZoneNotFound", $"AvailabilityZone {h?.ToJsonString()} could not be found.");
-            var n = new NetworkRow
+            var now = time.GetUtcNow().UtcDateTime;
+            var created = new List<NetworkRow>();
+            foreach (var body in items) created.Add(await NewNetworkAsync(http, db, segments, caller, body, now, ct));
+            try
             {
-                Id = Guid.NewGuid().ToString(), ProjectId = project, Name = Standard.Text(body, "name") ?? "",
-                Description = Standard.Text(body, "description", 255) ?? "", AdminStateUp = Standard.Bool(body, "admin_state_up") ?? true,
-                Shared = Standard.Bool(body, "shared") ?? false, External = Standard.Bool(body, "router:external") ?? false,
-                IsDefault = Standard.Bool(body, "is_default") ?? false, Mtu = mtu, NetworkType = segment.Type,
-                PhysicalNetwork = segment.PhysicalNetwork, SegmentationId = segment.SegmentationId,
-                PortSecurityEnabled = Standard.Bool(body, "port_security_enabled") ?? true,
-                AvailabilityZoneHints = Standard.Json(hints), DnsDomain = Standard.Text(body, "dns_domain"),
-                CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
-            };
-            db.Networks.Add(n);
-            created.Add(n);
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException) when (attempt < 5 && items.All(b => !b.ContainsKey("provider:segmentation_id")))
+            {
+                // A concurrent create took the segment we were given: take the next free one.
+                db.ChangeTracker.Clear();
+                continue;
+            }
+            catch (DbUpdateException)
+            {
+                throw NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use.");
+            }
+            var views = (await ViewsAsync(db, created, ct)).Select(v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v))).ToList();
+            return bulk
+                ? new JsonResponse(new JsonObject { ["networks"] = new JsonArray([.. views]) }, 201)
+                : Networks.Show(http, views[0], 201);
         }
-        try
+    }
+
+    static async Task<NetworkRow> NewNetworkAsync(HttpContext http, NetworkDb db, Segments segments, Caller caller, JsonObject body, DateTime now, CancellationToken ct)
+    {
+        var project = Standard.ProjectOf(body, caller);
+        var target = NeutronPolicy.Target(body);
+        target["project_id"] = target["tenant_id"] = project;
+        NeutronPolicy.Enforce(http, "create", "network", body, target, Defaults);
+        var type = Standard.Text(body, "provider:network_type");
+        var physnet = Standard.Text(body, "provider:physical_network");
+        var segId = Standard.Int(body, "provider:segmentation_id");
+        var segment = type is null
+            ? physnet is not null || segId is not null
+                ? throw NeutronErrors.InvalidInput("provider:network_type required")
+                : await segments.AllocateAsync(db, null, ct)
+            : segments.Requested(type, physnet, segId);
+        if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(db, "vxlan", ct);
+        if (await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
+            && segment.SegmentationId != null && n.SegmentationId == segment.SegmentationId, ct))
+            throw Segments.InUse(segment);
+        var mtu = Standard.Int(body, "mtu") ?? segment.Mtu;
+        if (mtu > segment.Mtu) throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {segment.Mtu}");
+        if (mtu < 68) throw NeutronErrors.InvalidAttribute("mtu", $"'{mtu}' is too small - must be at least '68'");
+        var hints = Standard.Array(body, "availability_zone_hints") ?? [];
+        foreach (var h in hints)
+            if ((string?)h != "nova") throw new OpenStackError(404, "AvailabilityZoneNotFound", $"AvailabilityZone {h?.ToJsonString()} could not be found.");
+        var n = new NetworkRow
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // Another create took the same segment between our check and our write.
-            throw NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use; try again.");
-        }
-        var views = await ViewsAsync(db, created, ct);
-        return bulk
-            ? new JsonResponse(new JsonObject { ["networks"] = new JsonArray([.. views.Select(v => (JsonNode)NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v)))]) }, 201)
-            : Networks.Show(http, NeutronPolicy.Visible(http, "network", views[0], NeutronPolicy.Target(views[0])), 201);
+            Id = Guid.NewGuid().ToString(), ProjectId = project, Name = Standard.Text(body, "name") ?? "",
+            Description = Standard.Text(body, "description", 255) ?? "", AdminStateUp = Standard.Bool(body, "admin_state_up") ?? true,
+            Shared = Standard.Bool(body, "shared") ?? false, External = Standard.Bool(body, "router:external") ?? false,
+            IsDefault = Standard.Bool(body, "is_default") ?? false, Mtu = mtu, NetworkType = segment.Type,
+            PhysicalNetwork = segment.PhysicalNetwork, SegmentationId = segment.SegmentationId,
+            PortSecurityEnabled = Standard.Bool(body, "port_security_enabled") ?? true,
+            AvailabilityZoneHints = Standard.Json(hints), DnsDomain = Standard.Text(body, "dns_domain"),
+            CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
+        };
+        db.Networks.Add(n);
+        return n;
     }
 
     static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, Segments segments, TimeProvider time, CancellationToken ct)

@@ -58,7 +58,9 @@ sealed class Segments(NetworkOptions options)
                 case "local":
                     return new("local", "", null, MaxMtu("local"));
                 case "vxlan" when Ml2.TypeDrivers.Contains("vxlan"):
-                    var used = (await db.Networks.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId).ToListAsync(ct)).ToHashSet();
+                    // Also the networks of this request not saved yet (a bulk create).
+                    var used = (await db.Networks.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId).ToListAsync(ct))
+                        .Concat(db.Networks.Local.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId)).ToHashSet();
                     foreach (var (min, max) in Ml2.VniRanges)
                         for (var vni = min; vni <= max; vni++)
                             if (!used.Contains(vni)) return new("vxlan", "", vni, MaxMtu("vxlan"));
