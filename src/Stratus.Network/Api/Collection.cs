@@ -66,8 +66,12 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
             throw NeutronErrors.BadRequest("'project_id' and 'tenant_id' do not match");
     }
 
-    /// <summary>A list answer: the views filtered, sorted, paged and cut to <c>fields</c>.</summary>
-    public IResult List(HttpContext http, IEnumerable<JsonObject> views)
+    /// <summary>
+    /// A list answer: the views filtered, sorted and paged on all their attributes (as Neutron's database
+    /// query does), then shown as the caller may see them (<paramref name="shown"/>: policy's attribute
+    /// rules) and cut to <c>fields</c>.
+    /// </summary>
+    public IResult List(HttpContext http, IEnumerable<JsonObject> views, Func<JsonObject, JsonObject>? shown = null)
     {
         var q = http.Request.Query;
         foreach (var key in q.Keys)
@@ -92,7 +96,7 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
         var more = limit is { } lim && items.Count > lim;
         if (limit is { } take) items = items.Take(take).ToList();
         if (reverse) items.Reverse();
-        var body = new JsonObject { [plural] = new JsonArray([.. items.Select(v => (JsonNode)Fields(v, q["fields"]))]) };
+        var body = new JsonObject { [plural] = new JsonArray([.. items.Select(v => (JsonNode)Fields(shown is null ? v : shown(v), q["fields"]))]) };
         if (limit is not null)
         {
             var links = new JsonArray();

@@ -61,11 +61,8 @@ static class NetworksApi
     {
         var caller = http.Caller();
         var rows = await Visible(db, caller).AsNoTracking().OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).ToListAsync(ct);
-        var views = (await ViewsAsync(db, rows, ct))
-            .Select(v => (View: v, Target: NeutronPolicy.Target(v)))
-            .Where(x => NeutronPolicy.CanSee(http, "network", x.Target))
-            .Select(x => NeutronPolicy.Visible(http, "network", x.View, x.Target));
-        return Networks.List(http, views);
+        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "network", NeutronPolicy.Target(v)));
+        return Networks.List(http, views, v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v)));
     }
 
     /// <summary>The network as its owner or an admin finds it; 404 when the caller may not see it.</summary>
@@ -130,7 +127,8 @@ static class NetworksApi
                 : await segments.AllocateAsync(db, null, ct)
             : segments.Requested(type, physnet, segId);
         if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(db, "vxlan", ct);
-        if (await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
+        // A segment the admin named is checked here, with Neutron's words; one given from the ranges is kept unique by the database.
+        if ((segId is not null || segment.Type == "flat") && await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
             && segment.SegmentationId != null && n.SegmentationId == segment.SegmentationId, ct))
             throw Segments.InUse(segment);
         var mtu = Standard.Int(body, "mtu") ?? segment.Mtu;

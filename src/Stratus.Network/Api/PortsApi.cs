@@ -81,12 +81,9 @@ static partial class PortsApi
         var rows = await q.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).ToListAsync(ct);
         var netIds = rows.Select(r => r.NetworkId).Distinct().ToList();
         var networks = await db.Networks.AsNoTracking().Where(n => netIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
-        var views = (await ViewsAsync(db, rows, ct))
-            .Select(v => (View: v, Network: networks.GetValueOrDefault((string)v["network_id"]!)))
-            .Select(x => (x.View, x.Network, Target: NeutronPolicy.Target(x.View, x.Network)))
-            .Where(x => NeutronPolicy.CanSee(http, "port", x.Target))
-            .Select(x => NeutronPolicy.Visible(http, "port", x.View, x.Target));
-        return Ports.List(http, views);
+        NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
+        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
+        return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
     }
 
     public static async Task<(PortRow Port, NetworkRow Network)> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)

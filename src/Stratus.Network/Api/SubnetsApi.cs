@@ -55,11 +55,9 @@ static class SubnetsApi
             ? await db.Subnets.AsNoTracking().OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(ct)
             : await db.Subnets.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId || ids.Contains(s.NetworkId)).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(ct);
         var tags = await Tags.OfAsync(db, rows.Select(r => r.Id).ToList(), ct);
-        var views = rows.Select(s => (View: View(s, tags), Network: networks.GetValueOrDefault(s.NetworkId)))
-            .Select(x => (x.View, Target: NeutronPolicy.Target(x.View, x.Network)))
-            .Where(x => NeutronPolicy.CanSee(http, "subnet", x.Target))
-            .Select(x => NeutronPolicy.Visible(http, "subnet", x.View, x.Target));
-        return Subnets.List(http, views);
+        var views = rows.Where(s => NeutronPolicy.CanSee(http, "subnet", NeutronPolicy.Target(View(s, tags), networks.GetValueOrDefault(s.NetworkId))))
+            .Select(s => View(s, tags));
+        return Subnets.List(http, views, v => NeutronPolicy.Visible(http, "subnet", v, NeutronPolicy.Target(v, networks.GetValueOrDefault((string)v["network_id"]!))));
     }
 
     public static async Task<(SubnetRow Subnet, NetworkRow Network)> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
@@ -286,11 +284,12 @@ static class SubnetsApi
     {
         var (s, n) = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_subnet", NeutronPolicy.Target(View(s, new Dictionary<string, List<string>>()), n));
-        // Addresses of DHCP ports go with the subnet; any other port's address keeps it in use.
+        // Addresses of DHCP ports go with the subnet, and so do the addresses ports made themselves (SLAAC);
+        // any other port's address keeps it in use.
         var allocations = await db.IpAllocations.Where(a => a.SubnetId == id).ToListAsync(ct);
         var portIds = allocations.Select(a => a.PortId).Distinct().ToList();
         var owners = await db.Ports.Where(p => portIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DeviceOwner, ct);
-        if (allocations.Any(a => owners.GetValueOrDefault(a.PortId) != "network:dhcp"))
+        if (!AddressAllocator.IsAutoAddress(s) && allocations.Any(a => owners.GetValueOrDefault(a.PortId) != "network:dhcp"))
             throw NeutronErrors.InUse("Subnet", id, "One or more ports have an IP allocation from this subnet.");
         db.IpAllocations.RemoveRange(allocations);
         await Tags.RemoveAsync(db, id, ct);
