@@ -59,6 +59,7 @@ public static class ComputeService
         {
             services.AddSingleton<IVirtDriver>(_ => CreateDriver(options));
             services.AddSingleton(new ImageCache(options.InstancesPath));
+            services.AddSingleton<InstanceEvents>();
             services.AddHostedService<ComputeAgent>();
         }
         return services;
@@ -94,6 +95,7 @@ public static class ComputeService
         v21.MapServerMetadata();
         v21.MapAggregates();
         v21.MapUsage();
+        v21.MapServerExternalEvents();
         return app;
     }
 }

@@ -52,6 +52,10 @@ public sealed record NovaOptions
     /// <summary><c>[DEFAULT] report_interval</c>: how often services heartbeat.</summary>
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(10);
     public int MaxBuildAttempts { get; init; } = 3;
+    /// <summary><c>[DEFAULT] vif_plugging_timeout</c>: how long a build waits for network-vif-plugged (0: not at all).</summary>
+    public TimeSpan VifPluggingTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary><c>[DEFAULT] vif_plugging_is_fatal</c>: a build whose NICs were not reported plugged in time fails.</summary>
+    public bool VifPluggingIsFatal { get; init; } = true;
     public string? PolicyFile { get; init; }
 
     public bool Runs(string service) => Services.Contains(service);
@@ -118,6 +122,8 @@ public sealed record NovaOptions
             ServiceDownTime = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "service_down_time", 60)),
             ReportInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "report_interval", 10)),
             MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),
+            VifPluggingTimeout = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "vif_plugging_timeout", 300)),
+            VifPluggingIsFatal = ini.GetBool("DEFAULT", "vif_plugging_is_fatal", true),
             PolicyFile = PolicyOptions.FileOf(ini),
         };
         if (options.Runs(Api) && apis.Count > 0 && !apis.Contains("osapi_compute"))

@@ -18,7 +18,7 @@ namespace Stratus.Compute.Agent;
 /// conductor, as Nova's agents do.
 /// </summary>
 public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtDriver driver, ImageCache images, ImageClient glance,
-    PlacementClient placement, NeutronClient neutron, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
+    PlacementClient placement, NeutronClient neutron, InstanceEvents events, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
 {
     string? _nodeUuid;
     bool _providerReady;
@@ -36,6 +36,11 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 await driver.DestroyAsync(Guid.Parse(m.Uuid), ct);
                 await ServerNetworks.DeallocateAsync(neutron, m.NetworkInfo, ct);
                 await conductor.CastAsync(new InstanceDestroyed(m.Uuid), ct);
+            })
+            .On<ExternalInstanceEvent>((m, _) =>
+            {
+                if (!events.Deliver(m.Uuid, m.Name, m.Tag, m.Status)) log.LogDebug("No build of {Uuid} waits for {Name} {Tag}", m.Uuid, m.Name, m.Tag);
+                return Task.CompletedTask;
             })
             .On<StopInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOff, VmStates.Stopped, id => driver.PowerOffAsync(id, TimeSpan.FromSeconds(60), ct), ct))
             .On<StartInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOn, VmStates.Active, id => driver.PowerOnAsync(id, ct), ct))
@@ -160,10 +165,12 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         };
         try
         {
+            await PlugAndWaitAsync(uuid, spec, vifs, ct);
             await driver.SpawnAsync(spec, ct);
         }
         catch (Exception e) when (e is VirtException or IOException or InvalidOperationException or HostCommandException)
         {
+            await driver.UnplugVifsAsync(spec, CancellationToken.None);
             await ServerNetworks.DeallocateAsync(neutron, vifs, CancellationToken.None);
             log.LogError("Build of {Uuid} failed on {Host}: {Error}", uuid, options.Host, e.Message);
             try
@@ -181,6 +188,36 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         {
             VmState = VmStates.Active, PowerState = (int)info.State, Launched = true, ExpectedTaskState = [TaskStates.Spawning],
         }, ct);
+    }
+
+    /// <summary>
+    /// libvirt's plug-then-wait: the events of the NICs that are not active yet are expected first, the
+    /// NICs plugged, then the build waits up to <c>vif_plugging_timeout</c> for the network service to say
+    /// each is plugged; when they do not come and <c>vif_plugging_is_fatal</c>, the build fails as Nova's does.
+    /// </summary>
+    async Task PlugAndWaitAsync(string uuid, InstanceSpec spec, IReadOnlyList<Vif> vifs, CancellationToken ct)
+    {
+        var expected = options.VifPluggingTimeout > TimeSpan.Zero
+            ? vifs.Where(v => !v.Active).Select(v => (v.PortId, Event: events.Expect(uuid, "network-vif-plugged", v.PortId))).ToList()
+            : [];
+        try
+        {
+            if (!await driver.PlugVifsAsync(spec, ct) || expected.Count == 0) return;
+            var all = Task.WhenAll(expected.Select(e => e.Event));
+            if (await Task.WhenAny(all, Task.Delay(options.VifPluggingTimeout, ct)) != all)
+            {
+                log.LogWarning("[instance: {Uuid}] Timeout waiting for [{Events}] for instance with vm_state building and task_state spawning",
+                    uuid, string.Join(", ", expected.Where(e => !e.Event.IsCompleted).Select(e => "('network-vif-plugged', '" + e.PortId + "')")));
+                if (options.VifPluggingIsFatal) throw new VirtException("Virtual Interface creation failed");
+                return;
+            }
+            if (expected.FirstOrDefault(e => e.Event.Result == "failed") is { PortId: { } failed })
+                throw new VirtException($"Virtual Interface creation failed: the network service reports port {failed} failed to plug");
+        }
+        finally
+        {
+            events.Forget(uuid);
+        }
     }
 
     /// <summary>Nova's rebuild: the root disk is made again from the (new) image; a stopped server stays stopped.</summary>

@@ -16,6 +16,9 @@ public sealed record RequestedNetwork(string? NetworkId, string? PortId, string?
 public sealed record Vif(string PortId, string NetworkId, string NetworkName, string MacAddress, IReadOnlyList<VifAddress> Addresses,
     bool PreserveOnDelete, int? Mtu)
 {
+    /// <summary>The port was ACTIVE when it was bound: no network-vif-plugged will come for it (Nova's vif['active']).</summary>
+    public bool Active { get; init; }
+
     /// <summary>Nova's tap name: "tap" and the port id's first 11 characters, as the Linux bridge agent expects.</summary>
     public string TapDevice => "tap" + PortId[..Math.Min(11, PortId.Length)];
 
@@ -174,7 +177,7 @@ public static class ServerNetworks
                     });
                 }
                 var vif = new Vif((string)port["id"]!, (string)port["network_id"]!, (string?)network?["name"] ?? "", (string)port["mac_address"]!,
-                    addresses, PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]);
+                    addresses, PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]) { Active = (string?)port["status"] == "ACTIVE" };
                 vifs.Add(vif);
                 if ((string?)port["binding:vif_type"] == "binding_failed")
                     throw new PortBindingFailedException(vif.PortId);

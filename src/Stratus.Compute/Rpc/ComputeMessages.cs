@@ -40,6 +40,9 @@ public sealed record SuspendInstance(string Uuid) : IRpcCast;
 
 public sealed record ResumeInstance(string Uuid) : IRpcCast;
 
+/// <summary>From the API: an external event about a server of this host (network-vif-plugged...), with its port as tag.</summary>
+public sealed record ExternalInstanceEvent(string Uuid, string Name, string? Tag, string Status) : IRpcCast;
+
 /// <summary>The tail of the guest's console log.</summary>
 public sealed record GetConsoleOutput(string Uuid) : IRpcCall<string>;
 

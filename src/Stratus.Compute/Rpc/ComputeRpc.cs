@@ -47,6 +47,7 @@ public sealed class ComputeApi(IMessageBus bus) : RpcClient(bus, ComputeRpc.Comp
 [JsonSerializable(typeof(RebuildInstance))]
 [JsonSerializable(typeof(ResizeInstance))]
 [JsonSerializable(typeof(TerminateInstance))]
+[JsonSerializable(typeof(ExternalInstanceEvent))]
 [JsonSerializable(typeof(StopInstance))]
 [JsonSerializable(typeof(StartInstance))]
 [JsonSerializable(typeof(RebootInstance))]

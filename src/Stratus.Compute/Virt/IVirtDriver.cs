@@ -7,6 +7,15 @@ namespace Stratus.Compute.Virt;
 /// </summary>
 public interface IVirtDriver
 {
+    /// <summary>
+    /// Plugs the instance's NICs into their networks before it starts (libvirt's plug_vifs); true when the
+    /// driver does, so the agent waits for the network service's network-vif-plugged (Nova waits with libvirt only).
+    /// </summary>
+    Task<bool> PlugVifsAsync(InstanceSpec spec, CancellationToken ct = default);
+
+    /// <summary>Undoes <see cref="PlugVifsAsync"/> for a build that did not start (a destroyed instance unplugs with the rest).</summary>
+    Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default);
+
     /// <summary>Creates the instance's disks and starts it.</summary>
     /// <exception cref="InstanceExistsException">an instance with this uuid already exists.</exception>
     Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default);

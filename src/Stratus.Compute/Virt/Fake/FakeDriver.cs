@@ -10,6 +10,11 @@ namespace Stratus.Compute.Virt.Fake;
 public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = default) : IVirtDriver
 {
     readonly ConcurrentDictionary<Guid, FakeInstance> _instances = new();
+
+    /// <summary>Nova's fake driver plugs nothing and waits for no network event.</summary>
+    public Task<bool> PlugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.FromResult(false);
+
+    public Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.CompletedTask;
     readonly HostResources _host = host ?? new HostResources(Vcpus: 1000, MemoryMiB: 800_000, DiskGiB: 600_000, HypervisorType: "fake");
 
     sealed class FakeInstance(InstanceSpec spec)

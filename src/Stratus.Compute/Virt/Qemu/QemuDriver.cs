@@ -44,6 +44,17 @@ public sealed class QemuDriver : IVirtDriver
         await HostCommand.RunAsync(_options.QemuImgBinary, args, ct);
     }
 
+    public async Task<bool> PlugVifsAsync(InstanceSpec spec, CancellationToken ct = default)
+    {
+        foreach (var nic in spec.Nics) await TapDevices.PlugAsync(nic, ct);
+        return spec.Nics.Count > 0;
+    }
+
+    public async Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default)
+    {
+        foreach (var nic in spec.Nics) await TapDevices.UnplugAsync(nic, ct);
+    }
+
     public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default) => Locked(spec.Uuid, async () =>
     {
         var dir = new InstanceDirectory(_options.InstancesPath, spec.Uuid);
