@@ -28,6 +28,7 @@ public static class NetworkService
         app.MapExtensions();
         app.MapNetworks();
         app.MapSubnets();
+        app.MapSubnetPools();
         app.MapPorts();
         app.MapTags();
         return app;

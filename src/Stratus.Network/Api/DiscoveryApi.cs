@@ -12,7 +12,8 @@ static class DiscoveryApi
         "agent", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
         "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "sorting",
-        "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp",
+        "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "subnet_allocation", "subnetpool",
+        "default-subnetpools",
     ];
 
     static readonly Lazy<Dictionary<string, JsonObject>> Known = new(() =>
@@ -33,7 +34,7 @@ static class DiscoveryApi
                 ["links"] = new JsonArray(new JsonObject { ["href"] = $"{Root(http)}/v2.0/", ["rel"] = "self" }),
             }),
         }));
-        app.MapGet("/v2.0", Index);
+        // Routing ignores a trailing slash: this one route answers /v2.0 and /v2.0/.
         app.MapGet("/v2.0/", Index);
         return app;
     }

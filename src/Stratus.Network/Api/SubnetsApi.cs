@@ -92,11 +92,11 @@ static class SubnetsApi
             var version = Standard.Int(body, "ip_version") ?? throw NeutronErrors.BadRequest("Failed to parse request. Required attribute 'ip_version' not specified");
             if (version is not (4 or 6)) throw NeutronErrors.InvalidAttribute("ip_version", $"'{version}' is not in [4, 6]");
             var cidrText = Standard.Text(body, "cidr");
-            if (cidrText is null)
-                throw NeutronErrors.BadRequest(body.ContainsKey("subnetpool_id") || body.ContainsKey("use_default_subnetpool")
-                    ? "Subnet pools are not supported by this network service"
-                    : "Invalid input for operation: A cidr must be specified in the absence of a subnet pool.");
-            if (!IpNetwork.TryParse(cidrText, out var cidr, out var normalized))
+            var pool = await PoolOfAsync(http, db, body, version, ct);
+            IpNetwork cidr;
+            if (pool is not null) cidr = await SubnetPoolsApi.AllocateAsync(db, pool, version, cidrText, Standard.Int(body, "prefixlen"), ct);
+            else if (cidrText is null) throw NeutronErrors.InvalidInput("A cidr must be specified in the absence of a subnet pool");
+            else if (!IpNetwork.TryParse(cidrText, out cidr, out var normalized))
                 throw NeutronErrors.InvalidAttribute("cidr", normalized is null ? $"'{cidrText}' is not a valid IP subnet" : $"'{cidrText}' isn't a recognized IP subnet cidr, '{normalized}' is recommended");
             if (cidr.Version != version) throw NeutronErrors.InvalidInput($"Cidr {cidrText} does not match the IP version {version}");
             if (version == 4 && cidr.PrefixLength > 30 || version == 6 && cidr.PrefixLength > 126)
@@ -113,7 +113,7 @@ static class SubnetsApi
                 Id = Guid.NewGuid().ToString(), ProjectId = project, NetworkId = networkId, Name = Standard.Text(body, "name") ?? "",
                 Description = Standard.Text(body, "description") ?? "", IpVersion = version, Cidr = cidr.ToString(),
                 EnableDhcp = Standard.Bool(body, "enable_dhcp") ?? true, Ipv6RaMode = ra, Ipv6AddressMode = mode,
-                SegmentId = Standard.Text(body, "segment_id"), CreatedAt = now, UpdatedAt = now, RevisionNumber = 0,
+                SegmentId = Standard.Text(body, "segment_id"), SubnetPoolId = pool?.Id, CreatedAt = now, UpdatedAt = now, RevisionNumber = 0,
                 DnsPublishFixedIp = Standard.Bool(body, "dns_publish_fixed_ip") ?? false,
             };
             s.GatewayIp = body.ContainsKey("gateway_ip") ? Gateway(body, cidr) : Ip.Format(cidr.First + 1, version);
@@ -134,6 +134,15 @@ static class SubnetsApi
         return bulk
             ? new JsonResponse(new JsonObject { ["subnets"] = new JsonArray([.. views]) }, 201)
             : Subnets.Show(http, views[0], 201);
+    }
+
+    /// <summary>The pool a subnet is carved from: <c>subnetpool_id</c>, or the default pool of its version with <c>use_default_subnetpool</c>.</summary>
+    static async Task<SubnetPoolRow?> PoolOfAsync(HttpContext http, NetworkDb db, JsonObject body, int version, CancellationToken ct)
+    {
+        if (Standard.Text(body, "subnetpool_id") is { } id) return await SubnetPoolsApi.FindAsync(http, db, id, ct);
+        if (Standard.Bool(body, "use_default_subnetpool") != true) return null;
+        return await db.SubnetPools.FirstOrDefaultAsync(p => p.IsDefault && p.IpVersion == version, ct)
+            ?? throw NeutronErrors.BadRequest($"No default subnetpool found for IPv{version}");
     }
 
     static void ValidateIpv6Modes(int version, IpNetwork cidr, string? ra, string? mode)
