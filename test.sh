@@ -14,6 +14,10 @@ command -v mariadbd >/dev/null || need+=(mariadb-server)
 command -v flock >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v memcached >/dev/null || need+=(memcached)
+# The DHCP agent tests run dnsmasq (and dhcp_release) in namespaces and ask it for leases with busybox udhcpc.
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+command -v dhcp_release >/dev/null || need+=(dnsmasq-utils)
+command -v busybox >/dev/null || need+=(busybox)
 # The message bus and multi-host compute tests start a real RabbitMQ broker.
 [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || need+=(rabbitmq-server)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)
