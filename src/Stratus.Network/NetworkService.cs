@@ -19,6 +19,7 @@ public static class NetworkService
         services.AddAuthToken(options.Authtoken, "/");
         services.AddSingleton<Segments>();
         services.AddSingleton<PortBinding>();
+        services.AddSingleton<Notifications.NovaNotifier>();
         return services;
     }
 

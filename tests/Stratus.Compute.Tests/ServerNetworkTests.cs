@@ -97,4 +97,25 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("Unable to automatically allocate a network", text);
     }
+
+    [Fact]
+    public async Task The_network_services_nova_notifier_reaches_the_regions_compute_and_a_wrong_region_is_logged_not_thrown()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var imageId = await region.NewImageAsync(image);
+        var flavor = await region.NewFlavorAsync();
+        var create = await compute.PostAsJsonAsync("servers", new JsonObject
+        {
+            ["server"] = new JsonObject { ["name"] = "notified", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = "none" },
+        });
+        var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
+        await WaitForStatusAsync(compute, id, "ACTIVE");
+        var options = region.Node.Options<NetworkOptions>();
+        using var notifier = new Stratus.Network.Notifications.NovaNotifier(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<Stratus.Network.Notifications.NovaNotifier>.Instance);
+        var codes = await notifier.SendAsync([new("network-vif-plugged", id, Guid.NewGuid().ToString()), new("network-vif-plugged", Guid.NewGuid().ToString(), "p")], default);
+        Assert.Equal([200, 404], codes);
+        using var lost = new Stratus.Network.Notifications.NovaNotifier(options with { Nova = options.Nova! with { RegionName = "NoSuchRegion" } },
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Stratus.Network.Notifications.NovaNotifier>.Instance);
+        Assert.Null(await lost.SendAsync([new("network-vif-plugged", id, "p")], default));
+    }
 }

@@ -400,7 +400,7 @@ static partial class PortsApi
         return Ports.Show(http, Shown(http, (await ViewsAsync(db, [port], ct))[0], network));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Notifications.NovaNotifier nova, CancellationToken ct)
     {
         var (port, network) = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_port", NeutronPolicy.Target(View(port, [], [], new Dictionary<string, List<string>>()), network));
@@ -408,6 +408,8 @@ static partial class PortsApi
             throw NeutronErrors.Conflict("L3PortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
         await RemoveAsync(db, port, ct);
         await db.SaveChangesAsync(ct);
+        // Nova hears of it after the fact; a slow or absent compute service does not hold up the delete.
+        if (nova.ForDeletion(port) is { } deleted) _ = nova.SendAsync([deleted], CancellationToken.None);
         return Results.NoContent();
     }
 
