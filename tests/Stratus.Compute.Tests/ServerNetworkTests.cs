@@ -118,4 +118,28 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Stratus.Network.Notifications.NovaNotifier>.Instance);
         Assert.Null(await lost.SendAsync([new("network-vif-plugged", id, "p")], default));
     }
+
+    [Fact]
+    public async Task Attaching_an_interface_no_agent_can_bind_is_refused_and_leaves_no_port()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var token = compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single();
+        var network = region.NetworkClient(token);
+        var networkId = await NetworkAsync(network);
+        var imageId = await region.NewImageAsync(image);
+        var flavor = await region.NewFlavorAsync();
+        var create = await compute.PostAsJsonAsync("servers", new JsonObject
+        {
+            ["server"] = new JsonObject { ["name"] = "attach", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = "none" },
+        });
+        var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
+        await WaitForStatusAsync(compute, id, "ACTIVE");
+        var attach = await compute.PostAsJsonAsync($"servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = networkId } });
+        Assert.Equal(HttpStatusCode.BadRequest, attach.StatusCode);
+        Assert.Contains("PortBindingFailed", await attach.Content.ReadAsStringAsync());
+        var listed = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}/os-interface"))!["interfaceAttachments"]!.AsArray();
+        Assert.Empty(listed);
+        Assert.Empty((await network.GetFromJsonAsync<JsonObject>($"v2.0/ports?device_id={id}"))!["ports"]!.AsArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await compute.DeleteAsync($"servers/{id}/os-interface/{Guid.NewGuid()}")).StatusCode);
+    }
 }

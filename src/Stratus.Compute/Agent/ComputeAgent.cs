@@ -42,6 +42,13 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 if (!events.Deliver(m.Uuid, m.Name, m.Tag, m.Status)) log.LogDebug("No build of {Uuid} waits for {Name} {Tag}", m.Uuid, m.Name, m.Tag);
                 return Task.CompletedTask;
             })
+            .On<AttachInterface, Vif>(AttachInterfaceAsync)
+            .On<DetachInterface>(async (m, ct) =>
+            {
+                var vif = m.Vif;
+                await driver.DetachInterfaceAsync(Guid.Parse(m.Uuid), new NicSpec(vif.TapDevice, vif.MacAddress, vif.Bridge, vif.Mtu), ct);
+                await ServerNetworks.DeallocateAsync(neutron, [vif], ct);
+            })
             .On<StopInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOff, VmStates.Stopped, id => driver.PowerOffAsync(id, TimeSpan.FromSeconds(60), ct), ct))
             .On<StartInstance>((m, ct) => PowerAsync(m.Uuid, TaskStates.PoweringOn, VmStates.Active, id => driver.PowerOnAsync(id, ct), ct))
             .On<RebootInstance>((m, ct) => PowerAsync(m.Uuid, m.Type == RebootType.Hard ? TaskStates.RebootingHard : TaskStates.Rebooting, VmStates.Active,
@@ -217,6 +224,22 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         finally
         {
             events.Forget(uuid);
+        }
+    }
+
+    /// <summary>Nova's attach_interface: the port made or taken over and bound here, then hot-plugged; undone when the plug fails.</summary>
+    async Task<Vif> AttachInterfaceAsync(AttachInterface m, CancellationToken ct)
+    {
+        var vif = (await ServerNetworks.AllocateAsync(neutron, m.Uuid, m.ProjectId, options.Host, m.Zone, [m.Requested], ct))[0];
+        try
+        {
+            await driver.AttachInterfaceAsync(Guid.Parse(m.Uuid), new NicSpec(vif.TapDevice, vif.MacAddress, vif.Bridge, vif.Mtu), ct);
+            return vif;
+        }
+        catch
+        {
+            await ServerNetworks.DeallocateAsync(neutron, [vif], CancellationToken.None);
+            throw;
         }
     }
 

@@ -43,6 +43,12 @@ public sealed record ResumeInstance(string Uuid) : IRpcCast;
 /// <summary>From the API: an external event about a server of this host (network-vif-plugged...), with its port as tag.</summary>
 public sealed record ExternalInstanceEvent(string Uuid, string Name, string? Tag, string Status) : IRpcCast;
 
+/// <summary>From the API: make and bind a port as asked and hot-plug it into the guest; answered with the NIC.</summary>
+public sealed record AttachInterface(string Uuid, string ProjectId, string Zone, RequestedNetwork Requested) : IRpcCall<Vif>;
+
+/// <summary>From the API: unplug the NIC from the guest, then delete (Nova's) or unbind (the user's) its port.</summary>
+public sealed record DetachInterface(string Uuid, Vif Vif) : IRpcCast;
+
 /// <summary>The tail of the guest's console log.</summary>
 public sealed record GetConsoleOutput(string Uuid) : IRpcCall<string>;
 

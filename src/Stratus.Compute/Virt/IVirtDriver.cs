@@ -16,6 +16,12 @@ public interface IVirtDriver
     /// <summary>Undoes <see cref="PlugVifsAsync"/> for a build that did not start (a destroyed instance unplugs with the rest).</summary>
     Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default);
 
+    /// <summary>Hot-plugs a NIC into the instance (its tap plugged into the network's bridge first); it stays across reboots.</summary>
+    Task AttachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default);
+
+    /// <summary>Unplugs the NIC from the instance and removes its tap.</summary>
+    Task DetachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default);
+
     /// <summary>Creates the instance's disks and starts it.</summary>
     /// <exception cref="InstanceExistsException">an instance with this uuid already exists.</exception>
     Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default);

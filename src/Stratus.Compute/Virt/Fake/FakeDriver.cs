@@ -11,18 +11,36 @@ public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = 
 {
     readonly ConcurrentDictionary<Guid, FakeInstance> _instances = new();
 
-    /// <summary>Nova's fake driver plugs nothing and waits for no network event.</summary>
-    public Task<bool> PlugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.FromResult(false);
-
-    public Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.CompletedTask;
     readonly HostResources _host = host ?? new HostResources(Vcpus: 1000, MemoryMiB: 800_000, DiskGiB: 600_000, HypervisorType: "fake");
 
     sealed class FakeInstance(InstanceSpec spec)
     {
-        public InstanceSpec Spec { get; } = spec;
+        public InstanceSpec Spec { get; set; } = spec;
         public PowerState State { get; set; } = PowerState.Running;
         public int Boots { get; set; } = 1;
     }
+
+    /// <summary>Nova's fake driver plugs nothing and waits for no network event.</summary>
+    public Task<bool> PlugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.FromResult(false);
+
+    public Task UnplugVifsAsync(InstanceSpec spec, CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>Records the NIC on the instance (the fake has no guest to hot-plug it into).</summary>
+    public Task AttachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default)
+    {
+        var i = Get(uuid);
+        i.Spec = i.Spec with { Nics = [.. i.Spec.Nics, nic] };
+        return Task.CompletedTask;
+    }
+
+    public Task DetachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default)
+    {
+        var i = Get(uuid);
+        i.Spec = i.Spec with { Nics = [.. i.Spec.Nics.Where(n => n.TapDevice != nic.TapDevice)] };
+        return Task.CompletedTask;
+    }
+
+    FakeInstance Get(Guid uuid) => _instances.TryGetValue(uuid, out var i) ? i : throw new InstanceNotFoundException(uuid);
 
     public async Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default)
     {

@@ -30,10 +30,11 @@ static class QemuCommandLine
         AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
         for (var i = 0; i < spec.Disks.Count; i++)
             AddDisk(args, $"disk{i + 1}", spec.Disks[i].Path, spec.Disks[i].Format, bootIndex: null);
-        for (var i = 0; i < spec.Nics.Count; i++)
+        foreach (var nic in spec.Nics)
         {
-            args.AddRange(["-netdev", $"tap,id=net{i},ifname={Escape(spec.Nics[i].TapDevice)},script=no,downscript=no"]);
-            args.AddRange(["-device", $"virtio-net-pci,netdev=net{i},mac={spec.Nics[i].MacAddress}"]);
+            var id = NicId(nic);
+            args.AddRange(["-netdev", $"tap,id=net-{id},ifname={Escape(nic.TapDevice)},script=no,downscript=no"]);
+            args.AddRange(["-device", $"virtio-net-pci,netdev=net-{id},mac={nic.MacAddress},id=nic-{id}"]);
         }
         // QEMU runs this through /bin/sh; InstanceDirectory.EnsureUsable keeps quotes out of the path.
         if (restoreMemory) args.AddRange(["-incoming", $"exec:cat '{dir.MemoryState}'"]);
@@ -45,6 +46,9 @@ static class QemuCommandLine
         args.AddRange(["-drive", $"file={Escape(path)},format={format},if=none,id={id}"]);
         args.AddRange(["-device", $"virtio-blk-pci,drive={id}" + (bootIndex is { } b ? $",bootindex={b}" : "")]);
     }
+
+    /// <summary>A NIC's QEMU ids (net-ID for its netdev, nic-ID for its device), from its tap: the same at boot and at hot-plug.</summary>
+    public static string NicId(NicSpec nic) => nic.TapDevice.StartsWith("tap", StringComparison.Ordinal) ? nic.TapDevice[3..] : nic.TapDevice;
 
     /// <summary>A comma inside a QEMU option value is written twice.</summary>
     static string Escape(string value) => value.Replace(",", ",,", StringComparison.Ordinal);

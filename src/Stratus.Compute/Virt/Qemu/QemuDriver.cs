@@ -55,6 +55,36 @@ public sealed class QemuDriver : IVirtDriver
         foreach (var nic in spec.Nics) await TapDevices.UnplugAsync(nic, ct);
     }
 
+    /// <summary>QMP's netdev_add and device_add, as libvirt's attach-interface does; the spec keeps the NIC for the next boot.</summary>
+    public Task AttachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default) => Locked(uuid, async () =>
+    {
+        var dir = Existing(uuid);
+        await TapDevices.PlugAsync(nic, ct);
+        if (File.Exists(dir.QmpSocket) && QemuProcess.FindLive(dir) is not null)
+        {
+            await using var qmp = await QmpClient.ConnectAsync(dir.QmpSocket, ct);
+            var id = QemuCommandLine.NicId(nic);
+            await qmp.ExecuteAsync("netdev_add", new JsonObject { ["type"] = "tap", ["id"] = "net-" + id, ["ifname"] = nic.TapDevice, ["script"] = "no", ["downscript"] = "no" }, ct);
+            await qmp.ExecuteAsync("device_add", new JsonObject { ["driver"] = "virtio-net-pci", ["netdev"] = "net-" + id, ["mac"] = nic.MacAddress, ["id"] = "nic-" + id }, ct);
+        }
+        var spec = dir.LoadSpec();
+        dir.SaveSpec(spec with { Nics = [.. spec.Nics, nic] });
+    });
+
+    public Task DetachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default) => Locked(uuid, async () =>
+    {
+        var dir = Existing(uuid);
+        var spec = dir.LoadSpec();
+        if (File.Exists(dir.QmpSocket) && QemuProcess.FindLive(dir) is not null)
+        {
+            await using var qmp = await QmpClient.ConnectAsync(dir.QmpSocket, ct);
+            await qmp.ExecuteAsync("device_del", new JsonObject { ["id"] = "nic-" + QemuCommandLine.NicId(nic) }, ct);
+            await qmp.ExecuteAsync("netdev_del", new JsonObject { ["id"] = "net-" + QemuCommandLine.NicId(nic) }, ct);
+        }
+        dir.SaveSpec(spec with { Nics = [.. spec.Nics.Where(n => n.TapDevice != nic.TapDevice)] });
+        await TapDevices.UnplugAsync(nic, ct);
+    });
+
     public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default) => Locked(spec.Uuid, async () =>
     {
         var dir = new InstanceDirectory(_options.InstancesPath, spec.Uuid);

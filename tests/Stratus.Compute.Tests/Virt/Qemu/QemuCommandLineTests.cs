@@ -42,8 +42,8 @@ public class QemuCommandLineTests
         var drives = args.Select((a, i) => (a, i)).Where(p => p.a == "-drive").Select(p => args[p.i + 1]).ToList();
         Assert.Equal("file=/dev/mapper/vol-1,format=raw,if=none,id=disk1", drives[1]);
         Assert.Contains("virtio-blk-pci,drive=disk1", args);
-        Assert.Equal("tap,id=net0,ifname=tap0a1b2c3d-4e,script=no,downscript=no", After(args, "-netdev"));
-        Assert.Contains("virtio-net-pci,netdev=net0,mac=fa:16:3e:00:00:01", args);
+        Assert.Equal("tap,id=net-0a1b2c3d-4e,ifname=tap0a1b2c3d-4e,script=no,downscript=no", After(args, "-netdev"));
+        Assert.Contains("virtio-net-pci,netdev=net-0a1b2c3d-4e,mac=fa:16:3e:00:00:01,id=nic-0a1b2c3d-4e", args);
     }
 
     [Fact]
