@@ -31,6 +31,7 @@ public static class NetworkService
         app.MapSubnets();
         app.MapSubnetPools();
         app.MapPorts();
+        app.MapSecurityGroups();
         app.MapTags();
         return app;
     }

@@ -11,7 +11,7 @@ static class DiscoveryApi
     [
         "agent", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
-        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "sorting",
+        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "security-group", "sorting", "stateful-security-group",
         "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "subnet_allocation", "subnetpool",
         "default-subnetpools",
     ];
