@@ -30,6 +30,7 @@ public static class NetworkService
         app.MapSubnets();
         app.MapPorts();
         app.MapTags();
+        app.MapAgents();
         return app;
     }
 }
