@@ -4,6 +4,7 @@ using Stratus.Core.Config;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Core.Modules;
+using Stratus.Network.Agents;
 using Stratus.Network.Api;
 
 namespace Stratus.Network;
@@ -93,11 +94,12 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
         if (!options.Runs(NetworkOptions.Server))
         {
             var host = ServiceHost.CreateWorkerBuilder();
-            host.Services.AddSingleton(options);
+            host.Services.AddNetworkAgents(options, runtime);
             return host.Build();
         }
         var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
         builder.Services.AddNetworkService(options, runtime.Time);
+        builder.Services.AddNetworkAgents(options, runtime);
         var app = builder.Build();
         app.UseServicePipeline();
         app.MapNetworkApi();

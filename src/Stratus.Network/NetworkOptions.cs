@@ -43,6 +43,8 @@ public sealed record NetworkOptions
     public required Ml2Options Ml2 { get; init; }
     public required LinuxBridgeOptions LinuxBridge { get; init; }
     public QuotaOptions Quotas { get; init; } = new();
+    /// <summary>What the agents read from their files, and the server's enable_new_agents.</summary>
+    public Agents.AgentOptions Agent { get; init; } = new();
 
     public bool Runs(string service) => Services.Contains(service);
 
@@ -86,6 +88,7 @@ public sealed record NetworkOptions
             Ml2 = Ml2Options.Load(Path.Combine(dir, Ml2Options.File)),
             LinuxBridge = LinuxBridgeOptions.Load(Path.Combine(dir, LinuxBridgeOptions.File)),
             Quotas = QuotaOptions.FromIni(ini),
+            Agent = Agents.AgentOptions.Load(ini, dir),
         };
     }
 }
@@ -139,8 +142,12 @@ public sealed record LinuxBridgeOptions
 
     /// <summary>[linux_bridge] physical_interface_mappings: physnet to a host interface.</summary>
     public IReadOnlyDictionary<string, string> PhysicalInterfaces { get; init; } = new Dictionary<string, string>();
+    /// <summary>[linux_bridge] bridge_mappings: physnet to an existing bridge.</summary>
+    public IReadOnlyDictionary<string, string> BridgeMappings { get; init; } = new Dictionary<string, string>();
     public bool EnableVxlan { get; init; } = true;
     public string? LocalIp { get; init; }
+    /// <summary>[vxlan] l2_population: the agent learns tunnel endpoints from the server instead of multicast.</summary>
+    public bool L2Population { get; init; }
     public string FirewallDriver { get; init; } = "iptables";
     public bool EnableSecurityGroup { get; init; } = true;
 
@@ -148,17 +155,23 @@ public sealed record LinuxBridgeOptions
     {
         if (!System.IO.File.Exists(path)) return new LinuxBridgeOptions();
         var ini = IniFile.Load(path);
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var m in ini.GetList("linux_bridge", "physical_interface_mappings"))
+        Dictionary<string, string> Mappings(string key, string what)
         {
-            var i = m.IndexOf(':');
-            if (i <= 0 || i == m.Length - 1)
-                throw new ConfigException(path, "linux_bridge", "physical_interface_mappings", $"'{m}' is not physnet:interface");
-            map[m[..i]] = m[(i + 1)..];
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var m in ini.GetList("linux_bridge", key))
+            {
+                var i = m.IndexOf(':');
+                if (i <= 0 || i == m.Length - 1)
+                    throw new ConfigException(path, "linux_bridge", key, $"'{m}' is not physnet:{what}");
+                map[m[..i]] = m[(i + 1)..];
+            }
+            return map;
         }
         return new LinuxBridgeOptions
         {
-            PhysicalInterfaces = map,
+            PhysicalInterfaces = Mappings("physical_interface_mappings", "interface"),
+            BridgeMappings = Mappings("bridge_mappings", "bridge"),
+            L2Population = ini.GetBool("vxlan", "l2_population", false),
             EnableVxlan = ini.GetBool("vxlan", "enable_vxlan", true),
             LocalIp = ini.GetString("vxlan", "local_ip"),
             FirewallDriver = ini.GetString("securitygroup", "firewall_driver") ?? "iptables",

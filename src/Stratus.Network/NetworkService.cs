@@ -33,6 +33,7 @@ public static class NetworkService
         app.MapPorts();
         app.MapSecurityGroups();
         app.MapTags();
+        app.MapAgents();
         return app;
     }
 }

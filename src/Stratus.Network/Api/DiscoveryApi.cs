@@ -9,7 +9,7 @@ static class DiscoveryApi
     /// </summary>
     public static readonly string[] Implemented =
     [
-        "agent", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
+        "agent", "agent-resources-synced", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
         "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "security-group", "sorting", "stateful-security-group",
         "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "subnet_allocation", "subnetpool",

@@ -45,7 +45,8 @@ sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<Port
         return network.NetworkType switch
         {
             "local" => true,
-            "flat" or "vlan" => config["interface_mappings"] is JsonObject m && m.ContainsKey(network.PhysicalNetwork ?? ""),
+            // The linuxbridge driver's mappings: the agent's interfaces and its existing bridges.
+            "flat" or "vlan" => new[] { "interface_mappings", "bridge_mappings" }.Any(k => config[k] is JsonObject m && m.ContainsKey(network.PhysicalNetwork ?? "")),
             var tunnel => (config["tunnel_types"] as JsonArray ?? []).Any(t => t?.GetValueKind() == JsonValueKind.String && (string?)t == tunnel),
         };
     }
