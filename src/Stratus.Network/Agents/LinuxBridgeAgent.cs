@@ -1,17 +1,98 @@
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Messaging;
+using Stratus.Core.Processes;
+using Stratus.Network.DataPlane;
 
 namespace Stratus.Network.Agents;
 
 /// <summary>
 /// neutron-linuxbridge-agent: reports the host's physical networks (interface and bridge mappings) and,
-/// with <c>[vxlan] enable_vxlan</c>, its VXLAN endpoint. ML2's port binding reads these to decide
-/// whether a port on this host reaches its network (<see cref="Api.PortBinding"/>). Stratus builds no
-/// bridges yet, so the host has no devices to count.
+/// with <c>[vxlan] enable_vxlan</c>, its VXLAN endpoint; ML2's port binding reads these to decide whether a
+/// port on this host reaches its network (<see cref="Api.PortBinding"/>). Every polling interval it looks
+/// at the host's tap devices, as Neutron's agent loop does: a new one is wired into its network's bridge
+/// (made with its segment's interface where missing) and reported up, so its port goes ACTIVE and Nova
+/// hears network-vif-plugged; a gone one is reported down, and a bridge this agent made that has no
+/// port left is removed with its vxlan interface.
 /// </summary>
-public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, NetworkOptions options, ILogger<LinuxBridgeAgent> log)
+public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, NetworkOptions options, PluginApi plugin, ILogger<LinuxBridgeAgent> log)
     : NeutronAgent(bus, time, options, log)
 {
+    static readonly TimeSpan PollingInterval = TimeSpan.FromSeconds(2);
+
+    readonly TimeProvider _clock = time;
+    readonly ILogger _log = log;
+
+    readonly NetworkBridges _bridges = new(new HostNetwork(), options.LinuxBridge.LocalIp, options.LinuxBridge.PhysicalInterfaces);
+    /// <summary>Devices wired and reported up, with their network; the bridges this agent made.</summary>
+    readonly Dictionary<string, string> _devices = new(StringComparer.Ordinal);
+    readonly HashSet<string> _made = new(StringComparer.Ordinal);
+
+    string AgentId => "lb" + Options.Host;
+
+    protected override Task ExecuteAsync(CancellationToken stop) =>
+        StartError() is null ? Task.WhenAll(base.ExecuteAsync(stop), PollAsync(stop)) : base.ExecuteAsync(stop);
+
+    async Task PollAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await ScanAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HostCommandException or DataPlaneException or RpcTimeoutException or RpcRemoteException or IOException)
+            {
+                _log.LogError("Error in the Linux bridge agent loop on {Host}: {Error}", Options.Host, e.Message);
+            }
+            try
+            {
+                await Task.Delay(PollingInterval, _clock, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass of the agent's loop: new taps wired and reported up, gone ones down, empty bridges removed.</summary>
+    async Task ScanAsync(CancellationToken ct)
+    {
+        var links = await _bridges.Host.LinksAsync(ct);
+        var taps = links.Where(l => l.Name.StartsWith("tap", StringComparison.Ordinal) && l.Kind is "tun" or "veth").Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var added = taps.Where(t => !_devices.ContainsKey(t)).ToList();
+        if (added.Count > 0)
+        {
+            var details = await plugin.CallAsync(new GetDevicesDetailsList(AgentId, added, Options.Host), ct);
+            foreach (var d in details.Where(d => d.NetworkId is not null))
+            {
+                var wiring = new NetworkBridges.Wiring(d.NetworkId!, d.NetworkType!, d.PhysicalNetwork, d.SegmentationId, d.Mtu);
+                var bridge = NetworkBridges.BridgeOf(d.NetworkId!);
+                if (!links.Any(l => l.Name == bridge)) _made.Add(bridge);
+                await _bridges.EnsureAsync(wiring, ct);
+                await _bridges.PlugAsync(d.Device, d.NetworkId!, ct);
+                if (d.AdminStateUp) await plugin.CallAsync(new UpdateDeviceUp(AgentId, d.Device, Options.Host), ct);
+                _devices[d.Device] = d.NetworkId!;
+            }
+        }
+        foreach (var gone in _devices.Keys.Where(d => !taps.Contains(d)).ToList())
+        {
+            await plugin.CallAsync(new UpdateDeviceDown(AgentId, gone, Options.Host), ct);
+            _devices.Remove(gone);
+        }
+        var inUse = _devices.Values.Select(NetworkBridges.BridgeOf).ToHashSet(StringComparer.Ordinal);
+        foreach (var bridge in _made.Where(b => !inUse.Contains(b)).ToList())
+        {
+            if ((await _bridges.MembersAsync(bridge, ct)).Any(m => !m.StartsWith("vxlan-", StringComparison.Ordinal))) continue;
+            await _bridges.RemoveAsync(bridge, ct);
+            _made.Remove(bridge);
+        }
+    }
+
     public const string Type = "Linux bridge agent";
 
     public override string Binary => NetworkOptions.LinuxBridgeAgent;
@@ -40,7 +121,7 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
             config["tunnel_types"] = new JsonArray("vxlan");
             config["l2_population"] = lb.L2Population;
         }
-        config["devices"] = 0;
+        config["devices"] = _devices.Count;
         return config;
     }
 

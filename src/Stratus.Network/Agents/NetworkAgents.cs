@@ -20,8 +20,16 @@ public static class NetworkAgents
         services.AddSingleton(runtime.Bus(options.TransportUrl));
         services.AddSingleton(sp => new ServiceGroup(options.Agent.ReportInterval, options.AgentDownTime, sp.GetRequiredService<TimeProvider>()));
         // The server's side first: it serves before the agents' first reports come.
-        if (options.Runs(NetworkOptions.Server)) services.AddHostedService<AgentReports>();
-        if (options.Runs(NetworkOptions.LinuxBridgeAgent)) services.AddHostedService<LinuxBridgeAgent>();
+        if (options.Runs(NetworkOptions.Server))
+        {
+            services.AddHostedService<AgentReports>();
+            services.AddHostedService<PluginRpc>();
+        }
+        if (options.Runs(NetworkOptions.LinuxBridgeAgent))
+        {
+            services.AddSingleton<PluginApi>();
+            services.AddHostedService<LinuxBridgeAgent>();
+        }
         if (options.Runs(NetworkOptions.DhcpAgent)) services.AddHostedService<DhcpAgent>();
         if (options.Runs(NetworkOptions.MetadataAgent)) services.AddHostedService<MetadataAgent>();
         if (options.Runs(NetworkOptions.L3Agent)) services.AddHostedService<L3Agent>();

@@ -1,0 +1,60 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Stratus.Core.Processes;
+using Stratus.Network.DataPlane;
+
+namespace Stratus.Network.Tests;
+
+/// <summary>
+/// The Linux bridge agent's loop on this machine (as root, as the agent runs): a guest's tap device for a
+/// port bound here is wired into its network's bridge with the network's vxlan interface and its port goes
+/// ACTIVE; when the tap goes, the port goes DOWN and the bridge the agent made is removed.
+/// </summary>
+public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<NetworkServer>
+{
+    static async Task<T> WaitAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var value = await probe();
+            if (done(value)) return value;
+            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within 30 s");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task A_bound_ports_tap_is_wired_into_its_bridge_and_its_port_goes_active_then_down_when_the_tap_goes()
+    {
+        var admin = net.Admin();
+        var host = net.Node.Options<NetworkOptions>().Host;
+        var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "lb-" + Guid.NewGuid().ToString("N")[..6] } }, 201);
+        var networkId = (string)n["network"]!["id"]!;
+        var vni = (int)n["network"]!["provider:segmentation_id"]!;
+        var p = await admin.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId, ["binding:host_id"] = host } }, 201);
+        var portId = (string)p["port"]!["id"]!;
+        Assert.Equal("DOWN", (string?)p["port"]!["status"]);
+        var tap = NetworkBridges.TapOf(portId);
+        var bridge = NetworkBridges.BridgeOf(networkId);
+        var host0 = new HostNetwork();
+        try
+        {
+            await HostCommand.RunAsync("ip", ["tuntap", "add", "dev", tap, "mode", "tap"]);
+            await WaitAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "ACTIVE", "the port going ACTIVE");
+            var links = await host0.LinksAsync(default);
+            Assert.Equal(bridge, links.Single(l => l.Name == tap).Master);
+            Assert.Contains(links, l => l.Master == bridge && l.Name == NetworkBridges.VxlanOf(vni));
+            Assert.Equal(1450, links.Single(l => l.Name == bridge).Mtu);
+
+            await HostCommand.RunAsync("ip", ["link", "delete", tap]);
+            await WaitAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "DOWN", "the port going DOWN");
+            await WaitAsync(async () => await host0.LinksAsync(default), l => !l.Any(x => x.Name == bridge), "the bridge going away");
+        }
+        finally
+        {
+            foreach (var device in new[] { tap, bridge })
+                if ((await host0.LinksAsync(default)).Any(l => l.Name == device)) await HostCommand.RunAsync("ip", ["link", "delete", device]);
+        }
+    }
+}
