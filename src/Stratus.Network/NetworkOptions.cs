@@ -40,6 +40,8 @@ public sealed record NetworkOptions
     public string? PolicyFile { get; init; }
     /// <summary>[stratus] services: which of neutron-server and the agents run on this node.</summary>
     public IReadOnlyList<string> Services { get; init; } = [Server];
+    /// <summary>[DEFAULT] state_path: the agents' state (the DHCP servers' files under dhcp/).</summary>
+    public string StatePath { get; init; } = "/var/lib/neutron";
     public required Ml2Options Ml2 { get; init; }
     public required LinuxBridgeOptions LinuxBridge { get; init; }
     public QuotaOptions Quotas { get; init; } = new();
@@ -85,6 +87,7 @@ public sealed record NetworkOptions
             Nova = ini.HasSection("nova") ? KeystoneAuthtokenOptions.FromSection(ini, "nova") : null,
             PolicyFile = PolicyOptions.FileOf(ini),
             Services = services.Count == 0 ? [Server] : services,
+            StatePath = ini.GetString("DEFAULT", "state_path") ?? "/var/lib/neutron",
             Ml2 = Ml2Options.Load(Path.Combine(dir, Ml2Options.File)),
             LinuxBridge = LinuxBridgeOptions.Load(Path.Combine(dir, LinuxBridgeOptions.File)),
             Quotas = QuotaOptions.FromIni(ini),

@@ -57,4 +57,30 @@ public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<Net
                 if ((await host0.LinksAsync(default)).Any(l => l.Name == device)) await HostCommand.RunAsync("ip", ["link", "delete", device]);
         }
     }
+
+    [Fact]
+    public async Task A_subnet_with_dhcp_gets_a_dnsmasq_in_its_network_namespace_with_an_active_dhcp_port_and_both_go_with_the_network()
+    {
+        var admin = net.Admin();
+        var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "dhcp-" + Guid.NewGuid().ToString("N")[..6] } }, 201);
+        var networkId = (string)n["network"]!["id"]!;
+        await admin.PostJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = "10.91.0.0/24" },
+        }, 201);
+        var guest = await admin.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId } }, 201);
+        var guestIp = (string)guest["port"]!["fixed_ips"]![0]!["ip_address"]!;
+        var dhcp = await WaitAsync(async () => (await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports?network_id={networkId}&device_owner=network:dhcp"))!["ports"]!.AsArray(),
+            p => p.Count == 1 && (string?)p[0]!["status"] == "ACTIVE", "the DHCP port going ACTIVE");
+        Assert.StartsWith("10.91.0.", (string?)dhcp[0]!["fixed_ips"]![0]!["ip_address"]);
+        var ns = DhcpServers.NamespaceOf(networkId);
+        Assert.True(File.Exists(Path.Combine("/run/netns", ns)), $"namespace {ns} is missing");
+        var hosts = Path.Combine(net.Node.Options<NetworkOptions>().StatePath, "dhcp", networkId, "host");
+        await WaitAsync(() => Task.FromResult(File.Exists(hosts) ? File.ReadAllText(hosts) : ""), h => h.Contains(guestIp), "the guest's port in dnsmasq's hosts file");
+
+        await admin.DeleteAsync($"v2.0/ports/{(string)guest["port"]!["id"]!}");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await admin.DeleteAsync($"v2.0/networks/{networkId}")).StatusCode);
+        await WaitAsync(() => Task.FromResult(File.Exists(Path.Combine("/run/netns", ns))), exists => !exists, "the network's namespace going away");
+        await WaitAsync(async () => await new HostNetwork().LinksAsync(default), l => !l.Any(x => x.Name == NetworkBridges.BridgeOf(networkId)), "the network's bridge going away");
+    }
 }

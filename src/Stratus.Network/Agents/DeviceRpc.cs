@@ -43,7 +43,8 @@ sealed partial class DeviceRpcJson : JsonSerializerContext;
 public sealed class PluginApi(IMessageBus bus) : RpcClient(bus, AgentTopics.Plugin, DeviceRpcJson.Default, TimeSpan.FromSeconds(60));
 
 /// <summary>neutron-server's side of <c>q-plugin</c>.</summary>
-public sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, NovaNotifier nova, TimeProvider time, NetworkOptions options, ILogger<PluginRpc> log)
+sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, NovaNotifier nova, Api.PortBinding binding, TimeProvider time, NetworkOptions options,
+    ILogger<PluginRpc> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
@@ -52,7 +53,14 @@ public sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, Nova
             .On<GetDevicesDetailsList, List<DeviceDetails>>(DetailsAsync)
             .On<UpdateDeviceUp, bool>((m, ct) => SetStatusAsync(m.Device, m.Host, "ACTIVE", ct))
             .On<UpdateDeviceDown, bool>((m, ct) => SetStatusAsync(m.Device, m.Host, "DOWN", ct));
-        await using var serving = await bus.ServeAsync(AgentTopics.Plugin, options.Host, rpc.DispatchAsync, stop);
+        var dhcp = new RpcDispatcher(NetworkOptions.Server, DhcpRpcJson.Default).On<GetActiveNetworksInfo, List<DataPlane.DhcpServers.Network>>(async (m, ct) =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await DhcpNetworks.ForAsync(scope.ServiceProvider.GetRequiredService<NetworkDb>(), binding, options, m.Host, time.GetUtcNow().UtcDateTime, ct);
+        });
+        // One topic, two message sets (the L2 agents' and the DHCP agent's), each with its own serializer.
+        await using var serving = await bus.ServeAsync(AgentTopics.Plugin, options.Host,
+            (method, args, ct) => method == "get_active_networks_info" ? dhcp.DispatchAsync(method, args, ct) : rpc.DispatchAsync(method, args, ct), stop);
         try
         {
             await Task.Delay(Timeout.Infinite, stop);

@@ -30,7 +30,11 @@ public static class NetworkAgents
             services.AddSingleton<PluginApi>();
             services.AddHostedService<LinuxBridgeAgent>();
         }
-        if (options.Runs(NetworkOptions.DhcpAgent)) services.AddHostedService<DhcpAgent>();
+        if (options.Runs(NetworkOptions.DhcpAgent))
+        {
+            services.AddSingleton<DhcpPluginApi>();
+            services.AddHostedService<DhcpAgent>();
+        }
         if (options.Runs(NetworkOptions.MetadataAgent)) services.AddHostedService<MetadataAgent>();
         if (options.Runs(NetworkOptions.L3Agent)) services.AddHostedService<L3Agent>();
         return services;

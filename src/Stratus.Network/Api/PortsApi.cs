@@ -197,7 +197,7 @@ static partial class PortsApi
     /// network's first IPv4 subnet with room and of each IPv6 subnet (SLAAC ones from the MAC).
     /// <paramref name="keep"/> are addresses the port already holds that it keeps.
     /// </summary>
-    static async Task AllocateAsync(NetworkDb db, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep, CancellationToken ct)
+    internal static async Task AllocateAsync(NetworkDb db, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep, CancellationToken ct)
     {
         var subnets = await db.Subnets.AsNoTracking().Where(s => s.NetworkId == network.Id).OrderBy(s => s.CreatedAt).ToListAsync(ct);
         var byId = subnets.ToDictionary(s => s.Id);
