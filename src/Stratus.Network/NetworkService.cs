@@ -30,6 +30,8 @@ public static class NetworkService
         app.MapSubnets();
         app.MapPorts();
         app.MapTags();
+        app.MapSecurityGroups();
+        app.MapQuotas();
         return app;
     }
 }

@@ -11,8 +11,8 @@ static class DiscoveryApi
     [
         "agent", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
-        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "sorting",
-        "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp",
+        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "quota-check-limit", "security-group", "sorting",
+        "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "stateful-security-group",
     ];
 
     static readonly Lazy<Dictionary<string, JsonObject>> Known = new(() =>

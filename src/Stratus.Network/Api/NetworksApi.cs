@@ -129,6 +129,7 @@ static class NetworksApi
             db.Networks.Add(n);
             created.Add(n);
         }
+        await QuotasApi.EnforceAsync(http, db, ct);
         try
         {
             await db.SaveChangesAsync(ct);
