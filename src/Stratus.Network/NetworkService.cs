@@ -34,6 +34,7 @@ public static class NetworkService
         app.MapSecurityGroups();
         app.MapTags();
         app.MapAgents();
+        app.MapQuotas();
         return app;
     }
 }

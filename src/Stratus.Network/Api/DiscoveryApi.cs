@@ -11,9 +11,9 @@ static class DiscoveryApi
     [
         "agent", "agent-resources-synced", "allowed-address-pairs", "availability_zone", "binding", "binding-extended", "empty-string-filtering", "external-net",
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
-        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "security-group", "sorting", "stateful-security-group",
-        "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp", "subnet_allocation", "subnetpool",
-        "default-subnetpools",
+        "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "quota-check-limit", "security-group",
+        "sorting", "stateful-security-group", "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp",
+        "subnet_allocation", "subnetpool", "default-subnetpools",
     ];
 
     static readonly Lazy<Dictionary<string, JsonObject>> Known = new(() =>

@@ -91,6 +91,7 @@ static class NetworksApi
             var now = time.GetUtcNow().UtcDateTime;
             var created = new List<NetworkRow>();
             foreach (var body in items) created.Add(await NewNetworkAsync(http, db, segments, caller, body, now, ct));
+            await QuotasApi.EnforceAsync(http, db, ct);
             try
             {
                 await db.SaveChangesAsync(ct);

@@ -110,6 +110,7 @@ static partial class PortsApi
             var now = time.GetUtcNow().UtcDateTime;
             var created = new List<(PortRow Port, NetworkRow Network)>();
             foreach (var body in items) created.Add(await NewPortAsync(http, db, options, binding, caller, body, now, ct));
+            await QuotasApi.EnforceAsync(http, db, ct);
             try
             {
                 await db.SaveChangesAsync(ct);

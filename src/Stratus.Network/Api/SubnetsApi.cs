@@ -128,6 +128,7 @@ static class SubnetsApi
             Standard.Touch(network, now);
             created.Add((s, network));
         }
+        await QuotasApi.EnforceAsync(http, db, ct);
         await db.SaveChangesAsync(ct);
         var tags = new Dictionary<string, List<string>>();
         var views = created.Select(c => Shown(http, c.Item1, c.Item2, tags)).ToList();
