@@ -148,7 +148,7 @@ static class QuotasApi
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n)) value = n;
         else if (node is JsonValue s && s.GetValueKind() == JsonValueKind.String
             && long.TryParse(s.GetValue<string>(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var p)) value = p;
-        else throw NeutronErrors.InvalidInput($"'{(node is JsonValue sv && sv.GetValueKind() == JsonValueKind.String ? sv.GetValue<string>() : Standard.Json(node))}' is not an integer");
+        else throw NeutronErrors.InvalidInput($"'{node switch { null => "None", JsonValue sv when sv.GetValueKind() == JsonValueKind.String => sv.GetValue<string>(), _ => node.ToJsonString() }}' is not an integer");
         if (value < Unlimited) throw NeutronErrors.InvalidAttribute(resource, $"'{value}' is too small - must be at least '{Unlimited}'");
         if (value > int.MaxValue) throw NeutronErrors.InvalidAttribute(resource, $"'{value}' is too large - must be no larger than '{int.MaxValue}'");
         return (int)value;
