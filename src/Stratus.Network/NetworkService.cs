@@ -30,6 +30,8 @@ public static class NetworkService
         app.MapSubnets();
         app.MapPorts();
         app.MapTags();
+        app.MapRouters();
+        app.MapFloatingIps();
         return app;
     }
 }

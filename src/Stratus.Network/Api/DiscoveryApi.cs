@@ -13,6 +13,7 @@ static class DiscoveryApi
         "extra_dhcp_opt", "filter-validation", "ip-substring-filtering", "net-mtu", "net-mtu-writable",
         "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "sorting",
         "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp",
+        "router", "ext-gw-mode", "extraroute", "extraroute-atomic", "router_availability_zone", "fip-port-details", "floatingip-pools",
     ];
 
     static readonly Lazy<Dictionary<string, JsonObject>> Known = new(() =>
