@@ -172,7 +172,7 @@ public sealed class RouterTests(NetworkServer net) : IClassFixture<NetworkServer
         var busy = await ExpectAsync(admin.DeleteAsync($"v2.0/routers/{id}"), HttpStatusCode.Conflict, "RouterInUse");
         Assert.Equal($"Router {id} has ports still attached: {interfacePort}", (string?)busy["NeutronError"]!["message"]);
         await ExpectAsync(admin.DeleteAsync($"v2.0/subnets/{first}"), HttpStatusCode.Conflict, "SubnetInUse");
-        await ExpectAsync(admin.DeleteAsync($"v2.0/ports/{interfacePort}"), HttpStatusCode.Conflict, "L3PortInUse");
+        await ExpectAsync(admin.DeleteAsync($"v2.0/ports/{interfacePort}"), HttpStatusCode.Conflict, "ServicePortInUse");
 
         // Extra routes: the next hop must be on a connected subnet and not the router's own address.
         JsonObject Routes(string hop) => Body("router", new JsonObject { ["routes"] = new JsonArray(new JsonObject { ["destination"] = "192.168.7.0/24", ["nexthop"] = hop }) });

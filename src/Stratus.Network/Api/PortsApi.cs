@@ -408,7 +408,7 @@ static partial class PortsApi
         var (port, network) = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_port", NeutronPolicy.Target(View(port, [], [], new Dictionary<string, List<string>>()), network));
         if (port.DeviceOwner is "network:router_interface" or "network:router_gateway" or "network:floatingip")
-            throw NeutronErrors.Conflict("L3PortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
+            throw NeutronErrors.Conflict("ServicePortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
         await FloatingIpsApi.DissociateAsync(db, id, time.GetUtcNow().UtcDateTime, ct);
         await RemoveAsync(db, port, ct);
         await db.SaveChangesAsync(ct);

@@ -555,8 +555,6 @@ static class RoutersApi
         port.DeviceId = r.Id;
         port.DeviceOwner = PortsApi.RouterInterface;
         Standard.Touch(port, now);
-        // A router interface has no security groups.
-        db.PortSecurityGroups.RemoveRange(await db.PortSecurityGroups.Where(g => g.PortId == port.Id).ToListAsync(ct));
         return (port, subnets);
     }
 
