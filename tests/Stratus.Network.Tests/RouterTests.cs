@@ -124,6 +124,9 @@ public sealed class RouterTests(NetworkServer net) : IClassFixture<NetworkServer
         Assert.Null(dissociated["port_id"]);
         Assert.Null(dissociated["router_id"]);
         Assert.Null(dissociated["port_details"]);
+        // The gateway keeps the external network external.
+        await ExpectAsync(admin.PutAsJsonAsync($"v2.0/networks/{extId}", Body("network", new JsonObject { ["router:external"] = false })),
+            HttpStatusCode.Conflict, "ExternalNetworkInUse");
 
         await RunAsync("floating", "ip", "delete", fipId);
         await ExpectAsync(admin.GetAsync($"v2.0/floatingips/{fipId}"), HttpStatusCode.NotFound, "FloatingIPNotFound");
