@@ -35,6 +35,8 @@ public static class NetworkService
         app.MapTags();
         app.MapAgents();
         app.MapQuotas();
+        app.MapRouters();
+        app.MapFloatingIps();
         return app;
     }
 }

@@ -14,6 +14,7 @@ static class DiscoveryApi
         "network_availability_zone", "pagination", "port-security", "project-id", "provider", "quotas", "quota_details", "quota-check-limit", "security-group",
         "sorting", "stateful-security-group", "standard-attr-description", "standard-attr-revisions", "standard-attr-tag", "standard-attr-timestamp",
         "subnet_allocation", "subnetpool", "default-subnetpools",
+        "router", "ext-gw-mode", "extraroute", "extraroute-atomic", "router_availability_zone", "fip-port-details", "floatingip-pools",
     ];
 
     static readonly Lazy<Dictionary<string, JsonObject>> Known = new(() =>

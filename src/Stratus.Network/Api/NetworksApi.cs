@@ -172,7 +172,12 @@ static class NetworksApi
                 throw NeutronErrors.Conflict("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {id}. Multiple tenants are using it.");
             n.Shared = shared;
         }
-        if (Standard.Bool(body, "router:external") is { } external) n.External = external;
+        if (Standard.Bool(body, "router:external") is { } external)
+        {
+            if (!external && n.External && await db.Ports.AnyAsync(p => p.NetworkId == id && p.DeviceOwner == PortsApi.RouterGateway, ct))
+                throw NeutronErrors.Conflict("ExternalNetworkInUse", $"External network {id} cannot be updated to be made non-external, since it has existing gateway ports.");
+            n.External = external;
+        }
         if (Standard.Bool(body, "is_default") is { } isDefault) n.IsDefault = isDefault;
         if (Standard.Bool(body, "port_security_enabled") is { } ps) n.PortSecurityEnabled = ps;
         if (body.ContainsKey("dns_domain")) n.DnsDomain = Standard.Text(body, "dns_domain");

@@ -401,12 +401,13 @@ static partial class PortsApi
         return Ports.Show(http, Shown(http, (await ViewsAsync(db, [port], ct))[0], network));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Notifications.NovaNotifier nova, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Notifications.NovaNotifier nova, TimeProvider time, CancellationToken ct)
     {
         var (port, network) = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_port", NeutronPolicy.Target(View(port, [], [], new Dictionary<string, List<string>>()), network));
         if (port.DeviceOwner is "network:router_interface" or "network:router_gateway" or "network:floatingip")
-            throw NeutronErrors.Conflict("L3PortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
+            throw NeutronErrors.Conflict("ServicePortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
+        await FloatingIpsApi.DissociateAsync(db, id, time.GetUtcNow().UtcDateTime, ct);
         await RemoveAsync(db, port, ct);
         await db.SaveChangesAsync(ct);
         // Nova hears of it after the fact; a slow or absent compute service does not hold up the delete.

@@ -13,7 +13,7 @@ static class Tags
     static readonly Dictionary<string, string> Taggable = new(StringComparer.Ordinal)
     {
         ["networks"] = "network", ["subnets"] = "subnet", ["ports"] = "port", ["subnetpools"] = "subnetpool",
-        ["routers"] = "router", ["floatingips"] = "floatingip", ["security_groups"] = "security_group",
+        ["routers"] = "router", ["floatingips"] = "floatingip", ["security-groups"] = "security_group",
     };
 
     public static async Task<Dictionary<string, List<string>>> OfAsync(NetworkDb db, IReadOnlyCollection<string> ids, CancellationToken ct)

@@ -101,6 +101,7 @@ public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : DbContext(o
             e.Property(x => x.Description).HasMaxLength(1024);
             e.Property(x => x.Routes).HasMaxLength(8000);
             e.Property(x => x.ExternalFixedIps).HasMaxLength(4000);
+            e.Property(x => x.AvailabilityZoneHints).HasMaxLength(4000);
         });
         b.Entity<FloatingIpRow>(e =>
         {
@@ -273,6 +274,8 @@ public sealed class RouterRow : StandardRow
     public string Routes { get; set; } = "[]";
     public bool Distributed { get; set; }
     public bool Ha { get; set; }
+    /// <summary>JSON array of zone names.</summary>
+    public string AvailabilityZoneHints { get; set; } = "[]";
 }
 
 public sealed class FloatingIpRow : StandardRow
