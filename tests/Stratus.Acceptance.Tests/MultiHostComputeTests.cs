@@ -27,7 +27,8 @@ public sealed class MultiHostComputeTests(RabbitMqBroker broker) : IClassFixture
             {
                 n.SetConfig("nova/nova.conf", "DEFAULT", "compute_driver", "fake.FakeDriver");
                 n.SetConfig("nova/nova.conf", "DEFAULT", "report_interval", "1");
-                n.SetConfig("nova/nova.conf", "stratus", "fake_spawn_seconds", "6");
+                // Long enough for the CLI polls below (seconds each on a busy machine) to see vm2 spawning.
+                n.SetConfig("nova/nova.conf", "stratus", "fake_spawn_seconds", "15");
             });
         await compute.InitializeAsync();
         Assert.DoesNotContain("identity:", compute.Output);
