@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Stratus.Acceptance.Tests.Infrastructure;
+using Stratus.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Stratus.Dashboard.Tests.Infrastructure;
