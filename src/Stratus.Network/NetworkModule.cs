@@ -101,7 +101,12 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
         builder.Services.AddNetworkService(options, runtime.Time);
         builder.Services.AddNetworkAgents(options, runtime);
         var app = builder.Build();
-        app.UseServicePipeline();
+        // Neutron's API takes a format suffix on any path (GET /v2.0/networks.json): JSON is the only format.
+        app.UseServicePipeline(static (http, next) =>
+        {
+            if (http.Request.Path.Value is { } path && path.EndsWith(".json", StringComparison.Ordinal)) http.Request.Path = path[..^5];
+            return next(http);
+        });
         app.MapNetworkApi();
         return app;
     }

@@ -179,4 +179,25 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
         Assert.Equal(11, vnis.Count);
         Assert.Equal(vnis.Count, vnis.Distinct().Count());
     }
+
+    [Fact]
+    public async Task Paths_take_a_json_suffix_and_an_external_network_deletes_with_its_floating_ips()
+    {
+        var admin = net.Admin();
+        Assert.True((await ExpectAsync(admin.GetAsync("v2.0/networks.json"), HttpStatusCode.OK)).ContainsKey("networks"));
+        var n = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject
+        {
+            ["network"] = new JsonObject { ["name"] = Name("ext"), ["router:external"] = true },
+        }), HttpStatusCode.Created);
+        var networkId = (string)n["network"]!["id"]!;
+        await ExpectAsync(admin.PostAsJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = "10.40.0.0/24", ["enable_dhcp"] = false },
+        }), HttpStatusCode.Created);
+        var fip = await ExpectAsync(admin.PostAsJsonAsync("v2.0/floatingips", new JsonObject { ["floatingip"] = new JsonObject { ["floating_network_id"] = networkId } }),
+            HttpStatusCode.Created);
+        await ExpectAsync(admin.DeleteAsync($"v2.0/networks/{networkId}"), HttpStatusCode.NoContent);
+        await ExpectAsync(admin.GetAsync($"v2.0/floatingips/{(string)fip["floatingip"]!["id"]!}"), HttpStatusCode.NotFound);
+        Assert.Empty((await ExpectAsync(admin.GetAsync($"v2.0/ports?network_id={networkId}"), HttpStatusCode.OK))["ports"]!.AsArray());
+    }
 }

@@ -198,11 +198,14 @@ static class NetworksApi
     {
         var n = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())));
-        // Neutron deletes the network's own DHCP ports with it; any other port keeps it in use.
+        // Neutron deletes the network's own DHCP ports with it, and (the L3 plugin) its floating IPs; any other port keeps it in use.
         var ports = await db.Ports.Where(p => p.NetworkId == id).ToListAsync(ct);
-        if (ports.Any(p => p.DeviceOwner != "network:dhcp"))
+        if (ports.Any(p => p.DeviceOwner is not ("network:dhcp" or "network:floatingip")))
             throw NeutronErrors.InUse("Network", id, "There are one or more ports still in use on the network.");
         var portIds = ports.Select(p => p.Id).ToList();
+        var floatingIps = await db.FloatingIps.Where(f => f.FloatingNetworkId == id).ToListAsync(ct);
+        foreach (var f in floatingIps) await Tags.RemoveAsync(db, f.Id, ct);
+        db.FloatingIps.RemoveRange(floatingIps);
         db.IpAllocations.RemoveRange(await db.IpAllocations.Where(a => a.NetworkId == id).ToListAsync(ct));
         db.Ports.RemoveRange(ports);
         var subnets = await db.Subnets.Where(s => s.NetworkId == id).ToListAsync(ct);
