@@ -157,7 +157,10 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         }
         await ns.IpAsync(ct, "link", "set", inside, "address", port.MacAddress, "mtu", mtu, "up");
         await host.IpAsync(ct, "link", "set", tap, "mtu", mtu);
-        await bridges.PlugAsync(tap, n.Id, ct);
+        // As Neutron's linuxbridge interface driver: the tap goes into the network's bridge where it exists;
+        // where it does not yet, the Linux bridge agent makes it (with its segment) when it sees the tap.
+        if (await bridges.ExistsAsync(NetworkBridges.BridgeOf(n.Id), ct)) await bridges.PlugAsync(tap, n.Id, ct);
+        else await host.IpAsync(ct, "link", "set", tap, "up");
 
         var subnets = n.Subnets.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var wanted = port.FixedIps.Where(ip => subnets.ContainsKey(ip.SubnetId))
