@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Stratus.Core.Modules;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
@@ -18,8 +19,6 @@ public sealed class AgentNetworkServer : NetworkServer
 public sealed class AgentTests(AgentNetworkServer net) : IClassFixture<AgentNetworkServer>
 {
     static readonly string[] AllInOne = ["DHCP agent", "L3 agent", "Linux bridge agent", "Metadata agent"];
-
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
     async Task<List<JsonObject>> AgentsAsync(string? host = null)
     {
@@ -49,16 +48,6 @@ public sealed class AgentTests(AgentNetworkServer net) : IClassFixture<AgentNetw
 
     async Task<string> RunAsync(params string[] args) =>
         (await ProcessRunner.RunAsync("openstack", args, net.AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args)).Stdout;
-
-    static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
-    {
-        var r = await request;
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        var body = text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-        if (errorType is not null) Assert.Equal(errorType, (string?)body["NeutronError"]?["type"]);
-        return body;
-    }
 
     async Task<HttpClient> MemberAsync()
     {

@@ -1,29 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
 /// <summary>Networks, subnets and ports through the real openstack CLI and raw HTTP, against a real identity.</summary>
 public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    async Task<(HttpClient Client, string ProjectId)> MemberAsync()
-    {
-        var (identity, _, project) = await net.Identity.NewProjectUserAsync();
-        return (net.Client(identity.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()), project);
-    }
-
-    static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
-    {
-        var r = await request;
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        var body = text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-        if (errorType is not null) Assert.Equal(errorType, (string?)body["NeutronError"]?["type"]);
-        return body;
-    }
 
     [Fact]
     public async Task Versions_need_no_token_and_the_API_needs_one()
@@ -131,8 +115,8 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
     [Fact]
     public async Task Projects_see_their_own_networks_and_members_cannot_set_admin_attributes()
     {
-        var (alice, aliceProject) = await MemberAsync();
-        var (bob, _) = await MemberAsync();
+        var (alice, aliceProject) = await net.MemberAsync();
+        var (bob, _) = await net.MemberAsync();
         var n = await ExpectAsync(alice.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("alice") } }), HttpStatusCode.Created);
         var network = n["network"]!.AsObject();
         Assert.Equal(aliceProject, (string?)network["project_id"]);
@@ -151,7 +135,7 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
     [Fact]
     public async Task A_port_bound_to_a_host_without_a_live_agent_fails_to_bind_and_each_project_gets_one_default_group()
     {
-        var (alice, _) = await MemberAsync();
+        var (alice, _) = await net.MemberAsync();
         var n = await ExpectAsync(alice.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("bind") } }), HttpStatusCode.Created);
         var networkId = (string)n["network"]!["id"]!;
         var ports = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>

@@ -1,29 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
 /// <summary>Quotas through the real openstack CLI, their enforcement on creates, and Neutron's errors over raw HTTP.</summary>
 public sealed class QuotaTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    async Task<(HttpClient Client, string ProjectId)> MemberAsync()
-    {
-        var (identity, _, project) = await net.Identity.NewProjectUserAsync();
-        return (net.Client(identity.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()), project);
-    }
-
-    static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
-    {
-        var r = await request;
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        var body = text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-        if (errorType is not null) Assert.Equal(errorType, (string?)body["NeutronError"]?["type"]);
-        return body;
-    }
 
     static Task<HttpResponseMessage> PostNetwork(HttpClient c) =>
         c.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("q") } });
@@ -57,7 +41,7 @@ public sealed class QuotaTests(NetworkServer net) : IClassFixture<NetworkServer>
     [Fact]
     public async Task The_openstack_CLI_sets_and_lists_a_quota_and_a_network_beyond_it_is_OverQuota()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         await CatalogNamesComputeAndVolumeAsync();
         (await ProcessRunner.RunAsync("openstack", ["quota", "set", "--networks", "1", "--ports", "3", project], net.AdminEnv())).EnsureSuccess("quota set");
         var listed = (await net.OpenStackAsync("quota", "list", "--network")).AsArray();
@@ -96,7 +80,7 @@ public sealed class QuotaTests(NetworkServer net) : IClassFixture<NetworkServer>
     [Fact]
     public async Task A_subnet_beyond_the_quota_is_OverQuota_and_a_bulk_network_create_beyond_it_makes_none()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         await ExpectAsync(PutQuota(net.Admin(), project, new JsonObject { ["subnet"] = 1, ["network"] = "2" }), HttpStatusCode.OK);
         await ExpectAsync(alice.PostAsJsonAsync("v2.0/networks", new JsonObject
         {
@@ -113,8 +97,8 @@ public sealed class QuotaTests(NetworkServer net) : IClassFixture<NetworkServer>
     [Fact]
     public async Task Quotas_are_the_admins_to_change_and_a_projects_own_to_read()
     {
-        var (alice, project) = await MemberAsync();
-        var (_, other) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
+        var (_, other) = await net.MemberAsync();
         var own = await ExpectAsync(alice.GetAsync($"v2.0/quotas/{project}"), HttpStatusCode.OK);
         Assert.Equal(100, (int)own["quota"]!["network"]!);
         Assert.Equal(500, (int)own["quota"]!["port"]!);

@@ -1,29 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
 /// <summary>Routers and floating IPs (Neutron's L3 router service plugin) through the real openstack CLI and raw HTTP.</summary>
 public sealed class RouterTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    async Task<(HttpClient Client, string ProjectId)> MemberAsync()
-    {
-        var (identity, _, project) = await net.Identity.NewProjectUserAsync();
-        return (net.Client(identity.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()), project);
-    }
-
-    static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
-    {
-        var r = await request;
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        var body = text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-        if (errorType is not null) Assert.Equal(errorType, (string?)body["NeutronError"]?["type"]);
-        return body;
-    }
 
     async Task RunAsync(params string[] args) =>
         (await ProcessRunner.RunAsync("openstack", args, net.AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
@@ -233,8 +217,8 @@ public sealed class RouterTests(NetworkServer net) : IClassFixture<NetworkServer
     public async Task Another_project_can_neither_see_nor_change_a_router_and_members_cannot_set_admin_attributes()
     {
         var admin = net.Admin();
-        var (alice, aliceProject) = await MemberAsync();
-        var (bob, _) = await MemberAsync();
+        var (alice, aliceProject) = await net.MemberAsync();
+        var (bob, _) = await net.MemberAsync();
         var (extNet, _) = await NetworkAsync(admin, "172.24.42.0/24", external: true);
         var (aliceNet, aliceSubnet) = await NetworkAsync(alice, "10.70.0.0/24");
 

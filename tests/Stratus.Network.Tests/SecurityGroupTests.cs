@@ -1,29 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
 /// <summary>Security groups and their rules through the real openstack CLI, and Neutron's errors over raw HTTP.</summary>
 public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    async Task<(HttpClient Client, string ProjectId)> MemberAsync()
-    {
-        var (identity, _, project) = await net.Identity.NewProjectUserAsync();
-        return (net.Client(identity.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()), project);
-    }
-
-    static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
-    {
-        var r = await request;
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        var body = text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-        if (errorType is not null) Assert.Equal(errorType, (string?)body["NeutronError"]?["type"]);
-        return body;
-    }
 
     static Task<HttpResponseMessage> PostGroup(HttpClient c, JsonObject group) =>
         c.PostAsJsonAsync("v2.0/security-groups", new JsonObject { ["security_group"] = group });
@@ -90,7 +74,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task Rules_are_made_canonical_as_Neutron_makes_them()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         var group = await NewGroupAsync(alice);
         async Task<JsonObject> Rule(JsonObject r)
         {
@@ -136,7 +120,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task Bad_rules_get_Neutrons_errors()
     {
-        var (alice, _) = await MemberAsync();
+        var (alice, _) = await net.MemberAsync();
         var group = await NewGroupAsync(alice);
         async Task<string> Refused(JsonObject rule, HttpStatusCode status, string type)
         {
@@ -178,7 +162,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task The_default_group_is_kept_and_a_group_in_use_is_not_deleted()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         var groups = await ExpectAsync(alice.GetAsync("v2.0/security-groups"), HttpStatusCode.OK);
         var defaultGroup = groups["security_groups"]!.AsArray().Single()!.AsObject();
         Assert.Equal("default", (string?)defaultGroup["name"]);
@@ -217,7 +201,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task A_projects_first_uses_in_parallel_make_exactly_one_default_group()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         var firstUses = Enumerable.Range(0, 12).Select(i => (i % 3) switch
         {
             0 => alice.GetAsync("v2.0/security-groups"),
@@ -238,8 +222,8 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task Another_projects_groups_and_rules_are_not_found()
     {
-        var (alice, _) = await MemberAsync();
-        var (bob, _) = await MemberAsync();
+        var (alice, _) = await net.MemberAsync();
+        var (bob, _) = await net.MemberAsync();
         var group = await NewGroupAsync(alice);
         var rule = (string)(await ExpectAsync(PostRule(alice, new JsonObject { ["security_group_id"] = group, ["direction"] = "ingress", ["protocol"] = "tcp", ["port_range_min"] = 443, ["port_range_max"] = 443 }),
             HttpStatusCode.Created))["security_group_rule"]!["id"]!;
@@ -263,7 +247,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task A_rule_naming_a_group_as_its_remote_goes_when_that_group_goes()
     {
-        var (alice, _) = await MemberAsync();
+        var (alice, _) = await net.MemberAsync();
         var web = await NewGroupAsync(alice);
         var db = await NewGroupAsync(alice);
         var fromWeb = (string)(await ExpectAsync(PostRule(alice, new JsonObject { ["security_group_id"] = db, ["direction"] = "ingress", ["protocol"] = "tcp", ["port_range_min"] = 5432, ["port_range_max"] = 5432, ["remote_group_id"] = web }),
@@ -277,7 +261,7 @@ public sealed class SecurityGroupTests(NetworkServer net) : IClassFixture<Networ
     [Fact]
     public async Task Groups_and_rules_beyond_the_projects_quota_are_OverQuota()
     {
-        var (alice, project) = await MemberAsync();
+        var (alice, project) = await net.MemberAsync();
         // The default group and one more; rules: the default's 4, the new group's 2 and one more.
         await ExpectAsync(net.Admin().PutAsJsonAsync($"v2.0/quotas/{project}", new JsonObject
         {

@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Stratus.Network.Ipam;
+using static Stratus.Testing.NeutronCalls;
 
 namespace Stratus.Network.Tests;
 
 /// <summary>Subnet pools: prefixes compacted as Neutron stores them, subnets carved from them without overlap.</summary>
 public sealed class SubnetPoolTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
     [Fact]
     public async Task Subnets_from_a_pool_get_the_next_free_prefix_and_a_pool_in_use_cannot_be_deleted()

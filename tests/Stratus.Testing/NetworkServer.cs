@@ -32,6 +32,13 @@ public class NetworkServer : IAsyncLifetime
 
     public HttpClient Admin() => Client(Identity.AdminToken);
 
+    /// <summary>A member of a new project, with a client of the network service in that project.</summary>
+    public async Task<(HttpClient Client, string ProjectId)> MemberAsync()
+    {
+        var (identity, _, project) = await Identity.NewProjectUserAsync();
+        return (Client(identity.DefaultRequestHeaders.GetValues("X-Auth-Token").Single()), project);
+    }
+
     /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the node's region.</summary>
     public IDictionary<string, string> AdminEnv() => new Dictionary<string, string>
     {
