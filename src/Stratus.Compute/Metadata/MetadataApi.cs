@@ -159,6 +159,7 @@ static class MetadataApi
         {
             ["ami-id"] = "ami-" + i.ImageRef[..Math.Min(8, i.ImageRef.Length)],
             ["ami-launch-index"] = i.LaunchIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Nova answers this literal: EC2 manifests never existed in OpenStack.
             ["ami-manifest-path"] = "FIXME",
             ["hostname"] = i.Hostname,
             ["instance-action"] = "none",
