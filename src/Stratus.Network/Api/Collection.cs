@@ -306,3 +306,29 @@ static class Standard
 
     public static JsonNode? Parse(string json) => JsonNode.Parse(json);
 }
+
+/// <summary>
+/// Creates that pick something free (an address, a MAC, a VNI) and leave it to the database's unique keys
+/// to keep it free: a save that loses the race to a concurrent request is retried with fresh picks.
+/// </summary>
+static class RacedSave
+{
+    /// <summary>True when saved; false when a concurrent request took a pick and <paramref name="mayRetry"/> (the tracker is cleared: pick again); else the error.</summary>
+    public static async Task<bool> SaveAsync(NetworkDb db, bool mayRetry, Func<OpenStackError> exhausted, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException) when (mayRetry)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+        catch (DbUpdateException)
+        {
+            throw exhausted();
+        }
+    }
+}

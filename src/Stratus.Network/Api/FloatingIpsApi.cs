@@ -157,20 +157,7 @@ static class FloatingIpsApi
                 db.FloatingIps.Add(f);
                 created.Add(f);
             }
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException) when (attempt < Attempts)
-            {
-                // A concurrent request took the address we picked: pick again.
-                db.ChangeTracker.Clear();
-                continue;
-            }
-            catch (DbUpdateException)
-            {
-                throw NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].FloatingNetworkId}.");
-            }
+            if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].FloatingNetworkId}."), ct)) continue;
             var views = (await ViewsAsync(db, created, ct)).Select(v => Shown(http, v)).ToList();
             return bulk
                 ? new JsonResponse(new JsonObject { ["floatingips"] = new JsonArray([.. views]) }, 201)

@@ -92,20 +92,8 @@ static class NetworksApi
             var created = new List<NetworkRow>();
             foreach (var body in items) created.Add(await NewNetworkAsync(http, db, segments, caller, body, now, ct));
             await QuotasApi.EnforceAsync(http, db, ct);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException) when (attempt < 5 && items.All(b => !b.ContainsKey("provider:segmentation_id")))
-            {
-                // A concurrent create took the segment we were given: take the next free one.
-                db.ChangeTracker.Clear();
-                continue;
-            }
-            catch (DbUpdateException)
-            {
-                throw NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use.");
-            }
+            // A concurrent create may take the segment we were given: then take the next free one (not when the admin named it).
+            if (!await RacedSave.SaveAsync(db, attempt < 5 && items.All(b => !b.ContainsKey("provider:segmentation_id")), () => NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use."), ct)) continue;
             var views = (await ViewsAsync(db, created, ct)).Select(v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v))).ToList();
             return bulk
                 ? new JsonResponse(new JsonObject { ["networks"] = new JsonArray([.. views]) }, 201)

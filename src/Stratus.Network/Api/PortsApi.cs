@@ -111,20 +111,8 @@ static partial class PortsApi
             var created = new List<(PortRow Port, NetworkRow Network)>();
             foreach (var body in items) created.Add(await NewPortAsync(http, db, options, binding, caller, body, now, ct));
             await QuotasApi.EnforceAsync(http, db, ct);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException) when (attempt < Attempts)
-            {
-                // A concurrent create took an address or MAC we picked: pick again from what is free now.
-                db.ChangeTracker.Clear();
-                continue;
-            }
-            catch (DbUpdateException)
-            {
-                throw NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].Network.Id}.");
-            }
+            // A concurrent create may take an address or MAC we picked: then pick again from what is free now.
+            if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].Network.Id}."), ct)) continue;
             var views = await ViewsAsync(db, [.. created.Select(c => c.Port)], ct);
             var shown = views.Select((v, i) => Shown(http, v, created[i].Network)).ToList();
             return bulk

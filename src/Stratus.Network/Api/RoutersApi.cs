@@ -471,19 +471,7 @@ static class RoutersApi
                 ? await AttachPortAsync(http, db, r, portId, now, ct)
                 : await AttachSubnetAsync(http, db, options, r, subnetId!, now, ct);
             Standard.Touch(r, now);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException) when (attempt < Attempts)
-            {
-                db.ChangeTracker.Clear();
-                continue;
-            }
-            catch (DbUpdateException)
-            {
-                throw NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"The address of the interface of router {id} was taken meanwhile; try again.");
-            }
+            if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"The address of the interface of router {id} was taken meanwhile; try again."), ct)) continue;
             return new JsonResponse(InterfaceInfo(id, port, [.. subnets.Select(s => s.Id)], subnets[^1].Id));
         }
     }
