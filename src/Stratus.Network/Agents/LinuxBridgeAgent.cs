@@ -54,8 +54,19 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
+        }
+        // A stopping node leaves no empty bridge of its own behind (the DHCP agent, stopped first, took its taps).
+        try
+        {
+            var present = (await _bridges.Host.LinksAsync(CancellationToken.None)).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var gone in _devices.Keys.Where(d => !present.Contains(d)).ToList()) _devices.Remove(gone);
+            await RemoveEmptyBridgesAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is HostCommandException or IOException)
+        {
+            _log.LogError("Unable to remove the bridges of {Host}: {Error}", Options.Host, e.Message);
         }
     }
 
@@ -84,6 +95,12 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
             await plugin.CallAsync(new UpdateDeviceDown(AgentId, gone, Options.Host), ct);
             _devices.Remove(gone);
         }
+        await RemoveEmptyBridgesAsync(ct);
+    }
+
+    /// <summary>The bridges this agent made that no device uses any more (only their vxlan interface left), removed.</summary>
+    async Task RemoveEmptyBridgesAsync(CancellationToken ct)
+    {
         var inUse = _devices.Values.Select(NetworkBridges.BridgeOf).ToHashSet(StringComparer.Ordinal);
         foreach (var bridge in _made.Where(b => !inUse.Contains(b)).ToList())
         {
