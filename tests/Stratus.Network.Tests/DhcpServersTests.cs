@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Stratus.Core.Processes;
 using Stratus.Network.DataPlane;
 
@@ -202,5 +205,72 @@ public sealed class DhcpServersTests : IAsyncLifetime
             "--dhcp-range=set:subnet-s4,10.1.0.0,static,255.255.255.0,86400s", "--dhcp-range=set:subnet-s4b,10.2.0.0,static,255.255.255.0,86400s",
             "--dhcp-range=set:subnet-s6,fd00::,static,64,86400s", "--dhcp-option-force=option:mtu,1500", "--dhcp-lease-max=16777216",
             "--conf-file=/dev/null", "--domain=openstacklocal"], servers.CommandLine(network, "ns-dhcp"));
+    }
+
+    /// <summary>Neutron's metadata routes: through the DHCP port on an isolated subnet, through the router's gateway where a router holds it.</summary>
+    [Fact]
+    public void With_isolated_metadata_guests_get_a_route_to_the_proxy_through_the_dhcp_port_or_the_router()
+    {
+        var isolated = new DhcpServers.Subnet("s1", "10.1.0.0/24", "10.1.0.1", [], []);
+        var routed = new DhcpServers.Subnet("s2", "10.2.0.0/24", "10.2.0.1", [], []);
+        var router = new DhcpServers.Port("r", "fa:16:3e:00:00:09", [new DhcpServers.FixedIp("s2", "10.2.0.1")], DeviceOwner: "network:router_interface");
+        var network = new DhcpServers.Network("n1", 1500, [isolated, routed],
+            new DhcpServers.Port("dhcp", "fa:16:3e:00:00:01", [new DhcpServers.FixedIp("s1", "10.1.0.2"), new DhcpServers.FixedIp("s2", "10.2.0.2")]), [router]);
+        var bridges = new NetworkBridges(new HostNetwork(), null, new Dictionary<string, string>());
+        var proxies = new MetadataProxies("/var/lib/stratus/ns-metadata-proxy", "/var/lib/stratus/metadata_proxy");
+        var servers = new DhcpServers(bridges, "/var/lib/stratus/dhcp", metadata: new(proxies, EnableIsolatedMetadata: true, ForceMetadata: false));
+
+        Assert.Equal(string.Join('\n',
+            "tag:subnet-s1,option:classless-static-route,10.2.0.0/24,0.0.0.0,169.254.169.254/32,10.1.0.2,0.0.0.0/0,10.1.0.1",
+            "tag:subnet-s1,249,10.2.0.0/24,0.0.0.0,169.254.169.254/32,10.1.0.2,0.0.0.0/0,10.1.0.1",
+            "tag:subnet-s1,option:router,10.1.0.1",
+            "tag:subnet-s2,option:classless-static-route,10.1.0.0/24,0.0.0.0,169.254.169.254/32,10.2.0.1,0.0.0.0/0,10.2.0.1",
+            "tag:subnet-s2,249,10.1.0.0/24,0.0.0.0,169.254.169.254/32,10.2.0.1,0.0.0.0/0,10.2.0.1",
+            "tag:subnet-s2,option:router,10.2.0.1"), servers.OptsFile(network));
+        Assert.True(servers.ShouldEnableMetadata(network));
+        // Every subnet routed: the L3 agent's proxy serves the network, not this one.
+        var allRouted = network with { Subnets = [routed], DhcpPort = network.DhcpPort with { FixedIps = [new DhcpServers.FixedIp("s2", "10.2.0.2")] } };
+        Assert.False(servers.ShouldEnableMetadata(allRouted));
+        Assert.True(new DhcpServers(bridges, "/x", metadata: new(proxies, false, ForceMetadata: true)).ShouldEnableMetadata(allRouted));
+        Assert.False(new DhcpServers(bridges, "/x").ShouldEnableMetadata(network));
+        Assert.Contains("http-request set-header X-Neutron-Network-ID n1", proxies.Config(new MetadataProxies.Proxy("n1", "qdhcp-n1", ForRouter: false)), StringComparison.Ordinal);
+        Assert.Contains("http-request del-header X-Neutron-Router-ID", proxies.Config(new MetadataProxies.Proxy("n1", "qdhcp-n1", ForRouter: false)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_isolated_networks_guest_reaches_the_metadata_proxy_which_names_its_network_and_address_to_the_agent_and_goes_with_the_server()
+    {
+        var bridges = new NetworkBridges(_host, null, new Dictionary<string, string>());
+        await bridges.EnsureAsync(new NetworkBridges.Wiring(_networkId, "local", null, null, 1450), default);
+        Directory.CreateDirectory(_state);
+        // The metadata agent's socket, here a listener that answers with what the proxy told it.
+        var socket = Path.Combine(_state, "metadata_proxy");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket));
+        await using var agent = builder.Build();
+        agent.Run(http => http.Response.WriteAsync(
+            $"{http.Request.Path} network={http.Request.Headers["X-Neutron-Network-ID"]} router={http.Request.Headers["X-Neutron-Router-ID"]} from={http.Request.Headers["X-Forwarded-For"]}"));
+        await agent.StartAsync();
+        var proxies = new MetadataProxies(Path.Combine(_state, "ns-metadata-proxy"), socket);
+        _servers = new DhcpServers(bridges, Path.Combine(_state, "dhcp"), metadata: new(proxies, EnableIsolatedMetadata: true, ForceMetadata: false));
+        var guestPort = GuestPort("fa:16:3e:00:00:07", Address(7), SubnetId);
+        await _servers.ReconcileAsync([Network([guestPort])], default);
+        var proxy = Assert.Single(proxies.List());
+        Assert.Equal(_networkId, proxy.Id);
+        Assert.NotNull(proxy.Pid);
+
+        var lease = await LeaseAsync(await PlugGuestAsync(bridges, "eth0", guestPort.MacAddress));
+        Assert.Contains($"169.254.169.254/32 {Address(2)}", lease["staticroutes"], StringComparison.Ordinal);
+        await _guest.IpAsync(default, "addr", "add", lease["ip"] + "/24", "dev", "eth0");
+        await _guest.IpAsync(default, "route", "add", "169.254.169.254/32", "via", Address(2));
+        // A guest's own header naming a router is dropped by the proxy, which sets the network's.
+        var answer = await HostCommand.RunAsync("ip", ["netns", "exec", _guest.Namespace!, "busybox", "wget", "-q", "-O", "-",
+            "--header", "X-Neutron-Router-ID: spoofed", "http://169.254.169.254/openstack/latest/meta_data.json"]);
+        Assert.Equal($"/openstack/latest/meta_data.json network={_networkId} router= from={Address(7)}", answer);
+
+        await _servers.ReconcileAsync([], default);
+        Assert.Empty(proxies.List());
+        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)),
+            pid => { try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains(_state, StringComparison.Ordinal); } catch (IOException) { return false; } });
     }
 }

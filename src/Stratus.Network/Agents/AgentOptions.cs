@@ -48,6 +48,11 @@ public sealed record AgentSettings
     public string MetadataProxySocket { get; init; } = "";
     public string NovaMetadataHost { get; init; } = "127.0.0.1";
     public int NovaMetadataPort { get; init; } = 8775;
+    /// <summary>metadata_agent.ini's secret that signs the instance id for Nova (never logged).</summary>
+    public string MetadataProxySharedSecret { get; init; } = "";
+    /// <summary>dhcp_agent.ini: a metadata proxy for networks without a router, or for all networks.</summary>
+    public bool EnableIsolatedMetadata { get; init; }
+    public bool ForceMetadata { get; init; }
 
     internal static AgentSettings Load(LayeredIni ini)
     {
@@ -70,6 +75,9 @@ public sealed record AgentSettings
                 ?? Path.Combine(ini.String("DEFAULT", "state_path") ?? "/var/lib/neutron", "metadata_proxy"),
             NovaMetadataHost = ini.String("DEFAULT", "nova_metadata_host") ?? "127.0.0.1",
             NovaMetadataPort = ini.Find("DEFAULT", "nova_metadata_port") is { } p ? p.File.GetInt(p.Section, "nova_metadata_port", 8775) : 8775,
+            MetadataProxySharedSecret = ini.String("DEFAULT", "metadata_proxy_shared_secret") ?? "",
+            EnableIsolatedMetadata = ini.Bool("DEFAULT", "enable_isolated_metadata", false),
+            ForceMetadata = ini.Bool("DEFAULT", "force_metadata", false),
         };
 
         static TimeSpan Seconds(IniFile file, string section, string key)

@@ -58,9 +58,18 @@ sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, NovaNotifie
             await using var scope = scopes.CreateAsyncScope();
             return await DhcpNetworks.ForAsync(scope.ServiceProvider.GetRequiredService<NetworkDb>(), binding, options, m.Host, time.GetUtcNow().UtcDateTime, ct);
         });
-        // One topic, two message sets (the L2 agents' and the DHCP agent's), each with its own serializer.
-        await using var serving = await bus.ServeAsync(AgentTopics.Plugin, options.Host,
-            (method, args, ct) => method == "get_active_networks_info" ? dhcp.DispatchAsync(method, args, ct) : rpc.DispatchAsync(method, args, ct), stop);
+        var metadata = new RpcDispatcher(NetworkOptions.Server, MetadataRpcJson.Default).On<GetPorts, List<MetadataPort>>(async (m, ct) =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await MetadataPorts.ForAsync(scope.ServiceProvider.GetRequiredService<NetworkDb>(), m, ct);
+        });
+        // One topic, message sets of several agents (L2, DHCP, metadata), each with its own serializer.
+        await using var serving = await bus.ServeAsync(AgentTopics.Plugin, options.Host, (method, args, ct) => method switch
+        {
+            "get_active_networks_info" => dhcp.DispatchAsync(method, args, ct),
+            "get_ports" => metadata.DispatchAsync(method, args, ct),
+            _ => rpc.DispatchAsync(method, args, ct),
+        }, stop);
         try
         {
             await Task.Delay(Timeout.Infinite, stop);

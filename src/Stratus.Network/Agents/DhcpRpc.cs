@@ -64,7 +64,8 @@ static class DhcpNetworks
             var ips = (await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == networkId).ToListAsync(ct)).ToLookup(a => a.PortId);
             DhcpServers.Port Of(PortRow p) => new(p.Id, p.MacAddress, [.. ips[p.Id].Select(a => new DhcpServers.FixedIp(a.SubnetId, a.IpAddress))],
                 [.. (JsonNode.Parse(p.ExtraDhcpOpts) as JsonArray ?? []).OfType<JsonObject>()
-                    .Select(o => new DhcpServers.ExtraOption((string)o["opt_name"]!, (string?)o["opt_value"] ?? "", (int?)o["ip_version"] ?? 4))]);
+                    .Select(o => new DhcpServers.ExtraOption((string)o["opt_name"]!, (string?)o["opt_value"] ?? "", (int?)o["ip_version"] ?? 4))],
+                p.DeviceOwner);
             result.Add(new DhcpServers.Network(networkId, network.Mtu,
                 [.. subnets.Where(s => s.NetworkId == networkId).Select(s => new DhcpServers.Subnet(s.Id, s.Cidr, s.GatewayIp,
                     [.. (JsonNode.Parse(s.DnsNameservers) as JsonArray ?? []).Select(d => (string)d!)],

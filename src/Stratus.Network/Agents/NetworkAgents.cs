@@ -35,7 +35,11 @@ public static class NetworkAgents
             services.AddSingleton<DhcpPluginApi>();
             services.AddHostedService<DhcpAgent>();
         }
-        if (options.Runs(NetworkOptions.MetadataAgent)) services.AddHostedService<MetadataAgent>();
+        if (options.Runs(NetworkOptions.MetadataAgent))
+        {
+            services.AddSingleton<MetadataPluginApi>();
+            services.AddHostedService<MetadataAgent>();
+        }
         if (options.Runs(NetworkOptions.L3Agent)) services.AddHostedService<L3Agent>();
         return services;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Stratus.Core.Processes;
@@ -14,8 +13,11 @@ namespace Stratus.Network.DataPlane;
 /// the namespace with the port's MAC and addresses) and a dnsmasq in the namespace that serves the
 /// network's ports from the files under <c>stateDirectory/NETWORK/</c>. It lists what it made (the state
 /// directory names it) and makes it match what is wanted; namespaces it did not make are never touched.
+/// With <c>enable_isolated_metadata</c> (or <c>force_metadata</c>) a network without a router also gets a
+/// metadata proxy in its namespace, on 169.254.169.254, and its guests a route there through the DHCP port.
 /// </summary>
-public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, int leaseSeconds = 86400, string dnsDomain = "openstacklocal")
+public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, int leaseSeconds = 86400, string dnsDomain = "openstacklocal",
+    DhcpServers.MetadataSettings? metadata = null)
 {
     public const string NamespacePrefix = "qdhcp-";
     readonly HostNetwork host = bridges.Host;
@@ -35,7 +37,13 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     /// <summary>One of a port's extra_dhcp_opts.</summary>
     public sealed record ExtraOption(string Name, string Value, int IpVersion = 4);
 
-    public sealed record Port(string Id, string MacAddress, IReadOnlyList<FixedIp> FixedIps, IReadOnlyList<ExtraOption>? ExtraOptions = null);
+    public sealed record Port(string Id, string MacAddress, IReadOnlyList<FixedIp> FixedIps, IReadOnlyList<ExtraOption>? ExtraOptions = null,
+        string? DeviceOwner = null);
+
+    /// <summary>dhcp_agent.ini's metadata keys, and the proxies that serve the metadata.</summary>
+    public sealed record MetadataSettings(MetadataProxies Proxies, bool EnableIsolatedMetadata, bool ForceMetadata);
+
+    static readonly string[] RouterInterfaceOwners = ["network:router_interface", "network:ha_router_replicated_interface", "network:router_interface_distributed"];
 
     /// <summary>
     /// What one network's DHCP server is to serve: its subnets, the agent's DHCP port on it, and the other
@@ -89,9 +97,12 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         var device = await EnsureDeviceAsync(n, ns, ct);
         await File.WriteAllTextAsync(FileOf(n.Id, "interface"), device, ct);
 
+        if (metadata is not null && ShouldEnableMetadata(n)) await metadata.Proxies.EnsureAsync(new MetadataProxies.Proxy(n.Id, ns.Namespace!, ForRouter: false), ct);
+        else if (metadata is not null) await metadata.Proxies.RemoveAsync(n.Id, ct);
+
         var args = CommandLine(n, device);
         var pid = RunningPid(n.Id);
-        if (pid is not null && RunningArguments(pid.Value).SequenceEqual(args))
+        if (pid is not null && Daemons.Arguments(pid.Value, Dnsmasq).SequenceEqual(args))
         {
             var oldHosts = ReadHostLeases(FileOf(n.Id, "host"));
             if (!await WriteConfigAsync(n, ct)) return;
@@ -99,10 +110,10 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
             var newHosts = HostLeases(n).ToHashSet();
             foreach (var (ip, mac) in oldHosts.Where(h => !newHosts.Contains(h)))
                 await HostCommand.RunAsync("ip", ["netns", "exec", ns.Namespace!, "dhcp_release", device, ip, mac], ct);
-            Signal(pid.Value, SigHup);
+            Daemons.Signal(pid.Value, Daemons.SigHup, Dnsmasq);
             return;
         }
-        if (pid is not null) await StopAsync(n.Id, pid.Value, ct);
+        if (pid is not null) await StopAsync(n.Id, ct);
         await WriteConfigAsync(n, ct);
         await WriteInitialLeasesAsync(n, ct);
         // dnsmasq daemonizes once its sockets are bound; a bad option or a taken port is its exit code.
@@ -112,7 +123,8 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     /// <summary>A network's server gone: dnsmasq stopped, its namespace (with the veth) and its state deleted.</summary>
     public async Task RemoveAsync(string networkId, CancellationToken ct)
     {
-        if (RunningPid(networkId) is { } pid) await StopAsync(networkId, pid, ct);
+        await StopAsync(networkId, ct);
+        if (metadata is not null) await metadata.Proxies.RemoveAsync(networkId, ct);
         var iface = File.Exists(FileOf(networkId, "interface")) ? (await File.ReadAllTextAsync(FileOf(networkId, "interface"), ct)).Trim() : "";
         var ns = new HostNetwork(NamespaceOf(networkId));
         // The veth first, by hand: a deleted namespace frees its devices only later, in the kernel's own time.
@@ -165,6 +177,8 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         var subnets = n.Subnets.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var wanted = port.FixedIps.Where(ip => subnets.ContainsKey(ip.SubnetId))
             .Select(ip => $"{Ip.Normalize(ip.IpAddress) ?? ip.IpAddress}/{Parse(subnets[ip.SubnetId]).PrefixLength}").ToHashSet(StringComparer.Ordinal);
+        // The DeviceManager's metadata address, whether or not this network needs the proxy now.
+        if (metadata is { ForceMetadata: true } or { EnableIsolatedMetadata: true }) wanted.Add(MetadataProxies.AddressCidr);
         var have = await AddressesAsync(ns, inside, ct);
         foreach (var gone in have.Where(a => !wanted.Contains(a))) await ns.IpAsync(ct, "addr", "del", gone, "dev", inside);
         foreach (var add in wanted.Where(a => !have.Contains(a))) await ns.IpAsync(ct, "addr", "add", add, "dev", inside);
@@ -192,6 +206,26 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         Ip.Format(prefixLength == 0 ? 0 : (UInt128)(uint.MaxValue << (32 - prefixLength)), 4);
 
     static bool IsV6(Subnet s) => Parse(s).Version == 6;
+
+    /// <summary>Neutron's get_isolated_subnets: a subnet is isolated unless a router's interface port holds its gateway address.</summary>
+    static HashSet<string> IsolatedSubnets(Network n)
+    {
+        var routed = n.Ports.Where(p => p.DeviceOwner is { } owner && RouterInterfaceOwners.Contains(owner))
+            .SelectMany(p => p.FixedIps).Where(ip => n.Subnets.Any(s => s.Id == ip.SubnetId && s.GatewayIp is { } g && Ip.Normalize(g) == Ip.Normalize(ip.IpAddress)))
+            .Select(ip => ip.SubnetId).ToHashSet(StringComparer.Ordinal);
+        return n.Subnets.Select(s => s.Id).Where(id => !routed.Contains(id)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Neutron's should_enable_metadata: every DHCP network with force_metadata, else one with an isolated DHCP subnet.</summary>
+    internal bool ShouldEnableMetadata(Network n)
+    {
+        var dhcpSubnets = n.Subnets.Where(s => s.EnableDhcp).ToList();
+        if (dhcpSubnets.Count == 0 || metadata is null) return false;
+        if (metadata.ForceMetadata) return true;
+        if (!metadata.EnableIsolatedMetadata) return false;
+        var isolated = IsolatedSubnets(n);
+        return dhcpSubnets.Any(s => isolated.Contains(s.Id));
+    }
 
     /// <summary>dnsmasq's arguments as the Dnsmasq driver builds them (DNS served too, from the addn_hosts file only).</summary>
     internal List<string> CommandLine(Network n, string device)
@@ -285,6 +319,7 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     {
         var options = new List<string>();
         var v4Subnets = n.Subnets.Where(s => !IsV6(s)).ToList();
+        var isolated = IsolatedSubnets(n);
         foreach (var s in n.Subnets)
         {
             var v6 = IsV6(s);
@@ -303,6 +338,12 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
             foreach (var r in s.HostRoutes)
                 if (r.Destination == Ipv4Any) gateway ??= r.Nexthop;
                 else routes.Add($"{r.Destination},{r.Nexthop}");
+            // Guests reach the metadata proxy through the DHCP port on an isolated subnet, through the router otherwise.
+            if (metadata is { ForceMetadata: true } || isolated.Contains(s.Id) && metadata is { EnableIsolatedMetadata: true })
+            {
+                if (n.DhcpPort.FixedIps.FirstOrDefault(ip => ip.SubnetId == s.Id) is { } dhcpIp) routes.Add($"{MetadataProxies.AddressCidr},{Ip.Normalize(dhcpIp.IpAddress) ?? dhcpIp.IpAddress}");
+            }
+            else if (!isolated.Contains(s.Id) && gateway is not null) routes.Add($"{MetadataProxies.AddressCidr},{gateway}");
             // The network's other IPv4 subnets are on-link (each put first, as Neutron does).
             foreach (var other in v4Subnets.Where(o => o.Cidr != s.Cidr)) routes.Insert(0, $"{other.Cidr},0.0.0.0");
             if (routes.Count > 0)
@@ -390,56 +431,7 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     }
 
     /// <summary>dnsmasq's pid from its pid file, if that process is still this network's dnsmasq.</summary>
-    int? RunningPid(string networkId)
-    {
-        var pidFile = FileOf(networkId, "pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid)) return null;
-        var args = RunningArguments(pid);
-        return args.Contains("--pid-file=" + pidFile, StringComparer.Ordinal) ? pid : null;
-    }
+    int? RunningPid(string networkId) => Daemons.RunningPid(FileOf(networkId, "pid"), Dnsmasq, "--pid-file=" + FileOf(networkId, "pid"));
 
-    /// <summary>A process's arguments after its program name; empty when it is gone.</summary>
-    static IReadOnlyList<string> RunningArguments(int pid)
-    {
-        try
-        {
-            var cmdline = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline");
-            var words = cmdline.TrimEnd('\0').Split('\0');
-            return words.Length > 0 && Path.GetFileName(words[0]) == Dnsmasq ? words[1..] : [];
-        }
-        catch (IOException)
-        {
-            return [];
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    async Task StopAsync(string networkId, int pid, CancellationToken ct)
-    {
-        Signal(pid, SigTerm);
-        for (var i = 0; i < 50 && RunningPid(networkId) == pid; i++) await Task.Delay(100, ct);
-        if (RunningPid(networkId) == pid)
-        {
-            Signal(pid, SigKill);
-            for (var i = 0; i < 50 && RunningPid(networkId) == pid; i++) await Task.Delay(100, ct);
-        }
-        File.Delete(FileOf(networkId, "pid"));
-    }
-
-    const int SigHup = 1;
-    const int SigKill = 9;
-    const int SigTerm = 15;
-
-    static void Signal(int pid, int signal)
-    {
-        const int NoSuchProcess = 3;
-        if (Kill(pid, signal) != 0 && Marshal.GetLastPInvokeError() != NoSuchProcess)
-            throw new DataPlaneException($"cannot signal dnsmasq (pid {pid}): errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    static extern int Kill(int pid, int sig);
+    Task StopAsync(string networkId, CancellationToken ct) => Daemons.StopAsync(FileOf(networkId, "pid"), Dnsmasq, "--pid-file=" + FileOf(networkId, "pid"), ct);
 }
