@@ -18,6 +18,9 @@ command -v memcached >/dev/null || need+=(memcached)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v dhcp_release >/dev/null || need+=(dnsmasq-utils)
 command -v busybox >/dev/null || need+=(busybox)
+# The metadata proxies in qdhcp/qrouter namespaces are haproxy, as Neutron's; config drives are made with genisoimage, as Nova's.
+command -v haproxy >/dev/null || need+=(haproxy)
+command -v genisoimage >/dev/null || need+=(genisoimage)
 # The message bus and multi-host compute tests start a real RabbitMQ broker.
 [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || need+=(rabbitmq-server)
 command -v tempest >/dev/null || need+=(tempest python3-stestr)

@@ -75,6 +75,7 @@ public static class ComputeService
             InstancesPath = options.InstancesPath,
             VirtType = options.VirtType switch { "qemu" => Accelerator.Tcg, "kvm" => Accelerator.Kvm, _ => null },
             ProbeKernel = probeKernel,
+            MkisofsCmd = options.MkisofsCmd,
         });
     }
 

@@ -56,6 +56,9 @@ public sealed record NovaOptions
     public TimeSpan VifPluggingTimeout { get; init; } = TimeSpan.FromSeconds(300);
     /// <summary><c>[DEFAULT] vif_plugging_is_fatal</c>: a build whose NICs were not reported plugged in time fails.</summary>
     public bool VifPluggingIsFatal { get; init; } = true;
+    /// <summary><c>[DEFAULT] force_config_drive</c>: every instance gets a config drive; <c>mkisofs_cmd</c> makes it.</summary>
+    public bool ForceConfigDrive { get; init; }
+    public string MkisofsCmd { get; init; } = "genisoimage";
     public string? PolicyFile { get; init; }
 
     public bool Runs(string service) => Services.Contains(service);
@@ -124,6 +127,8 @@ public sealed record NovaOptions
             MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),
             VifPluggingTimeout = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "vif_plugging_timeout", 300)),
             VifPluggingIsFatal = ini.GetBool("DEFAULT", "vif_plugging_is_fatal", true),
+            ForceConfigDrive = ini.GetBool("DEFAULT", "force_config_drive", false),
+            MkisofsCmd = ini.GetString("DEFAULT", "mkisofs_cmd") ?? "genisoimage",
             PolicyFile = PolicyOptions.FileOf(ini),
         };
         if (options.Runs(Api) && apis.Count > 0 && !apis.Contains("osapi_compute"))

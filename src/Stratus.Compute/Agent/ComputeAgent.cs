@@ -1,3 +1,4 @@
+using Stratus.Compute.Metadata;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Compute.Images;
@@ -169,6 +170,10 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath) with
         {
             Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
+            ConfigDriveFiles = build.ConfigDrive || options.ForceConfigDrive
+                ? MetadataApi.ConfigDriveFiles(JsonNode.Parse(build.MetaDataJson)!.AsObject(), build.UserData is { } u ? Convert.FromBase64String(u) : null,
+                    MetadataApi.NetworkData(vifs))
+                : null,
         };
         try
         {

@@ -104,6 +104,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         await compute.CastAsync(instance.Host, new BuildAndRunInstance(uuid, instance.DisplayName, flavor, instance.ImageRef, token)
         {
             ProjectId = instance.ProjectId, Zone = instance.AvailabilityZone ?? "nova", Networks = ServerNetworks.Requested(instance.RequestedNetworksJson),
+            ConfigDrive = instance.ConfigDrive, MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData,
         }, ct);
     }
 

@@ -81,6 +81,25 @@ static class MetadataApi
         };
     }
 
+    /// <summary>
+    /// The config drive's files as Nova's metadata_for_config_drive lays them out: each OpenStack version's
+    /// documents (network_data.json from 2015-10-15, vendor_data2.json from 2016-10-06). The EC2 tree is served only.
+    /// </summary>
+    public static Dictionary<string, byte[]> ConfigDriveFiles(JsonObject metaData, byte[]? userData, JsonObject networkData)
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        static byte[] Json(JsonNode n) => Encoding.UTF8.GetBytes(n.ToJsonString());
+        foreach (var v in OpenStackVersions)
+        {
+            files[$"openstack/{v}/meta_data.json"] = Json(metaData);
+            files[$"openstack/{v}/vendor_data.json"] = Json(new JsonObject());
+            if (userData is not null) files[$"openstack/{v}/user_data"] = userData;
+            if (v == "latest" || string.CompareOrdinal(v, "2015-10-15") >= 0) files[$"openstack/{v}/network_data.json"] = Json(networkData);
+            if (v == "latest" || string.CompareOrdinal(v, "2016-10-06") >= 0) files[$"openstack/{v}/vendor_data2.json"] = Json(new JsonObject());
+        }
+        return files;
+    }
+
     /// <summary>meta_data.json as Nova's InstanceMetadata builds it.</summary>
     public static JsonObject MetaData(Instance i)
     {

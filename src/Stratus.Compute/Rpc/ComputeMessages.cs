@@ -12,6 +12,11 @@ public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavo
     public string Zone { get; init; } = "nova";
     /// <summary>The networks and ports the create asked for: the agent makes and binds the ports here.</summary>
     public IReadOnlyList<RequestedNetwork> Networks { get; init; } = [];
+    /// <summary>Whether the server asked for a config drive, and what the drive carries besides its network_data.json.</summary>
+    public bool ConfigDrive { get; init; }
+    public string MetaDataJson { get; init; } = "{}";
+    /// <summary>The server's user data, base64 as the API took it.</summary>
+    public string? UserData { get; init; }
 }
 
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>

@@ -13,7 +13,7 @@ static class GuestFiles
     public static readonly string[] Modules =
     [
         "virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-        "virtio_blk", "failover", "net_failover", "virtio_net", "button", "evdev", "pvpanic", "pvpanic-mmio",
+        "virtio_blk", "failover", "net_failover", "virtio_net", "button", "evdev", "pvpanic", "pvpanic-mmio", "cdrom", "isofs",
     ];
 
     public const string Inittab = """
@@ -46,16 +46,40 @@ static class GuestFiles
           [ "$nic" = lo ] && continue
           nics=$((nics + 1))
           ip link set "$nic" up
-          udhcpc -i "$nic" -s /etc/udhcpc.script -n -q -t 3 -T 1 >/dev/null 2>&1 || echo "stratus: no DHCP lease on $nic"
+          udhcpc -i "$nic" -s /etc/udhcpc.script -n -q -t 10 -T 1 >/dev/null 2>&1 || echo "stratus: no DHCP lease on $nic"
         done
         echo "stratus: $nics network interface(s)"
         ip -o addr show scope global | while read -r n nic family address rest; do echo "stratus: $nic $family $address"; done
-        if wget -q -T 2 -O /run/meta_data.json http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; then
-          name=$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' /run/meta_data.json)
-          [ -n "$name" ] && hostname "$name"
-          echo "stratus: metadata: $(cat /run/meta_data.json)"
+        # As CirrOS: the config drive (an ISO 9660 disk labelled config-2) first, else the metadata service.
+        mkdir -p /mnt/config
+        for dev in /sys/block/vd*; do
+          mount -t iso9660 -o ro "/dev/${dev##*/}" /mnt/config 2>/dev/null || continue
+          [ -f /mnt/config/openstack/latest/meta_data.json ] && break
+          umount /mnt/config
+        done
+        if [ -f /mnt/config/openstack/latest/meta_data.json ]; then
+          echo "stratus: config drive: found"
+          cp /mnt/config/openstack/latest/meta_data.json /run/meta_data.json
+          [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/user_data
+        elif [ "$nics" -gt 0 ] && wget -q -T 5 -O /run/meta_data.json http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; then
+          echo "stratus: metadata service: found"
+          wget -q -T 5 -O /run/user_data http://169.254.169.254/openstack/latest/user_data 2>/dev/null || rm -f /run/user_data
         else
           echo "stratus: metadata: not available"
+        fi
+        if [ -f /run/meta_data.json ]; then
+          name=$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' /run/meta_data.json)
+          [ -n "$name" ] && hostname "$name"
+          echo "stratus: instance-id: $(sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' /run/meta_data.json)"
+          echo "stratus: hostname: $(hostname)"
+          echo "stratus: metadata: $(cat /run/meta_data.json)"
+        fi
+        # As CirrOS: user data that is a script runs at boot, its output on the console.
+        if [ -f /run/user_data ] && [ "$(head -c 2 /run/user_data)" = "#!" ]; then
+          chmod +x /run/user_data
+          echo "stratus: user data: running"
+          /run/user_data 2>&1
+          echo "stratus: user data: exited $?"
         fi
         echo "{{TestImageBuilder.ReadyMarker}}"
 

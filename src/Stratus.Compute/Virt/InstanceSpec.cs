@@ -8,6 +8,9 @@ public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryM
 
     /// <summary>Network interfaces: tap devices a network agent has created.</summary>
     public IReadOnlyList<NicSpec> Nics { get; init; } = [];
+
+    /// <summary>The config drive's files by path (<see cref="ConfigDrive"/>), or null for an instance without one.</summary>
+    public IReadOnlyDictionary<string, byte[]>? ConfigDriveFiles { get; init; }
 }
 
 /// <summary>

@@ -16,6 +16,8 @@ sealed class InstanceDirectory(string instancesPath, Guid uuid)
     public Guid Uuid { get; } = uuid;
     public string Path { get; } = System.IO.Path.Combine(instancesPath, uuid.ToString());
     public string Disk => System.IO.Path.Combine(Path, "disk");
+    /// <summary>Nova's name for the config drive beside the disk.</summary>
+    public string ConfigDrive => System.IO.Path.Combine(Path, "disk.config");
     public string ConsoleLog => System.IO.Path.Combine(Path, "console.log");
     public string PidFile => System.IO.Path.Combine(Path, "qemu.pid");
     public string QmpSocket => System.IO.Path.Combine(Path, "qmp.sock");

@@ -30,6 +30,8 @@ static class QemuCommandLine
         AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
         for (var i = 0; i < spec.Disks.Count; i++)
             AddDisk(args, $"disk{i + 1}", spec.Disks[i].Path, spec.Disks[i].Format, bootIndex: null);
+        // A virtio disk rather than libvirt's CD-ROM: the guest finds it by its label all the same.
+        if (spec.ConfigDriveFiles is not null) AddDisk(args, "config", dir.ConfigDrive, "raw", bootIndex: null, readOnly: true);
         foreach (var nic in spec.Nics)
         {
             var id = NicId(nic);
@@ -41,9 +43,9 @@ static class QemuCommandLine
         return args;
     }
 
-    static void AddDisk(List<string> args, string id, string path, string format, int? bootIndex)
+    static void AddDisk(List<string> args, string id, string path, string format, int? bootIndex, bool readOnly = false)
     {
-        args.AddRange(["-drive", $"file={Escape(path)},format={format},if=none,id={id}"]);
+        args.AddRange(["-drive", $"file={Escape(path)},format={format},if=none,id={id}" + (readOnly ? ",readonly=on" : "")]);
         args.AddRange(["-device", $"virtio-blk-pci,drive={id}" + (bootIndex is { } b ? $",bootindex={b}" : "")]);
     }
 

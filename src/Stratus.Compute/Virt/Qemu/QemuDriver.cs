@@ -94,6 +94,7 @@ public sealed class QemuDriver : IVirtDriver
         {
             dir.SaveSpec(spec);
             await CreateOverlayAsync(spec.Root, dir.Disk, ct);
+            if (spec.ConfigDriveFiles is { } files) await ConfigDrive.WriteAsync(files, dir.ConfigDrive, _options.MkisofsCmd, ct);
             await LaunchAsync(dir, restoreMemory: false, ct);
         }
         catch

@@ -16,6 +16,9 @@ public sealed record QemuDriverOptions
 
     public string QemuImgBinary { get; init; } = "qemu-img";
 
+    /// <summary><c>[DEFAULT] mkisofs_cmd</c>: what makes config drives.</summary>
+    public string MkisofsCmd { get; init; } = "genisoimage";
+
     /// <summary>How long QEMU may take to save or restore a suspended guest's memory.</summary>
     public TimeSpan SuspendTimeout { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -189,6 +189,36 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     static JsonObject Key(string qcode) => new() { ["type"] = "qcode", ["data"] = qcode };
 
     [Fact]
+    public async Task A_guest_with_a_config_drive_reads_its_metadata_from_it_and_runs_its_user_data_script()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = await SpecAsync(instances, "configdrive");
+        var metaData = new JsonObject { ["uuid"] = spec.Uuid.ToString(), ["hostname"] = "drive-guest", ["name"] = "configdrive" };
+        spec = spec with
+        {
+            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(metaData, "#!/bin/sh\necho \"user data says $((6 * 7))\"\n"u8.ToArray(),
+                new JsonObject { ["links"] = new JsonArray(), ["networks"] = new JsonArray(), ["services"] = new JsonArray() }),
+        };
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+        var console = await driver.GetConsoleOutputAsync(spec.Uuid);
+        Assert.Contains("stratus: config drive: found", console, StringComparison.Ordinal);
+        Assert.Contains($"stratus: instance-id: {spec.Uuid}", console, StringComparison.Ordinal);
+        Assert.Contains("stratus: hostname: drive-guest", console, StringComparison.Ordinal);
+        // The script ran in the guest: its shell did the arithmetic.
+        Assert.Contains("user data says 42", console, StringComparison.Ordinal);
+        // ISO 9660's primary volume descriptor (sector 16) carries the label Nova gives the drive.
+        var iso = await File.ReadAllBytesAsync(Path.Combine(dir, "disk.config"));
+        Assert.Equal("CD001", System.Text.Encoding.ASCII.GetString(iso, 32769, 5));
+        Assert.Equal(ConfigDrive.Label, System.Text.Encoding.ASCII.GetString(iso, 32808, 32).TrimEnd());
+        await driver.DestroyAsync(spec.Uuid);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
     public void Host_resources_are_the_machine_s_own()
     {
         var resources = image.NewDriver(image.NewInstancesPath()).GetHostResources();
