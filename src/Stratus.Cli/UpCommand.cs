@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
 using Stratus.Identity;
+using Stratus.Network;
 
 namespace Stratus.Cli;
 
@@ -34,6 +35,8 @@ static class UpCommand
         await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
         {
             IdentityUrl = identityUrl, Role = NodeRoles.Controller, Host = "controller", DashboardPort = dashboardPort,
+            // Both regions' bridges share this machine's kernel, where a vxlan interface is named by its VNI: RegionTwo counts on from RegionOne's.
+            PostConfig = new Dictionary<string, string> { [NetworkModule.Ml2Conf] = "[ml2_type_vxlan]\nvni_ranges = 1001:2000\n" },
         }, IdentityModule.LocalRegistry(identity));
         // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
         await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)

@@ -17,6 +17,7 @@ namespace Stratus.Network;
 public sealed class NetworkModule : ServiceModule<NetworkOptions>
 {
     public const string NeutronConf = "neutron/neutron.conf";
+    public const string Ml2Conf = "neutron/" + Ml2Options.File;
 
     public override string Name => "network";
     public override string ConfigFile => NeutronConf;

@@ -30,7 +30,8 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
         var network = await net.OpenStackAsync("network", "create", name);
         var networkId = (string)network["id"]!;
         Assert.Equal("vxlan", (string?)network["provider:network_type"]);
-        Assert.InRange((int)network["provider:segmentation_id"]!, 1, 1000);
+        var vnis = net.Node.Options<NetworkOptions>().Ml2.VniRanges.Single();
+        Assert.InRange((int)network["provider:segmentation_id"]!, vnis.Min, vnis.Max);
         Assert.Equal(1450, (int)network["mtu"]!);
 
         var subnet = await net.OpenStackAsync("subnet", "create", "--network", name, "--subnet-range", "10.10.0.0/24",
@@ -63,10 +64,10 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
         var admin = net.Admin();
         var n = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("ipam") } }), HttpStatusCode.Created);
         var networkId = (string)n["network"]!["id"]!;
-        // A /28 has 13 addresses for ports (.2 to .14; .1 is the gateway).
+        // A /28 has 13 addresses for ports (.2 to .14; .1 is the gateway); without DHCP, no agent's DHCP port takes one meanwhile.
         await ExpectAsync(admin.PostAsJsonAsync("v2.0/subnets", new JsonObject
         {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = "10.20.0.0/28" },
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = "10.20.0.0/28", ["enable_dhcp"] = false },
         }), HttpStatusCode.Created);
         var creates = Enumerable.Range(0, 13).Select(_ => admin.PostAsJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId } }));
         var results = await Task.WhenAll(creates);

@@ -106,7 +106,7 @@ public class ComputeServer : IAsyncLifetime
         return flavor;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Node is not null) await Node.DisposeAsync();
         ComputeAdmin?.Dispose();

@@ -1,6 +1,7 @@
 using Stratus.Cli;
 using Stratus.Core.Modules;
 using Stratus.Identity;
+using Stratus.Network;
 
 namespace Stratus.Testing;
 
@@ -54,17 +55,32 @@ public sealed class TestNode : IAsyncDisposable
     /// </summary>
     public static NodeSpec NewSpec(IReadOnlyDictionary<string, string>? postConfig = null)
     {
-        var config = new Dictionary<string, string> { [IdentityModule.KeystoneConf] = CheapPasswordHashes };
+        var n = Interlocked.Increment(ref _nodes);
+        var config = new Dictionary<string, string>
+        {
+            [IdentityModule.KeystoneConf] = CheapPasswordHashes,
+            [NetworkModule.Ml2Conf] = $"[ml2_type_vxlan]\nvni_ranges = {VniWindow(n)}\n",
+        };
         foreach (var (file, text) in postConfig ?? new Dictionary<string, string>()) config[file] = config.GetValueOrDefault(file, "") + text;
-        return new NodeSpec(Region, NextAddress(), AdminPassword) { TransportUrl = "inproc://test-" + Guid.NewGuid().ToString("N"), PostConfig = config };
+        return new NodeSpec(Region, Address(n), AdminPassword) { TransportUrl = "inproc://test-" + Guid.NewGuid().ToString("N"), PostConfig = config };
     }
 
     /// <summary>127.(100 + this process's node count).P.P, P the process id's two low bytes: unique across the test processes of a machine.</summary>
-    static string NextAddress()
+    static string Address(int n)
     {
-        var n = Interlocked.Increment(ref _nodes);
         var pid = Environment.ProcessId;
         return $"127.{100 + n % 150}.{(pid >> 8) & 255}.{pid & 255}";
+    }
+
+    /// <summary>
+    /// A thousand VNIs of the node's own (as many as <c>node init</c> gives): the nodes of a machine share its
+    /// kernel, where a vxlan network's interface is named by its VNI (vxlan-VNI), so two nodes that both began
+    /// at 1 would take each other's. Like the address, by this process's node count and its id.
+    /// </summary>
+    static string VniWindow(int n)
+    {
+        var first = (Environment.ProcessId % 100 * 150 + n % 150) * 1000 + 1;
+        return $"{first}:{first + 999}";
     }
 
     /// <summary><c>node init</c> of a new node directory: each module that belongs on the node writes its files, its database and its catalog entries.</summary>

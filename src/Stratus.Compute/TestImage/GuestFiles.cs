@@ -46,11 +46,12 @@ static class GuestFiles
           [ "$nic" = lo ] && continue
           nics=$((nics + 1))
           ip link set "$nic" up
-          udhcpc -i "$nic" -s /etc/udhcpc.script -n -q -t 10 -T 1 >/dev/null 2>&1 || echo "stratus: no DHCP lease on $nic"
+          udhcpc -i "$nic" -s /etc/udhcpc.script -n -q -t 10 -T 1 -O staticroutes -O mtu >/dev/null 2>&1 || echo "stratus: no DHCP lease on $nic"
         done
         echo "stratus: $nics network interface(s)"
         ip -o addr show scope global | while read -r n nic family address rest; do echo "stratus: $nic $family $address"; done
-        # As CirrOS: the config drive (an ISO 9660 disk labelled config-2) first, else the metadata service.
+        # As CirrOS: the config drive (an ISO 9660 disk labelled config-2) first, else the metadata service
+        # (under timeout: Debian 12's static busybox wget crashes on its own -T).
         mkdir -p /mnt/config
         for dev in /sys/block/vd*; do
           mount -t iso9660 -o ro "/dev/${dev##*/}" /mnt/config 2>/dev/null || continue
@@ -61,9 +62,9 @@ static class GuestFiles
           echo "stratus: config drive: found"
           cp /mnt/config/openstack/latest/meta_data.json /run/meta_data.json
           [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/user_data
-        elif [ "$nics" -gt 0 ] && wget -q -T 5 -O /run/meta_data.json http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; then
+        elif [ "$nics" -gt 0 ] && timeout 5 wget -q -O /run/meta_data.json http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; then
           echo "stratus: metadata service: found"
-          wget -q -T 5 -O /run/user_data http://169.254.169.254/openstack/latest/user_data 2>/dev/null || rm -f /run/user_data
+          timeout 5 wget -q -O /run/user_data http://169.254.169.254/openstack/latest/user_data 2>/dev/null || rm -f /run/user_data
         else
           echo "stratus: metadata: not available"
         fi
@@ -85,7 +86,7 @@ static class GuestFiles
 
         """;
 
-    /// <summary>udhcpc's hook: the lease's address, default route, classless static routes (metadata) and DNS.</summary>
+    /// <summary>udhcpc's hook: the lease's address, MTU, default route, classless static routes (metadata) and DNS.</summary>
     public const string UdhcpcScript = """
         #!/bin/sh
         case "$1" in
@@ -95,6 +96,7 @@ static class GuestFiles
           bound|renew)
             ip -4 addr flush dev "$interface"
             ip addr add "$ip/${mask:-24}" dev "$interface"
+            [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
             for r in $router; do ip route add default via "$r" dev "$interface" && break; done
             set -- $staticroutes
             while [ $# -ge 2 ]; do ip route add "$1" via "$2" dev "$interface"; shift 2; done

@@ -47,6 +47,10 @@ public class RpcClient(IMessageBus bus, string topic, JsonSerializerContext json
     public Task CastAsync(string? server, IRpcCast message, CancellationToken ct = default) =>
         bus.CastAsync(topic, server, RpcMethod.Of(message.GetType()), RpcMethod.Serialize(json, message), ct);
 
+    /// <summary>To every server of the topic (oslo's fanout cast), as neutron-server tells its agents.</summary>
+    public Task FanoutAsync(IRpcCast message, CancellationToken ct = default) =>
+        bus.FanoutAsync(topic, RpcMethod.Of(message.GetType()), RpcMethod.Serialize(json, message), ct);
+
     public Task CallAsync(IRpcCall message, CancellationToken ct = default) =>
         bus.CallAsync(topic, null, RpcMethod.Of(message.GetType()), RpcMethod.Serialize(json, message), callTimeout, ct);
 

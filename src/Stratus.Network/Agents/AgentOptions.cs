@@ -42,6 +42,8 @@ public sealed record AgentSettings
     public IReadOnlyList<string> Extensions { get; init; } = [];
     public string DhcpDriver { get; init; } = "neutron.agent.linux.dhcp.Dnsmasq";
     public int DhcpLeaseDuration { get; init; } = 86400;
+    /// <summary>dhcp_agent.ini: where each network's dnsmasq logs its queries and DHCP exchanges (none when unset).</summary>
+    public string? DnsmasqBaseLogDir { get; init; }
     public string? InterfaceDriver { get; init; }
     public string AgentMode { get; init; } = "legacy";
     public bool HandleInternalOnlyRouters { get; init; } = true;
@@ -68,6 +70,7 @@ public sealed record AgentSettings
             Extensions = ini.Find("AGENT", "extensions") is { } ext ? ext.File.GetList(ext.Section, "extensions") : [],
             DhcpDriver = ini.String("DEFAULT", "dhcp_driver") ?? "neutron.agent.linux.dhcp.Dnsmasq",
             DhcpLeaseDuration = ini.Find("DEFAULT", "dhcp_lease_duration") is { } d ? d.File.GetInt(d.Section, "dhcp_lease_duration", 86400) : 86400,
+            DnsmasqBaseLogDir = ini.String("DEFAULT", "dnsmasq_base_log_dir"),
             InterfaceDriver = ini.String("DEFAULT", "interface_driver"),
             AgentMode = mode,
             HandleInternalOnlyRouters = ini.Bool("DEFAULT", "handle_internal_only_routers", true),

@@ -21,7 +21,7 @@ public sealed class DhcpAgent(IMessageBus bus, TimeProvider time, NetworkOptions
     readonly DhcpServers _servers = new(new NetworkBridges(new HostNetwork(), options.LinuxBridge.LocalIp, options.LinuxBridge.PhysicalInterfaces),
         Path.Combine(options.StatePath, "dhcp"), options.Agent.Dhcp.DhcpLeaseDuration,
         metadata: new(new MetadataProxies(Path.Combine(options.StatePath, "ns-metadata-proxy"), options.Agent.Dhcp.MetadataProxySocket),
-            options.Agent.Dhcp.EnableIsolatedMetadata, options.Agent.Dhcp.ForceMetadata));
+            options.Agent.Dhcp.EnableIsolatedMetadata, options.Agent.Dhcp.ForceMetadata), logDirectory: options.Agent.Dhcp.DnsmasqBaseLogDir);
     IReadOnlyList<DhcpServers.Network> _serving = [];
 
     protected override Task ExecuteAsync(CancellationToken stop) => Task.WhenAll(base.ExecuteAsync(stop), SyncAsync(stop));

@@ -29,16 +29,21 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
 
     string AgentId => "lb" + Options.Host;
 
+    readonly IMessageBus _bus = bus;
+    /// <summary>One change to the host at a time: the polling loop's, or a network deleted.</summary>
+    readonly SemaphoreSlim _changing = new(1, 1);
+
     protected override Task ExecuteAsync(CancellationToken stop) =>
         StartError() is null ? Task.WhenAll(base.ExecuteAsync(stop), PollAsync(stop)) : base.ExecuteAsync(stop);
 
     async Task PollAsync(CancellationToken stop)
     {
+        await using var deletes = await AgentNotifier.ServeNetworkDeleteAsync(_bus, Options.Host, NetworkDeletedAsync, stop);
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await ScanAsync(stop);
+                await LockedAsync(ScanAsync, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -69,6 +74,32 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
             _log.LogError("Unable to remove the bridges of {Host}: {Error}", Options.Host, e.Message);
         }
     }
+
+    async Task LockedAsync(Func<CancellationToken, Task> change, CancellationToken ct)
+    {
+        await _changing.WaitAsync(ct);
+        try
+        {
+            await change(ct);
+        }
+        finally
+        {
+            _changing.Release();
+        }
+    }
+
+    /// <summary>As Neutron's network_delete: the network's bridge goes with its vxlan interface, whatever is still plugged in.</summary>
+    Task NetworkDeletedAsync(NetworkDelete m, CancellationToken ct) => LockedAsync(async ct =>
+    {
+        var bridge = NetworkBridges.BridgeOf(m.NetworkId);
+        foreach (var device in _devices.Where(d => d.Value == m.NetworkId).Select(d => d.Key).ToList()) _devices.Remove(device);
+        _made.Remove(bridge);
+        if (await _bridges.ExistsAsync(bridge, ct))
+        {
+            _log.LogInformation("Network {Network} deleted: removing bridge {Bridge} from {Host}", m.NetworkId, bridge, Options.Host);
+            await _bridges.RemoveAsync(bridge, ct);
+        }
+    }, ct);
 
     /// <summary>One pass of the agent's loop: new taps wired and reported up, gone ones down, empty bridges removed.</summary>
     async Task ScanAsync(CancellationToken ct)

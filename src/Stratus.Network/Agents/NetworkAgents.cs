@@ -22,6 +22,7 @@ public static class NetworkAgents
         // The server's side first: it serves before the agents' first reports come.
         if (options.Runs(NetworkOptions.Server))
         {
+            services.AddSingleton<AgentNotifier>();
             services.AddHostedService<AgentReports>();
             services.AddHostedService<PluginRpc>();
         }

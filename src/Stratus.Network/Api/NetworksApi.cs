@@ -182,7 +182,7 @@ static class NetworksApi
         return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Agents.AgentNotifier agents, CancellationToken ct)
     {
         var n = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())));
@@ -203,6 +203,7 @@ static class NetworksApi
         await Tags.RemoveAsync(db, id, ct);
         db.Networks.Remove(n);
         await db.SaveChangesAsync(ct);
+        await agents.NetworkDeleteAsync(id, ct);
         return Results.NoContent();
     }
 }

@@ -17,7 +17,7 @@ namespace Stratus.Network.DataPlane;
 /// metadata proxy in its namespace, on 169.254.169.254, and its guests a route there through the DHCP port.
 /// </summary>
 public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, int leaseSeconds = 86400, string dnsDomain = "openstacklocal",
-    DhcpServers.MetadataSettings? metadata = null)
+    DhcpServers.MetadataSettings? metadata = null, string? logDirectory = null)
 {
     public const string NamespacePrefix = "qdhcp-";
     readonly HostNetwork host = bridges.Host;
@@ -243,6 +243,9 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
             // Neutron relies on the namespace holding only this device; naming it keeps dnsmasq off lo too.
             "--interface=" + device,
         };
+        // dnsmasq drops to nobody before it reads these files: where nobody cannot reach them (a state
+        // directory under a private one, as /root or a test's temporary directory), it keeps root instead.
+        if (!ReachableByOthers(stateDirectory)) args.Add("--user=root");
         var lease = leaseSeconds < 0 ? "infinite" : leaseSeconds.ToString(CultureInfo.InvariantCulture) + "s";
         UInt128 possible = 0;
         foreach (var s in n.Subnets.Where(s => s.EnableDhcp))
@@ -264,7 +267,20 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         args.Add("--dhcp-lease-max=" + (possible < LeaseMax ? (int)possible : LeaseMax).ToString(CultureInfo.InvariantCulture));
         args.Add("--conf-file=/dev/null");
         args.Add("--domain=" + dnsDomain);
+        if (logDirectory is not null)
+        {
+            var log = Directory.CreateDirectory(Path.Combine(logDirectory, n.Id)).FullName;
+            args.AddRange(["--log-queries", "--log-dhcp", "--log-facility=" + Path.Combine(log, "dhcp_dns_log")]);
+        }
         return args;
+    }
+
+    /// <summary>Whether every directory from the root down to <paramref name="directory"/> lets other users through.</summary>
+    static bool ReachableByOthers(string directory)
+    {
+        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+            if (dir.Exists && !dir.UnixFileMode.HasFlag(UnixFileMode.OtherExecute)) return false;
+        return true;
     }
 
     /// <summary>One DHCP entry per fixed IP of a port on a DHCP-enabled subnet, with the names Neutron makes up.</summary>

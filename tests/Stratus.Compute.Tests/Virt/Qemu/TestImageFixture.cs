@@ -31,10 +31,7 @@ public sealed class TestImageFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        // Tests destroy their instances; a failed one may leave a QEMU behind, which must not outlive the run.
-        foreach (var pidFile in Directory.EnumerateFiles(_root.FullName, "qemu.pid", SearchOption.AllDirectories))
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-                try { System.Diagnostics.Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { }
+        LeftoverGuests.Kill(_root.FullName);
         _root.Delete(recursive: true);
         return Task.CompletedTask;
     }
