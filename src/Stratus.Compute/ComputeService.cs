@@ -96,6 +96,7 @@ public static class ComputeService
         v21.MapServerMetadata();
         v21.MapAggregates();
         v21.MapUsage();
+        v21.MapExtensions();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
         return app;

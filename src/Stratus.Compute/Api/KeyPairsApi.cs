@@ -89,7 +89,7 @@ public static partial class KeyPairsApi
         var fingerprint = Fingerprint(publicKey);
         if (await db.KeyPairs.AnyAsync(k => k.UserId == owner && k.Name == name, ct))
             throw OpenStackError.Conflict($"Key pair '{name}' already exists.");
-        var key = new KeyPair { Name = name, UserId = owner, PublicKey = publicKey.Trim(), Fingerprint = fingerprint, Type = type, CreatedAt = DateTime.UtcNow };
+        var key = new KeyPair { Name = name, UserId = owner, PublicKey = publicKey, Fingerprint = fingerprint, Type = type, CreatedAt = DateTime.UtcNow };
         db.KeyPairs.Add(key);
         await db.SaveChangesAsync(ct);
         var view = View(key, v, false);

@@ -4,7 +4,7 @@ namespace Stratus.Compute.Api;
 
 /// <summary>
 /// <c>/os-simple-tenant-usage</c> (servers' hours, vCPU-, memory- and disk-hours over a period) and
-/// <c>/os-instance_usage_audit_log</c> (no audit task runs here: empty periods), and <c>/extensions</c> (none since 2.1).
+/// <c>/os-instance_usage_audit_log</c> (no audit task runs here: empty periods).
 /// </summary>
 public static class UsageApi
 {
@@ -16,8 +16,6 @@ public static class UsageApi
             .RequirePolicy("os_compute_api:os-instance-usage-audit-log:list");
         v21.MapGet("/os-instance_usage_audit_log/{before}", (string before, HttpContext http) => AuditLog(http, before))
             .RequirePolicy("os_compute_api:os-instance-usage-audit-log:show");
-        v21.MapGet("/extensions", () => new JsonResponse(new JsonObject { ["extensions"] = new JsonArray() }));
-        v21.MapGet("/extensions/{alias}", IResult (string alias) => throw OpenStackError.NotFound($"Extension {alias} could not be found."));
         v21.MapGet("/os-migrations", Migrations).RequirePolicy("os_compute_api:os-migrations:index");
         return v21;
     }

@@ -91,6 +91,34 @@ public class ComputeApiTests(ComputeServer server) : IClassFixture<ComputeServer
     }
 
     [Fact]
+    public async Task An_imported_public_key_comes_back_byte_for_byte()
+    {
+        var (alice, _, _) = await server.NewComputeUserAsync("2.2");
+        var generated = (string)(await alice.PostJsonAsync("os-keypairs", new JsonObject { ["keypair"] = new JsonObject { ["name"] = "g" } }, 201))["keypair"]!["public_key"]!;
+        // As a file ssh-keygen writes it: with its comment and a trailing newline, which clients compare with what they sent.
+        var sent = generated.TrimEnd() + " alice@laptop\n";
+        await alice.PostJsonAsync("os-keypairs", new JsonObject { ["keypair"] = new JsonObject { ["name"] = "file", ["public_key"] = sent } }, 201);
+        Assert.Equal(sent, (string?)(await (await alice.GetAsync("os-keypairs/file")).JsonAsync())["keypair"]!["public_key"]);
+        var listed = (await (await alice.GetAsync("os-keypairs")).JsonAsync())["keypairs"]!.AsArray().Single(k => (string?)k!["keypair"]!["name"] == "file");
+        Assert.Equal(sent, (string?)listed!["keypair"]!["public_key"]);
+    }
+
+    [Fact]
+    public async Task Extensions_are_Novas_v2_list_and_each_shows_by_alias()
+    {
+        var (alice, _, _) = await server.NewComputeUserAsync();
+        var extensions = (await (await alice.GetAsync("extensions")).JsonAsync())["extensions"]!.AsArray();
+        Assert.Equal(99, extensions.Count);
+        Assert.Contains(extensions, e => (string?)e!["alias"] == "os-keypairs" && (string?)e["name"] == "Keypairs");
+        var one = (await (await alice.GetAsync("extensions/OS-DCF")).JsonAsync())["extension"]!;
+        Assert.Equal("DiskConfig", (string?)one["name"]);
+        Assert.Equal("2014-12-03T00:00:00Z", (string?)one["updated"]);
+        var missing = await alice.GetAsync("extensions/no-such");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(404, (int?)(await missing.JsonAsync())["itemNotFound"]!["code"]);
+    }
+
+    [Fact]
     public async Task Compute_services_heartbeat_and_can_be_disabled_and_forced_down()
     {
         JsonArray services = [];
