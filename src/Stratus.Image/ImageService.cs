@@ -30,6 +30,7 @@ public static class ImageService
         var v2 = app.MapGroup("/v2");
         v2.MapSchemasAndInfo();
         v2.MapImages().MapImageData().MapMembers().MapTags();
+        v2.MapTasks();
         v2.MapMetadefs();
         return app;
     }

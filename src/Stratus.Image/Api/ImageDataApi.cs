@@ -200,18 +200,7 @@ public static class ImageDataApi
             throw OpenStackError.BadRequest("'disk_format' needs to be set before import");
         image.Status = ImageStatus.Importing;
         image.Touch();
-        var now = DateTime.UtcNow;
-        var task = new ImportTask
-        {
-            Id = Guid.NewGuid().ToString(),
-            ImageId = image.Id,
-            ImportRequest = body.ToJsonString(),
-            RequestId = http.Response.Headers["X-Openstack-Request-Id"].ToString(),
-            UserId = caller.UserId,
-            Owner = caller.ProjectId,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var task = NewTask(http, image.Id, body);
         db.Tasks.Add(task);
         try
         {
@@ -223,6 +212,24 @@ public static class ImageDataApi
         }
         worker.Enqueue(task.Id, name == "glance-download" ? caller : null);
         return Results.StatusCode(202);
+    }
+
+    /// <summary>A pending task that imports <paramref name="importRequest"/> into an image, for the caller of this request.</summary>
+    public static ImportTask NewTask(HttpContext http, string imageId, JsonObject importRequest)
+    {
+        var caller = http.Caller();
+        var now = DateTime.UtcNow;
+        return new ImportTask
+        {
+            Id = Guid.NewGuid().ToString(),
+            ImageId = imageId,
+            ImportRequest = importRequest.ToJsonString(),
+            RequestId = http.Response.Headers["X-Openstack-Request-Id"].ToString(),
+            UserId = caller.UserId,
+            Owner = caller.ProjectId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
     }
 
     static async Task<IResult> Tasks(string id, HttpContext http, ImageDb db, CancellationToken ct)

@@ -45,16 +45,17 @@ static class ImageView
         ["updated_at"] = Time(m.UpdatedAt),
     };
 
+    /// <summary>A task as Glance shows it (<c>/v2/tasks/{id}</c>, an image's tasks).</summary>
     public static JsonObject Task(ImportTask t) => new()
     {
         ["id"] = t.Id,
-        ["type"] = "api_image_import",
+        ["type"] = t.Type,
         ["status"] = t.Status,
         ["owner"] = t.Owner,
         ["user_id"] = t.UserId,
         ["request_id"] = t.RequestId,
         ["image_id"] = t.ImageId,
-        ["input"] = new JsonObject
+        ["input"] = t.Input is { } input ? JsonNode.Parse(input) : new JsonObject
         {
             ["image_id"] = t.ImageId,
             ["import_req"] = JsonNode.Parse(t.ImportRequest),
@@ -67,6 +68,19 @@ static class ImageView
         ["expires_at"] = null,
         ["deleted"] = false,
         ["deleted_at"] = null,
+    };
+
+    /// <summary>A task in a list (Glance's task stub: no input, result or message).</summary>
+    public static JsonObject TaskStub(ImportTask t) => new()
+    {
+        ["id"] = t.Id,
+        ["type"] = t.Type,
+        ["status"] = t.Status,
+        ["owner"] = t.Owner,
+        ["created_at"] = Time(t.CreatedAt),
+        ["updated_at"] = Time(t.UpdatedAt),
+        ["self"] = $"/v2/tasks/{t.Id}",
+        ["schema"] = "/v2/schemas/task",
     };
 
     /// <summary>Glance's timestamps: seconds, UTC, with a Z.</summary>

@@ -26,8 +26,15 @@ public static class ImagesApi
 
     static async Task<IResult> Create(HttpContext http, ImageDb db, ImageOptions options, CancellationToken ct)
     {
+        var image = await NewImageAsync(http, db, options, await JsonBody.ReadObjectAsync(http.Request, ct), ct);
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(ImageView.Render(image), 201).WithHeader("Location", $"/v2/images/{image.Id}");
+    }
+
+    /// <summary>An image record as a create request describes it, checked and added to <paramref name="db"/> (not yet saved).</summary>
+    public static async Task<ImageRecord> NewImageAsync(HttpContext http, ImageDb db, ImageOptions options, JsonObject body, CancellationToken ct)
+    {
         var caller = http.Caller();
-        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         foreach (var key in Disallowed)
             if (body.ContainsKey(key)) throw OpenStackError.Forbidden($"Attribute '{key}' is read-only.");
         ImageSchemas.ValidateImage(body);
@@ -68,8 +75,7 @@ public static class ImagesApi
         if (await db.Images.AnyAsync(i => i.Id == image.Id, ct))
             throw OpenStackError.Conflict($"Image with identifier {image.Id} already exists!");
         db.Images.Add(image);
-        await db.SaveChangesAsync(ct);
-        return new JsonResponse(ImageView.Render(image), 201).WithHeader("Location", $"/v2/images/{image.Id}");
+        return image;
     }
 
     /// <summary>Sets a base attribute or an extra property, with Glance's rules for each.</summary>

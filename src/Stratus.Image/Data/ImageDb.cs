@@ -89,6 +89,7 @@ public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(optio
             e.Property(x => x.Id).HasMaxLength(Id);
             e.Property(x => x.ImageId).HasMaxLength(Id);
             e.Property(x => x.Status).HasMaxLength(30);
+            e.Property(x => x.Type).HasMaxLength(30);
             e.HasIndex(x => x.ImageId);
             e.HasIndex(x => x.Status);
         });
@@ -161,6 +162,10 @@ public sealed class ImageMember
 public sealed class ImportTask
 {
     public required string Id { get; set; }
+    /// <summary>api_image_import (an image's interoperable import), or import (a task made with POST /v2/tasks).</summary>
+    public string Type { get; set; } = "api_image_import";
+    /// <summary>What POST /v2/tasks was given as the task's input (null for an image's import: its view builds one).</summary>
+    public string? Input { get; set; }
     public required string ImageId { get; set; }
     public string Status { get; set; } = "pending";
     /// <summary>The import request as the client sent it (method name, uri...).</summary>

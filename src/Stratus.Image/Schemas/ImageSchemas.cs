@@ -14,6 +14,8 @@ public static class ImageSchemas
     public static readonly JsonObject Images = Load("images");
     public static readonly JsonObject Member = Load("member");
     public static readonly JsonObject Members = Load("members");
+    public static readonly JsonObject Task = Load("task");
+    public static readonly JsonObject Tasks = Load("tasks");
 
     static readonly JsonObject ImageProperties = (JsonObject)Image["properties"]!;
 
