@@ -13,30 +13,22 @@ namespace Stratus.Network.Agents;
 /// then tells the server which floating IPs went ACTIVE or DOWN. Its zone is what <c>availability_zones</c>
 /// lists for routers. Stopping it removes what it made, as the DHCP agent does.
 /// </summary>
-public sealed class L3Agent : NeutronAgent
+public sealed class L3Agent(IMessageBus bus, TimeProvider time, NetworkOptions options, L3PluginApi plugin, ILogger<L3Agent> log)
+    : NeutronAgent(bus, time, options, log)
 {
     static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(3);
 
-    readonly TimeProvider _clock;
-    readonly ILogger _log;
-    readonly L3PluginApi _plugin;
-    readonly RouterNamespaces _routers;
+    readonly TimeProvider _clock = time;
+    readonly ILogger _log = log;
+    readonly RouterNamespaces _routers = new(new NetworkBridges(new HostNetwork(), options.LinuxBridge.LocalIp, options.LinuxBridge.PhysicalInterfaces),
+        Path.Combine(options.StatePath, "l3"),
+        options.Agent.L3.EnableMetadataProxy
+            ? new(new MetadataProxies(Path.Combine(options.StatePath, "ns-metadata-proxy"), options.Agent.L3.MetadataProxySocket), options.Agent.L3.MetadataPort)
+            : null);
     IReadOnlyList<RouterNamespaces.Router> _hosting = [];
-    /// <summary>The status each floating IP was last reported with, so that only changes go to the server.</summary>
+    /// <summary>The status each floating IP served was last reported with, so that only changes go to the server.</summary>
     readonly Dictionary<string, RouterNamespaces.FloatingIpStatus> _reported = new(StringComparer.Ordinal);
     readonly Dictionary<string, RouterNamespaces.FloatingIpStatus> _unreported = new(StringComparer.Ordinal);
-
-    public L3Agent(IMessageBus bus, TimeProvider time, NetworkOptions options, L3PluginApi plugin, ILogger<L3Agent> log)
-        : base(bus, time, options, log)
-    {
-        _clock = time;
-        _log = log;
-        _plugin = plugin;
-        var l3 = options.Agent.L3;
-        _routers = new(new NetworkBridges(new HostNetwork(), options.LinuxBridge.LocalIp, options.LinuxBridge.PhysicalInterfaces),
-            Path.Combine(options.StatePath, "l3"),
-            l3.EnableMetadataProxy ? new(new MetadataProxies(Path.Combine(options.StatePath, "ns-metadata-proxy"), l3.MetadataProxySocket), l3.MetadataPort) : null);
-    }
 
     protected override Task ExecuteAsync(CancellationToken stop) => Task.WhenAll(base.ExecuteAsync(stop), SyncAsync(stop));
 
@@ -47,9 +39,9 @@ public sealed class L3Agent : NeutronAgent
         {
             try
             {
-                if (fullSync) await _plugin.CallAsync(new GetRouterIds(Options.Host), stop);
+                if (fullSync) await plugin.CallAsync(new GetRouterIds(Options.Host), stop);
                 fullSync = false;
-                var wanted = await _plugin.CallAsync(new SyncRouters(Options.Host), stop);
+                var wanted = await plugin.CallAsync(new SyncRouters(Options.Host), stop);
                 var done = await _routers.ReconcileAsync(wanted, stop);
                 _hosting = wanted;
                 foreach (var (router, error) in done.Failures)
@@ -97,15 +89,18 @@ public sealed class L3Agent : NeutronAgent
     /// <summary>update_floatingip_statuses per router, for the floating IPs whose status changed since last told.</summary>
     async Task ReportAsync(IReadOnlyList<RouterNamespaces.FloatingIpStatus> statuses, CancellationToken ct)
     {
-        foreach (var s in statuses)
+        // A floating IP that moved between two of this agent's routers is DOWN on one and ACTIVE on the other: ACTIVE wins.
+        foreach (var s in statuses.OrderBy(s => s.Status == "ACTIVE"))
             if (_reported.GetValueOrDefault(s.FloatingIpId) != s) _unreported[s.FloatingIpId] = s;
             else _unreported.Remove(s.FloatingIpId);
         foreach (var router in _unreported.Values.GroupBy(s => s.RouterId).ToList())
         {
-            await _plugin.CallAsync(new UpdateFloatingipStatuses(router.Key, router.ToDictionary(s => s.FloatingIpId, s => s.Status)), ct);
+            await plugin.CallAsync(new UpdateFloatingipStatuses(router.Key, router.ToDictionary(s => s.FloatingIpId, s => s.Status)), ct);
             foreach (var s in router)
             {
-                _reported[s.FloatingIpId] = s;
+                // A floating IP told DOWN is no longer this agent's to follow.
+                if (s.Status == "ACTIVE") _reported[s.FloatingIpId] = s;
+                else _reported.Remove(s.FloatingIpId);
                 _unreported.Remove(s.FloatingIpId);
             }
         }
