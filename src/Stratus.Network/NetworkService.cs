@@ -19,6 +19,7 @@ public static class NetworkService
         services.AddAuthToken(options.Authtoken, "/");
         services.AddSingleton<Segments>();
         services.AddSingleton<PortBinding>();
+        services.AddSingleton<L3Scheduler>();
         services.AddSingleton<Notifications.NovaNotifier>();
         return services;
     }
@@ -36,6 +37,7 @@ public static class NetworkService
         app.MapAgents();
         app.MapQuotas();
         app.MapRouters();
+        app.MapL3AgentScheduler();
         app.MapFloatingIps();
         return app;
     }

@@ -12,18 +12,6 @@ namespace Stratus.Network.Tests;
 /// </summary>
 public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<NetworkServer>
 {
-    static async Task<T> WaitAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var value = await probe();
-            if (done(value)) return value;
-            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within 30 s");
-            await Task.Delay(200);
-        }
-    }
-
     [Fact]
     public async Task A_bound_ports_tap_is_wired_into_its_bridge_and_its_port_goes_active_then_down_when_the_tap_goes()
     {
@@ -41,20 +29,50 @@ public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<Net
         try
         {
             await HostCommand.RunAsync("ip", ["tuntap", "add", "dev", tap, "mode", "tap"]);
-            await WaitAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "ACTIVE", "the port going ACTIVE");
+            await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "ACTIVE", "the port going ACTIVE");
             var links = await host0.LinksAsync(default);
             Assert.Equal(bridge, links.Single(l => l.Name == tap).Master);
             Assert.Contains(links, l => l.Master == bridge && l.Name == NetworkBridges.VxlanOf(vni));
             Assert.Equal(1450, links.Single(l => l.Name == bridge).Mtu);
 
             await HostCommand.RunAsync("ip", ["link", "delete", tap]);
-            await WaitAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "DOWN", "the port going DOWN");
-            await WaitAsync(async () => await host0.LinksAsync(default), l => !l.Any(x => x.Name == bridge), "the bridge going away");
+            await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "DOWN", "the port going DOWN");
+            await Poll.UntilAsync(async () => await host0.LinksAsync(default), l => !l.Any(x => x.Name == bridge), "the bridge going away");
         }
         finally
         {
             foreach (var device in new[] { tap, bridge })
                 if ((await host0.LinksAsync(default)).Any(l => l.Name == device)) await HostCommand.RunAsync("ip", ["link", "delete", device]);
+        }
+    }
+
+    [Fact]
+    public async Task A_tap_on_a_physical_network_this_host_does_not_map_stays_down_and_does_not_keep_another_tap_from_being_wired()
+    {
+        var admin = net.Admin();
+        var host = net.Node.Options<NetworkOptions>().Host;
+        async Task<string> PortAsync(JsonObject network)
+        {
+            network["name"] = "lb-" + Guid.NewGuid().ToString("N")[..6];
+            var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = network }, 201);
+            var p = await admin.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = (string)n["network"]!["id"]!, ["binding:host_id"] = host } }, 201);
+            return (string)p["port"]!["id"]!;
+        }
+        // This node maps no physical network: a flat one's tap (a router's gateway on it, say) cannot be wired here.
+        var unmapped = await PortAsync(new JsonObject { ["provider:network_type"] = "flat", ["provider:physical_network"] = "provider" });
+        var wired = await PortAsync(new JsonObject());
+        string[] taps = [NetworkBridges.TapOf(unmapped), NetworkBridges.TapOf(wired)];
+        try
+        {
+            foreach (var tap in taps) await HostCommand.RunAsync("ip", ["tuntap", "add", "dev", tap, "mode", "tap"]);
+            await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{wired}"))!["port"]!["status"], s => s == "ACTIVE", "the wired port going ACTIVE");
+            Assert.Equal("DOWN", (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{unmapped}"))!["port"]!["status"]);
+            Assert.Null((await new HostNetwork().LinksAsync(default)).Single(l => l.Name == taps[0]).Master);
+        }
+        finally
+        {
+            foreach (var tap in taps)
+                if ((await new HostNetwork().LinksAsync(default)).Any(l => l.Name == tap)) await HostCommand.RunAsync("ip", ["link", "delete", tap]);
         }
     }
 
@@ -70,17 +88,17 @@ public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<Net
         }, 201);
         var guest = await admin.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId } }, 201);
         var guestIp = (string)guest["port"]!["fixed_ips"]![0]!["ip_address"]!;
-        var dhcp = await WaitAsync(async () => (await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports?network_id={networkId}&device_owner=network:dhcp"))!["ports"]!.AsArray(),
+        var dhcp = await Poll.UntilAsync(async () => (await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports?network_id={networkId}&device_owner=network:dhcp"))!["ports"]!.AsArray(),
             p => p.Count == 1 && (string?)p[0]!["status"] == "ACTIVE", "the DHCP port going ACTIVE");
         Assert.StartsWith("10.91.0.", (string?)dhcp[0]!["fixed_ips"]![0]!["ip_address"]);
         var ns = DhcpServers.NamespaceOf(networkId);
         Assert.True(File.Exists(Path.Combine("/run/netns", ns)), $"namespace {ns} is missing");
         var hosts = Path.Combine(net.Node.Options<NetworkOptions>().StatePath, "dhcp", networkId, "host");
-        await WaitAsync(() => Task.FromResult(File.Exists(hosts) ? File.ReadAllText(hosts) : ""), h => h.Contains(guestIp), "the guest's port in dnsmasq's hosts file");
+        await Poll.UntilAsync(() => Task.FromResult(File.Exists(hosts) ? File.ReadAllText(hosts) : ""), h => h.Contains(guestIp), "the guest's port in dnsmasq's hosts file");
 
         await admin.DeleteAsync($"v2.0/ports/{(string)guest["port"]!["id"]!}");
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await admin.DeleteAsync($"v2.0/networks/{networkId}")).StatusCode);
-        await WaitAsync(() => Task.FromResult(File.Exists(Path.Combine("/run/netns", ns))), exists => !exists, "the network's namespace going away");
-        await WaitAsync(async () => await new HostNetwork().LinksAsync(default), l => !l.Any(x => x.Name == NetworkBridges.BridgeOf(networkId)), "the network's bridge going away");
+        await Poll.UntilAsync(() => Task.FromResult(File.Exists(Path.Combine("/run/netns", ns))), exists => !exists, "the network's namespace going away");
+        await Poll.UntilAsync(async () => await new HostNetwork().LinksAsync(default), l => !l.Any(x => x.Name == NetworkBridges.BridgeOf(networkId)), "the network's bridge going away");
     }
 }

@@ -14,13 +14,16 @@ public class NetworkServer : IAsyncLifetime
     /// <summary>An operator's policy.yaml beside neutron.conf; null leaves Neutron's default rules alone.</summary>
     protected virtual string? PolicyYaml => null;
 
+    /// <summary>INI text a fixture adds to the node's files (relative path to text), as <see cref="TestNode.NewSpec"/> takes it.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? PostConfig => null;
+
     /// <summary>The clock the node's services read (the agents' heartbeats, the alive rule); a fixture may give a fake one.</summary>
     protected virtual TimeProvider Time => TimeProvider.System;
 
     public async Task InitializeAsync()
     {
         await Identity.InitializeAsync();
-        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or NetworkModule), TestNode.NewSpec() with { IdentityUrl = Identity.Node.IdentityUrl });
+        Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or NetworkModule), TestNode.NewSpec(PostConfig) with { IdentityUrl = Identity.Node.IdentityUrl });
         if (PolicyYaml is not null) await File.WriteAllTextAsync(Path.Combine(Node.ConfigDir, "neutron", "policy.yaml"), PolicyYaml);
         Node.Time = Time;
         await Node.StartAsync();

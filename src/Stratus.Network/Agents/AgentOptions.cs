@@ -47,6 +47,9 @@ public sealed record AgentSettings
     public string? InterfaceDriver { get; init; }
     public string AgentMode { get; init; } = "legacy";
     public bool HandleInternalOnlyRouters { get; init; } = true;
+    /// <summary>l3_agent.ini: a metadata proxy in each router's namespace, on this port (Neutron: 9697).</summary>
+    public bool EnableMetadataProxy { get; init; } = true;
+    public int MetadataPort { get; init; } = 9697;
     public string MetadataProxySocket { get; init; } = "";
     public string NovaMetadataHost { get; init; } = "127.0.0.1";
     public int NovaMetadataPort { get; init; } = 8775;
@@ -74,6 +77,8 @@ public sealed record AgentSettings
             InterfaceDriver = ini.String("DEFAULT", "interface_driver"),
             AgentMode = mode,
             HandleInternalOnlyRouters = ini.Bool("DEFAULT", "handle_internal_only_routers", true),
+            EnableMetadataProxy = ini.Bool("DEFAULT", "enable_metadata_proxy", true),
+            MetadataPort = ini.Find("DEFAULT", "metadata_port") is { } mp ? mp.File.GetInt(mp.Section, "metadata_port", 9697) : 9697,
             MetadataProxySocket = ini.String("DEFAULT", "metadata_proxy_socket")
                 ?? Path.Combine(ini.String("DEFAULT", "state_path") ?? "/var/lib/neutron", "metadata_proxy"),
             NovaMetadataHost = ini.String("DEFAULT", "nova_metadata_host") ?? "127.0.0.1",

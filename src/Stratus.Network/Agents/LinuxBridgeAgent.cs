@@ -115,8 +115,20 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
                 var wiring = new NetworkBridges.Wiring(d.NetworkId!, d.NetworkType!, d.PhysicalNetwork, d.SegmentationId, d.Mtu);
                 var bridge = NetworkBridges.BridgeOf(d.NetworkId!);
                 if (!links.Any(l => l.Name == bridge)) _made.Add(bridge);
-                await _bridges.EnsureAsync(wiring, ct);
-                await _bridges.PlugAsync(d.Device, d.NetworkId!, ct);
+                try
+                {
+                    await _bridges.EnsureAsync(wiring, ct);
+                    await _bridges.PlugAsync(d.Device, d.NetworkId!, ct);
+                }
+                catch (DataPlaneException e)
+                {
+                    // As Neutron's agent: a device this host cannot wire (a physical network it does not map) is
+                    // reported down and left alone, and does not keep the other devices from being wired.
+                    _log.LogError("Unable to plug {Device} into the bridge of network {Network}: {Error}", d.Device, d.NetworkId, e.Message);
+                    await plugin.CallAsync(new UpdateDeviceDown(AgentId, d.Device, Options.Host), ct);
+                    _devices[d.Device] = d.NetworkId!;
+                    continue;
+                }
                 if (d.AdminStateUp) await plugin.CallAsync(new UpdateDeviceUp(AgentId, d.Device, Options.Host), ct);
                 _devices[d.Device] = d.NetworkId!;
             }

@@ -25,6 +25,7 @@ public static class NetworkAgents
             services.AddSingleton<AgentNotifier>();
             services.AddHostedService<AgentReports>();
             services.AddHostedService<PluginRpc>();
+            services.AddHostedService<L3PluginRpc>();
         }
         if (options.Runs(NetworkOptions.LinuxBridgeAgent))
         {
@@ -41,7 +42,11 @@ public static class NetworkAgents
             services.AddSingleton<MetadataPluginApi>();
             services.AddHostedService<MetadataAgent>();
         }
-        if (options.Runs(NetworkOptions.L3Agent)) services.AddHostedService<L3Agent>();
+        if (options.Runs(NetworkOptions.L3Agent))
+        {
+            services.AddSingleton<L3PluginApi>();
+            services.AddHostedService<L3Agent>();
+        }
         return services;
     }
 }

@@ -112,6 +112,8 @@ static class AgentsApi
         var agent = await FindAsync(db, id, ct);
         var target = NeutronPolicy.Target(View(agent, group));
         Enforce(http, () => NeutronPolicy.Enforce(http, "delete_agent", target), target);
+        // Its routers are hosted nowhere until they change or another agent starts (Neutron's bindings cascade).
+        db.RouterL3AgentBindings.RemoveRange(await db.RouterL3AgentBindings.Where(b => b.L3AgentId == id).ToListAsync(ct));
         db.Agents.Remove(agent);
         await db.SaveChangesAsync(ct);
         return Results.NoContent();

@@ -7,7 +7,8 @@ namespace Stratus.Network.Api;
 /// <c>/v2.0/floatingips</c> as Neutron's L3 router service plugin serves them: an address of an
 /// external network held by a port of its own (device_owner network:floatingip), associated with a
 /// fixed IP of a port that a router connects to that network; <c>port_details</c> (fip-port-details).
-/// Without an L3 agent to report it, a floating IP stays DOWN, as Neutron's plugin creates it.
+/// A floating IP is created DOWN, as Neutron's plugin creates it; the L3 agent hosting its router reports it
+/// ACTIVE once it serves it, and DOWN once it no longer does.
 /// Also <c>/v2.0/floatingip_pools</c>: the IPv4 subnets of the external networks.
 /// </summary>
 static class FloatingIpsApi

@@ -23,11 +23,7 @@ sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<Port
             port.VifDetails = "{}";
             return;
         }
-        var agent = await db.Agents.AsNoTracking().SingleOrDefaultAsync(a => a.AgentType == AgentType && a.Host == port.HostId, ct);
-        string? reason = agent is null || !IsAlive(agent) ? $"no live {AgentType} on host {port.HostId}"
-            : !agent.AdminStateUp ? $"the {AgentType} on host {port.HostId} is administratively down"
-            : Reaches(agent, network) ? null
-            : $"segment {network.NetworkType}{(network.PhysicalNetwork is { Length: > 0 } p ? ":" + p : "")} of network {network.Id} is unreachable from the {AgentType} on host {port.HostId}";
+        var reason = await WhyUnboundAsync(db, port.HostId, network, ct);
         if (reason is null)
         {
             port.VifType = "bridge";
@@ -37,6 +33,16 @@ sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<Port
         log.LogError("Failed to bind port {Port} on host {Host} for vnic_type {Vnic}: {Reason}", port.Id, port.HostId, port.VnicType, reason);
         port.VifType = "binding_failed";
         port.VifDetails = "{}";
+    }
+
+    /// <summary>Why a port of the network cannot be bound to the host now, or null when it can.</summary>
+    public async Task<string?> WhyUnboundAsync(NetworkDb db, string host, NetworkRow network, CancellationToken ct)
+    {
+        var agent = await db.Agents.AsNoTracking().SingleOrDefaultAsync(a => a.AgentType == AgentType && a.Host == host, ct);
+        return agent is null || !IsAlive(agent) ? $"no live {AgentType} on host {host}"
+            : !agent.AdminStateUp ? $"the {AgentType} on host {host} is administratively down"
+            : Reaches(agent, network) ? null
+            : $"segment {network.NetworkType}{(network.PhysicalNetwork is { Length: > 0 } p ? ":" + p : "")} of network {network.Id} is unreachable from the {AgentType} on host {host}";
     }
 
     static bool Reaches(AgentRow agent, NetworkRow network)

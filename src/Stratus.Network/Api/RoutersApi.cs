@@ -51,7 +51,8 @@ static class RoutersApi
 
     static OpenStackError NotFound(string id) => new(404, "RouterNotFound", $"Router {id} could not be found");
 
-    public static JsonObject View(RouterRow r, PortRow? gateway, IEnumerable<IpAllocation> gatewayIps, IReadOnlyDictionary<string, List<string>> tags)
+    public static JsonObject View(RouterRow r, PortRow? gateway, IEnumerable<IpAllocation> gatewayIps, IReadOnlyDictionary<string, List<string>> tags,
+        IEnumerable<string>? zones = null)
     {
         var v = new JsonObject
         {
@@ -63,23 +64,30 @@ static class RoutersApi
                     .Select(a => (JsonNode)new JsonObject { ["subnet_id"] = a.SubnetId, ["ip_address"] = a.IpAddress })]),
             },
             ["routes"] = Standard.Parse(r.Routes), ["distributed"] = r.Distributed, ["ha"] = r.Ha,
-            ["availability_zone_hints"] = Standard.Parse(r.AvailabilityZoneHints), ["availability_zones"] = new JsonArray(),
+            ["availability_zone_hints"] = Standard.Parse(r.AvailabilityZoneHints),
+            ["availability_zones"] = new JsonArray([.. (zones ?? []).Distinct().Order(StringComparer.Ordinal).Select(z => (JsonNode)z)]),
             ["flavor_id"] = null,
         };
         Standard.Write(v, r, tags);
         return v;
     }
 
-    static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<RouterRow> rows, CancellationToken ct)
+    /// <summary>The routers' views; a router's zones are those of the agents hosting it.</summary>
+    public static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<RouterRow> rows, CancellationToken ct)
     {
         var gwIds = rows.Where(r => r.GatewayPortId is not null).Select(r => r.GatewayPortId!).ToList();
         var ports = await db.Ports.AsNoTracking().Where(p => gwIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, ct);
         var ips = (await db.IpAllocations.AsNoTracking().Where(a => gwIds.Contains(a.PortId)).ToListAsync(ct)).ToLookup(a => a.PortId);
-        var tags = await Tags.OfAsync(db, rows.Select(r => r.Id).ToList(), ct);
+        var ids = rows.Select(r => r.Id).ToList();
+        var tags = await Tags.OfAsync(db, ids, ct);
+        var zones = (await (from b in db.RouterL3AgentBindings
+                            join a in db.Agents on b.L3AgentId equals a.Id
+                            where ids.Contains(b.RouterId) && a.AvailabilityZone != null
+                            select new { b.RouterId, Zone = a.AvailabilityZone! }).AsNoTracking().ToListAsync(ct)).ToLookup(z => z.RouterId, z => z.Zone);
         return rows.Select(r =>
         {
             var gw = r.GatewayPortId is { } g ? ports.GetValueOrDefault(g) : null;
-            return View(r, gw, gw is null ? [] : ips[gw.Id], tags);
+            return View(r, gw, gw is null ? [] : ips[gw.Id], tags, zones[r.Id]);
         }).ToList();
     }
 
@@ -113,7 +121,7 @@ static class RoutersApi
         return Routers.Show(http, Shown(http, (await ViewsAsync(db, [r], ct))[0]));
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, L3Scheduler scheduler, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var (items, bulk) = await Routers.ReadCreateAsync(http.Request, ct);
@@ -138,7 +146,12 @@ static class RoutersApi
                 if (Standard.Text(body, "flavor_id") is { } flavor) throw new OpenStackError(404, "FlavorNotFound", $"Flavor {flavor} could not be found.");
                 r.AvailabilityZoneHints = Standard.Json(await ZoneHintsAsync(db, options, body, ct));
                 db.Routers.Add(r);
-                if (GatewayInfo(body) is { } gw) await SetGatewayAsync(http, db, options, r, gw, now, ct);
+                if (GatewayInfo(body) is { } gw)
+                {
+                    await SetGatewayAsync(http, db, options, r, gw, now, ct);
+                    // As Neutron notifies the agents of a router with a gateway, which schedules it.
+                    await scheduler.ScheduleAsync(db, r, ct);
+                }
                 created.Add(r);
             }
             try
@@ -350,7 +363,8 @@ static class RoutersApi
         }
     }
 
-    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, NetworkOptions options, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, NetworkOptions options, L3Scheduler scheduler, TimeProvider time,
+        CancellationToken ct)
     {
         var body = await Routers.ReadUpdateAsync(http.Request, ct);
         for (var attempt = 1; ; attempt++)
@@ -374,6 +388,7 @@ static class RoutersApi
             }
             if (body.ContainsKey("external_gateway_info")) await SetGatewayAsync(http, db, options, r, GatewayInfo(body), now, ct);
             Standard.Touch(r, now);
+            await scheduler.ScheduleAsync(db, r, ct);
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -420,6 +435,7 @@ static class RoutersApi
             throw GatewayInUse(id, gw.NetworkId);
         foreach (var p in ports) await PortsApi.RemoveAsync(db, p, ct);
         await Tags.RemoveAsync(db, id, ct);
+        db.RouterL3AgentBindings.RemoveRange(await db.RouterL3AgentBindings.Where(b => b.RouterId == id).ToListAsync(ct));
         db.Routers.Remove(r);
         await db.SaveChangesAsync(ct);
         return Results.NoContent();
@@ -459,7 +475,8 @@ static class RoutersApi
         ["network_id"] = port.NetworkId, ["subnet_id"] = subnetId, ["subnet_ids"] = new JsonArray([.. subnetIds.Select(s => (JsonNode)s)]),
     };
 
-    static async Task<IResult> AddInterfaceAsync(string id, HttpContext http, NetworkDb db, NetworkOptions options, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> AddInterfaceAsync(string id, HttpContext http, NetworkDb db, NetworkOptions options, L3Scheduler scheduler, TimeProvider time,
+        CancellationToken ct)
     {
         var (portId, subnetId) = await InterfaceInfoAsync(http.Request, removal: false, ct);
         for (var attempt = 1; ; attempt++)
@@ -471,6 +488,7 @@ static class RoutersApi
                 ? await AttachPortAsync(http, db, r, portId, now, ct)
                 : await AttachSubnetAsync(http, db, options, r, subnetId!, now, ct);
             Standard.Touch(r, now);
+            await scheduler.ScheduleAsync(db, r, ct);
             if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"The address of the interface of router {id} was taken meanwhile; try again."), ct)) continue;
             return new JsonResponse(InterfaceInfo(id, port, [.. subnets.Select(s => s.Id)], subnets[^1].Id));
         }

@@ -20,6 +20,7 @@ public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : DbContext(o
     public DbSet<PortSecurityGroup> PortSecurityGroups => Set<PortSecurityGroup>();
     public DbSet<RouterRow> Routers => Set<RouterRow>();
     public DbSet<FloatingIpRow> FloatingIps => Set<FloatingIpRow>();
+    public DbSet<RouterL3AgentBinding> RouterL3AgentBindings => Set<RouterL3AgentBinding>();
     public DbSet<AgentRow> Agents => Set<AgentRow>();
     public DbSet<QuotaRow> Quotas => Set<QuotaRow>();
     public DbSet<TagRow> Tags => Set<TagRow>();
@@ -108,6 +109,14 @@ public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : DbContext(o
             e.ToTable("floatingips");
             e.HasIndex(x => x.FixedPortId);
             e.Property(x => x.Description).HasMaxLength(1024);
+        });
+        b.Entity<RouterL3AgentBinding>(e =>
+        {
+            e.ToTable("routerl3agentbindings");
+            e.HasKey(x => new { x.RouterId, x.L3AgentId });
+            // A legacy router has one binding: its index is 1, once per router.
+            e.HasIndex(x => new { x.RouterId, x.BindingIndex }).IsUnique();
+            e.HasIndex(x => x.L3AgentId);
         });
         b.Entity<AgentRow>(e =>
         {
@@ -290,6 +299,14 @@ public sealed class FloatingIpRow : StandardRow
     public string Status { get; set; } = "DOWN";
     public string? DnsName { get; set; }
     public string? DnsDomain { get; set; }
+}
+
+/// <summary>Which L3 agent hosts a router (Neutron's router_l3_agent_bindings; the l3_agent_scheduler extension).</summary>
+public sealed class RouterL3AgentBinding
+{
+    public required string RouterId { get; set; }
+    public required string L3AgentId { get; set; }
+    public int BindingIndex { get; set; } = 1;
 }
 
 /// <summary>An agent as its reports made it: one per type and host.</summary>

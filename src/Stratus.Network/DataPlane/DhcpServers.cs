@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Stratus.Core.Processes;
 using Stratus.Network.Ipam;
 
@@ -20,7 +19,7 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     DhcpServers.MetadataSettings? metadata = null, string? logDirectory = null)
 {
     public const string NamespacePrefix = "qdhcp-";
-    readonly HostNetwork host = bridges.Host;
+    readonly InterfaceDriver driver = new(bridges);
     const string Dnsmasq = "dnsmasq";
     const string Ipv4Any = "0.0.0.0/0";
     // dnsmasq_lease_max's default.
@@ -55,7 +54,7 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     public sealed record Server(string NetworkId, string Namespace, string Interface, int? Pid);
 
     public static string NamespaceOf(string networkId) => NamespacePrefix + networkId;
-    public static string InsideDeviceOf(string portId) => "ns-" + portId[..Math.Min(11, portId.Length)];
+    public static string InsideDeviceOf(string portId) => InterfaceDriver.DeviceOf("ns-", portId);
 
     string StateOf(string networkId) => Path.Combine(stateDirectory, networkId);
     string FileOf(string networkId, string kind) => Path.Combine(StateOf(networkId), kind);
@@ -127,27 +126,9 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
         if (metadata is not null) await metadata.Proxies.RemoveAsync(networkId, ct);
         var iface = File.Exists(FileOf(networkId, "interface")) ? (await File.ReadAllTextAsync(FileOf(networkId, "interface"), ct)).Trim() : "";
         var ns = new HostNetwork(NamespaceOf(networkId));
-        // The veth first, by hand: a deleted namespace frees its devices only later, in the kernel's own time.
-        if (iface.Length > 0 && File.Exists(Path.Combine("/run/netns", ns.Namespace!)) && (await ns.LinksAsync(ct)).Any(l => l.Name == iface))
-            await ns.IpAsync(ct, "link", "delete", iface);
+        if (iface.StartsWith("ns-", StringComparison.Ordinal)) await driver.UnplugAsync(ns, iface, ct);
         await ns.DeleteNamespaceAsync(ct);
-        // A tap left by a make that stopped half-way.
-        var tap = iface.StartsWith("ns-", StringComparison.Ordinal) ? "tap" + iface[3..] : null;
-        if (tap is not null && await bridges.ExistsAsync(tap, ct)) await DeleteHostDeviceAsync(tap, ct);
         Directory.Delete(StateOf(networkId), recursive: true);
-    }
-
-    async Task DeleteHostDeviceAsync(string device, CancellationToken ct)
-    {
-        try
-        {
-            await host.IpAsync(ct, "link", "delete", device);
-        }
-        catch (HostCommandException)
-        {
-            // Gone meanwhile (with its peer) is what we wanted.
-            if (await bridges.ExistsAsync(device, ct)) throw;
-        }
     }
 
     IEnumerable<string> OwnNetworks() =>
@@ -160,43 +141,20 @@ public sealed class DhcpServers(NetworkBridges bridges, string stateDirectory, i
     {
         var port = n.DhcpPort;
         var inside = InsideDeviceOf(port.Id);
-        var tap = NetworkBridges.TapOf(port.Id);
-        var mtu = n.Mtu.ToString(CultureInfo.InvariantCulture);
-        if (!(await ns.LinksAsync(ct)).Any(l => l.Name == inside))
-        {
-            if (await bridges.ExistsAsync(tap, ct)) await DeleteHostDeviceAsync(tap, ct);
-            await host.IpAsync(ct, "link", "add", tap, "type", "veth", "peer", "name", inside, "netns", ns.Namespace!);
-        }
-        await ns.IpAsync(ct, "link", "set", inside, "address", port.MacAddress, "mtu", mtu, "up");
-        await host.IpAsync(ct, "link", "set", tap, "mtu", mtu);
-        // As Neutron's linuxbridge interface driver: the tap goes into the network's bridge where it exists;
-        // where it does not yet, the Linux bridge agent makes it (with its segment) when it sees the tap.
-        if (await bridges.ExistsAsync(NetworkBridges.BridgeOf(n.Id), ct)) await bridges.PlugAsync(tap, n.Id, ct);
-        else await host.IpAsync(ct, "link", "set", tap, "up");
+        await driver.PlugAsync(ns, inside, n.Id, port.MacAddress, n.Mtu, ct);
 
         var subnets = n.Subnets.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var wanted = port.FixedIps.Where(ip => subnets.ContainsKey(ip.SubnetId))
             .Select(ip => $"{Ip.Normalize(ip.IpAddress) ?? ip.IpAddress}/{Parse(subnets[ip.SubnetId]).PrefixLength}").ToHashSet(StringComparer.Ordinal);
         // The DeviceManager's metadata address, whether or not this network needs the proxy now.
         if (metadata is { ForceMetadata: true } or { EnableIsolatedMetadata: true }) wanted.Add(MetadataProxies.AddressCidr);
-        var have = await AddressesAsync(ns, inside, ct);
-        foreach (var gone in have.Where(a => !wanted.Contains(a))) await ns.IpAsync(ct, "addr", "del", gone, "dev", inside);
-        foreach (var add in wanted.Where(a => !have.Contains(a))) await ns.IpAsync(ct, "addr", "add", add, "dev", inside);
+        await InterfaceDriver.InitL3Async(ns, inside, wanted, ct);
         // As the DHCP agent: a default route by the first IPv4 gateway on the port's subnets, for DNS beyond the network.
         var gateway = port.FixedIps.Select(ip => subnets.GetValueOrDefault(ip.SubnetId))
             .FirstOrDefault(s => s is not null && s.GatewayIp is not null && Parse(s).Version == 4)?.GatewayIp;
         if (gateway is not null) await ns.IpAsync(ct, "route", "replace", "default", "via", gateway, "dev", inside);
         else await ns.IpAsync(ct, "-4", "route", "flush", "exact", Ipv4Any);
         return inside;
-    }
-
-    static async Task<IReadOnlyList<string>> AddressesAsync(HostNetwork ns, string device, CancellationToken ct)
-    {
-        using var doc = JsonDocument.Parse(await ns.IpAsync(ct, "-j", "addr", "show", "dev", device, "scope", "global"));
-        // ip -j leaves an empty object for each address the scope filter drops.
-        return [.. doc.RootElement.EnumerateArray().SelectMany(l => l.GetProperty("addr_info").EnumerateArray())
-            .Where(a => a.TryGetProperty("local", out _))
-            .Select(a => $"{a.GetProperty("local").GetString()}/{a.GetProperty("prefixlen").GetInt32()}")];
     }
 
     static IpNetwork Parse(Subnet s) =>

@@ -21,7 +21,7 @@ public sealed class MetadataProxies(string stateDirectory, string agentSocket)
 
     string ConfigOf(string id) => Path.Combine(stateDirectory, id + ".conf");
     string PidOf(string id) => Path.Combine(stateDirectory, id + ".pid");
-    int? RunningPid(string id) => Daemons.RunningPid(PidOf(id), Haproxy, ConfigOf(id));
+    public int? RunningPid(string id) => Daemons.RunningPid(PidOf(id), Haproxy, ConfigOf(id));
 
     /// <summary>The proxies this host has (a config file each), with haproxy's pid where it runs.</summary>
     public IReadOnlyList<(string Id, int? Pid)> List() =>

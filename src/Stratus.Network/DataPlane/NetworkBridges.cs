@@ -75,8 +75,8 @@ public sealed class NetworkBridges(HostNetwork host, string? localIp, IReadOnlyD
     public async Task RemoveAsync(string bridge, CancellationToken ct)
     {
         foreach (var member in (await MembersAsync(bridge, ct)).Where(m => m.StartsWith("vxlan-", StringComparison.Ordinal)))
-            await DeleteAsync(member, ct);
-        await DeleteAsync(bridge, ct);
+            await DeleteDeviceAsync(member, ct);
+        await DeleteDeviceAsync(bridge, ct);
     }
 
     /// <summary>
@@ -90,7 +90,7 @@ public sealed class NetworkBridges(HostNetwork host, string? localIp, IReadOnlyD
         foreach (var w in wanted) await EnsureAsync(w, ct);
         var wantedVxlans = wanted.Where(w => w.NetworkType == "vxlan" && w.SegmentationId is not null).Select(w => VxlanOf(w.SegmentationId!.Value)).ToHashSet();
         foreach (var stray in (await host.LinksAsync(ct)).Where(l => l.Kind == "vxlan" && l.Name.StartsWith("vxlan-", StringComparison.Ordinal) && !wantedVxlans.Contains(l.Name)))
-            await DeleteAsync(stray.Name, ct);
+            await DeleteDeviceAsync(stray.Name, ct);
     }
 
     /// <summary>l2population's flooding entry: broadcasts of a vxlan network also go to another host's VTEP.</summary>
@@ -99,7 +99,8 @@ public sealed class NetworkBridges(HostNetwork host, string? localIp, IReadOnlyD
             ? HostCommand.RunAsync("bridge", ["fdb", "append", "00:00:00:00:00:00", "dev", VxlanOf(vni), "dst", remoteIp], ct)
             : HostCommand.RunAsync("ip", ["netns", "exec", host.Namespace, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", VxlanOf(vni), "dst", remoteIp], ct);
 
-    async Task DeleteAsync(string device, CancellationToken ct)
+    /// <summary>A device of the host deleted; one gone meanwhile (with its peer, its namespace) is no error.</summary>
+    public async Task DeleteDeviceAsync(string device, CancellationToken ct)
     {
         try
         {
