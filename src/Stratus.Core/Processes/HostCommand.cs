@@ -15,8 +15,9 @@ public static class HostCommand
     const int TailLines = 20;
     const int TailChars = 4000;
 
-    /// <summary>Runs the program to its end and returns its standard output.</summary>
-    public static async Task<string> RunAsync(string program, IEnumerable<string> args, CancellationToken ct = default, string? workingDirectory = null)
+    /// <summary>Runs the program to its end and returns its standard output; <paramref name="input"/> is its standard input (none when null).</summary>
+    public static async Task<string> RunAsync(string program, IEnumerable<string> args, CancellationToken ct = default, string? workingDirectory = null,
+        string? input = null)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -30,11 +31,20 @@ public static class HostCommand
         var commandLine = CommandLine(program, psi.ArgumentList);
 
         using var process = Start(psi, commandLine);
-        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         try
         {
+            // Written while the output is read: a program that answers as it reads cannot block on a full pipe.
+            try
+            {
+                if (input is not null) await process.StandardInput.WriteAsync(input.AsMemory(), ct);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // It exited without reading everything: its exit code and stderr say why.
+            }
             await process.WaitForExitAsync(ct);
         }
         catch (OperationCanceledException)
