@@ -23,15 +23,6 @@ static class SecurityGroupsApi
         ["created_at"] = Access.None, ["updated_at"] = Access.None, ["revision_number"] = Access.None,
     });
 
-    /// <summary>neutron_lib's IP_PROTOCOL_MAP: the names a rule's protocol may be given by.</summary>
-    static readonly Dictionary<string, int> ProtocolNumbers = new(StringComparer.Ordinal)
-    {
-        ["ah"] = 51, ["dccp"] = 33, ["egp"] = 8, ["esp"] = 50, ["gre"] = 47, ["hopopt"] = 0, ["icmp"] = 1, ["igmp"] = 2, ["ip"] = 0,
-        ["ipip"] = 4, ["ipv6-encap"] = 41, ["ipv6-frag"] = 44, ["ipv6-icmp"] = 58, ["icmpv6"] = 58, ["ipv6-nonxt"] = 59,
-        ["ipv6-opts"] = 60, ["ipv6-route"] = 43, ["ospf"] = 89, ["pgm"] = 113, ["rsvp"] = 46, ["sctp"] = 132, ["tcp"] = 6,
-        ["udp"] = 17, ["udplite"] = 136, ["vrrp"] = 112,
-    };
-
     /// <summary>IP_PROTOCOL_NUM_TO_NAME_MAP: the name a number compares as when looking for duplicates.</summary>
     static readonly Dictionary<string, string> ProtocolNames = new(StringComparer.Ordinal)
     {
@@ -45,8 +36,6 @@ static class SecurityGroupsApi
     const string SupportedProtocols = "[None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap', 'ipv6-frag', "
         + "'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp']";
 
-    /// <summary>The protocols with ports (SG_PORT_PROTO_NUMS); the others refuse a port range, ICMP's is type and code.</summary>
-    static readonly int[] PortProtocols = [33, 132, 6, 17, 136];
     static readonly string[] Ipv6OnlyProtocols = ["ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "41", "44", "58", "59", "60", "43"];
 
     public static IEndpointRouteBuilder MapSecurityGroups(this IEndpointRouteBuilder app)
@@ -395,7 +384,7 @@ static class SecurityGroupsApi
         var s = v.GetValue<string>();
         if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
             return number is >= 0 and <= 255 ? s : throw invalid;
-        return ProtocolNumbers.ContainsKey(s.ToLowerInvariant()) ? s.ToLowerInvariant() : throw invalid;
+        return IpProtocols.Numbers.ContainsKey(s.ToLowerInvariant()) ? s.ToLowerInvariant() : throw invalid;
     }
 
     static int? Port(JsonNode? n)
@@ -424,9 +413,6 @@ static class SecurityGroupsApi
         return $"{Ip.Format(address, version)}/{length}";
     }
 
-    static int ProtocolNumber(string protocol) =>
-        ProtocolNumbers.TryGetValue(protocol, out var n) ? n : int.Parse(protocol, CultureInfo.InvariantCulture);
-
     /// <summary>_validate_security_group_rule: the canonical forms, then the checks between attributes.</summary>
     static void Validate(SecurityGroupRuleRow rule)
     {
@@ -449,8 +435,9 @@ static class SecurityGroupsApi
         if (min is null && max is null) return;
         if (string.IsNullOrEmpty(rule.Protocol))
             throw new OpenStackError(400, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.");
-        var number = ProtocolNumber(rule.Protocol);
-        if (PortProtocols.Contains(number))
+        var number = IpProtocols.NumberOf(rule.Protocol)!.Value;
+        // The others refuse a port range; ICMP's is type and code.
+        if (IpProtocols.WithPorts.Contains(number))
         {
             if (min == 0 || max == 0) throw new OpenStackError(400, "SecurityGroupInvalidPortValue", "Invalid value for port 0");
             if (min is null || max is null || min > max)
@@ -477,7 +464,7 @@ static class SecurityGroupsApi
         {
             if (r.Ethertype == "IPv6" && protocol is "icmp" or "icmpv6") protocol = "ipv6-icmp";
             else if (r.Ethertype == "IPv6" && protocol == "1") protocol = "58";
-            protocol = ProtocolNumbers.TryGetValue(protocol, out var n) ? $"{protocol},{n}"
+            protocol = IpProtocols.Numbers.TryGetValue(protocol, out var n) ? $"{protocol},{n}"
                 : ProtocolNames.TryGetValue(protocol, out var name) ? $"{name},{protocol}" : $"{protocol},{protocol}";
         }
         var prefix = r.RemoteIpPrefix is "0.0.0.0/0" or "::/0" ? null : r.RemoteIpPrefix;
