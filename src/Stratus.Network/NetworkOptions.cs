@@ -151,8 +151,24 @@ public sealed record LinuxBridgeOptions
     public string? LocalIp { get; init; }
     /// <summary>[vxlan] l2_population: the agent learns tunnel endpoints from the server instead of multicast.</summary>
     public bool L2Population { get; init; }
-    public string FirewallDriver { get; init; } = "iptables";
+    /// <summary>[securitygroup] firewall_driver, as given; unset is Neutron's noop.</summary>
+    public string FirewallDriver { get; init; } = "noop";
     public bool EnableSecurityGroup { get; init; } = true;
+
+    /// <summary>Whether the agent applies security groups: Neutron's enable_security_group and a driver other than noop.</summary>
+    public bool FiltersPorts => EnableSecurityGroup && !NoopDrivers.Contains(FirewallDriver);
+
+    static readonly string[] NoopDrivers = ["noop", "neutron.agent.firewall.NoopFirewallDriver"];
+
+    /// <summary>
+    /// The drivers the Linux bridge agent filters with (Neutron's aliases and class names; nftables is what
+    /// applies them here either way, <see cref="DataPlane.PortFirewall"/>).
+    /// </summary>
+    static readonly string[] FilteringDrivers =
+    [
+        "iptables", "iptables_hybrid", "nftables", "neutron.agent.linux.iptables_firewall.IptablesFirewallDriver",
+        "neutron.agent.linux.iptables_firewall.OVSHybridIptablesFirewallDriver",
+    ];
 
     public static LinuxBridgeOptions Load(string path)
     {
@@ -177,9 +193,14 @@ public sealed record LinuxBridgeOptions
             L2Population = ini.GetBool("vxlan", "l2_population", false),
             EnableVxlan = ini.GetBool("vxlan", "enable_vxlan", true),
             LocalIp = ini.GetString("vxlan", "local_ip"),
-            FirewallDriver = ini.GetString("securitygroup", "firewall_driver") ?? "iptables",
+            FirewallDriver = Driver(ini.GetString("securitygroup", "firewall_driver")),
             EnableSecurityGroup = ini.GetBool("securitygroup", "enable_security_group", true),
         };
+
+        string Driver(string? value) => value is null or "" ? "noop"
+            : NoopDrivers.Contains(value) || FilteringDrivers.Contains(value) ? value
+            : throw new ConfigException(path, "securitygroup", "firewall_driver",
+                $"'{value}' is not a firewall driver of the Linux bridge agent: use iptables, iptables_hybrid, nftables or noop");
     }
 }
 

@@ -10,7 +10,8 @@ namespace Stratus.Network.Agents;
 /// <summary>
 /// The L2 agents' questions to neutron-server on <c>q-plugin</c> (Neutron's RpcCallbacks): what a device
 /// of the host is (its port, network and segment), and that it went up or down — which makes its port
-/// ACTIVE or DOWN and tells Nova (network-vif-plugged / -unplugged).
+/// ACTIVE or DOWN and tells Nova (network-vif-plugged / -unplugged); and the devices' security groups
+/// (<see cref="SecurityGroupInfoForDevices"/>).
 /// </summary>
 public sealed record GetDevicesDetailsList(string AgentId, IReadOnlyList<string> Devices, string Host) : IRpcCall<List<DeviceDetails>>;
 
@@ -37,6 +38,8 @@ public sealed record DeviceDetails(string Device)
 [JsonSerializable(typeof(UpdateDeviceDown))]
 [JsonSerializable(typeof(List<DeviceDetails>))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(SecurityGroupInfoForDevices))]
+[JsonSerializable(typeof(DataPlane.PortFirewall.SecurityGroupInfo))]
 sealed partial class DeviceRpcJson : JsonSerializerContext;
 
 /// <summary>The agents' client of <c>q-plugin</c>.</summary>
@@ -52,7 +55,12 @@ sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, NovaNotifie
         var rpc = new RpcDispatcher(NetworkOptions.Server, DeviceRpcJson.Default)
             .On<GetDevicesDetailsList, List<DeviceDetails>>(DetailsAsync)
             .On<UpdateDeviceUp, bool>((m, ct) => SetStatusAsync(m.Device, m.Host, "ACTIVE", ct))
-            .On<UpdateDeviceDown, bool>((m, ct) => SetStatusAsync(m.Device, m.Host, "DOWN", ct));
+            .On<UpdateDeviceDown, bool>((m, ct) => SetStatusAsync(m.Device, m.Host, "DOWN", ct))
+            .On<SecurityGroupInfoForDevices, DataPlane.PortFirewall.SecurityGroupInfo>(async (m, ct) =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                return await SecurityGroupInfos.ForAsync(scope.ServiceProvider.GetRequiredService<NetworkDb>(), m.Devices, ct);
+            });
         var dhcp = new RpcDispatcher(NetworkOptions.Server, DhcpRpcJson.Default).On<GetActiveNetworksInfo, List<DataPlane.DhcpServers.Network>>(async (m, ct) =>
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -80,7 +88,7 @@ sealed class PluginRpc(IMessageBus bus, IServiceScopeFactory scopes, NovaNotifie
     }
 
     /// <summary>A tap is "tap" and the port id's first 11 characters: the port whose id starts so.</summary>
-    static async Task<PortRow?> PortOfAsync(NetworkDb db, string device, CancellationToken ct)
+    internal static async Task<PortRow?> PortOfAsync(NetworkDb db, string device, CancellationToken ct)
     {
         if (!device.StartsWith("tap", StringComparison.Ordinal) || device.Length < 4) return null;
         var prefix = device[3..];

@@ -12,7 +12,9 @@ namespace Stratus.Network.Agents;
 /// at the host's tap devices, as Neutron's agent loop does: a new one is wired into its network's bridge
 /// (made with its segment's interface where missing) and reported up, so its port goes ACTIVE and Nova
 /// hears network-vif-plugged; a gone one is reported down, and a bridge this agent made that has no
-/// port left is removed with its vxlan interface.
+/// port left is removed with its vxlan interface. With a firewall driver (<c>[securitygroup]</c>) every pass
+/// also asks the server for its devices' security groups and makes the host's rules match
+/// (<see cref="PortFirewall"/>) — a new device's before it is wired; stopping, it removes them.
 /// </summary>
 public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, NetworkOptions options, PluginApi plugin, ILogger<LinuxBridgeAgent> log)
     : NeutronAgent(bus, time, options, log)
@@ -26,6 +28,7 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
     /// <summary>Devices wired and reported up, with their network; the bridges this agent made.</summary>
     readonly Dictionary<string, string> _devices = new(StringComparer.Ordinal);
     readonly HashSet<string> _made = new(StringComparer.Ordinal);
+    readonly PortFirewall _firewall = new(new HostNetwork(), options.Host);
 
     string AgentId => "lb" + Options.Host;
 
@@ -62,7 +65,15 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
                 break;
             }
         }
-        // A stopping node leaves no empty bridge of its own behind (the DHCP agent, stopped first, took its taps).
+        // A stopping node leaves no rules and no empty bridge of its own behind (the DHCP agent, stopped first, took its taps).
+        try
+        {
+            await _firewall.ReconcileAsync(PortFirewall.SecurityGroupInfo.None, CancellationToken.None);
+        }
+        catch (HostCommandException e)
+        {
+            _log.LogError("Unable to remove the security group rules of {Host}: {Error}", Options.Host, e.Message);
+        }
         try
         {
             var present = (await _bridges.Host.LinksAsync(CancellationToken.None)).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
@@ -101,42 +112,45 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
         }
     }, ct);
 
-    /// <summary>One pass of the agent's loop: new taps wired and reported up, gone ones down, empty bridges removed.</summary>
+    /// <summary>One pass of the agent's loop: gone taps reported down, the firewall brought up to date, new taps wired and reported up, empty bridges removed.</summary>
     async Task ScanAsync(CancellationToken ct)
     {
         var links = await _bridges.Host.LinksAsync(ct);
         var taps = links.Where(l => l.Name.StartsWith("tap", StringComparison.Ordinal) && l.Kind is "tun" or "veth").Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
-        var added = taps.Where(t => !_devices.ContainsKey(t)).ToList();
-        if (added.Count > 0)
-        {
-            var details = await plugin.CallAsync(new GetDevicesDetailsList(AgentId, added, Options.Host), ct);
-            foreach (var d in details.Where(d => d.NetworkId is not null))
-            {
-                var wiring = new NetworkBridges.Wiring(d.NetworkId!, d.NetworkType!, d.PhysicalNetwork, d.SegmentationId, d.Mtu);
-                var bridge = NetworkBridges.BridgeOf(d.NetworkId!);
-                if (!links.Any(l => l.Name == bridge)) _made.Add(bridge);
-                try
-                {
-                    await _bridges.EnsureAsync(wiring, ct);
-                    await _bridges.PlugAsync(d.Device, d.NetworkId!, ct);
-                }
-                catch (DataPlaneException e)
-                {
-                    // As Neutron's agent: a device this host cannot wire (a physical network it does not map) is
-                    // reported down and left alone, and does not keep the other devices from being wired.
-                    _log.LogError("Unable to plug {Device} into the bridge of network {Network}: {Error}", d.Device, d.NetworkId, e.Message);
-                    await plugin.CallAsync(new UpdateDeviceDown(AgentId, d.Device, Options.Host), ct);
-                    _devices[d.Device] = d.NetworkId!;
-                    continue;
-                }
-                if (d.AdminStateUp) await plugin.CallAsync(new UpdateDeviceUp(AgentId, d.Device, Options.Host), ct);
-                _devices[d.Device] = d.NetworkId!;
-            }
-        }
         foreach (var gone in _devices.Keys.Where(d => !taps.Contains(d)).ToList())
         {
             await plugin.CallAsync(new UpdateDeviceDown(AgentId, gone, Options.Host), ct);
             _devices.Remove(gone);
+        }
+        var added = taps.Where(t => !_devices.ContainsKey(t)).ToList();
+        var details = added.Count > 0 ? await plugin.CallAsync(new GetDevicesDetailsList(AgentId, added, Options.Host), ct) : [];
+        var wire = details.Where(d => d.NetworkId is not null).ToList();
+        // As Neutron's agent, a device's filter is in place before the device is in its bridge.
+        var filtered = _devices.Keys.Concat(wire.Select(d => d.Device)).ToList();
+        await _firewall.ReconcileAsync(Options.LinuxBridge.FiltersPorts && filtered.Count > 0
+            ? await plugin.CallAsync(new SecurityGroupInfoForDevices(filtered), ct)
+            : PortFirewall.SecurityGroupInfo.None, ct);
+        foreach (var d in wire)
+        {
+            var wiring = new NetworkBridges.Wiring(d.NetworkId!, d.NetworkType!, d.PhysicalNetwork, d.SegmentationId, d.Mtu);
+            var bridge = NetworkBridges.BridgeOf(d.NetworkId!);
+            if (!links.Any(l => l.Name == bridge)) _made.Add(bridge);
+            try
+            {
+                await _bridges.EnsureAsync(wiring, ct);
+                await _bridges.PlugAsync(d.Device, d.NetworkId!, ct);
+            }
+            catch (DataPlaneException e)
+            {
+                // As Neutron's agent: a device this host cannot wire (a physical network it does not map) is
+                // reported down and left alone, and does not keep the other devices from being wired.
+                _log.LogError("Unable to plug {Device} into the bridge of network {Network}: {Error}", d.Device, d.NetworkId, e.Message);
+                await plugin.CallAsync(new UpdateDeviceDown(AgentId, d.Device, Options.Host), ct);
+                _devices[d.Device] = d.NetworkId!;
+                continue;
+            }
+            if (d.AdminStateUp) await plugin.CallAsync(new UpdateDeviceUp(AgentId, d.Device, Options.Host), ct);
+            _devices[d.Device] = d.NetworkId!;
         }
         await RemoveEmptyBridgesAsync(ct);
     }
