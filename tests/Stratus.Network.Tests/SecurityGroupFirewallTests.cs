@@ -1,0 +1,318 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Stratus.Core.Processes;
+using Stratus.Network.DataPlane;
+using static Stratus.Testing.NeutronCalls;
+
+namespace Stratus.Network.Tests;
+
+/// <summary>
+/// Security groups enforced on the host by the node's Linux bridge agent (as root, as the agent runs). Each
+/// "guest" is a namespace of the test's own holding one end of a veth pair, with its port's MAC and address;
+/// the other end, named as the port's tap, is what the agent wires into the network's bridge and filters.
+/// Traffic stays between the guests in that bridge.
+/// </summary>
+public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixture<NetworkServer>
+{
+    /// <summary>A guest on a port: a namespace with eth0, whose peer in the host's namespace is the port's tap.</summary>
+    sealed class Guest : IAsyncDisposable
+    {
+        public required string Namespace { get; init; }
+        public required string Tap { get; init; }
+        public required string Ip { get; init; }
+        public required string PortId { get; init; }
+
+        public static async Task<Guest> PlugAsync(JsonObject port)
+        {
+            var ip = (string)port["fixed_ips"]![0]!["ip_address"]!;
+            var guest = new Guest
+            {
+                Namespace = "stratus-sg-" + Guid.NewGuid().ToString("N")[..8], Tap = NetworkBridges.TapOf((string)port["id"]!), Ip = ip, PortId = (string)port["id"]!,
+            };
+            var ns = new HostNetwork(guest.Namespace);
+            await ns.EnsureNamespaceAsync(default);
+            try
+            {
+                await HostCommand.RunAsync("ip", ["link", "add", guest.Tap, "type", "veth", "peer", "name", "eth0", "netns", guest.Namespace]);
+                await ns.IpAsync(default, "link", "set", "eth0", "address", (string)port["mac_address"]!, "up");
+                await ns.IpAsync(default, "addr", "add", ip + "/24", "dev", "eth0");
+            }
+            catch
+            {
+                await guest.DisposeAsync();
+                throw;
+            }
+            return guest;
+        }
+
+        public Task<string> ExecAsync(params string[] args) => RunAsync(default, args);
+
+        public Task<string> RunAsync(CancellationToken ct, params string[] args) => HostCommand.RunAsync("ip", ["netns", "exec", Namespace, .. args], ct);
+
+        public async Task<bool> PingAsync(Guest to, string? from = null)
+        {
+            try
+            {
+                await ExecAsync(["busybox", "ping", "-c", "1", "-W", "1", .. from is null ? Array.Empty<string>() : ["-I", from], to.Ip]);
+                return true;
+            }
+            catch (HostCommandException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>What a TCP server on the port answers (its own token), or null when the connection times out.</summary>
+        public async Task<string?> ConnectAsync(Guest to, int port)
+        {
+            try
+            {
+                return (await ExecAsync("busybox", "nc", "-w", "2", to.Ip, port.ToString(System.Globalization.CultureInfo.InvariantCulture))).Trim();
+            }
+            catch (HostCommandException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The tap first (its peer goes with it at once; a deleted namespace frees its devices in the kernel's own time), then the namespace.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if ((await new HostNetwork().LinksAsync(default)).Any(l => l.Name == Tap)) await HostCommand.RunAsync("ip", ["link", "delete", Tap]);
+            await new HostNetwork(Namespace).DeleteNamespaceAsync(default);
+        }
+    }
+
+    string Host => net.Node.Options<NetworkOptions>().Host;
+
+    static async Task WaitUntilAsync(Func<Task<bool>> probe, string what, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await probe())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within {seconds} s");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>A network with one IPv4 subnet (no DHCP: the guests set their addresses) on an address range of its own.</summary>
+    async Task<(string NetworkId, string SubnetId, string Prefix)> NetworkAsync()
+    {
+        var admin = net.Admin();
+        var n = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("sg-net") } }), HttpStatusCode.Created);
+        var networkId = (string)n["network"]!["id"]!;
+        var prefix = $"10.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(0, 250)}";
+        var s = await ExpectAsync(admin.PostAsJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = prefix + ".0/24", ["enable_dhcp"] = false },
+        }), HttpStatusCode.Created);
+        return (networkId, (string)s["subnet"]!["id"]!, prefix);
+    }
+
+    async Task<string> GroupAsync(params JsonObject[] rules)
+    {
+        var admin = net.Admin();
+        var g = await ExpectAsync(admin.PostAsJsonAsync("v2.0/security-groups", new JsonObject { ["security_group"] = new JsonObject { ["name"] = Name("sg") } }),
+            HttpStatusCode.Created);
+        var id = (string)g["security_group"]!["id"]!;
+        foreach (var rule in rules) await RuleAsync(id, rule);
+        return id;
+    }
+
+    async Task<string> RuleAsync(string groupId, JsonObject rule)
+    {
+        rule["security_group_id"] = groupId;
+        var r = await ExpectAsync(net.Admin().PostAsJsonAsync("v2.0/security-group-rules", new JsonObject { ["security_group_rule"] = rule }), HttpStatusCode.Created);
+        return (string)r["security_group_rule"]!["id"]!;
+    }
+
+    static JsonObject Ingress(string protocol, int? min = null, int? max = null, string? remoteGroup = null) => new()
+    {
+        ["direction"] = "ingress", ["ethertype"] = "IPv4", ["protocol"] = protocol, ["port_range_min"] = min, ["port_range_max"] = max, ["remote_group_id"] = remoteGroup,
+    };
+
+    /// <summary>A port bound to the node's host with its groups, and its guest, plugged and ACTIVE (the agent filters before it wires).</summary>
+    async Task<Guest> GuestAsync((string NetworkId, string SubnetId, string Prefix) network, int host, params string[] groups)
+    {
+        var admin = net.Admin();
+        var p = await ExpectAsync(admin.PostAsJsonAsync("v2.0/ports", new JsonObject
+        {
+            ["port"] = new JsonObject
+            {
+                ["network_id"] = network.NetworkId, ["binding:host_id"] = Host, ["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]),
+                ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = network.SubnetId, ["ip_address"] = $"{network.Prefix}.{host}" }),
+            },
+        }), HttpStatusCode.Created);
+        var guest = await Guest.PlugAsync(p["port"]!.AsObject());
+        try
+        {
+            await WaitUntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{guest.PortId}"))!["port"]!["status"] == "ACTIVE",
+                $"port {guest.PortId} going ACTIVE");
+        }
+        catch
+        {
+            await guest.DisposeAsync();
+            throw;
+        }
+        return guest;
+    }
+
+    Task UpdatePortAsync(Guest guest, JsonObject port) =>
+        ExpectAsync(net.Admin().PutAsJsonAsync($"v2.0/ports/{guest.PortId}", new JsonObject { ["port"] = port }), HttpStatusCode.OK);
+
+    [Fact]
+    public async Task Ping_follows_an_icmp_rule_added_and_removed_through_the_API_and_replies_to_egress_flow_back()
+    {
+        var network = await NetworkAsync();
+        var (open, closed) = (await GroupAsync(), await GroupAsync());
+        await using var a = await GuestAsync(network, 10, open);
+        await using var b = await GuestAsync(network, 11, closed);
+
+        // Neither group lets ICMP in.
+        Assert.False(await a.PingAsync(b));
+        Assert.False(await b.PingAsync(a));
+
+        var rule = await RuleAsync(open, Ingress("icmp"));
+        await WaitUntilAsync(() => b.PingAsync(a), "B's ping of A after A's group let ICMP in");
+        // B's group lets nothing in: the echo replies come back as B's connection's (stateful), yet A still cannot ping B.
+        Assert.False(await a.PingAsync(b));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await net.Admin().DeleteAsync($"v2.0/security-group-rules/{rule}")).StatusCode);
+        await WaitUntilAsync(async () => !await b.PingAsync(a), "B's ping of A failing after the rule went");
+        Assert.False(await b.PingAsync(a));
+    }
+
+    [Fact]
+    public async Task Tcp_reaches_the_ports_a_rule_opens_and_no_other()
+    {
+        var network = await NetworkAsync();
+        var server = await GroupAsync(Ingress("tcp", 8000, 8080));
+        await using var a = await GuestAsync(network, 20, await GroupAsync());
+        await using var b = await GuestAsync(network, 21, server);
+        using var stop = new CancellationTokenSource();
+        var listeners = new[] { 8080, 8081 }.Select(port => b.RunAsync(stop.Token, "timeout", "30", "busybox", "nc", "-l", "-p",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-e", "echo", "served on " + port)).ToList();
+        try
+        {
+            await Task.Delay(300);
+            Assert.Equal("served on 8080", await a.ConnectAsync(b, 8080));
+            Assert.Null(await a.ConnectAsync(b, 8081));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var l in listeners)
+                try { await l; }
+                catch (Exception e) when (e is OperationCanceledException or HostCommandException) { /* stopped */ }
+        }
+    }
+
+    [Fact]
+    public async Task A_spoofed_source_address_or_MAC_is_dropped_allowed_address_pairs_and_disabled_port_security_let_it_through()
+    {
+        var network = await NetworkAsync();
+        var group = await GroupAsync(Ingress("icmp"));
+        await using var a = await GuestAsync(network, 30, group);
+        await using var b = await GuestAsync(network, 31, group);
+        Assert.True(await a.PingAsync(b));
+
+        var spoofed = $"{network.Prefix}.99";
+        await a.ExecAsync("ip", "addr", "add", spoofed + "/24", "dev", "eth0");
+        Assert.False(await a.PingAsync(b, from: spoofed));
+        Assert.True(await a.PingAsync(b, from: a.Ip));
+
+        var mac = (string)(await net.Admin().GetFromJsonAsync<JsonObject>($"v2.0/ports/{a.PortId}"))!["port"]!["mac_address"]!;
+        await a.ExecAsync("ip", "link", "set", "eth0", "address", "fa:16:3e:12:34:56");
+        Assert.False(await a.PingAsync(b));
+        await a.ExecAsync("ip", "link", "set", "eth0", "address", mac);
+        Assert.True(await a.PingAsync(b));
+
+        await UpdatePortAsync(a, new JsonObject { ["allowed_address_pairs"] = new JsonArray(new JsonObject { ["ip_address"] = spoofed }) });
+        await WaitUntilAsync(() => a.PingAsync(b, from: spoofed), "a ping from an allowed address pair");
+
+        var unlisted = $"{network.Prefix}.98";
+        await a.ExecAsync("ip", "addr", "add", unlisted + "/24", "dev", "eth0");
+        Assert.False(await a.PingAsync(b, from: unlisted));
+        await UpdatePortAsync(a, new JsonObject { ["port_security_enabled"] = false, ["security_groups"] = new JsonArray(), ["allowed_address_pairs"] = new JsonArray() });
+        await WaitUntilAsync(() => a.PingAsync(b, from: unlisted), "a ping from any address once port security is off");
+        // And from any MAC (a fresh address, so that B asks for the new MAC).
+        var fresh = $"{network.Prefix}.97";
+        await a.ExecAsync("ip", "link", "set", "eth0", "address", "fa:16:3e:12:34:57");
+        await a.ExecAsync("ip", "addr", "add", fresh + "/24", "dev", "eth0");
+        Assert.True(await a.PingAsync(b, from: fresh));
+    }
+
+    [Fact]
+    public async Task A_remote_group_rule_follows_the_group_s_membership()
+    {
+        var network = await NetworkAsync();
+        var (clients, others) = (await GroupAsync(), await GroupAsync());
+        var servers = await GroupAsync(Ingress("icmp", remoteGroup: clients));
+        await using var server = await GuestAsync(network, 40, servers);
+        await using var client = await GuestAsync(network, 41, clients);
+        await using var stranger = await GuestAsync(network, 42, others);
+        Assert.True(await client.PingAsync(server));
+        Assert.False(await stranger.PingAsync(server));
+
+        await UpdatePortAsync(stranger, new JsonObject { ["security_groups"] = new JsonArray(others, clients) });
+        await WaitUntilAsync(() => stranger.PingAsync(server), "the new member's ping");
+        await UpdatePortAsync(client, new JsonObject { ["security_groups"] = new JsonArray(others) });
+        await WaitUntilAsync(async () => !await client.PingAsync(server), "the former member's ping failing");
+        Assert.True(await stranger.PingAsync(server));
+    }
+
+    static async Task<List<string>> OurTablesAsync(string host)
+    {
+        using var doc = JsonDocument.Parse(await HostCommand.RunAsync("nft", ["-j", "list", "ruleset"]));
+        var table = PortFirewall.TableOf(host);
+        return [.. doc.RootElement.GetProperty("nftables").EnumerateArray()
+            .Select(e => e.TryGetProperty("table", out var t) ? t : e.TryGetProperty("chain", out var c) ? c : e.TryGetProperty("set", out var s) ? s : default)
+            .Where(e => e.ValueKind == JsonValueKind.Object && (e.TryGetProperty("table", out var n) ? n.GetString() : e.GetProperty("name").GetString()) == table)
+            .Select(e => e.GetProperty("name").GetString()!)];
+    }
+
+    [Fact]
+    public async Task Nothing_of_the_firewall_is_left_once_its_ports_and_then_its_agent_are_gone()
+    {
+        // A node of its own, to stop its agent.
+        var node = new NetworkServer();
+        await node.InitializeAsync();
+        var host = node.Node.Options<NetworkOptions>().Host;
+        var guests = new List<Guest>();
+        string? bridge = null;
+        try
+        {
+            var other = new SecurityGroupFirewallTests(node);
+            var network = await other.NetworkAsync();
+            bridge = NetworkBridges.BridgeOf(network.NetworkId);
+            var group = await other.GroupAsync(Ingress("icmp"));
+            foreach (var address in new[] { 50, 51 }) guests.Add(await other.GuestAsync(network, address, group));
+            var (a, b) = (guests[0], guests[1]);
+            Assert.Contains(PortFirewall.TableOf(host), await OurTablesAsync(host));
+            Assert.True(await a.PingAsync(b));
+            Assert.Contains("i" + b.Tap[3..], await OurTablesAsync(host));
+
+            await b.DisposeAsync();
+            await WaitUntilAsync(async () => !(await OurTablesAsync(host)).Contains("i" + b.Tap[3..]), "the gone port's chain going");
+            Assert.Contains("i" + a.Tap[3..], await OurTablesAsync(host));
+            await a.DisposeAsync();
+            await WaitUntilAsync(async () => (await OurTablesAsync(host)).Count == 0, "the tables going with the last port");
+
+            guests.Add(await other.GuestAsync(network, 52, group));
+            Assert.Contains("i" + guests[^1].Tap[3..], await OurTablesAsync(host));
+            await node.Node.StopAsync();
+            Assert.Empty(await OurTablesAsync(host));
+        }
+        finally
+        {
+            foreach (var g in guests) await g.DisposeAsync();
+            await node.DisposeAsync();
+            // The stopped agent left the bridge to the port still in it, as Neutron's does.
+            var bridges = new NetworkBridges(new HostNetwork(), null, new Dictionary<string, string>());
+            if (bridge is not null && await bridges.ExistsAsync(bridge, default)) await bridges.RemoveAsync(bridge, default);
+        }
+        Assert.Empty(await OurTablesAsync(host));
+    }
+}
