@@ -18,7 +18,8 @@ command -v memcached >/dev/null || need+=(memcached)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v dhcp_release >/dev/null || need+=(dnsmasq-utils)
 command -v busybox >/dev/null || need+=(busybox)
-# The L3 agent's routers: NAT with nftables in qrouter namespaces, gratuitous ARPs with iputils arping, as Neutron's.
+# The L3 agent's routers (NAT in qrouter namespaces) and the Linux bridge agent's security groups are nftables;
+# gratuitous ARPs with iputils arping, as Neutron's.
 command -v nft >/dev/null || need+=(nftables)
 command -v arping >/dev/null || need+=(iputils-arping)
 # The metadata proxies in qdhcp/qrouter namespaces are haproxy, as Neutron's; config drives are made with genisoimage, as Nova's.
