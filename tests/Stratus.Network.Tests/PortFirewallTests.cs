@@ -198,6 +198,17 @@ public sealed class PortFirewallTests : IAsyncLifetime
         Assert.DoesNotContain("neutron-sg", ruleset);
     }
 
+    [Fact]
+    public async Task Without_br_netfilter_calling_the_ip6_hooks_the_firewall_refuses_rather_than_filter_without_state()
+    {
+        // The bridge sysctls are the namespace's own: this changes only the test's host.
+        await HostCommand.RunAsync("ip", ["netns", "exec", _host.Namespace!, "sysctl", "-w", "net.bridge.bridge-nf-call-ip6tables=0"]);
+        var firewall = new PortFirewall(_host, "no-conntrack");
+        var e = await Assert.ThrowsAsync<DataPlaneException>(() => firewall.ReconcileAsync(Info([A]), default));
+        Assert.Equal("security groups need net.bridge.bridge-nf-call-ip6tables = 1 for stateful filtering of bridged traffic (it is 0), as Neutron's iptables firewall does", e.Message);
+        Assert.Empty((await firewall.ListAsync(default)).Tables);
+    }
+
     static LinuxBridgeOptions Load(string securityGroup)
     {
         var path = Path.Combine(Path.GetTempPath(), "lb-" + Guid.NewGuid().ToString("N") + ".ini");
