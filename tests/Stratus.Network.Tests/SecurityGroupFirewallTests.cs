@@ -24,7 +24,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         public required string Ip { get; init; }
         public required string PortId { get; init; }
 
-        public static async Task<Guest> PlugAsync(JsonObject port)
+        public static async Task<Guest> PlugAsync(JsonObject port, int prefixLength)
         {
             var ip = (string)port["fixed_ips"]![0]!["ip_address"]!;
             var guest = new Guest
@@ -37,7 +37,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
             {
                 await HostCommand.RunAsync("ip", ["link", "add", guest.Tap, "type", "veth", "peer", "name", "eth0", "netns", guest.Namespace]);
                 await ns.IpAsync(default, "link", "set", "eth0", "address", (string)port["mac_address"]!, "up");
-                await ns.IpAsync(default, "addr", "add", ip + "/24", "dev", "eth0");
+                await ns.IpAsync(default, ["addr", "add", $"{ip}/{prefixLength}", "dev", "eth0", .. ip.Contains(':') ? ["nodad"] : Array.Empty<string>()]);
             }
             catch
             {
@@ -97,18 +97,28 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         }
     }
 
-    /// <summary>A network with one IPv4 subnet (no DHCP: the guests set their addresses) on an address range of its own.</summary>
-    async Task<(string NetworkId, string SubnetId, string Prefix)> NetworkAsync()
+    /// <summary>A test network's subnet: a guest's address is its number in the subnet.</summary>
+    sealed record TestNetwork(string NetworkId, string SubnetId, string Prefix, int Version)
+    {
+        public int Length => Version == 4 ? 24 : 64;
+        public string Address(int host) => Version == 4 ? $"{Prefix}.{host}" : $"{Prefix}{host}";
+    }
+
+    /// <summary>A network with one subnet (no DHCP: the guests set their addresses) on an address range of its own.</summary>
+    async Task<TestNetwork> NetworkAsync(int version = 4)
     {
         var admin = net.Admin();
         var n = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("sg-net") } }), HttpStatusCode.Created);
         var networkId = (string)n["network"]!["id"]!;
-        var prefix = $"10.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(0, 250)}";
+        var prefix = version == 4 ? $"10.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(0, 250)}" : $"fd00:{Random.Shared.Next(1, 0xffff):x}::";
         var s = await ExpectAsync(admin.PostAsJsonAsync("v2.0/subnets", new JsonObject
         {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = prefix + ".0/24", ["enable_dhcp"] = false },
+            ["subnet"] = new JsonObject
+            {
+                ["network_id"] = networkId, ["ip_version"] = version, ["cidr"] = version == 4 ? prefix + ".0/24" : prefix + "/64", ["enable_dhcp"] = false,
+            },
         }), HttpStatusCode.Created);
-        return (networkId, (string)s["subnet"]!["id"]!, prefix);
+        return new TestNetwork(networkId, (string)s["subnet"]!["id"]!, prefix, version);
     }
 
     async Task<string> GroupAsync(params JsonObject[] rules)
@@ -134,7 +144,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     };
 
     /// <summary>A port bound to the node's host with its groups, and its guest, plugged and ACTIVE (the agent filters before it wires).</summary>
-    async Task<Guest> GuestAsync((string NetworkId, string SubnetId, string Prefix) network, int host, params string[] groups)
+    async Task<Guest> GuestAsync(TestNetwork network, int host, params string[] groups)
     {
         var admin = net.Admin();
         var p = await ExpectAsync(admin.PostAsJsonAsync("v2.0/ports", new JsonObject
@@ -142,10 +152,10 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
             ["port"] = new JsonObject
             {
                 ["network_id"] = network.NetworkId, ["binding:host_id"] = Host, ["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]),
-                ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = network.SubnetId, ["ip_address"] = $"{network.Prefix}.{host}" }),
+                ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = network.SubnetId, ["ip_address"] = network.Address(host) }),
             },
         }), HttpStatusCode.Created);
-        var guest = await Guest.PlugAsync(p["port"]!.AsObject());
+        var guest = await Guest.PlugAsync(p["port"]!.AsObject(), network.Length);
         try
         {
             await WaitUntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{guest.PortId}"))!["port"]!["status"] == "ACTIVE",
@@ -185,6 +195,27 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     }
 
     [Fact]
+    public async Task IPv6_guests_find_each_other_by_neighbor_discovery_and_ping_only_as_a_rule_allows_from_their_own_addresses()
+    {
+        var network = await NetworkAsync(6);
+        var group = await GroupAsync();
+        await using var a = await GuestAsync(network, 10, group);
+        await using var b = await GuestAsync(network, 11, group);
+        Assert.False(await a.PingAsync(b));
+
+        // ICMPv6 by its IPv4 name, as Neutron's API takes it; echo requests only.
+        await RuleAsync(group, new JsonObject { ["direction"] = "ingress", ["ethertype"] = "IPv6", ["protocol"] = "icmp", ["port_range_min"] = 128 });
+        await WaitUntilAsync(() => a.PingAsync(b), "an IPv6 ping once echo requests may come in");
+        // Neighbor discovery worked: each knows the other's MAC (from its own address, through the spoof chain).
+        Assert.Contains("lladdr", await a.ExecAsync("ip", "-6", "neigh", "show", b.Ip));
+
+        var spoofed = network.Address(99);
+        await a.ExecAsync("ip", "-6", "addr", "add", spoofed + "/64", "dev", "eth0", "nodad");
+        Assert.False(await a.PingAsync(b, from: spoofed));
+        Assert.True(await a.PingAsync(b, from: a.Ip));
+    }
+
+    [Fact]
     public async Task Tcp_reaches_the_ports_a_rule_opens_and_no_other()
     {
         var network = await NetworkAsync();
@@ -218,7 +249,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         await using var b = await GuestAsync(network, 31, group);
         Assert.True(await a.PingAsync(b));
 
-        var spoofed = $"{network.Prefix}.99";
+        var spoofed = network.Address(99);
         await a.ExecAsync("ip", "addr", "add", spoofed + "/24", "dev", "eth0");
         Assert.False(await a.PingAsync(b, from: spoofed));
         Assert.True(await a.PingAsync(b, from: a.Ip));
@@ -232,13 +263,13 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         await UpdatePortAsync(a, new JsonObject { ["allowed_address_pairs"] = new JsonArray(new JsonObject { ["ip_address"] = spoofed }) });
         await WaitUntilAsync(() => a.PingAsync(b, from: spoofed), "a ping from an allowed address pair");
 
-        var unlisted = $"{network.Prefix}.98";
+        var unlisted = network.Address(98);
         await a.ExecAsync("ip", "addr", "add", unlisted + "/24", "dev", "eth0");
         Assert.False(await a.PingAsync(b, from: unlisted));
         await UpdatePortAsync(a, new JsonObject { ["port_security_enabled"] = false, ["security_groups"] = new JsonArray(), ["allowed_address_pairs"] = new JsonArray() });
         await WaitUntilAsync(() => a.PingAsync(b, from: unlisted), "a ping from any address once port security is off");
         // And from any MAC (a fresh address, so that B asks for the new MAC).
-        var fresh = $"{network.Prefix}.97";
+        var fresh = network.Address(97);
         await a.ExecAsync("ip", "link", "set", "eth0", "address", "fa:16:3e:12:34:57");
         await a.ExecAsync("ip", "addr", "add", fresh + "/24", "dev", "eth0");
         Assert.True(await a.PingAsync(b, from: fresh));
