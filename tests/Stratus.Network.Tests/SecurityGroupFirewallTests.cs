@@ -87,6 +87,9 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
 
     string Host => net.Node.Options<NetworkOptions>().Host;
 
+    /// <summary>Each test's groups, rules and ports are a project's of its own (the admin's would run out of its quota of ten groups).</summary>
+    readonly string _project = Guid.NewGuid().ToString("N");
+
     static async Task WaitUntilAsync(Func<Task<bool>> probe, string what, int seconds = 15)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
@@ -104,8 +107,8 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         public string Address(int host) => Version == 4 ? $"{Prefix}.{host}" : $"{Prefix}{host}";
     }
 
-    /// <summary>A network with one subnet (no DHCP: the guests set their addresses) on an address range of its own.</summary>
-    async Task<TestNetwork> NetworkAsync(int version = 4)
+    /// <summary>A network with one subnet on an address range of its own; without DHCP the guests set their addresses.</summary>
+    async Task<TestNetwork> NetworkAsync(int version = 4, bool dhcp = false)
     {
         var admin = net.Admin();
         var n = await ExpectAsync(admin.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = Name("sg-net") } }), HttpStatusCode.Created);
@@ -115,7 +118,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         {
             ["subnet"] = new JsonObject
             {
-                ["network_id"] = networkId, ["ip_version"] = version, ["cidr"] = version == 4 ? prefix + ".0/24" : prefix + "/64", ["enable_dhcp"] = false,
+                ["network_id"] = networkId, ["ip_version"] = version, ["cidr"] = version == 4 ? prefix + ".0/24" : prefix + "/64", ["enable_dhcp"] = dhcp,
             },
         }), HttpStatusCode.Created);
         return new TestNetwork(networkId, (string)s["subnet"]!["id"]!, prefix, version);
@@ -124,8 +127,8 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     async Task<string> GroupAsync(params JsonObject[] rules)
     {
         var admin = net.Admin();
-        var g = await ExpectAsync(admin.PostAsJsonAsync("v2.0/security-groups", new JsonObject { ["security_group"] = new JsonObject { ["name"] = Name("sg") } }),
-            HttpStatusCode.Created);
+        var g = await ExpectAsync(admin.PostAsJsonAsync("v2.0/security-groups",
+            new JsonObject { ["security_group"] = new JsonObject { ["name"] = Name("sg"), ["project_id"] = _project } }), HttpStatusCode.Created);
         var id = (string)g["security_group"]!["id"]!;
         foreach (var rule in rules) await RuleAsync(id, rule);
         return id;
@@ -134,6 +137,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     async Task<string> RuleAsync(string groupId, JsonObject rule)
     {
         rule["security_group_id"] = groupId;
+        rule["project_id"] = _project;
         var r = await ExpectAsync(net.Admin().PostAsJsonAsync("v2.0/security-group-rules", new JsonObject { ["security_group_rule"] = rule }), HttpStatusCode.Created);
         return (string)r["security_group_rule"]!["id"]!;
     }
@@ -151,7 +155,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         {
             ["port"] = new JsonObject
             {
-                ["network_id"] = network.NetworkId, ["binding:host_id"] = Host, ["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]),
+                ["network_id"] = network.NetworkId, ["project_id"] = _project, ["binding:host_id"] = Host, ["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]),
                 ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = network.SubnetId, ["ip_address"] = network.Address(host) }),
             },
         }), HttpStatusCode.Created);
@@ -213,6 +217,38 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         await a.ExecAsync("ip", "-6", "addr", "add", spoofed + "/64", "dev", "eth0", "nodad");
         Assert.False(await a.PingAsync(b, from: spoofed));
         Assert.True(await a.PingAsync(b, from: a.Ip));
+    }
+
+    [Fact]
+    public async Task A_guest_whose_group_lets_nothing_in_still_gets_its_DHCP_lease()
+    {
+        var network = await NetworkAsync(dhcp: true);
+        await using var guest = await GuestAsync(network, 60, await GroupAsync());
+        // udhcpc's script prints the address it was offered; -n fails when no lease comes within its tries.
+        var script = Path.Combine(Path.GetTempPath(), "stratus-sg-udhcpc-" + Guid.NewGuid().ToString("N")[..8]);
+        await File.WriteAllTextAsync(script, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"leased=$ip\"\nexit 0\n");
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            string? lease = null;
+            await WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    lease = await guest.ExecAsync("busybox", "udhcpc", "-f", "-q", "-n", "-t", "3", "-T", "1", "-i", "eth0", "-s", script);
+                    return true;
+                }
+                catch (HostCommandException)
+                {
+                    return false; // the DHCP agent's dnsmasq is not serving yet
+                }
+            }, "a DHCP lease", seconds: 45);
+            Assert.Contains($"leased={guest.Ip}", lease);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
     }
 
     [Fact]
