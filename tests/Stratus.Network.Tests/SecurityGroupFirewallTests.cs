@@ -14,43 +14,20 @@ namespace Stratus.Network.Tests;
 /// the other end, named as the port's tap, is what the agent wires into the network's bridge and filters.
 /// Traffic stays between the guests in that bridge.
 /// </summary>
-public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixture<NetworkServer>
+public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixture<NetworkServer>, IAsyncLifetime
 {
-    /// <summary>A guest on a port: a namespace with eth0, whose peer in the host's namespace is the port's tap.</summary>
-    sealed class Guest : IAsyncDisposable
+    readonly TestNamespaces _test = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _test.DisposeAsync();
+
+    /// <summary>A guest on a port: a namespace whose eth0's peer in the host's namespace is the port's tap.</summary>
+    sealed record Guest(HostNetwork Namespace, string Tap, string Ip, string PortId)
     {
-        public required string Namespace { get; init; }
-        public required string Tap { get; init; }
-        public required string Ip { get; init; }
-        public required string PortId { get; init; }
+        public Task<string> ExecAsync(params string[] args) => HostCommand.RunAsync("ip", ["netns", "exec", Namespace.Namespace!, .. args]);
 
-        public static async Task<Guest> PlugAsync(JsonObject port, int prefixLength)
-        {
-            var ip = (string)port["fixed_ips"]![0]!["ip_address"]!;
-            var guest = new Guest
-            {
-                Namespace = "stratus-sg-" + Guid.NewGuid().ToString("N")[..8], Tap = NetworkBridges.TapOf((string)port["id"]!), Ip = ip, PortId = (string)port["id"]!,
-            };
-            var ns = new HostNetwork(guest.Namespace);
-            await ns.EnsureNamespaceAsync(default);
-            try
-            {
-                await HostCommand.RunAsync("ip", ["link", "add", guest.Tap, "type", "veth", "peer", "name", "eth0", "netns", guest.Namespace]);
-                await ns.IpAsync(default, "link", "set", "eth0", "address", (string)port["mac_address"]!, "up");
-                await ns.IpAsync(default, ["addr", "add", $"{ip}/{prefixLength}", "dev", "eth0", .. ip.Contains(':') ? ["nodad"] : Array.Empty<string>()]);
-            }
-            catch
-            {
-                await guest.DisposeAsync();
-                throw;
-            }
-            return guest;
-        }
-
-        public Task<string> ExecAsync(params string[] args) => RunAsync(default, args);
-
-        public Task<string> RunAsync(CancellationToken ct, params string[] args) => HostCommand.RunAsync("ip", ["netns", "exec", Namespace, .. args], ct);
-
+        /// <summary>Whether one ping, from <paramref name="from"/> if given, gets an answer within a second.</summary>
         public async Task<bool> PingAsync(Guest to, string? from = null)
         {
             try
@@ -63,26 +40,6 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
                 return false;
             }
         }
-
-        /// <summary>What a TCP server on the port answers (its own token), or null when the connection times out.</summary>
-        public async Task<string?> ConnectAsync(Guest to, int port)
-        {
-            try
-            {
-                return (await ExecAsync("busybox", "nc", "-w", "2", to.Ip, port.ToString(System.Globalization.CultureInfo.InvariantCulture))).Trim();
-            }
-            catch (HostCommandException)
-            {
-                return null;
-            }
-        }
-
-        /// <summary>The tap first (its peer goes with it at once; a deleted namespace frees its devices in the kernel's own time), then the namespace.</summary>
-        public async ValueTask DisposeAsync()
-        {
-            if ((await new HostNetwork().LinksAsync(default)).Any(l => l.Name == Tap)) await HostCommand.RunAsync("ip", ["link", "delete", Tap]);
-            await new HostNetwork(Namespace).DeleteNamespaceAsync(default);
-        }
     }
 
     string Host => net.Node.Options<NetworkOptions>().Host;
@@ -90,15 +47,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     /// <summary>Each test's groups, rules and ports are a project's of its own (the admin's would run out of its quota of ten groups).</summary>
     readonly string _project = Guid.NewGuid().ToString("N");
 
-    static async Task WaitUntilAsync(Func<Task<bool>> probe, string what, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await probe())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within {seconds} s");
-            await Task.Delay(250);
-        }
-    }
+    static Task WaitUntilAsync(Func<Task<bool>> probe, string what, int seconds = 15) => Poll.UntilAsync(probe, ok => ok, what, seconds);
 
     /// <summary>A test network's subnet: a guest's address is its number in the subnet.</summary>
     sealed record TestNetwork(string NetworkId, string SubnetId, string Prefix, int Version)
@@ -159,17 +108,13 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
                 ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = network.SubnetId, ["ip_address"] = network.Address(host) }),
             },
         }), HttpStatusCode.Created);
-        var guest = await Guest.PlugAsync(p["port"]!.AsObject(), network.Length);
-        try
-        {
-            await WaitUntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{guest.PortId}"))!["port"]!["status"] == "ACTIVE",
-                $"port {guest.PortId} going ACTIVE");
-        }
-        catch
-        {
-            await guest.DisposeAsync();
-            throw;
-        }
+        var port = p["port"]!;
+        var guest = new Guest(await _test.NamespaceAsync("sg" + host), NetworkBridges.TapOf((string)port["id"]!), network.Address(host), (string)port["id"]!);
+        await _test.WireAsync(new HostNetwork(), guest.Tap, guest.Namespace, (string)port["mac_address"]!, $"{guest.Ip}/{network.Length}", null);
+        // An IPv6 address is the guest's once duplicate address detection (through the firewall) is done.
+        await WaitUntilAsync(async () => (await guest.ExecAsync("ip", "addr", "show", "dev", "eth0", "tentative")).Length == 0, $"{guest.Ip} leaving tentative");
+        await WaitUntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{guest.PortId}"))!["port"]!["status"] == "ACTIVE",
+            $"port {guest.PortId} going ACTIVE");
         return guest;
     }
 
@@ -181,8 +126,8 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     {
         var network = await NetworkAsync();
         var (open, closed) = (await GroupAsync(), await GroupAsync());
-        await using var a = await GuestAsync(network, 10, open);
-        await using var b = await GuestAsync(network, 11, closed);
+        var a = await GuestAsync(network, 10, open);
+        var b = await GuestAsync(network, 11, closed);
 
         // Neither group lets ICMP in.
         Assert.False(await a.PingAsync(b));
@@ -203,8 +148,8 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     {
         var network = await NetworkAsync(6);
         var group = await GroupAsync();
-        await using var a = await GuestAsync(network, 10, group);
-        await using var b = await GuestAsync(network, 11, group);
+        var a = await GuestAsync(network, 10, group);
+        var b = await GuestAsync(network, 11, group);
         Assert.False(await a.PingAsync(b));
 
         // ICMPv6 by its IPv4 name, as Neutron's API takes it; echo requests only.
@@ -223,7 +168,7 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     public async Task A_guest_whose_group_lets_nothing_in_still_gets_its_DHCP_lease()
     {
         var network = await NetworkAsync(dhcp: true);
-        await using var guest = await GuestAsync(network, 60, await GroupAsync());
+        var guest = await GuestAsync(network, 60, await GroupAsync());
         // udhcpc's script prints the address it was offered; -n fails when no lease comes within its tries.
         var script = Path.Combine(Path.GetTempPath(), "stratus-sg-udhcpc-" + Guid.NewGuid().ToString("N")[..8]);
         await File.WriteAllTextAsync(script, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"leased=$ip\"\nexit 0\n");
@@ -255,25 +200,13 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     public async Task Tcp_reaches_the_ports_a_rule_opens_and_no_other()
     {
         var network = await NetworkAsync();
-        var server = await GroupAsync(Ingress("tcp", 8000, 8080));
-        await using var a = await GuestAsync(network, 20, await GroupAsync());
-        await using var b = await GuestAsync(network, 21, server);
-        using var stop = new CancellationTokenSource();
-        var listeners = new[] { 8080, 8081 }.Select(port => b.RunAsync(stop.Token, "timeout", "30", "busybox", "nc", "-l", "-p",
-            port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-e", "echo", "served on " + port)).ToList();
-        try
-        {
-            await Task.Delay(300);
-            Assert.Equal("served on 8080", await a.ConnectAsync(b, 8080));
-            Assert.Null(await a.ConnectAsync(b, 8081));
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            foreach (var l in listeners)
-                try { await l; }
-                catch (Exception e) when (e is OperationCanceledException or HostCommandException) { /* stopped */ }
-        }
+        var a = await GuestAsync(network, 20, await GroupAsync());
+        var b = await GuestAsync(network, 21, await GroupAsync(Ingress("tcp", 8000, 8080)));
+        await _test.ServeAsync(b.Namespace, 8080);
+        await _test.ServeAsync(b.Namespace, 8081);
+        // The server sees the connection come from A itself.
+        Assert.Equal(a.Ip, await TestNamespaces.TryGetAsync(a.Namespace, $"http://{b.Ip}:8080/cgi-bin/peer"));
+        Assert.Null(await TestNamespaces.TryGetAsync(a.Namespace, $"http://{b.Ip}:8081/cgi-bin/peer"));
     }
 
     [Fact]
@@ -281,8 +214,8 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
     {
         var network = await NetworkAsync();
         var group = await GroupAsync(Ingress("icmp"));
-        await using var a = await GuestAsync(network, 30, group);
-        await using var b = await GuestAsync(network, 31, group);
+        var a = await GuestAsync(network, 30, group);
+        var b = await GuestAsync(network, 31, group);
         Assert.True(await a.PingAsync(b));
 
         var spoofed = network.Address(99);
@@ -317,9 +250,9 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         var network = await NetworkAsync();
         var (clients, others) = (await GroupAsync(), await GroupAsync());
         var servers = await GroupAsync(Ingress("icmp", remoteGroup: clients));
-        await using var server = await GuestAsync(network, 40, servers);
-        await using var client = await GuestAsync(network, 41, clients);
-        await using var stranger = await GuestAsync(network, 42, others);
+        var server = await GuestAsync(network, 40, servers);
+        var client = await GuestAsync(network, 41, clients);
+        var stranger = await GuestAsync(network, 42, others);
         Assert.True(await client.PingAsync(server));
         Assert.False(await stranger.PingAsync(server));
 
@@ -347,34 +280,33 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         var node = new NetworkServer();
         await node.InitializeAsync();
         var host = node.Node.Options<NetworkOptions>().Host;
-        var guests = new List<Guest>();
+        var other = new SecurityGroupFirewallTests(node);
         string? bridge = null;
         try
         {
-            var other = new SecurityGroupFirewallTests(node);
             var network = await other.NetworkAsync();
             bridge = NetworkBridges.BridgeOf(network.NetworkId);
             var group = await other.GroupAsync(Ingress("icmp"));
-            foreach (var address in new[] { 50, 51 }) guests.Add(await other.GuestAsync(network, address, group));
-            var (a, b) = (guests[0], guests[1]);
+            var a = await other.GuestAsync(network, 50, group);
+            var b = await other.GuestAsync(network, 51, group);
             Assert.Contains(PortFirewall.TableOf(host), await OurTablesAsync(host));
             Assert.True(await a.PingAsync(b));
             Assert.Contains("i" + b.Tap[3..], await OurTablesAsync(host));
 
-            await b.DisposeAsync();
+            await HostCommand.RunAsync("ip", ["link", "delete", b.Tap]);
             await WaitUntilAsync(async () => !(await OurTablesAsync(host)).Contains("i" + b.Tap[3..]), "the gone port's chain going");
             Assert.Contains("i" + a.Tap[3..], await OurTablesAsync(host));
-            await a.DisposeAsync();
+            await HostCommand.RunAsync("ip", ["link", "delete", a.Tap]);
             await WaitUntilAsync(async () => (await OurTablesAsync(host)).Count == 0, "the tables going with the last port");
 
-            guests.Add(await other.GuestAsync(network, 52, group));
-            Assert.Contains("i" + guests[^1].Tap[3..], await OurTablesAsync(host));
+            var c = await other.GuestAsync(network, 52, group);
+            Assert.Contains("i" + c.Tap[3..], await OurTablesAsync(host));
             await node.Node.StopAsync();
             Assert.Empty(await OurTablesAsync(host));
         }
         finally
         {
-            foreach (var g in guests) await g.DisposeAsync();
+            await other.DisposeAsync();
             await node.DisposeAsync();
             // The stopped agent left the bridge to the port still in it, as Neutron's does.
             var bridges = new NetworkBridges(new HostNetwork(), null, new Dictionary<string, string>());
