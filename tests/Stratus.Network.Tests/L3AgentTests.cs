@@ -79,6 +79,30 @@ public sealed class L3AgentTests(L3NetworkServer net) : IClassFixture<L3NetworkS
         new JsonObject { ["router:external"] = true, ["provider:network_type"] = "flat", ["provider:physical_network"] = "provider" },
         new JsonObject { ["cidr"] = $"172.31.{_octet}.0/24", ["gateway_ip"] = Public(1), ["enable_dhcp"] = false });
 
+    Task<string>? _group;
+
+    /// <summary>
+    /// The guests' security group: ICMP and the web port in from anywhere, as a user opens a group for a floating
+    /// IP (the default group lets in only its own members, and the Linux bridge agent enforces it).
+    /// </summary>
+    Task<string> GroupAsync() => _group ??= NewGroupAsync();
+
+    async Task<string> NewGroupAsync()
+    {
+        var g = await ExpectAsync(net.Admin().PostAsJsonAsync("v2.0/security-groups", new JsonObject { ["security_group"] = new JsonObject { ["name"] = Name("l3") } }),
+            HttpStatusCode.Created);
+        var id = (string)g["security_group"]!["id"]!;
+        foreach (var (protocol, port) in new[] { ("icmp", (int?)null), ("tcp", 8081) })
+            await ExpectAsync(net.Admin().PostAsJsonAsync("v2.0/security-group-rules", new JsonObject
+            {
+                ["security_group_rule"] = new JsonObject
+                {
+                    ["security_group_id"] = id, ["direction"] = "ingress", ["protocol"] = protocol, ["port_range_min"] = port, ["port_range_max"] = port,
+                },
+            }), HttpStatusCode.Created);
+        return id;
+    }
+
     /// <summary>A guest's port bound to this host, and the guest: a namespace on a veth named like the port's tap.</summary>
     async Task<(string PortId, HostNetwork Guest)> GuestAsync(string networkId, string subnetId, int net1)
     {
@@ -87,6 +111,7 @@ public sealed class L3AgentTests(L3NetworkServer net) : IClassFixture<L3NetworkS
             ["port"] = new JsonObject
             {
                 ["network_id"] = networkId, ["binding:host_id"] = net.Host, ["device_owner"] = "compute:nova",
+                ["security_groups"] = new JsonArray(await GroupAsync()),
                 ["fixed_ips"] = new JsonArray(new JsonObject { ["subnet_id"] = subnetId, ["ip_address"] = Internal(net1, 10) }),
             },
         }), HttpStatusCode.Created);
