@@ -98,6 +98,9 @@ public static class ComputeService
         v21.MapUsage();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
+        v21.MapNetworks();
+        v21.MapSecurityGroups();
+        v21.MapFloatingIps();
         return app;
     }
 }

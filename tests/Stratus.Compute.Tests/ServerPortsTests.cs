@@ -18,18 +18,6 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         return (id, (string)s["subnet"]!["id"]!);
     }
 
-    async Task<JsonObject> WaitForAsync(HttpClient compute, string id, Func<JsonObject, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var server = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!.AsObject();
-            if (done(server)) return server;
-            Assert.True(DateTime.UtcNow < deadline, $"server {id} did not get there: {server.ToJsonString()}");
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task A_server_gets_a_bound_port_with_the_fixed_ip_asked_for_and_loses_it_when_deleted()
     {
@@ -46,7 +34,7 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
             },
         }, 202);
         var id = (string)created["server"]!["id"]!;
-        var server = await WaitForAsync(compute, id, s => (string?)s["status"] is "ACTIVE" or "ERROR");
+        var server = await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] is "ACTIVE" or "ERROR");
         Assert.Equal("ACTIVE", (string?)server["status"]);
         var address = server["addresses"]!.AsObject().Single().Value!.AsArray().Single()!;
         Assert.Equal("10.88.0.42", (string?)address["addr"]);
@@ -82,14 +70,14 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         {
             ["server"] = new JsonObject { ["name"] = "attach", ["imageRef"] = await region.NewImageAsync(image), ["flavorRef"] = await region.NewFlavorAsync(), ["networks"] = "none" },
         }, 202))["server"]!["id"]!;
-        await WaitForAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
+        await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
         var portId = (string)(await network.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId, ["name"] = "mine" } }, 201))["port"]!["id"]!;
 
         var attached = await compute.PostJsonAsync($"servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["port_id"] = portId } }, 200);
         Assert.Equal(portId, (string?)attached["interfaceAttachment"]!["port_id"]);
         var listed = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}/os-interface"))!["interfaceAttachments"]!.AsArray();
         Assert.Equal(portId, (string?)listed.Single()!["port_id"]);
-        var server = await WaitForAsync(compute, id, s => s["addresses"]!.AsObject().Count == 1);
+        var server = await ComputeServer.WaitForServerAsync(compute, id, s => s["addresses"]!.AsObject().Count == 1);
         Assert.StartsWith("10.89.0.", (string?)server["addresses"]!.AsObject().Single().Value![0]!["addr"]);
 
         Assert.Equal(HttpStatusCode.Accepted, (await compute.DeleteAsync($"servers/{id}/os-interface/{portId}")).StatusCode);

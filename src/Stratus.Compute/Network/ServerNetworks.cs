@@ -6,7 +6,11 @@ using Stratus.Compute.Rpc;
 namespace Stratus.Compute.Network;
 
 /// <summary>One entry of a server create's <c>networks</c>: a network (with a fixed IP), or a port the user made.</summary>
-public sealed record RequestedNetwork(string? NetworkId, string? PortId, string? FixedIp);
+public sealed record RequestedNetwork(string? NetworkId, string? PortId, string? FixedIp)
+{
+    /// <summary>The create's security groups (ids) for the port made on the network; none leaves the project's default to the network service.</summary>
+    public IReadOnlyList<string>? SecurityGroups { get; init; }
+}
 
 /// <summary>
 /// One NIC of a server as Nova's network info cache keeps it: its port, network, MAC and addresses,
@@ -160,6 +164,7 @@ public static class ServerNetworks
                     binding["network_id"] = r.NetworkId;
                     binding["tenant_id"] = projectId;
                     if (r.FixedIp is not null) binding["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = r.FixedIp });
+                    if (r.SecurityGroups is { Count: > 0 } groups) binding["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]);
                     port = (await neutron.SendAsync(HttpMethod.Post, "/v2.0/ports", new JsonObject { ["port"] = binding }, null, ct))?["port"];
                 }
                 if (port is null) throw new NeutronException(404, "PortNotFound", $"Port {r.PortId} could not be found.");
