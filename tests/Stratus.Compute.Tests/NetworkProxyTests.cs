@@ -262,6 +262,11 @@ public sealed class NetworkProxyTests(NetworkedRegionServer region) : IClassFixt
         Assert.Equal(((string?)port["id"], fixedIp), ((string?)inNeutron["port_id"], (string?)inNeutron["fixed_ip_address"]));
         fip = (await user.Proxy.GetFromJsonAsync<JsonObject>($"os-floating-ips/{fipId}"))!["floating_ip"]!.AsObject();
         Assert.Equal((id, fixedIp), ((string?)fip["instance_id"], (string?)fip["fixed_ip"]));
+        // The network service tells compute (network-changed), and the server's addresses show the floating IP after its fixed one.
+        var shown = await ComputeServer.WaitForServerAsync(user.Compute, id, s => s["addresses"]!.ToJsonString().Contains(address));
+        var addresses = shown["addresses"]!.AsObject().Single().Value!.AsArray();
+        Assert.Equal([(fixedIp, "fixed"), (address, "floating")], addresses.Select(a => ((string)a!["addr"]!, (string)a["OS-EXT-IPS:type"]!)).ToArray());
+        Assert.Equal((string?)port["mac_address"], (string?)addresses[1]!["OS-EXT-IPS-MAC:mac_addr"]);
 
         // The port has its floating IP: a second one is Neutron's conflict, Nova's 400.
         var second = (string)(await user.Proxy.PostJsonAsync("os-floating-ips", new JsonObject { ["pool"] = externalId }, 200))["floating_ip"]!["ip"]!;
@@ -278,6 +283,7 @@ public sealed class NetworkProxyTests(NetworkedRegionServer region) : IClassFixt
         Assert.Equal(HttpStatusCode.Accepted, (await user.Proxy.PostAsJsonAsync($"servers/{id}/action",
             Action("removeFloatingIp", new JsonObject { ["address"] = address }))).StatusCode);
         Assert.Null((await user.Network.GetFromJsonAsync<JsonObject>($"v2.0/floatingips/{fipId}"))!["floatingip"]!["port_id"]);
+        await ComputeServer.WaitForServerAsync(user.Compute, id, s => !s["addresses"]!.ToJsonString().Contains(address));
         Assert.Equal($"Floating IP {address} is not associated with instance {id}.", await FaultAsync(user.Proxy, HttpMethod.Post, $"servers/{id}/action",
             Action("removeFloatingIp", new JsonObject { ["address"] = address }), HttpStatusCode.Conflict));
 
@@ -316,5 +322,79 @@ public sealed class NetworkProxyTests(NetworkedRegionServer region) : IClassFixt
             Assert.Equal(HttpStatusCode.Gone, status);
             Assert.Equal(410, (int)body["computeFault"]!["code"]!);
         }
+    }
+
+    async Task CliAsync(params string[] args) =>
+        (await ProcessRunner.RunAsync("openstack", args, region.Identity.AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
+
+    [Fact]
+    public async Task The_openstack_CLI_gives_a_server_security_groups_floating_ips_networks_and_ports()
+    {
+        var admin = region.NetworkClient(region.Identity.AdminToken);
+        var compute = region.ComputeClient(region.Identity.AdminToken, "2.1");
+        var (externalId, _) = await NetworkWithSubnetAsync(admin, "172.26.0.0/24", external: true);
+        var (networkId, subnetId) = await NetworkWithSubnetAsync(admin, "10.94.0.0/24");
+        var (otherId, _) = await NetworkWithSubnetAsync(admin, "10.95.0.0/24");
+        var router = (string)(await ExpectAsync(admin.PostAsJsonAsync("v2.0/routers", new JsonObject
+        {
+            ["router"] = new JsonObject { ["name"] = Name("r"), ["external_gateway_info"] = new JsonObject { ["network_id"] = externalId } },
+        }), HttpStatusCode.Created))["router"]!["id"]!;
+        await ExpectAsync(admin.PutAsJsonAsync($"v2.0/routers/{router}/add_router_interface", new JsonObject { ["subnet_id"] = subnetId }), HttpStatusCode.OK);
+        var groupName = Name("web");
+        await region.Identity.OpenStackAsync("security", "group", "create", groupName);
+        var name = Name("cli");
+
+        var created = await region.Identity.OpenStackAsync("server", "create", "--image", await region.NewImageAsync(region.Admin), "--flavor", await region.NewFlavorAsync(),
+            "--network", networkId, "--security-group", groupName, "--wait", name);
+        var id = (string)created["id"]!;
+        string[] GroupsShown(JsonNode server) => [.. server["security_groups"]!.AsArray().Select(g => (string)g!["name"]!).Order()];
+        Assert.Equal([groupName], GroupsShown(await region.Identity.OpenStackAsync("server", "show", name)));
+
+        await CliAsync("server", "add", "security", "group", name, "default");
+        Assert.Equal(new[] { "default", groupName }.Order(), GroupsShown(await region.Identity.OpenStackAsync("server", "show", name)));
+        await CliAsync("server", "remove", "security", "group", name, groupName);
+        Assert.Equal(["default"], GroupsShown(await region.Identity.OpenStackAsync("server", "show", name)));
+        var port = await PortOfAsync(admin, id);
+        Assert.Single(port["security_groups"]!.AsArray());
+
+        // The CLI associates through the network service, with the server's port.
+        var fip = await region.Identity.OpenStackAsync("floating", "ip", "create", externalId);
+        var (fipId, address) = ((string)fip["id"]!, (string)fip["floating_ip_address"]!);
+        await CliAsync("server", "add", "floating", "ip", name, address);
+        var associated = (await admin.GetFromJsonAsync<JsonObject>($"v2.0/floatingips/{fipId}"))!["floatingip"]!;
+        Assert.Equal(((string?)port["id"], (string?)port["fixed_ips"]![0]!["ip_address"]), ((string?)associated["port_id"], (string?)associated["fixed_ip_address"]));
+        Assert.Equal(id, (string?)(await compute.GetFromJsonAsync<JsonObject>($"os-floating-ips/{fipId}"))!["floating_ip"]!["instance_id"]);
+        await ComputeServer.WaitForServerAsync(compute, id, s => s["addresses"]!.ToJsonString().Contains(address));
+        Assert.Contains(address, (await region.Identity.OpenStackAsync("server", "list", "--name", name)).AsArray().Single()!["Networks"]!.ToJsonString());
+        await CliAsync("server", "remove", "floating", "ip", name, address);
+        Assert.Null((await admin.GetFromJsonAsync<JsonObject>($"v2.0/floatingips/{fipId}"))!["floatingip"]!["port_id"]);
+        await ComputeServer.WaitForServerAsync(compute, id, s => !s["addresses"]!.ToJsonString().Contains(address));
+
+        // os-interface: a port made on another network, then one of the user's.
+        await CliAsync("server", "add", "network", name, otherId);
+        var userPort = (string)(await region.Identity.OpenStackAsync("port", "create", "--network", otherId, Name("mine")))["id"]!;
+        await CliAsync("server", "add", "port", name, userPort);
+        var attached = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}/os-interface"))!["interfaceAttachments"]!.AsArray();
+        Assert.Equal(3, attached.Count);
+        Assert.Equal(2, attached.Count(a => (string?)a!["net_id"] == otherId));
+        Assert.Contains(userPort, attached.Select(a => (string?)a!["port_id"]));
+        var addresses = (await region.Identity.OpenStackAsync("server", "show", name))["addresses"]!.ToJsonString();
+        Assert.Contains("10.95.0.", addresses);
+        await CliAsync("server", "remove", "port", name, userPort);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{userPort}"))!["port"]!["device_id"] is { Length: > 0 })
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the removed port was not freed");
+            await Task.Delay(100);
+        }
+        await CliAsync("server", "remove", "network", name, otherId);
+        // The host deletes the port it made after the API has answered.
+        while ((attached = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}/os-interface"))!["interfaceAttachments"]!.AsArray()).Count > 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the network's port was not removed");
+            await Task.Delay(100);
+        }
+        Assert.Equal(networkId, (string?)Assert.Single(attached)!["net_id"]);
+        Assert.DoesNotContain("10.95.0.", (await region.Identity.OpenStackAsync("server", "show", name))["addresses"]!.ToJsonString());
     }
 }

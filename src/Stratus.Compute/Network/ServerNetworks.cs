@@ -36,6 +36,9 @@ public sealed record VifAddress(string Address, int Version, string SubnetId)
     public string? Cidr { get; init; }
     public string? Gateway { get; init; }
     public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>The floating IPs associated with this address, as the network service last told (network-changed).</summary>
+    public IReadOnlyList<string> FloatingIps { get; init; } = [];
 }
 
 /// <summary>Nova's network API for servers: what a create asks for, checked as the user; ports made, bound and removed as the service.</summary>
@@ -51,8 +54,8 @@ public static class ServerNetworks
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, ComputeRpcJson.Default.IReadOnlyListVif) ?? [];
 
     /// <summary>
-    /// The server's <c>addresses</c>: per network name, each fixed address with its version, type and MAC
-    /// (OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr), as Nova builds them from its info cache.
+    /// The server's <c>addresses</c>: per network name, each fixed address and then its floating ones, with
+    /// version, type and MAC (OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr), as Nova builds them from its info cache.
     /// </summary>
     public static JsonObject Addresses(string? networkInfoJson)
     {
@@ -61,10 +64,11 @@ public static class ServerNetworks
         {
             if (result[vif.NetworkName] is not JsonArray list) result[vif.NetworkName] = list = [];
             foreach (var a in vif.Addresses)
-                list.Add(new JsonObject
-                {
-                    ["version"] = a.Version, ["addr"] = a.Address, ["OS-EXT-IPS:type"] = "fixed", ["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress,
-                });
+                foreach (var (address, type) in a.FloatingIps.Select(f => (f, "floating")).Prepend((a.Address, "fixed")))
+                    list.Add(new JsonObject
+                    {
+                        ["version"] = address.Contains(':') ? 6 : 4, ["addr"] = address, ["OS-EXT-IPS:type"] = type, ["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress,
+                    });
         }
         return result;
     }
@@ -195,6 +199,16 @@ public static class ServerNetworks
             throw;
         }
     }
+
+    /// <summary>The floating IPs of a port by the fixed address they go to, as the network service has them (asked as the service).</summary>
+    public static async Task<ILookup<string, string>> FloatingIpsOfAsync(NeutronClient neutron, string portId, CancellationToken ct) =>
+        (await neutron.ListAsync("floatingips", "port_id=" + Uri.EscapeDataString(portId), null, ct))
+            .Where(f => f["fixed_ip_address"] is not null && f["floating_ip_address"] is not null)
+            .ToLookup(f => (string)f["fixed_ip_address"]!, f => (string)f["floating_ip_address"]!);
+
+    /// <summary>The NICs with <paramref name="portId"/>'s addresses given their floating IPs (Nova's info cache refreshed on network-changed).</summary>
+    public static IReadOnlyList<Vif> WithFloatingIps(IReadOnlyList<Vif> vifs, string portId, ILookup<string, string> floating) =>
+        [.. vifs.Select(v => v.PortId != portId ? v : v with { Addresses = [.. v.Addresses.Select(a => a with { FloatingIps = [.. floating[a.Address]] })] })];
 
     /// <summary>The agent's deallocate_for_instance: Nova's ports deleted, the user's unbound and freed for another server.</summary>
     public static async Task DeallocateAsync(NeutronClient neutron, IReadOnlyList<Vif> vifs, CancellationToken ct)
