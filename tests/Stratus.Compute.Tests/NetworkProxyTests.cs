@@ -243,6 +243,13 @@ public sealed class NetworkProxyTests(NetworkedRegionServer region) : IClassFixt
         var id = await ServerAsync(user, networkId);
         var port = await PortOfAsync(user.Network, id);
         var fixedIp = (string)port["fixed_ips"]![0]!["ip_address"]!;
+        // Nova's ip filter: a regular expression matched from the start of a fixed address.
+        async Task<string[]> ListedAsync(string query) =>
+            [.. (await user.Compute.GetFromJsonAsync<JsonObject>("servers?" + query))!["servers"]!.AsArray().Select(s => (string)s!["id"]!)];
+        Assert.Equal([id], await ListedAsync("ip=" + Uri.EscapeDataString(fixedIp)));
+        Assert.Equal([id], await ListedAsync("ip=10%5C.92%5C."));
+        Assert.Empty(await ListedAsync("ip=92"));
+        Assert.Empty(await ListedAsync("ip6=10.92"));
 
         var pools = (await user.Proxy.GetFromJsonAsync<JsonObject>("os-floating-ip-pools"))!["floating_ip_pools"]!.AsArray();
         Assert.Contains(externalName, pools.Select(p => (string?)p!["name"]));
@@ -267,6 +274,9 @@ public sealed class NetworkProxyTests(NetworkedRegionServer region) : IClassFixt
         var addresses = shown["addresses"]!.AsObject().Single().Value!.AsArray();
         Assert.Equal([(fixedIp, "fixed"), (address, "floating")], addresses.Select(a => ((string)a!["addr"]!, (string)a["OS-EXT-IPS:type"]!)).ToArray());
         Assert.Equal((string?)port["mac_address"], (string?)addresses[1]!["OS-EXT-IPS-MAC:mac_addr"]);
+        // /ips has them too, without the extended attributes (as Nova's address view builder without extend_address).
+        var ips = (await user.Compute.GetFromJsonAsync<JsonObject>($"servers/{id}/ips"))!["addresses"]!.AsObject().Single().Value!.AsArray();
+        Assert.Equal($$"""[{"version":4,"addr":"{{fixedIp}}"},{"version":4,"addr":"{{address}}"}]""", ips.ToJsonString());
 
         // The port has its floating IP: a second one is Neutron's conflict, Nova's 400.
         var second = (string)(await user.Proxy.PostJsonAsync("os-floating-ips", new JsonObject { ["pool"] = externalId }, 200))["floating_ip"]!["ip"]!;

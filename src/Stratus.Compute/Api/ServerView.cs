@@ -76,7 +76,7 @@ static class ServerView
             };
         o["created"] = Time(i.CreatedAt);
         o["updated"] = Time(i.UpdatedAt);
-        o["addresses"] = ServerNetworks.Addresses(i.NetworkInfoJson);
+        o["addresses"] = ServerNetworks.Addresses(i.NetworkInfoJson, extended: parts.Full);
         o["accessIPv4"] = i.AccessIpV4 ?? "";
         o["accessIPv6"] = i.AccessIpV6 ?? "";
         o["OS-DCF:diskConfig"] = i.AutoDiskConfig ? "AUTO" : "MANUAL";

@@ -180,6 +180,14 @@ public static partial class ServersApi
             var regex = new Regex(name, RegexOptions.None, TimeSpan.FromSeconds(1));
             instances = instances.Where(i => regex.IsMatch(i.DisplayName)).ToList();
         }
+        if (q.ContainsKey("ip") || q.ContainsKey("ip6"))
+        {
+            // Nova's _ip_filter: Python's re.match (anchored at the start) over the fixed addresses; an absent filter is the pattern "None".
+            Regex Anchored(string? pattern) => new("^(?:" + (pattern ?? "None") + ")", RegexOptions.None, TimeSpan.FromSeconds(1));
+            var (v4, v6) = (Anchored(q["ip"].FirstOrDefault()), Anchored(q["ip6"].FirstOrDefault()));
+            instances = instances.Where(i => ServerNetworks.Vifs(i.NetworkInfoJson).SelectMany(v => v.Addresses)
+                .Any(a => (a.Version == 4 ? v4 : v6).IsMatch(a.Address))).ToList();
+        }
         if (q["flavor"].FirstOrDefault() is { } flavor)
             instances = instances.Where(i => InstanceFlavor.Parse(i.FlavorJson).FlavorId == ServerFields.LastSegment(flavor)).ToList();
         if (q["changes-since"].FirstOrDefault() is { } since)

@@ -54,21 +54,27 @@ public static class ServerNetworks
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, ComputeRpcJson.Default.IReadOnlyListVif) ?? [];
 
     /// <summary>
-    /// The server's <c>addresses</c>: per network name, each fixed address and then its floating ones, with
-    /// version, type and MAC (OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr), as Nova builds them from its info cache.
+    /// The server's <c>addresses</c> as Nova builds them from its info cache: per network name, its fixed
+    /// addresses and then its floating ones, each with its version, and with type and MAC (OS-EXT-IPS:type,
+    /// OS-EXT-IPS-MAC:mac_addr) where the view is <paramref name="extended"/> (not in /ips, nor in PUT's and
+    /// rebuild's answers before 2.75).
     /// </summary>
-    public static JsonObject Addresses(string? networkInfoJson)
+    public static JsonObject Addresses(string? networkInfoJson, bool extended = true)
     {
         var result = new JsonObject();
-        foreach (var vif in Vifs(networkInfoJson))
+        var vifs = Vifs(networkInfoJson);
+        var all = vifs.SelectMany(v => v.Addresses.Select(a => (Vif: v, a.Address, Type: "fixed")))
+            .Concat(vifs.SelectMany(v => v.Addresses.SelectMany(a => a.FloatingIps.Select(f => (Vif: v, Address: f, Type: "floating")))));
+        foreach (var (vif, address, type) in all)
         {
             if (result[vif.NetworkName] is not JsonArray list) result[vif.NetworkName] = list = [];
-            foreach (var a in vif.Addresses)
-                foreach (var (address, type) in a.FloatingIps.Select(f => (f, "floating")).Prepend((a.Address, "fixed")))
-                    list.Add(new JsonObject
-                    {
-                        ["version"] = address.Contains(':') ? 6 : 4, ["addr"] = address, ["OS-EXT-IPS:type"] = type, ["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress,
-                    });
+            var entry = new JsonObject { ["version"] = address.Contains(':') ? 6 : 4, ["addr"] = address };
+            if (extended)
+            {
+                entry["OS-EXT-IPS:type"] = type;
+                entry["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress;
+            }
+            list.Add(entry);
         }
         return result;
     }
