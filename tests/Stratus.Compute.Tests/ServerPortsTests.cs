@@ -91,4 +91,39 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         Assert.Equal("", (string?)(await network.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["device_owner"]);
         Assert.Empty((await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!["addresses"]!.AsObject());
     }
+
+    [Fact]
+    public async Task Servers_deleted_while_they_build_leave_no_port_behind()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var network = region.NetworkClient(compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single());
+        var (networkId, _) = await NetworkAsync(network, "10.90.0.0/24");
+        var (imageId, flavor) = (await region.NewImageAsync(image), await region.NewFlavorAsync());
+        var ids = new List<string>();
+        // Deleted at once (before a host is chosen) and a little later (while the host makes the port and spawns).
+        foreach (var delay in new[] { 0, 0, 50, 150, 300, 600 })
+        {
+            var id = (string)(await compute.PostJsonAsync("servers", new JsonObject
+            {
+                ["server"] = new JsonObject
+                {
+                    ["name"] = "short-lived", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = new JsonArray(new JsonObject { ["uuid"] = networkId }),
+                },
+            }, 202))["server"]!["id"]!;
+            ids.Add(id);
+            await Task.Delay(delay);
+            Assert.Equal(HttpStatusCode.NoContent, (await compute.DeleteAsync($"servers/{id}")).StatusCode);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var id in ids)
+            while ((await compute.GetAsync($"servers/{id}")).StatusCode != HttpStatusCode.NotFound)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"server {id} was not deleted");
+                await Task.Delay(100);
+            }
+        // A build that was under way finishes after the delete: give it time to make (and undo) its port.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var left = (await network.GetFromJsonAsync<JsonObject>($"v2.0/ports?network_id={networkId}&device_owner=compute:nova"))!["ports"]!.AsArray();
+        Assert.Empty(left);
+    }
 }

@@ -324,9 +324,16 @@ public static class SecurityGroupsApi
         }
         if (names is [] or ["default"]) return [];
         var ids = new List<string>();
-        foreach (var name in names)
-            ids.Add(await neutron.FindIdAsync("security_groups", "security_group", name, caller.ProjectId, caller.Token, ct).OrUnexpected()
-                ?? throw OpenStackError.BadRequest($"Unable to find security_group with name or id '{name}'"));
+        try
+        {
+            foreach (var name in names)
+                ids.Add(await neutron.FindIdAsync("security_groups", "security_group", name, caller.ProjectId, caller.Token, ct)
+                    ?? throw OpenStackError.BadRequest($"Unable to find security_group with name or id '{name}'"));
+        }
+        catch (NeutronException e)
+        {
+            throw OpenStackError.BadRequest($"Security groups were requested, but the network service could not check them: {e.Message}");
+        }
         return ids;
     }
 

@@ -32,8 +32,16 @@ public sealed class NeutronClient(KeystoneSession? session, NovaOptions options)
     /// <summary>A request as the user with <paramref name="token"/>, or as the service user when it is null; the body when 2xx, null on 404.</summary>
     public async Task<JsonObject?> SendAsync(HttpMethod method, string path, JsonObject? body, string? token, CancellationToken ct)
     {
-        var endpoint = await EndpointAsync(ct);
-        token ??= (await Session.GetTokenAsync(ct)).Token;
+        string endpoint;
+        try
+        {
+            endpoint = await EndpointAsync(ct);
+            token ??= (await Session.GetTokenAsync(ct)).Token;
+        }
+        catch (Exception e) when (e is IdentityUnreachableException or ServiceCredentialsRejectedException or KeystoneLoginException)
+        {
+            throw new NeutronException(0, null, $"{Source} could not log in to reach the network service: {e.Message}");
+        }
         using var request = new HttpRequestMessage(method, endpoint + path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Add("X-Auth-Token", token);
         HttpResponseMessage response;

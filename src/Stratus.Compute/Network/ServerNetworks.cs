@@ -219,21 +219,44 @@ public static class ServerNetworks
     /// <summary>The agent's deallocate_for_instance: Nova's ports deleted, the user's unbound and freed for another server.</summary>
     public static async Task DeallocateAsync(NeutronClient neutron, IReadOnlyList<Vif> vifs, CancellationToken ct)
     {
-        foreach (var vif in vifs)
+        foreach (var vif in vifs) await ReleaseAsync(neutron, vif.PortId, vif.PreserveOnDelete, ct);
+    }
+
+    /// <summary>
+    /// A deleted server's ports as nova's deallocate_for_instance finds them: the network service's ports of the
+    /// server, not only its info cache, so a port a build made while the delete was on its way goes too. The
+    /// user's (<paramref name="userPorts"/>, and the cache's preserved ones) are unbound, the others deleted.
+    /// </summary>
+    public static async Task DeallocateServerAsync(NeutronClient neutron, string uuid, IReadOnlyList<Vif> vifs, IReadOnlyCollection<string> userPorts, CancellationToken ct)
+    {
+        await DeallocateAsync(neutron, vifs, ct);
+        List<JsonObject> left;
+        try
         {
-            try
-            {
-                if (vif.PreserveOnDelete)
-                    await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{vif.PortId}", new JsonObject
-                    {
-                        ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
-                    }, null, ct);
-                else await neutron.SendAsync(HttpMethod.Delete, $"/v2.0/ports/{vif.PortId}", null, null, ct);
-            }
-            catch (NeutronException)
-            {
-                // The port is gone already, or the network service is away: nothing of the guest depends on it any more.
-            }
+            left = await neutron.ListAsync("ports", "device_id=" + Uri.EscapeDataString(uuid), null, ct);
+        }
+        catch (NeutronException)
+        {
+            return;
+        }
+        foreach (var id in left.Select(p => (string?)p["id"]).OfType<string>().Where(id => vifs.All(v => v.PortId != id)))
+            await ReleaseAsync(neutron, id, userPorts.Contains(id), ct);
+    }
+
+    static async Task ReleaseAsync(NeutronClient neutron, string portId, bool preserve, CancellationToken ct)
+    {
+        try
+        {
+            if (preserve)
+                await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{portId}", new JsonObject
+                {
+                    ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
+                }, null, ct);
+            else await neutron.SendAsync(HttpMethod.Delete, $"/v2.0/ports/{portId}", null, null, ct);
+        }
+        catch (NeutronException)
+        {
+            // The port is gone already, or the network service is away: nothing of the guest depends on it any more.
         }
     }
 }
