@@ -99,6 +99,9 @@ public static class ComputeService
         v21.MapExtensions();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
+        v21.MapNetworks();
+        v21.MapSecurityGroups();
+        v21.MapFloatingIps();
         return app;
     }
 }

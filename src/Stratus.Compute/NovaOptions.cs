@@ -32,6 +32,8 @@ public sealed record NovaOptions
     public string? NeutronError { get; init; }
     /// <summary><c>[neutron] url</c> (deprecated in Nova, still in the seed): the network API, else the catalog's.</summary>
     public string? NeutronUrl { get; init; }
+    /// <summary><c>[neutron] default_floating_pool</c>: the external network (name or id) os-floating-ips allocates from when no pool is named.</summary>
+    public string DefaultFloatingPool { get; init; } = "nova";
     /// <summary><c>[DEFAULT] enabled_apis</c> has metadata: Nova's metadata API on <c>metadata_listen:metadata_listen_port</c> (8775) where nova-api runs.</summary>
     public bool MetadataApi { get; init; }
     public string MetadataListen { get; init; } = "0.0.0.0";
@@ -112,6 +114,7 @@ public sealed record NovaOptions
             Neutron = neutron,
             NeutronError = neutronError,
             NeutronUrl = ini.GetString("neutron", "url"),
+            DefaultFloatingPool = ini.GetString("neutron", "default_floating_pool") ?? "nova",
             MetadataApi = apis.Contains("metadata"),
             MetadataListen = ini.GetString("DEFAULT", "metadata_listen") ?? "0.0.0.0",
             MetadataListenPort = ini.GetInt("DEFAULT", "metadata_listen_port", 8775),

@@ -27,18 +27,6 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
         return id;
     }
 
-    async Task<JsonObject> WaitForStatusAsync(HttpClient compute, string id, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var server = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!.AsObject();
-            if ((string?)server["status"] == status) return server;
-            Assert.True(DateTime.UtcNow < deadline, $"server {id} is {(string?)server["status"]}, not {status}: {server.ToJsonString()}");
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task A_port_no_agent_can_bind_ends_the_build_in_ERROR_with_PortBindingFailed_and_the_port_is_removed()
     {
@@ -58,7 +46,7 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
         });
         Assert.Equal(HttpStatusCode.Accepted, create.StatusCode);
         var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
-        var server = await WaitForStatusAsync(compute, id, "ERROR");
+        var server = await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] == "ERROR");
         var fault = (string?)server["fault"]?["message"];
         Assert.NotNull(fault);
         Assert.Matches("^PortBindingFailed: Binding failed for port [0-9a-f-]{36}, please check neutron logs for more information\\.$", fault);
@@ -109,7 +97,7 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
             ["server"] = new JsonObject { ["name"] = "notified", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = "none" },
         });
         var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
-        await WaitForStatusAsync(compute, id, "ACTIVE");
+        await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
         var options = region.Node.Options<NetworkOptions>();
         using var notifier = new Stratus.Network.Notifications.NovaNotifier(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<Stratus.Network.Notifications.NovaNotifier>.Instance);
         var codes = await notifier.SendAsync([new("network-vif-plugged", id, Guid.NewGuid().ToString()), new("network-vif-plugged", Guid.NewGuid().ToString(), "p")], default);
@@ -133,7 +121,7 @@ public sealed class ServerNetworkTests(AgentlessRegionServer region) : IClassFix
             ["server"] = new JsonObject { ["name"] = "attach", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = "none" },
         });
         var id = (string)(await create.Content.ReadFromJsonAsync<JsonObject>())!["server"]!["id"]!;
-        await WaitForStatusAsync(compute, id, "ACTIVE");
+        await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
         var attach = await compute.PostAsJsonAsync($"servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = networkId } });
         Assert.Equal(HttpStatusCode.BadRequest, attach.StatusCode);
         Assert.Contains("PortBindingFailed", await attach.Content.ReadAsStringAsync());

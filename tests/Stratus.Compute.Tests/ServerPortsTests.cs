@@ -18,18 +18,6 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         return (id, (string)s["subnet"]!["id"]!);
     }
 
-    async Task<JsonObject> WaitForAsync(HttpClient compute, string id, Func<JsonObject, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var server = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!.AsObject();
-            if (done(server)) return server;
-            Assert.True(DateTime.UtcNow < deadline, $"server {id} did not get there: {server.ToJsonString()}");
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task A_server_gets_a_bound_port_with_the_fixed_ip_asked_for_and_loses_it_when_deleted()
     {
@@ -46,7 +34,7 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
             },
         }, 202);
         var id = (string)created["server"]!["id"]!;
-        var server = await WaitForAsync(compute, id, s => (string?)s["status"] is "ACTIVE" or "ERROR");
+        var server = await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] is "ACTIVE" or "ERROR");
         Assert.Equal("ACTIVE", (string?)server["status"]);
         var address = server["addresses"]!.AsObject().Single().Value!.AsArray().Single()!;
         Assert.Equal("10.88.0.42", (string?)address["addr"]);
@@ -82,14 +70,14 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         {
             ["server"] = new JsonObject { ["name"] = "attach", ["imageRef"] = await region.NewImageAsync(image), ["flavorRef"] = await region.NewFlavorAsync(), ["networks"] = "none" },
         }, 202))["server"]!["id"]!;
-        await WaitForAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
+        await ComputeServer.WaitForServerAsync(compute, id, s => (string?)s["status"] == "ACTIVE");
         var portId = (string)(await network.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId, ["name"] = "mine" } }, 201))["port"]!["id"]!;
 
         var attached = await compute.PostJsonAsync($"servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["port_id"] = portId } }, 200);
         Assert.Equal(portId, (string?)attached["interfaceAttachment"]!["port_id"]);
         var listed = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}/os-interface"))!["interfaceAttachments"]!.AsArray();
         Assert.Equal(portId, (string?)listed.Single()!["port_id"]);
-        var server = await WaitForAsync(compute, id, s => s["addresses"]!.AsObject().Count == 1);
+        var server = await ComputeServer.WaitForServerAsync(compute, id, s => s["addresses"]!.AsObject().Count == 1);
         Assert.StartsWith("10.89.0.", (string?)server["addresses"]!.AsObject().Single().Value![0]!["addr"]);
 
         Assert.Equal(HttpStatusCode.Accepted, (await compute.DeleteAsync($"servers/{id}/os-interface/{portId}")).StatusCode);
@@ -102,5 +90,40 @@ public sealed class ServerPortsTests(NetworkedRegionServer region) : IClassFixtu
         // The user's port is kept, unbound, for another server.
         Assert.Equal("", (string?)(await network.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["device_owner"]);
         Assert.Empty((await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!["addresses"]!.AsObject());
+    }
+
+    [Fact]
+    public async Task Servers_deleted_while_they_build_leave_no_port_behind()
+    {
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
+        var network = region.NetworkClient(compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single());
+        var (networkId, _) = await NetworkAsync(network, "10.90.0.0/24");
+        var (imageId, flavor) = (await region.NewImageAsync(image), await region.NewFlavorAsync());
+        var ids = new List<string>();
+        // Deleted at once (before a host is chosen) and a little later (while the host makes the port and spawns).
+        foreach (var delay in new[] { 0, 0, 50, 150, 300, 600 })
+        {
+            var id = (string)(await compute.PostJsonAsync("servers", new JsonObject
+            {
+                ["server"] = new JsonObject
+                {
+                    ["name"] = "short-lived", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["networks"] = new JsonArray(new JsonObject { ["uuid"] = networkId }),
+                },
+            }, 202))["server"]!["id"]!;
+            ids.Add(id);
+            await Task.Delay(delay);
+            Assert.Equal(HttpStatusCode.NoContent, (await compute.DeleteAsync($"servers/{id}")).StatusCode);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var id in ids)
+            while ((await compute.GetAsync($"servers/{id}")).StatusCode != HttpStatusCode.NotFound)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"server {id} was not deleted");
+                await Task.Delay(100);
+            }
+        // A build that was under way finishes after the delete: give it time to make (and undo) its port.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var left = (await network.GetFromJsonAsync<JsonObject>($"v2.0/ports?network_id={networkId}&device_owner=compute:nova"))!["ports"]!.AsArray();
+        Assert.Empty(left);
     }
 }

@@ -98,6 +98,19 @@ public class ComputeServer : IAsyncLifetime
         return id;
     }
 
+    /// <summary>Polls a server (as <paramref name="compute"/> sees it) until <paramref name="done"/> says so; fails the test after a minute.</summary>
+    public static async Task<JsonObject> WaitForServerAsync(HttpClient compute, string id, Func<JsonObject, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var server = (await compute.GetFromJsonAsync<JsonObject>($"servers/{id}"))!["server"]!.AsObject();
+            if (done(server)) return server;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"server {id} did not get there: {server.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A small public flavor (64 MiB, one vCPU, no disk); returns its id.</summary>
     public async Task<string> NewFlavorAsync()
     {

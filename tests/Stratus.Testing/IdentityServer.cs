@@ -95,6 +95,18 @@ public class IdentityServer : IAsyncLifetime
         return (NewClient(token), userId, projectId);
     }
 
+    /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the region.</summary>
+    public IDictionary<string, string> AdminEnv() => new Dictionary<string, string>
+    {
+        ["OS_AUTH_URL"] = Node.IdentityUrl, ["OS_USERNAME"] = "admin", ["OS_PASSWORD"] = AdminPassword,
+        ["OS_PROJECT_NAME"] = "admin", ["OS_USER_DOMAIN_NAME"] = "Default", ["OS_PROJECT_DOMAIN_NAME"] = "Default",
+        ["OS_REGION_NAME"] = Region, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_INTERFACE"] = "public",
+    };
+
+    /// <summary>Runs <c>openstack ... -f json</c> as the admin and returns what it printed; fails on a non-zero exit.</summary>
+    public async Task<JsonNode> OpenStackAsync(params string[] args) =>
+        (await ProcessRunner.RunAsync("openstack", [.. args, "-f", "json"], AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args)).Json;
+
     /// <summary>POST as admin, expecting 201, returning the body.</summary>
     public async Task<JsonObject> PostAsync(string path, JsonObject body)
     {

@@ -43,16 +43,10 @@ public class NetworkServer : IAsyncLifetime
     }
 
     /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the node's region.</summary>
-    public IDictionary<string, string> AdminEnv() => new Dictionary<string, string>
-    {
-        ["OS_AUTH_URL"] = Identity.Node.IdentityUrl, ["OS_USERNAME"] = "admin", ["OS_PASSWORD"] = IdentityServer.AdminPassword,
-        ["OS_PROJECT_NAME"] = "admin", ["OS_USER_DOMAIN_NAME"] = "Default", ["OS_PROJECT_DOMAIN_NAME"] = "Default",
-        ["OS_REGION_NAME"] = TestNode.Region, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_INTERFACE"] = "public",
-    };
+    public IDictionary<string, string> AdminEnv() => Identity.AdminEnv();
 
     /// <summary>Runs <c>openstack ... -f json</c> as the admin and returns what it printed; fails on a non-zero exit.</summary>
-    public async Task<JsonNode> OpenStackAsync(params string[] args) =>
-        (await ProcessRunner.RunAsync("openstack", [.. args, "-f", "json"], AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args)).Json;
+    public Task<JsonNode> OpenStackAsync(params string[] args) => Identity.OpenStackAsync(args);
 
     public async Task DisposeAsync()
     {

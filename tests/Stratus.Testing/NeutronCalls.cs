@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 namespace Stratus.Testing;
@@ -7,6 +8,20 @@ namespace Stratus.Testing;
 public static class NeutronCalls
 {
     public static string Name(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>A new network with one IPv4 subnet of <paramref name="cidr"/> (external when asked, which needs the admin).</summary>
+    public static async Task<(string Network, string Subnet)> NetworkWithSubnetAsync(HttpClient client, string cidr, bool external = false)
+    {
+        var network = new JsonObject { ["name"] = Name(external ? "ext" : "net") };
+        if (external) network["router:external"] = true;
+        var n = await ExpectAsync(client.PostAsJsonAsync("v2.0/networks", new JsonObject { ["network"] = network }), HttpStatusCode.Created);
+        var id = (string)n["network"]!["id"]!;
+        var s = await ExpectAsync(client.PostAsJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = id, ["ip_version"] = 4, ["cidr"] = cidr },
+        }), HttpStatusCode.Created);
+        return (id, (string)s["subnet"]!["id"]!);
+    }
 
     public static async Task<JsonObject> ExpectAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string? errorType = null)
     {

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """What Tempest's network tests need on a fresh node: an external network with a subnet, and the extensions.
 
-Usage: network_setup.py ADDRESS ADMIN_PASSWORD; prints the [network] and [network-feature-enabled] keys
-for tempest.conf. The external network is a flat one on the physical network "provider", as devstack's
-"public"; its data plane is never wired to the machine's uplink.
+Usage: network_setup.py ADDRESS ADMIN_PASSWORD [FIXED_NETWORK]; prints the [network] and [network-feature-enabled]
+keys for tempest.conf. The external network is a flat one on the physical network "provider", as devstack's
+"public"; its data plane is never wired to the machine's uplink. With FIXED_NETWORK (the compute suite), also a
+shared network of that name with a subnet routed to "public", for every test server ([compute] fixed_network_name).
 """
 import json
 import sys
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.request
 
 addr, password = sys.argv[1], sys.argv[2]
+fixed_network = sys.argv[3] if len(sys.argv) > 3 else None
 
 
 def call(method, url, body=None, token=None):
@@ -44,6 +46,13 @@ _, public = call("POST", network + "/networks", {"network": {
 public_id = public["network"]["id"]
 call("POST", network + "/subnets", {"subnet": {
     "network_id": public_id, "ip_version": 4, "cidr": "172.24.4.0/24", "gateway_ip": "172.24.4.1", "enable_dhcp": False}}, token)
+if fixed_network:
+    _, private = call("POST", network + "/networks", {"network": {"name": fixed_network, "shared": True}}, token)
+    _, subnet = call("POST", network + "/subnets", {"subnet": {
+        "network_id": private["network"]["id"], "ip_version": 4, "cidr": "10.1.0.0/20", "name": fixed_network + "-subnet"}}, token)
+    _, router = call("POST", network + "/routers", {"router": {
+        "name": fixed_network + "-router", "external_gateway_info": {"network_id": public_id}}}, token)
+    call("PUT", f"{network}/routers/{router['router']['id']}/add_router_interface", {"subnet_id": subnet["subnet"]["id"]}, token)
 _, extensions = call("GET", network + "/extensions", token=token)
 aliases = ",".join(sorted(e["alias"] for e in extensions["extensions"]))
 print(f"""[network]
@@ -58,3 +67,6 @@ ipv6 = true
 ipv6_subnet_attributes = true
 api_extensions = {aliases}
 port_security = true""")
+if fixed_network:
+    print(f"""[compute]
+fixed_network_name = {fixed_network}""")

@@ -26,9 +26,11 @@ web_pid=$!
 image=false nova=false neutron=false; [[ $suite == image ]] && image=true
 extra=
 if [[ $suite == compute ]]; then
-  image=true nova=true
-  # Two flavors and two images for [compute], once the compute host has reported to placement.
+  image=true nova=true neutron=true
+  # Two flavors and two images for [compute], once the compute host has reported to placement; the network
+  # service's "public" and a shared network "private" routed to it, which every test server is on.
   extra=$(/usr/bin/python3 "$here/tests/tempest/compute_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
+  extra+=$'\n'$(/usr/bin/python3 "$here/tests/tempest/network_setup.py" "$addr" "$pass" private) || { tail -30 "$work/node.log"; exit 1; }
 fi
 if [[ $suite == network ]]; then
   neutron=true

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Stratus.Compute.Metadata;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,8 +35,9 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             .On<ResizeInstance>(ResizeAsync)
             .On<TerminateInstance>(async (m, ct) =>
             {
+                Terminated(m.Uuid);
                 await driver.DestroyAsync(Guid.Parse(m.Uuid), ct);
-                await ServerNetworks.DeallocateAsync(neutron, m.NetworkInfo, ct);
+                if (m.Networked) await ServerNetworks.DeallocateServerAsync(neutron, m.Uuid, m.NetworkInfo, m.UserPorts, ct);
                 await conductor.CastAsync(new InstanceDestroyed(m.Uuid), ct);
             })
             .On<ExternalInstanceEvent>((m, _) =>
@@ -139,9 +141,26 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
     static InstanceSpec Spec(string uuid, string name, InstanceFlavor flavor, string imageRef, string imagePath) =>
         new(Guid.Parse(uuid), name, flavor.Vcpus, flavor.MemoryMb, new RootDisk(imageRef, imagePath, flavor.RootGb > 0 ? flavor.RootGb : null));
 
+    /// <summary>
+    /// Servers deleted here lately: a build of one that is under way, or whose message comes after the delete's,
+    /// undoes what it made (Nova's build checks for a delete the same way). Kept ten minutes.
+    /// </summary>
+    readonly ConcurrentDictionary<string, DateTime> _terminated = new();
+
+    void Terminated(string uuid)
+    {
+        var now = DateTime.UtcNow;
+        _terminated[uuid] = now;
+        foreach (var (old, at) in _terminated)
+            if (now - at > TimeSpan.FromMinutes(10)) _terminated.TryRemove(old, out _);
+    }
+
+    bool Deleted(string uuid) => _terminated.ContainsKey(uuid);
+
     async Task BuildAsync(BuildAndRunInstance build, CancellationToken ct)
     {
         var uuid = build.Uuid;
+        if (Deleted(uuid)) return;
         await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning), ct);
         string imagePath;
         try
@@ -164,6 +183,11 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             // Nova's compute manager logs it against the instance and the build ends: the server is ERROR with this fault.
             log.LogError("[instance: {Uuid}] {Error}", uuid, e.Message);
             await conductor.CastAsync(new BuildFailed(uuid, options.Host, e.Message, Reschedule: false, Code: 500, build.Token), ct);
+            return;
+        }
+        if (Deleted(uuid))
+        {
+            await ServerNetworks.DeallocateAsync(neutron, vifs, CancellationToken.None);
             return;
         }
         if (vifs.Count > 0) await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning) { NetworkInfo = vifs }, ct);
@@ -193,6 +217,13 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             {
             }
             await conductor.CastAsync(new BuildFailed(uuid, options.Host, $"Build of instance {uuid} was re-scheduled: {e.Message}", Reschedule: true, Code: 500, build.Token), ct);
+            return;
+        }
+        if (Deleted(uuid))
+        {
+            await driver.DestroyAsync(spec.Uuid, CancellationToken.None);
+            await driver.UnplugVifsAsync(spec, CancellationToken.None);
+            await ServerNetworks.DeallocateAsync(neutron, vifs, CancellationToken.None);
             return;
         }
         var info = await driver.GetInfoAsync(spec.Uuid, ct);

@@ -34,6 +34,17 @@ static class Paging
         return new Page<T>(page, page.Count > 0 && page.Count == limit && start + limit < items.Count ? id(page[^1]) : null);
     }
 
+    /// <summary>Nova's common.limited: <c>offset</c> and <c>limit</c> (none, 0 or above the maximum is the maximum).</summary>
+    public static List<T> Limited<T>(IEnumerable<T> items, IQueryCollection q, int max = 1000)
+    {
+        var offset = NonNegative(q, "offset") ?? 0;
+        var limit = NonNegative(q, "limit") is int l and > 0 ? Math.Min(l, max) : max;
+        return [.. items.Skip(offset).Take(limit)];
+    }
+
+    static int? NonNegative(IQueryCollection q, string name) => q[name].FirstOrDefault() is not { } text ? null
+        : int.TryParse(text, out var n) && n >= 0 ? n : throw OpenStackError.BadRequest($"{name} param must be an integer");
+
     public static JsonArray NextLinks(HttpContext http, string marker)
     {
         var query = string.Join('&', http.Request.Query.Where(kv => kv.Key != "marker")

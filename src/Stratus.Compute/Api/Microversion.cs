@@ -20,6 +20,16 @@ public static class Microversion
 
     public static ApiVersionRequest Of(HttpContext http) => Scheme.Of(http);
 
+    /// <summary>The newest version of the proxies to other services' APIs (Nova's MAX_PROXY_API_SUPPORT_VERSION).</summary>
+    public const int MaxProxy = 35;
+
+    /// <summary>What Nova answers for a method the request's version does not have: webob's bare 404.</summary>
+    public static OpenStackError NotInVersion() => OpenStackError.NotFound("The resource could not be found.");
+
+    /// <summary>Nova's <c>api_version("2.1", "2.max")</c> on the endpoints: from 2.(max+1) on they do not exist.</summary>
+    public static TBuilder UpTo<TBuilder>(this TBuilder builder, int maxMinor) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter((ctx, next) => Of(ctx.HttpContext).AtLeast(maxMinor + 1) ? throw NotInVersion() : next(ctx));
+
     /// <summary>Reads the request's version (under /v2 and /v2.1 only) and stamps it on the response.</summary>
     public static async Task Middleware(HttpContext http, RequestDelegate next)
     {

@@ -1,4 +1,5 @@
 using Stratus.Compute.Images;
+using Stratus.Compute.Network;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Servers;
 
@@ -10,7 +11,8 @@ namespace Stratus.Compute.Api;
 /// </summary>
 static class ResizeActions
 {
-    public static async Task<IResult> RebuildAsync(HttpContext http, CellDb db, ApiDb apiDb, ComputeApi compute, ImageClient images, Instance instance, JsonObject? args, CancellationToken ct)
+    public static async Task<IResult> RebuildAsync(HttpContext http, CellDb db, ApiDb apiDb, ComputeApi compute, ImageClient images, NeutronClient neutron, Instance instance,
+        JsonObject? args, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var caller = http.Caller();
@@ -59,7 +61,8 @@ static class ResizeActions
             await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped), ct);
         var full = v.AtLeast(75);
         var view = ServerView.Detail(http, instance, null, new ServerView.Parts(Full: full, KeyName: full || v.AtLeast(54), UserData: false,
-            ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, instance.Uuid, ct)));
+            ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, instance.Uuid, ct),
+            SecurityGroups: full ? (await SecurityGroupsApi.OfServersAsync(neutron, [instance], caller.Token, ct)).GetValueOrDefault(instance.Uuid) : null));
         view["adminPass"] = password;
         if (v.AtLeast(57)) view["user_data"] = instance.UserData;
         return new JsonResponse(new JsonObject { ["server"] = view }, 202)

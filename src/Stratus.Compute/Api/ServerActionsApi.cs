@@ -1,4 +1,5 @@
 using Stratus.Compute.Images;
+using Stratus.Compute.Network;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Servers;
 using Stratus.Compute.Virt;
@@ -61,7 +62,7 @@ public static class ServerActionsApi
     }
 
     static async Task<IResult> Act(string id, HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ComputeApi compute, ImageClient images, ServiceGroup group,
-        Placement.PlacementClient placement, CancellationToken ct)
+        Placement.PlacementClient placement, NeutronClient neutron, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1) throw OpenStackError.BadRequest("Exactly one action is expected in the body.");
@@ -81,6 +82,19 @@ public static class ServerActionsApi
                 instance.Touch();
                 await db.SaveChangesAsync(ct);
                 return Results.StatusCode(202);
+            // The network service's side of a server: Nova neither checks its lock nor records an action.
+            case "addSecurityGroup":
+                http.Enforce("os_compute_api:os-security-groups:add", Target(instance));
+                return await SecurityGroupsApi.AddToServerAsync(instance, args, http, neutron, ct);
+            case "removeSecurityGroup":
+                http.Enforce("os_compute_api:os-security-groups:remove", Target(instance));
+                return await SecurityGroupsApi.RemoveFromServerAsync(instance, args, http, neutron, ct);
+            case "addFloatingIp":
+                http.Enforce("os_compute_api:os-floating-ips:add", Target(instance));
+                return await FloatingIpsApi.AddToServerAsync(instance, args, http, neutron, ct);
+            case "removeFloatingIp":
+                http.Enforce("os_compute_api:os-floating-ips:remove", Target(instance));
+                return await FloatingIpsApi.RemoveFromServerAsync(instance, args, http, db, neutron, ct);
             case "unlock":
                 if (instance.LockedBy == "admin") http.Enforce("os_compute_api:os-lock-server:unlock:unlock_override");
                 instance.Locked = false;
@@ -105,7 +119,7 @@ public static class ServerActionsApi
         switch (name)
         {
             case "rebuild":
-                return await ResizeActions.RebuildAsync(http, db, apiDb, compute, images, instance, args as JsonObject, ct);
+                return await ResizeActions.RebuildAsync(http, db, apiDb, compute, images, neutron, instance, args as JsonObject, ct);
             case "resize":
                 return await ResizeActions.ResizeAsync(http, db, apiDb, conductor, instance, args as JsonObject, ct);
             case "confirmResize":
@@ -143,6 +157,8 @@ public static class ServerActionsApi
         await compute.CastAsync(instance.Host, message, ct);
         return Results.StatusCode(202);
     }
+
+    static Dictionary<string, string?> Target(Instance instance) => new() { ["project_id"] = instance.ProjectId };
 
     static async Task<IResult> ConsoleAsync(Instance instance, JsonObject? args, ComputeApi compute, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Stratus.Compute.Network;
 using Stratus.Compute.Rpc;
 
 namespace Stratus.Compute.Api;
@@ -23,7 +24,7 @@ public static class ServerExternalEventsApi
         return v21;
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, CellDb db, ComputeApi compute, CancellationToken ct)
+    static async Task<IResult> CreateAsync(HttpContext http, CellDb db, ComputeApi compute, NeutronClient neutron, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body["events"] is not JsonArray events || events.Count == 0)
@@ -55,6 +56,7 @@ public static class ServerExternalEventsApi
             }
             else
             {
+                if (name == "network-changed" && tag is not null) await RefreshAsync(db, neutron, uuid, tag, ct);
                 await compute.CastAsync(instance.Host, new ExternalInstanceEvent(uuid, name, tag, status), ct);
                 result["code"] = 200;
                 accepted++;
@@ -63,5 +65,30 @@ public static class ServerExternalEventsApi
         }
         var code = accepted == events.Count ? 200 : accepted == 0 ? 404 : 207;
         return new JsonResponse(new JsonObject { ["events"] = results }, code);
+    }
+
+    /// <summary>
+    /// network-changed for a port of the server: its info cache takes the port's floating IPs as the network
+    /// service has them now, so <c>addresses</c> shows them (Nova's compute refreshes the cache the same way).
+    /// </summary>
+    static async Task RefreshAsync(CellDb db, NeutronClient neutron, string uuid, string portId, CancellationToken ct)
+    {
+        var instance = await db.Instances.FirstAsync(i => i.Uuid == uuid, ct);
+        if (!ServerNetworks.Vifs(instance.NetworkInfoJson).Any(v => v.PortId == portId)) return;
+        ILookup<string, string> floating;
+        try
+        {
+            floating = await ServerNetworks.FloatingIpsOfAsync(neutron, portId, ct);
+        }
+        catch (NeutronException)
+        {
+            // The next network-changed refreshes it; the event itself is still handed on.
+            return;
+        }
+        await db.SaveInstanceAsync(instance, i =>
+        {
+            i.NetworkInfoJson = ServerNetworks.ToJson(ServerNetworks.WithFloatingIps(ServerNetworks.Vifs(i.NetworkInfoJson), portId, floating));
+            i.Touch();
+        }, ct);
     }
 }

@@ -59,11 +59,8 @@ public static class ServerGroupsApi
         IQueryable<ServerGroup> query = db.ServerGroups.Include(x => x.Members);
         if (!(caller.IsAdmin && http.Request.Query.ContainsKey("all_projects"))) query = query.Where(g => g.ProjectId == caller.ProjectId);
         var all = await query.OrderBy(g => g.Id).ToListAsync(ct);
-        var q = http.Request.Query;
-        var offset = q["offset"].FirstOrDefault() is { } off ? int.TryParse(off, out var o) && o >= 0 ? o : throw OpenStackError.BadRequest("offset param must be an integer") : 0;
-        var limit = q["limit"].FirstOrDefault() is { } lim ? int.TryParse(lim, out var l) && l >= 0 ? l : throw OpenStackError.BadRequest("limit param must be an integer") : 1000;
         var list = new JsonArray();
-        foreach (var g in all.Skip(offset).Take(Math.Min(limit, 1000))) list.Add(await ViewAsync(http, cells, g, ct));
+        foreach (var g in Paging.Limited(all, http.Request.Query)) list.Add(await ViewAsync(http, cells, g, ct));
         return new JsonResponse(new JsonObject { ["server_groups"] = list });
     }
 

@@ -37,12 +37,12 @@ public static class ServerMetadataApi
         v21.MapGet("/servers/{id}/ips", async (string id, HttpContext http, CellDb db, CancellationToken ct) =>
         {
             var server = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-            return new JsonResponse(new JsonObject { ["addresses"] = ServerNetworks.Addresses(server.NetworkInfoJson) });
+            return new JsonResponse(new JsonObject { ["addresses"] = ServerNetworks.Addresses(server.NetworkInfoJson, extended: false) });
         });
         v21.MapGet("/servers/{id}/ips/{network}", async Task<IResult> (string id, string network, HttpContext http, CellDb db, CancellationToken ct) =>
         {
             var server = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-            return ServerNetworks.Addresses(server.NetworkInfoJson)[network] is JsonArray addresses
+            return ServerNetworks.Addresses(server.NetworkInfoJson, extended: false)[network] is JsonArray addresses
                 ? new JsonResponse(new JsonObject { [network] = addresses.DeepClone() })
                 : throw OpenStackError.NotFound("Instance is not a member of specified network");
         });

@@ -41,8 +41,10 @@ static class ServerView
     /// <summary>
     /// Which parts a view has (Nova's view builder flags): PUT and rebuild answer with the basic view
     /// before 2.75; only a single server's GET (and PUT and rebuild) shows its server groups (2.71).
+    /// <see cref="SecurityGroups"/> are its ports' groups, shown when it has any (<see cref="SecurityGroupsApi.OfServersAsync"/>).
     /// </summary>
-    public sealed record Parts(bool Full = true, bool KeyName = true, bool UserData = true, bool ServerGroups = false, IReadOnlyList<string>? Groups = null);
+    public sealed record Parts(bool Full = true, bool KeyName = true, bool UserData = true, bool ServerGroups = false, IReadOnlyList<string>? Groups = null,
+        JsonArray? SecurityGroups = null);
 
     public static JsonObject Detail(HttpContext http, Instance i, InstanceFault? fault, Parts? parts = null)
     {
@@ -74,7 +76,7 @@ static class ServerView
             };
         o["created"] = Time(i.CreatedAt);
         o["updated"] = Time(i.UpdatedAt);
-        o["addresses"] = ServerNetworks.Addresses(i.NetworkInfoJson);
+        o["addresses"] = ServerNetworks.Addresses(i.NetworkInfoJson, extended: parts.Full);
         o["accessIPv4"] = i.AccessIpV4 ?? "";
         o["accessIPv6"] = i.AccessIpV6 ?? "";
         o["OS-DCF:diskConfig"] = i.AutoDiskConfig ? "AUTO" : "MANUAL";
@@ -110,6 +112,7 @@ static class ServerView
             }
         }
         if (v.AtLeast(90) && !(admin && parts.Full)) o["OS-EXT-SRV-ATTR:hostname"] = i.Hostname;
+        if (parts.SecurityGroups is { Count: > 0 } securityGroups) o["security_groups"] = securityGroups;
         if (v.AtLeast(9)) o["locked"] = i.Locked;
         if (v.AtLeast(16) && admin && parts.Full) o["host_status"] = i.Host is null ? "" : "UP";
         if (v.AtLeast(19)) o["description"] = i.Description;

@@ -20,8 +20,8 @@ public static partial class ServersApi
     {
         var servers = v21.MapGroup("/servers");
         servers.MapPost("", Create).RequirePolicy("os_compute_api:servers:create");
-        servers.MapGet("", (HttpContext http, CellDb db, CancellationToken ct) => ListAsync(http, db, detail: false, ct));
-        servers.MapGet("/detail", (HttpContext http, CellDb db, CancellationToken ct) => ListAsync(http, db, detail: true, ct));
+        servers.MapGet("", (HttpContext http, CellDb db, NeutronClient neutron, CancellationToken ct) => ListAsync(http, db, neutron, detail: false, ct));
+        servers.MapGet("/detail", (HttpContext http, CellDb db, NeutronClient neutron, CancellationToken ct) => ListAsync(http, db, neutron, detail: true, ct));
         servers.MapGet("/{id}", Show);
         servers.MapPut("/{id}", Update).RequirePolicy("os_compute_api:servers:update");
         servers.MapDelete("/{id}", Delete).RequirePolicy("os_compute_api:servers:delete");
@@ -54,10 +54,6 @@ public static partial class ServersApi
         var metadata = ServerFields.Metadata(body);
         var autoDisk = body.ContainsKey("OS-DCF:diskConfig") && ServerFields.DiskConfig(body);
         var userData = ServerFields.UserData(body);
-        if (body["security_groups"] is JsonArray groups)
-            foreach (var g in groups)
-                if ((g as JsonObject)?.OptionalString("name") is { } sg && sg != "default")
-                    throw OpenStackError.BadRequest($"Security group {sg} not found for project {caller.ProjectId}.");
         var minCount = body.ContainsKey("min_count") ? Count(body, "min_count") : 1;
         var maxCount = body.ContainsKey("max_count") ? Count(body, "max_count") : minCount;
         if (maxCount < minCount) throw OpenStackError.BadRequest("min_count must be <= max_count");
@@ -78,7 +74,10 @@ public static partial class ServersApi
         }
         var instanceFlavor = InstanceFlavor.Of(flavor);
         await ServerImage.CheckBootableAsync(images, imageRef, instanceFlavor, caller.Token, ct);
-        var requestedNetworks = ServerNetworks.ToJson(await ServerNetworks.CheckAsync(body, required: v.AtLeast(37), caller, neutron, ct));
+        var networks = await ServerNetworks.CheckAsync(body, required: v.AtLeast(37), caller, neutron, ct);
+        if (await SecurityGroupsApi.RequestedAsync(body, caller, neutron, ct) is { Count: > 0 } securityGroups)
+            networks = [.. networks.Select(n => n.PortId is null ? n with { SecurityGroups = securityGroups } : n)];
+        var requestedNetworks = ServerNetworks.ToJson(networks);
         string? keyData = null;
         var keyName = body.OptionalString("key_name");
         if (keyName is not null)
@@ -146,6 +145,8 @@ public static partial class ServersApi
         var first = created[0];
         var server = new JsonObject { ["id"] = first.Uuid, ["links"] = Links.For(http, "servers", first.Uuid), ["OS-DCF:diskConfig"] = autoDisk ? "AUTO" : "MANUAL" };
         server["adminPass"] = body.OptionalString("adminPass", 255, allowEmpty: true) ?? ServerFields.NewPassword();
+        // Nova answers with the groups asked for (the ports are not made yet), "default" when none were.
+        server["security_groups"] = body.TryGetPropertyValue("security_groups", out var asked) ? asked?.DeepClone() : new JsonArray(new JsonObject { ["name"] = "default" });
         return new JsonResponse(new JsonObject { ["server"] = server }, 202)
             .WithHeader("Location", $"{http.Request.Scheme}://{http.Request.Host}/v2.1/servers/{first.Uuid}");
     }
@@ -159,7 +160,7 @@ public static partial class ServersApi
         return n;
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, CellDb db, bool detail, CancellationToken ct)
+    static async Task<IResult> ListAsync(HttpContext http, CellDb db, NeutronClient neutron, bool detail, CancellationToken ct)
     {
         var caller = http.Caller();
         var q = http.Request.Query;
@@ -179,6 +180,14 @@ public static partial class ServersApi
             var regex = new Regex(name, RegexOptions.None, TimeSpan.FromSeconds(1));
             instances = instances.Where(i => regex.IsMatch(i.DisplayName)).ToList();
         }
+        if (q.ContainsKey("ip") || q.ContainsKey("ip6"))
+        {
+            // Nova's _ip_filter: Python's re.match (anchored at the start) over the fixed addresses; an absent filter is the pattern "None".
+            Regex Anchored(string? pattern) => new("^(?:" + (pattern ?? "None") + ")", RegexOptions.None, TimeSpan.FromSeconds(1));
+            var (v4, v6) = (Anchored(q["ip"].FirstOrDefault()), Anchored(q["ip6"].FirstOrDefault()));
+            instances = instances.Where(i => ServerNetworks.Vifs(i.NetworkInfoJson).SelectMany(v => v.Addresses)
+                .Any(a => (a.Version == 4 ? v4 : v6).IsMatch(a.Address))).ToList();
+        }
         if (q["flavor"].FirstOrDefault() is { } flavor)
             instances = instances.Where(i => InstanceFlavor.Parse(i.FlavorJson).FlavorId == ServerFields.LastSegment(flavor)).ToList();
         if (q["changes-since"].FirstOrDefault() is { } since)
@@ -193,9 +202,12 @@ public static partial class ServersApi
             : instances.OrderBy(i => i.CreatedAt).ThenBy(i => i.Uuid)).ToList();
         var page = Paging.Apply(instances, i => i.Uuid, q);
         var faults = detail ? await LatestFaultsAsync(db, page.Items.Where(i => i.VmState == VmStates.Error).Select(i => i.Uuid).ToList(), ct) : [];
+        var securityGroups = detail ? await SecurityGroupsApi.OfServersAsync(neutron, page.Items, caller.Token, ct) : [];
         var body = new JsonObject
         {
-            ["servers"] = new JsonArray([.. page.Items.Select(i => (JsonNode)(detail ? ServerView.Detail(http, i, faults.GetValueOrDefault(i.Uuid)) : ServerView.Brief(http, i)))]),
+            ["servers"] = new JsonArray([.. page.Items.Select(i => (JsonNode)(detail
+                ? ServerView.Detail(http, i, faults.GetValueOrDefault(i.Uuid), new ServerView.Parts(SecurityGroups: securityGroups.GetValueOrDefault(i.Uuid)))
+                : ServerView.Brief(http, i)))]),
         };
         if (page.Next is not null) body["servers_links"] = Paging.NextLinks(http, page.Next);
         return new JsonResponse(body);
@@ -211,14 +223,16 @@ public static partial class ServersApi
         return ServerView.Detail(http, i, fault, parts);
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
+    static async Task<IResult> Show(string id, HttpContext http, CellDb db, ApiDb apiDb, NeutronClient neutron, CancellationToken ct)
     {
-        var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        var parts = new ServerView.Parts(ServerGroups: true, Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct));
+        var caller = http.Caller();
+        var instance = await ComputeAccess.FindServerAsync(db, id, caller, ct);
+        var parts = new ServerView.Parts(ServerGroups: true, Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct),
+            SecurityGroups: (await SecurityGroupsApi.OfServersAsync(neutron, [instance], caller.Token, ct)).GetValueOrDefault(id));
         return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });
     }
 
-    static async Task<IResult> Update(string id, HttpContext http, CellDb db, ApiDb apiDb, CancellationToken ct)
+    static async Task<IResult> Update(string id, HttpContext http, CellDb db, ApiDb apiDb, NeutronClient neutron, CancellationToken ct)
     {
         var v = Microversion.Of(http);
         var body = (await JsonBody.ReadObjectAsync(http.Request, ct)).Object("server");
@@ -244,7 +258,8 @@ public static partial class ServersApi
             i.Touch();
         }, ct);
         var full = v.AtLeast(75);
-        var parts = new ServerView.Parts(Full: full, KeyName: full, ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct));
+        var parts = new ServerView.Parts(Full: full, KeyName: full, ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, id, ct),
+            SecurityGroups: full ? (await SecurityGroupsApi.OfServersAsync(neutron, [instance], http.Caller().Token, ct)).GetValueOrDefault(id) : null);
         return new JsonResponse(new JsonObject { ["server"] = await DetailAsync(http, db, instance, ct, parts) });
     }
 

@@ -32,8 +32,16 @@ public sealed class NeutronClient(KeystoneSession? session, NovaOptions options)
     /// <summary>A request as the user with <paramref name="token"/>, or as the service user when it is null; the body when 2xx, null on 404.</summary>
     public async Task<JsonObject?> SendAsync(HttpMethod method, string path, JsonObject? body, string? token, CancellationToken ct)
     {
-        var endpoint = await EndpointAsync(ct);
-        token ??= (await Session.GetTokenAsync(ct)).Token;
+        string endpoint;
+        try
+        {
+            endpoint = await EndpointAsync(ct);
+            token ??= (await Session.GetTokenAsync(ct)).Token;
+        }
+        catch (Exception e) when (e is IdentityUnreachableException or ServiceCredentialsRejectedException or KeystoneLoginException)
+        {
+            throw new NeutronException(0, null, $"{Source} could not log in to reach the network service: {e.Message}");
+        }
         using var request = new HttpRequestMessage(method, endpoint + path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Add("X-Auth-Token", token);
         HttpResponseMessage response;
@@ -66,8 +74,27 @@ public sealed class NeutronClient(KeystoneSession? session, NovaOptions options)
 
     public Task<JsonObject?> GetAsync(string path, string? token, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, token, ct);
 
+    /// <summary>A collection (by its key in the answer: security_groups is at /v2.0/security-groups); empty when the service has none.</summary>
     public async Task<List<JsonObject>> ListAsync(string collection, string query, string? token, CancellationToken ct) =>
-        [.. ((await GetAsync($"/v2.0/{collection}?{query}", token, ct))?[collection] as JsonArray ?? []).OfType<JsonObject>()];
+        [.. ((await GetAsync($"/v2.0/{(collection.StartsWith("security_group", StringComparison.Ordinal) ? collection.Replace('_', '-') : collection)}?{query}", token, ct))
+            ?[collection] as JsonArray ?? []).OfType<JsonObject>()];
+
+    /// <summary>
+    /// neutronclient's find_resourceid_by_name_or_id, as Nova resolves a security group: a UUID among what the
+    /// caller sees, else the name among <paramref name="projectId"/>'s; null when neither, 409 when the name is several's.
+    /// </summary>
+    public async Task<string?> FindIdAsync(string collection, string resource, string nameOrId, string? projectId, string? token, CancellationToken ct)
+    {
+        if (Guid.TryParseExact(nameOrId, "D", out _) && await ListAsync(collection, "id=" + Uri.EscapeDataString(nameOrId), token, ct) is [var byId, ..])
+            return (string?)byId["id"];
+        var query = "name=" + Uri.EscapeDataString(nameOrId) + (projectId is null ? "" : "&tenant_id=" + Uri.EscapeDataString(projectId));
+        return await ListAsync(collection, query, token, ct) switch
+        {
+            [] => null,
+            [var one] => (string?)one["id"],
+            _ => throw OpenStackError.Conflict($"Multiple {resource} matches found for name '{nameOrId}', use an ID to be more specific."),
+        };
+    }
 }
 
 /// <summary>The network service refused (<see cref="Status"/>, Neutron's error <see cref="Type"/>) or could not be reached (0).</summary>
@@ -75,4 +102,27 @@ public sealed class NeutronException(int status, string? type, string message) :
 {
     public int Status { get; } = status;
     public string? Type { get; } = type;
+
+    /// <summary>
+    /// A failure Nova's API does not expect from the network service: its 500 ("Unexpected API Error"), with
+    /// Neutron's words rather than a stack trace in the log.
+    /// </summary>
+    public OpenStackError Unexpected() =>
+        new(500, "Internal Server Error", $"Unexpected API Error. The network service answered: {Message}");
+}
+
+public static class NeutronCalls
+{
+    /// <summary>A call to the network service whose failures Nova's API does not expect: they are its 500.</summary>
+    public static async Task<T> OrUnexpected<T>(this Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (NeutronException e)
+        {
+            throw e.Unexpected();
+        }
+    }
 }

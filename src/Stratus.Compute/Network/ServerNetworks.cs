@@ -6,7 +6,11 @@ using Stratus.Compute.Rpc;
 namespace Stratus.Compute.Network;
 
 /// <summary>One entry of a server create's <c>networks</c>: a network (with a fixed IP), or a port the user made.</summary>
-public sealed record RequestedNetwork(string? NetworkId, string? PortId, string? FixedIp);
+public sealed record RequestedNetwork(string? NetworkId, string? PortId, string? FixedIp)
+{
+    /// <summary>The create's security groups (ids) for the port made on the network; none leaves the project's default to the network service.</summary>
+    public IReadOnlyList<string>? SecurityGroups { get; init; }
+}
 
 /// <summary>
 /// One NIC of a server as Nova's network info cache keeps it: its port, network, MAC and addresses,
@@ -32,6 +36,9 @@ public sealed record VifAddress(string Address, int Version, string SubnetId)
     public string? Cidr { get; init; }
     public string? Gateway { get; init; }
     public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>The floating IPs associated with this address, as the network service last told (network-changed).</summary>
+    public IReadOnlyList<string> FloatingIps { get; init; } = [];
 }
 
 /// <summary>Nova's network API for servers: what a create asks for, checked as the user; ports made, bound and removed as the service.</summary>
@@ -47,20 +54,27 @@ public static class ServerNetworks
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, ComputeRpcJson.Default.IReadOnlyListVif) ?? [];
 
     /// <summary>
-    /// The server's <c>addresses</c>: per network name, each fixed address with its version, type and MAC
-    /// (OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr), as Nova builds them from its info cache.
+    /// The server's <c>addresses</c> as Nova builds them from its info cache: per network name, its fixed
+    /// addresses and then its floating ones, each with its version, and with type and MAC (OS-EXT-IPS:type,
+    /// OS-EXT-IPS-MAC:mac_addr) where the view is <paramref name="extended"/> (not in /ips, nor in PUT's and
+    /// rebuild's answers before 2.75).
     /// </summary>
-    public static JsonObject Addresses(string? networkInfoJson)
+    public static JsonObject Addresses(string? networkInfoJson, bool extended = true)
     {
         var result = new JsonObject();
-        foreach (var vif in Vifs(networkInfoJson))
+        var vifs = Vifs(networkInfoJson);
+        var all = vifs.SelectMany(v => v.Addresses.Select(a => (Vif: v, a.Address, Type: "fixed")))
+            .Concat(vifs.SelectMany(v => v.Addresses.SelectMany(a => a.FloatingIps.Select(f => (Vif: v, Address: f, Type: "floating")))));
+        foreach (var (vif, address, type) in all)
         {
             if (result[vif.NetworkName] is not JsonArray list) result[vif.NetworkName] = list = [];
-            foreach (var a in vif.Addresses)
-                list.Add(new JsonObject
-                {
-                    ["version"] = a.Version, ["addr"] = a.Address, ["OS-EXT-IPS:type"] = "fixed", ["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress,
-                });
+            var entry = new JsonObject { ["version"] = address.Contains(':') ? 6 : 4, ["addr"] = address };
+            if (extended)
+            {
+                entry["OS-EXT-IPS:type"] = type;
+                entry["OS-EXT-IPS-MAC:mac_addr"] = vif.MacAddress;
+            }
+            list.Add(entry);
         }
         return result;
     }
@@ -160,6 +174,7 @@ public static class ServerNetworks
                     binding["network_id"] = r.NetworkId;
                     binding["tenant_id"] = projectId;
                     if (r.FixedIp is not null) binding["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = r.FixedIp });
+                    if (r.SecurityGroups is { Count: > 0 } groups) binding["security_groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]);
                     port = (await neutron.SendAsync(HttpMethod.Post, "/v2.0/ports", new JsonObject { ["port"] = binding }, null, ct))?["port"];
                 }
                 if (port is null) throw new NeutronException(404, "PortNotFound", $"Port {r.PortId} could not be found.");
@@ -191,24 +206,57 @@ public static class ServerNetworks
         }
     }
 
+    /// <summary>The floating IPs of a port by the fixed address they go to, as the network service has them (asked as the service).</summary>
+    public static async Task<ILookup<string, string>> FloatingIpsOfAsync(NeutronClient neutron, string portId, CancellationToken ct) =>
+        (await neutron.ListAsync("floatingips", "port_id=" + Uri.EscapeDataString(portId), null, ct))
+            .Where(f => f["fixed_ip_address"] is not null && f["floating_ip_address"] is not null)
+            .ToLookup(f => (string)f["fixed_ip_address"]!, f => (string)f["floating_ip_address"]!);
+
+    /// <summary>The NICs with <paramref name="portId"/>'s addresses given their floating IPs (Nova's info cache refreshed on network-changed).</summary>
+    public static IReadOnlyList<Vif> WithFloatingIps(IReadOnlyList<Vif> vifs, string portId, ILookup<string, string> floating) =>
+        [.. vifs.Select(v => v.PortId != portId ? v : v with { Addresses = [.. v.Addresses.Select(a => a with { FloatingIps = [.. floating[a.Address]] })] })];
+
     /// <summary>The agent's deallocate_for_instance: Nova's ports deleted, the user's unbound and freed for another server.</summary>
     public static async Task DeallocateAsync(NeutronClient neutron, IReadOnlyList<Vif> vifs, CancellationToken ct)
     {
-        foreach (var vif in vifs)
+        foreach (var vif in vifs) await ReleaseAsync(neutron, vif.PortId, vif.PreserveOnDelete, ct);
+    }
+
+    /// <summary>
+    /// A deleted server's ports as nova's deallocate_for_instance finds them: the network service's ports of the
+    /// server, not only its info cache, so a port a build made while the delete was on its way goes too. The
+    /// user's (<paramref name="userPorts"/>, and the cache's preserved ones) are unbound, the others deleted.
+    /// </summary>
+    public static async Task DeallocateServerAsync(NeutronClient neutron, string uuid, IReadOnlyList<Vif> vifs, IReadOnlyCollection<string> userPorts, CancellationToken ct)
+    {
+        await DeallocateAsync(neutron, vifs, ct);
+        List<JsonObject> left;
+        try
         {
-            try
-            {
-                if (vif.PreserveOnDelete)
-                    await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{vif.PortId}", new JsonObject
-                    {
-                        ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
-                    }, null, ct);
-                else await neutron.SendAsync(HttpMethod.Delete, $"/v2.0/ports/{vif.PortId}", null, null, ct);
-            }
-            catch (NeutronException)
-            {
-                // The port is gone already, or the network service is away: nothing of the guest depends on it any more.
-            }
+            left = await neutron.ListAsync("ports", "device_id=" + Uri.EscapeDataString(uuid), null, ct);
+        }
+        catch (NeutronException)
+        {
+            return;
+        }
+        foreach (var id in left.Select(p => (string?)p["id"]).OfType<string>().Where(id => vifs.All(v => v.PortId != id)))
+            await ReleaseAsync(neutron, id, userPorts.Contains(id), ct);
+    }
+
+    static async Task ReleaseAsync(NeutronClient neutron, string portId, bool preserve, CancellationToken ct)
+    {
+        try
+        {
+            if (preserve)
+                await neutron.SendAsync(HttpMethod.Put, $"/v2.0/ports/{portId}", new JsonObject
+                {
+                    ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
+                }, null, ct);
+            else await neutron.SendAsync(HttpMethod.Delete, $"/v2.0/ports/{portId}", null, null, ct);
+        }
+        catch (NeutronException)
+        {
+            // The port is gone already, or the network service is away: nothing of the guest depends on it any more.
         }
     }
 }

@@ -29,6 +29,12 @@ public sealed record TerminateInstance(string Uuid) : IRpcCast
 {
     /// <summary>The server's NICs: their ports are deleted (Nova's) or unbound (the user's) once the guest is gone.</summary>
     public IReadOnlyList<Vif> NetworkInfo { get; init; } = [];
+
+    /// <summary>The ports the user gave the create: unbound, not deleted, also when the info cache does not have them yet.</summary>
+    public IReadOnlyList<string> UserPorts { get; init; } = [];
+
+    /// <summary>The server asked for networks or has NICs: its ports are looked for in the network service too.</summary>
+    public bool Networked { get; init; }
 }
 
 public sealed record StopInstance(string Uuid) : IRpcCast;

@@ -32,6 +32,9 @@ static class ServerDeletion
             catch (PlacementException)
             {
             }
+            // The conductor may have sent the build to a host while this was decided (the save above then saw its
+            // host): that host undoes whatever it makes, as it does when it comes back.
+            if (instance.Host is { } host) await compute.CastAsync(host, Terminate(instance), ct);
             return;
         }
         await db.SaveInstanceAsync(instance, i =>
@@ -39,6 +42,15 @@ static class ServerDeletion
             i.TaskState = TaskStates.Deleting;
             i.Touch();
         }, ct);
-        await compute.CastAsync(service.Host, new TerminateInstance(id) { NetworkInfo = ServerNetworks.Vifs(instance.NetworkInfoJson) }, ct);
+        await compute.CastAsync(service.Host, Terminate(instance), ct);
+    }
+
+    static TerminateInstance Terminate(Instance instance)
+    {
+        var (vifs, requested) = (ServerNetworks.Vifs(instance.NetworkInfoJson), ServerNetworks.Requested(instance.RequestedNetworksJson));
+        return new(instance.Uuid)
+        {
+            NetworkInfo = vifs, UserPorts = [.. requested.Select(r => r.PortId).OfType<string>()], Networked = vifs.Count > 0 || requested.Count > 0,
+        };
     }
 }

@@ -1,4 +1,5 @@
 using Stratus.Network.Ipam;
+using Stratus.Network.Notifications;
 using Stratus.Network.Policy;
 
 namespace Stratus.Network.Api;
@@ -113,7 +114,7 @@ static class FloatingIpsApi
         return text;
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, NovaNotifier nova, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var (items, bulk) = await FloatingIps.ReadCreateAsync(http.Request, ct);
@@ -159,6 +160,7 @@ static class FloatingIpsApi
                 created.Add(f);
             }
             if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].FloatingNetworkId}."), ct)) continue;
+            foreach (var f in created) await NotifyAsync(db, nova, f.FixedPortId, ct);
             var views = (await ViewsAsync(db, created, ct)).Select(v => Shown(http, v)).ToList();
             return bulk
                 ? new JsonResponse(new JsonObject { ["floatingips"] = new JsonArray([.. views]) }, 201)
@@ -238,19 +240,21 @@ static class FloatingIpsApi
                 $"External network {externalNetworkId} is not reachable from subnet {subnetId}.  Therefore, cannot associate Port {port.Id} with a Floating IP.");
     }
 
-    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, NovaNotifier nova, TimeProvider time, CancellationToken ct)
     {
         var body = await FloatingIps.ReadUpdateAsync(http.Request, ct);
         var f = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "update", "floatingip", body, Target(f));
+        var before = f.FixedPortId;
         await AssociateAsync(http, db, f, body, ct);
         if (body.ContainsKey("description")) f.Description = Standard.Text(body, "description") ?? "";
         Standard.Touch(f, time.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
+        await NotifyAsync(db, nova, f.FixedPortId ?? before, ct);
         return FloatingIps.Show(http, Shown(http, (await ViewsAsync(db, [f], ct))[0]));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, NovaNotifier nova, CancellationToken ct)
     {
         var f = await FindAsync(http, db, id, ct);
         NeutronPolicy.Enforce(http, "delete_floatingip", Target(f));
@@ -258,7 +262,15 @@ static class FloatingIpsApi
         await Tags.RemoveAsync(db, id, ct);
         db.FloatingIps.Remove(f);
         await db.SaveChangesAsync(ct);
+        await NotifyAsync(db, nova, f.FixedPortId, ct);
         return Results.NoContent();
+    }
+
+    /// <summary>Neutron's nova notifier on a floating IP's create, update or delete: <c>network-changed</c> for the server's port it concerns.</summary>
+    static async Task NotifyAsync(NetworkDb db, NovaNotifier nova, string? portId, CancellationToken ct)
+    {
+        if (portId is null) return;
+        if (nova.ForNetworkChange(await db.Ports.AsNoTracking().FirstOrDefaultAsync(p => p.Id == portId, ct)) is { } e) _ = nova.SendAsync([e], CancellationToken.None);
     }
 
     /// <summary>Dissociates the floating IPs of a port that goes away (saved by the caller, with the port's removal).</summary>

@@ -7,7 +7,7 @@ namespace Stratus.Network.Notifications;
 /// <summary>
 /// Neutron's nova notifier (<c>[nova]</c>, <c>notify_nova_on_port_status_changes</c>): a compute port
 /// going ACTIVE is <c>network-vif-plugged</c>, going DOWN from ACTIVE <c>network-vif-unplugged</c>, a
-/// deleted one <c>network-vif-deleted</c>, each sent to <c>POST /os-server-external-events</c> of the
+/// deleted one <c>network-vif-deleted</c>, a change of its floating IPs <c>network-changed</c>, each sent to <c>POST /os-server-external-events</c> of the
 /// compute service the catalog has in <c>[nova] region_name</c>, as <c>[nova]</c>'s user. A wrong region
 /// or user shows in the log as Neutron logs it, and the port's state is not held back by it.
 /// </summary>
@@ -35,9 +35,14 @@ public sealed class NovaNotifier(NetworkOptions options, ILogger<NovaNotifier> l
     }
 
     public ServerEvent? ForDeletion(PortRow port) =>
-        options.NotifyNovaOnPortDataChanges && port.DeviceOwner.StartsWith("compute:", StringComparison.Ordinal) && port.DeviceId.Length > 0
-            ? new ServerEvent("network-vif-deleted", port.DeviceId, port.Id)
-            : null;
+        ForData(port) ? new ServerEvent("network-vif-deleted", port.DeviceId, port.Id) : null;
+
+    /// <summary>A floating IP of a server's port made, moved or deleted: <c>network-changed</c>, for Nova to refresh what it shows of the port.</summary>
+    public ServerEvent? ForNetworkChange(PortRow? port) =>
+        port is not null && ForData(port) ? new ServerEvent("network-changed", port.DeviceId, port.Id) : null;
+
+    bool ForData(PortRow port) =>
+        options.NotifyNovaOnPortDataChanges && port.DeviceOwner.StartsWith("compute:", StringComparison.Ordinal) && port.DeviceId.Length > 0;
 
     /// <summary>Sends the events; Nova's answer per event (its code), or null when Nova could not be told (logged).</summary>
     public async Task<IReadOnlyList<int>?> SendAsync(IReadOnlyList<ServerEvent> events, CancellationToken ct)

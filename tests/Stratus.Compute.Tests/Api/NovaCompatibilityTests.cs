@@ -36,8 +36,9 @@ public class NovaCompatibilityTests(RegionServer region) : IClassFixture<RegionS
             ["server"] = new JsonObject { ["name"] = "nova compat", ["imageRef"] = imageId, ["flavorRef"] = flavor, ["OS-DCF:diskConfig"] = "AUTO" },
         }, 202);
         var server = created["server"]!.AsObject();
-        // Nova's create answer: id, links, diskConfig and the password; never the name.
-        Assert.Equal(["OS-DCF:diskConfig", "adminPass", "id", "links"], server.Select(p => p.Key).Order(StringComparer.Ordinal));
+        // Nova's create answer: id, links, diskConfig, the password and the security groups asked for ("default" when none); never the name.
+        Assert.Equal(["OS-DCF:diskConfig", "adminPass", "id", "links", "security_groups"], server.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("""[{"name":"default"}]""", server["security_groups"]!.ToJsonString());
         Assert.Equal("AUTO", (string?)server["OS-DCF:diskConfig"]);
         var id = (string)server["id"]!;
         Assert.Equal("ACTIVE", (string?)(await WaitAsync(member, id, "ACTIVE"))["status"]);
