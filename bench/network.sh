@@ -40,12 +40,15 @@ until curl -sf "http://$addr:5000/v3" >/dev/null; do sleep 0.2; done
 "$here/stratus" node start --config-dir "$work/network" >"$work/network.log" 2>&1 &
 npid=$!; pids+=($npid)
 until curl -sf "http://$addr:9696/" >/dev/null; do sleep 0.2; done
-token=$(curl -si "http://$addr:5000/v3/auth/tokens" -H 'Content-Type: application/json' -d '{"auth":{"identity":{"methods":["password"],
-  "password":{"user":{"name":"admin","domain":{"id":"default"},"password":"'$pass'"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}' |
-  awk 'tolower($1)=="x-subject-token:"{print $2}' | tr -d '\r')
+curl -si "http://$addr:5000/v3/auth/tokens" -H 'Content-Type: application/json' -d '{"auth":{"identity":{"methods":["password"],
+  "password":{"user":{"name":"admin","domain":{"id":"default"},"password":"'$pass'"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}' \
+  >"$work/token"
+token=$(awk 'tolower($1)=="x-subject-token:"{print $2}' "$work/token" | tr -d '\r')
+# The admin project's id: bench.py lifts that project's port quota (Neutron's default, 500, would stop 1,000 ports).
+project=$(tail -1 "$work/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token"]["project"]["id"])')
 sleep 3 # let start-up (and the JIT's background tiering) settle before the idle figure
 echo "== Stratus network service (SQLite) at http://$addr:9696, idle RSS $(rss_mib $npid) MiB"
-/usr/bin/python3 "$anchors/neutron/bench.py" "http://$addr:9696" --token "$token" --pid $npid --ports "$ports" --rounds "$rounds" \
+/usr/bin/python3 "$anchors/neutron/bench.py" "http://$addr:9696" --token "$token" --project-id "$project" --pid $npid --ports "$ports" --rounds "$rounds" \
   --json "$work/stratus.json"
 echo "Stratus network service RSS after load: $(rss_mib $npid) MiB"
 
