@@ -36,7 +36,7 @@ public static class DomainsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-        var items = RequestFields.Filter(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
+        var items = RequestFields.FilterNamed(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
         return new JsonResponse(Links.Collection(http, "domains", items));
     }
 

@@ -69,7 +69,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "is_domain") == true)
         {
             var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-            return new JsonResponse(Links.Collection(http, "projects", RequestFields.Filter(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
+            return new JsonResponse(Links.Collection(http, "projects", RequestFields.FilterNamed(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
         }
         var query = db.Projects.AsNoTracking().Include(p => p.Tags).AsQueryable();
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(p => p.DomainId == domainId);
@@ -79,7 +79,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "enabled") is { } enabled) query = query.Where(p => p.Enabled == enabled);
         IEnumerable<Project> list = await query.OrderBy(p => p.Name).ToListAsync(ct);
         list = FilterTags(list, q);
-        var items = RequestFields.Filter(list.Select(p => Render(http, p)), q, "name");
+        var items = RequestFields.FilterNamed(list.Select(p => Render(http, p)), q, "name");
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
