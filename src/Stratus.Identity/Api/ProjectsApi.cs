@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Api;
 
@@ -353,6 +354,7 @@ public static class ProjectsApi
         await db.ProjectEndpoints.Where(p => p.ProjectId == projectId).ExecuteDeleteAsync(ct);
         await db.ProjectEndpointGroups.Where(p => p.ProjectId == projectId).ExecuteDeleteAsync(ct);
         await db.Users.Where(u => u.DefaultProjectId == projectId).ExecuteUpdateAsync(s => s.SetProperty(u => u.DefaultProjectId, (string?)null), ct);
+        await TrustRules.DeleteAsync(db, t => t.ProjectId == projectId, ct);
         db.Projects.Remove(project);
         await Revocations.RevokeProjectAsync(db, projectId, ct);
         await tx.CommitAsync(ct);

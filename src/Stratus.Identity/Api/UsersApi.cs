@@ -2,6 +2,7 @@ using Stratus.Identity.Assignment;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Api;
 
@@ -205,6 +206,7 @@ public static class UsersApi
         await db.Credentials.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.ApplicationCredentials.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.AccessRules.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
+        await TrustRules.DeleteAsync(db, t => t.TrustorUserId == userId || t.TrusteeUserId == userId, ct);
         db.Users.Remove(user);
         await Revocations.RevokeUserAsync(db, userId, ct);
         await tx.CommitAsync(ct);

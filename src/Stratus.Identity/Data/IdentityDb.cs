@@ -8,6 +8,7 @@ using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Data;
 
@@ -52,6 +53,8 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
     public DbSet<RevocationEvent> RevocationEvents => Set<RevocationEvent>();
     public DbSet<DomainConfig> DomainConfigs => Set<DomainConfig>();
     public DbSet<OAuthConsumer> OAuthConsumers => Set<OAuthConsumer>();
+    public DbSet<Trust> Trusts => Set<Trust>();
+    public DbSet<TrustRole> TrustRoles => Set<TrustRole>();
 
     // The model depends on the provider (the names' collation): one cached model per provider, not per
     // context type, as tests and keystone-manage may open SQLite, PostgreSQL and MariaDB in one process.
@@ -200,6 +203,25 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
             e.Property(x => x.Option).HasMaxLength(Name);
         });
         b.Entity<OAuthConsumer>(e => { e.ToTable("consumer"); e.Property(x => x.Id).HasMaxLength(Id); });
+        b.Entity<Trust>(e =>
+        {
+            e.ToTable("trust");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.TrustorUserId).HasMaxLength(Id);
+            e.Property(x => x.TrusteeUserId).HasMaxLength(Id);
+            e.Property(x => x.ProjectId).HasMaxLength(Id);
+            e.Property(x => x.RedelegatedTrustId).HasMaxLength(Id);
+            e.HasIndex(x => x.TrustorUserId);
+            e.HasIndex(x => x.TrusteeUserId);
+            e.HasMany(x => x.Roles).WithOne().HasForeignKey(r => r.TrustId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<TrustRole>(e =>
+        {
+            e.ToTable("trust_role");
+            e.HasKey(x => new { x.TrustId, x.RoleId });
+            e.Property(x => x.TrustId).HasMaxLength(Id);
+            e.Property(x => x.RoleId).HasMaxLength(Id);
+        });
         b.Entity<RevocationEvent>(e =>
         {
             e.ToTable("revocation_event");

@@ -3,6 +3,7 @@ using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Tokens;
 
@@ -72,7 +73,9 @@ public sealed class TokenService(
         }
 
         var user = (userId is null ? null : await store.UserAsync(userId, ct)) ?? throw AuthFailed;
-        var (projectId, domainId, system) = await ScopeAsync(auth, user, appCred, ct);
+        var (projectId, domainId, system, trust) = await ScopeAsync(auth, user, appCred, ct);
+        // Keystone's mint: only the trustee gets tokens from a trust ("User is not a trustee.").
+        if (trust is not null && trust.TrusteeUserId != user.Id) throw OpenStackError.Forbidden();
         var now = DateTime.UtcNow;
         var expiry = now.AddSeconds(options.TokenExpiration);
         if (expiresAt is { } e && e < expiry) expiry = e;
@@ -86,6 +89,7 @@ public sealed class TokenService(
             DomainId = domainId,
             System = system,
             AppCredId = appCredId,
+            TrustId = trust?.Id,
             ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
@@ -100,13 +104,29 @@ public sealed class TokenService(
             info = await ValidateAsync(token, allowExpired: false, ct);
         }
         if (info is null)
-            throw projectId is not null
+            // A trust whose trustor is disabled or no longer holds the delegated roles: Keystone's Forbidden.
+            throw trust is not null ? OpenStackError.Forbidden()
+                : projectId is not null
                 ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
                 : domainId is not null
                     ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
                     : AuthFailed;
         if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
+        if (trust is not null) await ConsumeUseAsync(trust.Id, ct);
         return info;
+    }
+
+    /// <summary>Keystone's consume_use: a limited trust gives one use less, taken optimistically.</summary>
+    async Task ConsumeUseAsync(string trustId, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var trust = await store.TrustAsync(trustId, ct) ?? throw AuthFailed;
+            if (trust.RemainingUses is not { } remaining) return;
+            if (remaining <= 0) throw OpenStackError.Forbidden($"No remaining uses for trust: {trustId}.");
+            if (await store.ConsumeTrustUseAsync(trustId, remaining, ct)) return;
+        }
+        throw OpenStackError.Conflict($"Unable to consume trust {trustId}: other tokens keep taking its uses; try again.");
     }
 
     // Keystone's expiry has whole seconds, like issued_at (the Fernet timestamp).
@@ -150,8 +170,12 @@ public sealed class TokenService(
     {
         var id = token.OptionalString("id", 1024) ?? throw OpenStackError.BadRequest("'id' is a required property");
         var info = await ValidateAsync(id, allowExpired: false, ct) ?? throw AuthFailed;
-        if (info.AppCredId is not null)
-            throw OpenStackError.Forbidden("Using a token issued for an application credential to obtain another token is not allowed.");
+        // Keystone's token_authenticate: a delegation cannot be turned into another token.
+        if (info.AccessTokenId is not null)
+            throw Errors.ForbiddenAction("Using OAuth-scoped token to create another token. Create a new OAuth-scoped token instead");
+        if (info.TrustId is not null)
+            throw Errors.ForbiddenAction("Using trust-scoped token to create another token. Create a new trust-scoped token instead");
+        if (info.IsDelegated) throw Errors.ForbiddenAction("Using a delegated token to create another token is not allowed");
         return info;
     }
 
@@ -173,23 +197,23 @@ public sealed class TokenService(
         return cred;
     }
 
-    async Task<(string? Project, string? Domain, bool System)> ScopeAsync(JsonObject auth, User user, ApplicationCredential? appCred, CancellationToken ct)
+    async Task<(string? Project, string? Domain, bool System, Trust? Trust)> ScopeAsync(JsonObject auth, User user, ApplicationCredential? appCred, CancellationToken ct)
     {
         if (appCred is not null)
         {
             if (auth.OptionalObject("scope") is not null)
                 throw OpenStackError.Unauthorized("Application credentials cannot request a scope.");
-            return (appCred.ProjectId, null, appCred.System is not null);
+            return (appCred.ProjectId, null, appCred.System is not null, null);
         }
         var scopeNode = auth["scope"];
-        if (scopeNode is JsonValue sv && sv.TryGetValue<string>(out var s) && s == "unscoped") return (null, null, false);
+        if (scopeNode is JsonValue sv && sv.TryGetValue<string>(out var s) && s == "unscoped") return (null, null, false, null);
         if (scopeNode is null)
         {
             // Keystone scopes to the default project when the user has one it can use.
             if (user.DefaultProjectId is { } dp && await store.ProjectAsync(dp, ct) is { Enabled: true }
                 && (await store.RolesForProjectAsync(user.Id, dp, ct)).Count > 0)
-                return (dp, null, false);
-            return (null, null, false);
+                return (dp, null, false, null);
+            return (null, null, false, null);
         }
         if (scopeNode is not JsonObject scope) throw OpenStackError.BadRequest("Invalid input for field 'scope': expected an object.");
         var given = new[] { "project", "domain", "system", "OS-TRUST:trust" }.Count(scope.ContainsKey);
@@ -207,7 +231,7 @@ public sealed class TokenService(
             }
             if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
             if (!project.Enabled) throw OpenStackError.Unauthorized($"Project {project.Id} is disabled.");
-            return (project.Id, null, false);
+            return (project.Id, null, false, null);
         }
         if (scope.OptionalObject("domain") is { } d)
         {
@@ -215,14 +239,25 @@ public sealed class TokenService(
             var domain = domainId is null ? null : await store.DomainAsync(domainId, ct);
             if (domain is null) throw OpenStackError.Unauthorized("Could not find the domain to scope to.");
             if (!domain.Enabled) throw OpenStackError.Unauthorized($"Domain {domain.Id} is disabled.");
-            return (null, domain.Id, false);
+            return (null, domain.Id, false, null);
         }
         if (scope.OptionalObject("system") is { } sys)
         {
             if (sys.OptionalBool("all") != true) throw OpenStackError.BadRequest("Only system scope 'all' is supported.");
-            return (null, null, true);
+            return (null, null, true, null);
         }
-        if (scope.ContainsKey("OS-TRUST:trust")) throw OpenStackError.Forbidden("Trusts are not supported by this identity service.");
+        if (scope.ContainsKey("OS-TRUST:trust"))
+        {
+            var t = scope.OptionalObject("OS-TRUST:trust") ?? throw Errors.Missing("trust_id", "trust");
+            var trustId = t.OptionalString("id", 64) ?? throw Errors.Missing("trust_id", "trust");
+            // Keystone: a trust that is gone, expired or used up is a TrustNotFound, answered as 401.
+            var trust = await store.TrustAsync(trustId, ct);
+            if (trust is null || !TrustRules.IsLive(trust, DateTime.UtcNow)) throw AuthFailed;
+            var project = trust.ProjectId is null ? null : await store.ProjectAsync(trust.ProjectId, ct);
+            if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
+            if (!project.Enabled || await store.DomainAsync(project.DomainId, ct) is not { Enabled: true }) throw AuthFailed;
+            return (project.Id, null, false, trust);
+        }
         throw OpenStackError.BadRequest("Invalid input for field 'scope'.");
     }
 
@@ -243,6 +278,19 @@ public sealed class TokenService(
         var userDomain = await store.DomainAsync(user.DomainId, ct);
         if (userDomain is null || !userDomain.Enabled) return null;
 
+        // A trust-scoped token: its trust still there and unexpired, held by this trustee, for this
+        // project, and its trustor still able to delegate the roles (Keystone re-checks it all).
+        Trust? trust = null;
+        TrustRules.Delegation? delegation = null;
+        if (p.TrustId is not null)
+        {
+            trust = await store.TrustAsync(p.TrustId, ct);
+            if (trust is null || !TrustRules.IsLive(trust, now, needsUse: false) || trust.TrusteeUserId != user.Id || trust.ProjectId != p.ProjectId)
+                return null;
+            delegation = await TrustRules.DelegationAsync(store, trust, options.MaxRedelegationCount, ct);
+            if (delegation is null) return null;
+        }
+
         Project? project = null;
         Domain? projectDomain = null, domain = null;
         List<Role> roles = [];
@@ -252,7 +300,7 @@ public sealed class TokenService(
             if (project is null || !project.Enabled) return null;
             projectDomain = await store.DomainAsync(project.DomainId, ct);
             if (projectDomain is null || !projectDomain.Enabled) return null;
-            roles = await store.RolesForProjectAsync(user.Id, project.Id, ct);
+            roles = delegation?.Roles ?? await store.RolesForProjectAsync(user.Id, project.Id, ct);
         }
         else if (p.DomainId is not null)
         {
@@ -272,16 +320,18 @@ public sealed class TokenService(
             roles = await store.ExpandRolesAsync(roles.Where(r => delegated.Contains(r.Id)).Select(r => r.Id).ToList(), ct);
         }
         if ((p.ProjectId is not null || p.DomainId is not null || p.System) && roles.Count == 0) return null;
-        if (await revocations.IsRevokedAsync(p, project?.DomainId, user.DomainId, ct)) return null;
+        if (await revocations.IsRevokedAsync(p, project?.DomainId, user.DomainId, ct, trust?.TrustorUserId)) return null;
 
+        // An impersonating trust's tokens show the trustor as their user (Keystone's render_token).
+        var (shown, shownDomain) = trust is { Impersonation: true } ? (delegation!.Trustor, delegation.TrustorDomain) : (user, userDomain);
         var info = new TokenInfo
         {
             Token = token,
-            UserId = user.Id,
-            UserName = user.Name,
-            UserDomainId = userDomain.Id,
-            UserDomainName = userDomain.Name,
-            PasswordExpiresAt = user.PasswordExpiresAt,
+            UserId = shown.Id,
+            UserName = shown.Name,
+            UserDomainId = shownDomain.Id,
+            UserDomainName = shownDomain.Name,
+            PasswordExpiresAt = shown.PasswordExpiresAt,
             Methods = p.Methods,
             IssuedAt = p.IssuedAt,
             ExpiresAt = p.ExpiresAt,
@@ -296,6 +346,10 @@ public sealed class TokenService(
             AppCredId = appCred?.Id,
             AppCredName = appCred?.Name,
             AppCredRestricted = appCred is { Unrestricted: false },
+            TrustId = trust?.Id,
+            TrustorUserId = trust?.TrustorUserId,
+            TrusteeUserId = trust?.TrusteeUserId,
+            TrustImpersonation = trust?.Impersonation ?? false,
             Roles = roles.Select(r => (r.Id, r.Name)).ToList(),
         };
         if (!allowExpired) cache.Put(info);
@@ -319,6 +373,14 @@ public sealed class TokenService(
             ["expires_at"] = Time.IsoMicro(t.ExpiresAt),
             ["issued_at"] = Time.IsoMicro(t.IssuedAt),
         };
+        if (t.TrustId is not null)
+            token["OS-TRUST:trust"] = new JsonObject
+            {
+                ["id"] = t.TrustId,
+                ["trustor_user"] = new JsonObject { ["id"] = t.TrustorUserId },
+                ["trustee_user"] = new JsonObject { ["id"] = t.TrusteeUserId },
+                ["impersonation"] = t.TrustImpersonation,
+            };
         if (t.ProjectId is not null)
         {
             token["project"] = new JsonObject
@@ -327,7 +389,8 @@ public sealed class TokenService(
                 ["id"] = t.ProjectId,
                 ["name"] = t.ProjectName,
             };
-            token["is_domain"] = false;
+            // Keystone's trust-scoped tokens say nothing of is_domain.
+            if (t.TrustId is null) token["is_domain"] = false;
         }
         else if (t.DomainId is not null)
             token["domain"] = new JsonObject { ["id"] = t.DomainId, ["name"] = t.DomainName };
@@ -336,7 +399,8 @@ public sealed class TokenService(
         if (t.IsScoped)
         {
             token["roles"] = new JsonArray(t.Roles.Select(r => (JsonNode?)new JsonObject { ["id"] = r.Id, ["name"] = r.Name }).ToArray());
-            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.UserId, ct);
+            // A trust's catalog is the trustor's, as Keystone's.
+            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.TrustorUserId ?? t.UserId, ct);
         }
         if (t.AppCredId is not null)
             token["application_credential"] = new JsonObject { ["id"] = t.AppCredId, ["name"] = t.AppCredName, ["restricted"] = t.AppCredRestricted };
