@@ -25,6 +25,7 @@ public static class IdentityApi
         v3.MapPolicies();
         v3.MapOAuthConsumers();
         v3.MapTrusts();
+        v3.MapEc2Tokens();
         return app;
     }
 }

@@ -157,6 +157,13 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
             ? Task.FromResult<Project?>(null)
             : FirstAsync(ProjectColumns + "WHERE \"Name\" = @name AND \"DomainId\" = @domain", ReadProject, ct, ("@name", name), ("@domain", domainId));
 
+    // ---- credentials ----
+
+    /// <summary>A credential (an EC2 one, found by the hash of its access key, when a signature comes to be checked).</summary>
+    public Task<Credential?> CredentialAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"UserId\", \"ProjectId\", \"Type\", \"Blob\" FROM \"credential\" WHERE \"Id\" = @id",
+            r => new Credential { Id = r.GetString(0), UserId = r.GetString(1), ProjectId = Str(r, 2), Type = r.GetString(3), Blob = r.GetString(4) }, ct, ("@id", id));
+
     // ---- application credentials ----
 
     const string AppCredColumns = "SELECT \"Id\", \"Name\", \"UserId\", \"ProjectId\", \"System\", \"SecretHash\", \"ExpiresAt\", \"Unrestricted\", \"RoleIds\" FROM \"application_credential\" ";

@@ -93,26 +93,47 @@ public sealed class TokenService(
             ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
-        var token = formatter.Pack(payload);
-        var info = await ValidateAsync(token, allowExpired: false, ct);
+        var info = await MintAsync(payload, ct)
+            // A trust whose trustor is disabled or no longer holds the delegated roles: Keystone's Forbidden.
+            ?? throw (trust is not null ? OpenStackError.Forbidden()
+                : projectId is not null
+                ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
+                : domainId is not null
+                    ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
+                    : AuthFailed);
+        if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
+        if (trust is not null) await ConsumeUseAsync(trust.Id, ct);
+        return info;
+    }
+
+    /// <summary>
+    /// A project-scoped token for a user who proved itself with a credential rather than an auth request
+    /// (an EC2 signature), possibly through the trust or application credential the credential was made
+    /// with; null when it would not validate (Keystone's mint refuses it).
+    /// </summary>
+    public Task<TokenInfo?> IssueForCredentialAsync(string userId, string method, string projectId, string? trustId, string? appCredId, CancellationToken ct) =>
+        MintAsync(new TokenPayload
+        {
+            UserId = userId,
+            Methods = [method],
+            ProjectId = projectId,
+            TrustId = trustId,
+            AppCredId = appCredId,
+            ExpiresAt = TruncateToSeconds(DateTime.UtcNow.AddSeconds(options.TokenExpiration)),
+            AuditIds = [NewAuditId()],
+        }, ct);
+
+    /// <summary>Packs the payload into a token and validates it as any token is (Keystone's mint): null when it does not validate.</summary>
+    async Task<TokenInfo?> MintAsync(TokenPayload payload, CancellationToken ct)
+    {
+        var info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
         if (info is null && revocations.LatestRevocation > DateTime.UtcNow.AddSeconds(-2))
         {
             // A Fernet token's issued_at has whole seconds, so a token issued in the same second as a
             // revocation (say, right after a password change) looks revoked: issue it in the next second.
             await Task.Delay(1000 - DateTime.UtcNow.Millisecond + 5, ct);
-            token = formatter.Pack(payload);
-            info = await ValidateAsync(token, allowExpired: false, ct);
+            info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
         }
-        if (info is null)
-            // A trust whose trustor is disabled or no longer holds the delegated roles: Keystone's Forbidden.
-            throw trust is not null ? OpenStackError.Forbidden()
-                : projectId is not null
-                ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
-                : domainId is not null
-                    ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
-                    : AuthFailed;
-        if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
-        if (trust is not null) await ConsumeUseAsync(trust.Id, ct);
         return info;
     }
 
