@@ -207,6 +207,8 @@ public static class UsersApi
         await db.ApplicationCredentials.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.AccessRules.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await TrustRules.DeleteAsync(db, t => t.TrustorUserId == userId || t.TrusteeUserId == userId, ct);
+        await db.AccessTokens.Where(t => t.AuthorizingUserId == userId).ExecuteDeleteAsync(ct);
+        await db.RequestTokens.Where(t => t.AuthorizingUserId == userId).ExecuteDeleteAsync(ct);
         db.Users.Remove(user);
         await Revocations.RevokeUserAsync(db, userId, ct);
         await tx.CommitAsync(ct);

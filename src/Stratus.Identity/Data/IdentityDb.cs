@@ -4,6 +4,7 @@ using Stratus.Core.Data;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Resource;
@@ -53,6 +54,8 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
     public DbSet<RevocationEvent> RevocationEvents => Set<RevocationEvent>();
     public DbSet<DomainConfig> DomainConfigs => Set<DomainConfig>();
     public DbSet<OAuthConsumer> OAuthConsumers => Set<OAuthConsumer>();
+    public DbSet<RequestToken> RequestTokens => Set<RequestToken>();
+    public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<Trust> Trusts => Set<Trust>();
     public DbSet<TrustRole> TrustRoles => Set<TrustRole>();
 
@@ -202,7 +205,22 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
             e.Property(x => x.Group).HasMaxLength(Name);
             e.Property(x => x.Option).HasMaxLength(Name);
         });
-        b.Entity<OAuthConsumer>(e => { e.ToTable("consumer"); e.Property(x => x.Id).HasMaxLength(Id); });
+        b.Entity<OAuthConsumer>(e => { e.ToTable("consumer"); e.Property(x => x.Id).HasMaxLength(Id); e.Property(x => x.Secret).HasMaxLength(Id); });
+        b.Entity<RequestToken>(e =>
+        {
+            e.ToTable("request_token");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.ConsumerId).HasMaxLength(Id);
+            e.HasIndex(x => x.ConsumerId);
+        });
+        b.Entity<AccessToken>(e =>
+        {
+            e.ToTable("access_token");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.ConsumerId).HasMaxLength(Id);
+            e.Property(x => x.AuthorizingUserId).HasMaxLength(Id);
+            e.HasIndex(x => x.AuthorizingUserId);
+        });
         b.Entity<Trust>(e =>
         {
             e.ToTable("trust");

@@ -4,6 +4,7 @@ using Stratus.Core.Data;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
 using Stratus.Identity.Trusts;
@@ -163,6 +164,19 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     public Task<Credential?> CredentialAsync(string id, CancellationToken ct) =>
         FirstAsync("SELECT \"Id\", \"UserId\", \"ProjectId\", \"Type\", \"Blob\" FROM \"credential\" WHERE \"Id\" = @id",
             r => new Credential { Id = r.GetString(0), UserId = r.GetString(1), ProjectId = Str(r, 2), Type = r.GetString(3), Blob = r.GetString(4) }, ct, ("@id", id));
+
+    // ---- OAuth1 ----
+
+    public Task<AccessToken?> AccessTokenAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"Secret\", \"ConsumerId\", \"AuthorizingUserId\", \"ProjectId\", \"RoleIds\", \"ExpiresAt\" FROM \"access_token\" WHERE \"Id\" = @id",
+            r => new AccessToken
+            {
+                Id = r.GetString(0), Secret = r.GetString(1), ConsumerId = r.GetString(2), AuthorizingUserId = r.GetString(3),
+                ProjectId = r.GetString(4), RoleIds = r.GetString(5), ExpiresAt = Time(r, 6),
+            }, ct, ("@id", id));
+
+    public Task<OAuthConsumer?> ConsumerAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"Secret\" FROM \"consumer\" WHERE \"Id\" = @id", r => new OAuthConsumer { Id = r.GetString(0), Secret = r.GetString(1) }, ct, ("@id", id));
 
     // ---- application credentials ----
 

@@ -2,6 +2,7 @@ using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Trusts;
 
@@ -21,8 +22,8 @@ public sealed class TokenService(
 {
     static readonly OpenStackError AuthFailed = OpenStackError.Unauthorized();
 
-    /// <summary>POST /v3/auth/tokens.</summary>
-    public async Task<TokenInfo> IssueAsync(JsonObject body, CancellationToken ct)
+    /// <summary>POST /v3/auth/tokens; <paramref name="request"/> is there for the oauth1 method, signed in its headers.</summary>
+    public async Task<TokenInfo> IssueAsync(JsonObject body, CancellationToken ct, HttpRequest? request = null)
     {
         var auth = body.Object("auth");
         var identity = auth.Object("identity");
@@ -41,6 +42,7 @@ public sealed class TokenService(
         var auditChain = new List<string>();
         string? appCredId = null;
         ApplicationCredential? appCred = null;
+        AccessToken? accessToken = null;
         var resultMethods = new List<string>();
         foreach (var method in methods)
         {
@@ -64,6 +66,10 @@ public sealed class TokenService(
                     appCredId = appCred.Id;
                     who = appCred.UserId;
                     break;
+                case "oauth1":
+                    accessToken = await OAuthAsync(request ?? throw AuthFailed, ct);
+                    who = accessToken.AuthorizingUserId;
+                    break;
                 default:
                     throw OpenStackError.Unauthorized($"Attempted to authenticate with an unsupported method: {method}.");
             }
@@ -73,7 +79,8 @@ public sealed class TokenService(
         }
 
         var user = (userId is null ? null : await store.UserAsync(userId, ct)) ?? throw AuthFailed;
-        var (projectId, domainId, system, trust) = await ScopeAsync(auth, user, appCred, ct);
+        // An OAuth1 access token is scoped to its project, whatever the request says.
+        var (projectId, domainId, system, trust) = accessToken is not null ? (accessToken.ProjectId, null, false, null) : await ScopeAsync(auth, user, appCred, ct);
         // Keystone's mint: only the trustee gets tokens from a trust ("User is not a trustee.").
         if (trust is not null && trust.TrusteeUserId != user.Id) throw OpenStackError.Forbidden();
         var now = DateTime.UtcNow;
@@ -90,6 +97,7 @@ public sealed class TokenService(
             System = system,
             AppCredId = appCredId,
             TrustId = trust?.Id,
+            AccessTokenId = accessToken?.Id,
             ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
@@ -198,6 +206,22 @@ public sealed class TokenService(
             throw Errors.ForbiddenAction("Using trust-scoped token to create another token. Create a new trust-scoped token instead");
         if (info.IsDelegated) throw Errors.ForbiddenAction("Using a delegated token to create another token is not allowed");
         return info;
+    }
+
+    /// <summary>
+    /// Keystone's oauth1 auth method: a request signed with the consumer's and the access token's
+    /// secrets, for an access token not expired. Anything amiss is a 401 ("Could not validate the access token").
+    /// </summary>
+    async Task<AccessToken> OAuthAsync(HttpRequest request, CancellationToken ct)
+    {
+        var oauth = OAuthRequest.From(request);
+        var id = oauth.Token ?? throw Errors.Missing("oauth_token", "request");
+        var access = await store.AccessTokenAsync(id, ct) ?? throw OpenStackError.NotFound("Access token not found");
+        if (access.ExpiresAt is { } e && e < DateTime.UtcNow) throw AuthFailed; // "Access token is expired"
+        if (oauth.Problem(needsToken: true) is not null || oauth.ConsumerKey != access.ConsumerId
+            || await store.ConsumerAsync(access.ConsumerId, ct) is not { } consumer || !oauth.SignatureMatches(consumer.Secret, access.Secret))
+            throw AuthFailed;
+        return access;
     }
 
     async Task<ApplicationCredential> ApplicationCredentialAsync(JsonObject ac, CancellationToken ct)
@@ -312,6 +336,14 @@ public sealed class TokenService(
             if (delegation is null) return null;
         }
 
+        // An OAuth1 token: its access token still there, for this user and project.
+        AccessToken? accessToken = null;
+        if (p.AccessTokenId is not null)
+        {
+            accessToken = await store.AccessTokenAsync(p.AccessTokenId, ct);
+            if (accessToken is null || accessToken.AuthorizingUserId != user.Id || accessToken.ProjectId != p.ProjectId) return null;
+        }
+
         Project? project = null;
         Domain? projectDomain = null, domain = null;
         List<Role> roles = [];
@@ -322,6 +354,12 @@ public sealed class TokenService(
             projectDomain = await store.DomainAsync(project.DomainId, ct);
             if (projectDomain is null || !projectDomain.Enabled) return null;
             roles = delegation?.Roles ?? await store.RolesForProjectAsync(user.Id, project.Id, ct);
+            if (accessToken is not null)
+            {
+                // The roles the access token delegates (and those they imply) that the user still holds.
+                var delegated = await store.ClosureAsync(JsonNode.Parse(accessToken.RoleIds)!.AsArray().Select(n => n!.GetValue<string>()), ct);
+                roles = roles.Where(r => delegated.Contains(r.Id)).ToList();
+            }
         }
         else if (p.DomainId is not null)
         {
@@ -371,6 +409,8 @@ public sealed class TokenService(
             TrustorUserId = trust?.TrustorUserId,
             TrusteeUserId = trust?.TrusteeUserId,
             TrustImpersonation = trust?.Impersonation ?? false,
+            AccessTokenId = accessToken?.Id,
+            ConsumerId = accessToken?.ConsumerId,
             Roles = roles.Select(r => (r.Id, r.Name)).ToList(),
         };
         if (!allowExpired) cache.Put(info);
@@ -423,6 +463,8 @@ public sealed class TokenService(
             // A trust's catalog is the trustor's, as Keystone's.
             if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.TrustorUserId ?? t.UserId, ct);
         }
+        if (t.AccessTokenId is not null)
+            token["OS-OAUTH1"] = new JsonObject { ["access_token_id"] = t.AccessTokenId, ["consumer_id"] = t.ConsumerId };
         if (t.AppCredId is not null)
             token["application_credential"] = new JsonObject { ["id"] = t.AppCredId, ["name"] = t.AppCredName, ["restricted"] = t.AppCredRestricted };
         return new JsonObject { ["token"] = token };
