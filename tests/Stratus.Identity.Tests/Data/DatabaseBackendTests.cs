@@ -91,6 +91,13 @@ public abstract class DatabaseBackendTests(IdentityServer server)
             var listed = (await server.Admin.GetFromJsonAsync<JsonObject>(path))![collection]!.AsArray();
             Assert.Equal(id, listed.Single()!["id"]!.GetValue<string>());
         }
+        // The real CLI, as scripts written for the seed's MariaDB log in: OS_USER_DOMAIN_NAME=default.
+        var cli = await IdentityServer.OpenStackAsync(server.CliEnv("ADMIN", IdentityServer.AdminPassword, "admin", domain: "default"), "token", "issue");
+        Assert.False(string.IsNullOrEmpty(cli["id"]!.GetValue<string>()));
+        cli = await IdentityServer.OpenStackAsync(server.CliEnv("alice-" + s, "pw-" + s, "proj-" + s, domain: "DOM-" + s), "token", "issue");
+        Assert.Equal(project, cli["project_id"]!.GetValue<string>());
+        Assert.Equal(user, cli["user_id"]!.GetValue<string>());
+
         // A rename that changes only the case is no conflict with itself.
         var renamed = await server.Admin.PatchAsJsonAsync($"v3/users/{user}", new JsonObject { ["user"] = new JsonObject { ["name"] = "ALICE-" + s } });
         Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
