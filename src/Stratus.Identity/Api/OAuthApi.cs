@@ -76,15 +76,14 @@ public static class OAuthApi
     static async Task<IResult> Authorize(HttpContext http, IdentityDb db, IdentityStore store, string requestTokenId, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
-        var roles = ReadRoles(body);
+        var roles = RequestFields.RoleRefs(body);
         var caller = http.Caller();
         if (caller.TrustId is not null || caller.IsDelegated) throw OpenStackError.Forbidden(); // "Cannot authorize a request token with a token issued via delegation."
         var token = await RequestTokenAsync(db, requestTokenId, ct);
         var roleIds = new List<string>();
-        foreach (var (id, name) in roles)
+        foreach (var role in roles)
         {
-            var roleId = id ?? await db.Roles.AsNoTracking().Where(r => r.Name == name && r.DomainId == null).Select(r => r.Id).FirstOrDefaultAsync(ct)
-                ?? throw OpenStackError.NotFound($"Role {name} is not defined");
+            var roleId = await Lookup.RoleIdAsync(db, role, ct);
             if (!roleIds.Contains(roleId)) roleIds.Add(roleId);
         }
         // Only roles the authorizing user holds on the project ("authorizing user does not have role required").
@@ -96,21 +95,6 @@ public static class OAuthApi
         token.RoleIds = new JsonArray(roleIds.Select(r => (JsonNode?)r).ToArray()).ToJsonString();
         await db.SaveChangesAsync(ct);
         return new JsonResponse(new JsonObject { ["token"] = new JsonObject { ["oauth_verifier"] = token.Verifier } });
-    }
-
-    /// <summary>The request_token_authorize schema: roles, each {"id": ...} or {"name": ...}.</summary>
-    static List<(string? Id, string? Name)> ReadRoles(JsonObject body)
-    {
-        if (body["roles"] is null) return [];
-        if (body["roles"] is not JsonArray roles) throw RequestFields.NotOfType("roles", body["roles"], "array");
-        var result = new List<(string?, string?)>();
-        for (var i = 0; i < roles.Count; i++)
-        {
-            if (roles[i] is not JsonObject role || role.Count != 1 || !(role.ContainsKey("id") || role.ContainsKey("name")))
-                throw OpenStackError.BadRequest($"Invalid input for field '{i}': each role is {{\"id\": ...}} or {{\"name\": ...}}");
-            result.Add((RequestFields.NonNullString(role, "id", 64, 1), RequestFields.Name(role, "name")));
-        }
-        return result;
     }
 
     /// <summary>POST /v3/OS-OAUTH1/access_token: the authorized request token, its verifier, signed with both secrets.</summary>

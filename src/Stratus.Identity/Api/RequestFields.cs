@@ -44,6 +44,24 @@ public static class RequestFields
         return s;
     }
 
+    /// <summary>
+    /// A list of roles each given by exactly one of id or name, as the trust and OAuth1 schemas take
+    /// them (absent or null: none).
+    /// </summary>
+    public static List<(string? Id, string? Name)> RoleRefs(JsonObject body)
+    {
+        if (body["roles"] is null) return [];
+        if (body["roles"] is not JsonArray roles) throw NotOfType("roles", body["roles"], "array");
+        var result = new List<(string?, string?)>();
+        for (var i = 0; i < roles.Count; i++)
+        {
+            if (roles[i] is not JsonObject role || role.Count != 1 || !(role.ContainsKey("id") || role.ContainsKey("name")))
+                throw OpenStackError.BadRequest($"Invalid input for field 'roles/{i}': each role is {{\"id\": ...}} or {{\"name\": ...}}");
+            result.Add((NonNullString(role, "id", 64, 1), Name(role, "name")));
+        }
+        return result;
+    }
+
     /// <summary>Keystone's parameter_types.boolean: true or false, never a string or null.</summary>
     public static bool? Bool(JsonObject o, string name)
     {

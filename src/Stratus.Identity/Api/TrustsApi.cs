@@ -173,15 +173,15 @@ public static partial class TrustsApi
         var trust = ReadTrust(body);
         var allowRedelegation = NullableBool(body, "allow_redelegation") ?? false;
         var requestedCount = NullableInt(body, "redelegation_count", minimum: 0);
-        var roleRefs = ReadRoles(body);
+        var roleRefs = RequestFields.RoleRefs(body);
         RefuseDelegatedToken(caller);
         if (trust.ProjectId is not null && roleRefs.Count == 0) throw Errors.ForbiddenAction("At least one role should be specified");
         if (caller.UserId != trust.TrustorUserId) throw Errors.ForbiddenAction("The authenticated user should match the trustor");
         await Lookup.UserAsync(db, trust.TrusteeUserId, ct);
 
-        foreach (var (id, name) in roleRefs)
+        foreach (var role in roleRefs)
         {
-            var roleId = id ?? await RoleIdByNameAsync(db, name!, ct);
+            var roleId = await Lookup.RoleIdAsync(db, role, ct);
             if (trust.Roles.All(r => r.RoleId != roleId)) trust.Roles.Add(new TrustRole { TrustId = trust.Id, RoleId = roleId });
         }
         // The trustor must hold every role it delegates on the project (domain-specific and implied ones
@@ -283,32 +283,5 @@ public static partial class TrustsApi
         if (node.GetValueKind() != JsonValueKind.Number || !node.AsValue().TryGetValue<int>(out var value))
             throw RequestFields.NotOfType(name, node, "integer', 'null");
         return value >= minimum ? value : throw OpenStackError.BadRequest($"Invalid input for field '{name}': {value} is less than the minimum of {minimum}");
-    }
-
-    /// <summary>The roles, each given by exactly one of id or name.</summary>
-    static List<(string? Id, string? Name)> ReadRoles(JsonObject body)
-    {
-        if (body["roles"] is null) return [];
-        if (body["roles"] is not JsonArray roles) throw RequestFields.NotOfType("roles", body["roles"], "array");
-        var result = new List<(string?, string?)>();
-        for (var i = 0; i < roles.Count; i++)
-        {
-            if (roles[i] is not JsonObject role || role.Count != 1 || !(role.ContainsKey("id") || role.ContainsKey("name")))
-                throw OpenStackError.BadRequest($"Invalid input for field 'roles/{i}': each role is {{\"id\": ...}} or {{\"name\": ...}}");
-            result.Add((RequestFields.NonNullString(role, "id", 64, 1), RequestFields.Name(role, "name")));
-        }
-        return result;
-    }
-
-    /// <summary>Keystone's get_unique_role_by_name: the one global role of that name.</summary>
-    static async Task<string> RoleIdByNameAsync(IdentityDb db, string name, CancellationToken ct)
-    {
-        var ids = await db.Roles.AsNoTracking().Where(r => r.Name == name && r.DomainId == null).Select(r => r.Id).ToListAsync(ct);
-        return ids.Count switch
-        {
-            0 => throw OpenStackError.NotFound($"Role {name} is not defined"),
-            1 => ids[0],
-            _ => throw OpenStackError.BadRequest($"There are multiple role entities named '{name}'. Please use ID instead of names to resolve the ambiguity."),
-        };
     }
 }

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Stratus.Core.Data;
+using Stratus.Core.Policy;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
 using Stratus.Identity.OAuth1;
-using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;

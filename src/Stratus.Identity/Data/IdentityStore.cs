@@ -171,8 +171,13 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
         FirstAsync("SELECT \"Id\", \"Secret\", \"ConsumerId\", \"AuthorizingUserId\", \"ProjectId\", \"RoleIds\", \"ExpiresAt\" FROM \"access_token\" WHERE \"Id\" = @id",
             r => new AccessToken
             {
-                Id = r.GetString(0), Secret = r.GetString(1), ConsumerId = r.GetString(2), AuthorizingUserId = r.GetString(3),
-                ProjectId = r.GetString(4), RoleIds = r.GetString(5), ExpiresAt = Time(r, 6),
+                Id = r.GetString(0),
+                Secret = r.GetString(1),
+                ConsumerId = r.GetString(2),
+                AuthorizingUserId = r.GetString(3),
+                ProjectId = r.GetString(4),
+                RoleIds = r.GetString(5),
+                ExpiresAt = Time(r, 6),
             }, ct, ("@id", id));
 
     public Task<OAuthConsumer?> ConsumerAsync(string id, CancellationToken ct) =>

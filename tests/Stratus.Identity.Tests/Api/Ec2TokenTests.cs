@@ -141,8 +141,11 @@ public class Ec2TokenTests(IdentityServer server) : IClassFixture<IdentityServer
         {
             ["trust"] = new JsonObject
             {
-                ["trustor_user_id"] = trustor.UserId, ["trustee_user_id"] = trustee, ["project_id"] = trustor.ProjectId,
-                ["impersonation"] = false, ["roles"] = new JsonArray(new JsonObject { ["name"] = "reader" }),
+                ["trustor_user_id"] = trustor.UserId,
+                ["trustee_user_id"] = trustee,
+                ["project_id"] = trustor.ProjectId,
+                ["impersonation"] = false,
+                ["roles"] = new JsonArray(new JsonObject { ["name"] = "reader" }),
             },
         }, 201);
         var trustId = trust["trust"]!["id"]!.GetValue<string>();
