@@ -104,8 +104,11 @@ public static class Ec2TokensApi
             var appCred = await store.ApplicationCredentialAsync(appCredId, ct) ?? throw OpenStackError.NotFound($"Could not find Application Credential: {appCredId}.");
             if (appCred.ProjectId != project.Id) throw OpenStackError.Unauthorized();
         }
+        var accessTokenId = trustId is null && appCredId is null ? Field("access_token_id") : null;
+        if (accessTokenId is not null && (await store.AccessTokenAsync(accessTokenId, ct) ?? throw OpenStackError.NotFound("Access token not found")).ProjectId != project.Id)
+            throw OpenStackError.Unauthorized();
         // No roles on the project ("User not valid for project.") and the like: the token would not validate.
-        return await tokens.IssueForCredentialAsync(userId, "ec2credential", project.Id, trustId, appCredId, ct) ?? throw OpenStackError.Unauthorized();
+        return await tokens.IssueForCredentialAsync(userId, "ec2credential", project.Id, trustId, appCredId, accessTokenId, ct) ?? throw OpenStackError.Unauthorized();
     }
 
     /// <summary>A signature's Timestamp (v1/v2) or X-Amz-Date (v4) must be a time no older than [credential] auth_ttl.</summary>

@@ -116,10 +116,11 @@ public sealed class TokenService(
 
     /// <summary>
     /// A project-scoped token for a user who proved itself with a credential rather than an auth request
-    /// (an EC2 signature), possibly through the trust or application credential the credential was made
-    /// with; null when it would not validate (Keystone's mint refuses it).
+    /// (an EC2 signature), possibly through the trust, application credential or OAuth1 access token the
+    /// credential was made with; null when it would not validate (Keystone's mint refuses it).
     /// </summary>
-    public Task<TokenInfo?> IssueForCredentialAsync(string userId, string method, string projectId, string? trustId, string? appCredId, CancellationToken ct) =>
+    public Task<TokenInfo?> IssueForCredentialAsync(string userId, string method, string projectId, string? trustId, string? appCredId,
+        string? accessTokenId, CancellationToken ct) =>
         MintAsync(new TokenPayload
         {
             UserId = userId,
@@ -127,6 +128,7 @@ public sealed class TokenService(
             ProjectId = projectId,
             TrustId = trustId,
             AppCredId = appCredId,
+            AccessTokenId = accessTokenId,
             ExpiresAt = TruncateToSeconds(DateTime.UtcNow.AddSeconds(options.TokenExpiration)),
             AuditIds = [NewAuditId()],
         }, ct);

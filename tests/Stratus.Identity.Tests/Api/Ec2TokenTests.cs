@@ -164,4 +164,44 @@ public class Ec2TokenTests(IdentityServer server) : IClassFixture<IdentityServer
         Assert.Equal(trustee, token["user"]!["id"]!.GetValue<string>());
         Assert.Equal(["reader"], token["roles"]!.AsArray().Select(r => r!["name"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task A_credential_made_with_an_application_credential_token_signs_for_its_roles_only()
+    {
+        var owner = await OwnerAsync();
+        using var asOwner = server.NewClient(await server.IssueTokenAsync(owner.Name, owner.Password, project: owner.ProjectName));
+        var appCred = (await asOwner.PostJsonAsync($"v3/users/{owner.UserId}/application_credentials", new JsonObject
+        {
+            ["application_credential"] = new JsonObject { ["name"] = "ac", ["roles"] = new JsonArray(new JsonObject { ["name"] = "reader" }) },
+        }, 201))["application_credential"]!;
+        var acToken = await server.Anonymous.PostAsJsonAsync("v3/auth/tokens", new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("application_credential"),
+                    ["application_credential"] = new JsonObject { ["id"] = appCred["id"]!.DeepClone(), ["secret"] = appCred["secret"]!.DeepClone() },
+                },
+            },
+        });
+        using var asAppCred = server.NewClient(acToken.Headers.GetValues("X-Subject-Token").Single());
+        var access = Guid.NewGuid().ToString("N");
+        var cred = await asAppCred.PostJsonAsync("v3/credentials", new JsonObject
+        {
+            ["credential"] = new JsonObject
+            {
+                ["user_id"] = owner.UserId, ["project_id"] = owner.ProjectId, ["type"] = "ec2",
+                ["blob"] = new JsonObject { ["access"] = access, ["secret"] = "s3cr3t" }.ToJsonString(),
+            },
+        }, 201);
+        Assert.Equal(appCred["id"]!.GetValue<string>(), JsonNode.Parse(cred["credential"]!["blob"]!.GetValue<string>())!["app_cred_id"]!.GetValue<string>());
+
+        var resp = await PostAsync("v3/ec2tokens", await SignAsync("ec2", "v2", access, "s3cr3t", "h"));
+        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        var token = (await resp.Content.ReadFromJsonAsync<JsonObject>())!["token"]!;
+        // The application credential's reader role, not the member role its user holds.
+        Assert.Equal(["reader"], token["roles"]!.AsArray().Select(r => r!["name"]!.GetValue<string>()));
+        Assert.Equal(appCred["id"]!.GetValue<string>(), token["application_credential"]!["id"]!.GetValue<string>());
+    }
 }
