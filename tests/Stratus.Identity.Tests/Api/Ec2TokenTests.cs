@@ -191,7 +191,9 @@ public class Ec2TokenTests(IdentityServer server) : IClassFixture<IdentityServer
         {
             ["credential"] = new JsonObject
             {
-                ["user_id"] = owner.UserId, ["project_id"] = owner.ProjectId, ["type"] = "ec2",
+                ["user_id"] = owner.UserId,
+                ["project_id"] = owner.ProjectId,
+                ["type"] = "ec2",
                 ["blob"] = new JsonObject { ["access"] = access, ["secret"] = "s3cr3t" }.ToJsonString(),
             },
         }, 201);
