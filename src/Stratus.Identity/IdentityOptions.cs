@@ -24,6 +24,14 @@ public sealed record IdentityOptions
     public int BindPort { get; init; } = 5000;
     /// <summary>[oslo_policy] policy_file, relative to the config file's directory.</summary>
     public string? PolicyFile { get; init; }
+    /// <summary>[trust] max_redelegation_count: how long a chain of redelegated trusts may grow.</summary>
+    public int MaxRedelegationCount { get; init; } = 3;
+    /// <summary>[credential] auth_ttl, minutes: how old an EC2/S3 signature's timestamp may be.</summary>
+    public int CredentialAuthTtl { get; init; } = 15;
+    /// <summary>[oauth1] request_token_duration, seconds (0: never expires).</summary>
+    public int OAuthRequestTokenDuration { get; init; } = 28800;
+    /// <summary>[oauth1] access_token_duration, seconds (0: never expires).</summary>
+    public int OAuthAccessTokenDuration { get; init; } = 86400;
 
     public static IdentityOptions FromIni(IniFile ini)
     {
@@ -40,6 +48,10 @@ public sealed record IdentityOptions
             BindHost = ini.GetString("eventlet_server", "public_bind_host") ?? ini.GetString("DEFAULT", "my_ip") ?? "127.0.0.1",
             BindPort = ini.GetInt("eventlet_server", "public_port", 5000),
             PolicyFile = PolicyOptions.FileOf(ini),
+            MaxRedelegationCount = ini.GetInt("trust", "max_redelegation_count", 3),
+            CredentialAuthTtl = ini.GetInt("credential", "auth_ttl", 15),
+            OAuthRequestTokenDuration = ini.GetInt("oauth1", "request_token_duration", 28800),
+            OAuthAccessTokenDuration = ini.GetInt("oauth1", "access_token_duration", 86400),
         };
         var provider = ini.GetString("token", "provider", "fernet");
         if (provider != "fernet")

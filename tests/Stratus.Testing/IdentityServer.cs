@@ -95,17 +95,33 @@ public class IdentityServer : IAsyncLifetime
         return (NewClient(token), userId, projectId);
     }
 
-    /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the region.</summary>
-    public IDictionary<string, string> AdminEnv() => new Dictionary<string, string>
+    /// <summary>
+    /// The environment of the real <c>openstack</c> CLI acting as <paramref name="user"/> (the admin by
+    /// default), scoped to <paramref name="project"/> unless null, users and projects in <paramref name="domain"/>.
+    /// </summary>
+    public Dictionary<string, string> CliEnv(string user = "admin", string password = AdminPassword, string? project = "admin", string domain = "Default")
     {
-        ["OS_AUTH_URL"] = Node.IdentityUrl, ["OS_USERNAME"] = "admin", ["OS_PASSWORD"] = AdminPassword,
-        ["OS_PROJECT_NAME"] = "admin", ["OS_USER_DOMAIN_NAME"] = "Default", ["OS_PROJECT_DOMAIN_NAME"] = "Default",
-        ["OS_REGION_NAME"] = Region, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_INTERFACE"] = "public",
-    };
+        var env = new Dictionary<string, string>
+        {
+            ["OS_AUTH_URL"] = BaseUrl + "/v3", ["OS_USERNAME"] = user, ["OS_PASSWORD"] = password, ["OS_USER_DOMAIN_NAME"] = domain,
+            ["OS_REGION_NAME"] = Region, ["OS_IDENTITY_API_VERSION"] = "3", ["OS_INTERFACE"] = "public",
+        };
+        if (project is not null)
+        {
+            env["OS_PROJECT_NAME"] = project;
+            env["OS_PROJECT_DOMAIN_NAME"] = domain;
+        }
+        return env;
+    }
+
+    /// <summary>Runs <c>openstack ARGS -f json</c> with <paramref name="env"/> and returns what it printed; fails on a non-zero exit.</summary>
+    public static async Task<JsonNode> OpenStackAsync(IDictionary<string, string> env, params string[] args) =>
+        (await ProcessRunner.RunAsync("openstack", [.. args, "-f", "json"], env)).EnsureSuccess("openstack " + string.Join(' ', args)).Json;
+    /// <summary>The environment the real <c>openstack</c> CLI needs to act as the admin in the region.</summary>
+    public IDictionary<string, string> AdminEnv() => CliEnv();
 
     /// <summary>Runs <c>openstack ... -f json</c> as the admin and returns what it printed; fails on a non-zero exit.</summary>
-    public async Task<JsonNode> OpenStackAsync(params string[] args) =>
-        (await ProcessRunner.RunAsync("openstack", [.. args, "-f", "json"], AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args)).Json;
+    public Task<JsonNode> OpenStackAsync(params string[] args) => OpenStackAsync(AdminEnv(), args);
 
     /// <summary>POST as admin, expecting 201, returning the body.</summary>
     public async Task<JsonObject> PostAsync(string path, JsonObject body)

@@ -57,7 +57,7 @@ v3_endpoint_type = publicURL
 [identity-feature-enabled]
 api_v2 = false
 api_v3 = true
-trust = false
+trust = true
 security_compliance = false
 application_credentials = true
 access_rules = true

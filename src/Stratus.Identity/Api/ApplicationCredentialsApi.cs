@@ -40,7 +40,9 @@ public static class ApplicationCredentialsApi
         var roleIds = Ids(c.RoleIds);
         var ruleIds = Ids(c.AccessRuleIds);
         var roles = await db.Roles.AsNoTracking().Where(r => roleIds.Contains(r.Id)).ToListAsync(ct);
-        var rules = await db.AccessRules.AsNoTracking().Where(r => ruleIds.Contains(r.Id)).ToListAsync(ct);
+        // In the order the credential was created with, whatever order the database returns them in.
+        var rules = (await db.AccessRules.AsNoTracking().Where(r => ruleIds.Contains(r.Id)).ToListAsync(ct))
+            .OrderBy(r => ruleIds.IndexOf(r.Id));
         return new JsonObject
         {
             ["id"] = c.Id,

@@ -27,7 +27,7 @@ public static class AuthApi
     static async Task<IResult> Issue(HttpContext http, TokenService tokens, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
-        var info = await tokens.IssueAsync(body, ct);
+        var info = await tokens.IssueAsync(body, ct, http.Request);
         var rendered = await tokens.RenderAsync(info, includeCatalog: !http.Request.Query.ContainsKey("nocatalog"), ct);
         return new JsonResponse(rendered, 201).WithHeader("X-Subject-Token", info.Token);
     }

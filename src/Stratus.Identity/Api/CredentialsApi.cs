@@ -89,6 +89,7 @@ public static class CredentialsApi
         var access = Ec2Access(type, blob);
         if (access is not null && projectId is null)
             throw OpenStackError.BadRequest("Credential of type ec2 needs a project_id.");
+        if (access is not null) blob = WithDelegation(blob, http.Caller());
         var id = access is not null ? Ec2Id(access) : Links.NewId();
         if (await db.Credentials.AnyAsync(c => c.Id == id, ct))
             throw OpenStackError.Conflict($"Conflict occurred attempting to store credential - Duplicate ID, {id}.");
@@ -104,6 +105,20 @@ public static class CredentialsApi
         db.Credentials.Add(cred);
         await db.SaveChangesAsync(ct);
         return new JsonResponse(new JsonObject { ["credential"] = Render(http, cred) }, 201);
+    }
+
+    /// <summary>
+    /// An EC2 credential made with a trust-scoped, application credential or OAuth1 token records that
+    /// delegation, so its signatures give tokens of the same delegation (Keystone's _assign_unique_id).
+    /// </summary>
+    static string WithDelegation(string blob, Tokens.TokenInfo caller)
+    {
+        if (caller.TrustId is null && caller.AppCredId is null && caller.AccessTokenId is null) return blob;
+        var o = (JsonObject)JsonNode.Parse(blob)!;
+        if (caller.TrustId is not null) o["trust_id"] = caller.TrustId;
+        if (caller.AppCredId is not null) o["app_cred_id"] = caller.AppCredId;
+        if (caller.AccessTokenId is not null) o["access_token_id"] = caller.AccessTokenId;
+        return o.ToJsonString();
     }
 
     static async Task<IResult> Update(HttpContext http, IdentityDb db, string credentialId, CancellationToken ct)
@@ -164,7 +179,7 @@ public static class CredentialsApi
             UserId = userId,
             ProjectId = tenant,
             Type = "ec2",
-            Blob = new JsonObject { ["access"] = access, ["secret"] = secret, ["trust_id"] = null }.ToJsonString(),
+            Blob = new JsonObject { ["access"] = access, ["secret"] = secret, ["trust_id"] = http.Caller().TrustId }.ToJsonString(),
         };
         db.Credentials.Add(cred);
         await db.SaveChangesAsync(ct);

@@ -1,6 +1,7 @@
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Api;
 
@@ -36,7 +37,7 @@ public static class DomainsApi
     static async Task<IResult> List(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-        var items = RequestFields.Filter(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
+        var items = RequestFields.FilterNamed(domains.Select(d => Render(http, d)), http.Request.Query, "name", "enabled");
         return new JsonResponse(Links.Collection(http, "domains", items));
     }
 
@@ -132,6 +133,7 @@ public static class DomainsApi
         await db.ProjectEndpointGroups.Where(t => projects.Contains(t.ProjectId)).ExecuteDeleteAsync(ct);
         await db.Credentials.Where(c => users.Contains(c.UserId)).ExecuteDeleteAsync(ct);
         await db.ApplicationCredentials.Where(c => users.Contains(c.UserId)).ExecuteDeleteAsync(ct);
+        await TrustRules.DeleteAsync(db, t => users.Contains(t.TrustorUserId) || users.Contains(t.TrusteeUserId) || projects.Contains(t.ProjectId!), ct);
         await db.Projects.Where(p => p.DomainId == domainId).ExecuteDeleteAsync(ct);
         await db.Users.Where(u => u.DomainId == domainId).ExecuteDeleteAsync(ct);
         await db.Groups.Where(g => g.DomainId == domainId).ExecuteDeleteAsync(ct);

@@ -64,17 +64,17 @@ public static class GrantsApi
             target["target.user.id"] = user.Id;
             target["target.user.domain_id"] = user.DomainId;
         }
-        string? targetDomain = null;
+        string? projectDomain = null;
         if (g.Scope == Scope.Project)
         {
             var project = await Lookup.ProjectAsync(db, g.TargetId, ct);
             target["target.project.id"] = project.Id;
-            target["target.project.domain_id"] = targetDomain = project.DomainId;
+            target["target.project.domain_id"] = projectDomain = project.DomainId;
         }
         else if (g.Scope == Scope.Domain)
         {
             var domain = await Lookup.DomainAsync(db, g.TargetId, ct);
-            target["target.domain.id"] = targetDomain = domain.Id;
+            target["target.domain.id"] = domain.Id;
         }
         Role? role = null;
         if (roleId is not null)
@@ -87,8 +87,10 @@ public static class GrantsApi
             ? $"identity:{action}_system_grant{(action == "list" ? "s" : "")}_for_{(g.IsGroup ? "group" : "user")}"
             : $"identity:{action}_grant{(action == "list" ? "s" : "")}";
         http.Enforce(rule, target);
-        if (role?.DomainId is { } roleDomain && action == "create" && roleDomain != targetDomain)
-            throw OpenStackError.Forbidden($"Role {role.Id} is a domain-specific role of domain {roleDomain}: it cannot be granted outside that domain.");
+        // Keystone's create_grant checks a domain-specific role's domain only against a project's
+        // (DomainSpecificRoleMismatch); a grant on a domain or the system is not checked.
+        if (role?.DomainId is { } roleDomain && action == "create" && projectDomain is not null && roleDomain != projectDomain)
+            throw OpenStackError.Forbidden($"Project {g.TargetId} must be in the same domain as the role {role.Id} being assigned.");
         return role;
     }
 

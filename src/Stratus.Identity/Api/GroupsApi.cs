@@ -53,7 +53,7 @@ public static class GroupsApi
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(g => g.DomainId == domainId);
         if (scope is not null) query = query.Where(g => g.DomainId == scope);
         var groups = await query.OrderBy(g => g.Name).ToListAsync(ct);
-        return new JsonResponse(Links.Collection(http, "groups", RequestFields.Filter(groups.Select(g => Render(http, g)), q, "name")));
+        return new JsonResponse(Links.Collection(http, "groups", RequestFields.FilterNamed(groups.Select(g => Render(http, g)), q, "name")));
     }
 
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string groupId, CancellationToken ct) =>
@@ -121,7 +121,7 @@ public static class GroupsApi
         await FindAsync(http, db, groupId, "identity:list_users_in_group", ct);
         var userIds = await db.GroupMemberships.AsNoTracking().Where(m => m.GroupId == groupId).Select(m => m.UserId).ToListAsync(ct);
         var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).OrderBy(u => u.Name).ToListAsync(ct);
-        var items = RequestFields.Filter(users.Select(u => UsersApi.Render(http, u)), http.Request.Query, "name", "domain_id", "enabled");
+        var items = RequestFields.FilterNamed(users.Select(u => UsersApi.Render(http, u)), http.Request.Query, "name", "domain_id", "enabled");
         return new JsonResponse(Links.Collection(http, "users", items));
     }
 

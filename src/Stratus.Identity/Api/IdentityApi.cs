@@ -24,6 +24,9 @@ public static class IdentityApi
         v3.MapRoleAssignments();
         v3.MapPolicies();
         v3.MapOAuthConsumers();
+        v3.MapOAuth();
+        v3.MapTrusts();
+        v3.MapEc2Tokens();
         return app;
     }
 }

@@ -1,4 +1,4 @@
-using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 
 namespace Stratus.Identity.Api;
 
@@ -35,8 +35,8 @@ public static class OAuthConsumersApi
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string consumerId, CancellationToken ct) =>
         new JsonResponse(new JsonObject { ["consumer"] = Render(http, await FindAsync(db, consumerId, ct)) });
 
-    /// <summary>The secret is shown this once; only its hash is kept.</summary>
-    static async Task<IResult> Create(HttpContext http, IdentityDb db, IdentityOptions options, CancellationToken ct)
+    /// <summary>The secret is shown this once (it is kept, as Keystone keeps it: the consumer's requests are signed with it).</summary>
+    static async Task<IResult> Create(HttpContext http, IdentityDb db, CancellationToken ct)
     {
         var body = RequestFields.Normalize((await JsonBody.ReadObjectAsync(http.Request, ct)).Object("consumer"));
         var secret = Links.NewId();
@@ -44,7 +44,7 @@ public static class OAuthConsumersApi
         {
             Id = Links.NewId(),
             Description = body.OptionalString("description", 64, allowEmpty: true),
-            SecretHash = await Passwords.HashAsync(secret, options.PasswordHashRounds, ct),
+            Secret = secret,
             Extra = body.Extra(Attributes).ToJsonString(),
         };
         db.OAuthConsumers.Add(consumer);
@@ -69,14 +69,21 @@ public static class OAuthConsumersApi
         return new JsonResponse(new JsonObject { ["consumer"] = Render(http, consumer) });
     }
 
+    /// <summary>The consumer goes with its request and access tokens, and so the tokens issued for them.</summary>
     static async Task<IResult> Delete(IdentityDb db, string consumerId, CancellationToken ct)
     {
-        db.OAuthConsumers.Remove(await FindAsync(db, consumerId, ct, tracked: true));
+        var consumer = await FindAsync(db, consumerId, ct, tracked: true);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.RequestTokens.Where(t => t.ConsumerId == consumerId).ExecuteDeleteAsync(ct);
+        await db.AccessTokens.Where(t => t.ConsumerId == consumerId).ExecuteDeleteAsync(ct);
+        db.OAuthConsumers.Remove(consumer);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return Results.NoContent();
     }
 
-    static async Task<OAuthConsumer> FindAsync(IdentityDb db, string id, CancellationToken ct, bool tracked = false)
+    /// <summary>A consumer with its secret, or Keystone's 404.</summary>
+    public static async Task<OAuthConsumer> FindAsync(IdentityDb db, string id, CancellationToken ct, bool tracked = false)
     {
         var q = tracked ? db.OAuthConsumers : db.OAuthConsumers.AsNoTracking();
         return await q.FirstOrDefaultAsync(c => c.Id == id, ct) ?? throw OpenStackError.NotFound("Consumer not found");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Api;
 
@@ -69,7 +70,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "is_domain") == true)
         {
             var domains = await db.Domains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
-            return new JsonResponse(Links.Collection(http, "projects", RequestFields.Filter(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
+            return new JsonResponse(Links.Collection(http, "projects", RequestFields.FilterNamed(domains.Select(d => RenderDomain(http, d)), q, "name", "enabled")));
         }
         var query = db.Projects.AsNoTracking().Include(p => p.Tags).AsQueryable();
         if (q["domain_id"].FirstOrDefault() is { } domainId) query = query.Where(p => p.DomainId == domainId);
@@ -79,7 +80,7 @@ public static class ProjectsApi
         if (Lookup.QueryBool(q, "enabled") is { } enabled) query = query.Where(p => p.Enabled == enabled);
         IEnumerable<Project> list = await query.OrderBy(p => p.Name).ToListAsync(ct);
         list = FilterTags(list, q);
-        var items = RequestFields.Filter(list.Select(p => Render(http, p)), q, "name");
+        var items = RequestFields.FilterNamed(list.Select(p => Render(http, p)), q, "name");
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
@@ -353,6 +354,7 @@ public static class ProjectsApi
         await db.ProjectEndpoints.Where(p => p.ProjectId == projectId).ExecuteDeleteAsync(ct);
         await db.ProjectEndpointGroups.Where(p => p.ProjectId == projectId).ExecuteDeleteAsync(ct);
         await db.Users.Where(u => u.DefaultProjectId == projectId).ExecuteUpdateAsync(s => s.SetProperty(u => u.DefaultProjectId, (string?)null), ct);
+        await TrustRules.DeleteAsync(db, t => t.ProjectId == projectId, ct);
         db.Projects.Remove(project);
         await Revocations.RevokeProjectAsync(db, projectId, ct);
         await tx.CommitAsync(ct);

@@ -44,6 +44,24 @@ public static class RequestFields
         return s;
     }
 
+    /// <summary>
+    /// A list of roles each given by exactly one of id or name, as the trust and OAuth1 schemas take
+    /// them (absent or null: none).
+    /// </summary>
+    public static List<(string? Id, string? Name)> RoleRefs(JsonObject body)
+    {
+        if (body["roles"] is null) return [];
+        if (body["roles"] is not JsonArray roles) throw NotOfType("roles", body["roles"], "array");
+        var result = new List<(string?, string?)>();
+        for (var i = 0; i < roles.Count; i++)
+        {
+            if (roles[i] is not JsonObject role || role.Count != 1 || !(role.ContainsKey("id") || role.ContainsKey("name")))
+                throw OpenStackError.BadRequest($"Invalid input for field 'roles/{i}': each role is {{\"id\": ...}} or {{\"name\": ...}}");
+            result.Add((NonNullString(role, "id", 64, 1), Name(role, "name")));
+        }
+        return result;
+    }
+
     /// <summary>Keystone's parameter_types.boolean: true or false, never a string or null.</summary>
     public static bool? Bool(JsonObject o, string name)
     {
@@ -61,14 +79,25 @@ public static class RequestFields
     /// supported attributes, plus the inexact forms <c>name__contains</c>, <c>__startswith</c>,
     /// <c>__endswith</c> and their case-insensitive <c>__i...</c> variants. Other parameters are ignored.
     /// </summary>
-    public static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> items, IQueryCollection query, params string[] supported)
+    public static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> items, IQueryCollection query, params string[] supported) =>
+        Filter(items, query, StringComparison.Ordinal, supported);
+
+    /// <summary>
+    /// <see cref="Filter(IEnumerable{JsonObject}, IQueryCollection, string[])"/> for users, groups, projects,
+    /// domains and roles, whose names match case-insensitively (their column's collation, see IdentityDb).
+    /// </summary>
+    public static IEnumerable<JsonObject> FilterNamed(IEnumerable<JsonObject> items, IQueryCollection query, params string[] supported) =>
+        Filter(items, query, StringComparison.OrdinalIgnoreCase, supported);
+
+    static IEnumerable<JsonObject> Filter(IEnumerable<JsonObject> items, IQueryCollection query, StringComparison names, string[] supported)
     {
         foreach (var (key, values) in query)
         {
             var value = values.ToString();
             if (supported.Contains(key))
             {
-                items = items.Where(i => Matches(i[key], value));
+                var exact = key == "name" ? names : StringComparison.Ordinal;
+                items = items.Where(i => Matches(i[key], value, exact));
                 continue;
             }
             var sep = key.IndexOf("__", StringComparison.Ordinal);
@@ -94,11 +123,11 @@ public static class RequestFields
         return items;
     }
 
-    static bool Matches(JsonNode? attribute, string value) =>
+    static bool Matches(JsonNode? attribute, string value, StringComparison comparison) =>
         attribute?.GetValueKind() switch
         {
             null or JsonValueKind.Null => false,
-            JsonValueKind.String => attribute.GetValue<string>() == value,
+            JsonValueKind.String => string.Equals(attribute.GetValue<string>(), value, comparison),
             // Keystone's attr_as_boolean: "0", "false", "f", "no", "n", "off" (any case) are false.
             JsonValueKind.True => !IsFalse(value),
             JsonValueKind.False => IsFalse(value),

@@ -50,7 +50,7 @@ public static class RolesApi
         http.Enforce(domainId is null ? "identity:list_roles" : "identity:list_domain_roles", new Dictionary<string, string?> { ["target.domain_id"] = domainId });
         // Without a domain_id filter only global roles are listed, as Keystone does.
         var roles = await db.Roles.AsNoTracking().Where(r => r.DomainId == domainId).OrderBy(r => r.Name).ToListAsync(ct);
-        return new JsonResponse(Links.Collection(http, "roles", RequestFields.Filter(roles.Select(r => Render(http, r)), http.Request.Query, "name")));
+        return new JsonResponse(Links.Collection(http, "roles", RequestFields.FilterNamed(roles.Select(r => Render(http, r)), http.Request.Query, "name")));
     }
 
     static async Task<IResult> Get(HttpContext http, IdentityDb db, string roleId, CancellationToken ct)

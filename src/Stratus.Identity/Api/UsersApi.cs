@@ -2,6 +2,7 @@ using Stratus.Identity.Assignment;
 using Stratus.Identity.Identity;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Api;
 
@@ -73,7 +74,7 @@ public static class UsersApi
             };
         }
         var users = await query.OrderBy(u => u.Name).ToListAsync(ct);
-        var items = RequestFields.Filter(users.Select(u => Render(http, u)), q, "name");
+        var items = RequestFields.FilterNamed(users.Select(u => Render(http, u)), q, "name");
         return new JsonResponse(Links.Collection(http, "users", items));
     }
 
@@ -205,6 +206,9 @@ public static class UsersApi
         await db.Credentials.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.ApplicationCredentials.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.AccessRules.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
+        await TrustRules.DeleteAsync(db, t => t.TrustorUserId == userId || t.TrusteeUserId == userId, ct);
+        await db.AccessTokens.Where(t => t.AuthorizingUserId == userId).ExecuteDeleteAsync(ct);
+        await db.RequestTokens.Where(t => t.AuthorizingUserId == userId).ExecuteDeleteAsync(ct);
         db.Users.Remove(user);
         await Revocations.RevokeUserAsync(db, userId, ct);
         await tx.CommitAsync(ct);
@@ -235,7 +239,7 @@ public static class UsersApi
         http.Enforce("identity:list_user_projects", user is null ? new() { ["target.user.id"] = userId } : Target(user));
         if (user is null) throw OpenStackError.NotFound($"Could not find user: {userId}.");
         var projects = await ProjectsOfAsync(db, userId, ct);
-        var items = RequestFields.Filter(ProjectsApi.FilterTags(projects, http.Request.Query).Select(p => ProjectsApi.Render(http, p)), http.Request.Query, "name", "enabled", "domain_id");
+        var items = RequestFields.FilterNamed(ProjectsApi.FilterTags(projects, http.Request.Query).Select(p => ProjectsApi.Render(http, p)), http.Request.Query, "name", "enabled", "domain_id");
         return new JsonResponse(Links.Collection(http, "projects", items));
     }
 
@@ -276,7 +280,7 @@ public static class UsersApi
             o["membership_expires_at"] = null;
             return o;
         }
-        var items = RequestFields.Filter(groups.Select(Membership), http.Request.Query, "name", "domain_id");
+        var items = RequestFields.FilterNamed(groups.Select(Membership), http.Request.Query, "name", "domain_id");
         return new JsonResponse(Links.Collection(http, "groups", items));
     }
 }

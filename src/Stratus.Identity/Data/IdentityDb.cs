@@ -1,11 +1,15 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Stratus.Core.Data;
+using Stratus.Core.Policy;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
-using Stratus.Core.Policy;
+using Stratus.Identity.OAuth1;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Data;
 
@@ -50,6 +54,40 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
     public DbSet<RevocationEvent> RevocationEvents => Set<RevocationEvent>();
     public DbSet<DomainConfig> DomainConfigs => Set<DomainConfig>();
     public DbSet<OAuthConsumer> OAuthConsumers => Set<OAuthConsumer>();
+    public DbSet<RequestToken> RequestTokens => Set<RequestToken>();
+    public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
+    public DbSet<Trust> Trusts => Set<Trust>();
+    public DbSet<TrustRole> TrustRoles => Set<TrustRole>();
+
+    // The model depends on the provider (the names' collation): one cached model per provider, not per
+    // context type, as tests and keystone-manage may open SQLite, PostgreSQL and MariaDB in one process.
+    protected override void OnConfiguring(DbContextOptionsBuilder options) =>
+        options.ReplaceService<IModelCacheKeyFactory, ProviderModelCacheKey>();
+
+    sealed class ProviderModelCacheKey : IModelCacheKeyFactory
+    {
+        public object Create(DbContext context, bool designTime) => (context.GetType(), context.Database.ProviderName, designTime);
+    }
+
+    const string PostgresNoCase = "stratus_nocase";
+
+    /// <summary>
+    /// The collation of user, group, project, domain and role names: case-insensitive on every
+    /// database, as Keystone's names are on MariaDB (utf8_general_ci), so a lookup by name and the
+    /// unique indexes both ignore case. SQLite's NOCASE folds ASCII letters only.
+    /// </summary>
+    static string? NameCollation(string? provider) => provider switch
+    {
+        "Microsoft.EntityFrameworkCore.Sqlite" => "NOCASE",
+        "Npgsql.EntityFrameworkCore.PostgreSQL" => PostgresNoCase,
+        "MySql.EntityFrameworkCore" => "utf8mb4_general_ci",
+        _ => null,
+    };
+
+    // In a method of its own, so that only a PostgreSQL node loads Npgsql (see DatabaseUrl).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void AddPostgresNoCase(ModelBuilder b) =>
+        b.HasCollation(PostgresNoCase, locale: "und-u-ks-level2", provider: "icu", deterministic: false);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -60,6 +98,8 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
     protected override void OnModelCreating(ModelBuilder b)
     {
         const int Id = 64, Name = 255;
+        var names = NameCollation(Database.ProviderName);
+        if (names == PostgresNoCase) AddPostgresNoCase(b);
         b.Entity<Region>(e =>
         {
             e.ToTable("region");
@@ -83,14 +123,14 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
         {
             e.ToTable("domain");
             e.Property(x => x.Id).HasMaxLength(Id);
-            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Name).HasMaxLength(Name).UseCollation(names);
             e.HasIndex(x => x.Name).IsUnique();
         });
         b.Entity<Project>(e =>
         {
             e.ToTable("project");
             e.Property(x => x.Id).HasMaxLength(Id);
-            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Name).HasMaxLength(Name).UseCollation(names);
             e.Property(x => x.DomainId).HasMaxLength(Id);
             e.Property(x => x.ParentId).HasMaxLength(Id);
             e.HasIndex(x => new { x.DomainId, x.Name }).IsUnique();
@@ -107,7 +147,7 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
         {
             e.ToTable("user");
             e.Property(x => x.Id).HasMaxLength(Id);
-            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Name).HasMaxLength(Name).UseCollation(names);
             e.Property(x => x.DomainId).HasMaxLength(Id);
             e.HasIndex(x => new { x.DomainId, x.Name }).IsUnique();
         });
@@ -115,7 +155,7 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
         {
             e.ToTable("group");
             e.Property(x => x.Id).HasMaxLength(Id);
-            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Name).HasMaxLength(Name).UseCollation(names);
             e.Property(x => x.DomainId).HasMaxLength(Id);
             e.HasIndex(x => new { x.DomainId, x.Name }).IsUnique();
         });
@@ -141,7 +181,7 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
         {
             e.ToTable("role");
             e.Property(x => x.Id).HasMaxLength(Id);
-            e.Property(x => x.Name).HasMaxLength(Name);
+            e.Property(x => x.Name).HasMaxLength(Name).UseCollation(names);
             e.Property(x => x.DomainId).HasMaxLength(Id);
         });
         b.Entity<ImpliedRole>(e => { e.ToTable("implied_role"); e.HasKey(x => new { x.PriorRoleId, x.ImpliedRoleId }); });
@@ -165,7 +205,41 @@ public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGen
             e.Property(x => x.Group).HasMaxLength(Name);
             e.Property(x => x.Option).HasMaxLength(Name);
         });
-        b.Entity<OAuthConsumer>(e => { e.ToTable("consumer"); e.Property(x => x.Id).HasMaxLength(Id); });
+        b.Entity<OAuthConsumer>(e => { e.ToTable("consumer"); e.Property(x => x.Id).HasMaxLength(Id); e.Property(x => x.Secret).HasMaxLength(Id); });
+        b.Entity<RequestToken>(e =>
+        {
+            e.ToTable("request_token");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.ConsumerId).HasMaxLength(Id);
+            e.HasIndex(x => x.ConsumerId);
+        });
+        b.Entity<AccessToken>(e =>
+        {
+            e.ToTable("access_token");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.ConsumerId).HasMaxLength(Id);
+            e.Property(x => x.AuthorizingUserId).HasMaxLength(Id);
+            e.HasIndex(x => x.AuthorizingUserId);
+        });
+        b.Entity<Trust>(e =>
+        {
+            e.ToTable("trust");
+            e.Property(x => x.Id).HasMaxLength(Id);
+            e.Property(x => x.TrustorUserId).HasMaxLength(Id);
+            e.Property(x => x.TrusteeUserId).HasMaxLength(Id);
+            e.Property(x => x.ProjectId).HasMaxLength(Id);
+            e.Property(x => x.RedelegatedTrustId).HasMaxLength(Id);
+            e.HasIndex(x => x.TrustorUserId);
+            e.HasIndex(x => x.TrusteeUserId);
+            e.HasMany(x => x.Roles).WithOne().HasForeignKey(r => r.TrustId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<TrustRole>(e =>
+        {
+            e.ToTable("trust_role");
+            e.HasKey(x => new { x.TrustId, x.RoleId });
+            e.Property(x => x.TrustId).HasMaxLength(Id);
+            e.Property(x => x.RoleId).HasMaxLength(Id);
+        });
         b.Entity<RevocationEvent>(e =>
         {
             e.ToTable("revocation_event");

@@ -4,8 +4,10 @@ using Stratus.Core.Data;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 using Stratus.Identity.Resource;
 using Stratus.Identity.Tokens;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Data;
 
@@ -76,6 +78,7 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     }
 
     static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    static int? Int(DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToInt32(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
     static bool Bool(DbDataReader r, int i) => Convert.ToBoolean(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
     static DateTime? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : DateTime.SpecifyKind(r.GetDateTime(i), DateTimeKind.Utc);
 
@@ -155,6 +158,31 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
             ? Task.FromResult<Project?>(null)
             : FirstAsync(ProjectColumns + "WHERE \"Name\" = @name AND \"DomainId\" = @domain", ReadProject, ct, ("@name", name), ("@domain", domainId));
 
+    // ---- credentials ----
+
+    /// <summary>A credential (an EC2 one, found by the hash of its access key, when a signature comes to be checked).</summary>
+    public Task<Credential?> CredentialAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"UserId\", \"ProjectId\", \"Type\", \"Blob\" FROM \"credential\" WHERE \"Id\" = @id",
+            r => new Credential { Id = r.GetString(0), UserId = r.GetString(1), ProjectId = Str(r, 2), Type = r.GetString(3), Blob = r.GetString(4) }, ct, ("@id", id));
+
+    // ---- OAuth1 ----
+
+    public Task<AccessToken?> AccessTokenAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"Secret\", \"ConsumerId\", \"AuthorizingUserId\", \"ProjectId\", \"RoleIds\", \"ExpiresAt\" FROM \"access_token\" WHERE \"Id\" = @id",
+            r => new AccessToken
+            {
+                Id = r.GetString(0),
+                Secret = r.GetString(1),
+                ConsumerId = r.GetString(2),
+                AuthorizingUserId = r.GetString(3),
+                ProjectId = r.GetString(4),
+                RoleIds = r.GetString(5),
+                ExpiresAt = Time(r, 6),
+            }, ct, ("@id", id));
+
+    public Task<OAuthConsumer?> ConsumerAsync(string id, CancellationToken ct) =>
+        FirstAsync("SELECT \"Id\", \"Secret\" FROM \"consumer\" WHERE \"Id\" = @id", r => new OAuthConsumer { Id = r.GetString(0), Secret = r.GetString(1) }, ct, ("@id", id));
+
     // ---- application credentials ----
 
     const string AppCredColumns = "SELECT \"Id\", \"Name\", \"UserId\", \"ProjectId\", \"System\", \"SecretHash\", \"ExpiresAt\", \"Unrestricted\", \"RoleIds\" FROM \"application_credential\" ";
@@ -201,6 +229,19 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
         return await EffectiveRolesAsync(actors, RoleResolver.CountsForSystem, ct);
     }
 
+    /// <summary>
+    /// The ids of the user's effective roles on the project, domain-specific roles included (Keystone's
+    /// get_roles_for_trustor_and_project): what a trust may delegate.
+    /// </summary>
+    public async Task<HashSet<string>> RoleIdsForProjectAsync(string userId, string projectId, CancellationToken ct)
+    {
+        var actors = await ActorsAsync(userId, ct);
+        var project = await ProjectAsync(projectId, ct);
+        if (project is null) return [];
+        var ancestors = await AncestorIdsAsync(project.ParentId, ct);
+        return await ClosureAsync((await AssignmentsAsync(actors, ct)).Where(a => RoleResolver.CountsForProject(a, project, ancestors)).Select(a => a.RoleId), ct);
+    }
+
     /// <summary>The roles of the actors' assignments that count (<see cref="RoleResolver"/>'s rules), with those they imply.</summary>
     async Task<List<Role>> EffectiveRolesAsync(List<string> actors, Func<RoleAssignment, bool> counts, CancellationToken ct) =>
         await ExpandRolesAsync((await AssignmentsAsync(actors, ct)).Where(counts).Select(a => a.RoleId).Distinct().ToList(), ct);
@@ -234,16 +275,65 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     }
 
     /// <summary>The given roles and every role they imply, global roles only, by name.</summary>
-    public async Task<List<Role>> ExpandRolesAsync(IReadOnlyCollection<string> roleIds, CancellationToken ct)
+    public async Task<List<Role>> ExpandRolesAsync(IReadOnlyCollection<string> roleIds, CancellationToken ct) =>
+        roleIds.Count == 0 ? [] : await GlobalRolesAsync(await ClosureAsync(roleIds, ct), ct);
+
+    /// <summary>The given roles and every role they imply, transitively.</summary>
+    public async Task<HashSet<string>> ClosureAsync(IEnumerable<string> roleIds, CancellationToken ct)
     {
-        if (roleIds.Count == 0) return [];
         var implications = await QueryAsync("SELECT \"PriorRoleId\", \"ImpliedRoleId\" FROM \"implied_role\"",
             r => new ImpliedRole { PriorRoleId = r.GetString(0), ImpliedRoleId = r.GetString(1) }, ct);
-        var ids = roleIds.SelectMany(id => RoleResolver.Closure(implications, id)).ToHashSet();
+        return roleIds.SelectMany(id => RoleResolver.Closure(implications, id)).ToHashSet();
+    }
+
+    /// <summary>Those of the roles that are global (not domain-specific), by name.</summary>
+    public async Task<List<Role>> GlobalRolesAsync(IEnumerable<string> ids, CancellationToken ct)
+    {
         var args = new List<(string, object?)>();
         var where = In("Id", ids, args, "r");
         return await QueryAsync($"SELECT \"Id\", \"Name\" FROM \"role\" WHERE {where} AND \"DomainId\" IS NULL ORDER BY \"Name\"",
             r => new Role { Id = r.GetString(0), Name = r.GetString(1) }, ct, [.. args]);
+    }
+
+    // ---- trusts ----
+
+    /// <summary>A trust with its delegated role ids, expired or used up or not (the caller decides).</summary>
+    public async Task<Trust?> TrustAsync(string id, CancellationToken ct)
+    {
+        Trust? trust = null;
+        await QueryAsync("SELECT t.\"Id\", t.\"TrustorUserId\", t.\"TrusteeUserId\", t.\"ProjectId\", t.\"Impersonation\", t.\"ExpiresAt\", " +
+                         "t.\"RemainingUses\", t.\"RedelegatedTrustId\", t.\"RedelegationCount\", r.\"RoleId\" " +
+                         "FROM \"trust\" t LEFT JOIN \"trust_role\" r ON r.\"TrustId\" = t.\"Id\" WHERE t.\"Id\" = @id",
+            r =>
+            {
+                trust ??= new Trust
+                {
+                    Id = r.GetString(0),
+                    TrustorUserId = r.GetString(1),
+                    TrusteeUserId = r.GetString(2),
+                    ProjectId = Str(r, 3),
+                    Impersonation = Bool(r, 4),
+                    ExpiresAt = Time(r, 5),
+                    RemainingUses = Int(r, 6),
+                    RedelegatedTrustId = Str(r, 7),
+                    RedelegationCount = Int(r, 8),
+                };
+                if (Str(r, 9) is { } role) trust.Roles.Add(new TrustRole { TrustId = trust.Id, RoleId = role });
+                return 0;
+            }, ct, ("@id", id));
+        return trust;
+    }
+
+    /// <summary>
+    /// Takes one use of a limited trust that had <paramref name="remaining"/> left: false when another
+    /// token took it first (Keystone's optimistic consume_use).
+    /// </summary>
+    public async Task<bool> ConsumeTrustUseAsync(string id, int remaining, CancellationToken ct)
+    {
+        var n = await ExecuteAsync("UPDATE \"trust\" SET \"RemainingUses\" = @next WHERE \"Id\" = @id AND \"RemainingUses\" = @remaining", ct,
+            ("@next", remaining - 1), ("@id", id), ("@remaining", remaining));
+        if (n > 0) generation?.Bump();
+        return n > 0;
     }
 
     // ---- catalog ----

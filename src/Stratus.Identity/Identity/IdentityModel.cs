@@ -70,12 +70,3 @@ public sealed class AccessRule
     public required string Path { get; set; }
     public required string Method { get; set; }
 }
-
-/// <summary>An OS-OAUTH1 consumer (the CRUD that Tempest's identity tests use).</summary>
-public sealed class OAuthConsumer
-{
-    public required string Id { get; set; }
-    public string? Description { get; set; }
-    public required string SecretHash { get; set; }
-    public string Extra { get; set; } = "{}";
-}

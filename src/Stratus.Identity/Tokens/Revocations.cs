@@ -37,8 +37,11 @@ public sealed class Revocations(IdentityStore store, IdentityGeneration generati
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>True when an event matches the token: its user, project, domain, or audit id/chain.</summary>
-    public async ValueTask<bool> IsRevokedAsync(TokenPayload t, string? projectDomainId, string userDomainId, CancellationToken ct)
+    /// <summary>
+    /// True when an event matches the token: its user (or, for a trust-scoped token, the trust's
+    /// trustor, as Keystone's revoke model matches user events), project, domain, or audit id/chain.
+    /// </summary>
+    public async ValueTask<bool> IsRevokedAsync(TokenPayload t, string? projectDomainId, string userDomainId, CancellationToken ct, string? trustorId = null)
     {
         await RefreshAsync(ct);
         var events = _events;
@@ -47,7 +50,7 @@ public sealed class Revocations(IdentityStore store, IdentityGeneration generati
         foreach (var e in events)
         {
             if (e.IssuedBefore < t.IssuedAt) continue;
-            if (e.UserId is not null && e.UserId != t.UserId) continue;
+            if (e.UserId is not null && e.UserId != t.UserId && e.UserId != trustorId) continue;
             if (e.ProjectId is not null && e.ProjectId != t.ProjectId) continue;
             if (e.DomainId is not null && e.DomainId != t.DomainId && e.DomainId != projectDomainId && e.DomainId != userDomainId) continue;
             if (e.AuditId is not null && e.AuditId != auditId) continue;

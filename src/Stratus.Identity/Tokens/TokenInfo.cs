@@ -29,6 +29,24 @@ public sealed class TokenInfo
     public string? AppCredName { get; init; }
     public bool AppCredRestricted { get; init; }
 
+    /// <summary>The trust of a trust-scoped token. <see cref="UserId"/> is then its trustee, or its trustor when it impersonates.</summary>
+    public string? TrustId { get; init; }
+    public string? TrustorUserId { get; init; }
+    public string? TrusteeUserId { get; init; }
+    public bool TrustImpersonation { get; init; }
+
+    /// <summary>The OAuth1 access token of a token issued for one, and its consumer.</summary>
+    public string? AccessTokenId { get; init; }
+    public string? ConsumerId { get; init; }
+
+    // Keystone's primary auth methods (keystone/api/_shared/delegation.py): a token from anything else
+    // (an application credential, an EC2 credential, an OAuth1 access token) is a delegation.
+    static readonly HashSet<string> PrimaryMethods =
+        ["external", "kerberos", "mapped", "openid", "password", "saml2", "token", "totp", "x509"];
+
+    /// <summary>Issued for a delegated credential rather than the user itself (no methods at all counts as delegated).</summary>
+    public bool IsDelegated => Methods.Count == 0 || !Methods.All(PrimaryMethods.Contains);
+
     /// <summary>Effective roles (implied roles expanded) on the scope; empty when unscoped.</summary>
     public required IReadOnlyList<(string Id, string Name)> Roles { get; init; }
 

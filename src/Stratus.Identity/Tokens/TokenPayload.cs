@@ -18,6 +18,8 @@ public sealed record TokenPayload
     public bool System { get; init; }
     public string? AppCredId { get; init; }
     public string? TrustId { get; init; }
+    /// <summary>The OAuth1 access token of a token issued for one (Keystone's OAuth-scoped payload, project-scoped).</summary>
+    public string? AccessTokenId { get; init; }
     /// <summary>UTC. Packed as a float timestamp with microseconds; unpacked to whole seconds, as Keystone reads it.</summary>
     public required DateTime ExpiresAt { get; init; }
     /// <summary>This token's audit id, then (when rescoped) the audit id of the chain it came from: 22-character urlsafe base64 without padding.</summary>
@@ -33,6 +35,7 @@ public sealed record TokenPayload
         && System == other.System
         && AppCredId == other.AppCredId
         && TrustId == other.TrustId
+        && AccessTokenId == other.AccessTokenId
         && ExpiresAt == other.ExpiresAt
         && IssuedAt == other.IssuedAt
         && Methods.SequenceEqual(other.Methods)
@@ -47,8 +50,8 @@ public sealed record TokenPayload
 /// msgpack of a tuple (version, fields...), sealed with Fernet under the primary key, padding stripped.
 /// </summary>
 /// <remarks>
-/// Payload versions: 0 unscoped, 1 domain, 2 project, 3 trust, 8 system, 9 application credential
-/// (4-6 federated and 7 OAuth1 unpack to null). Ids that are UUIDs in hex are carried as
+/// Payload versions: 0 unscoped, 1 domain, 2 project, 3 trust, 7 OAuth1, 8 system, 9 application
+/// credential (4-6 federated unpack to null). Ids that are UUIDs in hex are carried as
 /// <c>(true, 16 bytes)</c>, others as <c>(false, text)</c>; a domain id is 16 bare bytes, or the
 /// default domain id as text; the trust id 16 bare bytes; the methods a bit mask; the expiry a float
 /// timestamp; the audit ids their decoded bytes. Keys are re-read when the repository changes (see
@@ -56,7 +59,7 @@ public sealed record TokenPayload
 /// </remarks>
 public sealed class TokenFormatter(FernetKeyRepository keys)
 {
-    const int Unscoped = 0, DomainScoped = 1, ProjectScoped = 2, TrustScoped = 3, SystemScoped = 8, AppCredScoped = 9;
+    const int Unscoped = 0, DomainScoped = 1, ProjectScoped = 2, TrustScoped = 3, OAuthScoped = 7, SystemScoped = 8, AppCredScoped = 9;
     const string SystemAll = "all";
 
     /// <summary>Keystone's default <c>[auth] methods</c>: bit 1, 2, 4... in this order.</summary>
@@ -134,7 +137,7 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
 
     /// <summary>
     /// Keystone's serialized payload (the msgpack plaintext of the token), byte for byte what Keystone
-    /// produces for the same fields. The payload version follows Keystone's precedence: trust,
+    /// produces for the same fields. The payload version follows Keystone's precedence: OAuth1, trust,
     /// application credential, project, domain, system, unscoped.
     /// </summary>
     /// <remarks>
@@ -154,12 +157,15 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
         ArgumentNullException.ThrowIfNull(payload.UserId);
         ArgumentNullException.ThrowIfNull(payload.AuditIds);
         var p = payload;
-        if ((p.ProjectId ?? p.AppCredId ?? p.TrustId) is not null && (p.DomainId is not null || p.System))
-            throw new ArgumentException("a token scoped to a project, trust or application credential cannot also be domain- or system-scoped");
+        if ((p.ProjectId ?? p.AppCredId ?? p.TrustId ?? p.AccessTokenId) is not null && (p.DomainId is not null || p.System))
+            throw new ArgumentException("a token scoped to a project, trust, application credential or OAuth1 access token cannot also be domain- or system-scoped");
         if (p.DomainId is not null && p.System) throw new ArgumentException("a token cannot be both domain- and system-scoped");
         if (p.TrustId is not null && p.AppCredId is not null) throw new ArgumentException("a trust-scoped token cannot carry an application credential");
+        if (p.AccessTokenId is not null && (p.TrustId ?? p.AppCredId) is not null)
+            throw new ArgumentException("an OAuth1 token cannot carry a trust or an application credential");
 
-        var version = p.TrustId is not null ? TrustScoped
+        var version = p.AccessTokenId is not null ? OAuthScoped
+            : p.TrustId is not null ? TrustScoped
             : p.AppCredId is not null ? AppCredScoped
             : p.ProjectId is not null ? ProjectScoped
             : p.DomainId is not null ? DomainScoped
@@ -174,6 +180,8 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
         switch (version)
         {
             case TrustScoped or AppCredScoped or ProjectScoped: WriteMaybeUuid(ref w, p.ProjectId); break;
+            // Keystone's OAuth payload puts the access token id between the project and the expiry.
+            case OAuthScoped: WriteMaybeUuid(ref w, p.ProjectId); WriteMaybeUuid(ref w, p.AccessTokenId); break;
             case DomainScoped: WriteDomain(ref w, p.DomainId!); break;
             case SystemScoped: w.Write(SystemAll); break;
         }
@@ -191,7 +199,7 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
     {
         Unscoped => 5,
         DomainScoped or ProjectScoped or SystemScoped => 6,
-        TrustScoped or AppCredScoped => 7,
+        TrustScoped or AppCredScoped or OAuthScoped => 7,
         _ => 0,
     };
 
@@ -210,11 +218,12 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
             // The fields in Keystone's order (see Serialize): the scope's between the methods and the expiry.
             var userId = ReadUserId(ref r);
             var methods = ReadMethods(ref r);
-            string? projectId = null, domainId = null;
+            string? projectId = null, domainId = null, accessTokenId = null;
             var system = false;
             switch (version)
             {
                 case TrustScoped or AppCredScoped or ProjectScoped: projectId = ReadId(ref r); break;
+                case OAuthScoped: projectId = ReadId(ref r); accessTokenId = ReadId(ref r) ?? throw new FormatException("no access token id"); break;
                 case DomainScoped: domainId = ReadDomain(ref r); break;
                 case SystemScoped: system = ReadSystem(ref r); break;
             }
@@ -230,6 +239,7 @@ public sealed class TokenFormatter(FernetKeyRepository keys)
                 AuditIds = ReadAuditIds(ref r),
                 TrustId = version == TrustScoped ? ReadUuid(ref r) : null,
                 AppCredId = version == AppCredScoped ? ReadId(ref r) : null,
+                AccessTokenId = accessTokenId,
                 IssuedAt = Utc(issuedAt),
             };
             // As Keystone: fields after the ones a version defines are ignored.

@@ -2,7 +2,9 @@ using Stratus.Identity.Api;
 using Stratus.Identity.Assignment;
 using Stratus.Identity.Catalog;
 using Stratus.Identity.Identity;
+using Stratus.Identity.OAuth1;
 using Stratus.Identity.Resource;
+using Stratus.Identity.Trusts;
 
 namespace Stratus.Identity.Tokens;
 
@@ -20,8 +22,8 @@ public sealed class TokenService(
 {
     static readonly OpenStackError AuthFailed = OpenStackError.Unauthorized();
 
-    /// <summary>POST /v3/auth/tokens.</summary>
-    public async Task<TokenInfo> IssueAsync(JsonObject body, CancellationToken ct)
+    /// <summary>POST /v3/auth/tokens; <paramref name="request"/> is there for the oauth1 method, signed in its headers.</summary>
+    public async Task<TokenInfo> IssueAsync(JsonObject body, CancellationToken ct, HttpRequest? request = null)
     {
         var auth = body.Object("auth");
         var identity = auth.Object("identity");
@@ -40,6 +42,7 @@ public sealed class TokenService(
         var auditChain = new List<string>();
         string? appCredId = null;
         ApplicationCredential? appCred = null;
+        AccessToken? accessToken = null;
         var resultMethods = new List<string>();
         foreach (var method in methods)
         {
@@ -63,6 +66,10 @@ public sealed class TokenService(
                     appCredId = appCred.Id;
                     who = appCred.UserId;
                     break;
+                case "oauth1":
+                    accessToken = await OAuthAsync(request ?? throw AuthFailed, ct);
+                    who = accessToken.AuthorizingUserId;
+                    break;
                 default:
                     throw OpenStackError.Unauthorized($"Attempted to authenticate with an unsupported method: {method}.");
             }
@@ -72,7 +79,10 @@ public sealed class TokenService(
         }
 
         var user = (userId is null ? null : await store.UserAsync(userId, ct)) ?? throw AuthFailed;
-        var (projectId, domainId, system) = await ScopeAsync(auth, user, appCred, ct);
+        // An OAuth1 access token is scoped to its project, whatever the request says.
+        var (projectId, domainId, system, trust) = accessToken is not null ? (accessToken.ProjectId, null, false, null) : await ScopeAsync(auth, user, appCred, ct);
+        // Keystone's mint: only the trustee gets tokens from a trust ("User is not a trustee.").
+        if (trust is not null && trust.TrusteeUserId != user.Id) throw OpenStackError.Forbidden();
         var now = DateTime.UtcNow;
         var expiry = now.AddSeconds(options.TokenExpiration);
         if (expiresAt is { } e && e < expiry) expiry = e;
@@ -86,27 +96,68 @@ public sealed class TokenService(
             DomainId = domainId,
             System = system,
             AppCredId = appCredId,
+            TrustId = trust?.Id,
+            AccessTokenId = accessToken?.Id,
             ExpiresAt = TruncateToSeconds(expiry),
             AuditIds = [NewAuditId(), .. auditChain],
         };
-        var token = formatter.Pack(payload);
-        var info = await ValidateAsync(token, allowExpired: false, ct);
+        var info = await MintAsync(payload, ct)
+            // A trust whose trustor is disabled or no longer holds the delegated roles: Keystone's Forbidden.
+            ?? throw (trust is not null ? OpenStackError.Forbidden()
+                : projectId is not null
+                ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
+                : domainId is not null
+                    ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
+                    : AuthFailed);
+        if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
+        if (trust is not null) await ConsumeUseAsync(trust.Id, ct);
+        return info;
+    }
+
+    /// <summary>
+    /// A project-scoped token for a user who proved itself with a credential rather than an auth request
+    /// (an EC2 signature), possibly through the trust, application credential or OAuth1 access token the
+    /// credential was made with; null when it would not validate (Keystone's mint refuses it).
+    /// </summary>
+    public Task<TokenInfo?> IssueForCredentialAsync(string userId, string method, string projectId, string? trustId, string? appCredId,
+        string? accessTokenId, CancellationToken ct) =>
+        MintAsync(new TokenPayload
+        {
+            UserId = userId,
+            Methods = [method],
+            ProjectId = projectId,
+            TrustId = trustId,
+            AppCredId = appCredId,
+            AccessTokenId = accessTokenId,
+            ExpiresAt = TruncateToSeconds(DateTime.UtcNow.AddSeconds(options.TokenExpiration)),
+            AuditIds = [NewAuditId()],
+        }, ct);
+
+    /// <summary>Packs the payload into a token and validates it as any token is (Keystone's mint): null when it does not validate.</summary>
+    async Task<TokenInfo?> MintAsync(TokenPayload payload, CancellationToken ct)
+    {
+        var info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
         if (info is null && revocations.LatestRevocation > DateTime.UtcNow.AddSeconds(-2))
         {
             // A Fernet token's issued_at has whole seconds, so a token issued in the same second as a
             // revocation (say, right after a password change) looks revoked: issue it in the next second.
             await Task.Delay(1000 - DateTime.UtcNow.Millisecond + 5, ct);
-            token = formatter.Pack(payload);
-            info = await ValidateAsync(token, allowExpired: false, ct);
+            info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
         }
-        if (info is null)
-            throw projectId is not null
-                ? OpenStackError.Unauthorized($"User {user.Id} has no access to project {projectId}")
-                : domainId is not null
-                    ? OpenStackError.Unauthorized($"User {user.Id} has no access to domain {domainId}")
-                    : AuthFailed;
-        if (resultMethods.Contains("password")) await store.TouchLastActiveAsync(user, now.Date, ct);
         return info;
+    }
+
+    /// <summary>Keystone's consume_use: a limited trust gives one use less, taken optimistically.</summary>
+    async Task ConsumeUseAsync(string trustId, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var trust = await store.TrustAsync(trustId, ct) ?? throw AuthFailed;
+            if (trust.RemainingUses is not { } remaining) return;
+            if (remaining <= 0) throw OpenStackError.Forbidden($"No remaining uses for trust: {trustId}.");
+            if (await store.ConsumeTrustUseAsync(trustId, remaining, ct)) return;
+        }
+        throw OpenStackError.Conflict($"Unable to consume trust {trustId}: other tokens keep taking its uses; try again.");
     }
 
     // Keystone's expiry has whole seconds, like issued_at (the Fernet timestamp).
@@ -150,9 +201,29 @@ public sealed class TokenService(
     {
         var id = token.OptionalString("id", 1024) ?? throw OpenStackError.BadRequest("'id' is a required property");
         var info = await ValidateAsync(id, allowExpired: false, ct) ?? throw AuthFailed;
-        if (info.AppCredId is not null)
-            throw OpenStackError.Forbidden("Using a token issued for an application credential to obtain another token is not allowed.");
+        // Keystone's token_authenticate: a delegation cannot be turned into another token.
+        if (info.AccessTokenId is not null)
+            throw Errors.ForbiddenAction("Using OAuth-scoped token to create another token. Create a new OAuth-scoped token instead");
+        if (info.TrustId is not null)
+            throw Errors.ForbiddenAction("Using trust-scoped token to create another token. Create a new trust-scoped token instead");
+        if (info.IsDelegated) throw Errors.ForbiddenAction("Using a delegated token to create another token is not allowed");
         return info;
+    }
+
+    /// <summary>
+    /// Keystone's oauth1 auth method: a request signed with the consumer's and the access token's
+    /// secrets, for an access token not expired. Anything amiss is a 401 ("Could not validate the access token").
+    /// </summary>
+    async Task<AccessToken> OAuthAsync(HttpRequest request, CancellationToken ct)
+    {
+        var oauth = OAuthRequest.From(request);
+        var id = oauth.Token ?? throw Errors.Missing("oauth_token", "request");
+        var access = await store.AccessTokenAsync(id, ct) ?? throw OpenStackError.NotFound("Access token not found");
+        if (access.ExpiresAt is { } e && e < DateTime.UtcNow) throw AuthFailed; // "Access token is expired"
+        if (oauth.Problem(needsToken: true) is not null || oauth.ConsumerKey != access.ConsumerId
+            || await store.ConsumerAsync(access.ConsumerId, ct) is not { } consumer || !oauth.SignatureMatches(consumer.Secret, access.Secret))
+            throw AuthFailed;
+        return access;
     }
 
     async Task<ApplicationCredential> ApplicationCredentialAsync(JsonObject ac, CancellationToken ct)
@@ -173,23 +244,23 @@ public sealed class TokenService(
         return cred;
     }
 
-    async Task<(string? Project, string? Domain, bool System)> ScopeAsync(JsonObject auth, User user, ApplicationCredential? appCred, CancellationToken ct)
+    async Task<(string? Project, string? Domain, bool System, Trust? Trust)> ScopeAsync(JsonObject auth, User user, ApplicationCredential? appCred, CancellationToken ct)
     {
         if (appCred is not null)
         {
             if (auth.OptionalObject("scope") is not null)
                 throw OpenStackError.Unauthorized("Application credentials cannot request a scope.");
-            return (appCred.ProjectId, null, appCred.System is not null);
+            return (appCred.ProjectId, null, appCred.System is not null, null);
         }
         var scopeNode = auth["scope"];
-        if (scopeNode is JsonValue sv && sv.TryGetValue<string>(out var s) && s == "unscoped") return (null, null, false);
+        if (scopeNode is JsonValue sv && sv.TryGetValue<string>(out var s) && s == "unscoped") return (null, null, false, null);
         if (scopeNode is null)
         {
             // Keystone scopes to the default project when the user has one it can use.
             if (user.DefaultProjectId is { } dp && await store.ProjectAsync(dp, ct) is { Enabled: true }
                 && (await store.RolesForProjectAsync(user.Id, dp, ct)).Count > 0)
-                return (dp, null, false);
-            return (null, null, false);
+                return (dp, null, false, null);
+            return (null, null, false, null);
         }
         if (scopeNode is not JsonObject scope) throw OpenStackError.BadRequest("Invalid input for field 'scope': expected an object.");
         var given = new[] { "project", "domain", "system", "OS-TRUST:trust" }.Count(scope.ContainsKey);
@@ -207,7 +278,7 @@ public sealed class TokenService(
             }
             if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
             if (!project.Enabled) throw OpenStackError.Unauthorized($"Project {project.Id} is disabled.");
-            return (project.Id, null, false);
+            return (project.Id, null, false, null);
         }
         if (scope.OptionalObject("domain") is { } d)
         {
@@ -215,14 +286,25 @@ public sealed class TokenService(
             var domain = domainId is null ? null : await store.DomainAsync(domainId, ct);
             if (domain is null) throw OpenStackError.Unauthorized("Could not find the domain to scope to.");
             if (!domain.Enabled) throw OpenStackError.Unauthorized($"Domain {domain.Id} is disabled.");
-            return (null, domain.Id, false);
+            return (null, domain.Id, false, null);
         }
         if (scope.OptionalObject("system") is { } sys)
         {
             if (sys.OptionalBool("all") != true) throw OpenStackError.BadRequest("Only system scope 'all' is supported.");
-            return (null, null, true);
+            return (null, null, true, null);
         }
-        if (scope.ContainsKey("OS-TRUST:trust")) throw OpenStackError.Forbidden("Trusts are not supported by this identity service.");
+        if (scope.ContainsKey("OS-TRUST:trust"))
+        {
+            var t = scope.OptionalObject("OS-TRUST:trust") ?? throw Errors.Missing("trust_id", "trust");
+            var trustId = t.OptionalString("id", 64) ?? throw Errors.Missing("trust_id", "trust");
+            // Keystone: a trust that is gone, expired or used up is a TrustNotFound, answered as 401.
+            var trust = await store.TrustAsync(trustId, ct);
+            if (trust is null || !TrustRules.IsLive(trust, DateTime.UtcNow)) throw AuthFailed;
+            var project = trust.ProjectId is null ? null : await store.ProjectAsync(trust.ProjectId, ct);
+            if (project is null) throw OpenStackError.Unauthorized("Could not find the project to scope to.");
+            if (!project.Enabled || await store.DomainAsync(project.DomainId, ct) is not { Enabled: true }) throw AuthFailed;
+            return (project.Id, null, false, trust);
+        }
         throw OpenStackError.BadRequest("Invalid input for field 'scope'.");
     }
 
@@ -243,6 +325,27 @@ public sealed class TokenService(
         var userDomain = await store.DomainAsync(user.DomainId, ct);
         if (userDomain is null || !userDomain.Enabled) return null;
 
+        // A trust-scoped token: its trust still there and unexpired, held by this trustee, for this
+        // project, and its trustor still able to delegate the roles (Keystone re-checks it all).
+        Trust? trust = null;
+        TrustRules.Delegation? delegation = null;
+        if (p.TrustId is not null)
+        {
+            trust = await store.TrustAsync(p.TrustId, ct);
+            if (trust is null || !TrustRules.IsLive(trust, now, needsUse: false) || trust.TrusteeUserId != user.Id || trust.ProjectId != p.ProjectId)
+                return null;
+            delegation = await TrustRules.DelegationAsync(store, trust, options.MaxRedelegationCount, ct);
+            if (delegation is null) return null;
+        }
+
+        // An OAuth1 token: its access token still there, for this user and project.
+        AccessToken? accessToken = null;
+        if (p.AccessTokenId is not null)
+        {
+            accessToken = await store.AccessTokenAsync(p.AccessTokenId, ct);
+            if (accessToken is null || accessToken.AuthorizingUserId != user.Id || accessToken.ProjectId != p.ProjectId) return null;
+        }
+
         Project? project = null;
         Domain? projectDomain = null, domain = null;
         List<Role> roles = [];
@@ -252,7 +355,13 @@ public sealed class TokenService(
             if (project is null || !project.Enabled) return null;
             projectDomain = await store.DomainAsync(project.DomainId, ct);
             if (projectDomain is null || !projectDomain.Enabled) return null;
-            roles = await store.RolesForProjectAsync(user.Id, project.Id, ct);
+            roles = delegation?.Roles ?? await store.RolesForProjectAsync(user.Id, project.Id, ct);
+            if (accessToken is not null)
+            {
+                // The roles the access token delegates (and those they imply) that the user still holds.
+                var delegated = await store.ClosureAsync(JsonNode.Parse(accessToken.RoleIds)!.AsArray().Select(n => n!.GetValue<string>()), ct);
+                roles = roles.Where(r => delegated.Contains(r.Id)).ToList();
+            }
         }
         else if (p.DomainId is not null)
         {
@@ -272,16 +381,18 @@ public sealed class TokenService(
             roles = await store.ExpandRolesAsync(roles.Where(r => delegated.Contains(r.Id)).Select(r => r.Id).ToList(), ct);
         }
         if ((p.ProjectId is not null || p.DomainId is not null || p.System) && roles.Count == 0) return null;
-        if (await revocations.IsRevokedAsync(p, project?.DomainId, user.DomainId, ct)) return null;
+        if (await revocations.IsRevokedAsync(p, project?.DomainId, user.DomainId, ct, trust?.TrustorUserId)) return null;
 
+        // An impersonating trust's tokens show the trustor as their user (Keystone's render_token).
+        var (shown, shownDomain) = trust is { Impersonation: true } ? (delegation!.Trustor, delegation.TrustorDomain) : (user, userDomain);
         var info = new TokenInfo
         {
             Token = token,
-            UserId = user.Id,
-            UserName = user.Name,
-            UserDomainId = userDomain.Id,
-            UserDomainName = userDomain.Name,
-            PasswordExpiresAt = user.PasswordExpiresAt,
+            UserId = shown.Id,
+            UserName = shown.Name,
+            UserDomainId = shownDomain.Id,
+            UserDomainName = shownDomain.Name,
+            PasswordExpiresAt = shown.PasswordExpiresAt,
             Methods = p.Methods,
             IssuedAt = p.IssuedAt,
             ExpiresAt = p.ExpiresAt,
@@ -296,6 +407,12 @@ public sealed class TokenService(
             AppCredId = appCred?.Id,
             AppCredName = appCred?.Name,
             AppCredRestricted = appCred is { Unrestricted: false },
+            TrustId = trust?.Id,
+            TrustorUserId = trust?.TrustorUserId,
+            TrusteeUserId = trust?.TrusteeUserId,
+            TrustImpersonation = trust?.Impersonation ?? false,
+            AccessTokenId = accessToken?.Id,
+            ConsumerId = accessToken?.ConsumerId,
             Roles = roles.Select(r => (r.Id, r.Name)).ToList(),
         };
         if (!allowExpired) cache.Put(info);
@@ -319,6 +436,14 @@ public sealed class TokenService(
             ["expires_at"] = Time.IsoMicro(t.ExpiresAt),
             ["issued_at"] = Time.IsoMicro(t.IssuedAt),
         };
+        if (t.TrustId is not null)
+            token["OS-TRUST:trust"] = new JsonObject
+            {
+                ["id"] = t.TrustId,
+                ["trustor_user"] = new JsonObject { ["id"] = t.TrustorUserId },
+                ["trustee_user"] = new JsonObject { ["id"] = t.TrusteeUserId },
+                ["impersonation"] = t.TrustImpersonation,
+            };
         if (t.ProjectId is not null)
         {
             token["project"] = new JsonObject
@@ -327,7 +452,8 @@ public sealed class TokenService(
                 ["id"] = t.ProjectId,
                 ["name"] = t.ProjectName,
             };
-            token["is_domain"] = false;
+            // Keystone's trust-scoped tokens say nothing of is_domain.
+            if (t.TrustId is null) token["is_domain"] = false;
         }
         else if (t.DomainId is not null)
             token["domain"] = new JsonObject { ["id"] = t.DomainId, ["name"] = t.DomainName };
@@ -336,8 +462,11 @@ public sealed class TokenService(
         if (t.IsScoped)
         {
             token["roles"] = new JsonArray(t.Roles.Select(r => (JsonNode?)new JsonObject { ["id"] = r.Id, ["name"] = r.Name }).ToArray());
-            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.UserId, ct);
+            // A trust's catalog is the trustor's, as Keystone's.
+            if (includeCatalog) token["catalog"] = await catalog.BuildAsync(t.ProjectId, t.TrustorUserId ?? t.UserId, ct);
         }
+        if (t.AccessTokenId is not null)
+            token["OS-OAUTH1"] = new JsonObject { ["access_token_id"] = t.AccessTokenId, ["consumer_id"] = t.ConsumerId };
         if (t.AppCredId is not null)
             token["application_credential"] = new JsonObject { ["id"] = t.AppCredId, ["name"] = t.AppCredName, ["restricted"] = t.AppCredRestricted };
         return new JsonObject { ["token"] = token };

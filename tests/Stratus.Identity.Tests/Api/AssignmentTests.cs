@@ -178,4 +178,49 @@ public class AssignmentTests(IdentityServer server) : IClassFixture<IdentityServ
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"v3/users/{userId}/credentials/OS-EC2/{access}")).StatusCode);
         Assert.NotEqual(userId, otherId);
     }
+
+    [Fact]
+    public async Task Domain_specific_roles_are_refused_only_on_projects_of_another_domain()
+    {
+        var s = Suffix();
+        var other = await IdAsync("v3/domains", "domain", new JsonObject { ["name"] = "od-" + s });
+        var otherProject = await IdAsync("v3/projects", "project", new JsonObject { ["name"] = "op-" + s, ["domain_id"] = other });
+        var (_, userId, projectId) = await server.NewProjectUserAsync();
+        var domainRole = await IdAsync("v3/roles", "role", new JsonObject { ["name"] = "dsr-" + s, ["domain_id"] = "default" });
+
+        // As Keystone's create_grant: a grant on a domain is not checked against the role's domain.
+        Assert.Equal(HttpStatusCode.NoContent, (await server.Admin.PutAsync($"v3/domains/{other}/users/{userId}/roles/{domainRole}", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await server.Admin.PutAsync($"v3/OS-INHERIT/domains/{other}/users/{userId}/roles/{domainRole}/inherited_to_projects", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await server.Admin.GetAsync($"v3/domains/{other}/users/{userId}/roles/{domainRole}")).StatusCode);
+        // On a project of the role's own domain it is granted; on another domain's project it is not.
+        Assert.Equal(HttpStatusCode.NoContent, (await server.Admin.PutAsync($"v3/projects/{projectId}/users/{userId}/roles/{domainRole}", null)).StatusCode);
+        var refused = await server.Admin.PutAsync($"v3/projects/{otherProject}/users/{userId}/roles/{domainRole}", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal($"Project {otherProject} must be in the same domain as the role {domainRole} being assigned.",
+            (await refused.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["message"]!.GetValue<string>());
+        var inherited = await server.Admin.PutAsync($"v3/OS-INHERIT/projects/{otherProject}/users/{userId}/roles/{domainRole}/inherited_to_projects", null);
+        Assert.Equal(HttpStatusCode.Forbidden, inherited.StatusCode);
+    }
+
+    [Fact]
+    public async Task Access_rules_come_back_in_the_order_they_were_sent()
+    {
+        var (client, userId, _) = await server.NewProjectUserAsync();
+        static JsonObject Rule(string path) => new() { ["service"] = "compute", ["path"] = path, ["method"] = "GET" };
+        var first = await client.PostJsonAsync($"v3/users/{userId}/application_credentials",
+            new JsonObject { ["application_credential"] = new JsonObject { ["name"] = "first", ["access_rules"] = new JsonArray(Rule("/v2.1/a")) } }, 201);
+        var existing = first["application_credential"]!["access_rules"]![0]!["id"]!.GetValue<string>();
+        // The rule stored first comes last, by id: neither insertion nor id order gives this order back.
+        var sent = new JsonArray(Rule("/v2.1/z"), Rule("/v2.1/m"), Rule("/v2.1/b"), Rule("/v2.1/y"), new JsonObject { ["id"] = existing });
+        var created = await client.PostJsonAsync($"v3/users/{userId}/application_credentials",
+            new JsonObject { ["application_credential"] = new JsonObject { ["name"] = "second", ["access_rules"] = sent } }, 201);
+        string[] expected = ["/v2.1/z", "/v2.1/m", "/v2.1/b", "/v2.1/y", "/v2.1/a"];
+        static IEnumerable<string> Paths(JsonNode cred) => cred["access_rules"]!.AsArray().Select(r => r!["path"]!.GetValue<string>());
+        Assert.Equal(expected, Paths(created["application_credential"]!));
+        var id = created["application_credential"]!["id"]!.GetValue<string>();
+        var shown = await client.GetFromJsonAsync<JsonObject>($"v3/users/{userId}/application_credentials/{id}");
+        Assert.Equal(expected, Paths(shown!["application_credential"]!));
+        var listed = await client.GetFromJsonAsync<JsonObject>($"v3/users/{userId}/application_credentials?name=second");
+        Assert.Equal(expected, Paths(listed!["application_credentials"]![0]!));
+    }
 }

@@ -32,6 +32,7 @@ public class KeystoneCompatibilityTests
         Assert.Equal(Text(expected["system"]) == "all", p.System);
         Assert.Equal(Text(expected["trust_id"]), p.TrustId);
         Assert.Equal(Text(expected["app_cred_id"]), p.AppCredId);
+        Assert.Equal(Text(expected["access_token_id"]), p.AccessTokenId);
         Assert.Equal(KeystoneVectors.Time((string)expected["issued_at"]!), p.IssuedAt);
         Assert.Equal(KeystoneVectors.Time((string)expected["expires_at"]!), p.ExpiresAt);
         Assert.Equal(DateTimeKind.Utc, p.IssuedAt.Kind);
@@ -61,6 +62,7 @@ public class KeystoneCompatibilityTests
             System = Text(input["system"]) == "all",
             AppCredId = Text(input["app_cred_id"]),
             TrustId = Text(input["trust_id"]),
+            AccessTokenId = Text(input["access_token_id"]),
             ExpiresAt = KeystoneVectors.Time((string)input["expires_at"]!),
             AuditIds = Strings(input["audit_ids"]),
         };

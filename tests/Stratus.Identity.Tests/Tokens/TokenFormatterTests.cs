@@ -48,6 +48,7 @@ public sealed class TokenFormatterTests : IDisposable
         { "default-domain", 1 },
         { "project", 2 },
         { "trust", 3 },
+        { "oauth1", 7 },
         { "system", 8 },
         { "application-credential", 9 },
         { "text-ids", 9 },
@@ -61,6 +62,7 @@ public sealed class TokenFormatterTests : IDisposable
         "default-domain" => Payload() with { DomainId = "default" },
         "project" => Payload() with { ProjectId = Project },
         "trust" => Payload() with { ProjectId = Project, TrustId = "00112233445566778899aabbccddeeff", Methods = ["token"] },
+        "oauth1" => Payload() with { ProjectId = Project, AccessTokenId = "ffeeddccbbaa99887766554433221100", Methods = ["oauth1"] },
         "system" => Payload() with { System = true, Methods = ["token", "password"] },
         "application-credential" => Payload() with { ProjectId = Project, AppCredId = "aabbccddeeff00112233445566778899", Methods = ["application_credential"] },
         "text-ids" => Payload("admin") with { ProjectId = "my-project", AppCredId = "My App Cred ✓", Methods = ["application_credential"] },
@@ -194,7 +196,8 @@ public sealed class TokenFormatterTests : IDisposable
         Assert.NotNull(_formatter.Unpack(Seal(new object?[] { 0, user, 2, 1.9e9, audit })));
         Assert.NotNull(_formatter.Unpack(Seal(new object?[] { 0, user, 2, 1.9e9, audit, "extra fields are ignored, as by Keystone" })));
         Assert.Null(_formatter.Unpack(Seal(new object?[] { 4, user, 2, new object?[0], user, "saml2", 1.9e9, audit }))); // federated
-        Assert.Null(_formatter.Unpack(Seal(new object?[] { 7, user, 2, user, user, 1.9e9, audit }))); // OAuth1
+        Assert.Equal(User, _formatter.Unpack(Seal(new object?[] { 7, user, 2, user, user, 1.9e9, audit }))!.AccessTokenId); // OAuth1
+        Assert.Null(_formatter.Unpack(Seal(new object?[] { 7, user, 2, user, new object?[] { false, null }, 1.9e9, audit }))); // OAuth1 without its access token
         Assert.Null(_formatter.Unpack(Seal(new object?[] { 10, user, 2, 1.9e9, audit }))); // unknown version
         Assert.Null(_formatter.Unpack(Seal(new object?[] { 0, user, 2, 1.9e9 }))); // too short
         Assert.Null(_formatter.Unpack(Seal(new object?[] { "0", user, 2, 1.9e9, audit })));
@@ -320,6 +323,7 @@ public sealed class TokenFormatterTests : IDisposable
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { Methods = ["totp"] }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { DomainId = "my-domain" }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = Project, TrustId = "my-trust" }));
+        Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = Project, AccessTokenId = User, TrustId = User }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = Project, DomainId = Domain }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { ProjectId = Project, System = true }));
         Assert.Throws<ArgumentException>(() => _formatter.Pack(Payload() with { DomainId = Domain, System = true }));

@@ -41,6 +41,7 @@ PROJECT = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 DOMAIN = "1a2b3c4d5e6f708192a3b4c5d6e7f809"
 APP_CRED = "aabbccddeeff00112233445566778899"
 TRUST = "00112233445566778899aabbccddeeff"
+ACCESS_TOKEN = "ffeeddccbbaa99887766554433221100"
 AUDIT_1 = "Qm9uam91ciBsZXMgYW1pcw"
 AUDIT_2 = "_-8AAQIDBAUGBwgJCgsMDQ"
 EXPIRES = "2030-01-02T03:04:05.000000Z"
@@ -64,7 +65,7 @@ def read_keys(directory):
 
 def decoded(formatter, token):
     (user_id, methods, audit_ids, system, domain_id, project_id, trust_id, _groups, _idp, _protocol,
-     _access_token, app_cred_id, issued_at, expires_at) = formatter.validate_token(token)
+     access_token_id, app_cred_id, issued_at, expires_at) = formatter.validate_token(token)
     return {
         "user_id": user_id,
         "methods": methods,
@@ -74,6 +75,7 @@ def decoded(formatter, token):
         "project_id": project_id,
         "trust_id": trust_id,
         "app_cred_id": app_cred_id,
+        "access_token_id": access_token_id,
         "issued_at": issued_at,
         "expires_at": expires_at,
     }
@@ -112,6 +114,9 @@ CASES = [
           audit_ids=[AUDIT_1], expires_at=EXPIRES)),
     ("trust", tf.TrustScopedPayload,
      dict(user_id=USER, methods=["token"], project_id=PROJECT, trust_id=TRUST, audit_ids=[AUDIT_1],
+          expires_at=EXPIRES)),
+    ("oauth1", tf.OauthScopedPayload,
+     dict(user_id=USER, methods=["oauth1"], project_id=PROJECT, access_token_id=ACCESS_TOKEN, audit_ids=[AUDIT_1],
           expires_at=EXPIRES)),
 ]
 
