@@ -11,7 +11,6 @@ public sealed class LaunchModel : CloudPageModel
     [BindProperty] public string? Flavor { get; set; }
     [BindProperty] public string? KeyName { get; set; }
 
-    public List<string> Errors { get; } = [];
     public IReadOnlyList<JsonObject> Images { get; private set; } = [];
     public IReadOnlyList<JsonObject> Flavors { get; private set; } = [];
     public IReadOnlyList<string> KeyPairs { get; private set; } = [];
