@@ -15,6 +15,10 @@ public static class Networking
         return (body[collection.Replace('-', '_')] as JsonArray ?? []).OfType<JsonObject>().ToList();
     }
 
+    /// <summary>The session project's items of a collection (an admin's token would list every project's).</summary>
+    public static Task<List<JsonObject>> OwnAsync(this Cloud cloud, string collection) =>
+        cloud.ListAsync(collection, "project_id=" + Uri.EscapeDataString(cloud.Session.ProjectId));
+
     /// <summary>GET /v2.0/COLLECTION/ID: the item under its singular key.</summary>
     public static async Task<JsonObject?> ShowAsync(this Cloud cloud, string collection, string key, string id) =>
         (await cloud.GetAsync(Service, $"/v2.0/{collection}/{Uri.EscapeDataString(id)}"))[key] as JsonObject;
@@ -35,7 +39,7 @@ public static class Networking
     {
         var lists = new List<List<JsonObject>>
         {
-            await cloud.ListAsync("networks", "project_id=" + Uri.EscapeDataString(cloud.Session.ProjectId)),
+            await cloud.OwnAsync("networks"),
             await cloud.ListAsync("networks", "shared=true"),
         };
         if (includeExternal) lists.Add(await cloud.ListAsync("networks", "router:external=true"));

@@ -19,10 +19,6 @@ public abstract class NetworkPageModel : CloudPageModel
         else context.Result = Page();
     }
 
-    /// <summary>The session project's items of a collection (an admin's token would list every project's).</summary>
-    protected Task<List<JsonObject>> OwnAsync(string collection, string? query = null) =>
-        Cloud.ListAsync(collection, "project_id=" + Uri.EscapeDataString(Session.ProjectId) + (query is null ? "" : "&" + query));
-
     /// <summary>A read of the page: the service's refusal becomes the page's message, and the list stays empty.</summary>
     protected async Task<List<JsonObject>> ReadAsync(Func<Task<List<JsonObject>>> read) => await TryAsync(read) ?? [];
 

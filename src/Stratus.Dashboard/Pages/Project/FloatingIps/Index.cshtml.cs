@@ -16,13 +16,13 @@ public sealed class IndexModel : NetworkPageModel
 
     public async Task OnGetAsync()
     {
-        FloatingIps = (await ReadAsync(() => OwnAsync("floatingips"))).OrderBy(f => (string?)f["floating_ip_address"], StringComparer.Ordinal).ToList();
+        FloatingIps = (await ReadAsync(() => Cloud.OwnAsync("floatingips"))).OrderBy(f => (string?)f["floating_ip_address"], StringComparer.Ordinal).ToList();
         Pools = await ReadAsync(Cloud.ExternalNetworksAsync);
-        if (await Cloud.HasServiceAsync("compute"))
+        if (await TryAsync(() => Cloud.HasServiceAsync("compute")))
             foreach (var s in ((await TryAsync(() => Cloud.GetAsync("compute", "/servers")))?["servers"] as JsonArray ?? []).OfType<JsonObject>())
                 ServerNames[(string)s["id"]!] = (string?)s["name"] ?? "";
         var taken = FloatingIps.Select(f => (string?)f["port_id"]).OfType<string>().ToHashSet();
-        Targets = (await ReadAsync(() => OwnAsync("ports")))
+        Targets = (await ReadAsync(() => Cloud.OwnAsync("ports")))
             .Where(p => ((string?)p["device_owner"])?.StartsWith("compute:", StringComparison.Ordinal) == true && !taken.Contains((string)p["id"]!))
             .SelectMany(p => (p["fixed_ips"] as JsonArray ?? []).Select(a => (string?)a?["ip_address"]).OfType<string>().Where(ip => !ip.Contains(':'))
                 .Select(ip => ($"{p["id"]}_{ip}", $"{ServerNames.GetValueOrDefault((string?)p["device_id"] ?? "", (string?)p["device_id"] ?? "")}: {ip}")))

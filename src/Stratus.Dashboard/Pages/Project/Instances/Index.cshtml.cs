@@ -28,7 +28,7 @@ public sealed class IndexModel : CloudPageModel
     {
         var map = new Dictionary<(string, string), string>();
         if (!await cloud.HasServiceAsync(Networking.Service)) return map;
-        foreach (var f in await cloud.ListAsync("floatingips", "project_id=" + Uri.EscapeDataString(cloud.Session.ProjectId)))
+        foreach (var f in await cloud.OwnAsync("floatingips"))
             if ((string?)f["port_details"]?["device_id"] is { } server && (string?)f["fixed_ip_address"] is { } fixedIp && (string?)f["floating_ip_address"] is { } address)
                 map[(server, fixedIp)] = address;
         return map;

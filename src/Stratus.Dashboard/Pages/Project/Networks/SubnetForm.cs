@@ -21,7 +21,11 @@ public sealed class SubnetForm
         var cidr = Cidr!.Trim();
         var subnet = new JsonObject
         {
-            ["network_id"] = networkId, ["name"] = Name?.Trim() ?? "", ["cidr"] = cidr, ["ip_version"] = cidr.Contains(':') ? 6 : 4, ["enable_dhcp"] = EnableDhcp,
+            ["network_id"] = networkId,
+            ["name"] = Name?.Trim() ?? "",
+            ["cidr"] = cidr,
+            ["ip_version"] = cidr.Contains(':') ? 6 : 4,
+            ["enable_dhcp"] = EnableDhcp,
         };
         if (NoGateway) subnet["gateway_ip"] = null;
         else if (!string.IsNullOrWhiteSpace(GatewayIp)) subnet["gateway_ip"] = GatewayIp.Trim();

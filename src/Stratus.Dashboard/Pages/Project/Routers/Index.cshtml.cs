@@ -16,7 +16,7 @@ public sealed class IndexModel : NetworkPageModel
 
     public async Task OnGetAsync()
     {
-        Routers = (await ReadAsync(() => OwnAsync("routers"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
+        Routers = (await ReadAsync(() => Cloud.OwnAsync("routers"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
         ExternalNetworks = await ReadAsync(Cloud.ExternalNetworksAsync);
     }
 

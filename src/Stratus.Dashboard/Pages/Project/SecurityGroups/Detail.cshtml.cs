@@ -34,7 +34,7 @@ public sealed class DetailModel : NetworkPageModel
         Rules = (Group["security_group_rules"] as JsonArray ?? []).OfType<JsonObject>()
             .OrderBy(r => (string?)r["direction"], StringComparer.Ordinal).ThenBy(r => (string?)r["ethertype"], StringComparer.Ordinal)
             .ThenBy(r => (string?)r["protocol"], StringComparer.Ordinal).ThenBy(r => (int?)r["port_range_min"]).ToList();
-        Groups = (await ReadAsync(() => OwnAsync("security-groups"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
+        Groups = (await ReadAsync(() => Cloud.OwnAsync("security-groups"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
     }
 
     public string GroupName(string? id) => Groups.FirstOrDefault(g => (string?)g["id"] == id) is { } g ? Networking.NameOf(g) : id ?? "";
@@ -54,9 +54,12 @@ public sealed class DetailModel : NetworkPageModel
         if (Errors.Count > 0) return await InvalidAsync(OnGetAsync);
         var rule = new JsonObject
         {
-            ["security_group_id"] = Id, ["direction"] = Direction, ["ethertype"] = EtherType,
+            ["security_group_id"] = Id,
+            ["direction"] = Direction,
+            ["ethertype"] = EtherType,
             ["protocol"] = string.IsNullOrEmpty(Protocol) ? null : Protocol,
-            ["port_range_min"] = PortMin, ["port_range_max"] = PortMax ?? PortMin,
+            ["port_range_min"] = PortMin,
+            ["port_range_max"] = PortMax ?? PortMin,
             ["description"] = Description?.Trim() ?? "",
         };
         if (!string.IsNullOrEmpty(RemoteGroup)) rule["remote_group_id"] = RemoteGroup;

@@ -12,7 +12,7 @@ public sealed class IndexModel : NetworkPageModel
     [BindProperty] public string? Description { get; set; }
 
     public async Task OnGetAsync() =>
-        Groups = (await ReadAsync(() => OwnAsync("security-groups"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
+        Groups = (await ReadAsync(() => Cloud.OwnAsync("security-groups"))).OrderBy(Networking.NameOf, StringComparer.Ordinal).ToList();
 
     public async Task<IActionResult> OnPostCreateAsync()
     {
