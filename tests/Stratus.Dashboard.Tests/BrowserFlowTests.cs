@@ -20,6 +20,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
 
         // A flavor for the test image (admin page of RegionTwo).
         await Cloud.FollowAsync(page, "Flavors");
+        await Cloud.OpenFormAsync(page, "Create Flavor");
         await page.FillAsync("#Name", "dash.tiny");
         await page.FillAsync("#Ram", "128");
         await page.FillAsync("#Vcpus", "1");
@@ -30,6 +31,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
 
         // Upload the test image with the progress bar.
         await Cloud.FollowAsync(page, "Images");
+        await Cloud.OpenFormAsync(page, "Upload Image");
         await page.FillAsync("#Name", "dash-image");
         await page.SelectOptionAsync("#DiskFormat", "qcow2");
         await page.SetInputFilesAsync("#Upload", cloud.TestImage);
@@ -43,6 +45,7 @@ public sealed class BrowserFlowTests(Cloud cloud)
 
         // A key pair: its private key is shown once.
         await Cloud.FollowAsync(page, "Key Pairs");
+        await Cloud.OpenFormAsync(page, "Create or Import Key Pair");
         await page.FillAsync("#Name", "dash-key");
         await page.ClickAsync("button:text('Create Key Pair')");
         await Expect(page.Locator("#private-key")).ToContainTextAsync("PRIVATE KEY");

@@ -66,6 +66,8 @@ public sealed class Cloud(KeystoneClient keystone, HttpClient http, DashboardOpt
 
     public Task<JsonObject?> PostAsync(string serviceType, string path, JsonNode body) => SendAsync(HttpMethod.Post, serviceType, path, body);
 
+    public Task<JsonObject?> PutAsync(string serviceType, string path, JsonNode body) => SendAsync(HttpMethod.Put, serviceType, path, body);
+
     public Task<JsonObject?> DeleteAsync(string serviceType, string path) => SendAsync(HttpMethod.Delete, serviceType, path, null);
 
     /// <summary>Identity calls go to OPENSTACK_KEYSTONE_URL, as Horizon's do.</summary>

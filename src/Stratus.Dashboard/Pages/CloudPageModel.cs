@@ -22,6 +22,9 @@ public abstract class CloudPageModel : PageModel
     /// <summary>An error of this request, shown on the page.</summary>
     public string? Error { get; set; }
 
+    /// <summary>What a form post could not accept: the form's own checks and the service's refusal, shown above the form.</summary>
+    public List<string> Errors { get; } = [];
+
     /// <summary>Messages carried over a redirect (post, redirect, get).</summary>
     [TempData] public string? Flash { get; set; }
     [TempData] public string? FlashError { get; set; }
@@ -40,8 +43,11 @@ public abstract class CloudPageModel : PageModel
         }
     }
 
-    /// <summary>Runs an action of a form post, then redirects back with a message of what happened.</summary>
-    protected async Task<IActionResult> ActAsync(Func<Task> action, string done, string? page = null, object? routeValues = null)
+    /// <summary>
+    /// Runs an action of a form post, then redirects back with a message of what happened: <paramref name="done"/>,
+    /// or the service's message, after <paramref name="failed"/> where given (Horizon's "Unable to delete network x: ...").
+    /// </summary>
+    protected async Task<IActionResult> ActAsync(Func<Task> action, string done, string? page = null, object? routeValues = null, string? failed = null)
     {
         try
         {
@@ -50,7 +56,7 @@ public abstract class CloudPageModel : PageModel
         }
         catch (CloudException e) when (e.Status != 401)
         {
-            FlashError = e.Message;
+            FlashError = failed is null ? e.Message : $"{failed}: {e.Message}";
         }
         return page is null ? RedirectToPage(routeValues) : RedirectToPage(page, routeValues);
     }

@@ -96,29 +96,66 @@ public sealed class Cloud : IAsyncLifetime
     /// <summary>A user with the member role only, in a project of their own: what a non-admin sees.</summary>
     async Task CreateMemberAsync()
     {
-        using var http = new HttpClient();
-        var admin = await TokenAsync(http, "admin", Password, "admin");
-        async Task<JsonNode> Post(string path, JsonObject body)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, IdentityUrl + path) { Content = JsonContent.Create(body) };
-            request.Headers.Add("X-Auth-Token", admin);
-            using var response = await http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {text}");
-            return JsonNode.Parse(text)!;
-        }
-        var project = (string)(await Post("/projects", new JsonObject { ["project"] = new JsonObject { ["name"] = "demo", ["domain_id"] = "default" } }))["project"]!["id"]!;
-        var user = (string)(await Post("/users", new JsonObject
+        var project = (string)(await AdminApiAsync(HttpMethod.Post, IdentityUrl + "/projects",
+            new JsonObject { ["project"] = new JsonObject { ["name"] = "demo", ["domain_id"] = "default" } }))!["project"]!["id"]!;
+        var user = (string)(await AdminApiAsync(HttpMethod.Post, IdentityUrl + "/users", new JsonObject
         {
             ["user"] = new JsonObject { ["name"] = MemberName, ["password"] = MemberPassword, ["domain_id"] = "default", ["default_project_id"] = project },
-        }))["user"]!["id"]!;
-        using var roles = new HttpRequestMessage(HttpMethod.Get, IdentityUrl + "/roles?name=member");
-        roles.Headers.Add("X-Auth-Token", admin);
-        var member = (string)JsonNode.Parse(await (await http.SendAsync(roles)).Content.ReadAsStringAsync())!["roles"]![0]!["id"]!;
-        using var grant = new HttpRequestMessage(HttpMethod.Put, $"{IdentityUrl}/projects/{project}/users/{user}/roles/{member}");
-        grant.Headers.Add("X-Auth-Token", admin);
-        (await http.SendAsync(grant)).EnsureSuccessStatusCode();
+        }))!["user"]!["id"]!;
+        var member = (string)(await AdminApiAsync(HttpMethod.Get, IdentityUrl + "/roles?name=member"))!["roles"]![0]!["id"]!;
+        await AdminApiAsync(HttpMethod.Put, $"{IdentityUrl}/projects/{project}/users/{user}/roles/{member}");
     }
+
+    readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(5) };
+    string? _adminToken;
+
+    /// <summary>A call to an API as the admin of the admin project (setup and checks beside the browser): the answer's JSON.</summary>
+    public Task<JsonNode?> AdminApiAsync(HttpMethod method, string url, JsonObject? body = null) =>
+        AdminSendAsync(method, url, body is null ? null : JsonContent.Create(body));
+
+    public async Task<JsonNode?> AdminSendAsync(HttpMethod method, string url, HttpContent? content)
+    {
+        _adminToken ??= await TokenAsync(_http, "admin", Password, "admin");
+        using var request = new HttpRequestMessage(method, url) { Content = content };
+        request.Headers.Add("X-Auth-Token", _adminToken);
+        request.Headers.Add("OpenStack-API-Version", "compute 2.37");
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{method} {url}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>A region's controller: RegionOne's or RegionTwo's address.</summary>
+    public string ControllerOf(string region) => region == "RegionOne" ? One : Two;
+
+    readonly Dictionary<string, Task<string>> _externalNetworks = [];
+
+    /// <summary>
+    /// The region's external network "public" with an IPv4 subnet (a router's gateway, the floating IPs' pool), made
+    /// once by the admin through the network API, as an operator makes it.
+    /// </summary>
+    public Task<string> ExternalNetworkAsync(string region)
+    {
+        lock (_externalNetworks)
+        {
+            if (!_externalNetworks.TryGetValue(region, out var made)) _externalNetworks[region] = made = MakeAsync();
+            return made;
+        }
+        async Task<string> MakeAsync()
+        {
+            var neutron = $"http://{ControllerOf(region)}:9696/v2.0";
+            var id = (string)(await AdminApiAsync(HttpMethod.Post, neutron + "/networks",
+                new JsonObject { ["network"] = new JsonObject { ["name"] = "public", ["router:external"] = true } }))!["network"]!["id"]!;
+            await AdminApiAsync(HttpMethod.Post, neutron + "/subnets", new JsonObject
+            {
+                ["subnet"] = new JsonObject { ["name"] = "public-subnet", ["network_id"] = id, ["ip_version"] = 4, ["cidr"] = ExternalCidr(region), ["enable_dhcp"] = false },
+            });
+            return id;
+        }
+    }
+
+    /// <summary>The external network's addresses (documentation ranges, one per region).</summary>
+    public static string ExternalCidr(string region) => region == "RegionOne" ? "203.0.113.0/24" : "198.51.100.0/24";
 
     /// <summary>A project-scoped token, straight from the identity API (for checks beside the browser).</summary>
     public async Task<string> TokenAsync(HttpClient http, string user, string password, string project)
@@ -168,6 +205,13 @@ public sealed class Cloud : IAsyncLifetime
         await Expect(page.Locator("nav a[aria-current=page]")).ToHaveTextAsync(link);
     }
 
+    /// <summary>
+    /// Opens a folded form (its details element) whether or not it is open already: a page folds its create form
+    /// once it lists something, which depends on what other tests made before.
+    /// </summary>
+    public static Task OpenFormAsync(IPage page, string summary) =>
+        page.Locator("details", new() { Has = page.Locator("summary", new() { HasText = summary }) }).Last.EvaluateAsync("d => d.open = true");
+
     public async Task LoginAsync(IPage page, string user = "admin", string? password = null)
     {
         await OpenAsync(page, "auth/login");
@@ -197,6 +241,7 @@ public sealed class Cloud : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _http.Dispose();
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         if (_up is { HasExited: false })

@@ -12,7 +12,6 @@ public sealed class FlavorsModel : CloudPageModel
     [BindProperty] public int? Vcpus { get; set; } = 1;
     [BindProperty] public int? Ram { get; set; } = 128;
     [BindProperty] public int? Disk { get; set; } = 1;
-    public List<string> Errors { get; } = [];
 
     public async Task OnGetAsync()
     {

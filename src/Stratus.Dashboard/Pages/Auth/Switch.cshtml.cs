@@ -40,12 +40,13 @@ public sealed class SwitchModel(SessionManager sessions, DashboardOptions option
         return Back();
     }
 
-    // Pages of one project's resources (an instance's detail) make no sense in another region or project: back to their list.
+    // Pages of one project's resources (an instance's or a network's detail, the launch form) make no sense in another
+    // region or project: back to their list (/project/SECTION).
     IActionResult Back()
     {
         var next = Next is { Length: > 0 } n && Url.IsLocalUrl(n) && n.StartsWith(options.WebRoot + "/", StringComparison.Ordinal) ? n : options.WebRoot + "/project";
-        var detail = next.IndexOf("/instances/", StringComparison.OrdinalIgnoreCase);
-        if (detail >= 0) next = next[..(detail + "/instances".Length)];
+        var project = options.WebRoot + "/project/";
+        if (next.StartsWith(project, StringComparison.OrdinalIgnoreCase) && next.IndexOf('/', project.Length) is var detail and >= 0) next = next[..detail];
         return LocalRedirect(next);
     }
 }

@@ -17,7 +17,6 @@ public sealed class IndexModel : CloudPageModel
     [BindProperty] public string DiskFormat { get; set; } = "qcow2";
     [BindProperty] public string Visibility { get; set; } = "private";
     [BindProperty] public IFormFile? Upload { get; set; }
-    public List<string> Errors { get; } = [];
 
     public async Task OnGetAsync()
     {

@@ -9,6 +9,7 @@ public sealed class DetailModel : CloudPageModel
     public string? ConsoleLog { get; private set; }
     public string? FlavorName { get; private set; }
     public string? ImageName { get; private set; }
+    public Dictionary<(string Server, string FixedIp), string> FloatingIps { get; private set; } = [];
 
     [BindProperty(SupportsGet = true, Name = "length")] public int Length { get; set; } = 100;
 
@@ -22,6 +23,7 @@ public sealed class DetailModel : CloudPageModel
         await IndexModel.NamesAsync(Cloud, flavors, images, TryAsync);
         FlavorName = flavors.GetValueOrDefault((string?)Server["flavor"]?["id"] ?? "");
         ImageName = images.GetValueOrDefault((string?)Server["image"]?["id"] ?? "");
+        FloatingIps = await TryAsync(() => IndexModel.FloatingIpsAsync(Cloud)) ?? [];
         var body = new JsonObject { ["os-getConsoleOutput"] = new JsonObject { ["length"] = Math.Clamp(Length, 10, 10_000) } };
         ConsoleLog = (string?)(await TryAsync(() => Cloud.PostAsync("compute", path + "/action", body)))?["output"];
         return Page();

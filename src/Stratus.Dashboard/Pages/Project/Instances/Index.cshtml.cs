@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Stratus.Dashboard.OpenStack;
 
 namespace Stratus.Dashboard.Pages.Project.Instances;
 
@@ -8,6 +9,7 @@ public sealed class IndexModel : CloudPageModel
     public IReadOnlyList<JsonObject> Servers { get; private set; } = [];
     public Dictionary<string, string> FlavorNames { get; } = [];
     public Dictionary<string, string> ImageNames { get; } = [];
+    public Dictionary<(string Server, string FixedIp), string> FloatingIps { get; private set; } = [];
 
     public async Task OnGetAsync()
     {
@@ -15,6 +17,37 @@ public sealed class IndexModel : CloudPageModel
         if (servers is null) return;
         Servers = (servers["servers"] as JsonArray ?? []).OfType<JsonObject>().OrderBy(s => (string?)s["name"], StringComparer.Ordinal).ToList();
         await NamesAsync(Cloud, FlavorNames, ImageNames, TryAsync);
+        if (Servers.Count > 0) FloatingIps = await TryAsync(() => FloatingIpsAsync(Cloud)) ?? [];
+    }
+
+    /// <summary>
+    /// The project's associated floating IPs by server and fixed IP: a server's addresses name its fixed IPs, and
+    /// Horizon adds the floating ones from the network service too.
+    /// </summary>
+    internal static async Task<Dictionary<(string Server, string FixedIp), string>> FloatingIpsAsync(OpenStack.Cloud cloud)
+    {
+        var map = new Dictionary<(string, string), string>();
+        if (!await cloud.HasServiceAsync(Networking.Service)) return map;
+        foreach (var f in await cloud.OwnAsync("floatingips"))
+            if ((string?)f["port_details"]?["device_id"] is { } server && (string?)f["fixed_ip_address"] is { } fixedIp && (string?)f["floating_ip_address"] is { } address)
+                map[(server, fixedIp)] = address;
+        return map;
+    }
+
+    /// <summary>A server's addresses by network: its fixed IPs, each followed by the floating IP it is mapped to.</summary>
+    public static IReadOnlyList<(string Network, string Address, bool Floating)> Addresses(JsonObject server, IReadOnlyDictionary<(string Server, string FixedIp), string> floatingIps)
+    {
+        var id = (string?)server["id"] ?? "";
+        var list = new List<(string, string, bool)>();
+        foreach (var (network, addresses) in server["addresses"] as JsonObject ?? [])
+            foreach (var a in (addresses as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if ((string?)a["addr"] is not { } address) continue;
+                var floating = (string?)a["OS-EXT-IPS:type"] == "floating";
+                list.Add((network, address, floating));
+                if (!floating && floatingIps.TryGetValue((id, address), out var mapped)) list.Add((network, mapped, true));
+            }
+        return list.Distinct().ToList();
     }
 
     /// <summary>Flavor and image names for the tables (the server body names them by id only).</summary>

@@ -11,7 +11,6 @@ public sealed class IndexModel : CloudPageModel
 
     [BindProperty] public string? Name { get; set; }
     [BindProperty] public string? PublicKey { get; set; }
-    public List<string> Errors { get; } = [];
     /// <summary>The private key of a key pair just created: shown on this response only, never stored.</summary>
     public string? PrivateKey { get; private set; }
     public string? CreatedName { get; private set; }
