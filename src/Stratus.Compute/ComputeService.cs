@@ -97,6 +97,7 @@ public static class ComputeService
         v21.MapAggregates();
         v21.MapUsage();
         v21.MapExtensions();
+        v21.MapImages();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
         v21.MapNetworks();

@@ -138,6 +138,13 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         }
     }
 
+    /// <summary>The config drive's files when the server asked for one or <c>force_config_drive</c> is set; null otherwise.</summary>
+    IReadOnlyDictionary<string, byte[]>? ConfigDriveFiles(bool asked, string metaDataJson, string? userData, IReadOnlyList<Vif> vifs, IReadOnlyList<InjectedFile> injectedFiles) =>
+        asked || options.ForceConfigDrive
+            ? MetadataApi.ConfigDriveFiles(JsonNode.Parse(metaDataJson)!.AsObject(), userData is { } u ? Convert.FromBase64String(u) : null,
+                MetadataApi.NetworkData(vifs), injectedFiles)
+            : null;
+
     static InstanceSpec Spec(string uuid, string name, InstanceFlavor flavor, string imageRef, string imagePath) =>
         new(Guid.Parse(uuid), name, flavor.Vcpus, flavor.MemoryMb, new RootDisk(imageRef, imagePath, flavor.RootGb > 0 ? flavor.RootGb : null));
 
@@ -194,10 +201,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath) with
         {
             Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
-            ConfigDriveFiles = build.ConfigDrive || options.ForceConfigDrive
-                ? MetadataApi.ConfigDriveFiles(JsonNode.Parse(build.MetaDataJson)!.AsObject(), build.UserData is { } u ? Convert.FromBase64String(u) : null,
-                    MetadataApi.NetworkData(vifs))
-                : null,
+            ConfigDriveFiles = ConfigDriveFiles(build.ConfigDrive, build.MetaDataJson, build.UserData, vifs, build.InjectedFiles),
         };
         try
         {
@@ -216,7 +220,10 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             catch (VirtException)
             {
             }
-            await conductor.CastAsync(new BuildFailed(uuid, options.Host, $"Build of instance {uuid} was re-scheduled: {e.Message}", Reschedule: true, Code: 500, build.Token), ct);
+            await conductor.CastAsync(new BuildFailed(uuid, options.Host, $"Build of instance {uuid} was re-scheduled: {e.Message}", Reschedule: true, Code: 500, build.Token)
+            {
+                InjectedFiles = build.InjectedFiles,
+            }, ct);
             return;
         }
         if (Deleted(uuid))
@@ -288,7 +295,14 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         {
             var imagePath = await FetchImageAsync(rebuild.ImageRef, rebuild.Token, ct);
             await driver.DestroyAsync(Guid.Parse(uuid), ct);
-            await driver.SpawnAsync(Spec(uuid, rebuild.Name, rebuild.Flavor, rebuild.ImageRef, imagePath), ct);
+            var vifs = rebuild.NetworkInfo;
+            var spec = Spec(uuid, rebuild.Name, rebuild.Flavor, rebuild.ImageRef, imagePath) with
+            {
+                Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
+                ConfigDriveFiles = ConfigDriveFiles(rebuild.ConfigDrive, rebuild.MetaDataJson, rebuild.UserData, vifs, rebuild.InjectedFiles),
+            };
+            await driver.PlugVifsAsync(spec, ct);
+            await driver.SpawnAsync(spec, ct);
             if (rebuild.Stopped) await driver.PowerOffAsync(Guid.Parse(uuid), TimeSpan.Zero, ct);
             done = done with
             {

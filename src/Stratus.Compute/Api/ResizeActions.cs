@@ -24,6 +24,8 @@ static class ResizeActions
         if (v.AtLeast(63)) allowed.Add("trusted_image_certificates");
         if (v.AtLeast(90)) allowed.Add("hostname");
         args.Only("rebuild", [.. allowed]);
+        var injectedFiles = ServerFields.Personality(args);
+        ServerFields.CheckInjectedFileQuota(injectedFiles, await Quotas.LimitsAsync(apiDb, instance.ProjectId, ct));
         var imageRef = ServerFields.LastSegment(args.RequiredString("imageRef", 65535));
         var flavor = InstanceFlavor.Parse(instance.FlavorJson);
         instance.CheckState("rebuild", [VmStates.Active, VmStates.Stopped, VmStates.Error]);
@@ -58,7 +60,11 @@ static class ResizeActions
         InstanceActions.Start(db, http, instance.Uuid, "rebuild");
         await db.SaveChangesAsync(ct);
         if (instance.Host is not null)
-            await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped), ct);
+            await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped)
+            {
+                NetworkInfo = ServerNetworks.Vifs(instance.NetworkInfoJson), ConfigDrive = instance.ConfigDrive,
+                MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData, InjectedFiles = injectedFiles,
+            }, ct);
         var full = v.AtLeast(75);
         var view = ServerView.Detail(http, instance, null, new ServerView.Parts(Full: full, KeyName: full || v.AtLeast(54), UserData: false,
             ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, instance.Uuid, ct),

@@ -47,8 +47,7 @@ public static partial class ServersApi
         var imageRef = body.OptionalString("imageRef", 65535, allowEmpty: true) is { Length: > 0 } img ? ServerFields.LastSegment(img) : "";
         if (imageRef.Length == 0) throw OpenStackError.BadRequest("Missing imageRef attribute: booting from volume needs the block storage service, which this region does not have.");
         if (body.ContainsKey("personality") && v.AtLeast(57)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('personality' was unexpected)");
-        if (body["personality"] is JsonArray files && files.Count > 0)
-            throw OpenStackError.BadRequest("Personality files are not supported: use user_data or the metadata service.");
+        var injectedFiles = ServerFields.Personality(body);
         var accessV4 = ServerFields.AccessIp(body, "accessIPv4", 4);
         var accessV6 = ServerFields.AccessIp(body, "accessIPv6", 6);
         var metadata = ServerFields.Metadata(body);
@@ -96,6 +95,7 @@ public static partial class ServersApi
         var limits = await Quotas.LimitsAsync(apiDb, caller.ProjectId!, ct);
         if (limits["metadata_items"] >= 0 && metadata.Count > limits["metadata_items"])
             throw OpenStackError.Forbidden($"Quota exceeded for metadata_items: Requested {metadata.Count}, but already used 0 of {limits["metadata_items"]} metadata_items");
+        ServerFields.CheckInjectedFileQuota(injectedFiles, limits);
         await Quotas.CheckAsync(db, apiDb, caller.ProjectId!, maxCount, flavor, ct);
 
         var flavorJson = instanceFlavor.ToJson();
@@ -139,7 +139,7 @@ public static partial class ServersApi
         if (group is not null) await apiDb.SaveChangesAsync(ct);
         var token = caller.Token;
         foreach (var instance in created)
-            await conductor.CastAsync(new BuildInstance(instance.Uuid, token), ct);
+            await conductor.CastAsync(new BuildInstance(instance.Uuid, token) { InjectedFiles = injectedFiles }, ct);
         if (body.ContainsKey("return_reservation_id") && NovaBody.Bool("return_reservation_id", body["return_reservation_id"]))
             return new JsonResponse(new JsonObject { ["reservation_id"] = "r-" + created[0].Uuid[..8] }, 202);
         var first = created[0];

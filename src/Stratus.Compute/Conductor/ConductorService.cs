@@ -22,7 +22,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         var rpc = new RpcDispatcher(NovaOptions.Conductor, ComputeRpcJson.Default)
-            .On(WithDb<BuildInstance>((db, m, ct) => BuildAsync(db, m.Uuid, m.Token, ct)))
+            .On(WithDb<BuildInstance>((db, m, ct) => BuildAsync(db, m.Uuid, m.Token, m.InjectedFiles, ct)))
             .On(WithDb<MigrateServer>((db, m, ct) => ResizeAsync(db, m.Uuid, m.Flavor, ct), reapply: true))
             .On(WithDb<RevertResize>((db, m, ct) => ResizeAsync(db, m.Uuid, null, ct), reapply: true))
             .On(WithDb<BuildFailed>(BuildFailedAsync, reapply: true))
@@ -74,7 +74,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         return await handle(scope.ServiceProvider.GetRequiredService<CellDb>(), message, ct);
     };
 
-    async Task BuildAsync(CellDb db, string uuid, string? token, CancellationToken ct)
+    async Task BuildAsync(CellDb db, string uuid, string? token, IReadOnlyList<InjectedFile> injectedFiles, CancellationToken ct)
     {
         var instance = await db.Instances.FirstOrDefaultAsync(i => i.Uuid == uuid && !i.Deleted, ct);
         if (instance is null || instance.VmState != VmStates.Building) return;
@@ -105,6 +105,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         {
             ProjectId = instance.ProjectId, Zone = instance.AvailabilityZone ?? "nova", Networks = ServerNetworks.Requested(instance.RequestedNetworksJson),
             ConfigDrive = instance.ConfigDrive, MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData,
+            InjectedFiles = injectedFiles,
         }, ct);
     }
 
@@ -174,7 +175,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             instance.TaskState = TaskStates.Scheduling;
             instance.Touch();
             await db.SaveChangesAsync(ct);
-            await BuildAsync(db, uuid, failed.Token, ct);
+            await BuildAsync(db, uuid, failed.Token, failed.InjectedFiles, ct);
             return;
         }
         await FailAsync(db, instance, failed.Message, failed.Code, ct);

@@ -37,12 +37,38 @@ public sealed class ImageClient(KeystoneSession session, NovaOptions options)
         }
     }
 
-    async Task<(string Endpoint, HttpResponseMessage Response)> GetAsync(string path, string token, CancellationToken ct)
+    /// <summary>A request to the image service as the user: the answer's status and JSON body (null when it has none).</summary>
+    public async Task<(int Status, JsonObject? Body)> SendAsync(HttpMethod method, string path, HttpContent? content, string token, CancellationToken ct)
     {
-        var endpoint = options.GlanceApiServers.Count > 0
-            ? options.GlanceApiServers[0].TrimEnd('/')
-            : (await session.EndpointForAsync("image", "public", null, ct)).TrimEnd('/');
-        using var request = new HttpRequestMessage(HttpMethod.Get, endpoint + path);
+        var (endpoint, response) = await SendAsync(new HttpRequestMessage(method, path) { Content = content }, token, ct);
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            try
+            {
+                return ((int)response.StatusCode, text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                if (response.IsSuccessStatusCode) throw new ImageServiceException(endpoint, (int)response.StatusCode, $"{endpoint}{path} answered what is not JSON");
+                return ((int)response.StatusCode, null);
+            }
+        }
+    }
+
+    /// <summary>The image service's endpoint: <c>[glance] api_servers</c>, else the catalog's.</summary>
+    public async Task<string> EndpointAsync(CancellationToken ct) => options.GlanceApiServers.Count > 0
+        ? options.GlanceApiServers[0].TrimEnd('/')
+        : (await session.EndpointForAsync("image", "public", null, ct)).TrimEnd('/');
+
+    Task<(string Endpoint, HttpResponseMessage Response)> GetAsync(string path, string token, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, path), token, ct);
+
+    async Task<(string Endpoint, HttpResponseMessage Response)> SendAsync(HttpRequestMessage request, string token, CancellationToken ct)
+    {
+        var endpoint = await EndpointAsync(ct);
+        using var _ = request;
+        request.RequestUri = new Uri(endpoint + request.RequestUri!.OriginalString);
         request.Headers.Add("X-Auth-Token", token);
         try
         {

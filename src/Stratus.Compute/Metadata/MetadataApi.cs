@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Stratus.Compute.Api;
 using Stratus.Compute.Network;
+using Stratus.Compute.Rpc;
 
 namespace Stratus.Compute.Metadata;
 
@@ -83,12 +84,26 @@ static class MetadataApi
 
     /// <summary>
     /// The config drive's files as Nova's metadata_for_config_drive lays them out: each OpenStack version's
-    /// documents (network_data.json from 2015-10-15, vendor_data2.json from 2016-10-06). The EC2 tree is served only.
+    /// documents (network_data.json from 2015-10-15, vendor_data2.json from 2016-10-06), and the personality
+    /// files under <c>openstack/content/</c>, listed by meta_data.json's "files". The EC2 tree is served only.
     /// </summary>
-    public static Dictionary<string, byte[]> ConfigDriveFiles(JsonObject metaData, byte[]? userData, JsonObject networkData)
+    public static Dictionary<string, byte[]> ConfigDriveFiles(JsonObject metaData, byte[]? userData, JsonObject networkData,
+        IReadOnlyList<InjectedFile>? injectedFiles = null)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         static byte[] Json(JsonNode n) => Encoding.UTF8.GetBytes(n.ToJsonString());
+        if (injectedFiles is { Count: > 0 })
+        {
+            metaData = (JsonObject)metaData.DeepClone();
+            var listed = new JsonArray();
+            foreach (var (file, n) in injectedFiles.Select((f, n) => (f, n)))
+            {
+                var key = n.ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
+                files[$"openstack/content/{key}"] = Convert.FromBase64String(file.Contents);
+                listed.Add(new JsonObject { ["path"] = file.Path, ["content_path"] = $"/content/{key}" });
+            }
+            metaData["files"] = listed;
+        }
         foreach (var v in OpenStackVersions)
         {
             files[$"openstack/{v}/meta_data.json"] = Json(metaData);

@@ -17,10 +17,21 @@ public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavo
     public string MetaDataJson { get; init; } = "{}";
     /// <summary>The server's user data, base64 as the API took it.</summary>
     public string? UserData { get; init; }
+    /// <summary>The create's personality files, which go on the config drive.</summary>
+    public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
 }
 
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
-public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast;
+public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast
+{
+    /// <summary>The server's NICs, which the new guest keeps.</summary>
+    public IReadOnlyList<Vif> NetworkInfo { get; init; } = [];
+    /// <summary>The config drive made afresh, as Nova's rebuild does: with the server's metadata now and the rebuild's personality files.</summary>
+    public bool ConfigDrive { get; init; }
+    public string MetaDataJson { get; init; } = "{}";
+    public string? UserData { get; init; }
+    public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
+}
 
 /// <summary>From the conductor: give the guest <paramref name="Flavor"/>, then report the server in these states.</summary>
 public sealed record ResizeInstance(string Uuid, InstanceFlavor Flavor, string TaskState, string VmState, string MigrationStatus) : IRpcCast;

@@ -4,7 +4,14 @@ using Stratus.Core.Messaging;
 namespace Stratus.Compute.Rpc;
 
 /// <summary>From the API: schedule a new server and hand it to the chosen host (Nova's build_instances).</summary>
-public sealed record BuildInstance(string Uuid, string? Token) : IRpcCast;
+public sealed record BuildInstance(string Uuid, string? Token) : IRpcCast
+{
+    /// <summary>The personality files of the create: as in Nova, they travel with the build and are never stored.</summary>
+    public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
+}
+
+/// <summary>A personality file: its path in the guest and its contents, base64 as the API took them.</summary>
+public sealed record InjectedFile(string Path, string Contents);
 
 /// <summary>From the API: give a server <paramref name="Flavor"/> on its host (the conductor step of Nova's resize).</summary>
 public sealed record MigrateServer(string Uuid, InstanceFlavor Flavor) : IRpcCast;
@@ -13,7 +20,11 @@ public sealed record MigrateServer(string Uuid, InstanceFlavor Flavor) : IRpcCas
 public sealed record RevertResize(string Uuid) : IRpcCast;
 
 /// <summary>From an agent: the build failed on <paramref name="Host"/>; <paramref name="Reschedule"/> says whether another host may succeed.</summary>
-public sealed record BuildFailed(string Uuid, string Host, string Message, bool Reschedule, int Code = 500, string? Token = null) : IRpcCast;
+public sealed record BuildFailed(string Uuid, string Host, string Message, bool Reschedule, int Code = 500, string? Token = null) : IRpcCast
+{
+    /// <summary>The build's personality files, for the next host when it is rescheduled.</summary>
+    public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
+}
 
 /// <summary>From an agent: the server's guest is gone from its host.</summary>
 public sealed record InstanceDestroyed(string Uuid) : IRpcCast;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Stratus.Compute.Api;
+using Stratus.Compute.Rpc;
 
 namespace Stratus.Compute.Servers;
 
@@ -60,6 +61,47 @@ static class ServerFields
             if (((string)mv!).Length > 255) throw NovaBody.Invalid(field + "/" + key, value, "is too long");
         }
         return (JsonObject)metadata.DeepClone();
+    }
+
+    /// <summary>
+    /// parameter_types.personality (create and rebuild up to 2.56): files of a path and base64 contents,
+    /// which Nova hands the compute host as injected_files for the config drive.
+    /// </summary>
+    public static List<InjectedFile> Personality(JsonObject body)
+    {
+        var node = body["personality"];
+        if (node is null) return [];
+        if (node is not JsonArray items) throw NovaBody.Invalid("personality", node, "is not of type 'array'");
+        var files = new List<InjectedFile>();
+        foreach (var item in items)
+        {
+            if (item is not JsonObject file) throw NovaBody.Invalid("personality", item, "is not of type 'object'");
+            if (file.Select(p => p.Key).FirstOrDefault(k => k is not ("path" or "contents")) is { } extra)
+                throw NovaBody.Invalid("personality", item, $"Additional properties are not allowed ('{extra}' was unexpected)");
+            foreach (var key in new[] { "path", "contents" })
+                if (file[key] is { } v && v.GetValueKind() != JsonValueKind.String) throw NovaBody.Invalid("personality/" + key, v, "is not of type 'string'");
+            var contents = (string?)file["contents"];
+            if (contents is not null && !IsBase64(contents)) throw NovaBody.Invalid("personality/contents", file["contents"], "is not a 'base64'");
+            // Nova's get_injected_files reads both keys: a file without one is a KeyError there, a 400 here.
+            files.Add(new InjectedFile((string?)file["path"] ?? throw NovaBody.Invalid("personality", item, "'path' is a required property"),
+                contents ?? throw NovaBody.Invalid("personality", item, "'contents' is a required property")));
+        }
+        return files;
+    }
+
+    /// <summary>
+    /// compute.API._check_injected_file_quota: the number of files, then the longest path and the longest
+    /// (base64) contents against the project's limits; 403 as Nova's OverQuota.
+    /// </summary>
+    public static void CheckInjectedFileQuota(IReadOnlyList<InjectedFile> files, IReadOnlyDictionary<string, int> limits)
+    {
+        if (files.Count == 0) return;
+        static bool Over(int limit, int value) => limit >= 0 && value > limit;
+        if (Over(limits["injected_files"], files.Count)) throw OpenStackError.Forbidden("Personality file limit exceeded");
+        if (Over(limits["injected_file_path_bytes"], files.Max(f => f.Path.Length)))
+            throw OpenStackError.Forbidden($"Personality file path exceeds maximum {limits["injected_file_path_bytes"]}");
+        if (Over(limits["injected_file_content_bytes"], files.Max(f => f.Contents.Length)))
+            throw OpenStackError.Forbidden($"Personality file content exceeds maximum {limits["injected_file_content_bytes"]}");
     }
 
     public static string LastSegment(string reference) => reference.TrimEnd('/').Split('/')[^1];

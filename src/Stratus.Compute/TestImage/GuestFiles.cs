@@ -62,6 +62,12 @@ static class GuestFiles
           echo "stratus: config drive: found"
           cp /mnt/config/openstack/latest/meta_data.json /run/meta_data.json
           [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/user_data
+          # As CirrOS: the personality files meta_data.json lists go where their paths say.
+          grep -o '"path": *"[^"]*", *"content_path": *"[^"]*"' /run/meta_data.json | while read -r f; do
+            p=$(echo "$f" | sed 's/^"path": *"\([^"]*\)".*/\1/')
+            mkdir -p "${p%/*}"
+            cp "/mnt/config/openstack$(echo "$f" | sed 's/.*"content_path": *"\([^"]*\)"$/\1/')" "$p" && echo "stratus: file: $p"
+          done
         elif [ "$nics" -gt 0 ] && timeout 5 wget -q -O /run/meta_data.json http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; then
           echo "stratus: metadata service: found"
           timeout 5 wget -q -O /run/user_data http://169.254.169.254/openstack/latest/user_data 2>/dev/null || rm -f /run/user_data

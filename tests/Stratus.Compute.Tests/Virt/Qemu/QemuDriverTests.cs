@@ -197,8 +197,9 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         var metaData = new JsonObject { ["uuid"] = spec.Uuid.ToString(), ["hostname"] = "drive-guest", ["name"] = "configdrive" };
         spec = spec with
         {
-            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(metaData, "#!/bin/sh\necho \"user data says $((6 * 7))\"\n"u8.ToArray(),
-                new JsonObject { ["links"] = new JsonArray(), ["networks"] = new JsonArray(), ["services"] = new JsonArray() }),
+            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(metaData, "#!/bin/sh\necho \"user data says $((6 * 7))\"; cat /etc/stratus/personality.txt\n"u8.ToArray(),
+                new JsonObject { ["links"] = new JsonArray(), ["networks"] = new JsonArray(), ["services"] = new JsonArray() },
+                [new Rpc.InjectedFile("/etc/stratus/personality.txt", Convert.ToBase64String("injected by personality\n"u8))]),
         };
         var dir = Path.Combine(instances, spec.Uuid.ToString());
 
@@ -210,6 +211,9 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         Assert.Contains("stratus: hostname: drive-guest", console, StringComparison.Ordinal);
         // The script ran in the guest: its shell did the arithmetic.
         Assert.Contains("user data says 42", console, StringComparison.Ordinal);
+        // The personality file was on the drive and the guest put it where its path said, before the script ran.
+        Assert.Contains("stratus: file: /etc/stratus/personality.txt", console, StringComparison.Ordinal);
+        Assert.Contains("injected by personality", console, StringComparison.Ordinal);
         // ISO 9660's primary volume descriptor (sector 16) carries the label Nova gives the drive.
         var iso = await File.ReadAllBytesAsync(Path.Combine(dir, "disk.config"));
         Assert.Equal("CD001", System.Text.Encoding.ASCII.GetString(iso, 32769, 5));
