@@ -22,6 +22,15 @@ public interface IVirtDriver
     /// <summary>Unplugs the NIC from the instance and removes its tap.</summary>
     Task DetachInterfaceAsync(Guid uuid, NicSpec nic, CancellationToken ct = default);
 
+    /// <summary>Hot-plugs a disk (a volume's connection on this host) into the instance; it stays across reboots.</summary>
+    Task AttachVolumeAsync(Guid uuid, DiskSpec disk, CancellationToken ct = default);
+
+    /// <summary>
+    /// Asks the guest to release the disk and waits up to <paramref name="timeout"/> for it to (libvirt's
+    /// detach_device_with_retry); a guest that does not is a <see cref="VirtException"/>, the disk still attached.
+    /// </summary>
+    Task DetachVolumeAsync(Guid uuid, string serial, TimeSpan timeout, CancellationToken ct = default);
+
     /// <summary>Creates the instance's disks and starts it.</summary>
     /// <exception cref="InstanceExistsException">an instance with this uuid already exists.</exception>
     Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default);

@@ -20,8 +20,11 @@ public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryM
 /// </summary>
 public sealed record RootDisk(string ImageId, string ImagePath, int? SizeGiB = null);
 
-/// <summary>A disk that already exists on the host, such as a volume: a file or block device.</summary>
-public sealed record DiskSpec(string Path, string Format);
+/// <summary>
+/// A disk that already exists on the host, such as a volume: a file or block device. <paramref name="Serial"/>
+/// (a volume's id, as Nova sets it) names it to the guest (<c>/sys/block/vdX/serial</c>) and to QEMU.
+/// </summary>
+public sealed record DiskSpec(string Path, string Format, string Serial);
 
 /// <summary>A NIC: a tap device plugged into <paramref name="Bridge"/> (made if missing), with the port's MAC and the network's MTU.</summary>
 public sealed record NicSpec(string TapDevice, string MacAddress, string? Bridge = null, int? Mtu = null);

@@ -40,6 +40,23 @@ public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = 
         return Task.CompletedTask;
     }
 
+    /// <summary>Records the disk on the instance; detaching an unknown one is an error, as with a real guest.</summary>
+    public Task AttachVolumeAsync(Guid uuid, DiskSpec disk, CancellationToken ct = default)
+    {
+        var i = Get(uuid);
+        if (i.Spec.Disks.Any(d => d.Serial == disk.Serial)) throw new VirtException($"Instance {uuid} already has disk {disk.Serial}.");
+        i.Spec = i.Spec with { Disks = [.. i.Spec.Disks, disk] };
+        return Task.CompletedTask;
+    }
+
+    public Task DetachVolumeAsync(Guid uuid, string serial, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var i = Get(uuid);
+        if (!i.Spec.Disks.Any(d => d.Serial == serial)) throw new VirtException($"Instance {uuid} has no disk {serial}.");
+        i.Spec = i.Spec with { Disks = [.. i.Spec.Disks.Where(d => d.Serial != serial)] };
+        return Task.CompletedTask;
+    }
+
     FakeInstance Get(Guid uuid) => _instances.TryGetValue(uuid, out var i) ? i : throw new InstanceNotFoundException(uuid);
 
     public async Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace Stratus.Compute.Virt.Qemu;
 
@@ -28,8 +29,12 @@ static class QemuCommandLine
             "-device", "pvpanic", "-action", "panic=pause",
         };
         AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
-        for (var i = 0; i < spec.Disks.Count; i++)
-            AddDisk(args, $"disk{i + 1}", spec.Disks[i].Path, spec.Disks[i].Format, bootIndex: null);
+        foreach (var disk in spec.Disks)
+        {
+            // As at hot-plug (blockdev-add, device_add): one node per volume, so any of them can be unplugged later.
+            args.AddRange(["-blockdev", BlockdevOptions(disk).ToJsonString()]);
+            args.AddRange(["-device", $"virtio-blk-pci,drive={DiskNode(disk)},id={DiskDevice(disk)},serial={Escape(GuestSerial(disk))}"]);
+        }
         // A virtio disk rather than libvirt's CD-ROM: the guest finds it by its label all the same.
         if (spec.ConfigDriveFiles is not null) AddDisk(args, "config", dir.ConfigDrive, "raw", bootIndex: null, readOnly: true);
         foreach (var nic in spec.Nics)
@@ -48,6 +53,29 @@ static class QemuCommandLine
         args.AddRange(["-drive", $"file={Escape(path)},format={format},if=none,id={id}" + (readOnly ? ",readonly=on" : "")]);
         args.AddRange(["-device", $"virtio-blk-pci,drive={id}" + (bootIndex is { } b ? $",bootindex={b}" : "")]);
     }
+
+    /// <summary>A volume's block node: QEMU's node names are at most 31 characters, a volume id 36.</summary>
+    public static string DiskNode(DiskSpec disk)
+    {
+        var id = disk.Serial.Replace("-", "", StringComparison.Ordinal);
+        return "vol-" + id[..Math.Min(20, id.Length)];
+    }
+
+    public static string DiskDevice(DiskSpec disk) => "dev-" + DiskNode(disk);
+
+    /// <summary>virtio-blk serials are 20 bytes: the guest sees the start of the volume id, as with libvirt.</summary>
+    public static string GuestSerial(DiskSpec disk) => disk.Serial.Length > 20 ? disk.Serial[..20] : disk.Serial;
+
+    /// <summary>blockdev-add's arguments: the format over a file (or a block device, such as a logical volume).</summary>
+    public static JsonObject BlockdevOptions(DiskSpec disk) => new()
+    {
+        ["driver"] = disk.Format,
+        ["node-name"] = DiskNode(disk),
+        ["file"] = new JsonObject
+        {
+            ["driver"] = disk.Path.StartsWith("/dev/", StringComparison.Ordinal) ? "host_device" : "file", ["filename"] = disk.Path,
+        },
+    };
 
     /// <summary>A NIC's QEMU ids (net-ID for its netdev, nic-ID for its device), from its tap: the same at boot and at hot-plug.</summary>
     public static string NicId(NicSpec nic) => nic.TapDevice.StartsWith("tap", StringComparison.Ordinal) ? nic.TapDevice[3..] : nic.TapDevice;

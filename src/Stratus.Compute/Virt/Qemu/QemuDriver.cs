@@ -85,6 +85,76 @@ public sealed class QemuDriver : IVirtDriver
         await TapDevices.UnplugAsync(nic, ct);
     });
 
+    /// <summary>QMP's blockdev-add and device_add, as libvirt's attach_volume; the spec keeps the disk for the next boot.</summary>
+    public Task AttachVolumeAsync(Guid uuid, DiskSpec disk, CancellationToken ct = default) => Locked(uuid, async () =>
+    {
+        var dir = Existing(uuid);
+        var spec = dir.LoadSpec();
+        if (spec.Disks.Any(d => d.Serial == disk.Serial)) throw new VirtException($"Instance {uuid} already has disk {disk.Serial}.");
+        if (File.Exists(dir.QmpSocket) && QemuProcess.FindLive(dir) is not null)
+        {
+            await using var qmp = await QmpClient.ConnectAsync(dir.QmpSocket, ct);
+            await qmp.ExecuteAsync("blockdev-add", QemuCommandLine.BlockdevOptions(disk), ct);
+            try
+            {
+                await qmp.ExecuteAsync("device_add", new JsonObject
+                {
+                    ["driver"] = "virtio-blk-pci", ["drive"] = QemuCommandLine.DiskNode(disk), ["id"] = QemuCommandLine.DiskDevice(disk),
+                    ["serial"] = QemuCommandLine.GuestSerial(disk),
+                }, ct);
+            }
+            catch (VirtException)
+            {
+                await qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = QemuCommandLine.DiskNode(disk) }, CancellationToken.None);
+                throw;
+            }
+        }
+        dir.SaveSpec(spec with { Disks = [.. spec.Disks, disk] });
+    });
+
+    /// <summary>
+    /// device_del, then the guest's DEVICE_DELETED (it ejects the disk through ACPI), then blockdev-del. A guest
+    /// that does not let go within <paramref name="timeout"/> keeps the disk: the caller rolls the detach back.
+    /// </summary>
+    public Task DetachVolumeAsync(Guid uuid, string serial, TimeSpan timeout, CancellationToken ct = default) => Locked(uuid, async () =>
+    {
+        var dir = Existing(uuid);
+        var spec = dir.LoadSpec();
+        var disk = spec.Disks.FirstOrDefault(d => d.Serial == serial) ?? throw new VirtException($"Instance {uuid} has no disk {serial}.");
+        if (File.Exists(dir.QmpSocket) && QemuProcess.FindLive(dir) is not null)
+        {
+            await using var qmp = await QmpClient.ConnectAsync(dir.QmpSocket, ct);
+            var device = QemuCommandLine.DiskDevice(disk);
+            try
+            {
+                await qmp.ExecuteAsync("device_del", new JsonObject { ["id"] = device }, ct);
+            }
+            catch (VirtException e) when (e.Message.Contains("already in the process of unplug", StringComparison.Ordinal))
+            {
+                // An earlier detach's request is still with the guest: wait for it again.
+            }
+            catch (VirtException e) when (e.Message.Contains("not found", StringComparison.Ordinal))
+            {
+                // The guest let go after an earlier detach gave up waiting: only the block node is left.
+                await qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = QemuCommandLine.DiskNode(disk) }, ct);
+                dir.SaveSpec(spec with { Disks = [.. spec.Disks.Where(d => d.Serial != serial)] });
+                return;
+            }
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(timeout);
+            try
+            {
+                await qmp.WaitForEventAsync("DEVICE_DELETED", data => (string?)data["device"] == device, wait.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new VirtException($"Device detach failed for {serial}: the guest of instance {uuid} did not release it within {timeout.TotalSeconds:0} s.");
+            }
+            await qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = QemuCommandLine.DiskNode(disk) }, ct);
+        }
+        dir.SaveSpec(spec with { Disks = [.. spec.Disks.Where(d => d.Serial != serial)] });
+    });
+
     public Task SpawnAsync(InstanceSpec spec, CancellationToken ct = default) => Locked(spec.Uuid, async () =>
     {
         var dir = new InstanceDirectory(_options.InstancesPath, spec.Uuid);

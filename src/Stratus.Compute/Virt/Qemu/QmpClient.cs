@@ -7,13 +7,14 @@ namespace Stratus.Compute.Virt.Qemu;
 
 /// <summary>
 /// One session on a QEMU machine protocol socket: the greeting, <c>qmp_capabilities</c>, then commands
-/// one at a time. Events that arrive between replies are skipped; the driver polls state instead.
+/// one at a time. Events that arrive between replies are kept for <see cref="WaitForEventAsync"/>.
 /// </summary>
 sealed class QmpClient : IAsyncDisposable
 {
     readonly Socket _socket;
     readonly NetworkStream _stream;
     readonly StreamReader _reader;
+    readonly List<JsonObject> _events = [];
 
     QmpClient(Socket socket)
     {
@@ -58,10 +59,29 @@ sealed class QmpClient : IAsyncDisposable
         while (true)
         {
             var message = await ReadMessageAsync(ct);
-            if (message["event"] is not null) continue;
+            if (message["event"] is not null)
+            {
+                _events.Add(message.AsObject());
+                continue;
+            }
             if (message["error"] is { } error)
                 throw new VirtException($"QMP {command} failed: {error["desc"]?.GetValue<string>() ?? error.ToJsonString()}");
             return message["return"];
+        }
+    }
+
+    /// <summary>The first event <paramref name="name"/> whose data <paramref name="matches"/>, seen already or still to come.</summary>
+    public async Task<JsonObject> WaitForEventAsync(string name, Func<JsonObject, bool> matches, CancellationToken ct)
+    {
+        while (true)
+        {
+            if (_events.FirstOrDefault(e => (string?)e["event"] == name && matches(e["data"] as JsonObject ?? [])) is { } seen)
+            {
+                _events.Remove(seen);
+                return seen;
+            }
+            var message = await ReadMessageAsync(ct);
+            if (message["event"] is not null) _events.Add(message.AsObject());
         }
     }
 

@@ -34,14 +34,14 @@ public class QemuCommandLineTests
     {
         var spec = new InstanceSpec(Uuid, "vm", 1, 128, new RootDisk("img", "/img"))
         {
-            Disks = [new DiskSpec("/dev/mapper/vol-1", "raw")],
+            Disks = [new DiskSpec("/dev/mapper/vol-1", "raw", "5a7c8d1e-0f2b-4c3d-9e8f-0123456789ab")],
             Nics = [new NicSpec("tap0a1b2c3d-4e", "fa:16:3e:00:00:01")],
         };
         var args = Args(spec);
 
-        var drives = args.Select((a, i) => (a, i)).Where(p => p.a == "-drive").Select(p => args[p.i + 1]).ToList();
-        Assert.Equal("file=/dev/mapper/vol-1,format=raw,if=none,id=disk1", drives[1]);
-        Assert.Contains("virtio-blk-pci,drive=disk1", args);
+        // A volume is a block node named after its id (as hot-plug names it), on a block device here; the guest sees 20 bytes of the id.
+        Assert.Equal("""{"driver":"raw","node-name":"vol-5a7c8d1e0f2b4c3d9e8f","file":{"driver":"host_device","filename":"/dev/mapper/vol-1"}}""", After(args, "-blockdev"));
+        Assert.Contains("virtio-blk-pci,drive=vol-5a7c8d1e0f2b4c3d9e8f,id=dev-vol-5a7c8d1e0f2b4c3d9e8f,serial=5a7c8d1e-0f2b-4c3d-9", args);
         Assert.Equal("tap,id=net-0a1b2c3d-4e,ifname=tap0a1b2c3d-4e,script=no,downscript=no", After(args, "-netdev"));
         Assert.Contains("virtio-net-pci,netdev=net-0a1b2c3d-4e,mac=fa:16:3e:00:00:01,id=nic-0a1b2c3d-4e", args);
     }

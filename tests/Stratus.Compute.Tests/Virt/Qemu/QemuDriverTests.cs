@@ -223,6 +223,77 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_volume_is_hot_plugged_into_a_running_guest_which_sees_it_come_and_go()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        var spec = await SpecAsync(instances, "hotplug");
+        var volumeId = Guid.NewGuid().ToString();
+        // The guest reports every virtio disk's serial as it appears and goes (in the background: boot goes on).
+        const string Watcher = """
+            #!/bin/sh
+            (
+              before=""
+              for i in $(seq 1 1200); do
+                now=$(cat /sys/block/vd*/serial 2>/dev/null | tr '\n' ' ')
+                [ "$now" != "$before" ] && echo "stratus: disks: [$now]"
+                before=$now
+                sleep 0.25
+              done
+            ) &
+
+            """;
+        spec = spec with
+        {
+            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(new JsonObject { ["uuid"] = spec.Uuid.ToString() }, System.Text.Encoding.ASCII.GetBytes(Watcher),
+                new JsonObject { ["links"] = new JsonArray(), ["networks"] = new JsonArray(), ["services"] = new JsonArray() }),
+        };
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+        var volume = Path.Combine(instances, "volume-" + volumeId);
+        await HostCommand.RunAsync("qemu-img", ["create", "-f", "qcow2", volume, "64M"]);
+        var serial = volumeId[..20];
+
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+        await driver.AttachVolumeAsync(spec.Uuid, new DiskSpec(volume, "qcow2", volumeId));
+        await WaitForConsoleAsync(dir, c => c.Contains(serial, StringComparison.Ordinal), "the guest to see the volume");
+        Assert.Equal(volumeId, Assert.Single(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks).Serial);
+        await Assert.ThrowsAsync<VirtException>(() => driver.AttachVolumeAsync(spec.Uuid, new DiskSpec(volume, "qcow2", volumeId)));
+
+        await driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromSeconds(60));
+        await WaitForConsoleAsync(dir, c => c[c.LastIndexOf("stratus: disks:", StringComparison.Ordinal)..].Split('\n')[0] is var last && !last.Contains(serial, StringComparison.Ordinal),
+            "the guest to lose the volume");
+        Assert.Empty(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks);
+        // QEMU let go of the file too: qemu-img can take its lock (it fails while a QEMU holds it).
+        await HostCommand.RunAsync("qemu-img", ["info", volume]);
+        await Assert.ThrowsAsync<VirtException>(() => driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromSeconds(5)));
+
+        // A detach the guest does not finish in time keeps the disk (the caller rolls back); asked again, it completes.
+        await driver.AttachVolumeAsync(spec.Uuid, new DiskSpec(volume, "qcow2", volumeId));
+        await WaitForConsoleAsync(dir, c => c[c.LastIndexOf("stratus: disks:", StringComparison.Ordinal)..].Split('\n')[0].Contains(serial, StringComparison.Ordinal),
+            "the guest to see the volume again");
+        await Assert.ThrowsAsync<VirtException>(() => driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromMilliseconds(1)));
+        Assert.Single(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks);
+        await driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromSeconds(60));
+        Assert.Empty(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks);
+        await HostCommand.RunAsync("qemu-img", ["info", volume]);
+        await driver.DestroyAsync(spec.Uuid);
+    }
+
+    static async Task WaitForConsoleAsync(string dir, Func<string, bool> done, string what)
+    {
+        var log = Path.Combine(dir, "console.log");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < BootTimeout)
+        {
+            if (done(await ReadSharedAsync(log))) return;
+            await Task.Delay(250);
+        }
+        var console = await ReadSharedAsync(log);
+        Assert.Fail($"gave up waiting for {what}; console:\n{console[^Math.Min(console.Length, 3000)..]}");
+    }
+
+    [Fact]
     public void Host_resources_are_the_machine_s_own()
     {
         var resources = image.NewDriver(image.NewInstancesPath()).GetHostResources();
