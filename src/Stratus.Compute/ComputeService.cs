@@ -51,6 +51,7 @@ public static class ComputeService
         services.AddSingleton(_ => new NeutronClient(options.Neutron is null ? null
             : new KeystoneSession(options.Neutron, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })), options));
         services.AddSingleton(sp => new ImageClient(sp.GetRequiredService<KeystoneSession>(), options));
+        services.AddSingleton(sp => new Volumes.CinderClient(sp.GetRequiredService<KeystoneSession>(), options));
         if (options.Runs(NovaOptions.Api) && options.MetadataApi) services.AddHostedService<MetadataServer>();
         if (options.Runs(NovaOptions.Conductor)) services.AddHostedService<ConductorService>();
         if (options.Runs(NovaOptions.Conductor) || options.Runs(NovaOptions.Scheduler)) services.AddHostedService<ServiceHeartbeat>();
@@ -98,6 +99,7 @@ public static class ComputeService
         v21.MapUsage();
         v21.MapExtensions();
         v21.MapImages();
+        v21.MapVolumeAttachments();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
         v21.MapNetworks();

@@ -25,7 +25,12 @@ public sealed record NovaOptions
     public string? PlacementError { get; init; }
     /// <summary><c>[glance] api_servers</c>; empty means: the image endpoint of the catalog.</summary>
     public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
+    /// <summary><c>[cinder] os_region_name</c>: the region whose block storage servers attach; unset, the catalog's first (as keystoneauth).</summary>
     public string? CinderRegion { get; init; }
+    /// <summary><c>[cinder] catalog_info</c>: service_type:service_name:interface of the block storage endpoint.</summary>
+    public string CinderCatalogInfo { get; init; } = "volumev3::publicURL";
+    /// <summary><c>[cinder] endpoint_template</c>: the endpoint itself (with %(project_id)s), instead of the catalog's.</summary>
+    public string? CinderEndpointTemplate { get; init; }
     public string? NeutronRegion { get; init; }
     /// <summary><c>[neutron]</c>: the service user nova creates and binds ports with; null (with <see cref="NeutronError"/>) when the section cannot log in.</summary>
     public KeystoneAuthtokenOptions? Neutron { get; init; }
@@ -110,6 +115,8 @@ public sealed record NovaOptions
             PlacementError = placementError,
             GlanceApiServers = ini.GetList("glance", "api_servers"),
             CinderRegion = ini.GetString("cinder", "os_region_name"),
+            CinderCatalogInfo = ini.GetString("cinder", "catalog_info") ?? "volumev3::publicURL",
+            CinderEndpointTemplate = ini.GetString("cinder", "endpoint_template"),
             NeutronRegion = ini.GetString("neutron", "region_name"),
             Neutron = neutron,
             NeutronError = neutronError,

@@ -7,6 +7,7 @@ using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Virt;
+using Stratus.Compute.Volumes;
 using Stratus.Core.Messaging;
 using Stratus.Core.Processes;
 using Stratus.Core.Services;
@@ -20,7 +21,7 @@ namespace Stratus.Compute.Agent;
 /// conductor, as Nova's agents do.
 /// </summary>
 public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtDriver driver, ImageCache images, ImageClient glance,
-    PlacementClient placement, NeutronClient neutron, InstanceEvents events, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
+    PlacementClient placement, NeutronClient neutron, CinderClient cinder, InstanceEvents events, ServiceGroup group, NovaOptions options, ILogger<ComputeAgent> log) : BackgroundService
 {
     string? _nodeUuid;
     bool _providerReady;
@@ -38,6 +39,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 Terminated(m.Uuid);
                 await driver.DestroyAsync(Guid.Parse(m.Uuid), ct);
                 if (m.Networked) await ServerNetworks.DeallocateServerAsync(neutron, m.Uuid, m.NetworkInfo, m.UserPorts, ct);
+                await ReleaseVolumesAsync(m, ct);
                 await conductor.CastAsync(new InstanceDestroyed(m.Uuid), ct);
             })
             .On<ExternalInstanceEvent>((m, _) =>
@@ -46,6 +48,8 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 return Task.CompletedTask;
             })
             .On<AttachInterface, Vif>(AttachInterfaceAsync)
+            .On<AttachVolume, string>(AttachVolumeAsync)
+            .On<DetachVolume>(DetachVolumeAsync)
             .On<DetachInterface>(async (m, ct) =>
             {
                 var vif = m.Vif;
@@ -286,6 +290,75 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         }
     }
 
+    /// <summary>
+    /// Nova's attach_volume with a new-style attachment: this host's connector gets the connection info, the disk is
+    /// hot-plugged, the attachment completed (the volume in-use). Any failure deletes the attachment, freeing the volume.
+    /// </summary>
+    async Task<string> AttachVolumeAsync(AttachVolume m, CancellationToken ct)
+    {
+        var uuid = Guid.Parse(m.Uuid);
+        var plugged = false;
+        try
+        {
+            var connection = await cinder.UpdateAttachmentAsync(m.AttachmentId, VolumeConnector.For(options), m.Token, m.ProjectId, ct);
+            await driver.AttachVolumeAsync(uuid, VolumeConnector.Disk(m.VolumeId, connection), ct);
+            plugged = true;
+            await cinder.CompleteAttachmentAsync(m.AttachmentId, m.Token, m.ProjectId, ct);
+            return connection.ToJsonString();
+        }
+        catch (Exception e) when (e is CinderException or VirtException)
+        {
+            log.LogError("[instance: {Uuid}] Failed to attach volume {Volume}: {Error}", m.Uuid, m.VolumeId, e.Message);
+            if (plugged) await IgnoringAsync(() => driver.DetachVolumeAsync(uuid, m.VolumeId, TimeSpan.FromSeconds(20), CancellationToken.None));
+            await IgnoringAsync(() => cinder.DeleteAttachmentAsync(m.AttachmentId, m.Token, m.ProjectId, CancellationToken.None));
+            throw;
+        }
+    }
+
+    /// <summary>Nova's detach_volume: the guest lets go of the disk, then the attachment goes; if the guest does not, the volume is in-use again.</summary>
+    async Task DetachVolumeAsync(DetachVolume m, CancellationToken ct)
+    {
+        try
+        {
+            await driver.DetachVolumeAsync(Guid.Parse(m.Uuid), m.VolumeId, TimeSpan.FromSeconds(60), ct);
+        }
+        catch (Exception e) when (e is VirtException or InstanceNotFoundException)
+        {
+            log.LogError("[instance: {Uuid}] Failed to detach volume {Volume}: {Error}", m.Uuid, m.VolumeId, e.Message);
+            if (e is VirtException)
+            {
+                await IgnoringAsync(() => cinder.RollDetachingAsync(m.VolumeId, m.Token, m.ProjectId, CancellationToken.None));
+                return;
+            }
+        }
+        await IgnoringAsync(() => cinder.DeleteAttachmentAsync(m.AttachmentId, m.Token, m.ProjectId, CancellationToken.None));
+        await conductor.CastAsync(new VolumeDetached(m.Uuid, m.VolumeId), ct);
+    }
+
+    /// <summary>A deleted server's volumes: their attachments deleted, and the volumes marked delete_on_termination deleted.</summary>
+    async Task ReleaseVolumesAsync(TerminateInstance m, CancellationToken ct)
+    {
+        if (m.Token is not { } token) return;
+        foreach (var v in m.Volumes)
+        {
+            await IgnoringAsync(() => cinder.DeleteAttachmentAsync(v.AttachmentId, token, m.ProjectId, ct));
+            if (v.DeleteOnTermination) await IgnoringAsync(() => cinder.DeleteVolumeAsync(v.VolumeId, token, m.ProjectId, ct));
+        }
+    }
+
+    /// <summary>A clean-up step whose failure is logged, not raised: what it leaves is the block storage service's to report.</summary>
+    async Task IgnoringAsync(Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (e is CinderException or VirtException)
+        {
+            log.LogWarning("Clean-up step failed: {Error}", e.Message);
+        }
+    }
+
     /// <summary>Nova's rebuild: the root disk is made again from the (new) image; a stopped server stays stopped.</summary>
     async Task RebuildAsync(RebuildInstance rebuild, CancellationToken ct)
     {
@@ -299,6 +372,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             var spec = Spec(uuid, rebuild.Name, rebuild.Flavor, rebuild.ImageRef, imagePath) with
             {
                 Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
+                Disks = rebuild.Disks,
                 ConfigDriveFiles = ConfigDriveFiles(rebuild.ConfigDrive, rebuild.MetaDataJson, rebuild.UserData, vifs, rebuild.InjectedFiles),
             };
             await driver.PlugVifsAsync(spec, ct);

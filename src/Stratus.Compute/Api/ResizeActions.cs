@@ -59,16 +59,22 @@ static class ResizeActions
         instance.Touch();
         InstanceActions.Start(db, http, instance.Uuid, "rebuild");
         await db.SaveChangesAsync(ct);
+        var volumes = (await ServerView.VolumesOfAsync(db, [instance.Uuid], ct)).GetValueOrDefault(instance.Uuid) ?? [];
         if (instance.Host is not null)
             await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped)
             {
+                Disks = [.. volumes.Where(b => b.ConnectionInfoJson is not null)
+                    .Select(b => Volumes.VolumeConnector.Disk(b.VolumeId, JsonNode.Parse(b.ConnectionInfoJson!)!.AsObject()))],
                 NetworkInfo = ServerNetworks.Vifs(instance.NetworkInfoJson), ConfigDrive = instance.ConfigDrive,
                 MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData, InjectedFiles = injectedFiles,
             }, ct);
         var full = v.AtLeast(75);
         var view = ServerView.Detail(http, instance, null, new ServerView.Parts(Full: full, KeyName: full || v.AtLeast(54), UserData: false,
             ServerGroups: v.AtLeast(71), Groups: await ServerGroupsApi.GroupsOfAsync(apiDb, instance.Uuid, ct),
-            SecurityGroups: full ? (await SecurityGroupsApi.OfServersAsync(neutron, [instance], caller.Token, ct)).GetValueOrDefault(instance.Uuid) : null));
+            SecurityGroups: full ? (await SecurityGroupsApi.OfServersAsync(neutron, [instance], caller.Token, ct)).GetValueOrDefault(instance.Uuid) : null)
+        {
+            Volumes = volumes,
+        });
         view["adminPass"] = password;
         if (v.AtLeast(57)) view["user_data"] = instance.UserData;
         return new JsonResponse(new JsonObject { ["server"] = view }, 202)

@@ -44,7 +44,16 @@ static class ServerView
     /// <see cref="SecurityGroups"/> are its ports' groups, shown when it has any (<see cref="SecurityGroupsApi.OfServersAsync"/>).
     /// </summary>
     public sealed record Parts(bool Full = true, bool KeyName = true, bool UserData = true, bool ServerGroups = false, IReadOnlyList<string>? Groups = null,
-        JsonArray? SecurityGroups = null);
+        JsonArray? SecurityGroups = null)
+    {
+        /// <summary>The server's volumes (its block device mappings), for <c>os-extended-volumes:volumes_attached</c>.</summary>
+        public IReadOnlyList<BlockDeviceMapping> Volumes { get; init; } = [];
+    }
+
+    /// <summary>The block device mappings of these servers, by server.</summary>
+    public static async Task<Dictionary<string, List<BlockDeviceMapping>>> VolumesOfAsync(CellDb db, IReadOnlyCollection<string> uuids, CancellationToken ct) =>
+        uuids.Count == 0 ? [] : (await db.BlockDeviceMappings.Where(b => uuids.Contains(b.InstanceUuid)).OrderBy(b => b.CreatedAt).ToListAsync(ct))
+            .GroupBy(b => b.InstanceUuid).ToDictionary(g => g.Key, g => g.ToList());
 
     public static JsonObject Detail(HttpContext http, Instance i, InstanceFault? fault, Parts? parts = null)
     {
@@ -94,7 +103,9 @@ static class ServerView
             o["OS-EXT-STS:task_state"] = i.TaskState;
             o["OS-EXT-STS:vm_state"] = i.VmState;
             o["OS-EXT-STS:power_state"] = i.PowerState;
-            o["os-extended-volumes:volumes_attached"] = new JsonArray();
+            o["os-extended-volumes:volumes_attached"] = new JsonArray([.. parts.Volumes.Select(b => (JsonNode)(v.AtLeast(3)
+                ? new JsonObject { ["id"] = b.VolumeId, ["delete_on_termination"] = b.DeleteOnTermination }
+                : new JsonObject { ["id"] = b.VolumeId }))]);
         }
         if (admin && parts.Full)
         {

@@ -203,10 +203,14 @@ public static partial class ServersApi
         var page = Paging.Apply(instances, i => i.Uuid, q);
         var faults = detail ? await LatestFaultsAsync(db, page.Items.Where(i => i.VmState == VmStates.Error).Select(i => i.Uuid).ToList(), ct) : [];
         var securityGroups = detail ? await SecurityGroupsApi.OfServersAsync(neutron, page.Items, caller.Token, ct) : [];
+        var volumes = detail ? await ServerView.VolumesOfAsync(db, [.. page.Items.Select(i => i.Uuid)], ct) : [];
         var body = new JsonObject
         {
             ["servers"] = new JsonArray([.. page.Items.Select(i => (JsonNode)(detail
-                ? ServerView.Detail(http, i, faults.GetValueOrDefault(i.Uuid), new ServerView.Parts(SecurityGroups: securityGroups.GetValueOrDefault(i.Uuid)))
+                ? ServerView.Detail(http, i, faults.GetValueOrDefault(i.Uuid), new ServerView.Parts(SecurityGroups: securityGroups.GetValueOrDefault(i.Uuid))
+                {
+                    Volumes = volumes.GetValueOrDefault(i.Uuid) ?? [],
+                })
                 : ServerView.Brief(http, i)))]),
         };
         if (page.Next is not null) body["servers_links"] = Paging.NextLinks(http, page.Next);
@@ -220,7 +224,8 @@ public static partial class ServersApi
     internal static async Task<JsonObject> DetailAsync(HttpContext http, CellDb db, Instance i, CancellationToken ct, ServerView.Parts? parts = null)
     {
         var fault = i.VmState == VmStates.Error ? (await LatestFaultsAsync(db, [i.Uuid], ct)).GetValueOrDefault(i.Uuid) : null;
-        return ServerView.Detail(http, i, fault, parts);
+        var volumes = (await ServerView.VolumesOfAsync(db, [i.Uuid], ct)).GetValueOrDefault(i.Uuid) ?? [];
+        return ServerView.Detail(http, i, fault, (parts ?? new ServerView.Parts()) with { Volumes = volumes });
     }
 
     static async Task<IResult> Show(string id, HttpContext http, CellDb db, ApiDb apiDb, NeutronClient neutron, CancellationToken ct)

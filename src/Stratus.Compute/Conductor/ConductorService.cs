@@ -28,6 +28,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             .On(WithDb<BuildFailed>(BuildFailedAsync, reapply: true))
             .On(WithDb<InstanceUpdate>(UpdateInstanceAsync, reapply: true))
             .On(WithDb<InstanceDestroyed>((db, m, ct) => DestroyedAsync(db, m.Uuid, ct), reapply: true))
+            .On(WithDb<VolumeDetached>((db, m, ct) => db.BlockDeviceMappings.Where(b => b.InstanceUuid == m.Uuid && b.VolumeId == m.VolumeId).ExecuteDeleteAsync(ct)))
             .On(WithDb<ServiceReport>(ReportServiceAsync))
             .On(WithDb<ComputeNodeUpdate, string>(UpdateComputeNodeAsync))
             .On(WithDb<InstancesOnHost, List<HostInstance>>(async (db, m, ct) =>
@@ -254,6 +255,8 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             await FinishActionAsync(db, uuid, "Success", ct);
             await db.SaveChangesAsync(ct);
         }
+        // The agent released the volumes with the guest: the server's mappings go with it.
+        await db.BlockDeviceMappings.Where(b => b.InstanceUuid == uuid).ExecuteDeleteAsync(ct);
         await ReleaseAsync(uuid, ct);
     }
 

@@ -13,6 +13,7 @@ public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options
     public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
     public DbSet<ComputeNode> ComputeNodes => Set<ComputeNode>();
     public DbSet<Migration> Migrations => Set<Migration>();
+    public DbSet<BlockDeviceMapping> BlockDeviceMappings => Set<BlockDeviceMapping>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -35,6 +36,16 @@ public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options
             e.Property(x => x.Version).IsConcurrencyToken();
         });
         b.Entity<Migration>(e => { e.ToTable("migrations"); e.HasIndex(x => x.InstanceUuid); });
+        b.Entity<BlockDeviceMapping>(e =>
+        {
+            e.ToTable("block_device_mapping");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(36);
+            e.Property(x => x.InstanceUuid).HasMaxLength(36);
+            e.Property(x => x.VolumeId).HasMaxLength(36);
+            // One mapping per volume and server (Nova's get_by_volume_and_instance).
+            e.HasIndex(x => new { x.InstanceUuid, x.VolumeId }).IsUnique();
+        });
         b.Entity<InstanceFault>(e => { e.ToTable("instance_faults"); e.HasIndex(x => x.InstanceUuid); });
         b.Entity<InstanceAction>(e =>
         {
@@ -285,4 +296,24 @@ public static class ServiceHeartbeats
         service.ReportCount++;
         service.LastSeenUp = service.UpdatedAt = now;
     }
+}
+
+/// <summary>
+/// Nova's block device mapping: a volume of a server, with the block storage attachment that holds it,
+/// the device name the guest was promised and the connection its host made.
+/// </summary>
+public sealed class BlockDeviceMapping
+{
+    public required string Uuid { get; set; }
+    public required string InstanceUuid { get; set; }
+    public required string VolumeId { get; set; }
+    public string? AttachmentId { get; set; }
+    public string? DeviceName { get; set; }
+    public string? Tag { get; set; }
+    public bool DeleteOnTermination { get; set; }
+    /// <summary>0 for the root disk of a server booted from a volume; null for attached volumes.</summary>
+    public int? BootIndex { get; set; }
+    /// <summary>The connection info block storage gave the host (attachment_update), once attached.</summary>
+    public string? ConnectionInfoJson { get; set; }
+    public DateTime CreatedAt { get; set; }
 }

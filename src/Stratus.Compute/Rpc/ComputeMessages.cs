@@ -24,8 +24,9 @@ public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavo
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
 public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast
 {
-    /// <summary>The server's NICs, which the new guest keeps.</summary>
+    /// <summary>The server's NICs and attached volumes, which the new guest keeps.</summary>
     public IReadOnlyList<Vif> NetworkInfo { get; init; } = [];
+    public IReadOnlyList<DiskSpec> Disks { get; init; } = [];
     /// <summary>The config drive made afresh, as Nova's rebuild does: with the server's metadata now and the rebuild's personality files.</summary>
     public bool ConfigDrive { get; init; }
     public string MetaDataJson { get; init; } = "{}";
@@ -38,6 +39,13 @@ public sealed record ResizeInstance(string Uuid, InstanceFlavor Flavor, string T
 
 public sealed record TerminateInstance(string Uuid) : IRpcCast
 {
+    /// <summary>The server's volumes: their attachments are deleted once the guest is gone, and those marked so deleted too.</summary>
+    public IReadOnlyList<VolumeAttachment> Volumes { get; init; } = [];
+
+    /// <summary>Who deleted the server (the volumes are theirs to release).</summary>
+    public string? Token { get; init; }
+    public string ProjectId { get; init; } = "";
+
     /// <summary>The server's NICs: their ports are deleted (Nova's) or unbound (the user's) once the guest is gone.</summary>
     public IReadOnlyList<Vif> NetworkInfo { get; init; } = [];
 
@@ -73,6 +81,18 @@ public sealed record DetachInterface(string Uuid, Vif Vif) : IRpcCast;
 
 /// <summary>The tail of the guest's console log.</summary>
 public sealed record GetConsoleOutput(string Uuid) : IRpcCall<string>;
+
+/// <summary>A volume's attachment to a server, as the server's block device mapping holds it.</summary>
+public sealed record VolumeAttachment(string VolumeId, string AttachmentId, bool DeleteOnTermination);
+
+/// <summary>
+/// From the API: connect the reserved attachment from this host (its connector), hot-plug the disk, complete
+/// the attachment; answered with the connection info. A failure deletes the attachment (the volume is free again).
+/// </summary>
+public sealed record AttachVolume(string Uuid, string VolumeId, string AttachmentId, string ProjectId, string Token) : IRpcCall<string>;
+
+/// <summary>From the API (the volume is detaching): unplug the disk, then delete the attachment; the guest refusing rolls the volume back to in-use.</summary>
+public sealed record DetachVolume(string Uuid, string VolumeId, string AttachmentId, string ProjectId, string Token) : IRpcCast;
 
 /// <summary>The host's uptime line, as uptime(1) prints it.</summary>
 public sealed record GetHostUptime : IRpcCall<string>;

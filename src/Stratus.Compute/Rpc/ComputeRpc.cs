@@ -60,6 +60,9 @@ public sealed class ComputeApi(IMessageBus bus) : RpcClient(bus, ComputeRpc.Comp
 [JsonSerializable(typeof(ResumeInstance))]
 [JsonSerializable(typeof(GetConsoleOutput))]
 [JsonSerializable(typeof(GetHostUptime))]
+[JsonSerializable(typeof(AttachVolume))]
+[JsonSerializable(typeof(DetachVolume))]
+[JsonSerializable(typeof(VolumeDetached))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(RebootType))]
 sealed partial class ComputeRpcJson : JsonSerializerContext;

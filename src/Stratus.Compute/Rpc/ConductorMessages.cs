@@ -26,6 +26,9 @@ public sealed record BuildFailed(string Uuid, string Host, string Message, bool 
     public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
 }
 
+/// <summary>From an agent: the volume left the server (its mapping goes).</summary>
+public sealed record VolumeDetached(string Uuid, string VolumeId) : IRpcCast;
+
 /// <summary>From an agent: the server's guest is gone from its host.</summary>
 public sealed record InstanceDestroyed(string Uuid) : IRpcCast;
 

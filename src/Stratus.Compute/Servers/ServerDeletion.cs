@@ -2,6 +2,8 @@ using Stratus.Compute.Api;
 using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
+using Stratus.Compute.Volumes;
+using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Services;
 
 namespace Stratus.Compute.Servers;
@@ -34,7 +36,9 @@ static class ServerDeletion
             }
             // The conductor may have sent the build to a host while this was decided (the save above then saw its
             // host): that host undoes whatever it makes, as it does when it comes back.
-            if (instance.Host is { } host) await compute.CastAsync(host, Terminate(instance), ct);
+            // Nova's local delete releases the volumes itself (no host will).
+            await ReleaseVolumesAsync(instance, http.Caller(), db, http.RequestServices.GetRequiredService<CinderClient>(), ct);
+            if (instance.Host is { } host) await compute.CastAsync(host, Terminate(instance, [], http.Caller()), ct);
             return;
         }
         await db.SaveInstanceAsync(instance, i =>
@@ -42,15 +46,35 @@ static class ServerDeletion
             i.TaskState = TaskStates.Deleting;
             i.Touch();
         }, ct);
-        await compute.CastAsync(service.Host, Terminate(instance), ct);
+        await compute.CastAsync(service.Host, Terminate(instance, await VolumesAsync(db, id, ct), http.Caller()), ct);
     }
 
-    static TerminateInstance Terminate(Instance instance)
+    static async Task<List<VolumeAttachment>> VolumesAsync(CellDb db, string uuid, CancellationToken ct) =>
+        [.. (await db.BlockDeviceMappings.Where(b => b.InstanceUuid == uuid && b.AttachmentId != null).ToListAsync(ct))
+            .Select(b => new VolumeAttachment(b.VolumeId, b.AttachmentId!, b.DeleteOnTermination))];
+
+    static async Task ReleaseVolumesAsync(Instance instance, Caller caller, CellDb db, CinderClient cinder, CancellationToken ct)
+    {
+        foreach (var v in await VolumesAsync(db, instance.Uuid, ct))
+            try
+            {
+                await cinder.DeleteAttachmentAsync(v.AttachmentId, caller.Token, instance.ProjectId, ct);
+                if (v.DeleteOnTermination) await cinder.DeleteVolumeAsync(v.VolumeId, caller.Token, instance.ProjectId, ct);
+            }
+            catch (CinderException)
+            {
+                // What is left is block storage's to show (the volume stays attached there); the server goes regardless, as in Nova.
+            }
+        await db.BlockDeviceMappings.Where(b => b.InstanceUuid == instance.Uuid).ExecuteDeleteAsync(ct);
+    }
+
+    static TerminateInstance Terminate(Instance instance, IReadOnlyList<VolumeAttachment> volumes, Caller caller)
     {
         var (vifs, requested) = (ServerNetworks.Vifs(instance.NetworkInfoJson), ServerNetworks.Requested(instance.RequestedNetworksJson));
         return new(instance.Uuid)
         {
             NetworkInfo = vifs, UserPorts = [.. requested.Select(r => r.PortId).OfType<string>()], Networked = vifs.Count > 0 || requested.Count > 0,
+            Volumes = volumes, Token = caller.Token, ProjectId = instance.ProjectId,
         };
     }
 }
