@@ -100,6 +100,7 @@ public static class ComputeService
         v21.MapExtensions();
         v21.MapImages();
         v21.MapVolumeAttachments();
+        v21.MapVolumes();
         v21.MapServerExternalEvents();
         v21.MapInterfaces();
         v21.MapNetworks();

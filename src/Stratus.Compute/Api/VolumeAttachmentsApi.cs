@@ -207,7 +207,8 @@ public static partial class VolumeAttachmentsApi
             {
                 0 => OpenStackError.Unavailable(e.Message),
                 404 => OpenStackError.NotFound(e.Message),
-                403 => OpenStackError.Forbidden(e.Message),
+                // Over quota (413 there) is Nova's 403, as its OverQuota everywhere.
+                403 or 413 => OpenStackError.Forbidden(e.Message),
                 409 => OpenStackError.Conflict(e.Message),
                 >= 400 and < 500 => OpenStackError.BadRequest(e.Message),
                 _ => new OpenStackError(500, "Internal Server Error", $"Unexpected API Error. The block storage service answered: {e.Message}"),
