@@ -59,6 +59,9 @@ public sealed record NovaOptions
     /// <summary><c>[DEFAULT] report_interval</c>: how often services heartbeat.</summary>
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(10);
     public int MaxBuildAttempts { get; init; } = 3;
+    /// <summary><c>[DEFAULT] block_device_allocate_retries</c> and <c>_interval</c>: how long a build waits for the volumes it asked block storage to make.</summary>
+    public int BlockDeviceAllocateRetries { get; init; } = 60;
+    public TimeSpan BlockDeviceAllocateRetriesInterval { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary><c>[DEFAULT] vif_plugging_timeout</c>: how long a build waits for network-vif-plugged (0: not at all).</summary>
     public TimeSpan VifPluggingTimeout { get; init; } = TimeSpan.FromSeconds(300);
     /// <summary><c>[DEFAULT] vif_plugging_is_fatal</c>: a build whose NICs were not reported plugged in time fails.</summary>
@@ -135,6 +138,8 @@ public sealed record NovaOptions
             ServiceDownTime = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "service_down_time", 60)),
             ReportInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "report_interval", 10)),
             MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),
+            BlockDeviceAllocateRetries = ini.GetInt("DEFAULT", "block_device_allocate_retries", 60),
+            BlockDeviceAllocateRetriesInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "block_device_allocate_retries_interval", 3)),
             VifPluggingTimeout = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "vif_plugging_timeout", 300)),
             VifPluggingIsFatal = ini.GetBool("DEFAULT", "vif_plugging_is_fatal", true),
             ForceConfigDrive = ini.GetBool("DEFAULT", "force_config_drive", false),

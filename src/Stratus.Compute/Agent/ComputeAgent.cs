@@ -149,8 +149,56 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 MetadataApi.NetworkData(vifs), injectedFiles)
             : null;
 
-    static InstanceSpec Spec(string uuid, string name, InstanceFlavor flavor, string imageRef, string imagePath) =>
-        new(Guid.Parse(uuid), name, flavor.Vcpus, flavor.MemoryMb, new RootDisk(imageRef, imagePath, flavor.RootGb > 0 ? flavor.RootGb : null));
+    static InstanceSpec Spec(string uuid, string name, InstanceFlavor flavor, string imageRef, string? imagePath) =>
+        new(Guid.Parse(uuid), name, flavor.Vcpus, flavor.MemoryMb, imagePath is null ? null : new RootDisk(imageRef, imagePath, flavor.RootGb > 0 ? flavor.RootGb : null));
+
+    /// <summary>
+    /// Nova's _prep_block_device: each mapping's volume made when it does not exist yet (from its image, snapshot or
+    /// nothing, waited for as block_device_allocate_retries says), attached from this host and recorded by the conductor.
+    /// </summary>
+    async Task<List<DiskSpec>> PrepareBlockDevicesAsync(BuildAndRunInstance build, CancellationToken ct)
+    {
+        var disks = new List<DiskSpec>();
+        if (build.BlockDevices.Count == 0) return disks;
+        var token = build.Token ?? throw new CinderException(0, "the build has no user token to reach block storage with");
+        foreach (var d in build.BlockDevices)
+        {
+            var volumeId = d.VolumeId;
+            if (volumeId is null)
+            {
+                volumeId = await CreateVolumeAsync(build, d, token, ct);
+                await conductor.CallAsync(new BlockDeviceReady(d.BdmUuid, volumeId, null, null), ct);
+            }
+            var attachmentId = d.AttachmentId ?? await cinder.CreateAttachmentAsync(volumeId, build.Uuid, token, build.ProjectId, ct);
+            var connection = await cinder.UpdateAttachmentAsync(attachmentId, VolumeConnector.For(options), token, build.ProjectId, ct);
+            await cinder.CompleteAttachmentAsync(attachmentId, token, build.ProjectId, ct);
+            await conductor.CallAsync(new BlockDeviceReady(d.BdmUuid, volumeId, attachmentId, connection.ToJsonString()), ct);
+            disks.Add(VolumeConnector.Disk(volumeId, connection) with { Boot = d.Boot });
+        }
+        return disks;
+    }
+
+    async Task<string> CreateVolumeAsync(BuildAndRunInstance build, BlockDevice d, string token, CancellationToken ct)
+    {
+        var request = new JsonObject { ["size"] = d.VolumeSize, ["name"] = $"{build.Uuid}-{d.Source}-vol" };
+        if (d.ImageId is not null) request["imageRef"] = d.ImageId;
+        if (d.SnapshotId is not null) request["snapshot_id"] = d.SnapshotId;
+        if (d.VolumeType is not null) request["volume_type"] = d.VolumeType;
+        var created = await cinder.SendAsync(HttpMethod.Post, "/volumes", new JsonObject { ["volume"] = request }, token, build.ProjectId, ct);
+        var id = (string?)created?["volume"]?["id"] ?? throw new CinderException(500, "block storage made a volume without an id");
+        // nova's _await_block_device_map_created.
+        var status = "creating";
+        for (var attempt = 1; attempt <= options.BlockDeviceAllocateRetries; attempt++)
+        {
+            status = (string?)(await cinder.GetVolumeAsync(id, token, build.ProjectId, ct))?["status"] ?? "deleted";
+            if (status == "available") return id;
+            if (status is "error" or "deleted") break;
+            await Task.Delay(options.BlockDeviceAllocateRetriesInterval, ct);
+        }
+        throw new CinderException(500, $"Volume {id} did not finish being created even after we waited " +
+            $"{options.BlockDeviceAllocateRetries * options.BlockDeviceAllocateRetriesInterval.TotalSeconds:0} seconds or {options.BlockDeviceAllocateRetries} attempts. " +
+            $"And its status is {status}.");
+    }
 
     /// <summary>
     /// Servers deleted here lately: a build of one that is under way, or whose message comes after the delete's,
@@ -173,10 +221,11 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         var uuid = build.Uuid;
         if (Deleted(uuid)) return;
         await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning), ct);
-        string imagePath;
+        // A server booted from a volume has no image of its own to fetch.
+        string? imagePath = null;
         try
         {
-            imagePath = await FetchImageAsync(build.ImageRef, build.Token, ct);
+            if (build.ImageRef.Length > 0) imagePath = await FetchImageAsync(build.ImageRef, build.Token, ct);
         }
         catch (ImageFetchException e)
         {
@@ -202,8 +251,22 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
             return;
         }
         if (vifs.Count > 0) await conductor.CallAsync(new InstanceUpdate(uuid, TaskStates.Spawning) { NetworkInfo = vifs }, ct);
+        IReadOnlyList<DiskSpec> disks;
+        try
+        {
+            disks = await PrepareBlockDevicesAsync(build, ct);
+        }
+        catch (Exception e) when (e is CinderException or VirtException)
+        {
+            // Nova's BuildAbortException: no other host would do better.
+            log.LogError("[instance: {Uuid}] {Error}", uuid, e.Message);
+            await ServerNetworks.DeallocateAsync(neutron, vifs, CancellationToken.None);
+            await conductor.CastAsync(new BuildFailed(uuid, options.Host, $"Build of instance {uuid} aborted: {e.Message}", Reschedule: false, Code: 500, build.Token), ct);
+            return;
+        }
         var spec = Spec(uuid, build.Name, build.Flavor, build.ImageRef, imagePath) with
         {
+            Disks = disks,
             Nics = [.. vifs.Select(v => new NicSpec(v.TapDevice, v.MacAddress, v.Bridge, v.Mtu))],
             ConfigDriveFiles = ConfigDriveFiles(build.ConfigDrive, build.MetaDataJson, build.UserData, vifs, build.InjectedFiles),
         };

@@ -29,6 +29,8 @@ static class ResizeActions
         var imageRef = ServerFields.LastSegment(args.RequiredString("imageRef", 65535));
         var flavor = InstanceFlavor.Parse(instance.FlavorJson);
         instance.CheckState("rebuild", [VmStates.Active, VmStates.Stopped, VmStates.Error]);
+        // Nova before 2.93 (reimaging a boot volume): a volume-backed server keeps the image it has, which is none.
+        if (instance.ImageRef.Length == 0) throw OpenStackError.BadRequest("Unable to rebuild with a different image for a volume-backed server.");
         try
         {
             await ServerImage.CheckBootableAsync(images, imageRef, flavor, caller.Token, ct);
@@ -63,8 +65,8 @@ static class ResizeActions
         if (instance.Host is not null)
             await compute.CastAsync(instance.Host, new RebuildInstance(instance.Uuid, instance.DisplayName, flavor, imageRef, caller.Token, stopped)
             {
-                Disks = [.. volumes.Where(b => b.ConnectionInfoJson is not null)
-                    .Select(b => Volumes.VolumeConnector.Disk(b.VolumeId, JsonNode.Parse(b.ConnectionInfoJson!)!.AsObject()))],
+                Disks = [.. volumes.Where(b => b.VolumeId is not null && b.ConnectionInfoJson is not null)
+                    .Select(b => Volumes.VolumeConnector.Disk(b.VolumeId!, JsonNode.Parse(b.ConnectionInfoJson!)!.AsObject()))],
                 NetworkInfo = ServerNetworks.Vifs(instance.NetworkInfoJson), ConfigDrive = instance.ConfigDrive,
                 MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData, InjectedFiles = injectedFiles,
             }, ct);

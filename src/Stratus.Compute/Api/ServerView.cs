@@ -103,7 +103,7 @@ static class ServerView
             o["OS-EXT-STS:task_state"] = i.TaskState;
             o["OS-EXT-STS:vm_state"] = i.VmState;
             o["OS-EXT-STS:power_state"] = i.PowerState;
-            o["os-extended-volumes:volumes_attached"] = new JsonArray([.. parts.Volumes.Select(b => (JsonNode)(v.AtLeast(3)
+            o["os-extended-volumes:volumes_attached"] = new JsonArray([.. parts.Volumes.Where(b => b.VolumeId is not null).Select(b => (JsonNode)(v.AtLeast(3)
                 ? new JsonObject { ["id"] = b.VolumeId, ["delete_on_termination"] = b.DeleteOnTermination }
                 : new JsonObject { ["id"] = b.VolumeId }))]);
         }

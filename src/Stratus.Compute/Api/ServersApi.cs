@@ -8,6 +8,7 @@ using Stratus.Compute.Network;
 using Stratus.Compute.Placement;
 using Stratus.Compute.Rpc;
 using Stratus.Compute.Servers;
+using Stratus.Compute.Volumes;
 using Stratus.Core.Catalog;
 using Stratus.Core.Services;
 
@@ -28,7 +29,8 @@ public static partial class ServersApi
         return servers;
     }
 
-    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ImageClient images, NeutronClient neutron, NovaOptions options, CancellationToken ct)
+    static async Task<IResult> Create(HttpContext http, CellDb db, ApiDb apiDb, ConductorApi conductor, ImageClient images, NeutronClient neutron, CinderClient cinder,
+        NovaOptions options, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = Microversion.Of(http);
@@ -42,10 +44,12 @@ public static partial class ServersApi
         if (flavor is null || (!flavor.IsPublic && !caller.IsAdmin && !flavor.Projects.Any(p => p.ProjectId == caller.ProjectId)))
             throw OpenStackError.BadRequest($"Flavor {flavorId} could not be found.");
         if (flavor.Disabled) throw OpenStackError.BadRequest($"Flavor {flavorId} is disabled.");
-        if (body.ContainsKey("block_device_mapping") || body.ContainsKey("block_device_mapping_v2"))
-            throw OpenStackError.BadRequest("Block device mappings need the block storage service (cinder), which this region does not have.");
         var imageRef = body.OptionalString("imageRef", 65535, allowEmpty: true) is { Length: > 0 } img ? ServerFields.LastSegment(img) : "";
-        if (imageRef.Length == 0) throw OpenStackError.BadRequest("Missing imageRef attribute: booting from volume needs the block storage service, which this region does not have.");
+        if (imageRef.Length == 0 && !body.ContainsKey("block_device_mapping_v2") && !body.ContainsKey("block_device_mapping"))
+            throw OpenStackError.BadRequest("Missing imageRef attribute");
+        var blockDevices = BlockDevices.Parse(body, v, imageRef);
+        // A server booted from a volume has no image of its own (Nova shows "" as its image).
+        if (BlockDevices.VolumeBacked(blockDevices)) imageRef = "";
         if (body.ContainsKey("personality") && v.AtLeast(57)) throw NovaBody.Invalid("server", body, "Additional properties are not allowed ('personality' was unexpected)");
         var injectedFiles = ServerFields.Personality(body);
         var accessV4 = ServerFields.AccessIp(body, "accessIPv4", 4);
@@ -72,7 +76,8 @@ public static partial class ServersApi
             if (maxCount > 1) throw OpenStackError.BadRequest("Cannot use hostname with multiple servers: each needs its own.");
         }
         var instanceFlavor = InstanceFlavor.Of(flavor);
-        await ServerImage.CheckBootableAsync(images, imageRef, instanceFlavor, caller.Token, ct);
+        if (imageRef.Length > 0) await ServerImage.CheckBootableAsync(images, imageRef, instanceFlavor, caller.Token, ct);
+        await BlockDevices.CheckAsync(blockDevices, maxCount, images, cinder, caller, ct);
         var networks = await ServerNetworks.CheckAsync(body, required: v.AtLeast(37), caller, neutron, ct);
         if (await SecurityGroupsApi.RequestedAsync(body, caller, neutron, ct) is { Count: > 0 } securityGroups)
             networks = [.. networks.Select(n => n.PortId is null ? n with { SecurityGroups = securityGroups } : n)];
@@ -131,6 +136,7 @@ public static partial class ServersApi
                 UpdatedAt = now,
             };
             db.Instances.Add(instance);
+            db.BlockDeviceMappings.AddRange(await BlockDevices.ReserveAsync(blockDevices, uuid, cinder, caller, ct));
             InstanceActions.Start(db, http, instance.Uuid, "create");
             created.Add(instance);
             group?.Members.Add(new ServerGroupMember { InstanceUuid = uuid });

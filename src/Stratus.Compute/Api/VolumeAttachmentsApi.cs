@@ -52,7 +52,7 @@ public static partial class VolumeAttachmentsApi
     static async Task<IResult> ListAsync(string id, HttpContext http, CellDb db, CancellationToken ct)
     {
         var instance = await ComputeAccess.FindServerAsync(db, id, http.Caller(), ct);
-        var bdms = await db.BlockDeviceMappings.Where(b => b.InstanceUuid == instance.Uuid).OrderBy(b => b.CreatedAt).ToListAsync(ct);
+        var bdms = await db.BlockDeviceMappings.Where(b => b.InstanceUuid == instance.Uuid && b.VolumeId != null).OrderBy(b => b.CreatedAt).ToListAsync(ct);
         var v = Microversion.Of(http);
         return new JsonResponse(new JsonObject
         {

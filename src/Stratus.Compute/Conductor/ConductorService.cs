@@ -28,6 +28,9 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             .On(WithDb<BuildFailed>(BuildFailedAsync, reapply: true))
             .On(WithDb<InstanceUpdate>(UpdateInstanceAsync, reapply: true))
             .On(WithDb<InstanceDestroyed>((db, m, ct) => DestroyedAsync(db, m.Uuid, ct), reapply: true))
+            .On(WithDb<BlockDeviceReady, bool>(async (db, m, ct) => await db.BlockDeviceMappings.Where(b => b.Uuid == m.BdmUuid)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.VolumeId, m.VolumeId).SetProperty(b => b.AttachmentId, m.AttachmentId)
+                    .SetProperty(b => b.ConnectionInfoJson, m.ConnectionInfoJson), ct) > 0))
             .On(WithDb<VolumeDetached>((db, m, ct) => db.BlockDeviceMappings.Where(b => b.InstanceUuid == m.Uuid && b.VolumeId == m.VolumeId).ExecuteDeleteAsync(ct)))
             .On(WithDb<ServiceReport>(ReportServiceAsync))
             .On(WithDb<ComputeNodeUpdate, string>(UpdateComputeNodeAsync))
@@ -107,6 +110,8 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
             ProjectId = instance.ProjectId, Zone = instance.AvailabilityZone ?? "nova", Networks = ServerNetworks.Requested(instance.RequestedNetworksJson),
             ConfigDrive = instance.ConfigDrive, MetaDataJson = Metadata.MetadataApi.MetaData(instance).ToJsonString(), UserData = instance.UserData,
             InjectedFiles = injectedFiles,
+            BlockDevices = [.. (await db.BlockDeviceMappings.Where(b => b.InstanceUuid == uuid).OrderBy(b => b.DeviceName).ToListAsync(ct))
+                .Select(Servers.BlockDevices.ToBuild)],
         }, ct);
     }
 

@@ -299,19 +299,28 @@ public static class ServiceHeartbeats
 }
 
 /// <summary>
-/// Nova's block device mapping: a volume of a server, with the block storage attachment that holds it,
-/// the device name the guest was promised and the connection its host made.
+/// Nova's block device mapping: a volume of a server — given, or made at build from an image, a snapshot or
+/// nothing — with the block storage attachment that holds it, the device name the guest was promised and the
+/// connection its host made.
 /// </summary>
 public sealed class BlockDeviceMapping
 {
     public required string Uuid { get; set; }
     public required string InstanceUuid { get; set; }
-    public required string VolumeId { get; set; }
+    /// <summary>volume, image, snapshot or blank.</summary>
+    public string SourceType { get; set; } = "volume";
+    public string DestinationType { get; set; } = "volume";
+    /// <summary>The volume; null until the build makes it (image, snapshot and blank sources).</summary>
+    public string? VolumeId { get; set; }
+    public string? ImageId { get; set; }
+    public string? SnapshotId { get; set; }
+    public int? VolumeSize { get; set; }
+    public string? VolumeType { get; set; }
     public string? AttachmentId { get; set; }
     public string? DeviceName { get; set; }
     public string? Tag { get; set; }
     public bool DeleteOnTermination { get; set; }
-    /// <summary>0 for the root disk of a server booted from a volume; null for attached volumes.</summary>
+    /// <summary>0 for the disk a server boots from; null or negative for the others.</summary>
     public int? BootIndex { get; set; }
     /// <summary>The connection info block storage gave the host (attachment_update), once attached.</summary>
     public string? ConnectionInfoJson { get; set; }

@@ -19,7 +19,13 @@ public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavo
     public string? UserData { get; init; }
     /// <summary>The create's personality files, which go on the config drive.</summary>
     public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
+    /// <summary>The server's volumes: made here when they do not exist yet, connected and plugged; the boot one replaces the image's root disk.</summary>
+    public IReadOnlyList<BlockDevice> BlockDevices { get; init; } = [];
 }
+
+/// <summary>A block device mapping as the building host needs it (nova's DriverVolumeBlockDevice and its kin).</summary>
+public sealed record BlockDevice(string BdmUuid, string Source, string? VolumeId, string? ImageId, string? SnapshotId, int? VolumeSize, string? VolumeType,
+    string? AttachmentId, bool Boot);
 
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
 public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast

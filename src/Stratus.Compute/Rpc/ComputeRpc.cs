@@ -63,6 +63,8 @@ public sealed class ComputeApi(IMessageBus bus) : RpcClient(bus, ComputeRpc.Comp
 [JsonSerializable(typeof(AttachVolume))]
 [JsonSerializable(typeof(DetachVolume))]
 [JsonSerializable(typeof(VolumeDetached))]
+[JsonSerializable(typeof(BlockDeviceReady))]
+[JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(RebootType))]
 sealed partial class ComputeRpcJson : JsonSerializerContext;

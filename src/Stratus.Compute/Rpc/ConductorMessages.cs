@@ -26,6 +26,9 @@ public sealed record BuildFailed(string Uuid, string Host, string Message, bool 
     public IReadOnlyList<InjectedFile> InjectedFiles { get; init; } = [];
 }
 
+/// <summary>From an agent building a server: a mapping's volume is made, attached and connected.</summary>
+public sealed record BlockDeviceReady(string BdmUuid, string VolumeId, string? AttachmentId, string? ConnectionInfoJson) : IRpcCall<bool>;
+
 /// <summary>From an agent: the volume left the server (its mapping goes).</summary>
 public sealed record VolumeDetached(string Uuid, string VolumeId) : IRpcCast;
 

@@ -50,8 +50,8 @@ static class ServerDeletion
     }
 
     static async Task<List<VolumeAttachment>> VolumesAsync(CellDb db, string uuid, CancellationToken ct) =>
-        [.. (await db.BlockDeviceMappings.Where(b => b.InstanceUuid == uuid && b.AttachmentId != null).ToListAsync(ct))
-            .Select(b => new VolumeAttachment(b.VolumeId, b.AttachmentId!, b.DeleteOnTermination))];
+        [.. (await db.BlockDeviceMappings.Where(b => b.InstanceUuid == uuid && b.VolumeId != null && b.AttachmentId != null).ToListAsync(ct))
+            .Select(b => new VolumeAttachment(b.VolumeId!, b.AttachmentId!, b.DeleteOnTermination))];
 
     static async Task ReleaseVolumesAsync(Instance instance, Caller caller, CellDb db, CinderClient cinder, CancellationToken ct)
     {

@@ -1,7 +1,10 @@
 namespace Stratus.Compute.Virt;
 
-/// <summary>What an instance is made of, as the compute agent hands it to <see cref="IVirtDriver.SpawnAsync"/>.</summary>
-public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryMiB, RootDisk Root)
+/// <summary>
+/// What an instance is made of, as the compute agent hands it to <see cref="IVirtDriver.SpawnAsync"/>: a root disk
+/// over an image, or none when it boots from a volume (the <see cref="DiskSpec.Boot"/> one of <see cref="Disks"/>).
+/// </summary>
+public sealed record InstanceSpec(Guid Uuid, string Name, int Vcpus, int MemoryMiB, RootDisk? Root)
 {
     /// <summary>Further disks (volumes), attached after the root disk in this order.</summary>
     public IReadOnlyList<DiskSpec> Disks { get; init; } = [];
@@ -24,7 +27,11 @@ public sealed record RootDisk(string ImageId, string ImagePath, int? SizeGiB = n
 /// A disk that already exists on the host, such as a volume: a file or block device. <paramref name="Serial"/>
 /// (a volume's id, as Nova sets it) names it to the guest (<c>/sys/block/vdX/serial</c>) and to QEMU.
 /// </summary>
-public sealed record DiskSpec(string Path, string Format, string Serial);
+public sealed record DiskSpec(string Path, string Format, string Serial)
+{
+    /// <summary>The disk the instance boots from (a server booted from a volume has no root disk of its own).</summary>
+    public bool Boot { get; init; }
+}
 
 /// <summary>A NIC: a tap device plugged into <paramref name="Bridge"/> (made if missing), with the port's MAC and the network's MTU.</summary>
 public sealed record NicSpec(string TapDevice, string MacAddress, string? Bridge = null, int? Mtu = null);

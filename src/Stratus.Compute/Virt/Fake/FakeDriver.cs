@@ -117,7 +117,7 @@ public sealed class FakeDriver(HostResources? host = null, TimeSpan spawnTime = 
     public Task ResizeAsync(Guid uuid, int vcpus, int memoryMiB, int? rootGiB, CancellationToken ct = default)
     {
         if (!_instances.TryGetValue(uuid, out var old)) throw new InstanceNotFoundException(uuid);
-        _instances[uuid] = new FakeInstance(old.Spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = old.Spec.Root with { SizeGiB = rootGiB } })
+        _instances[uuid] = new FakeInstance(old.Spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = old.Spec.Root is { } root ? root with { SizeGiB = rootGiB } : null })
         {
             State = old.State, Boots = old.Boots,
         };

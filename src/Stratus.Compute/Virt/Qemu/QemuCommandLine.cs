@@ -28,12 +28,12 @@ static class QemuCommandLine
             // A guest kernel's panic stops the machine where it is, so the driver reports it crashed.
             "-device", "pvpanic", "-action", "panic=pause",
         };
-        AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
+        if (spec.Root is not null) AddDisk(args, "disk0", dir.Disk, "qcow2", bootIndex: 0);
         foreach (var disk in spec.Disks)
         {
             // As at hot-plug (blockdev-add, device_add): one node per volume, so any of them can be unplugged later.
             args.AddRange(["-blockdev", BlockdevOptions(disk).ToJsonString()]);
-            args.AddRange(["-device", $"virtio-blk-pci,drive={DiskNode(disk)},id={DiskDevice(disk)},serial={Escape(GuestSerial(disk))}"]);
+            args.AddRange(["-device", $"virtio-blk-pci,drive={DiskNode(disk)},id={DiskDevice(disk)},serial={Escape(GuestSerial(disk))}" + (disk.Boot ? ",bootindex=0" : "")]);
         }
         // A virtio disk rather than libvirt's CD-ROM: the guest finds it by its label all the same.
         if (spec.ConfigDriveFiles is not null) AddDisk(args, "config", dir.ConfigDrive, "raw", bootIndex: null, readOnly: true);

@@ -163,7 +163,7 @@ public sealed class QemuDriver : IVirtDriver
         try
         {
             dir.SaveSpec(spec);
-            await CreateOverlayAsync(spec.Root, dir.Disk, ct);
+            if (spec.Root is { } root) await CreateOverlayAsync(root, dir.Disk, ct);
             if (spec.ConfigDriveFiles is { } files) await ConfigDrive.WriteAsync(files, dir.ConfigDrive, _options.MkisofsCmd, ct);
             await LaunchAsync(dir, restoreMemory: false, ct);
         }
@@ -216,9 +216,10 @@ public sealed class QemuDriver : IVirtDriver
         File.Delete(dir.MemoryState);
         if (QemuProcess.FindLive(dir) is not null && !await ShutDownCleanlyAsync(dir, _options.ShutdownTimeout, ct)) await StopHardAsync(dir, ct);
         var spec = dir.LoadSpec();
-        if (rootGiB is { } gib && gib > (spec.Root.SizeGiB ?? 0))
+        // A volume-backed instance's root is its volume's size, block storage's to change (extend).
+        if (spec.Root is { } root && rootGiB is { } gib && gib > (root.SizeGiB ?? 0))
             await HostCommand.RunAsync(_options.QemuImgBinary, ["resize", "-q", dir.Disk, $"{gib}G"], ct);
-        dir.SaveSpec(spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = spec.Root with { SizeGiB = rootGiB ?? spec.Root.SizeGiB } });
+        dir.SaveSpec(spec with { Vcpus = vcpus, MemoryMiB = memoryMiB, Root = spec.Root is { } r ? r with { SizeGiB = rootGiB ?? r.SizeGiB } : null });
         if (wasRunning) await LaunchAsync(dir, restoreMemory: false, ct);
     });
 

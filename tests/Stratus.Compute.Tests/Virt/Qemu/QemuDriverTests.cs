@@ -280,6 +280,29 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         await driver.DestroyAsync(spec.Uuid);
     }
 
+    [Fact]
+    public async Task An_instance_boots_from_a_volume_without_a_root_disk_of_its_own()
+    {
+        var instances = image.NewInstancesPath();
+        var driver = image.NewDriver(instances);
+        // The volume: the image's bytes converted to raw, as block storage makes a volume from an image.
+        var volume = Path.Combine(instances, "volume-boot.raw");
+        Directory.CreateDirectory(instances);
+        await HostCommand.RunAsync("qemu-img", ["convert", "-O", "raw", image.ImagePath, volume]);
+        var spec = new InstanceSpec(Guid.NewGuid(), "from-volume", Vcpus: 1, MemoryMiB: 128, Root: null)
+        {
+            Disks = [new DiskSpec(volume, "raw", Guid.NewGuid().ToString()) { Boot = true }],
+        };
+        var dir = Path.Combine(instances, spec.Uuid.ToString());
+
+        await driver.SpawnAsync(spec);
+        await WaitForBootsAsync(dir, 1);
+        Assert.False(File.Exists(Path.Combine(dir, "disk")));
+        await driver.DestroyAsync(spec.Uuid);
+        // The volume outlives the instance: it is block storage's.
+        Assert.True(File.Exists(volume));
+    }
+
     static async Task WaitForConsoleAsync(string dir, Func<string, bool> done, string what)
     {
         var log = Path.Combine(dir, "console.log");
