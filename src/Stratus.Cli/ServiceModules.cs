@@ -1,3 +1,4 @@
+using Stratus.BlockStorage;
 using Stratus.Compute;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
@@ -23,6 +24,7 @@ public static class ServiceModules
         new ComputeModule(),
         new ImageModule(),
         new NetworkModule(),
+        new BlockStorageModule(),
         new DashboardModule(),
     ];
 }

@@ -84,4 +84,39 @@ public static class ErrorBodies
         }
         return ms.ToArray();
     }
+
+    /// <summary>
+    /// The fault body of Nova and Cinder (webob faults): <c>{"itemNotFound": {"code": 404, "message": "..."}}</c>,
+    /// keyed by the kind of fault, any other being a computeFault. Nova names its 406 notAcceptable; Cinder does not
+    /// (<paramref name="namesNotAcceptable"/> false).
+    /// </summary>
+    public static byte[] Fault(OpenStackError e, bool namesNotAcceptable = true)
+    {
+        var key = e.Code switch
+        {
+            400 => "badRequest",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "itemNotFound",
+            405 => "badMethod",
+            406 when namesNotAcceptable => "notAcceptable",
+            409 => "conflictingRequest",
+            413 => "overLimit",
+            415 => "badMediaType",
+            501 => "notImplemented",
+            503 => "serviceUnavailable",
+            _ => "computeFault",
+        };
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(key);
+            w.WriteNumber("code", e.Code);
+            w.WriteString("message", e.Message);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
 }

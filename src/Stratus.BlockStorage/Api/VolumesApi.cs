@@ -1,0 +1,353 @@
+using Stratus.BlockStorage.Rpc;
+
+namespace Stratus.BlockStorage.Api;
+
+/// <summary>
+/// <c>/volumes</c>: create (empty, from a volume, a snapshot or an image; 202 in creating, the scheduler and
+/// cinder-volume finish it), list and detail with filters, sort and paging, show, update, delete, metadata.
+/// </summary>
+public static class VolumesApi
+{
+    public static void MapVolumes(this RouteGroupBuilder project)
+    {
+        var volumes = project.MapGroup("/volumes");
+        volumes.MapPost("", Create);
+        volumes.MapGet("", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: false, ct));
+        volumes.MapGet("/detail", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: true, ct));
+        volumes.MapGet("/summary", Summary).From(12);
+        volumes.MapGet("/{id}", Show);
+        volumes.MapPut("/{id}", Update);
+        volumes.MapDelete("/{id}", Delete);
+        volumes.MapGet("/{id}/metadata", ShowMetadata);
+        volumes.MapPost("/{id}/metadata", (string id, HttpContext http, CinderDb db, CancellationToken ct) => SetMetadata(id, http, db, replace: false, ct));
+        volumes.MapPut("/{id}/metadata", (string id, HttpContext http, CinderDb db, CancellationToken ct) => SetMetadata(id, http, db, replace: true, ct));
+        volumes.MapGet("/{id}/metadata/{key}", ShowMetadataItem);
+        volumes.MapPut("/{id}/metadata/{key}", UpdateMetadataItem);
+        volumes.MapDelete("/{id}/metadata/{key}", DeleteMetadataItem);
+    }
+
+    /// <summary>The volume as the caller may see it, or Cinder's 404.</summary>
+    public static async Task<VolumeRow> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct)
+    {
+        var v = await db.Volumes.FirstOrDefaultAsync(x => x.Id == id, ct);
+        return v is not null && http.CanSee(v.ProjectId) ? v : throw OpenStackError.NotFound($"Volume {id} could not be found.");
+    }
+
+    static async Task<IResult> Create(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, ImageLookup images, SchedulerApi scheduler, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        http.Authorize("volume:create", caller.ProjectId, caller.UserId);
+        var body = await http.BodyAsync("volume");
+        var size = CinderApi.Size(body);
+        var name = body.OptionalString("name", allowEmpty: true) ?? body.OptionalString("display_name", allowEmpty: true);
+        var description = body.OptionalString("description", allowEmpty: true) ?? body.OptionalString("display_description", allowEmpty: true);
+        if (body.ContainsKey("multiattach") && CinderApi.Bool(body, "multiattach"))
+            throw OpenStackError.BadRequest("multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. " +
+                "Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes.");
+        var metadata = body.ContainsKey("metadata") && body["metadata"] is not null ? CinderApi.Metadata(body) : [];
+        var projectId = http.ProjectId();
+
+        var type = body.OptionalString("volume_type") is { } typeRef
+            ? await TypesApi.FindByNameOrIdAsync(http, db, typeRef, ct)
+            : null;
+        Snapshot? snapshot = null;
+        VolumeRow? source = null;
+        if (body.OptionalString("snapshot_id") is { } snapshotId)
+        {
+            snapshot = await SnapshotsApi.FindAsync(http, db, snapshotId, ct);
+            if (snapshot.Status != "available")
+                throw OpenStackError.BadRequest("Invalid snapshot: Originating snapshot status must be one of 'available' values");
+            size ??= snapshot.VolumeSize;
+            if (size < snapshot.VolumeSize)
+                throw OpenStackError.BadRequest($"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot size {snapshot.VolumeSize}GB. They must be >= original snapshot size.");
+        }
+        if (body.OptionalString("source_volid") is { } sourceId)
+        {
+            source = await FindAsync(http, db, sourceId, ct);
+            if (source.Status is not (VolumeStatus.Available or VolumeStatus.InUse))
+                throw OpenStackError.BadRequest($"Invalid volume: Unable to create a volume from an originating source volume when its status is not 'available' or 'in-use'.");
+            size ??= source.Size;
+            if (size < source.Size)
+                throw OpenStackError.BadRequest($"Invalid input received: Volume size '{size}'GB cannot be smaller than original volume size {source.Size}GB. They must be >= original volume size.");
+        }
+        string? imageId = null, imageEndpoint = null;
+        if ((body.OptionalString("imageRef") ?? body.OptionalString("image_id")) is { } imageRef)
+        {
+            http.Authorize("volume:create_from_image", caller.ProjectId, caller.UserId);
+            var (endpoint, image) = await images.FindAsync(caller, imageRef, ct);
+            imageId = (string?)image["id"];
+            imageEndpoint = endpoint;
+            if (size is { } s)
+            {
+                var imageGb = (long)Math.Ceiling(((long?)image["size"] ?? 0) / (double)(1L << 30));
+                if (imageGb > s) throw OpenStackError.BadRequest($"Invalid input received: Size of specified image {imageGb}GB is larger than volume size {s}GB.");
+                if ((int?)image["min_disk"] is { } minDisk && minDisk > s)
+                    throw OpenStackError.BadRequest($"Invalid input received: Volume size {s}GB cannot be smaller than the image minDisk size {minDisk}GB.");
+            }
+        }
+        if (size is null)
+            throw OpenStackError.BadRequest("Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer " +
+                "(or string representation of an integer) and greater than zero).");
+        if (type is null && (snapshot is not null || source is not null))
+        {
+            // A copy keeps the type of what it copies.
+            var origin = source ?? await db.Volumes.FirstAsync(v => v.Id == snapshot!.VolumeId, ct);
+            type = await db.VolumeTypes.FirstOrDefaultAsync(t => t.Id == origin.VolumeTypeId, ct);
+        }
+        type ??= await TypesApi.DefaultAsync(db, options, ct);
+        var zone = body.OptionalString("availability_zone") ?? (source?.AvailabilityZone ?? options.DefaultAvailabilityZone);
+        if (zone != options.StorageAvailabilityZone && zone != options.DefaultAvailabilityZone)
+            throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
+        await quotas.CheckAsync(db, projectId, "volumes", size.Value, ct);
+
+        var now = http.Now();
+        var volume = new VolumeRow
+        {
+            Id = Guid.NewGuid().ToString(),
+            ProjectId = projectId,
+            UserId = caller.UserId,
+            Name = name,
+            Description = description,
+            Size = size.Value,
+            AvailabilityZone = zone,
+            VolumeTypeId = type.Id,
+            SnapshotId = snapshot?.Id,
+            SourceVolId = source?.Id,
+            ImageId = imageId,
+            Metadata = MetadataColumn.Write(metadata),
+            Multiattach = MetadataColumn.Read(type.ExtraSpecs).GetValueOrDefault("multiattach") == "<is> True",
+            CreatedAt = now,
+        };
+        db.Volumes.Add(volume);
+        await db.SaveChangesAsync(ct);
+        await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token,
+            http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct) }, 202);
+    }
+
+    static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
+
+    static async Task<IResult> List(HttpContext http, CinderDb db, CinderOptions options, bool detail, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        http.Authorize("volume:get_all", caller.ProjectId, caller.UserId);
+        var q = http.Request.Query;
+        var paging = Paging.Parse(http, options.OsapiMaxLimit, SortKeys);
+        IQueryable<VolumeRow> query = db.Volumes.AsNoTracking();
+        var allTenants = http.IsAdmin() && q["all_tenants"].FirstOrDefault() is { } all && all is not ("0" or "false" or "False");
+        if (http.IsAdmin() && q["project_id"].FirstOrDefault() is { } pid) query = query.Where(v => v.ProjectId == pid);
+        else if (!allTenants) query = query.Where(v => v.ProjectId == caller.ProjectId);
+        if ((q["name"].FirstOrDefault() ?? q["display_name"].FirstOrDefault()) is { } name) query = query.Where(v => v.Name == name);
+        if (q["status"].FirstOrDefault() is { } status) query = query.Where(v => v.Status == status);
+        if (q["availability_zone"].FirstOrDefault() is { } zone) query = query.Where(v => v.AvailabilityZone == zone);
+        if (q["bootable"].FirstOrDefault() is { } bootable)
+        {
+            var b = bootable.ToLowerInvariant() is "1" or "true" or "t" or "yes" or "y" or "on";
+            query = query.Where(v => v.Bootable == b);
+        }
+        var types = await db.VolumeTypes.AsNoTracking().ToDictionaryAsync(t => t.Id, ct);
+        if (q["volume_type"].FirstOrDefault() is { } typeRef)
+        {
+            var typeId = types.Values.FirstOrDefault(t => t.Name == typeRef || t.Id == typeRef)?.Id ?? "";
+            query = query.Where(v => v.VolumeTypeId == typeId);
+        }
+        var rows = await query.ToListAsync(ct);
+        if (q["metadata"].FirstOrDefault() is { } metaFilter) rows = [.. rows.Where(v => MetadataMatches(v.Metadata, metaFilter))];
+        if (q["glance_metadata"].FirstOrDefault() is { } imageFilter) rows = [.. rows.Where(v => MetadataMatches(v.ImageMetadata, imageFilter))];
+        var count = rows.Count;
+        var page = paging.Apply(rows, v => v.Id, (v, key) => key switch
+        {
+            "name" or "display_name" => v.Name,
+            "status" => v.Status,
+            "size" => v.Size,
+            "created_at" => v.CreatedAt,
+            "updated_at" => v.UpdatedAt,
+            "availability_zone" => v.AvailabilityZone,
+            "bootable" => v.Bootable,
+            "volume_type" => types.GetValueOrDefault(v.VolumeTypeId)?.Name,
+            "project_id" => v.ProjectId,
+            "user_id" => v.UserId,
+            _ => null,
+        }, "volumes");
+        var list = new JsonArray();
+        foreach (var v in page)
+            list.Add(detail ? await VolumeView.DetailAsync(http, db, v, ct) : VolumeView.Summary(http, v));
+        var result = new JsonObject { ["volumes"] = list };
+        if (paging.NextLinks(http, page.Count, page.LastOrDefault()?.Id, detail ? "volumes/detail" : "volumes") is { } links) result["volumes_links"] = links;
+        if (http.Version().AtLeast(45) && q["with_count"].FirstOrDefault() is "true" or "True" or "1") result["count"] = count;
+        return new JsonResponse(result);
+    }
+
+    /// <summary>Cinder's metadata filter: a JSON or Python-literal object whose pairs must all be present.</summary>
+    static bool MetadataMatches(string? column, string filter)
+    {
+        JsonObject? wanted;
+        try
+        {
+            wanted = JsonNode.Parse(filter.Replace('\'', '"')) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw OpenStackError.BadRequest($"Invalid input received: Invalid filter metadata={filter}");
+        }
+        var have = MetadataColumn.Read(column);
+        return wanted is not null && wanted.All(p => have.TryGetValue(p.Key, out var v) && v == p.Value?.ToString());
+    }
+
+    static async Task<IResult> Summary(HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        http.Authorize("volume:get_all", caller.ProjectId, caller.UserId);
+        var all = http.IsAdmin() && http.Request.Query["all_tenants"].FirstOrDefault() is "1" or "true" or "True";
+        var rows = await db.Volumes.AsNoTracking().Where(v => all || v.ProjectId == caller.ProjectId).ToListAsync(ct);
+        var summary = new JsonObject { ["total_count"] = rows.Count, ["total_size"] = rows.Sum(v => v.Size) };
+        if (http.Version().AtLeast(36))
+        {
+            var meta = new JsonObject();
+            foreach (var group in rows.SelectMany(v => MetadataColumn.Read(v.Metadata)).GroupBy(p => p.Key, StringComparer.Ordinal))
+                meta[group.Key] = new JsonArray([.. group.Select(p => p.Value).Distinct().Select(v => (JsonNode?)v)]);
+            summary["metadata"] = meta;
+        }
+        return new JsonResponse(new JsonObject { ["volume-summary"] = summary });
+    }
+
+    static async Task<IResult> Show(string id, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:get", v.ProjectId, v.UserId);
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct) });
+    }
+
+    static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:update", v.ProjectId, v.UserId);
+        var body = await http.BodyAsync("volume");
+        string[] known = ["name", "description", "display_name", "display_description", "metadata"];
+        if (!body.Any(p => known.Contains(p.Key)))
+            throw OpenStackError.BadRequest("Invalid input for field/attribute volume. Value: {}. {} does not have enough properties");
+        if (body.ContainsKey("name") || body.ContainsKey("display_name"))
+            v.Name = body.OptionalString("name", allowEmpty: true) ?? body.OptionalString("display_name", allowEmpty: true);
+        if (body.ContainsKey("description") || body.ContainsKey("display_description"))
+            v.Description = body.OptionalString("description", allowEmpty: true) ?? body.OptionalString("display_description", allowEmpty: true);
+        if (body.ContainsKey("metadata"))
+        {
+            if (v.Status == VolumeStatus.Maintenance) throw OpenStackError.BadRequest("Invalid volume: The volume metadata cannot be updated when the volume is in maintenance mode.");
+            v.Metadata = MetadataColumn.Write(CinderApi.Metadata(body));
+        }
+        v.Touch(http.Now());
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct) });
+    }
+
+    /// <summary>The statuses a volume may be deleted from (Cinder's volume API; force also from the others but deleting and in-use).</summary>
+    static readonly string[] Deletable = [VolumeStatus.Available, VolumeStatus.Error, VolumeStatus.ErrorRestoring, VolumeStatus.ErrorExtending, "error_managing"];
+
+    static async Task<IResult> Delete(string id, HttpContext http, CinderDb db, VolumeApi volumes, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:delete", v.ProjectId, v.UserId);
+        var q = http.Request.Query;
+        var cascade = q["cascade"].FirstOrDefault() is "true" or "True" or "1";
+        var force = http.Version().AtLeast(23) && q["force"].FirstOrDefault() is "true" or "True" or "1";
+        if (force) http.Authorize("volume:force_delete", v.ProjectId, v.UserId);
+        await BeginDeleteAsync(http, db, volumes, v, force, cascade, ct);
+        return Results.Accepted();
+    }
+
+    /// <summary>Cinder's conditional update to deleting, then the cast to the backend (none for a volume never scheduled).</summary>
+    public static async Task BeginDeleteAsync(HttpContext http, CinderDb db, VolumeApi volumes, VolumeRow v, bool force, bool cascade, CancellationToken ct)
+    {
+        var attached = await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus != "detached", ct);
+        var snapshots = await db.Snapshots.Where(s => s.VolumeId == v.Id).ToListAsync(ct);
+        var okStatus = force ? v.Status is not (VolumeStatus.Deleting or VolumeStatus.InUse or VolumeStatus.Attaching or VolumeStatus.Detaching or VolumeStatus.Reserved)
+            : Deletable.Contains(v.Status);
+        if (!okStatus || attached || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
+            || (cascade && snapshots.Any(s => s.Status is not ("available" or "error"))))
+        {
+            var expected = force ? "not one of ['deleting', 'in-use', 'attaching', 'detaching', 'reserved']" : string.Join(" or ", Deletable);
+            throw OpenStackError.BadRequest($"Invalid volume: Volume status must be {expected} and must not be migrating, attached, belong to a group, have snapshots, " +
+                "awaiting a transfer, or be disassociated from snapshots after volume transfer.");
+        }
+        var now = http.Now();
+        foreach (var s in snapshots)
+        {
+            s.Status = "deleting";
+            s.Touch(now);
+        }
+        v.Status = VolumeStatus.Deleting;
+        v.Touch(now);
+        if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
+        await db.SaveChangesAsync(ct);
+        if (v.Host is null) return;
+        foreach (var s in snapshots) await volumes.CastAsync(v.Backend, new DeleteSnapshot(s.Id), ct);
+        await volumes.CastAsync(v.Backend, new DeleteVolume(v.Id), ct);
+    }
+
+    static async Task<IResult> ShowMetadata(string id, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:get_volume_metadata", v.ProjectId, v.UserId);
+        return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(v.Metadata) });
+    }
+
+    static async Task<IResult> SetMetadata(string id, HttpContext http, CinderDb db, bool replace, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize(replace ? "volume:update_volume_metadata" : "volume:create_volume_metadata", v.ProjectId, v.UserId);
+        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        var given = CinderApi.Metadata(body);
+        CheckNotMaintenance(v);
+        var meta = replace ? given : MetadataColumn.Read(v.Metadata);
+        if (!replace) foreach (var (k, val) in given) meta[k] = val;
+        v.Metadata = MetadataColumn.Write(meta);
+        v.Touch(http.Now());
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(replace ? v.Metadata : MetadataColumn.Write(given)) });
+    }
+
+    static async Task<IResult> ShowMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:get_volume_metadata", v.ProjectId, v.UserId);
+        return MetadataColumn.Read(v.Metadata).TryGetValue(key, out var value)
+            ? new JsonResponse(new JsonObject { ["meta"] = new JsonObject { [key] = value } })
+            : throw OpenStackError.NotFound($"Metadata item was not found");
+    }
+
+    static async Task<IResult> UpdateMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:update_volume_metadata", v.ProjectId, v.UserId);
+        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
+        var item = CinderApi.Metadata(body, "meta");
+        if (item.Count != 1) throw OpenStackError.BadRequest("Request body contains too many items");
+        if (!item.ContainsKey(key)) throw OpenStackError.BadRequest("Request body and URI mismatch");
+        CheckNotMaintenance(v);
+        var meta = MetadataColumn.Read(v.Metadata);
+        meta[key] = item[key];
+        v.Metadata = MetadataColumn.Write(meta);
+        v.Touch(http.Now());
+        await db.SaveChangesAsync(ct);
+        return new JsonResponse(new JsonObject { ["meta"] = new JsonObject { [key] = item[key] } });
+    }
+
+    static async Task<IResult> DeleteMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
+    {
+        var v = await FindAsync(http, db, id, ct);
+        http.Authorize("volume:delete_volume_metadata", v.ProjectId, v.UserId);
+        var meta = MetadataColumn.Read(v.Metadata);
+        if (!meta.Remove(key)) throw OpenStackError.NotFound("Metadata item was not found");
+        CheckNotMaintenance(v);
+        v.Metadata = MetadataColumn.Write(meta);
+        v.Touch(http.Now());
+        await db.SaveChangesAsync(ct);
+        return Results.Ok();
+    }
+
+    static void CheckNotMaintenance(VolumeRow v)
+    {
+        if (v.Status == VolumeStatus.Maintenance)
+            throw OpenStackError.BadRequest("Invalid volume: Updating volume metadata is not allowed for volumes in maintenance status.");
+    }
+}

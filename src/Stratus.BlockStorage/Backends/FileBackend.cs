@@ -1,0 +1,95 @@
+using System.Globalization;
+using Stratus.Core.Processes;
+
+namespace Stratus.BlockStorage.Backends;
+
+/// <summary>
+/// Volumes as files under the backend's directory, through <c>qemu-img</c>: <c>volume-ID</c> for a volume and
+/// <c>snapshot-ID</c> for a snapshot (a full copy, so volumes and snapshots can be deleted in any order).
+/// Every file is made under a temporary name and renamed when complete, so a crash leaves no half volume
+/// under a real name; <see cref="Reconcile"/> removes the leftovers.
+/// </summary>
+public sealed class FileBackend(BackendOptions options)
+{
+    public BackendOptions Options => options;
+    public string Format => options.Format;
+
+    public string VolumePath(string volumeId) => Path.Combine(options.VolumesDir, "volume-" + volumeId);
+    public string SnapshotPath(string snapshotId) => Path.Combine(options.VolumesDir, "snapshot-" + snapshotId);
+
+    public async Task<string> CreateEmptyAsync(string volumeId, int sizeGb, CancellationToken ct)
+    {
+        var path = VolumePath(volumeId);
+        await CompleteAsync(path, tmp => QemuImg(ct, "create", "-q", "-f", Format, tmp, Gb(sizeGb)), ct);
+        return path;
+    }
+
+    /// <summary>A copy of <paramref name="source"/> (a volume, a snapshot or a downloaded image in <paramref name="sourceFormat"/>), grown to <paramref name="sizeGb"/>.</summary>
+    public async Task<string> CreateCopyAsync(string path, string source, string sourceFormat, int sizeGb, CancellationToken ct)
+    {
+        await CompleteAsync(path, async tmp =>
+        {
+            await QemuImg(ct, "convert", "-q", "-f", sourceFormat, "-O", Format, source, tmp);
+            if (await VirtualSizeAsync(tmp, ct) < (long)sizeGb << 30) await QemuImg(ct, "resize", "-q", "-f", Format, tmp, Gb(sizeGb));
+        }, ct);
+        return path;
+    }
+
+    public async Task ExtendAsync(string path, int sizeGb, CancellationToken ct) => await QemuImg(ct, "resize", "-q", "-f", Format, path, Gb(sizeGb));
+
+    public static void Delete(string? path)
+    {
+        if (path is not null && File.Exists(path)) File.Delete(path);
+    }
+
+    /// <summary>The size the image's guest sees (<c>qemu-img info</c>'s virtual-size).</summary>
+    public static async Task<long> VirtualSizeAsync(string path, CancellationToken ct, string? format = null)
+    {
+        string[] args = format is null ? ["info", "--output=json", path] : ["info", "--output=json", "-f", format, path];
+        var info = JsonNode.Parse(await HostCommand.RunAsync("qemu-img", args, ct));
+        return (long?)info?["virtual-size"] ?? 0;
+    }
+
+    /// <summary>What os-brick's local connector attaches: the file itself.</summary>
+    public JsonObject ConnectionInfo(VolumeRow volume, string? connector) => new()
+    {
+        ["driver_volume_type"] = "local",
+        ["data"] = new JsonObject
+        {
+            ["device_path"] = volume.ProviderLocation ?? VolumePath(volume.Id),
+            ["format"] = Format,
+            ["volume_id"] = volume.Id,
+            ["name"] = "volume-" + volume.Id,
+            ["access_mode"] = volume.ReadOnly ? "ro" : "rw",
+            ["encrypted"] = false,
+            ["discard"] = false,
+        },
+    };
+
+    /// <summary>Removes the temporary files of creates a crash interrupted.</summary>
+    public void Reconcile()
+    {
+        Directory.CreateDirectory(options.VolumesDir);
+        foreach (var tmp in Directory.EnumerateFiles(options.VolumesDir, "*.tmp")) File.Delete(tmp);
+    }
+
+    static async Task CompleteAsync(string path, Func<string, Task> make, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var tmp = path + ".tmp";
+        try
+        {
+            await make(tmp);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+
+    static string Gb(int size) => size.ToString(CultureInfo.InvariantCulture) + "G";
+
+    static Task<string> QemuImg(CancellationToken ct, params string[] args) => HostCommand.RunAsync("qemu-img", args, ct);
+}

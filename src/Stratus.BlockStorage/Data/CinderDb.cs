@@ -1,0 +1,247 @@
+using System.Text.Json;
+using Stratus.Core.Data;
+using Stratus.Core.Services;
+
+namespace Stratus.BlockStorage.Data;
+
+/// <summary>The region's cinder database: volumes, snapshots, attachments, types, services, quotas and user messages.</summary>
+public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(options)
+{
+    public DbSet<VolumeRow> Volumes => Set<VolumeRow>();
+    public DbSet<Snapshot> Snapshots => Set<Snapshot>();
+    public DbSet<VolumeAttachment> Attachments => Set<VolumeAttachment>();
+    public DbSet<VolumeType> VolumeTypes => Set<VolumeType>();
+    public DbSet<VolumeTypeAccess> VolumeTypeAccess => Set<VolumeTypeAccess>();
+    public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
+    public DbSet<Quota> Quotas => Set<Quota>();
+    public DbSet<UserMessage> Messages => Set<UserMessage>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder c)
+    {
+        c.Properties<DateTime>().HaveConversion<UtcConverter>();
+        c.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<VolumeRow>(e =>
+        {
+            e.ToTable("volumes");
+            e.Property(x => x.Id).HasMaxLength(36);
+            e.HasIndex(x => x.ProjectId);
+            // The API and cinder-volume both write a volume's status: neither may overwrite the other unseen.
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        b.Entity<Snapshot>(e =>
+        {
+            e.ToTable("snapshots");
+            e.Property(x => x.Id).HasMaxLength(36);
+            e.HasIndex(x => x.VolumeId);
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        b.Entity<VolumeAttachment>(e => { e.ToTable("volume_attachment"); e.HasIndex(x => x.VolumeId); });
+        b.Entity<VolumeType>(e => { e.ToTable("volume_types"); e.HasIndex(x => x.Name).IsUnique(); });
+        b.Entity<VolumeTypeAccess>(e => { e.ToTable("volume_type_projects"); e.HasKey(x => new { x.VolumeTypeId, x.ProjectId }); });
+        b.Entity<ServiceRecord>(e => { e.ToTable("services"); e.HasIndex(x => new { x.Host, x.Binary }).IsUnique(); });
+        b.Entity<Quota>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); });
+        b.Entity<UserMessage>(e => { e.ToTable("messages"); e.HasIndex(x => x.ProjectId); });
+    }
+
+    /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
+    public static async Task SyncAsync(string connection, CancellationToken ct = default)
+    {
+        await DatabaseUrl.SyncAsync<CinderDb>(connection, o => new(o), ct);
+        var b = new DbContextOptionsBuilder<CinderDb>();
+        DatabaseUrl.Parse(connection).Configure(b);
+        await using var db = new CinderDb(b.Options);
+        if (!await db.VolumeTypes.AnyAsync(t => t.Name == CinderOptions.DefaultTypeName, ct))
+        {
+            db.VolumeTypes.Add(new VolumeType { Name = CinderOptions.DefaultTypeName, Description = "Default Volume Type", IsPublic = true });
+            try { await db.SaveChangesAsync(ct); }
+            catch (DbUpdateException) { } // another node's sync made it first
+        }
+    }
+
+    public async Task RecordHeartbeatAsync(string host, string binary, string topic, string zone, DateTime now, CancellationToken ct, string? backendName = null)
+    {
+        var s = await Services.FirstOrDefaultAsync(x => x.Host == host && x.Binary == binary, ct);
+        if (s is null) Services.Add(s = new ServiceRecord { Host = host, Binary = binary, Topic = topic, CreatedAt = now });
+        s.AvailabilityZone = zone;
+        s.BackendName = backendName;
+        s.UpdatedAt = now;
+        s.LastSeenUp = now;
+        s.ReportCount++;
+    }
+}
+
+/// <summary>Metadata kept as a JSON object in one column: read and written whole, as the API does.</summary>
+static class MetadataColumn
+{
+    public static Dictionary<string, string> Read(string? json) =>
+        string.IsNullOrEmpty(json) ? new(StringComparer.Ordinal) : JsonSerializer.Deserialize(json, MetadataJson.Default.DictionaryStringString) ?? [];
+
+    public static string Write(IReadOnlyDictionary<string, string> metadata) =>
+        JsonSerializer.Serialize(new Dictionary<string, string>(metadata, StringComparer.Ordinal), MetadataJson.Default.DictionaryStringString);
+
+    public static JsonObject View(string? json) => new([.. Read(json).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))]);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+sealed partial class MetadataJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Cinder's volume statuses (cinder/objects/fields.py VolumeStatus).</summary>
+public static class VolumeStatus
+{
+    public const string Creating = "creating", Available = "available", Deleting = "deleting", Error = "error", ErrorDeleting = "error_deleting",
+        Reserved = "reserved", Attaching = "attaching", InUse = "in-use", Detaching = "detaching", Extending = "extending",
+        ErrorExtending = "error_extending", Downloading = "downloading", Uploading = "uploading", ErrorRestoring = "error_restoring",
+        Maintenance = "maintenance", Retyping = "retyping";
+
+    public static readonly string[] All =
+    [
+        Creating, Available, Deleting, Error, ErrorDeleting, Reserved, Attaching, InUse, Detaching, Extending, ErrorExtending, Downloading,
+        Uploading, ErrorRestoring, Maintenance, Retyping, "backing-up", "restoring-backup", "error_managing", "managing", "awaiting-transfer",
+    ];
+}
+
+public sealed class VolumeRow
+{
+    public required string Id { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public int Size { get; set; }
+    public string Status { get; set; } = VolumeStatus.Creating;
+    /// <summary>detached, attaching, attached, detaching, error_attaching, error_detaching.</summary>
+    public string AttachStatus { get; set; } = "detached";
+    public string? MigrationStatus { get; set; }
+    public string AvailabilityZone { get; set; } = "nova";
+    public required string VolumeTypeId { get; set; }
+    public string? SnapshotId { get; set; }
+    public string? SourceVolId { get; set; }
+    public string? ImageId { get; set; }
+    /// <summary>host@backend#pool once scheduled.</summary>
+    public string? Host { get; set; }
+    public bool Bootable { get; set; }
+    public bool ReadOnly { get; set; }
+    public bool Multiattach { get; set; }
+    /// <summary>The file that holds the volume on its backend.</summary>
+    public string? ProviderLocation { get; set; }
+    public string? Metadata { get; set; }
+    public string? ImageMetadata { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public DateTime? LaunchedAt { get; set; }
+    public int Version { get; set; }
+
+    public string Backend => Host?.Split('#')[0] ?? "";
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
+}
+
+public sealed class Snapshot
+{
+    public required string Id { get; set; }
+    public required string VolumeId { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public int VolumeSize { get; set; }
+    public string Status { get; set; } = "creating";
+    public string Progress { get; set; } = "0%";
+    public string? ProviderLocation { get; set; }
+    public string? Metadata { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public int Version { get; set; }
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
+}
+
+public sealed class VolumeAttachment
+{
+    public required string Id { get; set; }
+    public required string VolumeId { get; set; }
+    /// <summary>The volume's project, kept here so a project's attachments list without a join.</summary>
+    public string? ProjectId { get; set; }
+    public string? InstanceUuid { get; set; }
+    public string? AttachedHost { get; set; }
+    public string? Mountpoint { get; set; }
+    /// <summary>reserved, attaching, attached, detached, error_attaching...</summary>
+    public string AttachStatus { get; set; } = "reserved";
+    public string AttachMode { get; set; } = "rw";
+    public string? Connector { get; set; }
+    public string? ConnectionInfo { get; set; }
+    public DateTime? AttachTime { get; set; }
+    public DateTime? DetachTime { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class VolumeType
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public bool IsPublic { get; set; } = true;
+    public string? ExtraSpecs { get; set; }
+    public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+}
+
+public sealed class VolumeTypeAccess
+{
+    public required string VolumeTypeId { get; set; }
+    public required string ProjectId { get; set; }
+}
+
+/// <summary>A cinder-scheduler or cinder-volume (host@backend) as Cinder's services table records it.</summary>
+public sealed class ServiceRecord : IServiceMember
+{
+    public int Id { get; set; }
+    public required string Host { get; set; }
+    public required string Binary { get; set; }
+    public string Topic { get; set; } = "";
+    /// <summary>A cinder-volume's volume_backend_name, as its capability reports tell the scheduler.</summary>
+    public string? BackendName { get; set; }
+    public string AvailabilityZone { get; set; } = "nova";
+    public bool Disabled { get; set; }
+    public string? DisabledReason { get; set; }
+    public bool ForcedDown { get; set; }
+    public int ReportCount { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? LastSeenUp { get; set; }
+
+    string IServiceMember.Zone => AvailabilityZone;
+}
+
+public sealed class Quota
+{
+    public required string ProjectId { get; set; }
+    public required string Resource { get; set; }
+    public int HardLimit { get; set; }
+}
+
+/// <summary>A user message (GET /v3/{project}/messages): why an asynchronous operation failed, in words for the user.</summary>
+public sealed class UserMessage
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string ProjectId { get; set; }
+    public string? RequestId { get; set; }
+    public string ResourceType { get; set; } = "VOLUME";
+    public string? ResourceUuid { get; set; }
+    public required string EventId { get; set; }
+    public string MessageLevel { get; set; } = "ERROR";
+    public required string Message { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+}

@@ -1,0 +1,10 @@
+// What nearly every file of the block storage service uses.
+global using System.Text.Json.Nodes;
+global using Microsoft.AspNetCore.Builder;
+global using Microsoft.AspNetCore.Http;
+global using Microsoft.AspNetCore.Routing;
+global using Microsoft.EntityFrameworkCore;
+global using Stratus.BlockStorage.Data;
+global using Stratus.Core.Auth;
+global using Stratus.Core.Http;
+global using Stratus.Core.Policy;

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.BlockStorage.Rpc;
+using Stratus.BlockStorage.Volume;
+using Stratus.Core.Messaging;
+using Stratus.Core.Services;
+
+namespace Stratus.BlockStorage.Scheduler;
+
+/// <summary>
+/// cinder-scheduler: places a new volume on a cinder-volume backend that is enabled, up (the service group's
+/// rule), in the volume's zone and, when the volume type names one, of its <c>volume_backend_name</c>; among
+/// those the one with the most free capacity (Cinder's capacity weigher). No backend: the volume fails with
+/// Cinder's "Could not find any available weighted backend." in its messages.
+/// </summary>
+public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
+    ILogger<SchedulerService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        var volumes = new VolumeApi(bus);
+        var dispatcher = new RpcDispatcher(VolumeRpc.SchedulerTopic, VolumeRpcJson.Default)
+            .On<CreateVolume>((m, ct) => ScheduleAsync(volumes, m, ct));
+        await using var serving = await bus.ServeAsync(VolumeRpc.SchedulerTopic, options.Host, dispatcher.DispatchAsync, stop);
+        await group.HeartbeatAsync(async ct =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            await db.RecordHeartbeatAsync(options.Host, CinderOptions.Scheduler, VolumeRpc.SchedulerTopic, options.StorageAvailabilityZone, group.UtcNow, ct);
+            await db.SaveChangesAsync(ct);
+        }, log, "cinder-scheduler", stop);
+    }
+
+    async Task ScheduleAsync(VolumeApi volumes, CreateVolume m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        if (volume is null || volume.Status != VolumeStatus.Creating) return;
+        var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == volume.VolumeTypeId, ct);
+        var wanted = MetadataColumn.Read(type?.ExtraSpecs).GetValueOrDefault("volume_backend_name");
+        string? backend;
+        if (volume.SourceVolId is not null || volume.SnapshotId is not null)
+        {
+            // A clone or a volume from a snapshot is made where its source is, as Cinder's scheduler keeps it.
+            var sourceVolumeId = volume.SourceVolId ?? (await db.Snapshots.AsNoTracking().FirstAsync(s => s.Id == volume.SnapshotId, ct)).VolumeId;
+            var source = await db.Volumes.AsNoTracking().FirstAsync(v => v.Id == sourceVolumeId, ct);
+            var service = await db.Services.AsNoTracking().FirstOrDefaultAsync(s => s.Host == source.Backend && s.Binary == CinderOptions.Volume, ct);
+            backend = service is not null && !service.Disabled && group.IsUp(service) ? service.Host + "#" + service.BackendName : null;
+        }
+        else
+        {
+            var services = (await db.Services.AsNoTracking().Where(s => s.Binary == CinderOptions.Volume && !s.Disabled).ToListAsync(ct))
+                .Where(s => group.IsUp(s) && s.AvailabilityZone == volume.AvailabilityZone && (wanted is null || s.BackendName == wanted)).ToList();
+            var used = await db.Volumes.AsNoTracking().Where(v => v.Host != null).GroupBy(v => v.Host!).Select(g => new { Host = g.Key, Size = g.Sum(v => v.Size) }).ToListAsync(ct);
+            var chosen = services.OrderBy(s => used.Where(u => u.Host.StartsWith(s.Host + "#", StringComparison.Ordinal)).Sum(u => u.Size)).FirstOrDefault();
+            backend = chosen is null ? null : chosen.Host + "#" + chosen.BackendName;
+        }
+        if (backend is null)
+        {
+            volume.Status = VolumeStatus.Error;
+            UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, UserMessages.ScheduleAllocateVolume, UserMessages.NoBackendAvailable, group.UtcNow, m.RequestId);
+            volume.Touch(group.UtcNow);
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        volume.Host = backend;
+        volume.Touch(group.UtcNow);
+        await db.SaveChangesAsync(ct);
+        await volumes.CastAsync(volume.Backend, m, ct);
+    }
+}

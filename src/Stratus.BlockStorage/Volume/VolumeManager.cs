@@ -1,0 +1,307 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.BlockStorage.Backends;
+using Stratus.BlockStorage.Rpc;
+using Stratus.Core.Messaging;
+using Stratus.Core.Services;
+
+namespace Stratus.BlockStorage.Volume;
+
+/// <summary>
+/// cinder-volume: one service per section of <c>enabled_backends</c>, each serving <c>cinder-volume</c> as
+/// <c>host@backend</c> and heartbeating under that name. It does the work the API recorded (a volume in
+/// creating, deleting, extending; a snapshot in creating, deleting) and writes the outcome; on start it
+/// finishes or fails what a crash left half done, as Cinder's init_host does.
+/// </summary>
+public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
+    ImageDownloader images, ILogger<VolumeManager> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        var serving = new List<IAsyncDisposable>();
+        try
+        {
+            foreach (var backend in options.Backends)
+            {
+                var driver = new FileBackend(backend);
+                var host = $"{options.Host}@{backend.Section}";
+                driver.Reconcile();
+                await RecoverAsync(host, driver, stop);
+                var dispatcher = new RpcDispatcher(VolumeRpc.VolumeTopic, VolumeRpcJson.Default)
+                    .On<CreateVolume>((m, ct) => CreateAsync(driver, m, ct))
+                    .On<DeleteVolume>((m, ct) => DeleteAsync(driver, m.VolumeId, ct))
+                    .On<ExtendVolume>((m, ct) => ExtendAsync(driver, m, ct))
+                    .On<CreateSnapshot>((m, ct) => CreateSnapshotAsync(driver, m.SnapshotId, ct))
+                    .On<DeleteSnapshot>((m, ct) => DeleteSnapshotAsync(m.SnapshotId, ct))
+                    .On<InitializeConnection, VolumeConnection>((m, ct) => InitializeConnectionAsync(driver, m, ct));
+                serving.Add(await bus.ServeAsync(VolumeRpc.VolumeTopic, host, dispatcher.DispatchAsync, stop));
+            }
+            await group.HeartbeatAsync(async ct =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+                foreach (var backend in options.Backends)
+                    await db.RecordHeartbeatAsync($"{options.Host}@{backend.Section}", CinderOptions.Volume, VolumeRpc.VolumeTopic,
+                        options.StorageAvailabilityZone, group.UtcNow, ct, backend.BackendName);
+                await db.SaveChangesAsync(ct);
+            }, log, "cinder-volume", stop);
+        }
+        finally
+        {
+            foreach (var s in serving) await s.DisposeAsync();
+        }
+    }
+
+    /// <summary>After a crash: a volume still creating on this backend failed (its temporary file is gone), one deleting is deleted now.</summary>
+    async Task RecoverAsync(string host, FileBackend driver, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var prefix = host + "#";
+        var stuck = await db.Volumes.Where(v => v.Host != null && v.Host.StartsWith(prefix)
+            && (v.Status == VolumeStatus.Creating || v.Status == VolumeStatus.Deleting || v.Status == VolumeStatus.Extending)).ToListAsync(ct);
+        foreach (var v in stuck)
+        {
+            switch (v.Status)
+            {
+                case VolumeStatus.Creating:
+                    v.Status = VolumeStatus.Error;
+                    UserMessages.Add(db, v.ProjectId, "VOLUME", v.Id, UserMessages.CreateVolumeFromBackend, UserMessages.DriverFailedCreate, group.UtcNow,
+                        reason: "the volume service stopped while the volume was being created");
+                    break;
+                case VolumeStatus.Extending:
+                    v.Status = VolumeStatus.ErrorExtending;
+                    break;
+                default:
+                    FileBackend.Delete(v.ProviderLocation);
+                    db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == v.Id));
+                    db.Volumes.Remove(v);
+                    break;
+            }
+            if (v.Status != VolumeStatus.Deleting) v.Touch(group.UtcNow);
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    async Task CreateAsync(FileBackend driver, CreateVolume m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        if (volume is null || volume.Status != VolumeStatus.Creating) return;
+        var action = UserMessages.CreateVolumeFromBackend;
+        try
+        {
+            var path = driver.VolumePath(volume.Id);
+            if (volume.SourceVolId is { } sourceId)
+            {
+                var source = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == sourceId, ct)
+                    ?? throw new InvalidOperationException($"source volume {sourceId} is gone");
+                await driver.CreateCopyAsync(path, source.ProviderLocation!, await FormatOfAsync(source.ProviderLocation!, ct), volume.Size, ct);
+                volume.Bootable = source.Bootable;
+                volume.ImageMetadata = source.ImageMetadata;
+            }
+            else if (volume.SnapshotId is { } snapshotId)
+            {
+                var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == snapshotId, ct)
+                    ?? throw new InvalidOperationException($"snapshot {snapshotId} is gone");
+                await driver.CreateCopyAsync(path, snapshot.ProviderLocation!, await FormatOfAsync(snapshot.ProviderLocation!, ct), volume.Size, ct);
+                var parent = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == snapshot.VolumeId, ct);
+                volume.Bootable = parent?.Bootable ?? false;
+                volume.ImageMetadata = parent?.ImageMetadata;
+            }
+            else if (volume.ImageId is { } imageId)
+            {
+                action = UserMessages.CopyImageToVolume;
+                volume.ImageMetadata = await CopyImageAsync(driver, volume, imageId, m, path, ct);
+                volume.Bootable = true;
+            }
+            else await driver.CreateEmptyAsync(volume.Id, volume.Size, ct);
+            volume.ProviderLocation = path;
+            volume.Status = VolumeStatus.Available;
+            volume.LaunchedAt = group.UtcNow;
+        }
+        catch (ImageUnavailableException e)
+        {
+            Fail(db, volume, action, UserMessages.ImageUnavailable, m.RequestId, e.Message);
+        }
+        catch (ImageTooLargeException e)
+        {
+            Fail(db, volume, action, UserMessages.NotEnoughSpaceForImage, m.RequestId, e.Message);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            log.LogError(e, "Creating volume {Volume} failed", volume.Id);
+            Fail(db, volume, action, UserMessages.DriverFailedCreate, m.RequestId, null);
+        }
+        volume.Touch(group.UtcNow);
+        await SaveOrCleanAsync(db, volume, ct);
+    }
+
+    async Task<string> CopyImageAsync(FileBackend driver, VolumeRow volume, string imageId, CreateVolume m, string path, CancellationToken ct)
+    {
+        var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("no image service: set [DEFAULT] glance_api_servers, or register the region's image endpoint");
+        var image = await images.ShowAsync(endpoint, imageId, m.Token, ct);
+        if ((string?)image["status"] != "active") throw new ImageUnavailableException($"image {imageId} is {(string?)image["status"]}, not active");
+        var download = path + ".download";
+        try
+        {
+            await images.DownloadAsync(endpoint, imageId, m.Token, download, ct);
+            var format = QemuFormat((string?)image["disk_format"]);
+            var virtualSize = await FileBackend.VirtualSizeAsync(download, ct, format);
+            if (virtualSize > (long)volume.Size << 30)
+                throw new ImageTooLargeException($"Image virtual size is {Math.Ceiling(virtualSize / (double)(1L << 30))}GB and doesn't fit in a volume of size {volume.Size}GB.");
+            await driver.CreateCopyAsync(path, download, format, volume.Size, ct);
+        }
+        finally
+        {
+            FileBackend.Delete(download);
+        }
+        // What Cinder copies into volume_glance_metadata: the image's own fields and its properties.
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["image_id"] = imageId };
+        string[] skip = ["id", "status", "visibility", "protected", "file", "schema", "self", "locations", "direct_url", "tags", "owner", "created_at", "updated_at", "os_hidden", "os_hash_algo", "os_hash_value", "stores"];
+        foreach (var (k, v) in image)
+            if (v is JsonValue value && !skip.Contains(k)) meta[k == "name" ? "image_name" : k] = value.ToString();
+        return MetadataColumn.Write(meta);
+    }
+
+    /// <summary>Glance's disk_format as qemu-img names it.</summary>
+    static string QemuFormat(string? diskFormat) => diskFormat switch
+    {
+        "qcow2" or "vmdk" or "vdi" or "raw" => diskFormat,
+        "vhd" => "vpc",
+        "vhdx" => "vhdx",
+        _ => "raw",
+    };
+
+    static async Task<string> FormatOfAsync(string path, CancellationToken ct)
+    {
+        var info = JsonNode.Parse(await Core.Processes.HostCommand.RunAsync("qemu-img", ["info", "--output=json", path], ct));
+        return (string?)info?["format"] ?? "raw";
+    }
+
+    void Fail(CinderDb db, VolumeRow volume, (string, string) action, (string, string) detail, string? requestId, string? reason)
+    {
+        volume.Status = VolumeStatus.Error;
+        UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, action, detail, group.UtcNow, requestId, reason);
+    }
+
+    /// <summary>Saves the outcome; when the API deleted the volume meanwhile (a force delete), the file made is removed.</summary>
+    async Task SaveOrCleanAsync(CinderDb db, VolumeRow volume, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            var current = await db.Volumes.FirstOrDefaultAsync(v => v.Id == volume.Id, ct);
+            if (current is not null && current.Status != VolumeStatus.Deleting) return;
+            FileBackend.Delete(volume.ProviderLocation);
+            if (current is null) return;
+            db.Volumes.Remove(current);
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    async Task DeleteAsync(FileBackend driver, string volumeId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == volumeId, ct);
+        if (volume is null || volume.Status != VolumeStatus.Deleting) return;
+        try
+        {
+            FileBackend.Delete(volume.ProviderLocation ?? driver.VolumePath(volume.Id));
+            db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == volume.Id));
+            db.Volumes.Remove(volume);
+        }
+        catch (IOException e)
+        {
+            log.LogError(e, "Deleting volume {Volume} failed", volume.Id);
+            volume.Status = VolumeStatus.ErrorDeleting;
+            volume.Touch(group.UtcNow);
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    async Task ExtendAsync(FileBackend driver, ExtendVolume m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        if (volume is null || volume.Status != VolumeStatus.Extending) return;
+        try
+        {
+            await driver.ExtendAsync(volume.ProviderLocation!, m.NewSize, ct);
+            volume.Size = m.NewSize;
+            volume.Status = m.ReturnStatus;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            log.LogError(e, "Extending volume {Volume} failed", volume.Id);
+            volume.Status = VolumeStatus.ErrorExtending;
+            UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, UserMessages.ExtendVolume, UserMessages.DriverFailedExtend, group.UtcNow);
+        }
+        volume.Touch(group.UtcNow);
+        await db.SaveChangesAsync(ct);
+    }
+
+    async Task CreateSnapshotAsync(FileBackend driver, string snapshotId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var snapshot = await db.Snapshots.FirstOrDefaultAsync(s => s.Id == snapshotId, ct);
+        if (snapshot is null || snapshot.Status != "creating") return;
+        var volume = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == snapshot.VolumeId, ct);
+        try
+        {
+            var path = driver.SnapshotPath(snapshot.Id);
+            await driver.CreateCopyAsync(path, volume!.ProviderLocation!, await FormatOfAsync(volume.ProviderLocation!, ct), snapshot.VolumeSize, ct);
+            snapshot.ProviderLocation = path;
+            snapshot.Status = "available";
+            snapshot.Progress = "100%";
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            log.LogError(e, "Creating snapshot {Snapshot} failed", snapshot.Id);
+            snapshot.Status = "error";
+            UserMessages.Add(db, snapshot.ProjectId, "SNAPSHOT", snapshot.Id, UserMessages.SnapshotCreate, UserMessages.SnapshotCreateError, group.UtcNow);
+        }
+        snapshot.Touch(group.UtcNow);
+        await db.SaveChangesAsync(ct);
+    }
+
+    async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var snapshot = await db.Snapshots.FirstOrDefaultAsync(s => s.Id == snapshotId, ct);
+        if (snapshot is null || snapshot.Status != "deleting") return;
+        try
+        {
+            FileBackend.Delete(snapshot.ProviderLocation);
+            db.Snapshots.Remove(snapshot);
+        }
+        catch (IOException e)
+        {
+            log.LogError(e, "Deleting snapshot {Snapshot} failed", snapshot.Id);
+            snapshot.Status = "error_deleting";
+            UserMessages.Add(db, snapshot.ProjectId, "SNAPSHOT", snapshot.Id, UserMessages.SnapshotDelete, UserMessages.SnapshotDeleteError, group.UtcNow);
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    async Task<VolumeConnection> InitializeConnectionAsync(FileBackend driver, InitializeConnection m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct)
+            ?? throw new InvalidOperationException($"volume {m.VolumeId} is gone");
+        return new VolumeConnection(driver.ConnectionInfo(volume, m.Connector).ToJsonString());
+    }
+}
+
+public sealed class ImageTooLargeException(string message) : Exception(message);

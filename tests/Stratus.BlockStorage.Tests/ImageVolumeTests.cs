@@ -1,0 +1,141 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Stratus.Core.Processes;
+
+namespace Stratus.BlockStorage.Tests;
+
+/// <summary>Volumes from images of the region's image service (glance_api_servers as node init writes it), and the seed's error when an image cannot be read.</summary>
+public sealed class ImageVolumeTests(BlockStorageServer server) : IClassFixture<BlockStorageServer>
+{
+    /// <summary>An image of <paramref name="diskFormat"/> holding a marker at offset 8192 of a 4 MiB disk, uploaded as the caller; its id.</summary>
+    async Task<string> UploadImageAsync(string token, string marker, string diskFormat)
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-image-").FullName;
+        try
+        {
+            var raw = Path.Combine(dir, "disk.raw");
+            await using (var f = File.Create(raw))
+            {
+                f.SetLength(4 << 20);
+                f.Seek(8192, SeekOrigin.Begin);
+                await f.WriteAsync(Encoding.ASCII.GetBytes(marker));
+            }
+            var upload = raw;
+            if (diskFormat == "qcow2")
+            {
+                upload = Path.Combine(dir, "disk.qcow2");
+                await HostCommand.RunAsync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, upload]);
+            }
+            using var images = server.ImageClient(token);
+            var image = await images.ExpectAsync(HttpMethod.Post, "v2/images", 201,
+                new JsonObject { ["name"] = "img-" + marker[..8], ["disk_format"] = diskFormat, ["container_format"] = "bare", ["min_disk"] = 1 });
+            var id = (string)image["id"]!;
+            var content = new ByteArrayContent(await File.ReadAllBytesAsync(upload));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            var put = await images.PutAsync($"v2/images/{id}/file", content);
+            Assert.Equal(204, (int)put.StatusCode);
+            return id;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    static async Task<string> ReadAtAsync(string path, int offset, int length)
+    {
+        var bytes = new byte[length];
+        await using var f = File.OpenRead(path);
+        f.Seek(offset, SeekOrigin.Begin);
+        await f.ReadExactlyAsync(bytes);
+        return Encoding.ASCII.GetString(bytes);
+    }
+
+    [Theory]
+    [InlineData("raw")]
+    [InlineData("qcow2")]
+    public async Task A_volume_from_an_image_holds_its_bytes_and_is_bootable(string diskFormat)
+    {
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var marker = Guid.NewGuid().ToString("N");
+        var imageId = await UploadImageAsync(token, marker, diskFormat);
+        var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = imageId });
+        Assert.Equal("true", (string?)volume["bootable"]);
+        Assert.Equal(imageId, (string?)volume["volume_image_metadata"]!["image_id"]);
+        Assert.Equal(diskFormat, (string?)volume["volume_image_metadata"]!["disk_format"]);
+        var file = Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + (string)volume["id"]!);
+        Assert.Equal(marker, await ReadAtAsync(file, 8192, marker.Length));
+        Assert.Equal(1L << 30, new FileInfo(file).Length);
+        // No download is left behind.
+        Assert.Empty(Directory.EnumerateFiles(server.Options.Backends[0].VolumesDir, "*.download"));
+    }
+
+    [Fact]
+    public async Task An_image_that_does_not_exist_is_Cinders_400()
+    {
+        var (member, _, _) = await server.NewProjectUserAsync();
+        var body = await member.ExpectAsync(HttpMethod.Post, "volumes", 400,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = Guid.NewGuid().ToString() } });
+        Assert.Equal("Invalid image identifier or unable to access requested image.", (string?)body["badRequest"]!["message"]);
+    }
+
+    [Fact]
+    public async Task An_image_too_large_for_min_disk_is_refused()
+    {
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var imageId = await UploadImageAsync(token, Guid.NewGuid().ToString("N"), "raw");
+        using var images = server.ImageClient(token);
+        var patch = new StringContent("""[{"op": "replace", "path": "/min_disk", "value": 5}]""");
+        patch.Headers.ContentType = new MediaTypeHeaderValue("application/openstack-images-v2.1-json-patch");
+        Assert.Equal(200, (int)(await images.PatchAsync($"v2/images/{imageId}", patch)).StatusCode);
+        var body = await member.ExpectAsync(HttpMethod.Post, "volumes", 400,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = imageId } });
+        Assert.Equal("Invalid input received: Volume size 1GB cannot be smaller than the image minDisk size 5GB.", (string?)body["badRequest"]!["message"]);
+    }
+
+    [Fact]
+    public async Task An_image_the_volume_service_cannot_read_leaves_the_volume_in_error_with_the_reason_in_messages()
+    {
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var imageId = await UploadImageAsync(token, Guid.NewGuid().ToString("N"), "raw");
+        using var admin = server.ImageClient(server.Identity.AdminToken);
+        // Deactivated: the API still finds the image, its bytes can no longer be read.
+        await admin.ExpectAsync(HttpMethod.Post, $"v2/images/{imageId}/actions/deactivate", 204);
+        var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = imageId }, until: "error");
+        var id = (string)volume["id"]!;
+        var messages = (await member.ExpectAsync(HttpMethod.Get, $"messages?resource_uuid={id}", 200))["messages"]!.AsArray();
+        var message = Assert.Single(messages)!;
+        Assert.Equal($"copy image to volume:Invalid image identifier or unable to access requested image. Reason: image {imageId} is deactivated, not active",
+            (string?)message["user_message"]);
+        Assert.Equal("VOLUME_VOLUME_005_019", (string?)message["event_id"]);
+        Assert.Equal("ERROR", (string?)message["message_level"]);
+        Assert.False(File.Exists(Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + id)));
+        // Messages exist from 3.3 on.
+        using var old = server.Client(token, (string)volume["os-vol-tenant-attr:tenant_id"]!, "3.2");
+        Assert.Equal(404, (await old.SendAsync(HttpMethod.Get, "messages")).Status);
+        await member.ExpectAsync(HttpMethod.Delete, $"volumes/{id}", 202);
+        await member.WaitGoneAsync($"volumes/{id}");
+    }
+}
+
+/// <summary>A block storage node whose glance_api_servers names an image service that does not answer: the seed's section 6.</summary>
+public sealed class UnreachableImageServer : BlockStorageServer
+{
+    protected override IReadOnlyDictionary<string, string>? PostConfig =>
+        new Dictionary<string, string> { [BlockStorageModule.CinderConf] = "[DEFAULT]\nglance_api_servers = http://127.0.0.1:9\n" };
+}
+
+public sealed class UnreachableImageTests(UnreachableImageServer server) : IClassFixture<UnreachableImageServer>
+{
+    [Fact]
+    public async Task Create_from_an_image_names_the_image_service_that_did_not_answer()
+    {
+        var (member, _, _) = await server.NewProjectUserAsync();
+        var body = await member.ExpectAsync(HttpMethod.Post, "volumes", 400,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = Guid.NewGuid().ToString() } });
+        var message = (string)body["badRequest"]!["message"]!;
+        Assert.StartsWith("Invalid image identifier or unable to access requested image. The image service at http://127.0.0.1:9 did not answer", message);
+        Assert.Empty((await member.ExpectAsync(HttpMethod.Get, "volumes", 200))["volumes"]!.AsArray());
+    }
+}
