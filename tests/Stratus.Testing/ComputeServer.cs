@@ -16,11 +16,11 @@ namespace Stratus.Testing;
 /// </summary>
 public class ComputeServer : IAsyncLifetime
 {
-    readonly bool _placement, _network;
+    readonly bool _placement, _network, _volumes;
 
     public ComputeServer() : this(placement: false) { }
 
-    protected ComputeServer(bool placement, bool network = false) => (_placement, _network) = (placement, network);
+    protected ComputeServer(bool placement, bool network = false, bool volumes = false) => (_placement, _network, _volumes) = (placement, network, volumes);
 
     public IdentityServer Identity { get; } = new();
     public TestNode Node { get; private set; } = null!;
@@ -40,7 +40,7 @@ public class ComputeServer : IAsyncLifetime
     {
         await Identity.InitializeAsync();
         Node = await TestNode.InitAsync(TestNode.Services(m => m is IdentityModule or ComputeModule or ImageModule || _placement && m is PlacementModule
-            || _network && m is NetworkModule),
+            || _network && m is NetworkModule || _volumes && m is BlockStorage.BlockStorageModule),
             TestNode.NewSpec() with { IdentityUrl = Identity.Node.IdentityUrl, Host = "compute-test" });
         Node.Configure<NovaOptions>(o => o with
         {

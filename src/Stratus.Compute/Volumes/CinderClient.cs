@@ -24,8 +24,11 @@ public sealed class CinderClient(KeystoneSession session, NovaOptions options)
         if (parts.Length != 3) throw new CinderException(0, $"catalog_info in {Source} must be service_type:service_name:interface, not '{options.CinderCatalogInfo}'.");
         try
         {
+            // The identity fills a token's catalog in with the token's project: the service's here, where Nova has the
+            // user's catalog. The user's endpoint is the same URL with their project in its place.
             var token = await session.GetTokenAsync(ct);
-            return token.Catalog.EndpointFor(parts[0], parts[2], options.CinderRegion, projectId).TrimEnd('/');
+            var url = token.Catalog.EndpointFor(parts[0], parts[2], options.CinderRegion, projectId).TrimEnd('/');
+            return token.ProjectId is { Length: > 0 } service ? url.Replace("/" + service, "/" + projectId, StringComparison.Ordinal) : url;
         }
         catch (EndpointNotFoundException e)
         {
