@@ -23,10 +23,10 @@ for _ in $(seq 300); do curl -sf "http://$addr:9292/versions" >/dev/null && brea
 mkdir -p "$work/www" && head -c 1048576 /dev/urandom >"$work/www/image.img"
 (cd "$work/www" && exec /usr/bin/python3 -m http.server 8000 --bind "$addr" >/dev/null 2>&1) &
 web_pid=$!
-image=false nova=false neutron=false; [[ $suite == image ]] && image=true
+image=false nova=false neutron=false cinder=false; [[ $suite == image ]] && image=true
 extra=
 if [[ $suite == compute ]]; then
-  image=true nova=true neutron=true
+  image=true nova=true neutron=true cinder=true
   # Two flavors and two images for [compute], once the compute host has reported to placement; the network
   # service's "public" and a shared network "private" routed to it, which every test server is on.
   extra=$(/usr/bin/python3 "$here/tests/tempest/compute_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
@@ -75,9 +75,16 @@ manage_locations = false
 [service_available]
 glance = $image
 nova = $nova
-cinder = false
+cinder = $cinder
 neutron = $neutron
 swift = false
+[volume]
+region = RegionOne
+catalog_type = volumev3
+max_microversion = 3.70
+build_timeout = 120
+[volume-feature-enabled]
+backup = false
 ${TEMPEST_EXTRA_CONF:-}
 $extra
 CONF

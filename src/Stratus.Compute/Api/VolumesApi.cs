@@ -21,6 +21,10 @@ public static class VolumesApi
     static void Map(RouteGroupBuilder v21, string path, string kind, string policy, Func<JsonObject, JsonObject> view, Delegate create)
     {
         var group = v21.MapGroup(path).UpTo(Microversion.MaxProxy);
+        // "/os-volumes/" names no volume: Nova's routes find nothing there (nor for DELETE).
+        group.AddEndpointFilter((ctx, next) => ctx.HttpContext.Request.Path.Value?.EndsWith('/') == true
+            ? throw OpenStackError.NotFound("The resource could not be found.") : next(ctx));
+        group.MapDelete("", IResult () => throw OpenStackError.NotFound("The resource could not be found.")).RequirePolicy(policy + "delete");
         group.MapGet("", (HttpContext http, CinderClient cinder, CancellationToken ct) => ListAsync(http, cinder, kind + "s", view, ct)).RequirePolicy(policy + "list");
         group.MapGet("/detail", (HttpContext http, CinderClient cinder, CancellationToken ct) => ListAsync(http, cinder, kind + "s", view, ct)).RequirePolicy(policy + "detail");
         group.MapGet("/{id}", (string id, HttpContext http, CinderClient cinder, CancellationToken ct) => ShowAsync(http, cinder, kind, id, view, ct)).RequirePolicy(policy + "show");
