@@ -129,8 +129,23 @@ public sealed class UpTests : IAsyncLifetime
         await Os("flavor", "create", "m1.tiny", "--ram", "128", "--disk", "1", "--vcpus", "1");
         var key = await Os("keypair", "create", "k1");
         Assert.Contains("PRIVATE KEY", key.Stdout);
-        var created = await Os("server", "create", "vm1", "--flavor", "m1.tiny", "--image", "testimg", "--nic", "none", "--key-name", "k1", "--wait",
-            "-f", "value", "-c", "status");
+        // The guest reports its virtio disks' serials whenever they change (user data on a config drive: no network here).
+        var watcher = Path.Combine(_data, "watch-disks.sh");
+        await File.WriteAllTextAsync(watcher, """
+            #!/bin/sh
+            (
+              before=""
+              for i in $(seq 1 2400); do
+                now=$(cat /sys/block/vd*/serial 2>/dev/null | tr '\n' ' ')
+                [ "$now" != "$before" ] && echo "stratus: disks: [$now]"
+                before=$now
+                sleep 0.25
+              done
+            ) &
+
+            """);
+        var created = await Os("server", "create", "vm1", "--flavor", "m1.tiny", "--image", "testimg", "--nic", "none", "--key-name", "k1",
+            "--config-drive", "true", "--user-data", watcher, "--wait", "-f", "value", "-c", "status");
         Assert.Equal("ACTIVE", created.Stdout.Trim());
 
         string console = "";
@@ -143,6 +158,56 @@ public sealed class UpTests : IAsyncLifetime
 
         var inOne = await Os("server", "list", "--os-region-name", "RegionOne", "-f", "value", "-c", "Name");
         Assert.DoesNotContain("vm1", inOne.Stdout);
+
+        // Block storage: RegionTwo's own, a volume hot-plugged into the running guest and taken out again.
+        var volumeServices = (await Os("volume", "service", "list", "-f", "value", "-c", "Binary", "-c", "Host", "-c", "State")).Stdout;
+        Assert.Contains("cinder-scheduler controller up", volumeServices);
+        Assert.Contains("cinder-volume controller@", volumeServices);
+        var volume = (await Os("volume", "create", "--size", "1", "v1", "-f", "value", "-c", "id")).Stdout.Trim();
+        Assert.DoesNotContain("v1", (await Os("volume", "list", "--os-region-name", "RegionOne", "-f", "value", "-c", "Name")).Stdout);
+        async Task<string> VolumeStatusAsync(string want)
+        {
+            var now = "";
+            for (var i = 0; i < 120 && now != want; i++)
+            {
+                await Task.Delay(500);
+                now = (await Os("volume", "show", volume, "-f", "value", "-c", "status")).Stdout.Trim();
+            }
+            return now;
+        }
+        Assert.Equal("available", await VolumeStatusAsync("available"));
+        async Task<string> LastDisksLineAsync(Func<string, bool> done)
+        {
+            var last = "";
+            for (var i = 0; i < 120 && !done(last); i++)
+            {
+                await Task.Delay(500);
+                var log = (await Os("console", "log", "show", "vm1")).Stdout;
+                last = log.Split('\n').LastOrDefault(l => l.Contains("stratus: disks:", StringComparison.Ordinal)) ?? "";
+            }
+            return last;
+        }
+        await Os("server", "add", "volume", "vm1", "v1");
+        Assert.Equal("in-use", await VolumeStatusAsync("in-use"));
+        Assert.Contains(volume[..20], await LastDisksLineAsync(l => l.Contains(volume[..20], StringComparison.Ordinal)));
+        await Os("server", "remove", "volume", "vm1", "v1");
+        Assert.Equal("available", await VolumeStatusAsync("available"));
+        Assert.DoesNotContain(volume[..20], await LastDisksLineAsync(l => l.Length > 0 && !l.Contains(volume[..20], StringComparison.Ordinal)));
+
+        // A server boots from a volume made from the image.
+        await Os("volume", "create", "--size", "1", "--image", "testimg", "bootvol");
+        for (var i = 0; i < 120 && (await Os("volume", "show", "bootvol", "-f", "value", "-c", "status")).Stdout.Trim() != "available"; i++) await Task.Delay(500);
+        Assert.Equal("ACTIVE", (await Os("server", "create", "vm2", "--flavor", "m1.tiny", "--volume", "bootvol", "--nic", "none", "--wait",
+            "-f", "value", "-c", "status")).Stdout.Trim());
+        var booted = "";
+        for (var i = 0; i < 120 && !booted.Contains("login: stratus test image ready", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(500);
+            booted = (await Os("console", "log", "show", "vm2")).Stdout;
+        }
+        Assert.Contains("login: stratus test image ready", booted);
+        await Os("server", "delete", "vm2", "--wait");
+        await Os("volume", "delete", "v1");
         var services = await Os("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "Host", "-c", "Zone", "-c", "State");
         Assert.Contains("nova-compute compute1 nova up", services.Stdout);
         Assert.Contains("nova-conductor controller internal up", services.Stdout);
