@@ -131,19 +131,7 @@ public sealed class UpTests : IAsyncLifetime
         Assert.Contains("PRIVATE KEY", key.Stdout);
         // The guest reports its virtio disks' serials whenever they change (user data on a config drive: no network here).
         var watcher = Path.Combine(_data, "watch-disks.sh");
-        await File.WriteAllTextAsync(watcher, """
-            #!/bin/sh
-            (
-              before=""
-              for i in $(seq 1 2400); do
-                now=$(cat /sys/block/vd*/serial 2>/dev/null | tr '\n' ' ')
-                [ "$now" != "$before" ] && echo "stratus: disks: [$now]"
-                before=$now
-                sleep 0.25
-              done
-            ) &
-
-            """);
+        await File.WriteAllTextAsync(watcher, GuestScripts.DiskWatcher);
         var created = await Os("server", "create", "vm1", "--flavor", "m1.tiny", "--image", "testimg", "--nic", "none", "--key-name", "k1",
             "--config-drive", "true", "--user-data", watcher, "--wait", "-f", "value", "-c", "status");
         Assert.Equal("ACTIVE", created.Stdout.Trim());
@@ -183,7 +171,7 @@ public sealed class UpTests : IAsyncLifetime
             {
                 await Task.Delay(500);
                 var log = (await Os("console", "log", "show", "vm1")).Stdout;
-                last = log.Split('\n').LastOrDefault(l => l.Contains("stratus: disks:", StringComparison.Ordinal)) ?? "";
+                last = GuestScripts.LastDisksLine(log);
             }
             return last;
         }

@@ -229,23 +229,9 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         var driver = image.NewDriver(instances);
         var spec = await SpecAsync(instances, "hotplug");
         var volumeId = Guid.NewGuid().ToString();
-        // The guest reports every virtio disk's serial as it appears and goes (in the background: boot goes on).
-        const string Watcher = """
-            #!/bin/sh
-            (
-              before=""
-              for i in $(seq 1 1200); do
-                now=$(cat /sys/block/vd*/serial 2>/dev/null | tr '\n' ' ')
-                [ "$now" != "$before" ] && echo "stratus: disks: [$now]"
-                before=$now
-                sleep 0.25
-              done
-            ) &
-
-            """;
         spec = spec with
         {
-            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(new JsonObject { ["uuid"] = spec.Uuid.ToString() }, System.Text.Encoding.ASCII.GetBytes(Watcher),
+            ConfigDriveFiles = Metadata.MetadataApi.ConfigDriveFiles(new JsonObject { ["uuid"] = spec.Uuid.ToString() }, System.Text.Encoding.ASCII.GetBytes(GuestScripts.DiskWatcher),
                 new JsonObject { ["links"] = new JsonArray(), ["networks"] = new JsonArray(), ["services"] = new JsonArray() }),
         };
         var dir = Path.Combine(instances, spec.Uuid.ToString());
@@ -261,7 +247,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         await Assert.ThrowsAsync<VirtException>(() => driver.AttachVolumeAsync(spec.Uuid, new DiskSpec(volume, "qcow2", volumeId)));
 
         await driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromSeconds(60));
-        await WaitForConsoleAsync(dir, c => c[c.LastIndexOf("stratus: disks:", StringComparison.Ordinal)..].Split('\n')[0] is var last && !last.Contains(serial, StringComparison.Ordinal),
+        await WaitForConsoleAsync(dir, c => !GuestScripts.LastDisksLine(c).Contains(serial, StringComparison.Ordinal),
             "the guest to lose the volume");
         Assert.Empty(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks);
         // QEMU let go of the file too: qemu-img can take its lock (it fails while a QEMU holds it).
@@ -270,7 +256,7 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
 
         // A detach the guest does not finish in time keeps the disk (the caller rolls back); asked again, it completes.
         await driver.AttachVolumeAsync(spec.Uuid, new DiskSpec(volume, "qcow2", volumeId));
-        await WaitForConsoleAsync(dir, c => c[c.LastIndexOf("stratus: disks:", StringComparison.Ordinal)..].Split('\n')[0].Contains(serial, StringComparison.Ordinal),
+        await WaitForConsoleAsync(dir, c => GuestScripts.LastDisksLine(c).Contains(serial, StringComparison.Ordinal),
             "the guest to see the volume again");
         await Assert.ThrowsAsync<VirtException>(() => driver.DetachVolumeAsync(spec.Uuid, volumeId, TimeSpan.FromMilliseconds(1)));
         Assert.Single(new InstanceDirectory(instances, spec.Uuid).LoadSpec().Disks);
