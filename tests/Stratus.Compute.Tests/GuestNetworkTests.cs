@@ -78,6 +78,7 @@ public sealed partial class QemuNetworkedRegion : NetworkedRegionServer
     {
         try
         {
+            await DeleteWhatTestsLeftAsync();
             await base.DisposeAsync();
             LeftoverGuests.Kill(_root.FullName);
             _root.Delete(recursive: true);
@@ -87,6 +88,22 @@ public sealed partial class QemuNetworkedRegion : NetworkedRegionServer
             // The veth pair goes with its end in the namespace.
             await Outside.DeleteNamespaceAsync(default);
         }
+    }
+
+    /// <summary>
+    /// What a failed test left in the region (its servers, then everything of the network service) deleted through
+    /// the APIs while the agents still run, so that they take its bridges, namespaces and processes off the host.
+    /// </summary>
+    async Task DeleteWhatTestsLeftAsync()
+    {
+        if (Node is null) return;
+        var servers = (await ComputeAdmin.GetFromJsonAsync<JsonObject>("servers?all_tenants=1"))!["servers"]!.AsArray().Select(x => (string)x!["id"]!).ToList();
+        foreach (var id in servers) await ComputeAdmin.DeleteAsync($"servers/{id}");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (servers.Count > 0 && (await ComputeAdmin.GetFromJsonAsync<JsonObject>("servers?all_tenants=1"))!["servers"]!.AsArray().Count > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(500);
+        using var network = NetworkClient(Identity.AdminToken);
+        await NeutronCalls.DeleteEverythingAsync(network);
     }
 
     [GeneratedRegex(@"physical_interface_mappings\s*=.*")]
@@ -238,7 +255,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var networkId = (string)n["network"]!["id"]!;
         var s = await network.PostJsonAsync("v2.0/subnets", new JsonObject
         {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = $"10.{octet}.7.0/24" },
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = $"10.{octet}.7.0/24", ["allocation_pools"] = Pool($"10.{octet}.7") },
         }, 201);
         var subnetId = (string)s["subnet"]!["id"]!;
         var portA = await PortAsync(network, networkId, $"10.{octet}.7.11", subnetId);
@@ -308,8 +325,14 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         + string.Concat(targets.Select(t => $"  if ping -c 1 -W 1 {t.Address} >/dev/null 2>&1; then echo \"{t.Tag} $i ok\"; else echo \"{t.Tag} $i fail\"; fi\n"))
         + "  sleep 1; done) &\n";
 
-    /// <summary>A tenant network of the project on a VNI of its own, far from the ones other nodes on this machine hand out, with one subnet.</summary>
-    static async Task<(string NetworkId, string SubnetId, int Vni)> TenantNetworkAsync(HttpClient admin, string projectId, string cidr)
+    /// <summary>
+    /// The pool the DHCP port's address comes from (at random among the lowest free ones, as Neutron's IPAM): the
+    /// guests' fixed addresses (below .100) are outside it, so that the DHCP agent's port never takes one first.
+    /// </summary>
+    static JsonArray Pool(string prefix) => new(new JsonObject { ["start"] = prefix + ".100", ["end"] = prefix + ".200" });
+
+    /// <summary>A /24 tenant network of the project on a VNI of its own, far from the ones other nodes on this machine hand out, with one subnet.</summary>
+    static async Task<(string NetworkId, string SubnetId, int Vni)> TenantNetworkAsync(HttpClient admin, string projectId, string prefix)
     {
         var vni = Random.Shared.Next(100_000, 16_000_000);
         var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject
@@ -319,7 +342,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var networkId = (string)n["network"]!["id"]!;
         var s = await admin.PostJsonAsync("v2.0/subnets", new JsonObject
         {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["project_id"] = projectId, ["ip_version"] = 4, ["cidr"] = cidr },
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["project_id"] = projectId, ["ip_version"] = 4, ["cidr"] = prefix + ".0/24", ["allocation_pools"] = Pool(prefix) },
         }, 201);
         return (networkId, (string)s["subnet"]!["id"]!, vni);
     }
@@ -333,8 +356,8 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var network = region.NetworkClient(compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single());
         var admin = region.NetworkClient(region.Identity.AdminToken);
         var octet = Random.Shared.Next(10, 250);
-        var (net1, sub1, vni1) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.1.0/24");
-        var (net2, sub2, vni2) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.2.0/24");
+        var (net1, sub1, vni1) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.1");
+        var (net2, sub2, vni2) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.2");
         var (addressA, addressB) = ($"10.{octet}.1.11", $"10.{octet}.2.12");
         var external = await IdOf(admin.PostJsonAsync("v2.0/networks", new JsonObject
         {
