@@ -79,14 +79,20 @@ public sealed partial class QemuNetworkedRegion : NetworkedRegionServer
         try
         {
             await DeleteWhatTestsLeftAsync();
-            await base.DisposeAsync();
-            LeftoverGuests.Kill(_root.FullName);
-            _root.Delete(recursive: true);
         }
         finally
         {
-            // The veth pair goes with its end in the namespace.
-            await Outside.DeleteNamespaceAsync(default);
+            try
+            {
+                await base.DisposeAsync();
+                LeftoverGuests.Kill(_root.FullName);
+                _root.Delete(recursive: true);
+            }
+            finally
+            {
+                // The veth pair goes with its end in the namespace.
+                await Outside.DeleteNamespaceAsync(default);
+            }
         }
     }
 
@@ -96,7 +102,7 @@ public sealed partial class QemuNetworkedRegion : NetworkedRegionServer
     /// </summary>
     async Task DeleteWhatTestsLeftAsync()
     {
-        if (Node is null) return;
+        if (ComputeAdmin is null) return;
         var servers = (await ComputeAdmin.GetFromJsonAsync<JsonObject>("servers?all_tenants=1"))!["servers"]!.AsArray().Select(x => (string)x!["id"]!).ToList();
         foreach (var id in servers) await ComputeAdmin.DeleteAsync($"servers/{id}");
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -177,10 +183,12 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
     async Task<string> BootAsync(HttpClient compute, (string ImageId, string Flavor) image, string name, JsonObject port, string userData)
     {
         var id = await CreateServerAsync(compute, image, name, port, userData);
-        var server = await WaitForAsync(compute, id, x => (string?)x["status"] is "ACTIVE" or "ERROR", "ACTIVE");
-        Assert.Equal("ACTIVE", (string?)server["status"]);
+        await ActiveAsync(compute, id);
         return id;
     }
+
+    async Task ActiveAsync(HttpClient compute, string id) =>
+        Assert.Equal("ACTIVE", (string?)(await WaitForAsync(compute, id, x => (string?)x["status"] is "ACTIVE" or "ERROR", "ACTIVE"))["status"]);
 
     static async Task<string> CreateServerAsync(HttpClient compute, (string ImageId, string Flavor) image, string name, JsonObject port, string userData)
     {
@@ -402,8 +410,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var a = await CreateServerAsync(compute, testImage, "guest-a", portA, "#!/bin/sh\n" + PingReports(("A2B", addressB)));
         var b = await CreateServerAsync(compute, testImage, "guest-b", portB,
             $"#!/bin/sh\nping -i 1 {addressA} &\n" + PingReports(("B2A", addressA), ("B2OUT", region.OutsideAddress)));
-        foreach (var id in new[] { a, b })
-            Assert.Equal("ACTIVE", (string?)(await WaitForAsync(compute, id, x => (string?)x["status"] is "ACTIVE" or "ERROR", "ACTIVE"))["status"]);
+        foreach (var id in new[] { a, b }) await ActiveAsync(compute, id);
 
         // Across the router: A reaches B, whose group lets ICMP in. B does not reach A, whose group does not, however long it tries.
         await ReportAsync(compute, a, "A2B", ok: true);
