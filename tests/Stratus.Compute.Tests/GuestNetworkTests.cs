@@ -259,13 +259,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var token = compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single();
         var network = region.NetworkClient(token);
         var octet = Random.Shared.Next(10, 250);
-        var n = await network.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "guests" } }, 201);
-        var networkId = (string)n["network"]!["id"]!;
-        var s = await network.PostJsonAsync("v2.0/subnets", new JsonObject
-        {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = $"10.{octet}.7.0/24", ["allocation_pools"] = Pool($"10.{octet}.7") },
-        }, 201);
-        var subnetId = (string)s["subnet"]!["id"]!;
+        var (networkId, subnetId) = await TenantNetworkAsync(network, $"10.{octet}.7");
         var portA = await PortAsync(network, networkId, $"10.{octet}.7.11", subnetId);
         var portB = await PortAsync(network, networkId, $"10.{octet}.7.12", subnetId);
 
@@ -293,12 +287,12 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         await DeleteServersAsync(compute, a, b);
         var admin = region.NetworkClient(region.Identity.AdminToken);
         var allTaps = await TapsOfAsync(admin, networkId);
+        var vxlans = await VxlansOfAsync(admin, networkId);
         foreach (var port in new[] { portA, portB }) await network.DeleteAsync($"v2.0/ports/{(string)port["id"]!}");
         Assert.Equal(HttpStatusCode.NoContent, (await network.DeleteAsync($"v2.0/networks/{networkId}")).StatusCode);
 
         // The agents' next passes take away what the network had on the host.
-        // (Not its VXLAN link: its VNI is from the range other nodes on this machine hand out too.)
-        await NothingLeftAsync([networkId], [], allTaps, []);
+        await NothingLeftAsync([networkId], [], allTaps, vxlans);
     }
 
     /// <summary>The reports of a guest's user data loop, <c>TAG N ok|fail</c>, in order.</summary>
@@ -339,20 +333,25 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
     /// </summary>
     static JsonArray Pool(string prefix) => new(new JsonObject { ["start"] = prefix + ".100", ["end"] = prefix + ".200" });
 
-    /// <summary>A /24 tenant network of the project on a VNI of its own, far from the ones other nodes on this machine hand out, with one subnet.</summary>
-    static async Task<(string NetworkId, string SubnetId, int Vni)> TenantNetworkAsync(HttpClient admin, string projectId, string prefix)
+    /// <summary>A project's network (VXLAN, on a VNI of the node's own window) with one /24 subnet.</summary>
+    static async Task<(string NetworkId, string SubnetId)> TenantNetworkAsync(HttpClient network, string prefix)
     {
-        var vni = Random.Shared.Next(100_000, 16_000_000);
-        var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject
+        var networkId = await IdOf(network.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "guests" } }, 201), "network");
+        var subnetId = await IdOf(network.PostJsonAsync("v2.0/subnets", new JsonObject
         {
-            ["network"] = new JsonObject { ["name"] = "routed", ["project_id"] = projectId, ["provider:network_type"] = "vxlan", ["provider:segmentation_id"] = vni },
-        }, 201);
-        var networkId = (string)n["network"]!["id"]!;
-        var s = await admin.PostJsonAsync("v2.0/subnets", new JsonObject
-        {
-            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["project_id"] = projectId, ["ip_version"] = 4, ["cidr"] = prefix + ".0/24", ["allocation_pools"] = Pool(prefix) },
-        }, 201);
-        return (networkId, (string)s["subnet"]!["id"]!, vni);
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = prefix + ".0/24", ["allocation_pools"] = Pool(prefix) },
+        }, 201), "subnet");
+        return (networkId, subnetId);
+    }
+
+    /// <summary>The VXLAN links of the networks (their segments only the admin sees).</summary>
+    static async Task<List<string>> VxlansOfAsync(HttpClient admin, params string[] networkIds)
+    {
+        var links = new List<string>();
+        foreach (var id in networkIds)
+            if ((await admin.GetFromJsonAsync<JsonObject>($"v2.0/networks/{id}"))!["network"]! is var n && (string?)n["provider:network_type"] == "vxlan")
+                links.Add(NetworkBridges.VxlanOf((int)n["provider:segmentation_id"]!));
+        return links;
     }
 
     static async Task<string> IdOf(Task<JsonObject> created, string resource) => (string)(await created)[resource]!["id"]!;
@@ -360,12 +359,12 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
     [Fact]
     public async Task Guests_on_two_subnets_meet_through_a_router_as_their_groups_allow_reach_the_outside_by_SNAT_and_from_it_by_a_floating_IP_and_leave_nothing_behind()
     {
-        var (compute, image, projectId) = await region.NewComputeUserAsync("2.37");
+        var (compute, image, _) = await region.NewComputeUserAsync("2.37");
         var network = region.NetworkClient(compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single());
         var admin = region.NetworkClient(region.Identity.AdminToken);
         var octet = Random.Shared.Next(10, 250);
-        var (net1, sub1, vni1) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.1");
-        var (net2, sub2, vni2) = await TenantNetworkAsync(admin, projectId, $"10.{octet}.2");
+        var (net1, sub1) = await TenantNetworkAsync(network, $"10.{octet}.1");
+        var (net2, sub2) = await TenantNetworkAsync(network, $"10.{octet}.2");
         var (addressA, addressB) = ($"10.{octet}.1.11", $"10.{octet}.2.12");
         var external = await IdOf(admin.PostJsonAsync("v2.0/networks", new JsonObject
         {
@@ -466,6 +465,8 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         // All of it deleted: nothing of the networks, the router or the guests' ports is left on the host.
         await DeleteServersAsync(compute, a, b);
         var taps = await TapsOfAsync(admin, net1, net2, external);
+        var vxlans = await VxlansOfAsync(admin, net1, net2);
+        Assert.Equal(2, vxlans.Count);
         Assert.Equal(HttpStatusCode.NoContent, (await network.DeleteAsync($"v2.0/floatingips/{fipId}")).StatusCode);
         foreach (var subnet in new[] { sub1, sub2 })
             Assert.Equal(HttpStatusCode.OK, (await network.PutJsonAsync($"v2.0/routers/{router}/remove_router_interface", new JsonObject { ["subnet_id"] = subnet })).StatusCode);
@@ -473,7 +474,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         foreach (var port in new[] { portA, portB }) Assert.Equal(HttpStatusCode.NoContent, (await network.DeleteAsync($"v2.0/ports/{(string)port["id"]!}")).StatusCode);
         foreach (var id in new[] { net1, net2, external }) Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"v2.0/networks/{id}")).StatusCode);
         foreach (var group in new[] { closed, open }) Assert.Equal(HttpStatusCode.NoContent, (await network.DeleteAsync($"v2.0/security-groups/{group}")).StatusCode);
-        await NothingLeftAsync([net1, net2, external], [router], taps, [NetworkBridges.VxlanOf(vni1), NetworkBridges.VxlanOf(vni2)]);
+        await NothingLeftAsync([net1, net2, external], [router], taps, vxlans);
     }
 
     /// <summary>dnsmasq or haproxy processes whose command line names the network.</summary>
