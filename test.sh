@@ -21,6 +21,8 @@ command -v busybox >/dev/null || need+=(busybox)
 # The L3 agent's routers (NAT in qrouter namespaces) and the Linux bridge agent's security groups are nftables;
 # gratuitous ARPs with iputils arping, as Neutron's.
 command -v nft >/dev/null || need+=(nftables)
+# Removing a security group rule cuts the flows it let in with conntrack, as Neutron's firewall does.
+command -v conntrack >/dev/null || need+=(conntrack)
 command -v arping >/dev/null || need+=(iputils-arping)
 # The metadata proxies in qdhcp/qrouter namespaces are haproxy, as Neutron's; config drives are made with genisoimage, as Nova's.
 command -v haproxy >/dev/null || need+=(haproxy)

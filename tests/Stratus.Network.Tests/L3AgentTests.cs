@@ -44,7 +44,12 @@ public sealed class L3AgentTests(L3NetworkServer net) : IClassFixture<L3NetworkS
         await _test.WireAsync(new HostNetwork(), net.ExternalInterface, _outside, "fa:16:3e:0e:00:01", Public(1) + "/24", null);
     }
 
-    public async Task DisposeAsync() => await _test.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _test.DisposeAsync();
+        // The test's networks with their bridges: the node's agent, stopping, would leave them on the host.
+        await DeleteEverythingAsync(net.Admin());
+    }
 
     async Task RunAsync(params string[] args) =>
         (await ProcessRunner.RunAsync("openstack", args, net.AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));

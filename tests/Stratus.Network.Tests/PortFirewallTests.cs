@@ -144,6 +144,40 @@ public sealed class PortFirewallTests : IAsyncLifetime
         Assert.Equal("drop", ChainOf(plan, "ibbbbbbbb-22")[^1]);
     }
 
+    [Fact]
+    public void A_removed_rule_deletes_the_conntrack_entries_of_its_direction_family_and_protocol_for_each_address_of_the_port_in_its_zone()
+    {
+        var before = PortFirewall.PlanFor("t", Info([A, B]));
+        var info = Info([A, B]);
+        // The ICMP rule goes; the SSH rule stays, and an HTTP rule comes, which cuts nothing.
+        var after = PortFirewall.PlanFor("t", info with
+        {
+            SecurityGroups = new Dictionary<string, IReadOnlyList<Rule>>
+            {
+                [Group] = [info.SecurityGroups[Group][0], info.SecurityGroups[Group][2], new Rule("ingress", "IPv4") { Protocol = "tcp", PortRangeMin = 80, PortRangeMax = 80 }],
+            },
+        });
+        var zone = PortFirewall.ZoneOf(A.NetworkId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(
+            [
+                ["-D", "-p", "1", "-f", "ipv4", "-d", "10.0.0.10", "-w", zone],
+                ["-D", "-p", "1", "-f", "ipv4", "-d", "10.0.0.11", "-w", zone],
+            ],
+            PortFirewall.ConntrackDeletions(before, after));
+
+        // B leaves the group: each of its rules goes (egress by source address, any protocol); A keeps them. A gone port has no flows to cut.
+        var left = PortFirewall.PlanFor("t", Info([A, B with { SecurityGroups = [] }]));
+        Assert.Equal(
+            [
+                ["-D", "-f", "ipv4", "-s", "10.0.0.11", "-w", zone],
+                ["-D", "-p", "1", "-f", "ipv4", "-d", "10.0.0.11", "-w", zone],
+                ["-D", "-p", "6", "-f", "ipv4", "-d", "10.0.0.11", "-w", zone],
+            ],
+            PortFirewall.ConntrackDeletions(before, left));
+        Assert.Empty(PortFirewall.ConntrackDeletions(before, PortFirewall.PlanFor("t", Info([A]))));
+        Assert.Empty(PortFirewall.ConntrackDeletions(before, before));
+    }
+
     /// <summary>The rule handles of the bridge table: the same after an update means it was not replaced.</summary>
     async Task<List<long>> HandlesAsync(string table)
     {

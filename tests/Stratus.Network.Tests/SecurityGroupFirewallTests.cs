@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -141,6 +142,47 @@ public sealed class SecurityGroupFirewallTests(NetworkServer net) : IClassFixtur
         Assert.Equal(HttpStatusCode.NoContent, (await net.Admin().DeleteAsync($"v2.0/security-group-rules/{rule}")).StatusCode);
         await WaitUntilAsync(async () => !await b.PingAsync(a), "B's ping of A failing after the rule went");
         Assert.False(await b.PingAsync(a));
+    }
+
+    [Fact]
+    public async Task Removing_a_rule_cuts_the_flows_it_let_in_as_Neutron_deletes_their_conntrack_entries()
+    {
+        var network = await NetworkAsync();
+        var group = await GroupAsync();
+        var a = await GuestAsync(network, 15, group);
+        var b = await GuestAsync(network, 16, await GroupAsync());
+        var rule = await RuleAsync(group, Ingress("icmp"));
+        await WaitUntilAsync(() => b.PingAsync(a), "B's ping of A once A's group lets ICMP in");
+
+        // One ping process is one ICMP id, so one conntrack entry that its echoes keep established.
+        using var ping = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", b.Namespace.Namespace!, "busybox", "ping", "-i", "0.2", a.Ip])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var replies = 0;
+        var lastReply = DateTime.UtcNow;
+        ping.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("bytes from", StringComparison.Ordinal) != true) return;
+            Interlocked.Increment(ref replies);
+            lastReply = DateTime.UtcNow;
+        };
+        ping.BeginOutputReadLine();
+        try
+        {
+            await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref replies) >= 5), "replies to B's running ping");
+            Assert.Equal(HttpStatusCode.NoContent, (await net.Admin().DeleteAsync($"v2.0/security-group-rules/{rule}")).StatusCode);
+            await WaitUntilAsync(async () => !await b.PingAsync(a), "a new ping of A failing after the rule went");
+            // The running ping's flow went with the rule: no reply for two seconds, five times its interval.
+            await WaitUntilAsync(() => Task.FromResult(DateTime.UtcNow - lastReply > TimeSpan.FromSeconds(2)), "the running ping's replies stopping");
+        }
+        finally
+        {
+            ping.Kill();
+            await ping.WaitForExitAsync();
+        }
     }
 
     [Fact]

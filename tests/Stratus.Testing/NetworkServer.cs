@@ -50,7 +50,19 @@ public class NetworkServer : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Node is not null) await Node.DisposeAsync();
+        if (Node is not null)
+        {
+            try
+            {
+                // What the tests made, with its bridges (the DHCP ports' too): the stopping agents would leave those on the host.
+                await NeutronCalls.DeleteEverythingAsync(Admin());
+            }
+            catch (HttpRequestException)
+            {
+                // A node a test stopped: its agents took down what they could.
+            }
+            await Node.DisposeAsync();
+        }
         await Identity.DisposeAsync();
     }
 }

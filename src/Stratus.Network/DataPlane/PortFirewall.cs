@@ -29,6 +29,11 @@ namespace Stratus.Network.DataPlane;
 /// (no br_netfilter) it would not, and the firewall says so rather than filter without state.
 /// </para>
 /// <para>
+/// A rule removed (from a group, or a group from a port) cuts what it let in: as Neutron's ip_conntrack, the
+/// firewall deletes with <c>conntrack -D</c> the entries of that rule's direction, family and protocol to or
+/// from the port's addresses in its network's zone, so that an established flow does not outlive its rule.
+/// </para>
+/// <para>
 /// The tables are named after the agent's host (nodes of <c>stratus up</c> and tests share one kernel), and
 /// each change is one <c>nft -f -</c> script, one transaction: both tables replaced whole, or only the changed
 /// sets' elements rewritten. Without filtered ports there are no tables.
@@ -95,9 +100,15 @@ public sealed partial class PortFirewall(HostNetwork host, string agentHost)
     /// <summary>The tables as wanted: their commands but the sets' elements, the bridge table's chains, and each set's elements.</summary>
     internal sealed record Plan(IReadOnlyList<string> Commands, IReadOnlyList<string> Chains, IReadOnlyDictionary<string, IReadOnlyList<string>> Sets)
     {
+        /// <summary>Each filtered device's flows as its rules allow them, for what a removed rule must cut.</summary>
+        public IReadOnlyDictionary<string, PortFlows> Flows { get; init; } = new Dictionary<string, PortFlows>();
+
         public bool IsEmpty => Commands.Count == 0;
         public bool SameRules(Plan other) => Commands.SequenceEqual(other.Commands);
     }
+
+    /// <summary>A filtered port's conntrack zone, fixed addresses, and the rules of its groups.</summary>
+    internal sealed record PortFlows(int Zone, IReadOnlyList<string> FixedIps, IReadOnlyList<Rule> Rules);
 
     public string Table { get; } = TableOf(agentHost);
     Plan? _applied;
@@ -157,9 +168,60 @@ public sealed partial class PortFirewall(HostNetwork host, string agentHost)
             await RequireBridgeConntrackAsync(ct);
             script = FullScript(Table, plan);
         }
+        var before = _applied;
         _applied = null;
         if (script.Length > 0) await NftAsync(ct, script, "-f", "-");
         _applied = plan;
+        if (before is not null)
+            foreach (var args in ConntrackDeletions(before, plan)) await DeleteConntrackAsync(args, ct);
+    }
+
+    async Task DeleteConntrackAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        try
+        {
+            await (host.Namespace is null
+                ? HostCommand.RunAsync("conntrack", args, ct)
+                : HostCommand.RunAsync("ip", ["netns", "exec", host.Namespace, "conntrack", .. args], ct));
+        }
+        catch (HostCommandException e) when (e.StandardError.Contains(" 0 flow entries", StringComparison.Ordinal))
+        {
+            // Nothing of the rule was flowing.
+        }
+        catch (HostCommandException e) when (e.ExitCode is null)
+        {
+            throw new DataPlaneException("removing a security group rule cuts the flows it let in with conntrack, and there is none: install the conntrack package (as Neutron's firewall needs)");
+        }
+    }
+
+    /// <summary>
+    /// Neutron's delete_conntrack_state_by_rule for each rule a device still filtered had and has no more:
+    /// <c>-D -p PROTOCOL -f FAMILY -d|-s ADDRESS -w ZONE</c> for each of its fixed addresses of the rule's family,
+    /// destination for an ingress rule, source for an egress one.
+    /// </summary>
+    internal static IReadOnlyList<string[]> ConntrackDeletions(Plan before, Plan after)
+    {
+        var deletions = new List<string[]>();
+        foreach (var (device, old) in before.Flows.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            if (!after.Flows.TryGetValue(device, out var now)) continue;
+            var kept = now.Rules.Select(Key).ToHashSet();
+            foreach (var rule in old.Rules.Where(r => !kept.Contains(Key(r))).DistinctBy(Key))
+            {
+                var v6 = rule.Ethertype == "IPv6";
+                int? protocol = rule.Protocol is { Length: > 0 } p ? IpProtocols.NumberOf(p) : null;
+                if (v6 && protocol == IpProtocols.Icmp) protocol = IpProtocols.Icmpv6;
+                foreach (var ip in old.FixedIps.Where(ip => Prefix(ip, rule.Ethertype) is not null))
+                    deletions.Add(
+                    [
+                        "-D", .. protocol is > 0 ? new[] { "-p", protocol.Value.ToString(CultureInfo.InvariantCulture) } : [],
+                        "-f", v6 ? "ipv6" : "ipv4", rule.Direction == "ingress" ? "-d" : "-s", ip, "-w", old.Zone.ToString(CultureInfo.InvariantCulture),
+                    ]);
+            }
+        }
+        return deletions;
+
+        static string Key(Rule r) => r.Direction + " " + Match(r);
     }
 
     /// <summary>Bridged traffic gets conntrack only through br_netfilter's call of the IP hooks.</summary>
@@ -244,6 +306,7 @@ public sealed partial class PortFirewall(HostNetwork host, string agentHost)
         };
         var chains = new List<string> { Forward, Input };
         var sets = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var flows = new Dictionary<string, PortFlows>(StringComparer.Ordinal);
         var rules = new List<string>();
         foreach (var port in ports)
         {
@@ -251,6 +314,7 @@ public sealed partial class PortFirewall(HostNetwork host, string agentHost)
             // As Neutron: the port's own (provider) rules first, then its groups'.
             var all = port.SecurityGroupRules.Concat(groupRules).ToList();
             var stateful = groupRules.Count == 0 || groupRules.Any(r => r.Stateful);
+            flows[port.Device] = new PortFlows(ZoneOf(port.NetworkId), port.FixedIps, groupRules);
             foreach (var (kind, body) in new[] { ('s', SpoofRules(port)), ('o', EgressRules(port, all, stateful)), ('i', IngressRules(all, stateful)) })
             {
                 var chain = ChainOf(kind, port.Device);
@@ -282,7 +346,7 @@ public sealed partial class PortFirewall(HostNetwork host, string agentHost)
         commands.Add($"add rule {inet} {CtState} iifname {{ {bridges} }} meta mark set meta mark & {Hex(~StateMask)}");
         commands.Add($"add rule {inet} {CtState} iifname {{ {bridges} }} ct state established,related meta mark set meta mark | {Hex(EstablishedMark)}");
         commands.Add($"add rule {inet} {CtState} iifname {{ {bridges} }} ct state invalid meta mark set meta mark | {Hex(InvalidMark)}");
-        return new Plan(commands, [.. chains.Order(StringComparer.Ordinal)], sets);
+        return new Plan(commands, [.. chains.Order(StringComparer.Ordinal)], sets) { Flows = flows };
     }
 
     static bool IsTap(string device) => device.Length == 14 && device.StartsWith("tap", StringComparison.Ordinal) && ChainName().IsMatch(device[3..]);
