@@ -69,8 +69,14 @@ public sealed class CinderClient(KeystoneSession session, NovaOptions options)
             {
             }
             if (!response.IsSuccessStatusCode)
-                // Cinder's faults: {"badRequest": {"code": 400, "message": "..."}}.
-                throw new CinderException((int)response.StatusCode, json?.FirstOrDefault().Value?["message"]?.GetValue<string>() ?? $"HTTP {(int)response.StatusCode} from {endpoint}{path}");
+            {
+                // Cinder's faults ({"badRequest": {"code": 400, "message": "..."}}) as cinderclient words them, which Nova passes on:
+                // "Invalid image identifier or unable to access requested image. (HTTP 400) (Request-ID: req-...)".
+                var status = (int)response.StatusCode;
+                var message = json?.FirstOrDefault().Value?["message"]?.GetValue<string>() ?? $"{method} {endpoint}{path} failed";
+                var requestId = response.Headers.TryGetValues("x-openstack-request-id", out var ids) ? $" (Request-ID: {ids.First()})" : "";
+                throw new CinderException(status, $"{message} (HTTP {status}){requestId}");
+            }
             return json ?? [];
         }
     }
