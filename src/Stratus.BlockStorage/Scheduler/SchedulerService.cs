@@ -23,6 +23,7 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         var dispatcher = new RpcDispatcher(VolumeRpc.SchedulerTopic, VolumeRpcJson.Default)
             .On<CreateVolume>((m, ct) => ScheduleAsync(volumes, m, ct));
         await using var serving = await bus.ServeAsync(VolumeRpc.SchedulerTopic, options.Host, dispatcher.DispatchAsync, stop);
+        await RescheduleAsync(volumes, stop);
         await group.HeartbeatAsync(async ct =>
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -30,6 +31,28 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
             await db.RecordHeartbeatAsync(options.Host, CinderOptions.Scheduler, VolumeRpc.SchedulerTopic, options.StorageAvailabilityZone, group.UtcNow, ct);
             await db.SaveChangesAsync(ct);
         }, log, "cinder-scheduler", stop);
+    }
+
+    /// <summary>
+    /// Volumes still creating with no backend were cast before a stop and never placed: place them now (one from an
+    /// image has lost its user's token with the message, and ends in error saying so), so none stays creating forever.
+    /// </summary>
+    async Task RescheduleAsync(VolumeApi volumes, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var ids = await db.Volumes.AsNoTracking().Where(v => v.Status == VolumeStatus.Creating && v.Host == null).Select(v => v.Id).ToListAsync(ct);
+        foreach (var id in ids)
+        {
+            try
+            {
+                await ScheduleAsync(volumes, new CreateVolume(id), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Rescheduling volume {Volume} failed", id);
+            }
+        }
     }
 
     async Task ScheduleAsync(VolumeApi volumes, CreateVolume m, CancellationToken ct)

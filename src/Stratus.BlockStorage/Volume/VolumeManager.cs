@@ -141,7 +141,8 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
 
     async Task<string> CopyImageAsync(FileBackend driver, VolumeRow volume, string imageId, CreateVolume m, string path, CancellationToken ct)
     {
-        var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("no image service: set [DEFAULT] glance_api_servers, or register the region's image endpoint");
+        // The API always names the image service; only a create rescheduled after a restart comes without (and without the user's token).
+        var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("the block storage service restarted before the image was read; create the volume again");
         var image = await images.ShowAsync(endpoint, imageId, m.Token, ct);
         if ((string?)image["status"] != "active") throw new ImageUnavailableException($"image {imageId} is {(string?)image["status"]}, not active");
         var download = path + ".download";
