@@ -118,7 +118,6 @@ public static class TypesApi
         };
         if (await db.VolumeTypes.AnyAsync(x => x.Name == name, ct)) throw OpenStackError.Conflict($"Volume Type {name} already exists.");
         db.VolumeTypes.Add(t);
-        if (!t.IsPublic) db.VolumeTypeAccess.Add(new VolumeTypeAccess { VolumeTypeId = t.Id, ProjectId = http.ProjectId() });
         await db.SaveChangesAsync(ct);
         return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t, "create") });
     }

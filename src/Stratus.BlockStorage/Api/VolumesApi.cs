@@ -263,15 +263,15 @@ public static class VolumesApi
     /// <summary>Cinder's conditional update to deleting, then the cast to the backend (none for a volume never scheduled).</summary>
     public static async Task BeginDeleteAsync(HttpContext http, CinderDb db, VolumeApi volumes, VolumeRow v, bool force, bool cascade, CancellationToken ct)
     {
-        var attached = await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus != "detached", ct);
+        var attached = v.AttachStatus == "attached" || await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus == "attached", ct);
         var snapshots = await db.Snapshots.Where(s => s.VolumeId == v.Id).ToListAsync(ct);
-        var okStatus = force ? v.Status is not (VolumeStatus.Deleting or VolumeStatus.InUse or VolumeStatus.Attaching or VolumeStatus.Detaching or VolumeStatus.Reserved)
-            : Deletable.Contains(v.Status);
+        // Forced, any status goes (Cinder checks only that nothing is attached).
+        var okStatus = force || Deletable.Contains(v.Status);
         if (!okStatus || attached || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
             || (cascade && snapshots.Any(s => s.Status is not ("available" or "error"))))
         {
-            var expected = force ? "not one of ['deleting', 'in-use', 'attaching', 'detaching', 'reserved']" : string.Join(" or ", Deletable);
-            throw OpenStackError.BadRequest($"Invalid volume: Volume status must be {expected} and must not be migrating, attached, belong to a group, have snapshots, " +
+            var expected = force ? "" : $"status must be {string.Join(" or ", Deletable)} and ";
+            throw OpenStackError.BadRequest($"Invalid volume: Volume {expected}must not be migrating, attached, belong to a group, have snapshots, " +
                 "awaiting a transfer, or be disassociated from snapshots after volume transfer.");
         }
         var now = http.Now();
@@ -282,6 +282,7 @@ public static class VolumesApi
         }
         v.Status = VolumeStatus.Deleting;
         v.Touch(now);
+        db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == v.Id));
         if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
         await db.SaveChangesAsync(ct);
         if (v.Host is null) return;
