@@ -99,9 +99,7 @@ public static class SnapshotsApi
         var q = http.Request.Query;
         var paging = Paging.Parse(http, options.OsapiMaxLimit, SortKeys);
         IQueryable<Snapshot> query = db.Snapshots.AsNoTracking();
-        var allTenants = http.IsAdmin() && q["all_tenants"].FirstOrDefault() is { } all && all is not ("0" or "false" or "False");
-        if (http.IsAdmin() && q["project_id"].FirstOrDefault() is { } pid) query = query.Where(s => s.ProjectId == pid);
-        else if (!allTenants) query = query.Where(s => s.ProjectId == caller.ProjectId);
+        if (http.ListedProject() is { } listed) query = query.Where(s => s.ProjectId == listed);
         if ((q["name"].FirstOrDefault() ?? q["display_name"].FirstOrDefault()) is { } name) query = query.Where(s => s.Name == name);
         if (q["status"].FirstOrDefault() is { } status) query = query.Where(s => s.Status == status);
         if (q["volume_id"].FirstOrDefault() is { } volumeId) query = query.Where(s => s.VolumeId == volumeId);

@@ -139,9 +139,7 @@ public static class VolumesApi
         var q = http.Request.Query;
         var paging = Paging.Parse(http, options.OsapiMaxLimit, SortKeys);
         IQueryable<VolumeRow> query = db.Volumes.AsNoTracking();
-        var allTenants = http.IsAdmin() && q["all_tenants"].FirstOrDefault() is { } all && all is not ("0" or "false" or "False");
-        if (http.IsAdmin() && q["project_id"].FirstOrDefault() is { } pid) query = query.Where(v => v.ProjectId == pid);
-        else if (!allTenants) query = query.Where(v => v.ProjectId == caller.ProjectId);
+        if (http.ListedProject() is { } listed) query = query.Where(v => v.ProjectId == listed);
         if ((q["name"].FirstOrDefault() ?? q["display_name"].FirstOrDefault()) is { } name) query = query.Where(v => v.Name == name);
         if (q["status"].FirstOrDefault() is { } status) query = query.Where(v => v.Status == status);
         if (q["availability_zone"].FirstOrDefault() is { } zone) query = query.Where(v => v.AvailabilityZone == zone);
@@ -203,8 +201,8 @@ public static class VolumesApi
     {
         var caller = http.Caller();
         http.Authorize("volume:get_all", caller.ProjectId, caller.UserId);
-        var all = http.IsAdmin() && http.Request.Query["all_tenants"].FirstOrDefault() is "1" or "true" or "True";
-        var rows = await db.Volumes.AsNoTracking().Where(v => all || v.ProjectId == caller.ProjectId).ToListAsync(ct);
+        var listed = http.ListedProject();
+        var rows = await db.Volumes.AsNoTracking().Where(v => listed == null || v.ProjectId == listed).ToListAsync(ct);
         var summary = new JsonObject { ["total_count"] = rows.Count, ["total_size"] = rows.Sum(v => v.Size) };
         if (http.Version().AtLeast(36))
         {
