@@ -43,6 +43,8 @@ min_microversion = 3.0
 max_microversion = 3.70
 volume_size = 1
 build_timeout = 120
+storage_protocol = local
+vendor_name = Stratus
 [volume-feature-enabled]
 api_v2 = false
 api_v3 = true

@@ -284,7 +284,6 @@ public static class VolumesApi
         if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
         await db.SaveChangesAsync(ct);
         if (v.Host is null) return;
-        foreach (var s in snapshots) await volumes.CastAsync(v.Backend, new DeleteSnapshot(s.Id), ct);
         await volumes.CastAsync(v.Backend, new DeleteVolume(v.Id), ct);
     }
 

@@ -215,6 +215,12 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         if (volume is null || volume.Status != VolumeStatus.Deleting) return;
         try
         {
+            // A cascade delete: its snapshots go first, in the same step, as Cinder's delete_volume does.
+            foreach (var snapshot in await db.Snapshots.Where(x => x.VolumeId == volume.Id && x.Status == "deleting").ToListAsync(ct))
+            {
+                FileBackend.Delete(snapshot.ProviderLocation);
+                db.Snapshots.Remove(snapshot);
+            }
             FileBackend.Delete(volume.ProviderLocation ?? driver.VolumePath(volume.Id));
             db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == volume.Id));
             db.Volumes.Remove(volume);
