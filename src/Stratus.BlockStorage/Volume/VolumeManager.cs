@@ -17,6 +17,21 @@ namespace Stratus.BlockStorage.Volume;
 public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
     ImageDownloader images, ILogger<VolumeManager> log) : BackgroundService
 {
+    /// <summary>
+    /// Recovers before the host starts the next service: a scheduler of the same node, started after, must not place a
+    /// volume this recovery would then take for an interrupted one.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        foreach (var backend in options.Backends)
+        {
+            var driver = new FileBackend(backend);
+            driver.Reconcile();
+            await RecoverAsync($"{options.Host}@{backend.Section}", ct);
+        }
+        await base.StartAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         var serving = new List<IAsyncDisposable>();
@@ -26,8 +41,6 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
             {
                 var driver = new FileBackend(backend);
                 var host = $"{options.Host}@{backend.Section}";
-                driver.Reconcile();
-                await RecoverAsync(host, driver, stop);
                 var dispatcher = new RpcDispatcher(VolumeRpc.VolumeTopic, VolumeRpcJson.Default)
                     .On<CreateVolume>((m, ct) => CreateAsync(driver, m, ct))
                     .On<DeleteVolume>((m, ct) => DeleteAsync(driver, m.VolumeId, ct))
@@ -54,7 +67,7 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
     }
 
     /// <summary>After a crash: a volume still creating on this backend failed (its temporary file is gone), one deleting is deleted now.</summary>
-    async Task RecoverAsync(string host, FileBackend driver, CancellationToken ct)
+    async Task RecoverAsync(string host, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
