@@ -34,12 +34,13 @@ public static class BlockStorageService
             services.AddSingleton<Quotas>();
             services.AddSingleton(new ImageLookup(options, PeerClient()));
         }
-        if (options.Runs(CinderOptions.Scheduler)) services.AddHostedService<SchedulerService>();
+        // cinder-volume first: the host starts services in order, and its recovery must be done before the scheduler places anything.
         if (options.Runs(CinderOptions.Volume) && options.Backends.Count > 0)
         {
             services.AddSingleton(new ImageDownloader(PeerClient()));
             services.AddHostedService<VolumeManager>();
         }
+        if (options.Runs(CinderOptions.Scheduler)) services.AddHostedService<SchedulerService>();
         return services;
     }
 

@@ -95,27 +95,66 @@ public sealed class ImageVolumeTests(BlockStorageServer server) : IClassFixture<
     }
 
     [Fact]
-    public async Task An_image_the_volume_service_cannot_read_leaves_the_volume_in_error_with_the_reason_in_messages()
+    public async Task An_image_that_is_not_active_is_refused()
     {
         var (member, _, token) = await server.NewProjectUserAsync();
         var imageId = await UploadImageAsync(token, Guid.NewGuid().ToString("N"), "raw");
         using var admin = server.ImageClient(server.Identity.AdminToken);
-        // Deactivated: the API still finds the image, its bytes can no longer be read.
         await admin.ExpectAsync(HttpMethod.Post, $"v2/images/{imageId}/actions/deactivate", 204);
+        var body = await member.ExpectAsync(HttpMethod.Post, "volumes", 400, new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = imageId } });
+        Assert.Equal($"Invalid input received: Image {imageId} is not active.", (string?)body["badRequest"]!["message"]);
+    }
+
+    [Fact]
+    public async Task An_image_the_volume_service_cannot_read_leaves_the_volume_in_error_with_the_reason_in_messages()
+    {
+        var (member, project, token) = await server.NewProjectUserAsync();
+        var imageId = await UploadImageAsync(token, Guid.NewGuid().ToString("N"), "raw");
+        // The image service still shows the image but can no longer send its bytes (its file is gone from the store).
+        File.Delete(Path.Combine(server.Node.Options<Stratus.Image.ImageOptions>().DataDir, imageId));
         var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = imageId }, until: "error");
         var id = (string)volume["id"]!;
         var messages = (await member.ExpectAsync(HttpMethod.Get, $"messages?resource_uuid={id}", 200))["messages"]!.AsArray();
         var message = Assert.Single(messages)!;
-        Assert.Equal($"copy image to volume:Invalid image identifier or unable to access requested image. Reason: image {imageId} is deactivated, not active",
+        Assert.StartsWith($"copy image to volume:Invalid image identifier or unable to access requested image. Reason: the image service at {server.ImageUrl} answered ",
             (string?)message["user_message"]);
+        Assert.EndsWith($"to GET /v2/images/{imageId}/file", (string?)message["user_message"]);
         Assert.Equal("VOLUME_VOLUME_005_019", (string?)message["event_id"]);
         Assert.Equal("ERROR", (string?)message["message_level"]);
         Assert.False(File.Exists(Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + id)));
+        Assert.Empty(Directory.EnumerateFiles(server.Options.Backends[0].VolumesDir, "*.download"));
         // Messages exist from 3.3 on.
-        using var old = server.Client(token, (string)volume["os-vol-tenant-attr:tenant_id"]!, "3.2");
+        using var old = server.Client(token, project, "3.2");
         Assert.Equal(404, (await old.SendAsync(HttpMethod.Get, "messages")).Status);
         await member.ExpectAsync(HttpMethod.Delete, $"volumes/{id}", 202);
         await member.WaitGoneAsync($"volumes/{id}");
+    }
+
+    [Fact]
+    public async Task An_image_larger_than_the_volume_inside_fails_in_cinder_volume()
+    {
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var dir = Directory.CreateTempSubdirectory("stratus-image-").FullName;
+        try
+        {
+            // Small as a file, 2 GiB to a guest: only cinder-volume, which reads the image, can tell.
+            var path = Path.Combine(dir, "big.qcow2");
+            await HostCommand.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", path, "2G"]);
+            using var images = server.ImageClient(token);
+            var imageId = (string)(await images.ExpectAsync(HttpMethod.Post, "v2/images", 201,
+                new JsonObject { ["name"] = "big", ["disk_format"] = "qcow2", ["container_format"] = "bare" }))["id"]!;
+            var content = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            Assert.Equal(204, (int)(await images.PutAsync($"v2/images/{imageId}/file", content)).StatusCode);
+            var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = imageId }, until: "error");
+            var message = (await member.ExpectAsync(HttpMethod.Get, $"messages?resource_uuid={(string)volume["id"]!}", 200))["messages"]![0]!;
+            Assert.Equal("copy image to volume:Image used for creating volume exceeds available space. Reason: Image virtual size is 2GB and doesn't fit in a volume of size 1GB.",
+                (string?)message["user_message"]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
 

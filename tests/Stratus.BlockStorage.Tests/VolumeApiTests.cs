@@ -154,4 +154,24 @@ public sealed class VolumeApiTests(BlockStorageServer server) : IClassFixture<Bl
         var refused = await member.ExpectAsync(HttpMethod.Delete, $"volumes/{id}", 400);
         Assert.Contains("have snapshots", (string?)refused["badRequest"]!["message"]);
     }
+
+    [Fact]
+    public async Task Cascade_delete_removes_the_snapshots_with_the_volume()
+    {
+        var (member, _, _) = await server.NewProjectUserAsync();
+        var id = (string)(await member.CreateVolumeAsync(new JsonObject { ["size"] = 1 }))["id"]!;
+        var snapshots = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var s = (string)(await member.ExpectAsync(HttpMethod.Post, "snapshots", 202, new JsonObject { ["snapshot"] = new JsonObject { ["volume_id"] = id } }))["snapshot"]!["id"]!;
+            await member.WaitSnapshotAsync(s, "available");
+            snapshots.Add(s);
+        }
+        await member.ExpectAsync(HttpMethod.Delete, $"volumes/{id}?cascade=true", 202);
+        await member.WaitGoneAsync($"volumes/{id}");
+        // Gone together with the volume, not after it.
+        Assert.Empty((await member.ExpectAsync(HttpMethod.Get, $"snapshots?volume_id={id}", 200))["snapshots"]!.AsArray());
+        foreach (var s in snapshots) Assert.False(File.Exists(Path.Combine(server.Options.Backends[0].VolumesDir, "snapshot-" + s)));
+        Assert.False(File.Exists(FileOf(id)));
+    }
 }

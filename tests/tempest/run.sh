@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Tempest 33's API tests of one service (tempest.api.SUITE) against a fresh Stratus node.
-# Usage: tests/tempest/run.sh identity|image|compute|network [REGEX] [CONCURRENCY]
+# Usage: tests/tempest/run.sh identity|image|compute|network|volume [REGEX] [CONCURRENCY]
 # Prints Tempest's summary; the last line is "SUITE: P passed, F failed, S skipped".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-suite=${1:?usage: run.sh identity|image|compute|network [REGEX] [CONCURRENCY]}
+suite=${1:?usage: run.sh identity|image|compute|network|volume [REGEX] [CONCURRENCY]}
 regex=${2:-tempest.api.$suite} conc=${3:-2}
 addr=${TEMPEST_ADDRESS:-127.66.0.1} pass=tempest-Pa55word
 command -v tempest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 tempest python3-stestr >/dev/null
@@ -31,6 +31,32 @@ if [[ $suite == compute ]]; then
   # service's "public" and a shared network "private" routed to it, which every test server is on.
   extra=$(/usr/bin/python3 "$here/tests/tempest/compute_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
   extra+=$'\n'$(/usr/bin/python3 "$here/tests/tempest/network_setup.py" "$addr" "$pass" private) || { tail -30 "$work/node.log"; exit 1; }
+fi
+if [[ $suite == volume ]]; then
+  image=true cinder=true
+  extra=$(/usr/bin/python3 "$here/tests/tempest/volume_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
+  extra+=$'\n'"[volume]
+region = RegionOne
+catalog_type = volumev3
+endpoint_type = publicURL
+min_microversion = 3.0
+max_microversion = 3.70
+volume_size = 1
+build_timeout = 120
+storage_protocol = local
+vendor_name = Stratus
+[volume-feature-enabled]
+api_v2 = false
+api_v3 = true
+backup = false
+snapshot = true
+clone = true
+manage_volume = false
+manage_snapshot = false
+multi_backend = false
+extend_attached_volume = false
+volume_revert = false
+cluster_active_active = false"
 fi
 if [[ $suite == network ]]; then
   neutron=true

@@ -96,8 +96,7 @@ public static class AttachmentsApi
     {
         var q = http.Request.Query;
         IQueryable<VolumeAttachment> query = db.Attachments.AsNoTracking();
-        var all = http.IsAdmin() && q["all_tenants"].FirstOrDefault() is { } t && t is not ("0" or "false" or "False");
-        if (!all) { var p = http.Caller().ProjectId; query = query.Where(a => a.ProjectId == p); }
+        if (http.ListedProject() is { } listed) query = query.Where(a => a.ProjectId == listed);
         if (q["volume_id"].FirstOrDefault() is { } volumeId) query = query.Where(a => a.VolumeId == volumeId);
         if ((q["status"].FirstOrDefault() ?? q["attach_status"].FirstOrDefault()) is { } status) query = query.Where(a => a.AttachStatus == status);
         if (q["instance_id"].FirstOrDefault() is { } instance) query = query.Where(a => a.InstanceUuid == instance);

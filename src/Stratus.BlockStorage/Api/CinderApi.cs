@@ -51,6 +51,18 @@ public static class CinderApi
     public static void Authorize(this HttpContext http, string rule, string? projectId, string? userId = null) =>
         http.Enforce(rule, new Dictionary<string, string?>(StringComparer.Ordinal) { ["project_id"] = projectId, ["user_id"] = userId });
 
+    /// <summary>
+    /// The project a list is limited to: the caller's; for an admin, the one <c>project_id</c> names, or none with
+    /// <c>all_tenants</c> (Cinder ignores both for others).
+    /// </summary>
+    public static string? ListedProject(this HttpContext http)
+    {
+        var q = http.Request.Query;
+        if (!http.IsAdmin()) return http.Caller().ProjectId;
+        if (q["project_id"].FirstOrDefault() is { } project) return project;
+        return q["all_tenants"].FirstOrDefault() is { } all && all is not ("0" or "false" or "False") ? null : http.Caller().ProjectId;
+    }
+
     /// <summary>A resource of another project is not there for a non-admin (Cinder reads with the project filter).</summary>
     public static bool CanSee(this HttpContext http, string projectId) => http.IsAdmin() || projectId == http.Caller().ProjectId;
 

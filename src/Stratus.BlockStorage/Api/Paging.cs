@@ -6,7 +6,7 @@ namespace Stratus.BlockStorage.Api;
 /// Cinder's collection parameters: <c>sort=key:dir,...</c> (or <c>sort_key</c>/<c>sort_dir</c>), <c>limit</c>
 /// (at most <c>osapi_max_limit</c>) and <c>marker</c>, and the <c>next</c> link when a page is full.
 /// </summary>
-public sealed record Paging(IReadOnlyList<(string Key, bool Desc)> Sort, int? Limit, string? Marker)
+public sealed record Paging(IReadOnlyList<(string Key, bool Desc)> Sort, int? Limit, string? Marker, int Offset = 0)
 {
     public static Paging Parse(HttpContext http, int maxLimit, IReadOnlyCollection<string> sortKeys)
     {
@@ -34,7 +34,10 @@ public sealed record Paging(IReadOnlyList<(string Key, bool Desc)> Sort, int? Li
             limit = n;
         }
         limit = Math.Min(limit ?? maxLimit, maxLimit);
-        return new Paging(sort, limit, q["marker"].FirstOrDefault());
+        var offset = 0;
+        if (q["offset"].FirstOrDefault() is { } o && (!int.TryParse(o, NumberStyles.None, CultureInfo.InvariantCulture, out offset)))
+            throw OpenStackError.BadRequest($"Invalid input received: offset param must be an integer");
+        return new Paging(sort, limit, q["marker"].FirstOrDefault(), offset);
     }
 
     static bool Direction(string dir) => dir.ToLowerInvariant() switch
@@ -64,6 +67,7 @@ public sealed record Paging(IReadOnlyList<(string Key, bool Desc)> Sort, int? Li
             if (i < 0) throw OpenStackError.NotFound($"Marker {Marker} could not be found.");
             list = list[(i + 1)..];
         }
+        if (Offset > 0) list = [.. list.Skip(Offset)];
         return Limit is { } n ? [.. list.Take(n)] : list;
     }
 

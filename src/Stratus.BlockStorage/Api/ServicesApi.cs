@@ -45,7 +45,8 @@ public static class ServicesApi
         http.Enforce("volume_extension:services:index");
         var q = http.Request.Query;
         IQueryable<ServiceRecord> query = db.Services.AsNoTracking();
-        if (q["host"].FirstOrDefault() is { } host) query = query.Where(s => s.Host == host);
+        // A host names its cinder-volume backends too (host@backend), as Cinder's filter does.
+        if (q["host"].FirstOrDefault() is { } host) query = query.Where(s => s.Host == host || s.Host.StartsWith(host + "@"));
         if (q["binary"].FirstOrDefault() is { } binary) query = query.Where(s => s.Binary == binary);
         var rows = await query.OrderBy(s => s.Id).ToListAsync(ct);
         return new JsonResponse(new JsonObject { ["services"] = new JsonArray([.. rows.Select(s => (JsonNode)View(http, s, group))]) });
@@ -56,6 +57,14 @@ public static class ServicesApi
         http.Enforce("volume_extension:services:update");
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         var host = body.OptionalString("host") ?? throw OpenStackError.BadRequest("Missing required element 'host' in request body.");
+        if (action is "freeze" or "thaw")
+        {
+            // Replication's freeze and thaw: the file backend replicates nothing, so only the host is checked.
+            http.Enforce(action == "freeze" ? "volume:freeze_host" : "volume:thaw_host");
+            if (!await db.Services.AnyAsync(s => s.Binary == CinderOptions.Volume && (s.Host == host || s.Host.StartsWith(host + "@")), ct))
+                throw OpenStackError.BadRequest($"Invalid input received: No service found with host={host}");
+            return Results.Ok();
+        }
         var binary = body.OptionalString("binary") ?? body.OptionalString("service");
         var rows = await db.Services.Where(s => s.Host == host && (binary == null || s.Binary == binary)).ToListAsync(ct);
         if (rows.Count == 0) throw OpenStackError.NotFound($"Service {binary} could not be found.");

@@ -44,7 +44,8 @@ public static class TypesApi
         return t is not null && await VisibleAsync(http, db, t, ct) ? t : throw OpenStackError.NotFound($"Volume type {id} could not be found.");
     }
 
-    static JsonObject View(HttpContext http, VolumeType t)
+    /// <param name="shown">Show and list add the access flag and, for admins, the QoS specs; create has the flag only, update neither.</param>
+    static JsonObject View(HttpContext http, VolumeType t, string shown = "show")
     {
         var specs = MetadataColumn.Read(t.ExtraSpecs);
         if (!http.IsAdmin()) specs = specs.Where(p => UserVisibleSpecs.Contains(p.Key)).ToDictionary(StringComparer.Ordinal);
@@ -56,8 +57,8 @@ public static class TypesApi
             ["is_public"] = t.IsPublic,
             ["extra_specs"] = MetadataColumn.View(MetadataColumn.Write(specs)),
         };
-        if (http.IsAdmin()) o["qos_specs_id"] = null;
-        o["os-volume-type-access:is_public"] = t.IsPublic;
+        if (shown == "show" && http.IsAdmin()) o["qos_specs_id"] = null;
+        if (shown != "update") o["os-volume-type-access:is_public"] = t.IsPublic;
         return o;
     }
 
@@ -117,9 +118,8 @@ public static class TypesApi
         };
         if (await db.VolumeTypes.AnyAsync(x => x.Name == name, ct)) throw OpenStackError.Conflict($"Volume Type {name} already exists.");
         db.VolumeTypes.Add(t);
-        if (!t.IsPublic) db.VolumeTypeAccess.Add(new VolumeTypeAccess { VolumeTypeId = t.Id, ProjectId = http.ProjectId() });
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t) });
+        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t, "create") });
     }
 
     static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CancellationToken ct)
@@ -139,7 +139,7 @@ public static class TypesApi
         if (body.ContainsKey("description")) t.Description = body.OptionalString("description", allowEmpty: true);
         if (body.ContainsKey("is_public")) t.IsPublic = CinderApi.Bool(body, "is_public");
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t) });
+        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t, "update") });
     }
 
     static async Task<IResult> Delete(string id, HttpContext http, CinderDb db, CinderOptions options, CancellationToken ct)

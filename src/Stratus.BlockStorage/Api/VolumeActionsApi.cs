@@ -57,6 +57,31 @@ public static class VolumeActionsApi
                 // Every backend here keeps volumes as files, so a new type needs no migration of the bytes.
                 v.VolumeTypeId = type.Id;
                 break;
+            case "os-set_image_metadata":
+                {
+                    http.Authorize("volume_extension:volume_image_metadata:set", v.ProjectId, v.UserId);
+                    var given = CinderApi.Metadata(args);
+                    var image = MetadataColumn.Read(v.ImageMetadata);
+                    foreach (var (k, value) in given) image[k] = value;
+                    v.ImageMetadata = MetadataColumn.Write(image);
+                    v.Touch(now);
+                    await db.SaveChangesAsync(ct);
+                    return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(v.ImageMetadata) });
+                }
+            case "os-unset_image_metadata":
+                {
+                    http.Authorize("volume_extension:volume_image_metadata:remove", v.ProjectId, v.UserId);
+                    var key = args.OptionalString("key") ?? throw CinderApi.Invalid(name, args, "'key' is a required property");
+                    var image = MetadataColumn.Read(v.ImageMetadata);
+                    if (!image.Remove(key)) throw OpenStackError.NotFound($"Glance metadata for volume {v.Id} cannot be found.");
+                    v.ImageMetadata = MetadataColumn.Write(image);
+                    v.Touch(now);
+                    await db.SaveChangesAsync(ct);
+                    return Results.Ok();
+                }
+            case "os-show_image_metadata":
+                http.Authorize("volume_extension:volume_image_metadata:show", v.ProjectId, v.UserId);
+                return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(v.ImageMetadata) });
             case "os-reserve":
                 http.Authorize("volume_extension:volume_actions:reserve", v.ProjectId, v.UserId);
                 if (!(v.Status == VolumeStatus.Available || (v.Multiattach && v.Status == VolumeStatus.InUse)))

@@ -10,7 +10,9 @@ public static class VolumeView
         ["links"] = CinderApi.Links(http, "volumes", v.Id),
     };
 
-    public static async Task<JsonObject> DetailAsync(HttpContext http, CinderDb db, VolumeRow v, CancellationToken ct)
+    /// <param name="extensions">Whether to add what Cinder's extensions add to show and detail (tenant, host, migration,
+    /// image metadata); create and update answer without.</param>
+    public static async Task<JsonObject> DetailAsync(HttpContext http, CinderDb db, VolumeRow v, CancellationToken ct, bool extensions = true)
     {
         var version = http.Version();
         var admin = http.IsAdmin();
@@ -49,15 +51,7 @@ public static class VolumeView
             })]),
         };
         if (admin) o["migration_status"] = v.MigrationStatus;
-        if (http.IsAllowed("volume_extension:volume_tenant_attribute", Target(v))) o["os-vol-tenant-attr:tenant_id"] = v.ProjectId;
-        if (http.IsAllowed("volume_extension:volume_host_attribute", Target(v))) o["os-vol-host-attr:host"] = v.Host;
-        if (http.IsAllowed("volume_extension:volume_mig_status_attribute", Target(v)))
-        {
-            o["os-vol-mig-status-attr:migstat"] = v.MigrationStatus;
-            o["os-vol-mig-status-attr:name_id"] = null;
-        }
-        if (v.ImageMetadata is not null && http.IsAllowed("volume_extension:volume_image_metadata:show", Target(v)))
-            o["volume_image_metadata"] = MetadataColumn.View(v.ImageMetadata);
+        if (extensions) AddExtensions(http, v, o);
         if (version.AtLeast(13)) o["group_id"] = null;
         if (admin && version.AtLeast(21)) o["provider_id"] = null;
         if (version.AtLeast(48))
@@ -70,6 +64,19 @@ public static class VolumeView
         if (version.AtLeast(63)) o["volume_type_id"] = v.VolumeTypeId;
         if (version.AtLeast(65)) o["consumes_quota"] = true;
         return o;
+    }
+
+    static void AddExtensions(HttpContext http, VolumeRow v, JsonObject o)
+    {
+        if (http.IsAllowed("volume_extension:volume_tenant_attribute", Target(v))) o["os-vol-tenant-attr:tenant_id"] = v.ProjectId;
+        if (http.IsAllowed("volume_extension:volume_host_attribute", Target(v))) o["os-vol-host-attr:host"] = v.Host;
+        if (http.IsAllowed("volume_extension:volume_mig_status_attribute", Target(v)))
+        {
+            o["os-vol-mig-status-attr:migstat"] = v.MigrationStatus;
+            o["os-vol-mig-status-attr:name_id"] = null;
+        }
+        if (v.ImageMetadata is not null && http.IsAllowed("volume_extension:volume_image_metadata:show", Target(v)))
+            o["volume_image_metadata"] = MetadataColumn.View(v.ImageMetadata);
     }
 
     static Dictionary<string, string?> Target(VolumeRow v) => new(StringComparer.Ordinal) { ["project_id"] = v.ProjectId, ["user_id"] = v.UserId };

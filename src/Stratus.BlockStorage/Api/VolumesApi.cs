@@ -15,15 +15,17 @@ public static class VolumesApi
         volumes.MapGet("", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: false, ct));
         volumes.MapGet("/detail", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: true, ct));
         volumes.MapGet("/summary", Summary).From(12);
+        // No id is no volume (Cinder's router finds none), not a method the collection lacks.
+        volumes.MapPut("", () => Task.FromException<IResult>(OpenStackError.NotFound("Volume  could not be found.")));
+        volumes.MapDelete("", () => Task.FromException<IResult>(OpenStackError.NotFound("Volume  could not be found.")));
         volumes.MapGet("/{id}", Show);
         volumes.MapPut("/{id}", Update);
         volumes.MapDelete("/{id}", Delete);
-        volumes.MapGet("/{id}/metadata", ShowMetadata);
-        volumes.MapPost("/{id}/metadata", (string id, HttpContext http, CinderDb db, CancellationToken ct) => SetMetadata(id, http, db, replace: false, ct));
-        volumes.MapPut("/{id}/metadata", (string id, HttpContext http, CinderDb db, CancellationToken ct) => SetMetadata(id, http, db, replace: true, ct));
-        volumes.MapGet("/{id}/metadata/{key}", ShowMetadataItem);
-        volumes.MapPut("/{id}/metadata/{key}", UpdateMetadataItem);
-        volumes.MapDelete("/{id}/metadata/{key}", DeleteMetadataItem);
+        volumes.MapMetadata(async (id, http, db, ct) =>
+        {
+            var v = await FindAsync(http, db, id, ct);
+            return new MetadataApi.Owner(v.ProjectId, v.UserId, () => v.Metadata, m => v.Metadata = m, () => v.Touch(http.Now()), () => CheckNotMaintenance(v));
+        }, new("volume:get_volume_metadata", "volume:create_volume_metadata", "volume:update_volume_metadata", "volume:delete_volume_metadata"));
     }
 
     /// <summary>The volume as the caller may see it, or Cinder's 404.</summary>
@@ -77,6 +79,7 @@ public static class VolumesApi
             var (endpoint, image) = await images.FindAsync(caller, imageRef, ct);
             imageId = (string?)image["id"];
             imageEndpoint = endpoint;
+            if ((string?)image["status"] != "active") throw OpenStackError.BadRequest($"Invalid input received: Image {imageId} is not active.");
             if (size is { } s)
             {
                 var imageGb = (long)Math.Ceiling(((long?)image["size"] ?? 0) / (double)(1L << 30));
@@ -122,7 +125,7 @@ public static class VolumesApi
         await db.SaveChangesAsync(ct);
         await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token,
             http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
-        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct) }, 202);
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct, extensions: false) }, 202);
     }
 
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
@@ -130,13 +133,13 @@ public static class VolumesApi
     static async Task<IResult> List(HttpContext http, CinderDb db, CinderOptions options, bool detail, CancellationToken ct)
     {
         var caller = http.Caller();
+        // GET /volumes/ is a show without an id in Cinder's routes.
+        if (!detail && http.Request.Path.Value?.EndsWith('/') == true) throw OpenStackError.NotFound("Volume  could not be found.");
         http.Authorize("volume:get_all", caller.ProjectId, caller.UserId);
         var q = http.Request.Query;
         var paging = Paging.Parse(http, options.OsapiMaxLimit, SortKeys);
         IQueryable<VolumeRow> query = db.Volumes.AsNoTracking();
-        var allTenants = http.IsAdmin() && q["all_tenants"].FirstOrDefault() is { } all && all is not ("0" or "false" or "False");
-        if (http.IsAdmin() && q["project_id"].FirstOrDefault() is { } pid) query = query.Where(v => v.ProjectId == pid);
-        else if (!allTenants) query = query.Where(v => v.ProjectId == caller.ProjectId);
+        if (http.ListedProject() is { } listed) query = query.Where(v => v.ProjectId == listed);
         if ((q["name"].FirstOrDefault() ?? q["display_name"].FirstOrDefault()) is { } name) query = query.Where(v => v.Name == name);
         if (q["status"].FirstOrDefault() is { } status) query = query.Where(v => v.Status == status);
         if (q["availability_zone"].FirstOrDefault() is { } zone) query = query.Where(v => v.AvailabilityZone == zone);
@@ -198,8 +201,8 @@ public static class VolumesApi
     {
         var caller = http.Caller();
         http.Authorize("volume:get_all", caller.ProjectId, caller.UserId);
-        var all = http.IsAdmin() && http.Request.Query["all_tenants"].FirstOrDefault() is "1" or "true" or "True";
-        var rows = await db.Volumes.AsNoTracking().Where(v => all || v.ProjectId == caller.ProjectId).ToListAsync(ct);
+        var listed = http.ListedProject();
+        var rows = await db.Volumes.AsNoTracking().Where(v => listed == null || v.ProjectId == listed).ToListAsync(ct);
         var summary = new JsonObject { ["total_count"] = rows.Count, ["total_size"] = rows.Sum(v => v.Size) };
         if (http.Version().AtLeast(36))
         {
@@ -237,7 +240,7 @@ public static class VolumesApi
         }
         v.Touch(http.Now());
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct) });
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct, extensions: false) });
     }
 
     /// <summary>The statuses a volume may be deleted from (Cinder's volume API; force also from the others but deleting and in-use).</summary>
@@ -258,15 +261,15 @@ public static class VolumesApi
     /// <summary>Cinder's conditional update to deleting, then the cast to the backend (none for a volume never scheduled).</summary>
     public static async Task BeginDeleteAsync(HttpContext http, CinderDb db, VolumeApi volumes, VolumeRow v, bool force, bool cascade, CancellationToken ct)
     {
-        var attached = await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus != "detached", ct);
+        var attached = v.AttachStatus == "attached" || await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus == "attached", ct);
         var snapshots = await db.Snapshots.Where(s => s.VolumeId == v.Id).ToListAsync(ct);
-        var okStatus = force ? v.Status is not (VolumeStatus.Deleting or VolumeStatus.InUse or VolumeStatus.Attaching or VolumeStatus.Detaching or VolumeStatus.Reserved)
-            : Deletable.Contains(v.Status);
+        // Forced, any status goes (Cinder checks only that nothing is attached).
+        var okStatus = force || Deletable.Contains(v.Status);
         if (!okStatus || attached || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
             || (cascade && snapshots.Any(s => s.Status is not ("available" or "error"))))
         {
-            var expected = force ? "not one of ['deleting', 'in-use', 'attaching', 'detaching', 'reserved']" : string.Join(" or ", Deletable);
-            throw OpenStackError.BadRequest($"Invalid volume: Volume status must be {expected} and must not be migrating, attached, belong to a group, have snapshots, " +
+            var expected = force ? "" : $"status must be {string.Join(" or ", Deletable)} and ";
+            throw OpenStackError.BadRequest($"Invalid volume: Volume {expected}must not be migrating, attached, belong to a group, have snapshots, " +
                 "awaiting a transfer, or be disassociated from snapshots after volume transfer.");
         }
         var now = http.Now();
@@ -277,72 +280,11 @@ public static class VolumesApi
         }
         v.Status = VolumeStatus.Deleting;
         v.Touch(now);
+        db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == v.Id));
         if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
         await db.SaveChangesAsync(ct);
         if (v.Host is null) return;
-        foreach (var s in snapshots) await volumes.CastAsync(v.Backend, new DeleteSnapshot(s.Id), ct);
         await volumes.CastAsync(v.Backend, new DeleteVolume(v.Id), ct);
-    }
-
-    static async Task<IResult> ShowMetadata(string id, HttpContext http, CinderDb db, CancellationToken ct)
-    {
-        var v = await FindAsync(http, db, id, ct);
-        http.Authorize("volume:get_volume_metadata", v.ProjectId, v.UserId);
-        return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(v.Metadata) });
-    }
-
-    static async Task<IResult> SetMetadata(string id, HttpContext http, CinderDb db, bool replace, CancellationToken ct)
-    {
-        var v = await FindAsync(http, db, id, ct);
-        http.Authorize(replace ? "volume:update_volume_metadata" : "volume:create_volume_metadata", v.ProjectId, v.UserId);
-        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
-        var given = CinderApi.Metadata(body);
-        CheckNotMaintenance(v);
-        var meta = replace ? given : MetadataColumn.Read(v.Metadata);
-        if (!replace) foreach (var (k, val) in given) meta[k] = val;
-        v.Metadata = MetadataColumn.Write(meta);
-        v.Touch(http.Now());
-        await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["metadata"] = MetadataColumn.View(replace ? v.Metadata : MetadataColumn.Write(given)) });
-    }
-
-    static async Task<IResult> ShowMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
-    {
-        var v = await FindAsync(http, db, id, ct);
-        http.Authorize("volume:get_volume_metadata", v.ProjectId, v.UserId);
-        return MetadataColumn.Read(v.Metadata).TryGetValue(key, out var value)
-            ? new JsonResponse(new JsonObject { ["meta"] = new JsonObject { [key] = value } })
-            : throw OpenStackError.NotFound($"Metadata item was not found");
-    }
-
-    static async Task<IResult> UpdateMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
-    {
-        var v = await FindAsync(http, db, id, ct);
-        http.Authorize("volume:update_volume_metadata", v.ProjectId, v.UserId);
-        var body = await JsonBody.ReadObjectAsync(http.Request, ct);
-        var item = CinderApi.Metadata(body, "meta");
-        if (item.Count != 1) throw OpenStackError.BadRequest("Request body contains too many items");
-        if (!item.ContainsKey(key)) throw OpenStackError.BadRequest("Request body and URI mismatch");
-        CheckNotMaintenance(v);
-        var meta = MetadataColumn.Read(v.Metadata);
-        meta[key] = item[key];
-        v.Metadata = MetadataColumn.Write(meta);
-        v.Touch(http.Now());
-        await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["meta"] = new JsonObject { [key] = item[key] } });
-    }
-
-    static async Task<IResult> DeleteMetadataItem(string id, string key, HttpContext http, CinderDb db, CancellationToken ct)
-    {
-        var v = await FindAsync(http, db, id, ct);
-        http.Authorize("volume:delete_volume_metadata", v.ProjectId, v.UserId);
-        var meta = MetadataColumn.Read(v.Metadata);
-        if (!meta.Remove(key)) throw OpenStackError.NotFound("Metadata item was not found");
-        CheckNotMaintenance(v);
-        v.Metadata = MetadataColumn.Write(meta);
-        v.Touch(http.Now());
-        await db.SaveChangesAsync(ct);
-        return Results.Ok();
     }
 
     static void CheckNotMaintenance(VolumeRow v)

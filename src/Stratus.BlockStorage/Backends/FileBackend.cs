@@ -66,6 +66,18 @@ public sealed class FileBackend(BackendOptions options)
         },
     };
 
+    /// <summary>What the backend reports to the scheduler (Cinder's get_volume_stats): what volume types' extra specs match against.</summary>
+    public static IReadOnlyDictionary<string, string> Capabilities(string backendName) => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["volume_backend_name"] = backendName,
+        ["vendor_name"] = "Stratus",
+        ["driver_version"] = "1.0",
+        ["storage_protocol"] = "local",
+        ["multiattach"] = "True",
+        ["thin_provisioning_support"] = "True",
+        ["thick_provisioning_support"] = "False",
+    };
+
     /// <summary>Removes the temporary files of creates a crash interrupted.</summary>
     public void Reconcile()
     {

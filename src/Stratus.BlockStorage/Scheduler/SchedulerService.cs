@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.BlockStorage.Backends;
 using Stratus.BlockStorage.Rpc;
 using Stratus.BlockStorage.Volume;
 using Stratus.Core.Messaging;
@@ -10,7 +11,8 @@ namespace Stratus.BlockStorage.Scheduler;
 
 /// <summary>
 /// cinder-scheduler: places a new volume on a cinder-volume backend that is enabled, up (the service group's
-/// rule), in the volume's zone and, when the volume type names one, of its <c>volume_backend_name</c>; among
+/// rule), in the volume's zone and whose capabilities satisfy the volume type's extra specs (Cinder's
+/// CapabilitiesFilter: <c>volume_backend_name</c>, <c>vendor_name</c>, <c>storage_protocol</c>...); among
 /// those the one with the most free capacity (Cinder's capacity weigher). No backend: the volume fails with
 /// Cinder's "Could not find any available weighted backend." in its messages.
 /// </summary>
@@ -23,6 +25,7 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         var dispatcher = new RpcDispatcher(VolumeRpc.SchedulerTopic, VolumeRpcJson.Default)
             .On<CreateVolume>((m, ct) => ScheduleAsync(volumes, m, ct));
         await using var serving = await bus.ServeAsync(VolumeRpc.SchedulerTopic, options.Host, dispatcher.DispatchAsync, stop);
+        await RescheduleAsync(volumes, stop);
         await group.HeartbeatAsync(async ct =>
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -32,6 +35,28 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         }, log, "cinder-scheduler", stop);
     }
 
+    /// <summary>
+    /// Volumes still creating with no backend were cast before a stop and never placed: place them now (one from an
+    /// image has lost its user's token with the message, and ends in error saying so), so none stays creating forever.
+    /// </summary>
+    async Task RescheduleAsync(VolumeApi volumes, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var ids = await db.Volumes.AsNoTracking().Where(v => v.Status == VolumeStatus.Creating && v.Host == null).Select(v => v.Id).ToListAsync(ct);
+        foreach (var id in ids)
+        {
+            try
+            {
+                await ScheduleAsync(volumes, new CreateVolume(id), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Rescheduling volume {Volume} failed", id);
+            }
+        }
+    }
+
     async Task ScheduleAsync(VolumeApi volumes, CreateVolume m, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -39,7 +64,7 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
         if (volume is null || volume.Status != VolumeStatus.Creating) return;
         var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == volume.VolumeTypeId, ct);
-        var wanted = MetadataColumn.Read(type?.ExtraSpecs).GetValueOrDefault("volume_backend_name");
+        var specs = MetadataColumn.Read(type?.ExtraSpecs);
         string? backend;
         if (volume.SourceVolId is not null || volume.SnapshotId is not null)
         {
@@ -52,7 +77,7 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         else
         {
             var services = (await db.Services.AsNoTracking().Where(s => s.Binary == CinderOptions.Volume && !s.Disabled).ToListAsync(ct))
-                .Where(s => group.IsUp(s) && s.AvailabilityZone == volume.AvailabilityZone && (wanted is null || s.BackendName == wanted)).ToList();
+                .Where(s => group.IsUp(s) && s.AvailabilityZone == volume.AvailabilityZone && Satisfies(FileBackend.Capabilities(s.BackendName ?? ""), specs)).ToList();
             var used = await db.Volumes.AsNoTracking().Where(v => v.Host != null).GroupBy(v => v.Host!).Select(g => new { Host = g.Key, Size = g.Sum(v => v.Size) }).ToListAsync(ct);
             var chosen = services.OrderBy(s => used.Where(u => u.Host.StartsWith(s.Host + "#", StringComparison.Ordinal)).Sum(u => u.Size)).FirstOrDefault();
             backend = chosen is null ? null : chosen.Host + "#" + chosen.BackendName;
@@ -69,5 +94,32 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         volume.Touch(group.UtcNow);
         await db.SaveChangesAsync(ct);
         await volumes.CastAsync(volume.Backend, m, ct);
+    }
+
+    /// <summary>
+    /// Cinder's CapabilitiesFilter: every extra spec without a scope (or scoped <c>capabilities:</c>) must match the
+    /// backend's capability of that name; other scopes (RESKEY:, qos:...) are for other filters. Values match as
+    /// Cinder's extra_specs_ops do for the common forms: equal, <c>&lt;is&gt; True</c>, <c>&lt;in&gt; x</c>, <c>&lt;or&gt; a &lt;or&gt; b</c>.
+    /// </summary>
+    internal static bool Satisfies(IReadOnlyDictionary<string, string> capabilities, IReadOnlyDictionary<string, string> specs)
+    {
+        foreach (var (key, wanted) in specs)
+        {
+            var name = key;
+            var colon = key.IndexOf(':');
+            if (colon >= 0)
+            {
+                if (key[..colon] != "capabilities") continue;
+                name = key[(colon + 1)..];
+            }
+            if (!capabilities.TryGetValue(name, out var have)) return false;
+            var w = wanted.Trim();
+            var ok = w.StartsWith("<is>", StringComparison.Ordinal) ? string.Equals(have, w[4..].Trim(), StringComparison.OrdinalIgnoreCase)
+                : w.StartsWith("<in>", StringComparison.Ordinal) ? have.Contains(w[4..].Trim(), StringComparison.Ordinal)
+                : w.StartsWith("<or>", StringComparison.Ordinal) ? w.Split("<or>", StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(have)
+                : have == w;
+            if (!ok) return false;
+        }
+        return true;
     }
 }

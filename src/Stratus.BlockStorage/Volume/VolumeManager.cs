@@ -17,6 +17,21 @@ namespace Stratus.BlockStorage.Volume;
 public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
     ImageDownloader images, ILogger<VolumeManager> log) : BackgroundService
 {
+    /// <summary>
+    /// Recovers before the host starts the next service: a scheduler of the same node, started after, must not place a
+    /// volume this recovery would then take for an interrupted one.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        foreach (var backend in options.Backends)
+        {
+            var driver = new FileBackend(backend);
+            driver.Reconcile();
+            await RecoverAsync($"{options.Host}@{backend.Section}", ct);
+        }
+        await base.StartAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         var serving = new List<IAsyncDisposable>();
@@ -26,8 +41,6 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
             {
                 var driver = new FileBackend(backend);
                 var host = $"{options.Host}@{backend.Section}";
-                driver.Reconcile();
-                await RecoverAsync(host, driver, stop);
                 var dispatcher = new RpcDispatcher(VolumeRpc.VolumeTopic, VolumeRpcJson.Default)
                     .On<CreateVolume>((m, ct) => CreateAsync(driver, m, ct))
                     .On<DeleteVolume>((m, ct) => DeleteAsync(driver, m.VolumeId, ct))
@@ -54,7 +67,7 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
     }
 
     /// <summary>After a crash: a volume still creating on this backend failed (its temporary file is gone), one deleting is deleted now.</summary>
-    async Task RecoverAsync(string host, FileBackend driver, CancellationToken ct)
+    async Task RecoverAsync(string host, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
@@ -141,7 +154,8 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
 
     async Task<string> CopyImageAsync(FileBackend driver, VolumeRow volume, string imageId, CreateVolume m, string path, CancellationToken ct)
     {
-        var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("no image service: set [DEFAULT] glance_api_servers, or register the region's image endpoint");
+        // The API always names the image service; only a create rescheduled after a restart comes without (and without the user's token).
+        var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("the block storage service restarted before the image was read; create the volume again");
         var image = await images.ShowAsync(endpoint, imageId, m.Token, ct);
         if ((string?)image["status"] != "active") throw new ImageUnavailableException($"image {imageId} is {(string?)image["status"]}, not active");
         var download = path + ".download";
@@ -214,6 +228,12 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         if (volume is null || volume.Status != VolumeStatus.Deleting) return;
         try
         {
+            // A cascade delete: its snapshots go first, in the same step, as Cinder's delete_volume does.
+            foreach (var snapshot in await db.Snapshots.Where(x => x.VolumeId == volume.Id && x.Status == "deleting").ToListAsync(ct))
+            {
+                FileBackend.Delete(snapshot.ProviderLocation);
+                db.Snapshots.Remove(snapshot);
+            }
             FileBackend.Delete(volume.ProviderLocation ?? driver.VolumePath(volume.Id));
             db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == volume.Id));
             db.Volumes.Remove(volume);
