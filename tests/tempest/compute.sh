@@ -5,8 +5,8 @@
 # external "public" (tests/tempest/network_setup.py), so security groups and floating IPs act on real ports.
 #
 # Features Tempest finds disabled here, and why:
-# - volumes, block device mappings, volume swap/multiattach, encrypted volumes, the IDE bus: block
-#   storage (cinder) is a later issue.
+# - volume swap and multiattach, encrypted volumes, the IDE bus: not offered (the node's block storage, a
+#   file backend, serves attachments, boot from volume and the os-volumes proxy, which run).
 # - Tempest's ssh validation of guests (run_validation): the fake driver runs no guest, and its ports stay
 #   DOWN (nothing plugs them). The interface attach tests need validation, so they skip.
 # - live and cold migration, shelve/unshelve, rescue, change password, snapshots (createImage): not

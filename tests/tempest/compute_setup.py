@@ -53,7 +53,7 @@ for flavor_id, name, ram, disk in (("42", "m1.tempest", 128, 1), ("84", "m1.temp
 glance = f"http://{addr}:9292/v2"
 images = []
 for name in ("tempest-image", "tempest-image-alt"):
-    _, image = call("POST", glance + "/images", {"name": name, "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}, token)
+    _, image = call("POST", glance + "/images", {"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public"}, token)
     call("PUT", f"{glance}/images/{image['id']}/file", token=token, raw=b"\0" * 4096, content_type="application/octet-stream")
     images.append(image["id"])
 

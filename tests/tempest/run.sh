@@ -31,6 +31,14 @@ if [[ $suite == compute ]]; then
   # service's "public" and a shared network "private" routed to it, which every test server is on.
   extra=$(/usr/bin/python3 "$here/tests/tempest/compute_setup.py" "$addr" "$pass") || { tail -30 "$work/node.log"; exit 1; }
   extra+=$'\n'$(/usr/bin/python3 "$here/tests/tempest/network_setup.py" "$addr" "$pass" private) || { tail -30 "$work/node.log"; exit 1; }
+  # The node's block storage, for the compute tests' volumes (attach, boot from volume, the os-volumes proxy).
+  extra+=$'\n'"[volume]
+region = RegionOne
+catalog_type = volumev3
+max_microversion = 3.70
+build_timeout = 120
+[volume-feature-enabled]
+backup = false"
 fi
 if [[ $suite == volume ]]; then
   image=true cinder=true
@@ -104,13 +112,6 @@ nova = $nova
 cinder = $cinder
 neutron = $neutron
 swift = false
-[volume]
-region = RegionOne
-catalog_type = volumev3
-max_microversion = 3.70
-build_timeout = 120
-[volume-feature-enabled]
-backup = false
 ${TEMPEST_EXTRA_CONF:-}
 $extra
 CONF
