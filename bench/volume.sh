@@ -48,7 +48,7 @@ api() { curl -sf -H "X-Auth-Token: $token" -H 'Content-Type: application/json' -
 head -c $((mib * 1048576)) /dev/urandom >"$work/image.raw"
 image=$(api -X POST "http://$addr:9292/v2/images" -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' \
   | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-api -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$work/image.raw" "http://$addr:9292/v2/images/$image/file" >/dev/null
+api -X PUT -H 'Content-Type: application/octet-stream' -T "$work/image.raw" "http://$addr:9292/v2/images/$image/file" >/dev/null
 rm -f "$work/image.raw"
 store=$(awk -F' *= *' '$1=="filesystem_store_datadir"{print $2}' "$work/image/glance/glance-api.conf")
 stored="${store%/}/$image"

@@ -35,6 +35,19 @@ public sealed class FileBackend(BackendOptions options)
         return path;
     }
 
+    /// <summary>A raw volume from raw bytes <paramref name="write"/> puts in its (temporary) file, which then grows, sparse, to the volume's size.</summary>
+    public async Task<string> CreateFromRawAsync(string path, Func<string, Task> write, int sizeGb, CancellationToken ct)
+    {
+        await CompleteAsync(path, async tmp =>
+        {
+            await write(tmp);
+            await using var file = new FileStream(tmp, FileMode.Open, FileAccess.Write);
+            Volume.ImageFit.Check(file.Length, sizeGb);
+            file.SetLength((long)sizeGb << 30);
+        }, ct);
+        return path;
+    }
+
     public async Task ExtendAsync(string path, int sizeGb, CancellationToken ct) => await QemuImg(ct, "resize", "-q", "-f", Format, path, Gb(sizeGb));
 
     public static void Delete(string? path)

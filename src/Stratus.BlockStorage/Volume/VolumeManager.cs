@@ -158,19 +158,23 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         var endpoint = m.ImageEndpoint ?? throw new ImageUnavailableException("the block storage service restarted before the image was read; create the volume again");
         var image = await images.ShowAsync(endpoint, imageId, m.Token, ct);
         if ((string?)image["status"] != "active") throw new ImageUnavailableException($"image {imageId} is {(string?)image["status"]}, not active");
-        var download = path + ".download";
-        try
+        var format = QemuFormat((string?)image["disk_format"]);
+        if (format == "raw" && driver.Format == "raw")
+            // Nothing to convert: the bytes go straight into the volume's file, written once (Cinder downloads, then converts).
+            await driver.CreateFromRawAsync(path, tmp => images.DownloadAsync(endpoint, imageId, m.Token, tmp, ct), volume.Size, ct);
+        else
         {
-            await images.DownloadAsync(endpoint, imageId, m.Token, download, ct);
-            var format = QemuFormat((string?)image["disk_format"]);
-            var virtualSize = await FileBackend.VirtualSizeAsync(download, ct, format);
-            if (virtualSize > (long)volume.Size << 30)
-                throw new ImageTooLargeException($"Image virtual size is {Math.Ceiling(virtualSize / (double)(1L << 30))}GB and doesn't fit in a volume of size {volume.Size}GB.");
-            await driver.CreateCopyAsync(path, download, format, volume.Size, ct);
-        }
-        finally
-        {
-            FileBackend.Delete(download);
+            var download = path + ".download";
+            try
+            {
+                await images.DownloadAsync(endpoint, imageId, m.Token, download, ct);
+                ImageFit.Check(await FileBackend.VirtualSizeAsync(download, ct, format), volume.Size);
+                await driver.CreateCopyAsync(path, download, format, volume.Size, ct);
+            }
+            finally
+            {
+                FileBackend.Delete(download);
+            }
         }
         // What Cinder copies into volume_glance_metadata: the image's own fields and its properties.
         var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["image_id"] = imageId };
@@ -325,3 +329,13 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
 }
 
 public sealed class ImageTooLargeException(string message) : Exception(message);
+
+/// <summary>Cinder's check that an image's virtual size fits the volume made from it.</summary>
+static class ImageFit
+{
+    public static void Check(long virtualSize, int volumeGb)
+    {
+        if (virtualSize > (long)volumeGb << 30)
+            throw new ImageTooLargeException($"Image virtual size is {Math.Ceiling(virtualSize / (double)(1L << 30))}GB and doesn't fit in a volume of size {volumeGb}GB.");
+    }
+}
