@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Stratus.Core.Data;
@@ -134,9 +136,50 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     {
         if (SqlitePath is not null && Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) is { } dir)
             Directory.CreateDirectory(dir);
-        await db.Database.EnsureCreatedAsync(ct);
+        if (!await db.Database.EnsureCreatedAsync(ct)) await CreateMissingTablesAsync(db, ct);
         if (Kind == DatabaseKind.Sqlite)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+    }
+
+    /// <summary>
+    /// A database made by an older Stratus lacks the tables added since (EnsureCreated does nothing to a database that
+    /// has tables): each missing table of the model is created with its indexes. Columns added to existing tables
+    /// still need the upgrade tooling.
+    /// </summary>
+    static async Task CreateMissingTablesAsync(DbContext db, CancellationToken ct)
+    {
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var statements = db.Database.GenerateCreateScript().Split(sql.StatementTerminator + "\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var table in db.Model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Distinct())
+        {
+            var name = sql.DelimitIdentifier(table);
+            if (await TableExistsAsync(db, name, ct)) continue;
+            // The table's CREATE TABLE, then the CREATE INDEX statements ON it.
+            foreach (var statement in statements.Where(st => st.StartsWith("CREATE TABLE " + name + " ", StringComparison.Ordinal)
+                         || st.StartsWith("CREATE", StringComparison.Ordinal) && st.Contains(" INDEX ", StringComparison.Ordinal) && st.Contains(" ON " + name + " ", StringComparison.Ordinal)))
+                await db.Database.ExecuteSqlRawAsync(statement, ct);
+        }
+    }
+
+    static async Task<bool> TableExistsAsync(DbContext db, string delimitedName, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT 1 FROM {delimitedName} WHERE 1 = 0";
+            await command.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (System.Data.Common.DbException)
+        {
+            return false;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
 
