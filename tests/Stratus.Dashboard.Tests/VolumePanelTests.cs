@@ -97,7 +97,7 @@ public sealed class VolumePanelTests(Cloud cloud)
             var page = await cloud.AdminPageAsync(region);
             await Cloud.FollowAsync(page, "Volumes");
             await Cloud.OpenFormAsync(page, "Create Volume");
-            await page.SelectOptionAsync("#Image", new SelectOptionValue { Label = "Image: dash-image" });
+            await page.SelectOptionAsync("#Image", new SelectOptionValue { Label = "Image: dashapi-image" });
             var row = await CreateVolumeAsync(page, "dashvol-boot", 1);
             await Expect(row).ToContainTextAsync(new Regex(@"^\s*dashvol-boot\s*1 GiB\s*available\s*__DEFAULT__\s*Yes"));
             var volume = (string)(await VolumeAsync(region, "dashvol-boot"))["id"]!;

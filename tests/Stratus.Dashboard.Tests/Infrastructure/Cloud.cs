@@ -172,9 +172,9 @@ public sealed class Cloud : IAsyncLifetime
         {
             var host = ControllerOf(region);
             var flavor = (string)(await AdminApiAsync(HttpMethod.Post, $"http://{host}:8774/v2.1/flavors",
-                new JsonObject { ["flavor"] = new JsonObject { ["name"] = "dash.tiny", ["ram"] = 128, ["vcpus"] = 1, ["disk"] = 1 } }))!["flavor"]!["id"]!;
+                new JsonObject { ["flavor"] = new JsonObject { ["name"] = "dashapi.tiny", ["ram"] = 128, ["vcpus"] = 1, ["disk"] = 1 } }))!["flavor"]!["id"]!;
             var image = (string)(await AdminApiAsync(HttpMethod.Post, $"http://{host}:9292/v2/images",
-                new JsonObject { ["name"] = "dash-image", ["disk_format"] = "qcow2", ["container_format"] = "bare" }))!["id"]!;
+                new JsonObject { ["name"] = "dashapi-image", ["disk_format"] = "qcow2", ["container_format"] = "bare" }))!["id"]!;
             await using var data = File.OpenRead(TestImage);
             var content = new StreamContent(data);
             content.Headers.ContentType = new("application/octet-stream");
