@@ -18,18 +18,18 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
     public async Task A_network_made_with_a_subnet_is_listed_and_its_detail_shows_the_subnet_and_the_DHCP_port()
     {
         await cloud.ExternalNetworkAsync("RegionOne");
-        var page = await AdminAsync("RegionOne");
+        var page = await cloud.AdminPageAsync("RegionOne");
         await CreateNetworkAsync(page, "dash-net-1", "dash-subnet-1", "10.91.1.0/24");
-        var row = Row(page, "#networks", "dash-net-1");
+        var row = Cloud.Row(page, "#networks", "dash-net-1");
         await Expect(row).ToContainTextAsync(new Regex(@"dash-net-1\s*dash-subnet-1 10\.91\.1\.0/24\s*No\s*No\s*ACTIVE\s*UP"));
         // The admin's external network is listed too, as external.
-        await Expect(Row(page, "#networks", "public")).ToContainTextAsync(new Regex(@"public-subnet 203\.0\.113\.0/24\s*No\s*Yes"));
+        await Expect(Cloud.Row(page, "#networks", "public")).ToContainTextAsync(new Regex(@"public-subnet 203\.0\.113\.0/24\s*No\s*Yes"));
         await cloud.ScreenshotAsync(page, "networks");
 
         await row.Locator("th a").ClickAsync();
         await Expect(page.Locator("h1")).ToHaveTextAsync("dash-net-1");
         await Expect(page.Locator("#network-overview")).ToContainTextAsync(new Regex(@"Status\s*ACTIVE\s*Admin State\s*UP\s*Shared\s*No\s*External Network\s*No"));
-        await Expect(Row(page, "#subnets", "dash-subnet-1")).ToContainTextAsync(new Regex(@"10\.91\.1\.0/24\s*IPv4\s*10\.91\.1\.1\s*Enabled\s*10\.91\.1\.2 - 10\.91\.1\.254"));
+        await Expect(Cloud.Row(page, "#subnets", "dash-subnet-1")).ToContainTextAsync(new Regex(@"10\.91\.1\.0/24\s*IPv4\s*10\.91\.1\.1\s*Enabled\s*10\.91\.1\.2 - 10\.91\.1\.254"));
         // The DHCP agent's port on the subnet (made by the agent, so it may take a moment).
         for (var i = 0; i < 60 && !(await page.Locator("#ports").CountAsync() > 0 && (await page.Locator("#ports").InnerTextAsync()).Contains("network:dhcp", StringComparison.Ordinal)); i++)
         {
@@ -54,9 +54,9 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.UncheckAsync("#Subnet_EnableDhcp");
         await page.ClickAsync("button:text('Create Subnet')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Created subnet \"dash-subnet-2\".");
-        await Expect(Row(page, "#subnets", "dash-subnet-2")).ToContainTextAsync(new Regex(@"10\.91\.2\.0/24\s*IPv4\s*Disabled"));
+        await Expect(Cloud.Row(page, "#subnets", "dash-subnet-2")).ToContainTextAsync(new Regex(@"10\.91\.2\.0/24\s*IPv4\s*Disabled"));
         await Expect(page.Locator("#subnets tbody tr")).ToHaveCountAsync(2);
-        await Row(page, "#subnets", "dash-subnet-2").Locator("button:text('Delete')").ClickAsync();
+        await Cloud.Row(page, "#subnets", "dash-subnet-2").Locator("button:text('Delete')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Deleted subnet \"dash-subnet-2\".");
         await Expect(page.Locator("#subnets tbody th")).ToHaveTextAsync(["dash-subnet-1"]);
 
@@ -70,17 +70,17 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await Expect(page.Locator("#networks")).Not.ToContainTextAsync("dash-net-bad");
         Assert.DoesNotContain("dash-net-bad", await NetworkNamesAsync("RegionOne"));
 
-        await Row(page, "#networks", "dash-net-1").Locator("button:text('Delete')").ClickAsync();
+        await Cloud.Row(page, "#networks", "dash-net-1").Locator("button:text('Delete')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Deleted network \"dash-net-1\".");
         await Expect(page.Locator("#networks")).Not.ToContainTextAsync("dash-net-1");
-        AssertNoPageErrors();
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
     public async Task A_router_gets_an_external_gateway_and_an_interface_on_a_subnet()
     {
         await cloud.ExternalNetworkAsync("RegionOne");
-        var page = await AdminAsync("RegionOne");
+        var page = await cloud.AdminPageAsync("RegionOne");
         await CreateNetworkAsync(page, "dash-rnet", "dash-rsubnet", "10.91.10.0/24");
 
         await Cloud.FollowAsync(page, "Routers");
@@ -89,9 +89,9 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.SelectOptionAsync("#ExternalNetwork", new SelectOptionValue { Label = "public" });
         await page.ClickAsync("button:text('Create Router')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Created router \"dash-router\".");
-        await Expect(Row(page, "#routers", "dash-router")).ToContainTextAsync(new Regex(@"dash-router\s*\w+\s*public\s*UP"));
+        await Expect(Cloud.Row(page, "#routers", "dash-router")).ToContainTextAsync(new Regex(@"dash-router\s*\w+\s*public\s*UP"));
 
-        await Row(page, "#routers", "dash-router").Locator("th a").ClickAsync();
+        await Cloud.Row(page, "#routers", "dash-router").Locator("th a").ClickAsync();
         await Expect(page.Locator("h1")).ToHaveTextAsync("dash-router");
         await Expect(page.Locator("#gateway")).ToContainTextAsync(new Regex(@"^public \(203\.0\.113\.\d+\)$"));
         await Expect(page.Locator("#interfaces tbody tr")).ToHaveCountAsync(1);
@@ -102,7 +102,7 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.SelectOptionAsync("#Subnet", new SelectOptionValue { Label = "dash-rnet: 10.91.10.0/24 (dash-rsubnet)" });
         await page.ClickAsync("button:text('Add Interface')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Interface added.");
-        var inside = Row(page, "#interfaces", "10.91.10.1");
+        var inside = Cloud.Row(page, "#interfaces", "10.91.10.1");
         await Expect(inside).ToContainTextAsync(new Regex(@"10\.91\.10\.1\s*Internal Interface"));
 
         // The same subnet again: the router's refusal, as Neutron words it.
@@ -113,13 +113,13 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
 
         // The network is in use while the router has a port on it.
         await Cloud.FollowAsync(page, "Networks");
-        await Row(page, "#networks", "dash-rnet").Locator("button:text('Delete')").ClickAsync();
+        await Cloud.Row(page, "#networks", "dash-rnet").Locator("button:text('Delete')").ClickAsync();
         await Expect(page.Locator(".alert-error")).ToContainTextAsync("Unable to delete network \"dash-rnet\": Unable to complete operation on network");
         await Expect(page.Locator(".alert-error")).ToContainTextAsync("There are one or more ports still in use on the network.");
 
         await Cloud.FollowAsync(page, "Routers");
-        await Row(page, "#routers", "dash-router").Locator("th a").ClickAsync();
-        await Row(page, "#interfaces", "10.91.10.1").Locator("button:text('Remove')").ClickAsync();
+        await Cloud.Row(page, "#routers", "dash-router").Locator("th a").ClickAsync();
+        await Cloud.Row(page, "#interfaces", "10.91.10.1").Locator("button:text('Remove')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Removed interface 10.91.10.1.");
         await Expect(page.Locator("#interfaces tbody tr")).ToHaveCountAsync(1);
         await Expect(page.Locator("#interfaces")).Not.ToContainTextAsync("Internal Interface");
@@ -127,17 +127,17 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.ClickAsync("button:text('Delete Router')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Deleted router \"dash-router\".");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Routers");
-        await Expect(Row(page, "#routers", "dash-router")).ToHaveCountAsync(0);
+        await Expect(Cloud.Row(page, "#routers", "dash-router")).ToHaveCountAsync(0);
         await Cloud.FollowAsync(page, "Networks");
-        await Row(page, "#networks", "dash-rnet").Locator("button:text('Delete')").ClickAsync();
+        await Cloud.Row(page, "#networks", "dash-rnet").Locator("button:text('Delete')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Deleted network \"dash-rnet\".");
-        AssertNoPageErrors();
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
     public async Task A_security_group_gets_rules_by_CIDR_and_by_group_and_loses_them()
     {
-        var page = await AdminAsync("RegionOne");
+        var page = await cloud.AdminPageAsync("RegionOne");
         await Cloud.FollowAsync(page, "Security Groups");
         await Cloud.OpenFormAsync(page, "Create Security Group");
         await page.FillAsync("#Name", "dash-sg");
@@ -185,24 +185,24 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await Expect(page.Locator("#rules")).Not.ToContainTextAsync("ssh");
 
         await Cloud.FollowAsync(page, "Security Groups");
-        var group = Row(page, "#security-groups", "dash-sg");
+        var group = Cloud.Row(page, "#security-groups", "dash-sg");
         await Expect(group).ToContainTextAsync(new Regex(@"web servers\s*3"));
         // Every project has its default group.
-        await Expect(Row(page, "#security-groups", "default")).ToBeVisibleAsync();
+        await Expect(Cloud.Row(page, "#security-groups", "default")).ToBeVisibleAsync();
         await group.Locator("button:text('Delete')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Deleted security group \"dash-sg\".");
         await Expect(page.Locator("#security-groups")).Not.ToContainTextAsync("dash-sg");
-        AssertNoPageErrors();
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
     public async Task A_floating_ip_is_allocated_from_the_external_network_and_released()
     {
         await cloud.ExternalNetworkAsync("RegionOne");
-        var page = await AdminAsync("RegionOne");
+        var page = await cloud.AdminPageAsync("RegionOne");
         await Cloud.FollowAsync(page, "Floating IPs");
         var address = await AllocateAsync(page, "203.0.113.");
-        var row = Row(page, "#floating-ips", address);
+        var row = Cloud.Row(page, "#floating-ips", address);
         await Expect(row).ToContainTextAsync(new Regex(@"-\s*public\s*DOWN"));
         // Nothing chosen to associate with: the form says so.
         await row.Locator("button:text('Associate')").ClickAsync();
@@ -212,8 +212,8 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
 
         await row.Locator("button:text('Release')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync($"Released Floating IP {address}.");
-        await Expect(Row(page, "#floating-ips", address)).ToHaveCountAsync(0);
-        AssertNoPageErrors();
+        await Expect(Cloud.Row(page, "#floating-ips", address)).ToHaveCountAsync(0);
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
@@ -221,8 +221,8 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
     {
         const string region = "RegionTwo";
         await cloud.ExternalNetworkAsync(region);
-        var (image, flavor) = await ImageAndFlavorAsync(region);
-        var page = await AdminAsync(region);
+        var (image, flavor) = await cloud.ImageAndFlavorAsync(region);
+        var page = await cloud.AdminPageAsync(region);
         await CreateNetworkAsync(page, "dashnet-net", "dashnet-subnet", "10.91.20.0/24");
 
         await Cloud.FollowAsync(page, "Instances");
@@ -252,8 +252,8 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await Cloud.FollowAsync(page, "Floating IPs");
         var address = await AllocateAsync(page, "198.51.100.");
         var target = $"dashnet-vm: {fixedIp}";
-        await Row(page, "#floating-ips", address).Locator("select[name=target]").SelectOptionAsync(new SelectOptionValue { Label = target });
-        await Row(page, "#floating-ips", address).Locator("button:text('Associate')").ClickAsync();
+        await Cloud.Row(page, "#floating-ips", address).Locator("select[name=target]").SelectOptionAsync(new SelectOptionValue { Label = target });
+        await Cloud.Row(page, "#floating-ips", address).Locator("button:text('Associate')").ClickAsync();
         await Expect(page.Locator(".alert-error")).ToContainTextAsync($"Unable to associate Floating IP {address}: External network");
         await Expect(page.Locator(".alert-error")).ToContainTextAsync("is not reachable from subnet");
 
@@ -262,16 +262,16 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.FillAsync("#Name", "dashnet-router");
         await page.SelectOptionAsync("#ExternalNetwork", new SelectOptionValue { Label = "public" });
         await page.ClickAsync("button:text('Create Router')");
-        await Row(page, "#routers", "dashnet-router").Locator("th a").ClickAsync();
+        await Cloud.Row(page, "#routers", "dashnet-router").Locator("th a").ClickAsync();
         await page.SelectOptionAsync("#Subnet", new SelectOptionValue { Label = "dashnet-net: 10.91.20.0/24 (dashnet-subnet)" });
         await page.ClickAsync("button:text('Add Interface')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync("Interface added.");
 
         await Cloud.FollowAsync(page, "Floating IPs");
-        await Row(page, "#floating-ips", address).Locator("select[name=target]").SelectOptionAsync(new SelectOptionValue { Label = target });
-        await Row(page, "#floating-ips", address).Locator("button:text('Associate')").ClickAsync();
+        await Cloud.Row(page, "#floating-ips", address).Locator("select[name=target]").SelectOptionAsync(new SelectOptionValue { Label = target });
+        await Cloud.Row(page, "#floating-ips", address).Locator("button:text('Associate')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync($"Associated Floating IP {address} with {fixedIp}.");
-        await Expect(Row(page, "#floating-ips", address).Locator("[data-field=mapped]")).ToHaveTextAsync(target);
+        await Expect(Cloud.Row(page, "#floating-ips", address).Locator("[data-field=mapped]")).ToHaveTextAsync(target);
         await cloud.ScreenshotAsync(page, "floating-ips");
 
         // The instance shows it beside its fixed address.
@@ -279,23 +279,23 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await Expect(addresses).ToContainTextAsync(new Regex($@"dashnet-net\s*{Regex.Escape(fixedIp)}\s*dashnet-net\s*{Regex.Escape(address)} \(floating\)"));
 
         await Cloud.FollowAsync(page, "Floating IPs");
-        await Row(page, "#floating-ips", address).Locator("button:text('Disassociate')").ClickAsync();
+        await Cloud.Row(page, "#floating-ips", address).Locator("button:text('Disassociate')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync($"Disassociated Floating IP {address}.");
-        await Expect(Row(page, "#floating-ips", address).Locator("[data-field=mapped]")).ToHaveTextAsync("-");
-        await Row(page, "#floating-ips", address).Locator("button:text('Release')").ClickAsync();
+        await Expect(Cloud.Row(page, "#floating-ips", address).Locator("[data-field=mapped]")).ToHaveTextAsync("-");
+        await Cloud.Row(page, "#floating-ips", address).Locator("button:text('Release')").ClickAsync();
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync($"Released Floating IP {address}.");
 
         await Cloud.FollowAsync(page, "Instances");
         await Expect(addresses).Not.ToContainTextAsync("floating");
         await row.Locator("button:text('Delete')").ClickAsync();
         await Expect(row).ToHaveCountAsync(0, new() { Timeout = 60_000 });
-        AssertNoPageErrors();
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
     public async Task A_network_made_in_one_region_is_not_listed_in_the_other()
     {
-        var page = await AdminAsync("RegionOne");
+        var page = await cloud.AdminPageAsync("RegionOne");
         await CreateNetworkAsync(page, "dash-one-net", "dash-one-subnet", "10.91.30.0/24");
         await cloud.SwitchRegionAsync(page, "RegionTwo");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Networks");
@@ -303,14 +303,14 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await Expect(page.Locator("#networks")).Not.ToContainTextAsync("dash-one-net");
 
         await cloud.SwitchRegionAsync(page, "RegionOne");
-        await Expect(Row(page, "#networks", "dash-one-net")).ToContainTextAsync("10.91.30.0/24");
+        await Expect(Cloud.Row(page, "#networks", "dash-one-net")).ToContainTextAsync("10.91.30.0/24");
         await Expect(page.Locator("#networks")).Not.ToContainTextAsync("dash-two-net");
         // The detail of RegionOne's network, then a switch: back to RegionTwo's list, which does not have it.
-        await Row(page, "#networks", "dash-one-net").Locator("th a").ClickAsync();
+        await Cloud.Row(page, "#networks", "dash-one-net").Locator("th a").ClickAsync();
         await Expect(page.Locator("h1")).ToHaveTextAsync("dash-one-net");
         await cloud.SwitchRegionAsync(page, "RegionTwo");
         await cloud.WaitForPageAsync(page, "project/networks");
-        await Expect(Row(page, "#networks", "dash-two-net")).ToBeVisibleAsync();
+        await Expect(Cloud.Row(page, "#networks", "dash-two-net")).ToBeVisibleAsync();
         await Expect(page.Locator("#networks")).Not.ToContainTextAsync("dash-one-net");
 
         // Each region's network service agrees.
@@ -318,62 +318,28 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         Assert.DoesNotContain("dash-two-net", await NetworkNamesAsync("RegionOne"));
         Assert.Contains("dash-two-net", await NetworkNamesAsync("RegionTwo"));
         Assert.DoesNotContain("dash-one-net", await NetworkNamesAsync("RegionTwo"));
-        AssertNoPageErrors();
+        cloud.AssertNoPageErrors();
     }
 
     [Fact]
     public async Task A_region_without_a_network_service_shows_a_note_instead_of_the_panels()
     {
         // RegionThree: a region whose catalog has only an identity endpoint.
-        var identity = cloud.IdentityUrl;
-        await cloud.AdminApiAsync(HttpMethod.Post, identity + "/regions", new JsonObject { ["region"] = new JsonObject { ["id"] = "RegionThree" } });
-        string? endpoint = null;
-        try
+        await using var bare = await cloud.BareRegionAsync();
+        var page = await cloud.AdminPageAsync("RegionThree");
+        foreach (var (link, heading) in new[] { ("Networks", "Networks"), ("Routers", "Routers"), ("Security Groups", "Security Groups"), ("Floating IPs", "Floating IPs") })
         {
-            var service = (string)(await cloud.AdminApiAsync(HttpMethod.Get, identity + "/services?type=identity"))!["services"]![0]!["id"]!;
-            endpoint = (string)(await cloud.AdminApiAsync(HttpMethod.Post, identity + "/endpoints", new JsonObject
-            {
-                ["endpoint"] = new JsonObject { ["service_id"] = service, ["interface"] = "public", ["region_id"] = "RegionThree", ["url"] = identity },
-            }))!["endpoint"]!["id"]!;
-            var page = await AdminAsync("RegionThree");
-            foreach (var (link, heading) in new[] { ("Networks", "Networks"), ("Routers", "Routers"), ("Security Groups", "Security Groups"), ("Floating IPs", "Floating IPs") })
-            {
-                await Cloud.FollowAsync(page, link);
-                await Expect(page.Locator("h1")).ToHaveTextAsync(heading);
-                await Expect(page.Locator("#no-network")).ToHaveTextAsync("RegionThree has no network service in the catalog: networks, routers, security groups and floating IPs are not available in this region.");
-                await Expect(page.Locator("main table, main form.form")).ToHaveCountAsync(0);
-            }
-            // A post there acts on nothing either.
-            await cloud.OpenAsync(page, "project/networks");
-            var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-            var form = page.Context.APIRequest.CreateFormData();
-            form.Set("Name", "dash-nowhere");
-            form.Set("__RequestVerificationToken", token!);
-            var response = await page.Context.APIRequest.PostAsync(cloud.DashboardUrl + "/project/networks?handler=Create", new() { Form = form, MaxRedirects = 0 });
-            Assert.Equal(200, response.Status);
-            Assert.Contains("RegionThree has no network service", await response.TextAsync(), StringComparison.Ordinal);
-            AssertNoPageErrors();
+            await Cloud.FollowAsync(page, link);
+            await Expect(page.Locator("h1")).ToHaveTextAsync(heading);
+            await Expect(page.Locator("#no-network")).ToHaveTextAsync("RegionThree has no network service in the catalog: networks, routers, security groups and floating IPs are not available in this region.");
+            await Expect(page.Locator("main table, main form.form")).ToHaveCountAsync(0);
         }
-        finally
-        {
-            if (endpoint is not null) await cloud.AdminApiAsync(HttpMethod.Delete, identity + "/endpoints/" + endpoint);
-            await cloud.AdminApiAsync(HttpMethod.Delete, identity + "/regions/RegionThree");
-        }
+        // A post there acts on nothing either.
+        var response = await cloud.PostFormAsync(page, "project/networks", "Create", new() { ["Name"] = "dash-nowhere" });
+        Assert.Equal(200, response.Status);
+        Assert.Contains("RegionThree has no network service", await response.TextAsync(), StringComparison.Ordinal);
+        cloud.AssertNoPageErrors();
     }
-
-    async Task<IPage> AdminAsync(string region)
-    {
-        var page = await cloud.NewPageAsync();
-        await cloud.LoginAsync(page);
-        await cloud.SwitchRegionAsync(page, region);
-        // Deletes ask first; the tests say yes.
-        page.Dialog += (_, d) => d.AcceptAsync();
-        return page;
-    }
-
-    /// <summary>A row of a table, by the whole text of its first cell (a link or not).</summary>
-    static ILocator Row(IPage page, string table, string name) =>
-        page.Locator($"{table} tbody tr", new() { Has = page.Locator("th", new() { HasTextRegex = new Regex("^" + Regex.Escape(name) + "$") }) });
 
     async Task CreateNetworkAsync(IPage page, string name, string subnet, string cidr)
     {
@@ -384,7 +350,7 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.FillAsync("#Subnet_Cidr", cidr);
         await page.ClickAsync("button:text('Create Network')");
         await Expect(page.Locator(".alert-success")).ToHaveTextAsync($"Created network \"{name}\".");
-        await Expect(Row(page, "#networks", name)).ToContainTextAsync($"{subnet} {cidr}");
+        await Expect(Cloud.Row(page, "#networks", name)).ToContainTextAsync($"{subnet} {cidr}");
     }
 
     /// <summary>Allocates a floating IP from "public" on the Floating IPs page: its address.</summary>
@@ -395,33 +361,13 @@ public sealed partial class NetworkPanelTests(Cloud cloud)
         await page.ClickAsync("button:text('Allocate IP')");
         await Expect(page.Locator(".alert-success")).ToContainTextAsync("Allocated Floating IP " + prefix);
         var address = Regex.Match(await page.Locator(".alert-success").InnerTextAsync(), @"\d+\.\d+\.\d+\.\d+").Value;
-        await Expect(Row(page, "#floating-ips", address)).ToBeVisibleAsync();
+        await Expect(Cloud.Row(page, "#floating-ips", address)).ToBeVisibleAsync();
         return address;
     }
 
     /// <summary>The names of the networks the region's network service lists for the admin.</summary>
     async Task<List<string?>> NetworkNamesAsync(string region) =>
         (await cloud.AdminApiAsync(HttpMethod.Get, $"http://{cloud.ControllerOf(region)}:9696/v2.0/networks"))!["networks"]!.AsArray().Select(n => (string?)n!["name"]).ToList();
-
-    /// <summary>The test image and a flavor for it in the region, made through the APIs (what these tests look at is the network).</summary>
-    async Task<(string Image, string Flavor)> ImageAndFlavorAsync(string region)
-    {
-        var host = cloud.ControllerOf(region);
-        var flavor = (string)(await cloud.AdminApiAsync(HttpMethod.Post, $"http://{host}:8774/v2.1/flavors",
-            new JsonObject { ["flavor"] = new JsonObject { ["name"] = "dashnet.tiny", ["ram"] = 128, ["vcpus"] = 1, ["disk"] = 1 } }))!["flavor"]!["id"]!;
-        var image = (string)(await cloud.AdminApiAsync(HttpMethod.Post, $"http://{host}:9292/v2/images",
-            new JsonObject { ["name"] = "dashnet-image", ["disk_format"] = "qcow2", ["container_format"] = "bare" }))!["id"]!;
-        await using var data = File.OpenRead(cloud.TestImage);
-        var content = new StreamContent(data);
-        content.Headers.ContentType = new("application/octet-stream");
-        await cloud.AdminSendAsync(HttpMethod.Put, $"http://{host}:9292/v2/images/{image}/file", content);
-        return (image, flavor);
-    }
-
-    void AssertNoPageErrors()
-    {
-        lock (cloud.PageErrors) Assert.Empty(cloud.PageErrors);
-    }
 
     [GeneratedRegex(@"10\.91\.20\.\d+")]
     private static partial Regex FixedIp();

@@ -13,11 +13,29 @@
     document.querySelectorAll("pre[data-tail]").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
 
     // Destructive actions ask first.
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (e) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
-      });
+    // (Delegated, so that forms of a list refreshed in place ask too.)
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
     });
+
+    // A list with an item in transition (a volume creating, attaching...): fetched again and replaced in place until it
+    // settles, so the page's messages stay.
+    var watched = document.querySelector("[data-refresh]");
+    if (watched) {
+      var refresh = function () {
+        fetch(window.location.href, { credentials: "same-origin" }).then(function (r) {
+          return r.ok ? r.text() : null;
+        }).then(function (html) {
+          var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(watched.id);
+          if (!fresh) { window.location.reload(); return; }
+          watched.replaceWith(fresh);
+          watched = fresh;
+          if (fresh.hasAttribute("data-refresh")) setTimeout(refresh, 2000);
+        }).catch(function () { setTimeout(refresh, 5000); });
+      };
+      setTimeout(refresh, 2000);
+    }
 
     var toggle = document.querySelector("[data-toggle-nav]");
     if (toggle) toggle.addEventListener("click", function () {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Stratus.Acceptance.Tests.Infrastructure;
 using Stratus.Testing;
@@ -154,6 +155,69 @@ public sealed class Cloud : IAsyncLifetime
         }
     }
 
+    readonly Dictionary<string, Task<(string, string)>> _imagesAndFlavors = [];
+
+    /// <summary>
+    /// The test image and a flavor for it in the region, made once through the APIs (for tests that look at something
+    /// else than the launch form): their ids.
+    /// </summary>
+    public Task<(string Image, string Flavor)> ImageAndFlavorAsync(string region)
+    {
+        lock (_imagesAndFlavors)
+        {
+            if (!_imagesAndFlavors.TryGetValue(region, out var made)) _imagesAndFlavors[region] = made = MakeAsync();
+            return made;
+        }
+        async Task<(string, string)> MakeAsync()
+        {
+            var host = ControllerOf(region);
+            var flavor = (string)(await AdminApiAsync(HttpMethod.Post, $"http://{host}:8774/v2.1/flavors",
+                new JsonObject { ["flavor"] = new JsonObject { ["name"] = "dashapi.tiny", ["ram"] = 128, ["vcpus"] = 1, ["disk"] = 1 } }))!["flavor"]!["id"]!;
+            var image = (string)(await AdminApiAsync(HttpMethod.Post, $"http://{host}:9292/v2/images",
+                new JsonObject { ["name"] = "dashapi-image", ["disk_format"] = "qcow2", ["container_format"] = "bare" }))!["id"]!;
+            await using var data = File.OpenRead(TestImage);
+            var content = new StreamContent(data);
+            content.Headers.ContentType = new("application/octet-stream");
+            await AdminSendAsync(HttpMethod.Put, $"http://{host}:9292/v2/images/{image}/file", content);
+            return (image, flavor);
+        }
+    }
+
+    /// <summary>
+    /// RegionThree, a region whose catalog has only an identity endpoint, for as long as the answer is not disposed
+    /// (what a page shows where a service is missing).
+    /// </summary>
+    public async Task<IAsyncDisposable> BareRegionAsync()
+    {
+        await AdminApiAsync(HttpMethod.Post, IdentityUrl + "/regions", new JsonObject { ["region"] = new JsonObject { ["id"] = "RegionThree" } });
+        var region = new BareRegion(this);
+        try
+        {
+            var service = (string)(await AdminApiAsync(HttpMethod.Get, IdentityUrl + "/services?type=identity"))!["services"]![0]!["id"]!;
+            region.Endpoint = (string)(await AdminApiAsync(HttpMethod.Post, IdentityUrl + "/endpoints", new JsonObject
+            {
+                ["endpoint"] = new JsonObject { ["service_id"] = service, ["interface"] = "public", ["region_id"] = "RegionThree", ["url"] = IdentityUrl },
+            }))!["endpoint"]!["id"]!;
+            return region;
+        }
+        catch
+        {
+            await region.DisposeAsync();
+            throw;
+        }
+    }
+
+    sealed class BareRegion(Cloud cloud) : IAsyncDisposable
+    {
+        public string? Endpoint { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Endpoint is not null) await cloud.AdminApiAsync(HttpMethod.Delete, cloud.IdentityUrl + "/endpoints/" + Endpoint);
+            await cloud.AdminApiAsync(HttpMethod.Delete, cloud.IdentityUrl + "/regions/RegionThree");
+        }
+    }
+
     /// <summary>The external network's addresses (documentation ranges, one per region).</summary>
     public static string ExternalCidr(string region) => region == "RegionOne" ? "203.0.113.0/24" : "198.51.100.0/24";
 
@@ -194,6 +258,20 @@ public sealed class Cloud : IAsyncLifetime
     public async Task<IResponse> OpenAsync(IPage page, string path) =>
         (await page.GotoAsync($"{DashboardUrl}/{path}", new() { WaitUntil = WaitUntilState.Commit }))!;
 
+    /// <summary>
+    /// Posts a form of a page's handler straight from the page's browser context (its cookies and form token), without
+    /// following a redirect: what the dashboard answers a post its page does not offer.
+    /// </summary>
+    public async Task<IAPIResponse> PostFormAsync(IPage page, string path, string handler, Dictionary<string, string> fields)
+    {
+        await OpenAsync(page, path);
+        var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
+        var form = page.Context.APIRequest.CreateFormData();
+        foreach (var (name, value) in fields) form.Set(name, value);
+        form.Set("__RequestVerificationToken", token!);
+        return await page.Context.APIRequest.PostAsync($"{DashboardUrl}/{path}?handler={handler}", new() { Form = form, MaxRedirects = 0 });
+    }
+
     /// <summary>Waits until the browser has committed to <paramref name="path"/> (below the dashboard's root).</summary>
     public Task WaitForPageAsync(IPage page, string path) =>
         page.WaitForURLAsync($"{DashboardUrl}/{path}", new() { WaitUntil = WaitUntilState.Commit });
@@ -221,6 +299,26 @@ public sealed class Cloud : IAsyncLifetime
         await page.ClickAsync("button[type=submit]");
         await WaitForPageAsync(page, "project");
         await Expect(page.Locator("#sidebar")).ToBeVisibleAsync();
+    }
+
+    /// <summary>A new page signed in as the admin, in <paramref name="region"/>; deletes ask first, and the tests say yes.</summary>
+    public async Task<IPage> AdminPageAsync(string region)
+    {
+        var page = await NewPageAsync();
+        await LoginAsync(page);
+        await SwitchRegionAsync(page, region);
+        page.Dialog += (_, d) => d.AcceptAsync();
+        return page;
+    }
+
+    /// <summary>A row of a table, by the whole text of its first cell (a link or not).</summary>
+    public static ILocator Row(IPage page, string table, string name) =>
+        page.Locator($"{table} tbody tr", new() { Has = page.Locator("th", new() { HasTextRegex = new Regex("^" + Regex.Escape(name) + "$") }) });
+
+    /// <summary>A failure of a page's own script is a test failure too.</summary>
+    public void AssertNoPageErrors()
+    {
+        lock (PageErrors) Assert.Empty(PageErrors);
     }
 
     public async Task SignOutAsync(IPage page)
