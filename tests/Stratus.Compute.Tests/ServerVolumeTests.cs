@@ -72,6 +72,8 @@ public class ServerVolumeTests(VolumeRegionServer region) : IClassFixture<Volume
         Assert.Equal("/dev/vdb", (string?)attached["volumeAttachment"]!["device"]);
         var inUse = await WaitVolumeAsync(volumes, volume, "in-use");
         Assert.Equal(server, (string?)inUse["attachments"]![0]!["server_id"]);
+        // Nova tells block storage the device it promised the guest.
+        Assert.Equal("/dev/vdb", (string?)inUse["attachments"]![0]!["device"]);
         var listed = (await OkAsync(await compute.GetAsync($"servers/{server}/os-volume_attachments")))["volumeAttachments"]!.AsArray();
         Assert.Equal(volume, (string?)Assert.Single(listed)!["volumeId"]);
         var shown = (await OkAsync(await compute.GetAsync($"servers/{server}")))["server"]!;

@@ -170,7 +170,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
                 await conductor.CallAsync(new BlockDeviceReady(d.BdmUuid, volumeId, null, null), ct);
             }
             var attachmentId = d.AttachmentId ?? await cinder.CreateAttachmentAsync(volumeId, build.Uuid, token, build.ProjectId, ct);
-            var connection = await cinder.UpdateAttachmentAsync(attachmentId, VolumeConnector.For(options), token, build.ProjectId, ct);
+            var connection = await cinder.UpdateAttachmentAsync(attachmentId, VolumeConnector.For(options), d.DeviceName, token, build.ProjectId, ct);
             await cinder.CompleteAttachmentAsync(attachmentId, token, build.ProjectId, ct);
             await conductor.CallAsync(new BlockDeviceReady(d.BdmUuid, volumeId, attachmentId, connection.ToJsonString()), ct);
             disks.Add(VolumeConnector.Disk(volumeId, connection) with { Boot = d.Boot });
@@ -363,7 +363,7 @@ public sealed class ComputeAgent(IMessageBus bus, ConductorApi conductor, IVirtD
         var plugged = false;
         try
         {
-            var connection = await cinder.UpdateAttachmentAsync(m.AttachmentId, VolumeConnector.For(options), m.Token, m.ProjectId, ct);
+            var connection = await cinder.UpdateAttachmentAsync(m.AttachmentId, VolumeConnector.For(options), m.Mountpoint, m.Token, m.ProjectId, ct);
             await driver.AttachVolumeAsync(uuid, VolumeConnector.Disk(m.VolumeId, connection), ct);
             plugged = true;
             await cinder.CompleteAttachmentAsync(m.AttachmentId, m.Token, m.ProjectId, ct);

@@ -111,7 +111,10 @@ public static partial class VolumeAttachmentsApi
         await db.SaveChangesAsync(ct);
         try
         {
-            bdm.ConnectionInfoJson = await compute.CallAsync(instance.Host, new AttachVolume(instance.Uuid, volumeId, attachmentId, instance.ProjectId, caller.Token),
+            bdm.ConnectionInfoJson = await compute.CallAsync(instance.Host, new AttachVolume(instance.Uuid, volumeId, attachmentId, instance.ProjectId, caller.Token)
+            {
+                Mountpoint = bdm.DeviceName,
+            },
                 ComputeRpc.CallTimeout, ct);
         }
         catch (Exception e) when (e is RpcRemoteException or RpcTimeoutException)

@@ -25,7 +25,10 @@ public sealed record BuildAndRunInstance(string Uuid, string Name, InstanceFlavo
 
 /// <summary>A block device mapping as the building host needs it (nova's DriverVolumeBlockDevice and its kin).</summary>
 public sealed record BlockDevice(string BdmUuid, string Source, string? VolumeId, string? ImageId, string? SnapshotId, int? VolumeSize, string? VolumeType,
-    string? AttachmentId, bool Boot);
+    string? AttachmentId, bool Boot)
+{
+    public string? DeviceName { get; init; }
+}
 
 /// <summary>From the API: a new root disk from the (new) image; a stopped server stays stopped.</summary>
 public sealed record RebuildInstance(string Uuid, string Name, InstanceFlavor Flavor, string ImageRef, string? Token, bool Stopped) : IRpcCast
@@ -95,7 +98,11 @@ public sealed record VolumeAttachment(string VolumeId, string AttachmentId, bool
 /// From the API: connect the reserved attachment from this host (its connector), hot-plug the disk, complete
 /// the attachment; answered with the connection info. A failure deletes the attachment (the volume is free again).
 /// </summary>
-public sealed record AttachVolume(string Uuid, string VolumeId, string AttachmentId, string ProjectId, string Token) : IRpcCall<string>;
+public sealed record AttachVolume(string Uuid, string VolumeId, string AttachmentId, string ProjectId, string Token) : IRpcCall<string>
+{
+    /// <summary>The device the guest was promised (/dev/vdb), which block storage records as the attachment's mountpoint.</summary>
+    public string? Mountpoint { get; init; }
+}
 
 /// <summary>From the API (the volume is detaching): unplug the disk, then delete the attachment; the guest refusing rolls the volume back to in-use.</summary>
 public sealed record DetachVolume(string Uuid, string VolumeId, string AttachmentId, string ProjectId, string Token) : IRpcCast;

@@ -139,5 +139,5 @@ static class BlockDevices
 
     /// <summary>What the host needs of a mapping to make, connect and plug its volume.</summary>
     public static BlockDevice ToBuild(BlockDeviceMapping b) =>
-        new(b.Uuid, b.SourceType, b.VolumeId, b.ImageId, b.SnapshotId, b.VolumeSize, b.VolumeType, b.AttachmentId, b.BootIndex == 0);
+        new(b.Uuid, b.SourceType, b.VolumeId, b.ImageId, b.SnapshotId, b.VolumeSize, b.VolumeType, b.AttachmentId, b.BootIndex == 0) { DeviceName = b.DeviceName };
 }

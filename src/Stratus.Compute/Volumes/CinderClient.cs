@@ -94,9 +94,10 @@ public sealed class CinderClient(KeystoneSession session, NovaOptions options)
         return (string?)answer["attachment"]?["id"] ?? throw new CinderException(500, "the block storage service made an attachment without an id");
     }
 
-    /// <summary>attachment_update with the host's connector: the volume's connection info for this host.</summary>
-    public async Task<JsonObject> UpdateAttachmentAsync(string attachmentId, JsonObject connector, string token, string projectId, CancellationToken ct)
+    /// <summary>attachment_update with the host's connector (and, as Nova adds it, the guest's device): the volume's connection info for this host.</summary>
+    public async Task<JsonObject> UpdateAttachmentAsync(string attachmentId, JsonObject connector, string? mountpoint, string token, string projectId, CancellationToken ct)
     {
+        if (mountpoint is not null) connector["mountpoint"] = mountpoint;
         var answer = await SendAsync(HttpMethod.Put, $"/attachments/{attachmentId}", new JsonObject
         {
             ["attachment"] = new JsonObject { ["connector"] = connector },
