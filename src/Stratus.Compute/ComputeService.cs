@@ -61,6 +61,7 @@ public static class ComputeService
             services.AddSingleton<IVirtDriver>(_ => CreateDriver(options));
             services.AddSingleton(new ImageCache(options.InstancesPath));
             services.AddSingleton<InstanceEvents>();
+            services.AddSingleton<Volumes.HostVolumes>();
             services.AddHostedService<ComputeAgent>();
         }
         return services;
