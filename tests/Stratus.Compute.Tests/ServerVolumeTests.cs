@@ -172,6 +172,11 @@ public class ServerVolumeTests(VolumeRegionServer region) : IClassFixture<Volume
         {
             ["source_type"] = "image", ["destination_type"] = "volume", ["uuid"] = await region.NewImageAsync(image), ["boot_index"] = 0,
         }));
+        // An empty volume is not bootable.
+        var empty = await VolumeAsync(volumes);
+        Assert.Contains($"Block Device {empty} is not bootable.", await RefusedAsync(new JsonObject { ["source_type"] = "volume", ["uuid"] = empty, ["boot_index"] = 0 }));
+        Assert.Equal(HttpStatusCode.Accepted, (await volumes.DeleteAsync($"volumes/{empty}")).StatusCode);
+        await WaitVolumeAsync(volumes, empty, "deleted");
         Assert.Contains("Boot sequence", await RefusedAsync(new JsonObject { ["source_type"] = "blank", ["destination_type"] = "volume", ["volume_size"] = 1, ["boot_index"] = 1 }));
         Assert.Empty((await OkAsync(await volumes.GetAsync("volumes")))["volumes"]!.AsArray());
     }

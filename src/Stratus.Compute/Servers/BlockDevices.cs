@@ -97,6 +97,9 @@ static class BlockDevices
                     if (count > 1) throw OpenStackError.BadRequest("Cannot attach one or more volumes to multiple instances");
                     var volume = await VolumeAttachmentsApi.CallAsync(() => cinder.GetVolumeAsync(d.Uuid!, caller.Token, project, ct))
                         ?? throw Invalid($"failed to get volume {d.Uuid}.");
+                    // block_device.get_bdm_image_metadata: the boot volume must be marked bootable (Cinder says "true"/"false").
+                    if (d.BootIndex == 0 && string.Equals(volume["bootable"]?.ToString(), "false", StringComparison.OrdinalIgnoreCase))
+                        throw Invalid($"Block Device {d.Uuid} is not bootable.");
                     if ((string?)volume["status"] != "available" && (bool?)volume["multiattach"] != true)
                         throw OpenStackError.BadRequest($"Invalid volume: volume {d.Uuid} status must be available, but the current status is {(string?)volume["status"]}.");
                     break;
