@@ -58,8 +58,7 @@ static class ServerDeletion
         foreach (var v in await VolumesAsync(db, instance.Uuid, ct))
             try
             {
-                await cinder.DeleteAttachmentAsync(v.AttachmentId, caller.Token, instance.ProjectId, ct);
-                if (v.DeleteOnTermination) await cinder.DeleteVolumeAsync(v.VolumeId, caller.Token, instance.ProjectId, ct);
+                await cinder.ReleaseAsync(v, caller.Token, instance.ProjectId, ct);
             }
             catch (CinderException)
             {

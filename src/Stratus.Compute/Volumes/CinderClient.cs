@@ -112,6 +112,13 @@ public sealed class CinderClient(KeystoneSession session, NovaOptions options)
     public Task DeleteAttachmentAsync(string attachmentId, string token, string projectId, CancellationToken ct) =>
         SendAsync(HttpMethod.Delete, $"/attachments/{attachmentId}", null, token, projectId, ct);
 
+    /// <summary>A deleted server's volume: its attachment deleted, then the volume too when it was marked delete_on_termination.</summary>
+    public async Task ReleaseAsync(Rpc.VolumeAttachment volume, string token, string projectId, CancellationToken ct)
+    {
+        await DeleteAttachmentAsync(volume.AttachmentId, token, projectId, ct);
+        if (volume.DeleteOnTermination) await DeleteVolumeAsync(volume.VolumeId, token, projectId, ct);
+    }
+
     public Task BeginDetachingAsync(string volumeId, string token, string projectId, CancellationToken ct) => VolumeActionAsync(volumeId, "os-begin_detaching", token, projectId, ct);
 
     public Task RollDetachingAsync(string volumeId, string token, string projectId, CancellationToken ct) => VolumeActionAsync(volumeId, "os-roll_detaching", token, projectId, ct);

@@ -108,11 +108,7 @@ public sealed class HostVolumes(CinderClient cinder, IVirtDriver driver, Conduct
     public async Task ReleaseAsync(TerminateInstance m, CancellationToken ct)
     {
         if (m.Token is not { } token) return;
-        foreach (var v in m.Volumes)
-        {
-            await IgnoringAsync(() => cinder.DeleteAttachmentAsync(v.AttachmentId, token, m.ProjectId, ct));
-            if (v.DeleteOnTermination) await IgnoringAsync(() => cinder.DeleteVolumeAsync(v.VolumeId, token, m.ProjectId, ct));
-        }
+        foreach (var v in m.Volumes) await IgnoringAsync(() => cinder.ReleaseAsync(v, token, m.ProjectId, ct));
     }
 
     /// <summary>A clean-up step whose failure is logged, not raised: what it leaves is the block storage service's to report.</summary>
