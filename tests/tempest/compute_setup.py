@@ -3,47 +3,18 @@
 
 Usage: compute_setup.py ADDRESS ADMIN_PASSWORD; prints the [compute] keys for tempest.conf.
 """
-import json
 import sys
-import time
-import urllib.error
-import urllib.request
+
+from setup_api import admin_token, call, wait
 
 addr, password = sys.argv[1], sys.argv[2]
 
 
-def call(method, url, body=None, token=None, raw=None, content_type="application/json"):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", content_type)
-    if token:
-        req.add_header("X-Auth-Token", token)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        text = r.read()
-        return r.headers, (json.loads(text) if text else None)
-
-
-def wait(what, probe, seconds=120):
-    deadline = time.time() + seconds
-    while True:
-        try:
-            if probe():
-                return
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.time() > deadline:
-            sys.exit(f"compute_setup: {what} not ready after {seconds} s")
-        time.sleep(0.5)
-
-
 identity = f"http://{addr}:5000/v3"
-wait("identity", lambda: call("GET", identity))
-headers, _ = call("POST", identity + "/auth/tokens", {"auth": {
-    "identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": password}}},
-    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
-token = headers["X-Subject-Token"]
+wait("compute_setup", "identity", lambda: call("GET", identity))
+token = admin_token(addr, password)
 compute = f"http://{addr}:8774/v2.1"
-wait("nova-compute", lambda: any(h["state"] == "up" for h in call("GET", compute + "/os-hypervisors", token=token)[1]["hypervisors"]))
+wait("compute_setup", "nova-compute", lambda: any(h["state"] == "up" for h in call("GET", compute + "/os-hypervisors", token=token)[1]["hypervisors"]))
 
 flavors = []
 for flavor_id, name, ram, disk in (("42", "m1.tempest", 128, 1), ("84", "m1.tempest-alt", 192, 1)):

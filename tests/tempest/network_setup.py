@@ -6,41 +6,17 @@ keys for tempest.conf. The external network is a flat one on the physical networ
 "public"; its data plane is never wired to the machine's uplink. With FIXED_NETWORK (the compute suite), also a
 shared network of that name with a subnet routed to "public", for every test server ([compute] fixed_network_name).
 """
-import json
 import sys
-import time
-import urllib.error
-import urllib.request
+
+from setup_api import admin_token, call, wait
 
 addr, password = sys.argv[1], sys.argv[2]
 fixed_network = sys.argv[3] if len(sys.argv) > 3 else None
 
 
-def call(method, url, body=None, token=None):
-    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("X-Auth-Token", token)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        text = r.read()
-        return r.headers, (json.loads(text) if text else None)
-
-
-identity = f"http://{addr}:5000/v3"
 network = f"http://{addr}:9696/v2.0"
-deadline = time.time() + 120
-while True:
-    try:
-        call("GET", f"http://{addr}:9696/")
-        break
-    except (urllib.error.URLError, OSError):
-        if time.time() > deadline:
-            sys.exit("network_setup: the network service did not answer within 120 s")
-        time.sleep(0.3)
-headers, _ = call("POST", identity + "/auth/tokens", {"auth": {
-    "identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": password}}},
-    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
-token = headers["X-Subject-Token"]
+wait("network_setup", "the network service", lambda: call("GET", f"http://{addr}:9696/"), interval=0.3)
+token = admin_token(addr, password)
 _, public = call("POST", network + "/networks", {"network": {
     "name": "public", "router:external": True, "provider:network_type": "flat", "provider:physical_network": "provider"}}, token)
 public_id = public["network"]["id"]
