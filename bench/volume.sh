@@ -4,7 +4,9 @@
 # the same machine, in one run: a plain copy of the same bytes on the same disk (cp of the image service's file).
 # Then resident memory of the block storage node (cinder-api, -scheduler and -volume in one process; the identity
 # and the image service run in processes of their own), idle and at its peak during the create.
-# Usage: bench/volume.sh [SIZE_MIB] [ROUNDS]
+# Last, attach and detach as a running QEMU guest sees them (bench/volume_attach.py): from `POST os-volume_attachments`
+# to the volume's serial in the guest's list of disks, and from the DELETE to its leaving it.
+# Usage: bench/volume.sh [SIZE_MIB] [ROUNDS]     (SKIP_ATTACH=1 to leave out the guest)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mib=${1:-1024}
@@ -80,3 +82,15 @@ for r in $(seq "$rounds"); do
   while api "http://$addr:8776/v3/$project/volumes/$id" >/dev/null 2>&1; do sleep 0.1; done
 done
 echo "block storage node peak RSS during creates: $peak MiB, after: $(rss_mib "$vpid") MiB"
+
+if [[ -z ${SKIP_ATTACH:-} ]]; then
+  "$here/stratus" test-image --output "$work/test.qcow2" >/dev/null
+  "$here/stratus" node init --config-dir "$work/all" --region RegionOne --address 127.87.0.3 --password $pass >/dev/null
+  "$here/stratus" node start --config-dir "$work/all" >"$work/all.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 600); do grep -qx ready "$work/all.log" && break; sleep 0.1; done
+  grep -qx ready "$work/all.log" || { echo "bench: node did not start"; cat "$work/all.log"; exit 1; }
+  echo "== attach to a running guest (TCG), $rounds rounds"
+  printf '%-34s %10s %10s\n' "" "attach s" "detach s"
+  /usr/bin/python3 "$here/bench/volume_attach.py" "http://127.87.0.3:5000/v3" "$pass" "$work/test.qcow2" "$rounds"
+fi

@@ -37,7 +37,7 @@ public static class BlockStorageService
         // cinder-volume first: the host starts services in order, and its recovery must be done before the scheduler places anything.
         if (options.Runs(CinderOptions.Volume) && options.Backends.Count > 0)
         {
-            services.AddSingleton(new ImageDownloader(PeerClient()));
+            services.AddSingleton(new GlanceClient(PeerClient()));
             services.AddHostedService<VolumeManager>();
         }
         if (options.Runs(CinderOptions.Scheduler)) services.AddHostedService<SchedulerService>();

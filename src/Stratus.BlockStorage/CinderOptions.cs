@@ -21,6 +21,8 @@ public sealed record CinderOptions
     public string DefaultVolumeType { get; init; } = DefaultTypeName;
     /// <summary>[DEFAULT] glance_api_servers: the image service to read images from; when unset, the image endpoint of the catalog.</summary>
     public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
+    /// <summary>[DEFAULT] enable_force_upload: whether <c>force</c> lets an in-use volume be uploaded to an image.</summary>
+    public bool EnableForceUpload { get; init; }
     public string StorageAvailabilityZone { get; init; } = "nova";
     public string DefaultAvailabilityZone { get; init; } = "nova";
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -63,6 +65,7 @@ public sealed record CinderOptions
             Backends = backends,
             DefaultVolumeType = ini.GetString("DEFAULT", "default_volume_type") ?? DefaultTypeName,
             GlanceApiServers = ini.GetList("DEFAULT", "glance_api_servers"),
+            EnableForceUpload = ini.GetBool("DEFAULT", "enable_force_upload", false),
             StorageAvailabilityZone = ini.GetString("DEFAULT", "storage_availability_zone") ?? "nova",
             DefaultAvailabilityZone = ini.GetString("DEFAULT", "default_availability_zone") ?? ini.GetString("DEFAULT", "storage_availability_zone") ?? "nova",
             ReportInterval = TimeSpan.FromSeconds(Positive(ini, "report_interval", 10)),

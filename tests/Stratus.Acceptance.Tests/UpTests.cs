@@ -196,6 +196,17 @@ public sealed class UpTests : IAsyncLifetime
         Assert.Contains("login: stratus test image ready", booted);
         await Os("server", "delete", "vm2", "--wait");
         await Os("volume", "delete", "v1");
+        // The boot volume, kept by the server's delete, back to an image of RegionTwo's image service.
+        await Os("image", "create", "--volume", "bootvol", "--disk-format", "qcow2", "bootimg");
+        var imageStatus = "";
+        for (var i = 0; i < 120 && imageStatus != "active"; i++)
+        {
+            await Task.Delay(500);
+            imageStatus = (await Os("image", "show", "bootimg", "-f", "value", "-c", "status")).Stdout.Trim();
+        }
+        Assert.Equal("active", imageStatus);
+        Assert.Equal("qcow2", (await Os("image", "show", "bootimg", "-f", "value", "-c", "disk_format")).Stdout.Trim());
+        Assert.DoesNotContain("bootimg", (await Os("image", "list", "--os-region-name", "RegionOne", "-f", "value", "-c", "Name")).Stdout);
         var services = await Os("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "Host", "-c", "Zone", "-c", "State");
         Assert.Contains("nova-compute compute1 nova up", services.Stdout);
         Assert.Contains("nova-conductor controller internal up", services.Stdout);

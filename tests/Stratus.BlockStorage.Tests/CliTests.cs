@@ -83,10 +83,11 @@ public sealed class CliTests(BlockStorageServer server) : IClassFixture<BlockSto
     }
 
     [Fact]
-    public async Task Volume_create_from_an_image_by_name()
+    public async Task Volume_create_from_an_image_by_name_and_image_create_from_the_volume()
     {
         var name = "cli-image-" + Guid.NewGuid().ToString("N")[..6];
         var file = Path.GetTempFileName();
+        var saved = file + ".saved";
         try
         {
             var marker = System.Text.Encoding.ASCII.GetBytes("stratus-cli-" + name);
@@ -100,13 +101,31 @@ public sealed class CliTests(BlockStorageServer server) : IClassFixture<BlockSto
             var volume = await WaitAsync("volume", id, "available");
             Assert.Equal("true", (string?)volume["bootable"]);
             var bytes = new byte[marker.Length];
-            await using var v = File.OpenRead(Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + id));
-            await v.ReadExactlyAsync(bytes);
+            await using (var v = File.OpenRead(Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + id)))
+                await v.ReadExactlyAsync(bytes);
+            Assert.Equal(marker, bytes);
+
+            // And back: image create --volume uploads the volume (os-volume_upload_image) as a new image with the same bytes.
+            var uploaded = await OpenStack("image", "create", "--volume", id, "--disk-format", "raw", name + "-up");
+            Assert.Equal(name + "-up", (string?)uploaded["image_name"]);
+            var imageId = (string)uploaded["image_id"]!;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((string?)(await OpenStack("image", "show", imageId))["status"] != "active")
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"image {imageId} never became active");
+                await Task.Delay(200);
+            }
+            await WaitAsync("volume", id, "available");
+            await Run("image", "save", "--file", saved, imageId);
+            Assert.Equal(1L << 30, new FileInfo(saved).Length);
+            await using var s = File.OpenRead(saved);
+            await s.ReadExactlyAsync(bytes);
             Assert.Equal(marker, bytes);
         }
         finally
         {
             File.Delete(file);
+            File.Delete(saved);
         }
     }
 

@@ -72,6 +72,67 @@ public sealed class ImageVolumeTests(BlockStorageServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_volume_uploaded_to_an_image_holds_its_bytes_in_the_asked_format_and_its_image_properties()
+    {
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var marker = Guid.NewGuid().ToString("N");
+        var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = await UploadImageAsync(token, marker, "raw") });
+        var id = (string)volume["id"]!;
+        await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 200,
+            VolumeCalls.Action("os-set_image_metadata", new JsonObject { ["metadata"] = new JsonObject { ["hw_disk_bus"] = "scsi" } }));
+
+        var upload = (await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 202, VolumeCalls.Action("os-volume_upload_image",
+            new JsonObject { ["image_name"] = "from-volume", ["disk_format"] = "qcow2", ["visibility"] = "shared" })))["os-volume_upload_image"]!;
+        Assert.Equal("uploading", (string?)upload["status"]);
+        Assert.Equal("from-volume", (string?)upload["image_name"]);
+        Assert.Equal("shared", (string?)upload["visibility"]);
+        var imageId = (string)upload["image_id"]!;
+
+        await member.WaitVolumeAsync(id, "available");
+        using var images = server.ImageClient(token);
+        var image = await images.ExpectAsync(HttpMethod.Get, $"v2/images/{imageId}", 200);
+        Assert.Equal("active", (string?)image["status"]);
+        Assert.Equal("qcow2", (string?)image["disk_format"]);
+        Assert.Equal("scsi", (string?)image["hw_disk_bus"]);
+        var dir = Directory.CreateTempSubdirectory("stratus-upload-").FullName;
+        try
+        {
+            var qcow2 = Path.Combine(dir, "image.qcow2");
+            await File.WriteAllBytesAsync(qcow2, await images.GetByteArrayAsync($"v2/images/{imageId}/file"));
+            var raw = Path.Combine(dir, "image.raw");
+            await HostCommand.RunAsync("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", qcow2, raw]);
+            Assert.Equal(marker, await ReadAtAsync(raw, 8192, marker.Length));
+            Assert.Equal(1L << 30, new FileInfo(raw).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        Assert.Empty(Directory.EnumerateFiles(server.Options.Backends[0].VolumesDir, "*.upload"));
+    }
+
+    [Fact]
+    public async Task An_upload_is_refused_with_Cinders_400_for_bad_input_and_a_volume_not_available()
+    {
+        var (member, _, _) = await server.NewProjectUserAsync();
+        var id = (string)(await member.CreateVolumeAsync(new JsonObject { ["size"] = 1 }))["id"]!;
+        var bad = await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 400,
+            VolumeCalls.Action("os-volume_upload_image", new JsonObject { ["image_name"] = "x", ["disk_format"] = "iso" }));
+        Assert.StartsWith("Invalid input for field/attribute disk_format.", (string?)bad["badRequest"]!["message"]);
+        await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 400, VolumeCalls.Action("os-volume_upload_image", new JsonObject { ["disk_format"] = "raw" }));
+        // An in-use volume: force is ignored while [DEFAULT] enable_force_upload is off, as in Cinder.
+        await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 202,
+            VolumeCalls.Action("os-attach", new JsonObject { ["instance_uuid"] = Guid.NewGuid().ToString(), ["mountpoint"] = "/dev/vdb" }));
+        var inUse = await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 400,
+            VolumeCalls.Action("os-volume_upload_image", new JsonObject { ["image_name"] = "x", ["force"] = true }));
+        Assert.Equal($"Invalid volume: Volume {id} status must be available", (string?)inUse["badRequest"]!["message"]);
+        Assert.Equal("in-use", (string?)(await member.ExpectAsync(HttpMethod.Get, $"volumes/{id}", 200))["volume"]!["status"]);
+        // A member may not publish an image (upload_public is admin only).
+        await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 403,
+            VolumeCalls.Action("os-volume_upload_image", new JsonObject { ["image_name"] = "x", ["visibility"] = "public" }));
+    }
+
+    [Fact]
     public async Task An_image_that_does_not_exist_is_Cinders_400()
     {
         var (member, _, _) = await server.NewProjectUserAsync();

@@ -5,7 +5,7 @@ using Stratus.Core.Catalog;
 namespace Stratus.BlockStorage.Api;
 
 /// <summary>
-/// How the API finds the image of a create (Cinder's <c>_image_uuid_from_ref</c>): at <c>glance_api_servers</c>,
+/// How the API finds the image of a create, or makes the image of an upload (Cinder's <c>_image_uuid_from_ref</c>): at <c>glance_api_servers</c>,
 /// else the image endpoint of the caller's catalog in the service's region, as the caller; by id, then by name.
 /// What it cannot read is Cinder's 400 "Invalid image identifier or unable to access requested image." (seed
 /// section 6), with the reason added so an operator sees which setting to fix.
@@ -44,6 +44,40 @@ public sealed class ImageLookup(CinderOptions options, HttpClient http)
             }
         }
         return image is not null ? (endpoint, image) : throw OpenStackError.BadRequest(reason is null ? Refused : $"{Refused} {reason}");
+    }
+
+    /// <summary>A queued image for an upload (Cinder's image_service.create), as the caller; what the image service refuses is a 400 with its reason.</summary>
+    public async Task<(string Endpoint, JsonObject Image)> CreateAsync(Caller caller, JsonObject image, CancellationToken ct)
+    {
+        var (endpoint, why) = EndpointFor(caller);
+        if (endpoint is null) throw OpenStackError.BadRequest($"The image service cannot be reached: {why}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/v2/images") { Content = JsonContent.Create(image) };
+        request.Headers.Add("X-Auth-Token", caller.Token);
+        try
+        {
+            using var response = await http.SendAsync(request, ct);
+            var body = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+                throw OpenStackError.BadRequest($"The image service at {endpoint} refused the image ({(int)response.StatusCode}): {GlanceMessage(body)}");
+            return (endpoint, JsonNode.Parse(body)?.AsObject() ?? throw OpenStackError.BadRequest($"The image service at {endpoint} answered without an image."));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
+        {
+            throw OpenStackError.BadRequest($"The image service at {endpoint} did not answer: {e.Message}");
+        }
+    }
+
+    /// <summary>Glance's error text: the message of its JSON error, else the body as it came.</summary>
+    static string GlanceMessage(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject o && o.FirstOrDefault().Value?["message"] is JsonValue m ? m.ToString() : body.Trim();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return body.Trim();
+        }
     }
 
     async Task<(JsonObject? Body, string? Why)> GetAsync(string endpoint, Caller caller, string path, CancellationToken ct)

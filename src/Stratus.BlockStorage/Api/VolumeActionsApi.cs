@@ -4,14 +4,15 @@ namespace Stratus.BlockStorage.Api;
 
 /// <summary>
 /// <c>POST /volumes/{id}/action</c>: extend, the admin actions (reset status, force delete), bootable and read-only
-/// flags, retype, and the legacy attach flow Nova used before the attachments API (reserve, initialize connection,
+/// flags, retype, the upload of a volume to the image service, and the legacy attach flow Nova used before the attachments API (reserve, initialize connection,
 /// attach, begin detaching, detach, terminate connection, roll detaching, unreserve), with Cinder's status rules.
 /// </summary>
 public static class VolumeActionsApi
 {
     public static void MapVolumeActions(this RouteGroupBuilder project) => project.MapPost("/volumes/{id}/action", Action);
 
-    static async Task<IResult> Action(string id, HttpContext http, CinderDb db, VolumeApi volumes, Quotas quotas, CancellationToken ct)
+    static async Task<IResult> Action(string id, HttpContext http, CinderDb db, VolumeApi volumes, Quotas quotas, ImageLookup images,
+        CinderOptions options, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (body.Count != 1) throw OpenStackError.BadRequest("Invalid request body: exactly one action is expected");
@@ -23,6 +24,8 @@ public static class VolumeActionsApi
         {
             case "os-extend":
                 return await ExtendAsync(http, db, volumes, quotas, v, args, ct);
+            case "os-volume_upload_image":
+                return await UploadImageAsync(http, db, volumes, images, options, v, args, ct);
             case "os-reset_status":
                 http.Authorize("volume_extension:volume_admin_actions:reset_status", v.ProjectId, v.UserId);
                 ResetStatus(v, args);
@@ -194,6 +197,96 @@ public static class VolumeActionsApi
         await db.SaveChangesAsync(ct);
         await volumes.CastAsync(v.Backend, new ExtendVolume(v.Id, newSize, returnStatus), ct);
         return Results.Accepted();
+    }
+
+    static readonly string[] DiskFormats = ["raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop"];
+
+    /// <summary>
+    /// What the volume's image metadata must not carry into the new image: Cinder's glance_core_properties (the
+    /// source image's own fields), the fields Glance sets itself, and Glance's reserved namespace.
+    /// </summary>
+    static readonly string[] NotCopiedToImage = ["checksum", "container_format", "disk_format", "image_name", "image_id", "min_disk", "min_ram", "name", "size", "virtual_size"];
+
+    /// <summary>
+    /// Cinder's copy_volume_to_image: the volume goes uploading, the image service gets a queued image (the volume's
+    /// image properties with it), and the volume's cinder-volume writes the bytes into it; the 202 names the image.
+    /// </summary>
+    static async Task<IResult> UploadImageAsync(HttpContext http, CinderDb db, VolumeApi volumes, ImageLookup images, CinderOptions options,
+        VolumeRow v, JsonObject args, CancellationToken ct)
+    {
+        const string action = "os-volume_upload_image";
+        foreach (var (key, _) in args)
+            if (key is not ("image_name" or "force" or "disk_format" or "container_format") && !(http.Version().AtLeast(1) && key is "visibility" or "protected"))
+                throw CinderApi.Invalid(action, args, $"Additional properties are not allowed ('{key}' was unexpected)");
+        var name = args["image_name"];
+        if (name?.GetValueKind() != System.Text.Json.JsonValueKind.String) throw CinderApi.Invalid("image_name", name, name is null ? "'image_name' is a required property" : "is not of type 'string'");
+        var imageName = name.GetValue<string>();
+        if (imageName.Length is 0 or > 255) throw CinderApi.Invalid("image_name", name, imageName.Length == 0 ? $"'' is too short" : "is too long");
+        var force = args.ContainsKey("force") && CinderApi.Bool(args, "force");
+        var diskFormat = args.OptionalString("disk_format") ?? "raw";
+        if (!DiskFormats.Contains(diskFormat)) throw CinderApi.Invalid("disk_format", args["disk_format"], $"'{diskFormat}' is not one of [{string.Join(", ", DiskFormats.Select(f => $"'{f}'"))}]");
+        var containerFormat = args.OptionalString("container_format") ?? "bare";
+        http.Authorize("volume_extension:volume_actions:upload_image", v.ProjectId, v.UserId);
+        var image = new JsonObject { ["name"] = imageName, ["disk_format"] = diskFormat, ["container_format"] = containerFormat };
+        if (http.Version().AtLeast(1))
+        {
+            var visibility = args.OptionalString("visibility") ?? "private";
+            if (visibility is not ("community" or "public" or "private" or "shared"))
+                throw CinderApi.Invalid("visibility", args["visibility"], $"'{visibility}' is not one of ['community', 'public', 'private', 'shared']");
+            if (visibility == "public") http.Authorize("volume_extension:volume_actions:upload_public", v.ProjectId, v.UserId);
+            image["visibility"] = visibility;
+            image["protected"] = args.ContainsKey("protected") && CinderApi.Bool(args, "protected");
+        }
+        foreach (var (key, value) in MetadataColumn.Read(v.ImageMetadata))
+            if (!NotCopiedToImage.Contains(key) && !key.StartsWith("os_glance", StringComparison.Ordinal)) image[key] = value;
+
+        // Cinder ignores force unless [DEFAULT] enable_force_upload allows uploading an in-use volume.
+        string[] allowed = force && options.EnableForceUpload ? [VolumeStatus.Available, VolumeStatus.InUse] : [VolumeStatus.Available];
+        if (!allowed.Contains(v.Status)) throw OpenStackError.BadRequest($"Invalid volume: Volume {v.Id} status must be {string.Join(" or ", allowed)}");
+        var previous = v.Status;
+        v.Status = VolumeStatus.Uploading;
+        v.Touch(http.Now());
+        await db.SaveChangesAsync(ct);
+        string endpoint;
+        JsonObject created;
+        try
+        {
+            (endpoint, created) = await images.CreateAsync(http.Caller(), image, ct);
+        }
+        catch
+        {
+            v.Status = previous;
+            v.Touch(http.Now());
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+        var imageId = (string)created["id"]!;
+        await volumes.CastAsync(v.Backend, new UploadImage(v.Id, imageId, diskFormat, endpoint, http.Caller().Token,
+            http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
+        var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == v.VolumeTypeId, ct);
+        var response = new JsonObject
+        {
+            ["id"] = v.Id,
+            ["updated_at"] = v.UpdatedAt,
+            ["status"] = VolumeStatus.Uploading,
+            ["display_description"] = v.Description,
+            ["size"] = v.Size,
+            ["volume_type"] = type is null ? null : new JsonObject
+            {
+                ["id"] = type.Id,
+                ["name"] = type.Name,
+                ["description"] = type.Description,
+                ["is_public"] = type.IsPublic,
+                ["extra_specs"] = MetadataColumn.View(type.ExtraSpecs),
+            },
+            ["image_id"] = imageId,
+            ["container_format"] = created["container_format"]?.DeepClone(),
+            ["disk_format"] = created["disk_format"]?.DeepClone(),
+            ["image_name"] = created["name"]?.DeepClone(),
+        };
+        if (created.ContainsKey("protected")) response["protected"] = created["protected"]!.DeepClone();
+        if (created.ContainsKey("visibility")) response["visibility"] = created["visibility"]!.DeepClone();
+        return new JsonResponse(new JsonObject { [action] = response }, StatusCodes.Status202Accepted);
     }
 
     static void ResetStatus(VolumeRow v, JsonObject args)

@@ -48,6 +48,17 @@ public sealed class FileBackend(BackendOptions options)
         return path;
     }
 
+    /// <summary>
+    /// The volume's bytes in <paramref name="diskFormat"/> (qemu-img's name): the volume's own file when it is in that
+    /// format already, else a converted copy at <paramref name="scratch"/>, which the caller deletes.
+    /// </summary>
+    public async Task<string> ExportAsync(string path, string diskFormat, string scratch, CancellationToken ct)
+    {
+        if (diskFormat == Format) return path;
+        await QemuImg(ct, "convert", "-q", "-f", Format, "-O", diskFormat, path, scratch);
+        return scratch;
+    }
+
     public async Task ExtendAsync(string path, int sizeGb, CancellationToken ct) => await QemuImg(ct, "resize", "-q", "-f", Format, path, Gb(sizeGb));
 
     public static void Delete(string? path)

@@ -29,6 +29,9 @@ public sealed record DeleteVolume(string VolumeId) : IRpcCast;
 
 public sealed record ExtendVolume(string VolumeId, int NewSize, string ReturnStatus) : IRpcCast;
 
+/// <summary>Write a volume in uploading into the queued image <see cref="ImageId"/> at <see cref="ImageEndpoint"/>, as <see cref="DiskFormat"/>.</summary>
+public sealed record UploadImage(string VolumeId, string ImageId, string DiskFormat, string ImageEndpoint, string? Token, string? RequestId = null) : IRpcCast;
+
 public sealed record CreateSnapshot(string SnapshotId) : IRpcCast;
 
 public sealed record DeleteSnapshot(string SnapshotId) : IRpcCast;
@@ -42,6 +45,7 @@ public sealed record VolumeConnection(string Json);
 [JsonSerializable(typeof(CreateVolume))]
 [JsonSerializable(typeof(DeleteVolume))]
 [JsonSerializable(typeof(ExtendVolume))]
+[JsonSerializable(typeof(UploadImage))]
 [JsonSerializable(typeof(CreateSnapshot))]
 [JsonSerializable(typeof(DeleteSnapshot))]
 [JsonSerializable(typeof(InitializeConnection))]

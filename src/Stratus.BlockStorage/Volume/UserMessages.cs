@@ -7,12 +7,13 @@ namespace Stratus.BlockStorage.Volume;
 public static class UserMessages
 {
     public static readonly (string Id, string Text) ScheduleAllocateVolume = ("001", "schedule allocate volume"),
-        CopyImageToVolume = ("005", "copy image to volume"), ExtendVolume = ("007", "extend volume"),
+        CopyVolumeToImage = ("003", "copy volume to image"), CopyImageToVolume = ("005", "copy image to volume"), ExtendVolume = ("007", "extend volume"),
         CreateVolumeFromBackend = ("008", "create volume from backend storage"), SnapshotCreate = ("009", "create snapshot"),
         SnapshotDelete = ("010", "delete snapshot");
 
     public static readonly (string Id, string Text) UnknownError = ("001", "An unknown error occurred."),
         NoBackendAvailable = ("003", "Could not find any available weighted backend."),
+        FailedToUploadVolume = ("004", "Failed to upload volume to image at backend."),
         NotEnoughSpaceForImage = ("007", "Image used for creating volume exceeds available space."),
         DriverFailedExtend = ("010", "Volume Driver failed to extend volume."),
         DriverFailedCreate = ("012", "Driver failed to create the volume."),

@@ -15,7 +15,7 @@ namespace Stratus.BlockStorage.Volume;
 /// finishes or fails what a crash left half done, as Cinder's init_host does.
 /// </summary>
 public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
-    ImageDownloader images, ILogger<VolumeManager> log) : BackgroundService
+    GlanceClient images, ILogger<VolumeManager> log) : BackgroundService
 {
     /// <summary>
     /// Recovers before the host starts the next service: a scheduler of the same node, started after, must not place a
@@ -45,6 +45,7 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
                     .On<CreateVolume>((m, ct) => CreateAsync(driver, m, ct))
                     .On<DeleteVolume>((m, ct) => DeleteAsync(driver, m.VolumeId, ct))
                     .On<ExtendVolume>((m, ct) => ExtendAsync(driver, m, ct))
+                    .On<UploadImage>((m, ct) => UploadImageAsync(driver, m, ct))
                     .On<CreateSnapshot>((m, ct) => CreateSnapshotAsync(driver, m.SnapshotId, ct))
                     .On<DeleteSnapshot>((m, ct) => DeleteSnapshotAsync(m.SnapshotId, ct))
                     .On<InitializeConnection, VolumeConnection>((m, ct) => InitializeConnectionAsync(driver, m, ct));
@@ -184,12 +185,52 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         return MetadataColumn.Write(meta);
     }
 
+    /// <summary>
+    /// Cinder's copy_volume_to_image: the volume's bytes, converted to the image's disk format, into the queued image; the volume
+    /// goes back to in-use or available by its attachments, whatever happened; on failure the unfinished image is deleted.
+    /// </summary>
+    async Task UploadImageAsync(FileBackend driver, UploadImage m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        if (volume is null || volume.Status != VolumeStatus.Uploading) return;
+        var scratch = driver.VolumePath(volume.Id) + ".upload";
+        try
+        {
+            var source = await driver.ExportAsync(volume.ProviderLocation!, QemuFormat(m.DiskFormat), scratch, ct);
+            await images.UploadAsync(m.ImageEndpoint, m.ImageId, m.Token, source, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            log.LogError(e, "Uploading volume {Volume} to image {Image} failed", volume.Id, m.ImageId);
+            UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, UserMessages.CopyVolumeToImage, UserMessages.FailedToUploadVolume, group.UtcNow,
+                m.RequestId, e is ImageUnavailableException ? e.Message : null);
+            try
+            {
+                await images.DeleteUnfinishedAsync(m.ImageEndpoint, m.ImageId, m.Token, ct);
+            }
+            catch (ImageUnavailableException gone)
+            {
+                log.LogWarning("Deleting the unfinished image {Image} failed: {Reason}", m.ImageId, gone.Message);
+            }
+        }
+        finally
+        {
+            FileBackend.Delete(scratch);
+        }
+        volume.Status = await db.Attachments.AnyAsync(a => a.VolumeId == volume.Id && a.AttachStatus == "attached", ct) ? VolumeStatus.InUse : VolumeStatus.Available;
+        volume.Touch(group.UtcNow);
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>Glance's disk_format as qemu-img names it.</summary>
     static string QemuFormat(string? diskFormat) => diskFormat switch
     {
         "qcow2" or "vmdk" or "vdi" or "raw" => diskFormat,
         "vhd" => "vpc",
         "vhdx" => "vhdx",
+        "ploop" => "parallels",
         _ => "raw",
     };
 

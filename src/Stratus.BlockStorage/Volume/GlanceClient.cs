@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Stratus.BlockStorage.Volume;
+
+/// <summary>
+/// Cinder's glance client as cinder-volume uses it: an image's record and bytes read from, or a volume's bytes
+/// written to, the image service the API found (<c>glance_api_servers</c>, else the catalog), with the token of
+/// the user who asked.
+/// </summary>
+public sealed class GlanceClient(HttpClient http)
+{
+    /// <summary>The image's record; throws <see cref="ImageUnavailableException"/> with the reason when it cannot be read.</summary>
+    public async Task<JsonObject> ShowAsync(string endpoint, string imageId, string? token, CancellationToken ct)
+    {
+        using var response = await SendAsync(endpoint, $"v2/images/{Uri.EscapeDataString(imageId)}", token, HttpCompletionOption.ResponseContentRead, ct);
+        return await response.Content.ReadFromJsonAsync<JsonObject>(ct) ?? throw new ImageUnavailableException($"{endpoint} answered without an image");
+    }
+
+    public async Task DownloadAsync(string endpoint, string imageId, string? token, string target, CancellationToken ct)
+    {
+        using var response = await SendAsync(endpoint, $"v2/images/{Uri.EscapeDataString(imageId)}/file", token, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var file = File.Create(target);
+        await response.Content.CopyToAsync(file, ct);
+    }
+
+    /// <summary>The bytes of <paramref name="source"/> as the data of a queued image (Glance's <c>PUT /v2/images/{id}/file</c>).</summary>
+    public async Task UploadAsync(string endpoint, string imageId, string? token, string source, CancellationToken ct)
+    {
+        await using var file = File.OpenRead(source);
+        using var content = new StreamContent(file, 1 << 20);
+        content.Headers.ContentType = new("application/octet-stream");
+        content.Headers.ContentLength = file.Length;
+        using var response = await SendAsync(endpoint, $"v2/images/{Uri.EscapeDataString(imageId)}/file", token, HttpCompletionOption.ResponseContentRead, ct,
+            HttpMethod.Put, content, HttpStatusCode.NoContent);
+    }
+
+    /// <summary>Deletes an image an upload left queued or saving (Cinder's <c>_delete_image</c>); an image that became active stays.</summary>
+    public async Task DeleteUnfinishedAsync(string endpoint, string imageId, string? token, CancellationToken ct)
+    {
+        var image = await ShowAsync(endpoint, imageId, token, ct);
+        if ((string?)image["status"] is "queued" or "saving")
+            using (await SendAsync(endpoint, $"v2/images/{Uri.EscapeDataString(imageId)}", token, HttpCompletionOption.ResponseContentRead, ct,
+                HttpMethod.Delete, expected: HttpStatusCode.NoContent)) { }
+    }
+
+    async Task<HttpResponseMessage> SendAsync(string endpoint, string path, string? token, HttpCompletionOption completion, CancellationToken ct,
+        HttpMethod? method = null, HttpContent? content = null, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, endpoint.TrimEnd('/') + "/" + path) { Content = content };
+        if (token is not null) request.Headers.Add("X-Auth-Token", token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            throw new ImageUnavailableException($"the image service at {endpoint} did not answer: {e.Message}");
+        }
+        if (response.StatusCode == expected) return response;
+        var status = (int)response.StatusCode;
+        response.Dispose();
+        throw new ImageUnavailableException($"the image service at {endpoint} answered {status} to {request.Method} /{path}");
+    }
+}
+
+public sealed class ImageUnavailableException(string message) : Exception(message);
