@@ -128,14 +128,20 @@ public class ServerVolumeTests(VolumeRegionServer region) : IClassFixture<Volume
         // A raw image block storage can convert (the fixture's usual image is four bytes called qcow2).
         var imageId = (string)(await image.CreateImageAsync(new JsonObject
         {
-            ["name"] = "raw-" + Guid.NewGuid().ToString("N")[..6], ["disk_format"] = "raw", ["container_format"] = "bare",
+            ["name"] = "raw-" + Guid.NewGuid().ToString("N")[..6],
+            ["disk_format"] = "raw",
+            ["container_format"] = "bare",
         }))["id"]!;
         (await image.UploadAsync(imageId, new byte[65536])).EnsureSuccessStatusCode();
         var server = await ActiveServerAsync(compute, image, new JsonObject
         {
             ["block_device_mapping_v2"] = new JsonArray(new JsonObject
             {
-                ["source_type"] = "image", ["destination_type"] = "volume", ["uuid"] = imageId, ["boot_index"] = 0, ["volume_size"] = 1,
+                ["source_type"] = "image",
+                ["destination_type"] = "volume",
+                ["uuid"] = imageId,
+                ["boot_index"] = 0,
+                ["volume_size"] = 1,
                 ["delete_on_termination"] = true,
             }),
         });
@@ -170,7 +176,10 @@ public class ServerVolumeTests(VolumeRegionServer region) : IClassFixture<Volume
         Assert.Contains("failed to get volume", await RefusedAsync(new JsonObject { ["source_type"] = "volume", ["uuid"] = Guid.NewGuid().ToString(), ["boot_index"] = 0 }));
         Assert.Contains("non-zero size", await RefusedAsync(new JsonObject
         {
-            ["source_type"] = "image", ["destination_type"] = "volume", ["uuid"] = await region.NewImageAsync(image), ["boot_index"] = 0,
+            ["source_type"] = "image",
+            ["destination_type"] = "volume",
+            ["uuid"] = await region.NewImageAsync(image),
+            ["boot_index"] = 0,
         }));
         // An empty volume is not bootable.
         var empty = await VolumeAsync(volumes);
@@ -202,5 +211,38 @@ public class ServerVolumeTests(VolumeRegionServer region) : IClassFixture<Volume
         Assert.Equal(HttpStatusCode.NotFound, (await newer.GetAsync("os-volumes")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await compute.DeleteAsync($"os-volumes/{id}")).StatusCode);
         await WaitVolumeAsync(volumes, id, "deleted");
+    }
+}
+
+/// <summary>Seed section 6: nova's <c>[cinder] os_region_name</c> naming a region without block storage.</summary>
+public sealed class WrongCinderRegionServer : VolumeRegionServer
+{
+    protected override void Configure(TestNode node) => node.Configure<NovaOptions>(o => o with { CinderRegion = "RegionNowhere" });
+}
+
+public sealed class WrongCinderRegionTests(WrongCinderRegionServer region) : IClassFixture<WrongCinderRegionServer>
+{
+    [Fact]
+    public async Task Volume_calls_fail_with_a_503_naming_cinder_os_region_name_and_nothing_changes()
+    {
+        var (compute, image, project) = await region.NewComputeUserAsync("2.79");
+        var volumes = region.VolumeClient(compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single(), project);
+        var volume = (string)(await (await volumes.PostAsJsonAsync("volumes", new JsonObject { ["volume"] = new JsonObject { ["size"] = 1 } })).JsonAsync())["volume"]!["id"]!;
+        var server = (string)(await (await compute.PostAsJsonAsync("servers", new JsonObject
+        {
+            ["server"] = new JsonObject { ["name"] = "wrong-region", ["flavorRef"] = await region.NewFlavorAsync(), ["imageRef"] = await region.NewImageAsync(image), ["networks"] = "none" },
+        })).JsonAsync())["server"]!["id"]!;
+        await RegionServer.WaitForServerAsync(compute, server, s => (string?)s["status"] == "ACTIVE");
+
+        var r = await compute.PostAsJsonAsync($"servers/{server}/os-volume_attachments", new JsonObject { ["volumeAttachment"] = new JsonObject { ["volumeId"] = volume } });
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        Assert.Contains("RegionNowhere", body);
+        Assert.Contains("Check os_region_name in ", body);
+        Assert.Contains("nova.conf [cinder]", body);
+        // Block storage itself never heard of the attach.
+        var shown = (await (await volumes.GetAsync($"volumes/{volume}")).JsonAsync())["volume"]!;
+        Assert.Equal("available", (string?)shown["status"]);
+        Assert.Empty(shown["attachments"]!.AsArray());
     }
 }
