@@ -1,42 +1,21 @@
+using System.CommandLine;
 using Stratus.Core.Config;
+using Stratus.Core.Modules;
 
 namespace Stratus.Cli;
 
-/// <summary>The verbs of <c>./stratus</c>.</summary>
+/// <summary>
+/// The verbs of <c>./stratus</c>, on System.CommandLine: <c>--help</c> on every verb, errors that name the unknown
+/// option or verb with the ones that exist, and completions (its <c>[suggest]</c> directive, for dotnet-suggest).
+/// </summary>
 static class Commands
 {
-    const string Usage = """
-        usage: stratus <command> [options]
-
-          up [--data DIR] [--region-one-address IP] [--region-two-address IP] [--password P] [--dashboard-port PORT]
-                                     start the whole two-region cloud on loopback
-          node init --config-dir DIR --region R --address IP --password P [--identity-url URL]
-                    [--role all|controller|compute] [--host NAME] [--controller IP] [--transport-url rabbit://...]
-                    [--dashboard-port PORT] [--dashboard-url URL]
-                                     write a node's configuration (the seed's files) and initialise it
-          node start --config-dir DIR [--config-dir DIR2 ...]
-                                     run every service configured in DIR (SIGTERM stops, SIGHUP reloads);
-                                     several directories run several nodes in one process
-          keystone-manage [--config-dir DIR | --config-file FILE] <bootstrap|db_sync|fernet_setup|fernet_rotate> ...
-                                     the same verbs and flags as Keystone's keystone-manage
-          test-image --output FILE [--cache-dir DIR]
-                                     build a small bootable qcow2 from Debian packages (a CirrOS for tests)
-        """;
-
     public static async Task<int> RunAsync(string[] args)
     {
         try
         {
-            return args switch
-            {
-                ["up", .. var rest] => await UpCommand.RunAsync(new CliArgs(rest)),
-                ["node", "init", .. var rest] => await NodeCommand.InitAsync(new CliArgs(rest)),
-                ["node", "start", .. var rest] => await NodeCommand.StartAsync(new CliArgs(rest)),
-                ["keystone-manage", .. var rest] => await KeystoneManageCommand.RunAsync(rest),
-                ["test-image", .. var rest] => await TestImageCommand.RunAsync(new CliArgs(rest)),
-                [] or ["help"] or ["--help"] or ["-h"] => Help(0),
-                _ => Help(2, $"unknown command '{string.Join(' ', args)}'"),
-            };
+            // Our own errors are handled below: System.CommandLine's handler would print a stack trace.
+            return await Root().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
@@ -50,10 +29,147 @@ static class Commands
         }
     }
 
-    static int Help(int code, string? error = null)
+    static RootCommand Root() => new("Stratus: a multi-region cloud with the OpenStack APIs.")
     {
-        if (error is not null) Console.Error.WriteLine($"stratus: {error}");
-        (code == 0 ? Console.Out : Console.Error).WriteLine(Usage);
-        return code;
+        Up(),
+        new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
+        KeystoneManage(),
+        TestImage(),
+    };
+
+    static Option<int> DashboardPort() => new("--dashboard-port")
+    {
+        Description = "The dashboard's port",
+        DefaultValueFactory = _ => 80,
+        Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 65535) r.AddError($"--dashboard-port '{r.GetValueOrDefault<int>()}' is not a TCP port"); } },
+    };
+
+    static Command Up()
+    {
+        var data = new Option<string>("--data") { Description = "Where the cloud's nodes keep their files and data (default: $STRATUS_DATA, else .data)" };
+        var one = new Option<string>("--region-one-address") { Description = "RegionOne's controller", DefaultValueFactory = _ => "127.16.2.72" };
+        var two = new Option<string>("--region-two-address") { Description = "RegionTwo's controller", DefaultValueFactory = _ => "127.16.3.72" };
+        var compute = new Option<string>("--region-two-compute-address") { Description = "RegionTwo's compute node", DefaultValueFactory = _ => "127.16.3.73" };
+        var password = new Option<string>("--password") { Description = "The admin's and the services' password (default: the one of the existing cloud, else a new one)" };
+        var dashboardPort = DashboardPort();
+        var up = new Command("up", "Start the whole two-region cloud on loopback (a second up resumes it).") { data, one, two, compute, password, dashboardPort };
+        up.SetAction((r, _) => UpCommand.RunAsync(
+            Path.GetFullPath(r.GetValue(data) ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data"),
+            r.GetValue(one)!, r.GetValue(two)!, r.GetValue(compute)!, r.GetValue(password), r.GetValue(dashboardPort)));
+        return up;
+    }
+
+    static Command NodeInit()
+    {
+        var configDir = new Option<string>("--config-dir") { Description = "The node's directory (the seed's files go under it)", Required = true };
+        var region = new Option<string>("--region") { Description = "The node's region", Required = true };
+        var address = new Option<string>("--address") { Description = "The node's IP address: its services bind to it", Required = true };
+        var password = new Option<string>("--password") { Description = "The admin's and the services' password", Required = true };
+        var identityUrl = new Option<string>("--identity-url") { Description = "The shared identity (RegionOne's) to register in, instead of one of the node's own" };
+        var role = new Option<string>("--role") { Description = "Which services the node runs", DefaultValueFactory = _ => NodeRoles.All };
+        role.AcceptOnlyFromAmong(NodeRoles.All, NodeRoles.Controller, NodeRoles.Compute);
+        var host = new Option<string>("--host") { Description = "The node's host name in service lists" };
+        var controller = new Option<string>("--controller") { Description = "A compute node's controller address" };
+        var transportUrl = new Option<string>("--transport-url") { Description = "The region's message bus (rabbit://...)" };
+        var dashboardPort = DashboardPort();
+        var dashboardUrl = new Option<string>("--dashboard-url") { Description = "The dashboard's public URL" };
+        var init = new Command("init", "Write a node's configuration (the seed's files) and initialise it.")
+        {
+            configDir, region, address, password, identityUrl, role, host, controller, transportUrl, dashboardPort, dashboardUrl,
+        };
+        init.SetAction((r, _) => NodeCommand.InitAsync(Path.GetFullPath(r.GetValue(configDir)!),
+            new NodeSpec(r.GetValue(region)!, r.GetValue(address)!, r.GetValue(password)!)
+            {
+                IdentityUrl = r.GetValue(identityUrl),
+                Role = r.GetValue(role)!,
+                Host = r.GetValue(host),
+                Controller = r.GetValue(controller),
+                TransportUrl = r.GetValue(transportUrl),
+                DashboardPort = r.GetValue(dashboardPort),
+                DashboardUrl = r.GetValue(dashboardUrl),
+            }));
+        return init;
+    }
+
+    static Command NodeStart()
+    {
+        var configDirs = new Option<string[]>("--config-dir")
+        {
+            Description = "A node's directory; several run several nodes in one process (as up does)",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var start = new Command("start", "Run every service configured in the node's directory (SIGTERM stops, SIGHUP reloads).") { configDirs };
+        start.SetAction((r, _) => NodeCommand.RunAsync([.. r.GetValue(configDirs)!.Select(Path.GetFullPath)]));
+        return start;
+    }
+
+    static Command KeystoneManage()
+    {
+        var command = new Command("keystone-manage", "Keystone's keystone-manage, with its verbs and flags.");
+        var configDir = new Option<string>("--config-dir") { Description = "A keystone directory, or a node's (default /etc/keystone)", Recursive = true };
+        var configFile = new Option<string>("--config-file") { Description = "keystone.conf itself", Recursive = true };
+        command.Options.Add(configDir);
+        command.Options.Add(configFile);
+        string Config(ParseResult r) => KeystoneManageCommand.FindConfig(r.GetValue(configFile), r.GetValue(configDir));
+
+        var dbSync = new Command("db_sync", "Create the identity's schema.");
+        foreach (var phase in new[] { "--check", "--expand", "--migrate", "--contract" })
+            dbSync.Options.Add(new Option<bool>(phase) { Description = "Accepted as Keystone does; the whole sync runs" });
+        dbSync.SetAction((r, _) => KeystoneManageCommand.DbSyncAsync(Config(r)));
+        command.Subcommands.Add(dbSync);
+
+        foreach (var (verb, credentials, rotate) in new[] { ("fernet_setup", false, false), ("credential_setup", true, false), ("fernet_rotate", false, true), ("credential_rotate", true, true) })
+        {
+            var user = new Option<string>("--keystone-user") { Description = "Accepted as Keystone does (the keys belong to the user running this)" };
+            var group = new Option<string>("--keystone-group") { Description = "Accepted as Keystone does" };
+            var keys = new Command(verb, $"{(rotate ? "Rotate" : "Set up")} the {(credentials ? "credential" : "fernet")} keys.") { user, group };
+            keys.SetAction(r => KeystoneManageCommand.Keys(Config(r), credentials, rotate));
+            command.Subcommands.Add(keys);
+        }
+
+        var bootstrap = new Command("bootstrap", "The admin user, project and role, the identity service and its endpoints.");
+        Option<string> Bootstrap(string name, string description, string? fallback = null)
+        {
+            var option = new Option<string>("--bootstrap-" + name) { Description = description };
+            if (fallback is not null) option.DefaultValueFactory = _ => fallback;
+            bootstrap.Options.Add(option);
+            return option;
+        }
+        var password = Bootstrap("password", "The admin's password (or OS_BOOTSTRAP_PASSWORD)");
+        var username = Bootstrap("username", "The admin's name", "admin");
+        var project = Bootstrap("project-name", "The admin's project", "admin");
+        var roleName = Bootstrap("role-name", "The admin role", "admin");
+        var service = Bootstrap("service-name", "The identity service's name", "keystone");
+        var regionId = Bootstrap("region-id", "The region of the endpoints");
+        var adminUrl = Bootstrap("admin-url", "The identity's admin endpoint");
+        var internalUrl = Bootstrap("internal-url", "The identity's internal endpoint");
+        var publicUrl = Bootstrap("public-url", "The identity's public endpoint");
+        bootstrap.SetAction((r, _) => KeystoneManageCommand.BootstrapAsync(Config(r), new Identity.BootstrapArgs
+        {
+            Password = r.GetValue(password) ?? Environment.GetEnvironmentVariable("OS_BOOTSTRAP_PASSWORD")
+                ?? throw new UsageException("--bootstrap-password (or OS_BOOTSTRAP_PASSWORD) is required"),
+            Username = r.GetValue(username)!,
+            ProjectName = r.GetValue(project)!,
+            RoleName = r.GetValue(roleName)!,
+            ServiceName = r.GetValue(service)!,
+            RegionId = r.GetValue(regionId),
+            AdminUrl = r.GetValue(adminUrl),
+            InternalUrl = r.GetValue(internalUrl),
+            PublicUrl = r.GetValue(publicUrl),
+        }));
+        command.Subcommands.Add(bootstrap);
+        return command;
+    }
+
+    static Command TestImage()
+    {
+        var output = new Option<string>("--output") { Description = "The qcow2 file to write", Required = true };
+        var cache = new Option<string>("--cache-dir") { Description = "Where the Debian packages it is made from are kept" };
+        var command = new Command("test-image", "Build a small bootable qcow2 from Debian packages (a CirrOS for tests).") { output, cache };
+        command.SetAction((r, _) => TestImageCommand.RunAsync(r.GetValue(output)!, r.GetValue(cache)));
+        return command;
     }
 }
+
+sealed class UsageException(string message) : Exception(message);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
@@ -8,23 +9,12 @@ namespace Stratus.Cli;
 /// <summary><c>node init</c> and <c>node start</c>: one host of the seed, its services those of <see cref="ServiceModules"/>.</summary>
 static class NodeCommand
 {
-    public static async Task<int> InitAsync(CliArgs args)
+    public static async Task<int> InitAsync(string configDir, NodeSpec spec)
     {
-        var layout = new NodeLayout(Path.GetFullPath(args.Required("config-dir")));
-        var spec = new NodeSpec(args.Required("region"), args.Required("address"), args.Required("password"))
-        {
-            IdentityUrl = args.Get("identity-url"),
-            Role = args.Get("role") ?? NodeRoles.All,
-            Host = args.Get("host"),
-            Controller = args.Get("controller"),
-            TransportUrl = args.Get("transport-url"),
-            DashboardPort = DashboardPort(args),
-            DashboardUrl = args.Get("dashboard-url"),
-        };
-        args.EnsureAllUsed();
-        if (!IPAddress.TryParse(spec.Address, out _)) throw new UsageException($"--address '{spec.Address}' is not an IP address");
-        if (spec.Role is not (NodeRoles.All or NodeRoles.Controller or NodeRoles.Compute))
-            throw new UsageException($"--role must be all, controller or compute, not '{spec.Role}'");
+        var layout = new NodeLayout(configDir);
+        // IPAddress.TryParse also takes inet_aton's short forms ("10.1" for 10.0.0.1): an address here has its four parts.
+        if (!IPAddress.TryParse(spec.Address, out var ip) || (ip.AddressFamily == AddressFamily.InterNetwork && spec.Address.Count(c => c == '.') != 3))
+            throw new UsageException($"--address '{spec.Address}' is not an IP address");
         if (spec.Role == NodeRoles.Compute && (spec.IdentityUrl is null || spec.Controller is null))
             throw new UsageException("a compute node needs --identity-url (the shared identity) and --controller (its region's controller address)");
         await InitAsync(layout, spec);
@@ -52,21 +42,8 @@ static class NodeCommand
         return init;
     }
 
-    public static int DashboardPort(CliArgs args) =>
-        args.Get("dashboard-port") is not { } p ? 80
-            : int.TryParse(p, out var port) && port is > 0 and < 65536 ? port : throw new UsageException($"--dashboard-port '{p}' is not a TCP port");
-
-    public static async Task<int> StartAsync(CliArgs args)
-    {
-        // Several --config-dir run several nodes in one process (as `up` does), e.g. a controller and its compute nodes.
-        var dirs = args.GetAll("config-dir");
-        if (dirs.Count == 0) throw new UsageException("--config-dir is required");
-        args.EnsureAllUsed();
-        return await RunAsync([.. dirs.Select(Path.GetFullPath)]);
-    }
-
     /// <summary>
-    /// Runs every service of the given nodes in this process until SIGTERM/SIGINT; SIGHUP stops them,
+    /// <c>node start</c>: runs every service of the given nodes in this process until SIGTERM/SIGINT; SIGHUP stops them,
     /// re-reads the configuration and starts them again.
     /// </summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> configDirs)

@@ -7,14 +7,11 @@ namespace Stratus.Cli;
 /// <summary><c>test-image</c>: builds the small bootable qcow2 the compute tests and smoke tests boot, our CirrOS.</summary>
 static class TestImageCommand
 {
-    public static async Task<int> RunAsync(CliArgs args)
+    public static async Task<int> RunAsync(string output, string? cacheDir)
     {
-        var output = args.Required("output");
-        var cache = args.Get("cache-dir") ?? TestImageBuilder.DefaultCacheDirectory();
-        args.EnsureAllUsed();
         try
         {
-            var image = await new TestImageBuilder(cache).BuildAsync(output);
+            var image = await new TestImageBuilder(cacheDir ?? TestImageBuilder.DefaultCacheDirectory()).BuildAsync(output);
             Console.WriteLine($"{image.ImagePath}: boots to a serial console (console=ttyS0) that prints \"{TestImageBuilder.ReadyMarker}\"");
             return 0;
         }

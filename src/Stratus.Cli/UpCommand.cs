@@ -13,18 +13,12 @@ namespace Stratus.Cli;
 /// </summary>
 static class UpCommand
 {
-    public static async Task<int> RunAsync(CliArgs args)
+    public static async Task<int> RunAsync(string data, string oneAddress, string twoAddress, string computeAddress, string? password, int dashboardPort)
     {
-        var data = Path.GetFullPath(args.Get("data") ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data");
-        var oneAddress = args.Get("region-one-address") ?? "127.16.2.72";
-        var twoAddress = args.Get("region-two-address") ?? "127.16.3.72";
-        var computeAddress = args.Get("region-two-compute-address") ?? "127.16.3.73";
         var regionOne = new NodeLayout(Path.Combine(data, "regionone"));
         var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
         var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
-        var password = args.Get("password") ?? regionOne.ReadAdminPassword() ?? NewPassword();
-        var dashboardPort = NodeCommand.DashboardPort(args);
-        args.EnsureAllUsed();
+        password ??= regionOne.ReadAdminPassword() ?? NewPassword();
 
         await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller", DashboardPort = dashboardPort });
         var identity = ServiceModules.Identity.ReadOptions(regionOne.Root);

@@ -1,0 +1,55 @@
+namespace Stratus.Acceptance.Tests;
+
+/// <summary><c>./stratus</c> itself: help on every verb, and errors that name what was wrong and what exists.</summary>
+public sealed class CliTests
+{
+    static Task<ProcessRunner.Result> Stratus(params string[] args) => ProcessRunner.RunAsync(ProcessRunner.Stratus, args);
+
+    [Theory]
+    [InlineData(new[] { "--help" }, "node", "keystone-manage")]
+    [InlineData(new[] { "up", "--help" }, "--data", "--region-two-address")]
+    [InlineData(new[] { "node", "init", "--help" }, "--config-dir", "--role <all|compute|controller>")]
+    [InlineData(new[] { "node", "start", "--help" }, "--config-dir", "SIGHUP")]
+    [InlineData(new[] { "keystone-manage", "bootstrap", "--help" }, "--bootstrap-password", "--config-dir")]
+    [InlineData(new[] { "test-image", "--help" }, "--output", "--cache-dir")]
+    public async Task Every_verb_has_help(string[] args, string first, string second)
+    {
+        var r = await Stratus(args);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains(first, r.Stdout);
+        Assert.Contains(second, r.Stdout);
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_or_option_is_named_with_what_exists()
+    {
+        var verb = await Stratus("nod", "init");
+        Assert.NotEqual(0, verb.ExitCode);
+        // The suggestion and the list of verbs go with the help on stdout, the error on stderr.
+        Assert.Contains("'nod' was not matched. Did you mean one of the following?\nnode", verb.Stdout);
+        Assert.Contains("keystone-manage", verb.Stdout);
+        Assert.Contains("Unrecognized command or argument 'nod'.", verb.Stderr);
+
+        var option = await Stratus("node", "init", "--config-dir", "/nonexistent", "--regoin", "R", "--address", "127.0.0.1", "--password", "p");
+        Assert.NotEqual(0, option.ExitCode);
+        Assert.Contains("'--regoin' was not matched. Did you mean one of the following?\n--region", option.Stdout);
+        Assert.Contains("Option '--region' is required.", option.Stderr);
+        Assert.False(Directory.Exists("/nonexistent"));
+    }
+
+    [Fact]
+    public async Task Bad_values_are_refused_before_anything_is_written()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "stratus-cli-" + Guid.NewGuid().ToString("N"));
+        var role = await Stratus("node", "init", "--config-dir", dir, "--region", "R", "--address", "127.0.0.1", "--password", "p", "--role", "storage");
+        Assert.NotEqual(0, role.ExitCode);
+        Assert.Contains("Argument 'storage' not recognized. Must be one of:", role.Stderr);
+        var address = await Stratus("node", "init", "--config-dir", dir, "--region", "R", "--address", "127.1", "--password", "p");
+        Assert.Equal(2, address.ExitCode);
+        Assert.Contains("--address '127.1' is not an IP address", address.Stderr);
+        var port = await Stratus("up", "--data", dir, "--dashboard-port", "70000");
+        Assert.NotEqual(0, port.ExitCode);
+        Assert.Contains("--dashboard-port '70000' is not a TCP port", port.Stderr);
+        Assert.False(Directory.Exists(dir));
+    }
+}
