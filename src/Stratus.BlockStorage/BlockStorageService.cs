@@ -65,6 +65,8 @@ public static class BlockStorageService
             project.MapServices();
             project.MapQuotas();
             project.MapMessages();
+            project.MapTransfers();
+            project.MapQosSpecs();
         }
         return app;
     }
