@@ -67,6 +67,10 @@ public static class BlockStorageService
             project.MapMessages();
             project.MapTransfers();
             project.MapQosSpecs();
+            project.MapHosts();
+            project.MapCapabilities();
+            project.MapSchedulerStats();
+            project.MapExtensions();
         }
         return app;
     }

@@ -7,5 +7,5 @@
 # - backups (switched off in tempest.conf); os-volume_upload_image; quota classes; os-hosts, capabilities, scheduler pools;
 #   /extensions.
 exclude='test_group|GroupSnapshots|GroupTypes|Groups(V[0-9]+)?Test|encryption'
-exclude+='|test_volume_upload|test_volume_hosts|test_backends_capabilities|test_volume_pools|test_extensions'
+exclude+='|test_volume_upload'
 TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-$exclude} exec "$(dirname "${BASH_SOURCE[0]}")/run.sh" volume "${1:-tempest.api.volume}" "${2:-2}"

@@ -113,7 +113,7 @@ public static class TransfersApi
         var volumeNode = body["volume_id"];
         if (volumeNode is null) throw CinderApi.Invalid("transfer", body, "'volume_id' is a required property");
         if (volumeNode.GetValueKind() != JsonValueKind.String || !Guid.TryParse(volumeNode.GetValue<string>(), out _))
-            throw CinderApi.Invalid("volume_id", volumeNode, $"{volumeNode.ToJsonString()} is not a 'uuid'");
+            throw CinderApi.Invalid("volume_id", volumeNode, volumeNode.GetValueKind() == JsonValueKind.String ? $"'{volumeNode.GetValue<string>()}' is not a 'uuid'" : $"{volumeNode.ToJsonString()} is not of type 'string'");
         var name = Name(body);
         var noSnapshots = body.ContainsKey("no_snapshots") && CinderApi.Bool(body, "no_snapshots");
 
