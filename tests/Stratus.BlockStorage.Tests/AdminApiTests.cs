@@ -68,6 +68,42 @@ public sealed class AdminApiTests(BlockStorageServer server) : IClassFixture<Blo
     }
 
     [Fact]
+    public async Task Front_end_qos_specs_reach_the_connection_info_scaled_per_gigabyte()
+    {
+        using var admin = await server.AdminAsync();
+        var (member, _, _) = await server.NewProjectUserAsync();
+        var qos = (string)(await admin.ExpectAsync(HttpMethod.Post, "qos-specs", 200, new JsonObject
+        {
+            ["qos_specs"] = new JsonObject
+            {
+                ["name"] = Unique("qos"),
+                ["consumer"] = "front-end",
+                ["total_bytes_sec"] = "1000",
+                ["read_iops_sec_per_gb"] = "100",
+                ["read_iops_sec_per_gb_min"] = "300",
+                ["write_iops_sec_per_gb"] = "100",
+                ["write_iops_sec_max"] = "150",
+            },
+        }))["qos_specs"]!["id"]!;
+        var typeName = Unique("limited");
+        await admin.ExpectAsync(HttpMethod.Get, $"qos-specs/{qos}/associate?vol_type_id={await NewTypeAsync(admin, typeName)}", 202);
+        var id = (string)(await member.CreateVolumeAsync(new JsonObject { ["size"] = 2, ["volume_type"] = typeName }))["id"]!;
+        await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 202, VolumeCalls.Action("os-reserve"));
+        var info = await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 200,
+            VolumeCalls.Action("os-initialize_connection", new JsonObject { ["connector"] = new JsonObject { ["host"] = "compute1" } }));
+        var specs = info["connection_info"]!["data"]!["qos_specs"]!.AsObject();
+        Assert.Equal(("1000", 300L, 150L), ((string?)specs["total_bytes_sec"], (long)specs["read_iops_sec"]!, (long)specs["write_iops_sec"]!));
+        Assert.Equal(["read_iops_sec", "total_bytes_sec", "write_iops_sec"], specs.Select(p => p.Key).Order());
+
+        // Back-end specs are the backend's business: the hypervisor gets none.
+        await admin.ExpectAsync(HttpMethod.Put, $"qos-specs/{qos}", 200, new JsonObject { ["qos_specs"] = new JsonObject { ["consumer"] = "back-end" } });
+        info = await member.ExpectAsync(HttpMethod.Post, $"volumes/{id}/action", 200,
+            VolumeCalls.Action("os-initialize_connection", new JsonObject { ["connector"] = new JsonObject { ["host"] = "compute1" } }));
+        Assert.True(info["connection_info"]!["data"]!.AsObject().ContainsKey("qos_specs"));
+        Assert.Null(info["connection_info"]!["data"]!["qos_specs"]);
+    }
+
+    [Fact]
     public async Task The_default_quota_class_sets_every_projects_defaults_and_a_types_quota_is_enforced()
     {
         using var admin = await server.AdminAsync();

@@ -358,7 +358,34 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
         var volume = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct)
             ?? throw new InvalidOperationException($"volume {m.VolumeId} is gone");
-        return new VolumeConnection(driver.ConnectionInfo(volume, m.Connector).ToJsonString());
+        var info = driver.ConnectionInfo(volume, m.Connector);
+        var qos = await (from a in db.VolumeTypeQos.AsNoTracking()
+                         join q in db.QosSpecs.AsNoTracking() on a.QosSpecsId equals q.Id
+                         where a.VolumeTypeId == volume.VolumeTypeId
+                         select q).FirstOrDefaultAsync(ct);
+        info["data"]!["qos_specs"] = FrontEndQos(qos, volume.Size);
+        return new VolumeConnection(info.ToJsonString());
+    }
+
+    static readonly string[] TuneOptions = ["read_iops_sec", "read_bytes_sec", "write_iops_sec", "write_bytes_sec", "total_iops_sec", "total_bytes_sec"];
+
+    /// <summary>
+    /// The QoS specs the hypervisor applies (Cinder's _parse_connection_options): those of a front-end or both consumer,
+    /// with each <c>X_per_gb</c> turned into X for the volume's size, at least <c>X_per_gb_min</c> and at most <c>X_max</c>.
+    /// </summary>
+    internal static JsonObject? FrontEndQos(QosSpecs? qos, int volumeSize)
+    {
+        if (qos is null || qos.Consumer is not ("front-end" or "both")) return null;
+        var specs = MetadataColumn.View(qos.Specs);
+        long Take(string key, long fallback) => specs.Remove(key, out var v) && long.TryParse((string?)v, System.Globalization.NumberStyles.AllowLeadingSign,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : fallback;
+        foreach (var option in TuneOptions)
+        {
+            if (!specs.ContainsKey(option + "_per_gb")) continue;
+            var value = Math.Max(Take(option + "_per_gb_min", 0), Take(option + "_per_gb", 0) * volumeSize);
+            specs[option] = Math.Min(value, Take(option + "_max", value));
+        }
+        return specs;
     }
 }
 
