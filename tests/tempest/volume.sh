@@ -3,9 +3,9 @@
 # cinder-scheduler and a file backend's cinder-volume, the image service for volumes from images
 # (tests/tempest/volume_setup.py), microversions up to 3.70. Compute is off: the tests that attach to servers skip.
 # Left out, as features the service does not have yet (Tempest has no switch for them):
-# - groups, group types and group snapshots (3.13+); volume transfers; QoS specs; encryption types;
-# - backups (switched off in tempest.conf); os-volume_upload_image; quota classes; os-hosts, capabilities, scheduler pools;
-#   /extensions.
+# - groups, group types and group snapshots (3.13+); encryption types;
+# - backups (switched off in tempest.conf); os-volume_upload_image.
+# Volume transfers, QoS specs, quota classes, os-hosts, backend capabilities, scheduler pools and /extensions run.
 exclude='test_group|GroupSnapshots|GroupTypes|Groups(V[0-9]+)?Test|encryption'
 exclude+='|test_volume_upload'
 TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE:-$exclude} exec "$(dirname "${BASH_SOURCE[0]}")/run.sh" volume "${1:-tempest.api.volume}" "${2:-2}"
