@@ -203,6 +203,36 @@ public sealed class AdminApiTests(BlockStorageServer server) : IClassFixture<Blo
     }
 
     [Fact]
+    public async Task Bad_input_gets_Cinders_4xx_never_a_500()
+    {
+        using var admin = await server.AdminAsync();
+        var qos = (string)(await admin.ExpectAsync(HttpMethod.Post, "qos-specs", 200, new JsonObject { ["qos_specs"] = new JsonObject { ["name"] = Unique("qos") } }))["qos_specs"]!["id"]!;
+        (string Method, string Path, JsonNode? Body, int Status)[] cases =
+        [
+            ("POST", "qos-specs", new JsonObject { ["qos_specs"] = new JsonObject { ["name"] = Unique("qos"), ["iops"] = 5 } }, 400),
+            ("POST", "qos-specs", new JsonObject { ["qos_specs"] = new JsonObject { ["name"] = "  " } }, 400),
+            ("POST", "qos-specs", new JsonObject { ["qos_specs"] = "fast" }, 400),
+            ("PUT", $"qos-specs/{qos}", new JsonObject { ["qos_specs"] = new JsonArray() }, 400),
+            ("PUT", $"qos-specs/{qos}", new JsonObject { ["qos_specs"] = new JsonObject { ["consumer"] = "nobody" } }, 400),
+            ("PUT", $"qos-specs/{qos}/delete_keys", new JsonObject { ["keys"] = "iops" }, 400),
+            ("PUT", $"qos-specs/{qos}/delete_keys", new JsonObject { ["keys"] = new JsonArray("a", "a") }, 400),
+            ("PUT", $"qos-specs/{qos}/delete_keys", new JsonObject(), 400),
+            ("GET", $"qos-specs/{qos}/disassociate?vol_type_id={Guid.NewGuid()}", null, 404),
+            ("PUT", "os-quota-class-sets/default", new JsonObject { ["quota_class_set"] = new JsonObject { ["volumes"] = "many" } }, 400),
+            ("PUT", "os-quota-class-sets/default", new JsonObject { ["quota_class_set"] = new JsonObject { ["volumes"] = -2 } }, 400),
+            ("PUT", "os-quota-class-sets/default", new JsonObject { ["quota_class_set"] = 5 }, 400),
+            ("GET", "scheduler-stats/get_pools?volume_type=no-such-type", null, 404),
+            ("POST", $"os-volume-transfer/{Guid.NewGuid()}/accept", new JsonObject(), 400),
+            ("POST", $"os-volume-transfer/{Guid.NewGuid()}/accept", new JsonObject { ["accept"] = new JsonObject { ["auth_key"] = 1.5 } }, 400),
+            ("POST", $"os-volume-transfer/{Guid.NewGuid()}/accept", new JsonObject { ["accept"] = new JsonObject { ["auth_key"] = "k" } }, 404),
+            ("POST", "os-volume-transfer", new JsonObject { ["transfer"] = new JsonObject { ["volume_id"] = Guid.NewGuid().ToString(), ["name"] = 7 } }, 400),
+            ("GET", $"volume-transfers?sort=color:asc", null, 400),
+        ];
+        foreach (var (method, path, body, status) in cases)
+            await admin.ExpectAsync(new HttpMethod(method), path, status, body);
+    }
+
+    [Fact]
     public async Task Extensions_list_what_is_served_and_only_that()
     {
         var (member, _, _) = await server.NewProjectUserAsync();

@@ -25,7 +25,7 @@ public static class CapabilitiesApi
         }
         catch (Stratus.Core.Messaging.RpcTimeoutException)
         {
-            throw new OpenStackError(500, "Internal Server Error", $"Timeout while calling {services[0]} ");
+            throw new OpenStackError(502, "Bad Gateway", $"Timeout while requesting capabilities from backend {services[0]}.");
         }
         var c = reply.Capabilities;
         return new JsonResponse(new JsonObject
