@@ -11,6 +11,8 @@ namespace Stratus.BlockStorage.Backends;
 /// </summary>
 public sealed class FileBackend(BackendOptions options)
 {
+    const string VendorName = "Stratus", DriverVersion = "1.0", StorageProtocol = "local";
+
     public BackendOptions Options => options;
     public string Format => options.Format;
 
@@ -83,9 +85,9 @@ public sealed class FileBackend(BackendOptions options)
     public static IReadOnlyDictionary<string, string> Capabilities(string backendName) => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["volume_backend_name"] = backendName,
-        ["vendor_name"] = "Stratus",
-        ["driver_version"] = "1.0",
-        ["storage_protocol"] = "local",
+        ["vendor_name"] = VendorName,
+        ["driver_version"] = DriverVersion,
+        ["storage_protocol"] = StorageProtocol,
         ["multiattach"] = "True",
         ["thin_provisioning_support"] = "True",
         ["thick_provisioning_support"] = "False",
@@ -103,9 +105,9 @@ public sealed class FileBackend(BackendOptions options)
         return new JsonObject
         {
             ["volume_backend_name"] = options.BackendName,
-            ["vendor_name"] = "Stratus",
-            ["driver_version"] = "1.0",
-            ["storage_protocol"] = "local",
+            ["vendor_name"] = VendorName,
+            ["driver_version"] = DriverVersion,
+            ["storage_protocol"] = StorageProtocol,
             ["pools"] = new JsonArray(new JsonObject
             {
                 ["pool_name"] = options.BackendName,
