@@ -65,6 +65,12 @@ public static class BlockStorageService
             project.MapServices();
             project.MapQuotas();
             project.MapMessages();
+            project.MapTransfers();
+            project.MapQosSpecs();
+            project.MapHosts();
+            project.MapCapabilities();
+            project.MapSchedulerStats();
+            project.MapExtensions();
         }
         return app;
     }

@@ -1,47 +1,94 @@
 namespace Stratus.BlockStorage.Api;
 
 /// <summary>
-/// Cinder's quotas of a project: its own limits over the defaults of <c>quota_*</c>, usage counted from what
-/// the project holds, and the 413s Cinder answers when a create would go over.
+/// Cinder's quotas of a project: its own limits over the defaults (the quota class <c>default</c>, else <c>quota_*</c>),
+/// usage counted from what the project holds, and the 413s Cinder answers when a create would go over. Each volume type
+/// adds its own <c>volumes_TYPE</c>, <c>snapshots_TYPE</c> and <c>gigabytes_TYPE</c>, unlimited unless set.
 /// </summary>
 public sealed class Quotas(CinderOptions options)
 {
-    public async Task<Dictionary<string, int>> LimitsAsync(CinderDb db, string projectId, CancellationToken ct)
+    public const string DefaultClass = "default";
+
+    static readonly string[] PerType = ["volumes", "snapshots", "gigabytes"];
+
+    /// <summary>Every resource's default: the config's, then the per-type ones, each overridden by the default class.</summary>
+    public async Task<Dictionary<string, int>> DefaultsAsync(CinderDb db, CancellationToken ct)
     {
         var limits = new Dictionary<string, int>(options.Quotas.Defaults, StringComparer.Ordinal);
-        foreach (var q in await db.Quotas.AsNoTracking().Where(q => q.ProjectId == projectId).ToListAsync(ct)) limits[q.Resource] = q.HardLimit;
+        foreach (var type in await db.VolumeTypes.AsNoTracking().OrderBy(t => t.Name).Select(t => t.Name).ToListAsync(ct))
+            foreach (var r in PerType) limits[$"{r}_{type}"] = -1;
+        foreach (var q in await db.QuotaClasses.AsNoTracking().Where(q => q.ClassName == DefaultClass).ToListAsync(ct))
+            if (limits.ContainsKey(q.Resource)) limits[q.Resource] = q.HardLimit;
+        return limits;
+    }
+
+    public async Task<Dictionary<string, int>> LimitsAsync(CinderDb db, string projectId, CancellationToken ct)
+    {
+        var limits = await DefaultsAsync(db, ct);
+        foreach (var q in await db.Quotas.AsNoTracking().Where(q => q.ProjectId == projectId).ToListAsync(ct))
+            if (limits.ContainsKey(q.Resource)) limits[q.Resource] = q.HardLimit;
         return limits;
     }
 
     public async Task<Dictionary<string, int>> UsageAsync(CinderDb db, string projectId, CancellationToken ct)
     {
-        var volumes = await db.Volumes.AsNoTracking().Where(v => v.ProjectId == projectId).Select(v => v.Size).ToListAsync(ct);
-        var snapshots = await db.Snapshots.AsNoTracking().Where(s => s.ProjectId == projectId).Select(s => s.VolumeSize).ToListAsync(ct);
-        return new(StringComparer.Ordinal)
+        var types = await db.VolumeTypes.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var volumes = await db.Volumes.AsNoTracking().Where(v => v.ProjectId == projectId).Select(v => new { v.Size, v.VolumeTypeId }).ToListAsync(ct);
+        var snapshots = await (from s in db.Snapshots.AsNoTracking()
+                               where s.ProjectId == projectId
+                               join v in db.Volumes.AsNoTracking() on s.VolumeId equals v.Id into vs
+                               from v in vs.DefaultIfEmpty()
+                               select new { Size = s.VolumeSize, VolumeTypeId = v == null ? null : v.VolumeTypeId }).ToListAsync(ct);
+        var usage = new Dictionary<string, int>(StringComparer.Ordinal)
         {
             ["volumes"] = volumes.Count,
             ["snapshots"] = snapshots.Count,
-            ["gigabytes"] = volumes.Sum() + snapshots.Sum(),
+            ["gigabytes"] = volumes.Sum(v => v.Size) + snapshots.Sum(s => s.Size),
             ["backups"] = 0,
             ["backup_gigabytes"] = 0,
             ["groups"] = 0,
             ["per_volume_gigabytes"] = 0,
         };
+        foreach (var name in types.Values)
+            foreach (var r in PerType) usage[$"{r}_{name}"] = 0;
+        foreach (var v in volumes.Where(v => types.ContainsKey(v.VolumeTypeId)))
+        {
+            usage["volumes_" + types[v.VolumeTypeId]]++;
+            usage["gigabytes_" + types[v.VolumeTypeId]] += v.Size;
+        }
+        foreach (var s in snapshots.Where(s => s.VolumeTypeId is not null && types.ContainsKey(s.VolumeTypeId)))
+        {
+            usage["snapshots_" + types[s.VolumeTypeId!]]++;
+            usage["gigabytes_" + types[s.VolumeTypeId!]] += s.Size;
+        }
+        return usage;
     }
 
-    /// <summary>Checks one more volume (or snapshot) of <paramref name="size"/> GB against the project's quotas.</summary>
-    public async Task CheckAsync(CinderDb db, string projectId, string resource, int size, CancellationToken ct)
+    /// <summary>Checks one more volume (or snapshot) of <paramref name="size"/> GB of a volume of <paramref name="typeId"/> against the project's quotas.</summary>
+    public Task CheckAsync(CinderDb db, string projectId, string resource, int size, string typeId, CancellationToken ct) => resource == "volumes"
+        ? CheckAsync(db, projectId, volumes: 1, snapshots: 0, gigabytes: size, volumeSize: size, typeId, ct)
+        : CheckAsync(db, projectId, volumes: 0, snapshots: 1, gigabytes: size, volumeSize: null, typeId, ct);
+
+    /// <summary>
+    /// Checks that the project can take <paramref name="volumes"/> and <paramref name="snapshots"/> more, of
+    /// <paramref name="gigabytes"/> in all, of a volume type (its own quotas first, as Cinder's reserve reports them).
+    /// </summary>
+    public async Task CheckAsync(CinderDb db, string projectId, int volumes, int snapshots, int gigabytes, int? volumeSize, string typeId, CancellationToken ct)
     {
         var limits = await LimitsAsync(db, projectId, ct);
         var usage = await UsageAsync(db, projectId, ct);
-        if (resource == "volumes" && limits["per_volume_gigabytes"] is var per and >= 0 && size > per)
+        if (volumeSize is { } size && limits["per_volume_gigabytes"] is var per and >= 0 && size > per)
             throw new OpenStackError(413, "Request Entity Too Large", $"Requested volume size {size}G is larger than maximum allowed limit {per}G.");
-        if (limits["gigabytes"] is var gb and >= 0 && usage["gigabytes"] + size > gb)
-            throw new OpenStackError(413, "Request Entity Too Large",
-                $"Requested volume or snapshot exceeds allowed gigabytes quota. Requested {size}G, quota is {gb}G and {usage["gigabytes"]}G has been consumed.");
-        if (limits[resource] is var count and >= 0 && usage[resource] + 1 > count)
-            throw new OpenStackError(413, "Request Entity Too Large", resource == "volumes"
-                ? $"Maximum number of volumes allowed ({count}) exceeded for quota 'volumes'."
-                : $"Maximum number of snapshots allowed ({count}) exceeded for quota 'snapshots'.");
+        var type = await db.VolumeTypes.AsNoTracking().Where(t => t.Id == typeId).Select(t => t.Name).FirstOrDefaultAsync(ct);
+        var suffixes = type is null ? [""] : new[] { "", "_" + type };
+        foreach (var suffix in suffixes)
+        {
+            if (gigabytes > 0 && limits.GetValueOrDefault("gigabytes" + suffix, -1) is var gb and >= 0 && usage["gigabytes" + suffix] + gigabytes > gb)
+                throw new OpenStackError(413, "Request Entity Too Large",
+                    $"Requested volume or snapshot exceeds allowed gigabytes{suffix} quota. Requested {gigabytes}G, quota is {gb}G and {usage["gigabytes" + suffix]}G has been consumed.");
+            foreach (var (resource, count) in new[] { ("volumes", volumes), ("snapshots", snapshots) })
+                if (count > 0 && limits.GetValueOrDefault(resource + suffix, -1) is var max and >= 0 && usage[resource + suffix] + count > max)
+                    throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of {resource} allowed ({max}) exceeded for quota '{resource}{suffix}'.");
+        }
     }
 }

@@ -70,7 +70,7 @@ public static class SnapshotsApi
             throw OpenStackError.BadRequest(volume.Status == VolumeStatus.InUse
                 ? "Invalid volume: The snapshot cannot be created when the volume is in use."
                 : $"Invalid volume: Volume {volume.Id} status must be available, but current status is: {volume.Status}.");
-        await quotas.CheckAsync(db, volume.ProjectId, "snapshots", volume.Size, ct);
+        await quotas.CheckAsync(db, volume.ProjectId, "snapshots", volume.Size, volume.VolumeTypeId, ct);
         var caller = http.Caller();
         var s = new Snapshot
         {

@@ -45,7 +45,7 @@ public static class TypesApi
     }
 
     /// <param name="shown">Show and list add the access flag and, for admins, the QoS specs; create has the flag only, update neither.</param>
-    static JsonObject View(HttpContext http, VolumeType t, string shown = "show")
+    static JsonObject View(HttpContext http, VolumeType t, string shown = "show", string? qosSpecsId = null)
     {
         var specs = MetadataColumn.Read(t.ExtraSpecs);
         if (!http.IsAdmin()) specs = specs.Where(p => UserVisibleSpecs.Contains(p.Key)).ToDictionary(StringComparer.Ordinal);
@@ -57,7 +57,7 @@ public static class TypesApi
             ["is_public"] = t.IsPublic,
             ["extra_specs"] = MetadataColumn.View(MetadataColumn.Write(specs)),
         };
-        if (shown == "show" && http.IsAdmin()) o["qos_specs_id"] = null;
+        if (shown == "show" && http.IsAdmin()) o["qos_specs_id"] = qosSpecsId;
         if (shown != "update") o["os-volume-type-access:is_public"] = t.IsPublic;
         return o;
     }
@@ -66,6 +66,7 @@ public static class TypesApi
     {
         http.Enforce("volume_extension:type_get_all");
         var isPublic = http.Request.Query["is_public"].FirstOrDefault()?.ToLowerInvariant();
+        var qos = await db.VolumeTypeQos.AsNoTracking().ToDictionaryAsync(a => a.VolumeTypeId, a => a.QosSpecsId, ct);
         var list = new JsonArray();
         foreach (var t in await db.VolumeTypes.AsNoTracking().OrderBy(t => t.Name).ToListAsync(ct))
         {
@@ -76,7 +77,7 @@ public static class TypesApi
                 "false" or "0" => !t.IsPublic && await VisibleAsync(http, db, t, ct),
                 _ => t.IsPublic || (!http.IsAdmin() && await VisibleAsync(http, db, t, ct)),
             };
-            if (show) list.Add(View(http, t));
+            if (show) list.Add(View(http, t, qosSpecsId: qos.GetValueOrDefault(t.Id)));
         }
         return new JsonResponse(new JsonObject { ["volume_types"] = list });
     }
@@ -84,14 +85,20 @@ public static class TypesApi
     static async Task<IResult> ShowDefault(HttpContext http, CinderDb db, CinderOptions options, CancellationToken ct)
     {
         http.Enforce("volume_extension:type_get");
-        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, await DefaultAsync(db, options, ct)) });
+        return await ShowAsync(http, db, await DefaultAsync(db, options, ct), ct);
     }
 
     static async Task<IResult> Show(string id, HttpContext http, CinderDb db, CinderOptions options, CancellationToken ct)
     {
         http.Enforce("volume_extension:type_get");
         var t = id == "default" ? await DefaultAsync(db, options, ct) : await FindAsync(http, db, id, ct);
-        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t) });
+        return await ShowAsync(http, db, t, ct);
+    }
+
+    static async Task<IResult> ShowAsync(HttpContext http, CinderDb db, VolumeType t, CancellationToken ct)
+    {
+        var qos = await db.VolumeTypeQos.AsNoTracking().Where(a => a.VolumeTypeId == t.Id).Select(a => a.QosSpecsId).FirstOrDefaultAsync(ct);
+        return new JsonResponse(new JsonObject { ["volume_type"] = View(http, t, qosSpecsId: qos) });
     }
 
     static string Name(JsonObject body, bool required)
@@ -150,6 +157,7 @@ public static class TypesApi
             throw OpenStackError.BadRequest("Invalid volume type: Default volume type can not be deleted.");
         if (await db.Volumes.AnyAsync(v => v.VolumeTypeId == t.Id, ct)) throw OpenStackError.BadRequest("Target volume type is still in use.");
         db.VolumeTypeAccess.RemoveRange(db.VolumeTypeAccess.Where(a => a.VolumeTypeId == t.Id));
+        db.VolumeTypeQos.RemoveRange(db.VolumeTypeQos.Where(a => a.VolumeTypeId == t.Id));
         db.VolumeTypes.Remove(t);
         await db.SaveChangesAsync(ct);
         return Results.Accepted();

@@ -101,7 +101,7 @@ public static class VolumesApi
         var zone = body.OptionalString("availability_zone") ?? (source?.AvailabilityZone ?? options.DefaultAvailabilityZone);
         if (zone != options.StorageAvailabilityZone && zone != options.DefaultAvailabilityZone)
             throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
-        await quotas.CheckAsync(db, projectId, "volumes", size.Value, ct);
+        await quotas.CheckAsync(db, projectId, "volumes", size.Value, type.Id, ct);
 
         var now = http.Now();
         var volume = new VolumeRow
@@ -281,6 +281,12 @@ public static class VolumesApi
         v.Status = VolumeStatus.Deleting;
         v.Touch(now);
         db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == v.Id));
+        // A forced delete ends the volume's pending transfer: there is nothing left to accept.
+        foreach (var t in await db.Transfers.Where(t => t.VolumeId == v.Id && !t.Deleted).ToListAsync(ct))
+        {
+            t.Deleted = true;
+            t.DeletedAt = now;
+        }
         if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
         await db.SaveChangesAsync(ct);
         if (v.Host is null) return;

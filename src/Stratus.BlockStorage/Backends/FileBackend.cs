@@ -11,6 +11,8 @@ namespace Stratus.BlockStorage.Backends;
 /// </summary>
 public sealed class FileBackend(BackendOptions options)
 {
+    const string VendorName = "Stratus", DriverVersion = "1.0", StorageProtocol = "local";
+
     public BackendOptions Options => options;
     public string Format => options.Format;
 
@@ -94,13 +96,62 @@ public sealed class FileBackend(BackendOptions options)
     public static IReadOnlyDictionary<string, string> Capabilities(string backendName) => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["volume_backend_name"] = backendName,
-        ["vendor_name"] = "Stratus",
-        ["driver_version"] = "1.0",
-        ["storage_protocol"] = "local",
+        ["vendor_name"] = VendorName,
+        ["driver_version"] = DriverVersion,
+        ["storage_protocol"] = StorageProtocol,
         ["multiattach"] = "True",
         ["thin_provisioning_support"] = "True",
         ["thick_provisioning_support"] = "False",
     };
+
+    /// <summary>
+    /// Cinder's get_volume_stats: what the backend is, and its one pool (named after the backend) with the capacity of the
+    /// file system under <c>file_volumes_dir</c> and what its volumes take of it.
+    /// </summary>
+    public JsonObject Stats(int allocatedGb, int volumeCount)
+    {
+        Directory.CreateDirectory(options.VolumesDir);
+        var drive = new DriveInfo(Path.GetFullPath(options.VolumesDir));
+        static double Gib(long bytes) => Math.Round(bytes / (double)(1L << 30), 2);
+        return new JsonObject
+        {
+            ["volume_backend_name"] = options.BackendName,
+            ["vendor_name"] = VendorName,
+            ["driver_version"] = DriverVersion,
+            ["storage_protocol"] = StorageProtocol,
+            ["pools"] = new JsonArray(new JsonObject
+            {
+                ["pool_name"] = options.BackendName,
+                ["total_capacity_gb"] = Gib(drive.TotalSize),
+                ["free_capacity_gb"] = Gib(drive.AvailableFreeSpace),
+                ["allocated_capacity_gb"] = allocatedGb,
+                ["provisioned_capacity_gb"] = allocatedGb,
+                ["reserved_percentage"] = 0,
+                ["max_over_subscription_ratio"] = "20.0",
+                ["thin_provisioning_support"] = true,
+                ["thick_provisioning_support"] = false,
+                ["total_volumes"] = volumeCount,
+                ["multiattach"] = true,
+                ["QoS_support"] = false,
+                ["backend_state"] = "up",
+            }),
+        };
+    }
+
+    /// <summary>Cinder's driver capabilities: the stats and the standard properties volume types' extra specs may set.</summary>
+    public JsonObject CapabilitiesWithProperties(int allocatedGb, int volumeCount)
+    {
+        var c = Stats(allocatedGb, volumeCount);
+        static JsonObject Property(string title, string description) => new() { ["title"] = title, ["description"] = description, ["type"] = "boolean" };
+        c["properties"] = new JsonObject
+        {
+            ["thin_provisioning"] = Property("Thin Provisioning", "Sets thin provisioning."),
+            ["compression"] = Property("Compression", "Enables compression."),
+            ["qos"] = Property("QoS", "Enables QoS."),
+            ["replication_enabled"] = Property("Replication", "Enables replication."),
+        };
+        return c;
+    }
 
     /// <summary>Removes the temporary files of creates a crash interrupted.</summary>
     public void Reconcile()

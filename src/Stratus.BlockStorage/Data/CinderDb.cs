@@ -4,7 +4,10 @@ using Stratus.Core.Services;
 
 namespace Stratus.BlockStorage.Data;
 
-/// <summary>The region's cinder database: volumes, snapshots, attachments, types, services, quotas and user messages.</summary>
+/// <summary>
+/// The region's cinder database: volumes, snapshots, attachments, types, QoS specs, services, quotas and quota classes,
+/// volume transfers and user messages.
+/// </summary>
 public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(options)
 {
     public DbSet<VolumeRow> Volumes => Set<VolumeRow>();
@@ -15,6 +18,10 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
     public DbSet<Quota> Quotas => Set<Quota>();
     public DbSet<UserMessage> Messages => Set<UserMessage>();
+    public DbSet<QosSpecs> QosSpecs => Set<QosSpecs>();
+    public DbSet<VolumeTypeQos> VolumeTypeQos => Set<VolumeTypeQos>();
+    public DbSet<QuotaClass> QuotaClasses => Set<QuotaClass>();
+    public DbSet<Transfer> Transfers => Set<Transfer>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -45,6 +52,10 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         b.Entity<ServiceRecord>(e => { e.ToTable("services"); e.HasIndex(x => new { x.Host, x.Binary }).IsUnique(); });
         b.Entity<Quota>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); });
         b.Entity<UserMessage>(e => { e.ToTable("messages"); e.HasIndex(x => x.ProjectId); });
+        b.Entity<QosSpecs>(e => { e.ToTable("quality_of_service_specs"); e.HasIndex(x => x.Name).IsUnique(); });
+        b.Entity<VolumeTypeQos>(e => { e.ToTable("volume_type_qos_specs"); e.HasKey(x => x.VolumeTypeId); e.HasIndex(x => x.QosSpecsId); });
+        b.Entity<QuotaClass>(e => { e.ToTable("quota_classes"); e.HasKey(x => new { x.ClassName, x.Resource }); });
+        b.Entity<Transfer>(e => { e.ToTable("transfers"); e.HasIndex(x => x.VolumeId); });
     }
 
     /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
@@ -244,4 +255,55 @@ public sealed class UserMessage
     public required string Message { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
+}
+
+/// <summary>A QoS specs entity (Cinder's quality_of_service_specs): a consumer and key/value specs that volume types point at.</summary>
+public sealed class QosSpecs
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string Name { get; set; }
+    /// <summary>front-end, back-end or both.</summary>
+    public string Consumer { get; set; } = "back-end";
+    public string? Specs { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// A volume type's QoS specs (Cinder's volume_types.qos_specs_id): a row of its own, so that databases made before QoS
+/// existed gain it as a new table.
+/// </summary>
+public sealed class VolumeTypeQos
+{
+    public required string VolumeTypeId { get; set; }
+    public required string QosSpecsId { get; set; }
+}
+
+/// <summary>A limit of a quota class: the class <c>default</c> holds the defaults every project starts from.</summary>
+public sealed class QuotaClass
+{
+    public required string ClassName { get; set; }
+    public required string Resource { get; set; }
+    public int HardLimit { get; set; }
+}
+
+/// <summary>
+/// A volume offered to another project: the recipient proves it was told with the auth key, of which only a salted
+/// HMAC is kept (Cinder's salt and crypt_hash). Accepted or deleted transfers stay, deleted, as the history of 3.57.
+/// </summary>
+public sealed class Transfer
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string VolumeId { get; set; }
+    public string? Name { get; set; }
+    public required string Salt { get; set; }
+    public required string CryptHash { get; set; }
+    public bool NoSnapshots { get; set; }
+    public required string SourceProjectId { get; set; }
+    public string? DestinationProjectId { get; set; }
+    public bool Accepted { get; set; }
+    public bool Deleted { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public DateTime? DeletedAt { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Stratus.Core.Messaging;
 
@@ -41,6 +42,27 @@ public sealed record InitializeConnection(string VolumeId, string? Connector) : 
 
 public sealed record VolumeConnection(string Json);
 
+/// <summary>
+/// A backend's stats, fanned out by its cinder-volume to every scheduler (Cinder's update_service_capabilities): what it
+/// is (vendor, driver, protocol) and its pools with their capacity.
+/// </summary>
+public sealed record UpdateServiceCapabilities(string Host, JsonObject Capabilities, DateTime Timestamp) : IRpcCast;
+
+/// <summary>A scheduler that starts asks every cinder-volume for its stats at once, instead of waiting for the next report.</summary>
+public sealed record PublishServiceCapabilities(string? Reason = null) : IRpcCast;
+
+/// <summary>The pools the scheduler knows, optionally only the one named or those a volume type's extra specs fit.</summary>
+public sealed record GetPools(string? Name = null, Dictionary<string, string>? TypeSpecs = null) : IRpcCall<PoolList>;
+
+public sealed record Pool(string Name, JsonObject Capabilities);
+
+public sealed record PoolList(List<Pool> Pools);
+
+/// <summary>A backend's capabilities with the standard properties extra specs may set (Cinder's get_capabilities).</summary>
+public sealed record GetCapabilities(bool Discover) : IRpcCall<BackendCapabilities>;
+
+public sealed record BackendCapabilities(JsonObject Capabilities);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CreateVolume))]
 [JsonSerializable(typeof(DeleteVolume))]
@@ -50,4 +72,10 @@ public sealed record VolumeConnection(string Json);
 [JsonSerializable(typeof(DeleteSnapshot))]
 [JsonSerializable(typeof(InitializeConnection))]
 [JsonSerializable(typeof(VolumeConnection))]
+[JsonSerializable(typeof(UpdateServiceCapabilities))]
+[JsonSerializable(typeof(PublishServiceCapabilities))]
+[JsonSerializable(typeof(GetPools))]
+[JsonSerializable(typeof(PoolList))]
+[JsonSerializable(typeof(GetCapabilities))]
+[JsonSerializable(typeof(BackendCapabilities))]
 public sealed partial class VolumeRpcJson : JsonSerializerContext;

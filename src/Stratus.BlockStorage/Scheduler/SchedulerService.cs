@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.BlockStorage.Api;
 using Stratus.BlockStorage.Backends;
 using Stratus.BlockStorage.Rpc;
 using Stratus.BlockStorage.Volume;
@@ -14,17 +16,34 @@ namespace Stratus.BlockStorage.Scheduler;
 /// rule), in the volume's zone and whose capabilities satisfy the volume type's extra specs (Cinder's
 /// CapabilitiesFilter: <c>volume_backend_name</c>, <c>vendor_name</c>, <c>storage_protocol</c>...); among
 /// those the one with the most free capacity (Cinder's capacity weigher). No backend: the volume fails with
-/// Cinder's "Could not find any available weighted backend." in its messages.
+/// Cinder's "Could not find any available weighted backend." in its messages. The backends' reports of their stats are
+/// kept here, as Cinder's HostManager keeps them, and are what <c>get_pools</c> answers with.
 /// </summary>
 public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
     ILogger<SchedulerService> log) : BackgroundService
 {
+    readonly ConcurrentDictionary<string, UpdateServiceCapabilities> _reports = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         var volumes = new VolumeApi(bus);
         var dispatcher = new RpcDispatcher(VolumeRpc.SchedulerTopic, VolumeRpcJson.Default)
-            .On<CreateVolume>((m, ct) => ScheduleAsync(volumes, m, ct));
+            .On<CreateVolume>((m, ct) => ScheduleAsync(volumes, m, ct))
+            .On<UpdateServiceCapabilities>((m, ct) =>
+            {
+                _reports[m.Host] = m;
+                return Task.CompletedTask;
+            })
+            .On<GetPools, PoolList>(GetPoolsAsync);
         await using var serving = await bus.ServeAsync(VolumeRpc.SchedulerTopic, options.Host, dispatcher.DispatchAsync, stop);
+        try
+        {
+            await volumes.FanoutAsync(new PublishServiceCapabilities("scheduler started"), stop);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Asking the volume services for their stats failed; their next reports will bring them");
+        }
         await RescheduleAsync(volumes, stop);
         await group.HeartbeatAsync(async ct =>
         {
@@ -95,6 +114,41 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         await db.SaveChangesAsync(ct);
         await volumes.CastAsync(volume.Backend, m, ct);
     }
+
+    /// <summary>
+    /// Cinder's HostManager.get_pools: each pool of each enabled, up backend that has reported, named <c>host@backend#pool</c>,
+    /// with the backend's capabilities and the pool's own, and when the report came.
+    /// </summary>
+    async Task<PoolList> GetPoolsAsync(GetPools m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var alive = (await db.Services.AsNoTracking().Where(s => s.Binary == CinderOptions.Volume && !s.Disabled).ToListAsync(ct))
+            .Where(group.IsUp).Select(s => s.Host).ToHashSet(StringComparer.Ordinal);
+        var pools = new List<Pool>();
+        foreach (var report in _reports.Values.Where(r => alive.Contains(r.Host)).OrderBy(r => r.Host, StringComparer.Ordinal))
+            foreach (var pool in (report.Capabilities["pools"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var capabilities = new JsonObject([.. report.Capabilities.Where(p => p.Key != "pools").Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))]);
+                foreach (var (k, v) in pool) capabilities[k] = v?.DeepClone();
+                capabilities["timestamp"] = CinderApi.Time(report.Timestamp);
+                var name = $"{report.Host}#{(string?)pool["pool_name"]}";
+                if (m.Name is not null && m.Name != name) continue;
+                if (m.TypeSpecs is not null && !Satisfies(AsStrings(capabilities), m.TypeSpecs)) continue;
+                pools.Add(new Pool(name, capabilities));
+            }
+        return new PoolList(pools);
+    }
+
+    /// <summary>Capabilities as the extra specs compare them: Python's str() of each value.</summary>
+    static Dictionary<string, string> AsStrings(JsonObject capabilities) => capabilities.Where(p => p.Value is JsonValue)
+        .ToDictionary(p => p.Key, p => p.Value!.GetValueKind() switch
+        {
+            System.Text.Json.JsonValueKind.True => "True",
+            System.Text.Json.JsonValueKind.False => "False",
+            System.Text.Json.JsonValueKind.String => p.Value.GetValue<string>(),
+            _ => p.Value.ToJsonString(),
+        }, StringComparer.Ordinal);
 
     /// <summary>
     /// Cinder's CapabilitiesFilter: every extra spec without a scope (or scoped <c>capabilities:</c>) must match the

@@ -12,11 +12,14 @@ namespace Stratus.BlockStorage.Volume;
 /// cinder-volume: one service per section of <c>enabled_backends</c>, each serving <c>cinder-volume</c> as
 /// <c>host@backend</c> and heartbeating under that name. It does the work the API recorded (a volume in
 /// creating, deleting, extending; a snapshot in creating, deleting) and writes the outcome; on start it
-/// finishes or fails what a crash left half done, as Cinder's init_host does.
+/// finishes or fails what a crash left half done, as Cinder's init_host does. With each heartbeat it reports each
+/// backend's stats to the schedulers (Cinder's _report_driver_status and _publish_service_capabilities).
 /// </summary>
 public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
     GlanceClient images, ILogger<VolumeManager> log) : BackgroundService
 {
+    readonly SchedulerApi schedulers = new(bus);
+
     /// <summary>
     /// Recovers before the host starts the next service: a scheduler of the same node, started after, must not place a
     /// volume this recovery would then take for an interrupted one.
@@ -48,7 +51,13 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
                     .On<UploadImage>((m, ct) => UploadImageAsync(driver, m, ct))
                     .On<CreateSnapshot>((m, ct) => CreateSnapshotAsync(driver, m.SnapshotId, ct))
                     .On<DeleteSnapshot>((m, ct) => DeleteSnapshotAsync(m.SnapshotId, ct))
-                    .On<InitializeConnection, VolumeConnection>((m, ct) => InitializeConnectionAsync(driver, m, ct));
+                    .On<InitializeConnection, VolumeConnection>((m, ct) => InitializeConnectionAsync(driver, m, ct))
+                    .On<GetCapabilities, BackendCapabilities>(async (m, ct) =>
+                    {
+                        var (allocated, count) = await AllocatedAsync(host, ct);
+                        return new BackendCapabilities(driver.CapabilitiesWithProperties(allocated, count));
+                    })
+                    .On<PublishServiceCapabilities>((m, ct) => PublishAsync(driver, host, ct));
                 serving.Add(await bus.ServeAsync(VolumeRpc.VolumeTopic, host, dispatcher.DispatchAsync, stop));
             }
             await group.HeartbeatAsync(async ct =>
@@ -59,11 +68,36 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
                     await db.RecordHeartbeatAsync($"{options.Host}@{backend.Section}", CinderOptions.Volume, VolumeRpc.VolumeTopic,
                         options.StorageAvailabilityZone, group.UtcNow, ct, backend.BackendName);
                 await db.SaveChangesAsync(ct);
+                foreach (var backend in options.Backends)
+                    await PublishAsync(new FileBackend(backend), $"{options.Host}@{backend.Section}", ct);
             }, log, "cinder-volume", stop);
         }
         finally
         {
             foreach (var s in serving) await s.DisposeAsync();
+        }
+    }
+
+    /// <summary>What the backend's volumes take: their sizes in all and their number.</summary>
+    async Task<(int Allocated, int Count)> AllocatedAsync(string host, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var sizes = await db.Volumes.AsNoTracking().Where(v => v.Host != null && v.Host.StartsWith(host + "#")).Select(v => v.Size).ToListAsync(ct);
+        return (sizes.Sum(), sizes.Count);
+    }
+
+    /// <summary>A report that cannot go (no scheduler yet, a broker away) is only late: the next heartbeat sends another.</summary>
+    async Task PublishAsync(FileBackend driver, string host, CancellationToken ct)
+    {
+        try
+        {
+            var (allocated, count) = await AllocatedAsync(host, ct);
+            await schedulers.FanoutAsync(new UpdateServiceCapabilities(host, driver.Stats(allocated, count), group.UtcNow), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Reporting the stats of {Host} to the schedulers failed", host);
         }
     }
 
@@ -365,7 +399,34 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
         var volume = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct)
             ?? throw new InvalidOperationException($"volume {m.VolumeId} is gone");
-        return new VolumeConnection(driver.ConnectionInfo(volume, m.Connector).ToJsonString());
+        var info = driver.ConnectionInfo(volume, m.Connector);
+        var qos = await (from a in db.VolumeTypeQos.AsNoTracking()
+                         join q in db.QosSpecs.AsNoTracking() on a.QosSpecsId equals q.Id
+                         where a.VolumeTypeId == volume.VolumeTypeId
+                         select q).FirstOrDefaultAsync(ct);
+        info["data"]!["qos_specs"] = FrontEndQos(qos, volume.Size);
+        return new VolumeConnection(info.ToJsonString());
+    }
+
+    static readonly string[] TuneOptions = ["read_iops_sec", "read_bytes_sec", "write_iops_sec", "write_bytes_sec", "total_iops_sec", "total_bytes_sec"];
+
+    /// <summary>
+    /// The QoS specs the hypervisor applies (Cinder's _parse_connection_options): those of a front-end or both consumer,
+    /// with each <c>X_per_gb</c> turned into X for the volume's size, at least <c>X_per_gb_min</c> and at most <c>X_max</c>.
+    /// </summary>
+    internal static JsonObject? FrontEndQos(QosSpecs? qos, int volumeSize)
+    {
+        if (qos is null || qos.Consumer is not ("front-end" or "both")) return null;
+        var specs = MetadataColumn.View(qos.Specs);
+        long Take(string key, long fallback) => specs.Remove(key, out var v) && long.TryParse((string?)v, System.Globalization.NumberStyles.AllowLeadingSign,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : fallback;
+        foreach (var option in TuneOptions)
+        {
+            if (!specs.ContainsKey(option + "_per_gb")) continue;
+            var value = Math.Max(Take(option + "_per_gb_min", 0), Take(option + "_per_gb", 0) * volumeSize);
+            specs[option] = Math.Min(value, Take(option + "_max", value));
+        }
+        return specs;
     }
 }
 

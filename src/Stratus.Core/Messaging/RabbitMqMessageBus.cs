@@ -47,8 +47,14 @@ public sealed class RabbitMqMessageBus : IMessageBus
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var hosts = slash < 0 ? rest : rest[..slash];
         var vhost = slash < 0 || slash == rest.Length - 1 ? "/" : Uri.UnescapeDataString(rest[(slash + 1)..]);
-        var factory = new ConnectionFactory { VirtualHost = vhost, AutomaticRecoveryEnabled = true, TopologyRecoveryEnabled = true,
-            NetworkRecoveryInterval = TimeSpan.FromSeconds(2), RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+        var factory = new ConnectionFactory
+        {
+            VirtualHost = vhost,
+            AutomaticRecoveryEnabled = true,
+            TopologyRecoveryEnabled = true,
+            NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
+            RequestedConnectionTimeout = TimeSpan.FromSeconds(5)
+        };
         var endpoints = new List<AmqpTcpEndpoint>();
         foreach (var part in hosts.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -137,7 +143,7 @@ public sealed class RabbitMqMessageBus : IMessageBus
         _declared[queue] = true;
     }
 
-    async Task PublishAsync(string exchange, string routingKey, JsonObject message, BasicProperties properties, bool declare, CancellationToken ct)
+    async Task PublishAsync(string exchange, string routingKey, JsonObject message, BasicProperties properties, bool declare, CancellationToken ct, bool fanout = false)
     {
         await ConnectAsync(ct);
         var body = Encoding.UTF8.GetBytes(message.ToJsonString());
@@ -145,6 +151,9 @@ public sealed class RabbitMqMessageBus : IMessageBus
         try
         {
             if (declare) await DeclareTopicQueueAsync(_publish!, routingKey, ct);
+            // As oslo.messaging, the sender declares the fanout exchange too: published to before any server declared it,
+            // the broker would close the shared publishing channel (404), and every later send with it.
+            if (fanout) await _publish!.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: false, autoDelete: false, cancellationToken: ct);
             await _publish!.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, ct);
         }
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException)
@@ -185,7 +194,7 @@ public sealed class RabbitMqMessageBus : IMessageBus
     }
 
     public Task FanoutAsync(string topic, string method, JsonObject args, CancellationToken ct = default) =>
-        PublishAsync($"{topic}_fanout", "", Envelope(method, args), new BasicProperties { ContentType = "application/json" }, false, ct);
+        PublishAsync($"{topic}_fanout", "", Envelope(method, args), new BasicProperties { ContentType = "application/json" }, false, ct, fanout: true);
 
     public async Task<IAsyncDisposable> ServeAsync(string topic, string server, RpcHandler handler, CancellationToken ct = default)
     {

@@ -83,6 +83,21 @@ public abstract class MessageBusTests
     }
 
     [Fact]
+    public async Task A_fanout_nobody_serves_yet_is_dropped_and_the_bus_goes_on()
+    {
+        await using var bus = NewBus();
+        var topic = Topic();
+        var seen = new ConcurrentBag<string>();
+        await using var server = await bus.ServeAsync(topic, "s", Recording(seen, "s"));
+        // A cinder-volume reporting before any scheduler has started: nothing hears it, and nothing else may break.
+        await bus.FanoutAsync(Topic(), "report", new JsonObject { ["n"] = 1 });
+        await bus.CastAsync(topic, null, "work", new JsonObject { ["n"] = 2 });
+        await bus.FanoutAsync(topic, "everyone", new JsonObject { ["n"] = 3 });
+        await EventuallyAsync(() => seen.Count == 2);
+        Assert.Equal(["s:everyone:3", "s:work:2"], seen.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_stopped_server_receives_nothing_more()
     {
         await using var bus = NewBus();
