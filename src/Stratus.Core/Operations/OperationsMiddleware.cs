@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Prometheus;
-using Stratus.Core.Http;
 
 namespace Stratus.Core.Operations;
 
@@ -18,6 +17,9 @@ namespace Stratus.Core.Operations;
 /// </summary>
 public sealed class RequestMetricsMiddleware(RequestDelegate next, ServiceMetrics metrics)
 {
+    /// <summary>A group's own route ("" under "/volumes") is "/volumes/" in the template: the label drops that slash.</summary>
+    static string Template(string template) => template.Length > 1 && template[^1] == '/' ? template[..^1] : template;
+
     public async Task InvokeAsync(HttpContext http)
     {
         var start = Stopwatch.GetTimestamp();
@@ -31,7 +33,7 @@ public sealed class RequestMetricsMiddleware(RequestDelegate next, ServiceMetric
         {
             var path = http.Request.Path.Value;
             var route = path is OperationsMiddleware.HealthcheckPath or OperationsMiddleware.MetricsPath ? path
-                : (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                : (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } template ? Template(template) : "unmatched";
             string[] labels = [http.Request.Method, route, status.ToString(CultureInfo.InvariantCulture)];
             metrics.Requests.WithLabels(labels).Inc();
             metrics.RequestDuration.WithLabels(labels).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
@@ -67,7 +69,13 @@ public sealed class OperationsMiddleware(RequestDelegate next, ServiceMetrics me
     async Task MetricsAsync(HttpContext http, bool head)
     {
         if (!options.MayReadMetrics(http.Connection.RemoteIpAddress))
-            throw OpenStackError.Forbidden($"{MetricsPath} is served only to the networks of [metrics] allowed_source_ranges.");
+        {
+            // Plain text: the dashboard has no OpenStack error body, and Prometheus shows this as it is.
+            http.Response.StatusCode = StatusCodes.Status403Forbidden;
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync($"{MetricsPath} is served only to the networks of [metrics] allowed_source_ranges.\n", http.RequestAborted);
+            return;
+        }
         http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         if (head) return;
         await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
