@@ -150,6 +150,27 @@ public sealed class OperationsEndpointsTests : LocalCloudTests, IDisposable
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/healthcheck")).Status);
     }
 
+    [Theory]
+    [InlineData("192.0.2.1", 403)]
+    [InlineData("::ffff:10.0.0.1", 403)]
+    [InlineData("127.0.0.1", 200)]
+    [InlineData("::1", 200)]
+    public async Task Metrics_are_served_by_default_to_loopback_clients_only(string client, int expected)
+    {
+        var services = new ServiceCollection().AddLogging().AddSingleton<ServiceMetrics>().BuildServiceProvider();
+        var middleware = new OperationsMiddleware(_ => throw new InvalidOperationException("not for /metrics"),
+            services.GetRequiredService<ServiceMetrics>(), OperationsOptions.Default, [], services);
+        var http = new DefaultHttpContext { RequestServices = services };
+        http.Request.Method = "GET";
+        http.Request.Path = "/metrics";
+        http.Connection.RemoteIpAddress = IPAddress.Parse(client);
+        http.Response.Body = new MemoryStream();
+        await middleware.InvokeAsync(http);
+        Assert.Equal(expected, http.Response.StatusCode);
+        var body = System.Text.Encoding.UTF8.GetString(((MemoryStream)http.Response.Body).ToArray());
+        Assert.Equal(expected == 200, body.Contains("stratus_http_requests_total", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Allowed_source_ranges_default_to_loopback_and_take_networks_and_single_addresses()
     {
