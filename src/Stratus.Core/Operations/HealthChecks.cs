@@ -38,8 +38,7 @@ public static partial class HealthCheckServices
                 await command.ExecuteScalarAsync(ct);
                 return null;
             }
-            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException
-                or OperationCanceledException)
+            catch (Exception e) when (e is DbException or InvalidOperationException or IOException or TimeoutException)
             {
                 return $"The {name} ({shown}) is unreachable: {e.Message}";
             }
