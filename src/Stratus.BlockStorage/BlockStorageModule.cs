@@ -72,7 +72,7 @@ public sealed class BlockStorageModule : ServiceModule<CinderOptions>
             host.Services.AddBlockStorageService(options, bus, runtime.Time);
             return host.Build();
         }
-        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20, options.Operations);
         builder.Services.AddBlockStorageService(options, bus, runtime.Time);
         var app = builder.Build();
         app.UseServicePipeline(CinderApi.Middleware);

@@ -6,6 +6,7 @@ using Stratus.BlockStorage.Scheduler;
 using Stratus.BlockStorage.Volume;
 using Stratus.Core.Data;
 using Stratus.Core.Messaging;
+using Stratus.Core.Operations;
 using Stratus.Core.Services;
 
 namespace Stratus.BlockStorage;
@@ -24,6 +25,11 @@ public static class BlockStorageService
         services.AddSingleton(bus);
         services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, time));
         services.AddDbContext<CinderDb>(o => db.Configure(o));
+        services.AddDatabaseHealthCheck(options.DatabaseConnection).AddMessageBusHealthCheck(bus)
+            .AddQueueDepthGauge(bus, VolumeRpc.SchedulerTopic, VolumeRpc.VolumeTopic)
+            .AddScrapeGauge("stratus_block_storage_volumes", "Volumes by status.", "status", async (sp, ct) =>
+                await sp.GetRequiredService<CinderDb>().Volumes.GroupBy(v => v.Status)
+                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         services.AddSingleton<SchedulerApi>();
         services.AddSingleton<VolumeApi>();
         if (options.Runs(CinderOptions.Api))

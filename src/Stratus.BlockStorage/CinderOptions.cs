@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.BlockStorage;
 
@@ -8,6 +9,8 @@ public sealed record CinderOptions
     public const string Api = "cinder-api", Scheduler = "cinder-scheduler", Volume = "cinder-volume";
 
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
     /// <summary>[DEFAULT] host: the services' host name in <c>volume service list</c>; cinder-volume adds <c>@backend</c>.</summary>
     public required string Host { get; init; }
     public required string MyIp { get; init; }
@@ -56,6 +59,7 @@ public sealed record CinderOptions
         return new CinderOptions
         {
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
             Host = ini.GetString("DEFAULT", "host") ?? Environment.MachineName,
             MyIp = myIp,
             ListenAddress = ini.GetString("DEFAULT", "osapi_volume_listen") ?? myIp,

@@ -93,7 +93,7 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
             host.Services.AddComputeService(options, bus);
             return host.Build();
         }
-        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.ListenAddress, options.ListenPort, maxRequestBodySize: 1 << 20, options.Operations);
         builder.Services.AddComputeService(options, bus);
         var app = builder.Build();
         app.UseServicePipeline(Microversion.Middleware);

@@ -18,6 +18,7 @@ using Stratus.Compute.Virt.Qemu;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Core.Messaging;
+using Stratus.Core.Operations;
 using Stratus.Core.Services;
 
 namespace Stratus.Compute;
@@ -41,6 +42,11 @@ public static class ComputeService
         services.AddSingleton<ComputeApi>();
         services.AddDbContext<ApiDb>(o => api.Configure(o));
         services.AddDbContext<CellDb>(o => cell.Configure(o));
+        services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database)
+            .AddMessageBusHealthCheck(bus).AddQueueDepthGauge(bus, ComputeRpc.ConductorTopic, ComputeRpc.SchedulerTopic, ComputeRpc.ComputeTopic)
+            .AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
+                await sp.GetRequiredService<CellDb>().Instances.Where(i => !i.Deleted).GroupBy(i => i.VmState)
+                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
         services.AddPolicy(NovaPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/", "/v2.1");

@@ -1,5 +1,6 @@
 using Stratus.Core.Auth;
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.Compute;
 
@@ -9,6 +10,8 @@ public sealed record NovaOptions
     public const string Api = "nova-api", Scheduler = "nova-scheduler", Conductor = "nova-conductor", Compute = "nova-compute";
 
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
     /// <summary><c>[DEFAULT] host</c>: this node's name in service lists and as the RPC server of nova-compute.</summary>
     public required string Host { get; init; }
     public required string MyIp { get; init; }
@@ -105,6 +108,7 @@ public sealed record NovaOptions
         var options = new NovaOptions
         {
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
             Host = ini.GetString("DEFAULT", "host") ?? Environment.MachineName,
             MyIp = ini.GetRequired("DEFAULT", "my_ip"),
             TransportUrl = ini.GetRequired("DEFAULT", "transport_url"),

@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.Dashboard;
 
@@ -29,6 +30,8 @@ public sealed record DashboardOptions
     /// <summary>The compute API microversion the pages speak (2.37: <c>networks: none</c>).</summary>
     public string ComputeMicroversion { get; init; } = "2.37";
     public string ConfigPath { get; init; } = "<memory>";
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
 
     public bool ServesDashboard => KeystoneUrl is not null;
 
@@ -56,6 +59,7 @@ public sealed record DashboardOptions
             SessionTimeout = ini.GetInt("dashboard", "session_timeout", 3600),
             ComputeMicroversion = ini.GetString("dashboard", "compute_api_version") ?? "2.37",
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
         };
         if (options.BindPort is < 1 or > 65535)
             throw new ConfigException(ini.Path, "DEFAULT", "bind_port", $"{options.BindPort} is not a TCP port");

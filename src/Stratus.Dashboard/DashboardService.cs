@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Hosting;
+using Stratus.Core.Operations;
 using Stratus.Dashboard.OpenStack;
 using Stratus.Dashboard.Session;
 
@@ -99,7 +100,7 @@ public static class DashboardService
     public static WebApplication Build(DashboardOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         // Forms are small; the image upload page lifts the limit for itself.
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20, options.Operations);
         // Keys are written to secret_key_store, readable by the node's user only; nothing to warn about on every start.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Services.AddDashboard(options);
@@ -114,6 +115,7 @@ public static class DashboardService
     public static WebApplication UseDashboard(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<DashboardOptions>();
+        app.UseMiddleware<RequestMetricsMiddleware>().UseMiddleware<OperationsMiddleware>();
         app.Use((http, next) =>
         {
             var h = http.Response.Headers;

@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.Identity;
 
@@ -6,6 +7,8 @@ namespace Stratus.Identity;
 public sealed record IdentityOptions
 {
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
     /// <summary>[database] connection</summary>
     public required string DatabaseConnection { get; init; }
     /// <summary>[fernet_tokens] key_repository</summary>
@@ -39,6 +42,7 @@ public sealed record IdentityOptions
         var options = new IdentityOptions
         {
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
             DatabaseConnection = ini.GetString("database", "connection") ?? $"sqlite:///{Path.Combine(dir, "keystone.db")}",
             KeyRepository = ini.GetString("fernet_tokens", "key_repository") ?? Path.Combine(dir, "fernet-keys"),
             MaxActiveKeys = ini.GetInt("fernet_tokens", "max_active_keys", 3),

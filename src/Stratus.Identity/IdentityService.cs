@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
+using Stratus.Core.Operations;
 using Stratus.Identity.Api;
 using Stratus.Identity.Catalog;
 using Stratus.Core.Policy;
@@ -18,6 +19,7 @@ public static class IdentityService
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
         services.AddSingleton(db);
+        services.AddDatabaseHealthCheck(options.DatabaseConnection);
         services.AddSingleton<IdentityGeneration>();
         services.AddSingleton<IdentityStore>();
         // EF Core only when an API that needs it runs (the token, catalog and region paths read through
@@ -40,7 +42,7 @@ public static class IdentityService
     /// <summary>Builds the identity web application bound to the node's address (never all addresses).</summary>
     public static WebApplication Build(IdentityOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, options.MaxRequestBodySize);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, options.MaxRequestBodySize, options.Operations);
         builder.Services.AddIdentityService(options);
         configure?.Invoke(builder);
         var app = builder.Build();

@@ -54,7 +54,7 @@ public sealed class ImageModule : ServiceModule<ImageOptions>
     public static WebApplication Build(ImageOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         // Metadata requests are small; image data lifts this limit per request (image_size_cap applies).
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20, options.Operations);
         // Image data moves in bulk: larger socket reads, far fewer system calls.
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddImageService(options);

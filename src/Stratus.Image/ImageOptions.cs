@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.Image;
 
@@ -26,6 +27,8 @@ public sealed record ImageOptions
     public string? PolicyFile { get; init; }
     public required KeystoneAuthtokenOptions Authtoken { get; init; }
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
 
     public static ImageOptions FromIni(IniFile ini)
     {
@@ -58,6 +61,7 @@ public sealed record ImageOptions
             PolicyFile = PolicyOptions.FileOf(ini),
             Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
         };
         if (options.DefaultStore != "file" || !options.Stores.Contains("file"))
             throw new ConfigException(ini.Path, "glance_store", "default_store", $"'{options.DefaultStore}' is not supported: use the file store");

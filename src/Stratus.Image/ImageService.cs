@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
+using Stratus.Core.Operations;
 using Stratus.Core.Policy;
 using Stratus.Image.Api;
 using Stratus.Image.Policy;
@@ -15,6 +16,7 @@ public static class ImageService
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
         services.AddDbContext<ImageDb>(o => db.Configure(o));
+        services.AddDatabaseHealthCheck(options.DatabaseConnection);
         services.AddPolicy(GlancePolicy.Options(options.PolicyFile));
         services.AddSingleton(new FileStore(options.DataDir));
         services.AddSingleton<ImportWorker>();

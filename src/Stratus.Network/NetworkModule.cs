@@ -98,7 +98,7 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
             host.Services.AddNetworkAgents(options, runtime);
             return host.Build();
         }
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20, options.Operations);
         builder.Services.AddNetworkService(options, runtime.Time);
         builder.Services.AddNetworkAgents(options, runtime);
         var app = builder.Build();

@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 
 namespace Stratus.Network;
 
@@ -15,6 +16,8 @@ public sealed record NetworkOptions
     public const string L3Agent = "neutron-l3-agent";
 
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
     /// <summary>[DEFAULT] host: the agents' host name in <c>network agent list</c>.</summary>
     public required string Host { get; init; }
     public required string BindHost { get; init; }
@@ -68,6 +71,7 @@ public sealed record NetworkOptions
         return new NetworkOptions
         {
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
             Host = ini.GetString("DEFAULT", "host") ?? Environment.MachineName,
             BindHost = ini.GetString("DEFAULT", "bind_host") ?? "0.0.0.0",
             BindPort = ini.GetInt("DEFAULT", "bind_port", 9696),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
+using Stratus.Core.Operations;
 using Stratus.Network.Api;
 using Stratus.Network.Policy;
 
@@ -14,6 +15,13 @@ public static class NetworkService
         services.AddSingleton(options);
         services.AddSingleton(time);
         services.AddDbContext<NetworkDb>(o => db.Configure(o));
+        services.AddDatabaseHealthCheck(options.DatabaseConnection)
+            .AddScrapeGauge("stratus_network_agents_alive", "Agents whose last report is within agent_down_time, by agent type.", "agent_type", async (sp, ct) =>
+            {
+                var since = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime - options.AgentDownTime;
+                return await sp.GetRequiredService<NetworkDb>().Agents.GroupBy(a => a.AgentType)
+                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(a => a.HeartbeatTimestamp >= since), StringComparer.Ordinal, ct);
+            });
         services.AddSingleton<ErrorBodyWriter>(NeutronErrors.Write);
         services.AddPolicy(NeutronPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/");

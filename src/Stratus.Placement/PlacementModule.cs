@@ -41,7 +41,7 @@ public sealed class PlacementModule : ServiceModule<PlacementOptions>
 
     public static WebApplication Build(PlacementOptions options)
     {
-        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20);
+        var builder = ServiceHost.CreateBuilder(options.BindHost, options.BindPort, maxRequestBodySize: 1 << 20, options.Operations);
         builder.Services.AddPlacementService(options);
         var app = builder.Build();
         app.UseServicePipeline(PlacementVersion.Middleware);

@@ -1,4 +1,5 @@
 using Stratus.Core.Config;
+using Stratus.Core.Operations;
 using Stratus.Core.Policy;
 
 namespace Stratus.Placement;
@@ -7,6 +8,8 @@ namespace Stratus.Placement;
 public sealed record PlacementOptions
 {
     public required string ConfigPath { get; init; }
+    /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
+    public OperationsOptions Operations { get; init; } = OperationsOptions.Default;
     public required string BindHost { get; init; }
     public int BindPort { get; init; } = 8778;
     public required string DatabaseConnection { get; init; }
@@ -22,6 +25,7 @@ public sealed record PlacementOptions
         return new PlacementOptions
         {
             ConfigPath = ini.Path,
+            Operations = OperationsOptions.FromIni(ini),
             BindHost = ini.GetRequired("DEFAULT", "bind_host"),
             BindPort = ini.GetInt("DEFAULT", "bind_port", 8778),
             DatabaseConnection = ini.GetRequired("placement_database", "connection"),

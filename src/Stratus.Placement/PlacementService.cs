@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Core.Data;
+using Stratus.Core.Operations;
 using Stratus.Placement.Api;
 using Stratus.Placement.Policy;
 
@@ -13,6 +14,7 @@ public static class PlacementService
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
         services.AddDbContext<PlacementDb>(o => db.Configure(o));
+        services.AddDatabaseHealthCheck(options.DatabaseConnection);
         services.AddSingleton<ErrorBodyWriter>(PlacementVersion.WriteError);
         services.AddPolicy(PlacementPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/");

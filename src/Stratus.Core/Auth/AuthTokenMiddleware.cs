@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Http;
+using Stratus.Core.Operations;
 
 namespace Stratus.Core.Auth;
 
@@ -84,7 +85,23 @@ public static class AuthTokenServices
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<MemcachedTokenCache>())
             : new MemoryTokenCache(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TokenValidator>();
-        return services;
+        return services.AddHealthCheck("identity", (sp, ct) => IdentityProblemAsync(sp.GetRequiredService<KeystoneSession>(), ct));
+    }
+
+    /// <summary>Null when the identity of <c>auth_url</c> answers (its version document), else why not.</summary>
+    static async Task<string?> IdentityProblemAsync(KeystoneSession session, CancellationToken ct)
+    {
+        var url = session.Options.AuthUrl;
+        try
+        {
+            using var response = await session.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+            return (int)response.StatusCode < 500 ? null
+                : $"The identity service at {url} ({session.Options.Source} auth_url) answered {(int)response.StatusCode}";
+        }
+        catch (HttpRequestException e)
+        {
+            return $"The identity service at {url} ({session.Options.Source} auth_url) is unreachable: {e.Message}";
+        }
     }
 
     public static IApplicationBuilder UseAuthToken(this IApplicationBuilder app) => app.UseMiddleware<AuthTokenMiddleware>();

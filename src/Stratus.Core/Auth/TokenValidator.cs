@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using Stratus.Core.Catalog;
+using Stratus.Core.Operations;
 
 namespace Stratus.Core.Auth;
 
@@ -13,8 +15,14 @@ namespace Stratus.Core.Auth;
 /// own token, and a cache of the answers for <c>token_cache_time</c>. A valid token the identity can
 /// no longer be asked about is still honoured from the cache until it expires.
 /// </summary>
-public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, TimeProvider time, ILogger<TokenValidator> log)
+public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, TimeProvider time, ILogger<TokenValidator> log,
+    ServiceMetrics? metrics = null)
 {
+    readonly Counter? _hits = metrics?.Factory.CreateCounter("stratus_token_cache_hits_total",
+        "Token validations answered from the token cache (token_cache_time).");
+    readonly Counter? _misses = metrics?.Factory.CreateCounter("stratus_token_cache_misses_total",
+        "Token validations the identity service was asked for.");
+
     public KeystoneAuthtokenOptions Options => session.Options;
 
     /// <summary>The caller, or null when the identity says the token is not valid.</summary>
@@ -25,7 +33,11 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, T
         var now = time.GetUtcNow();
         var cached = await cache.GetAsync(key, ct);
         if (cached is not null && cached.FreshUntil > now && (!cached.IsValid || cached.ExpiresAt > now))
+        {
+            _hits?.Inc();
             return Parse(token, cached);
+        }
+        _misses?.Inc();
         try
         {
             var fresh = await AskIdentityAsync(token, ct);

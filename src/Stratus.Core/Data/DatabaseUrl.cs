@@ -111,6 +111,14 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     [MethodImpl(MethodImplOptions.NoInlining)]
     static DbConnection CreateSqlite(string cs) => new SqliteConnection(cs);
 
+    /// <summary>
+    /// A connection that really reaches the database, for health checks: for SQLite, unpooled and without
+    /// creating a missing file (a pooled connection keeps a deleted or moved file open).
+    /// </summary>
+    public DbConnection CreateProbeConnection() => Kind == DatabaseKind.Sqlite
+        ? CreateSqlite(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString())
+        : CreateConnection();
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     static DbConnection CreateNpgsql(string cs) => new NpgsqlConnection(cs);
 

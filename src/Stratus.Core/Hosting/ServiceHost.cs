@@ -2,10 +2,12 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Core.Auth;
 using Stratus.Core.Http;
+using Stratus.Core.Operations;
 
 namespace Stratus.Core.Hosting;
 
@@ -15,9 +17,12 @@ namespace Stratus.Core.Hosting;
 /// </summary>
 public static class ServiceHost
 {
-    public static WebApplicationBuilder CreateBuilder(string bindHost, int port, long? maxRequestBodySize)
+    /// <param name="operations">Who may read <c>/metrics</c> (the service's <c>[metrics]</c>); loopback when null.</param>
+    public static WebApplicationBuilder CreateBuilder(string bindHost, int port, long? maxRequestBodySize, OperationsOptions? operations = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSingleton(operations ?? OperationsOptions.Default);
+        builder.Services.AddSingleton<ServiceMetrics>();
         ConfigureLogging(builder.Logging);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -46,8 +51,8 @@ public static class ServiceHost
     }
 
     /// <summary>
-    /// The request path of an OpenStack API: a request id, errors in the service's dialect (its
-    /// <see cref="ErrorBodyWriter"/>), the service's own steps (microversions, path rules), the token
+    /// The request path of an OpenStack API: request metrics, a request id, errors in the service's dialect (its
+    /// <see cref="ErrorBodyWriter"/>), <c>/healthcheck</c> and <c>/metrics</c>, the service's own steps (microversions, path rules), the token
     /// check (keystonemiddleware's auth_token, or the identity's own), then routing — after the error
     /// middleware, so an unroutable request still gets the service's error body.
     /// </summary>
@@ -57,7 +62,8 @@ public static class ServiceHost
     public static IApplicationBuilder UseServicePipeline(this IApplicationBuilder app, Action<IApplicationBuilder> authenticate,
         params Func<HttpContext, RequestDelegate, Task>[] steps)
     {
-        app.UseMiddleware<RequestIdMiddleware>().UseMiddleware<ErrorMiddleware>();
+        app.UseMiddleware<RequestMetricsMiddleware>().UseMiddleware<RequestIdMiddleware>().UseMiddleware<ErrorMiddleware>()
+            .UseMiddleware<OperationsMiddleware>();
         foreach (var step in steps) app.Use(step);
         authenticate(app);
         return app.UseRouting();

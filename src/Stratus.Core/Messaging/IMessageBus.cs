@@ -15,6 +15,12 @@ public interface IMessageBus : IAsyncDisposable
     Task<JsonNode?> CallAsync(string topic, string? server, string method, JsonObject args, TimeSpan timeout, CancellationToken ct = default);
     Task FanoutAsync(string topic, string method, JsonObject args, CancellationToken ct = default);
     Task<IAsyncDisposable> ServeAsync(string topic, string server, RpcHandler handler, CancellationToken ct = default);
+
+    /// <summary>Null when the bus can carry messages, else why not (for <c>/healthcheck</c>).</summary>
+    Task<string?> CheckAsync(CancellationToken ct = default) => Task.FromResult<string?>(null);
+
+    /// <summary>Messages waiting per queue, where the bus holds its queues itself.</summary>
+    IEnumerable<KeyValuePair<string, int>> QueueDepths() => [];
 }
 
 public sealed class RpcTimeoutException(string message) : Exception(message);

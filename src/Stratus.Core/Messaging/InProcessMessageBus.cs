@@ -124,6 +124,9 @@ public sealed class InProcessMessageBus(string name, ILogger? log = null) : IMes
         }
     }
 
+    public IEnumerable<KeyValuePair<string, int>> QueueDepths() =>
+        _broker.Queues.Select(q => KeyValuePair.Create(q.Key, q.Value.Reader.Count));
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 

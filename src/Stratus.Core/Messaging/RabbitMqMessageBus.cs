@@ -264,6 +264,25 @@ public sealed class RabbitMqMessageBus : IMessageBus
         }
     }
 
+    public async Task<string?> CheckAsync(CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            var connection = await ConnectAsync(timeout.Token);
+            return connection.IsOpen ? null : $"RabbitMQ at {Redact(_url)} is not connected: {connection.CloseReason?.ReplyText ?? "reconnecting"}";
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"RabbitMQ at {Redact(_url)} did not answer within 5 s";
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_connection is { } c)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Stratus.Core.Messaging;
 using Stratus.Core.Modules;
+using Stratus.Core.Operations;
 using Stratus.Core.Services;
 
 namespace Stratus.Network.Agents;
@@ -17,11 +18,13 @@ public static class NetworkAgents
     {
         services.TryAddSingleton(options);
         services.TryAddSingleton(runtime.Time);
-        services.AddSingleton(runtime.Bus(options.TransportUrl));
+        var bus = runtime.Bus(options.TransportUrl);
+        services.AddSingleton(bus);
         services.AddSingleton(sp => new ServiceGroup(options.Agent.ReportInterval, options.AgentDownTime, sp.GetRequiredService<TimeProvider>()));
         // The server's side first: it serves before the agents' first reports come.
         if (options.Runs(NetworkOptions.Server))
         {
+            services.AddMessageBusHealthCheck(bus).AddQueueDepthGauge(bus, AgentTopics.Reports, AgentTopics.Plugin, AgentTopics.L3Plugin);
             services.AddSingleton<AgentNotifier>();
             services.AddHostedService<AgentReports>();
             services.AddHostedService<PluginRpc>();
