@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.BlockStorage.Api;
+using Stratus.BlockStorage.Backup;
 using Stratus.BlockStorage.Policy;
 using Stratus.BlockStorage.Rpc;
 using Stratus.BlockStorage.Scheduler;
@@ -26,6 +27,7 @@ public static class BlockStorageService
         services.AddDbContext<CinderDb>(o => db.Configure(o));
         services.AddSingleton<SchedulerApi>();
         services.AddSingleton<VolumeApi>();
+        services.AddSingleton<BackupApi>();
         if (options.Runs(CinderOptions.Api))
         {
             services.AddSingleton<ErrorBodyWriter>(e => ErrorBodies.Fault(e, namesNotAcceptable: false));
@@ -41,6 +43,8 @@ public static class BlockStorageService
             services.AddHostedService<VolumeManager>();
         }
         if (options.Runs(CinderOptions.Scheduler)) services.AddHostedService<SchedulerService>();
+        // After cinder-volume: a backup interrupted by a crash is cleaned up once the volumes are.
+        if (options.Runs(CinderOptions.Backup)) services.AddHostedService<BackupManager>();
         return services;
     }
 
@@ -65,6 +69,7 @@ public static class BlockStorageService
             project.MapServices();
             project.MapQuotas();
             project.MapMessages();
+            project.MapBackups();
         }
         return app;
     }

@@ -17,13 +17,14 @@ public sealed class Quotas(CinderOptions options)
     {
         var volumes = await db.Volumes.AsNoTracking().Where(v => v.ProjectId == projectId).Select(v => v.Size).ToListAsync(ct);
         var snapshots = await db.Snapshots.AsNoTracking().Where(s => s.ProjectId == projectId).Select(s => s.VolumeSize).ToListAsync(ct);
+        var backups = await db.Backups.AsNoTracking().Where(b => b.ProjectId == projectId).Select(b => b.Size).ToListAsync(ct);
         return new(StringComparer.Ordinal)
         {
             ["volumes"] = volumes.Count,
             ["snapshots"] = snapshots.Count,
             ["gigabytes"] = volumes.Sum() + snapshots.Sum(),
-            ["backups"] = 0,
-            ["backup_gigabytes"] = 0,
+            ["backups"] = backups.Count,
+            ["backup_gigabytes"] = backups.Sum(),
             ["groups"] = 0,
             ["per_volume_gigabytes"] = 0,
         };
@@ -43,5 +44,17 @@ public sealed class Quotas(CinderOptions options)
             throw new OpenStackError(413, "Request Entity Too Large", resource == "volumes"
                 ? $"Maximum number of volumes allowed ({count}) exceeded for quota 'volumes'."
                 : $"Maximum number of snapshots allowed ({count}) exceeded for quota 'snapshots'.");
+    }
+
+    /// <summary>Checks one more backup of <paramref name="size"/> GB against <c>backups</c> and <c>backup_gigabytes</c>.</summary>
+    public async Task CheckBackupAsync(CinderDb db, string projectId, int size, CancellationToken ct)
+    {
+        var limits = await LimitsAsync(db, projectId, ct);
+        var usage = await UsageAsync(db, projectId, ct);
+        if (limits["backup_gigabytes"] is var gb and >= 0 && usage["backup_gigabytes"] + size > gb)
+            throw new OpenStackError(413, "Request Entity Too Large",
+                $"Requested backup exceeds allowed Backup gigabytes quota. Requested {size}G, quota is {gb}G and {usage["backup_gigabytes"]}G has been consumed.");
+        if (limits["backups"] is var count and >= 0 && usage["backups"] + 1 > count)
+            throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of backups allowed ({count}) exceeded");
     }
 }

@@ -128,6 +128,34 @@ public static class VolumesApi
         return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct, extensions: false) }, 202);
     }
 
+    /// <summary>The empty volume a restore without a volume makes (Cinder's backup API calls its volume API's create): default type and zone.</summary>
+    public static async Task<VolumeRow> CreateForRestoreAsync(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
+        int size, string name, string description, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        http.Authorize("volume:create", caller.ProjectId, caller.UserId);
+        var projectId = http.ProjectId();
+        var type = await TypesApi.DefaultAsync(db, options, ct);
+        await quotas.CheckAsync(db, projectId, "volumes", size, ct);
+        var volume = new VolumeRow
+        {
+            Id = Guid.NewGuid().ToString(),
+            ProjectId = projectId,
+            UserId = caller.UserId,
+            Name = name,
+            Description = description,
+            Size = size,
+            AvailabilityZone = options.DefaultAvailabilityZone,
+            VolumeTypeId = type.Id,
+            Metadata = MetadataColumn.Write(new Dictionary<string, string>()),
+            CreatedAt = http.Now(),
+        };
+        db.Volumes.Add(volume);
+        await db.SaveChangesAsync(ct);
+        await scheduler.CastAsync(new CreateVolume(volume.Id), ct);
+        return volume;
+    }
+
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
 
     static async Task<IResult> List(HttpContext http, CinderDb db, CinderOptions options, bool detail, CancellationToken ct)

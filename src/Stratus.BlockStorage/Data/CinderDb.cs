@@ -15,6 +15,7 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     public DbSet<ServiceRecord> Services => Set<ServiceRecord>();
     public DbSet<Quota> Quotas => Set<Quota>();
     public DbSet<UserMessage> Messages => Set<UserMessage>();
+    public DbSet<BackupRow> Backups => Set<BackupRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -45,6 +46,15 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         b.Entity<ServiceRecord>(e => { e.ToTable("services"); e.HasIndex(x => new { x.Host, x.Binary }).IsUnique(); });
         b.Entity<Quota>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); });
         b.Entity<UserMessage>(e => { e.ToTable("messages"); e.HasIndex(x => x.ProjectId); });
+        b.Entity<BackupRow>(e =>
+        {
+            e.ToTable("backups");
+            e.Property(x => x.Id).HasMaxLength(36);
+            e.HasIndex(x => x.ProjectId);
+            e.HasIndex(x => x.ParentId);
+            // The API and cinder-backup both write a backup's status.
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
     }
 
     /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
@@ -244,4 +254,52 @@ public sealed class UserMessage
     public required string Message { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
+}
+
+/// <summary>Cinder's backup statuses (cinder/objects/fields.py BackupStatus).</summary>
+public static class BackupStatus
+{
+    public const string Creating = "creating", Available = "available", Deleting = "deleting", Error = "error", Restoring = "restoring";
+}
+
+/// <summary>A backup of a volume (or of one of its snapshots) that cinder-backup keeps in its backup store.</summary>
+public sealed class BackupRow
+{
+    public required string Id { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public required string VolumeId { get; set; }
+    public string? SnapshotId { get; set; }
+    /// <summary>The cinder-backup service (its host) that holds the backup.</summary>
+    public string? Host { get; set; }
+    public string? AvailabilityZone { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public string? Container { get; set; }
+    public string Status { get; set; } = BackupStatus.Creating;
+    public string? FailReason { get; set; }
+    public int Size { get; set; }
+    public int ObjectCount { get; set; }
+    /// <summary>The backup an incremental one builds on.</summary>
+    public string? ParentId { get; set; }
+    public string? RestoreVolumeId { get; set; }
+    /// <summary>What the volume was before it went backing-up (Cinder keeps it as the volume's previous_status).</summary>
+    public string? VolumePreviousStatus { get; set; }
+    /// <summary>The driver that wrote it (backup_driver).</summary>
+    public string? Service { get; set; }
+    /// <summary>The driver's name for its objects (the posix driver's object prefix).</summary>
+    public string? ServiceMetadata { get; set; }
+    public string? Metadata { get; set; }
+    public DateTime? DataTimestamp { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public int Version { get; set; }
+
+    public bool IsIncremental => ParentId is not null;
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
 }
