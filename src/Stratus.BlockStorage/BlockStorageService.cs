@@ -70,6 +70,7 @@ public static class BlockStorageService
             project.MapQuotas();
             project.MapMessages();
             project.MapBackups();
+            project.MapGroupTypes();
         }
         return app;
     }

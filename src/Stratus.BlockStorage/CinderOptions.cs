@@ -21,6 +21,8 @@ public sealed record CinderOptions
     public IReadOnlyList<BackendOptions> Backends { get; init; } = [];
     /// <summary>[DEFAULT] default_volume_type: the type of a volume created without one (Zed: __DEFAULT__, made by db sync).</summary>
     public string DefaultVolumeType { get; init; } = DefaultTypeName;
+    /// <summary>[DEFAULT] default_group_type: the group type <c>/group_types/default</c> shows (Cinder has none by default).</summary>
+    public string? DefaultGroupType { get; init; }
     /// <summary>[DEFAULT] glance_api_servers: the image service to read images from; when unset, the image endpoint of the catalog.</summary>
     public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
     public string StorageAvailabilityZone { get; init; } = "nova";
@@ -72,6 +74,7 @@ public sealed record CinderOptions
             DatabaseConnection = ini.GetRequired("database", "connection"),
             Backends = backends,
             DefaultVolumeType = ini.GetString("DEFAULT", "default_volume_type") ?? DefaultTypeName,
+            DefaultGroupType = ini.GetString("DEFAULT", "default_group_type"),
             GlanceApiServers = ini.GetList("DEFAULT", "glance_api_servers"),
             StorageAvailabilityZone = ini.GetString("DEFAULT", "storage_availability_zone") ?? "nova",
             DefaultAvailabilityZone = ini.GetString("DEFAULT", "default_availability_zone") ?? ini.GetString("DEFAULT", "storage_availability_zone") ?? "nova",

@@ -16,6 +16,7 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     public DbSet<Quota> Quotas => Set<Quota>();
     public DbSet<UserMessage> Messages => Set<UserMessage>();
     public DbSet<BackupRow> Backups => Set<BackupRow>();
+    public DbSet<GroupType> GroupTypes => Set<GroupType>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -46,6 +47,7 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         b.Entity<ServiceRecord>(e => { e.ToTable("services"); e.HasIndex(x => new { x.Host, x.Binary }).IsUnique(); });
         b.Entity<Quota>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); });
         b.Entity<UserMessage>(e => { e.ToTable("messages"); e.HasIndex(x => x.ProjectId); });
+        b.Entity<GroupType>(e => { e.ToTable("group_types"); e.HasIndex(x => x.Name).IsUnique(); });
         b.Entity<BackupRow>(e =>
         {
             e.ToTable("backups");
@@ -254,6 +256,17 @@ public sealed class UserMessage
     public required string Message { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
+}
+
+/// <summary>A group type (3.11): what generic volume groups are made of, with its group specs.</summary>
+public sealed class GroupType
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public bool IsPublic { get; set; } = true;
+    public string? GroupSpecs { get; set; }
+    public DateTime CreatedAt { get; set; }
 }
 
 /// <summary>Cinder's backup statuses (cinder/objects/fields.py BackupStatus).</summary>
