@@ -71,6 +71,8 @@ public static class BlockStorageService
             project.MapMessages();
             project.MapBackups();
             project.MapGroupTypes();
+            project.MapGroups();
+            project.MapGroupSnapshots();
         }
         return app;
     }

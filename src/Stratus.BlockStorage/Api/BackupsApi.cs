@@ -96,7 +96,7 @@ public static class BackupsApi
         IEnumerable<string> allowed = CreateKeys;
         if (version.AtLeast(43)) allowed = allowed.Append("metadata");
         if (version.AtLeast(51)) allowed = allowed.Append("availability_zone");
-        NoOtherKeys("backup", body, allowed);
+        CinderApi.NoOtherKeys("backup", body, allowed);
         var volumeId = Uuid(body, "volume_id") ?? throw CinderApi.Invalid("backup", body, "'volume_id' is a required property");
         var container = Container(body);
         var name = body.OptionalString("name", allowEmpty: true);
@@ -217,7 +217,7 @@ public static class BackupsApi
     static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CancellationToken ct)
     {
         var body = await http.BodyAsync("backup");
-        NoOtherKeys("backup", body, http.Version().AtLeast(43) ? ["name", "description", "metadata"] : ["name", "description"]);
+        CinderApi.NoOtherKeys("backup", body, http.Version().AtLeast(43) ? ["name", "description", "metadata"] : ["name", "description"]);
         var b = await FindAsync(http, db, id, ct);
         http.Authorize("backup:update", b.ProjectId, b.UserId);
         if (body.ContainsKey("name")) b.Name = body.OptionalString("name", allowEmpty: true);
@@ -260,7 +260,7 @@ public static class BackupsApi
             JsonObject o => o,
             var other => throw CinderApi.Invalid("restore", other, $"{other.ToJsonString()} is not of type 'object', 'null'"),
         };
-        NoOtherKeys("restore", restore, ["name", "volume_id"]);
+        CinderApi.NoOtherKeys("restore", restore, ["name", "volume_id"]);
         var volumeId = Uuid(restore, "volume_id");
         var name = restore.OptionalString("name", allowEmpty: true);
         var b = await FindAsync(http, db, id, ct);
@@ -336,7 +336,7 @@ public static class BackupsApi
     static async Task<IResult> Import(HttpContext http, CinderDb db, Quotas quotas, BackupApi backups, CancellationToken ct)
     {
         var body = await http.BodyAsync("backup-record");
-        NoOtherKeys("backup-record", body, ["backup_service", "backup_url"]);
+        CinderApi.NoOtherKeys("backup-record", body, ["backup_service", "backup_url"]);
         var service = body.OptionalString("backup_service") ?? throw CinderApi.Invalid("backup-record", body, "'backup_service' is a required property");
         var url = body.OptionalString("backup_url", maxLength: int.MaxValue) ?? throw CinderApi.Invalid("backup-record", body, "'backup_url' is a required property");
         var caller = http.Caller();
@@ -419,13 +419,6 @@ public static class BackupsApi
             return Results.Accepted();
         }
         throw OpenStackError.BadRequest("There is no such action: " + string.Join(",", body.Select(p => p.Key)));
-    }
-
-    static void NoOtherKeys(string field, JsonObject body, IEnumerable<string> allowed)
-    {
-        var extra = body.Select(p => p.Key).Except(allowed).ToList();
-        if (extra.Count > 0)
-            throw CinderApi.Invalid(field, body, $"Additional properties are not allowed ({string.Join(", ", extra.Select(k => $"'{k}'"))} {(extra.Count == 1 ? "was" : "were")} unexpected)");
     }
 
     static string? Uuid(JsonObject body, string field)

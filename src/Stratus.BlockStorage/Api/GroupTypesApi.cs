@@ -74,13 +74,6 @@ public static class GroupTypesApi
         return new JsonResponse(new JsonObject { ["group_type"] = View(http, t) });
     }
 
-    static void NoOtherKeys(JsonObject body, params string[] allowed)
-    {
-        var extra = body.Select(p => p.Key).Except(allowed).ToList();
-        if (extra.Count > 0)
-            throw CinderApi.Invalid("group_type", body, $"Additional properties are not allowed ({string.Join(", ", extra.Select(k => $"'{k}'"))} {(extra.Count == 1 ? "was" : "were")} unexpected)");
-    }
-
     /// <summary>Cinder's <c>name</c> format: 1-255 characters, no leading or trailing whitespace.</summary>
     static string Name(JsonObject body)
     {
@@ -94,7 +87,7 @@ public static class GroupTypesApi
     {
         http.Enforce("group:group_types:create");
         var body = await http.BodyAsync("group_type");
-        NoOtherKeys(body, "name", "description", "is_public", "group_specs");
+        CinderApi.NoOtherKeys("group_type", body, ["name", "description", "is_public", "group_specs"]);
         if (!body.ContainsKey("name")) throw CinderApi.Invalid("group_type", body, "'name' is a required property");
         var name = Name(body);
         var t = new GroupType
@@ -115,7 +108,7 @@ public static class GroupTypesApi
     {
         http.Enforce("group:group_types:update");
         var body = await http.BodyAsync("group_type");
-        NoOtherKeys(body, "name", "description", "is_public");
+        CinderApi.NoOtherKeys("group_type", body, ["name", "description", "is_public"]);
         var t = await FindAsync(http, db, id, ct);
         var name = body.OptionalString("name", allowEmpty: true);
         var description = body.OptionalString("description", allowEmpty: true);
@@ -138,6 +131,7 @@ public static class GroupTypesApi
     {
         http.Enforce("group:group_types:delete");
         var t = await FindAsync(http, db, id, ct);
+        if (await db.Groups.AnyAsync(g => g.GroupTypeId == t.Id, ct)) throw OpenStackError.BadRequest("Target group type is still in use.");
         db.GroupTypes.Remove(t);
         await db.SaveChangesAsync(ct);
         return Results.Accepted();

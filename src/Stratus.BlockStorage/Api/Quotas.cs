@@ -18,6 +18,7 @@ public sealed class Quotas(CinderOptions options)
         var volumes = await db.Volumes.AsNoTracking().Where(v => v.ProjectId == projectId).Select(v => v.Size).ToListAsync(ct);
         var snapshots = await db.Snapshots.AsNoTracking().Where(s => s.ProjectId == projectId).Select(s => s.VolumeSize).ToListAsync(ct);
         var backups = await db.Backups.AsNoTracking().Where(b => b.ProjectId == projectId).Select(b => b.Size).ToListAsync(ct);
+        var groups = await db.Groups.AsNoTracking().CountAsync(g => g.ProjectId == projectId, ct);
         return new(StringComparer.Ordinal)
         {
             ["volumes"] = volumes.Count,
@@ -25,7 +26,7 @@ public sealed class Quotas(CinderOptions options)
             ["gigabytes"] = volumes.Sum() + snapshots.Sum(),
             ["backups"] = backups.Count,
             ["backup_gigabytes"] = backups.Sum(),
-            ["groups"] = 0,
+            ["groups"] = groups,
             ["per_volume_gigabytes"] = 0,
         };
     }
@@ -44,6 +45,14 @@ public sealed class Quotas(CinderOptions options)
             throw new OpenStackError(413, "Request Entity Too Large", resource == "volumes"
                 ? $"Maximum number of volumes allowed ({count}) exceeded for quota 'volumes'."
                 : $"Maximum number of snapshots allowed ({count}) exceeded for quota 'snapshots'.");
+    }
+
+    public async Task CheckGroupAsync(CinderDb db, string projectId, CancellationToken ct)
+    {
+        var limits = await LimitsAsync(db, projectId, ct);
+        var usage = await UsageAsync(db, projectId, ct);
+        if (limits["groups"] is var count and >= 0 && usage["groups"] + 1 > count)
+            throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of groups allowed ({count}) exceeded for quota 'groups'.");
     }
 
     /// <summary>Checks one more backup of <paramref name="size"/> GB against <c>backups</c> and <c>backup_gigabytes</c>.</summary>

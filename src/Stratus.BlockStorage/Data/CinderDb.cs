@@ -17,6 +17,10 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     public DbSet<UserMessage> Messages => Set<UserMessage>();
     public DbSet<BackupRow> Backups => Set<BackupRow>();
     public DbSet<GroupType> GroupTypes => Set<GroupType>();
+    public DbSet<GroupRow> Groups => Set<GroupRow>();
+    public DbSet<GroupVolume> GroupVolumes => Set<GroupVolume>();
+    public DbSet<GroupSnapshotRow> GroupSnapshots => Set<GroupSnapshotRow>();
+    public DbSet<GroupSnapshotMember> GroupSnapshotMembers => Set<GroupSnapshotMember>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -48,6 +52,16 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         b.Entity<Quota>(e => { e.ToTable("quotas"); e.HasKey(x => new { x.ProjectId, x.Resource }); });
         b.Entity<UserMessage>(e => { e.ToTable("messages"); e.HasIndex(x => x.ProjectId); });
         b.Entity<GroupType>(e => { e.ToTable("group_types"); e.HasIndex(x => x.Name).IsUnique(); });
+        b.Entity<GroupRow>(e =>
+        {
+            e.ToTable("groups");
+            e.HasIndex(x => x.ProjectId);
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        // Membership in tables of their own (Cinder has volumes.group_id): a database of an older Stratus gains them by db sync.
+        b.Entity<GroupVolume>(e => { e.ToTable("group_volumes"); e.HasKey(x => x.VolumeId); e.HasIndex(x => x.GroupId); });
+        b.Entity<GroupSnapshotRow>(e => { e.ToTable("group_snapshots"); e.HasIndex(x => x.GroupId); });
+        b.Entity<GroupSnapshotMember>(e => { e.ToTable("group_snapshot_members"); e.HasKey(x => x.SnapshotId); e.HasIndex(x => x.GroupSnapshotId); });
         b.Entity<BackupRow>(e =>
         {
             e.ToTable("backups");
@@ -267,6 +281,64 @@ public sealed class GroupType
     public bool IsPublic { get; set; } = true;
     public string? GroupSpecs { get; set; }
     public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A generic volume group (3.13): volumes of the group's volume types, snapshotted together.</summary>
+public sealed class GroupRow
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    /// <summary>creating, available, updating, deleting, error, error_deleting.</summary>
+    public string Status { get; set; } = "creating";
+    public required string GroupTypeId { get; set; }
+    /// <summary>The volume types of its volumes, as a JSON array of ids.</summary>
+    public required string VolumeTypeIds { get; set; }
+    public string AvailabilityZone { get; set; } = "nova";
+    /// <summary>host@backend#pool once scheduled: its volumes are made there.</summary>
+    public string? Host { get; set; }
+    public string? GroupSnapshotId { get; set; }
+    public string? SourceGroupId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public int Version { get; set; }
+
+    public string Backend => Host?.Split('#')[0] ?? "";
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
+}
+
+public sealed class GroupVolume
+{
+    public required string VolumeId { get; set; }
+    public required string GroupId { get; set; }
+}
+
+/// <summary>A snapshot of every volume of a group, taken together (3.14).</summary>
+public sealed class GroupSnapshotRow
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string GroupId { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public string Status { get; set; } = "creating";
+    public required string GroupTypeId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+}
+
+public sealed class GroupSnapshotMember
+{
+    public required string SnapshotId { get; set; }
+    public required string GroupSnapshotId { get; set; }
 }
 
 /// <summary>Cinder's backup statuses (cinder/objects/fields.py BackupStatus).</summary>
