@@ -148,10 +148,10 @@ public sealed class PosixBackupDriver(string root)
     /// <summary>Removes the backup's own objects and metadata (not the parent's objects it names) and its emptied directories.</summary>
     public void Delete(BackupRow backup)
     {
-        if (backup.ServiceMetadata is null) return;
         var dir = ContainerPath(backup);
         if (!Directory.Exists(dir)) return;
-        foreach (var file in Directory.EnumerateFiles(dir, backup.ServiceMetadata + "*")) File.Delete(file);
+        if (backup.ServiceMetadata is not null)
+            foreach (var file in Directory.EnumerateFiles(dir, backup.ServiceMetadata + "*")) File.Delete(file);
         RemoveEmptyDirectories(dir);
     }
 
