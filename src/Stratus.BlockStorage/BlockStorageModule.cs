@@ -82,7 +82,7 @@ public sealed class BlockStorageModule : ServiceModule<CinderOptions>
     }
 
     public override string Describe(CinderOptions options, string configFile) =>
-        $"block storage: {string.Join(", ", options.Services)} as {options.Host}" +
+        $"block storage: {string.Join(", ", options.Services.Where(options.Runs))} as {options.Host}" +
         (options.Runs(CinderOptions.Api) ? $" at http://{options.ListenAddress}:{options.ListenPort}" : "") +
         (options.Backends.Count > 0 ? $", backends {string.Join(", ", options.Backends.Select(b => $"{b.Section} ({b.VolumesDir})"))}" : "") + $" ({configFile})";
 }
