@@ -34,6 +34,7 @@ public sealed class BlockStorageModule : ServiceModule<CinderOptions>
                 ("transport_url", spec.TransportUrl ?? $"inproc://{spec.Region.ToLowerInvariant()}"), ("auth_strategy", "keystone"),
                 ("enabled_backends", "file"), ("default_volume_type", CinderOptions.DefaultTypeName),
                 ("glance_api_servers", $"http://{spec.Address}:9292"), ("storage_availability_zone", "nova"), ("state_path", dir),
+                ("backup_driver", CinderOptions.PosixBackupDriver), ("backup_posix_path", Path.Combine(dir, "backup")),
             ]),
             ("database", [("connection", $"sqlite:///{Path.Combine(dir, "cinder.db")}")]),
             ("keystone_authtoken", node.ServiceUser("cinder")),
@@ -81,7 +82,7 @@ public sealed class BlockStorageModule : ServiceModule<CinderOptions>
     }
 
     public override string Describe(CinderOptions options, string configFile) =>
-        $"block storage: {string.Join(", ", options.Services)} as {options.Host}" +
+        $"block storage: {string.Join(", ", options.Services.Where(options.Runs))} as {options.Host}" +
         (options.Runs(CinderOptions.Api) ? $" at http://{options.ListenAddress}:{options.ListenPort}" : "") +
         (options.Backends.Count > 0 ? $", backends {string.Join(", ", options.Backends.Select(b => $"{b.Section} ({b.VolumesDir})"))}" : "") + $" ({configFile})";
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.BlockStorage.Api;
+using Stratus.BlockStorage.Backup;
 using Stratus.BlockStorage.Policy;
 using Stratus.BlockStorage.Rpc;
 using Stratus.BlockStorage.Scheduler;
@@ -32,6 +33,7 @@ public static class BlockStorageService
                     .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         services.AddSingleton<SchedulerApi>();
         services.AddSingleton<VolumeApi>();
+        services.AddSingleton<BackupApi>();
         if (options.Runs(CinderOptions.Api))
         {
             services.AddSingleton<ErrorBodyWriter>(e => ErrorBodies.Fault(e, namesNotAcceptable: false));
@@ -47,6 +49,8 @@ public static class BlockStorageService
             services.AddHostedService<VolumeManager>();
         }
         if (options.Runs(CinderOptions.Scheduler)) services.AddHostedService<SchedulerService>();
+        // After cinder-volume: a backup interrupted by a crash is cleaned up once the volumes are.
+        if (options.Runs(CinderOptions.Backup)) services.AddHostedService<BackupManager>();
         return services;
     }
 
@@ -77,6 +81,10 @@ public static class BlockStorageService
             project.MapCapabilities();
             project.MapSchedulerStats();
             project.MapExtensions();
+            project.MapBackups();
+            project.MapGroupTypes();
+            project.MapGroups();
+            project.MapGroupSnapshots();
         }
         return app;
     }

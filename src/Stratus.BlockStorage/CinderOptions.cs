@@ -6,7 +6,9 @@ namespace Stratus.BlockStorage;
 /// <summary>What Cinder Zed reads from cinder.conf: the API's address, the region's database and bus, the backends, the image service.</summary>
 public sealed record CinderOptions
 {
-    public const string Api = "cinder-api", Scheduler = "cinder-scheduler", Volume = "cinder-volume";
+    public const string Api = "cinder-api", Scheduler = "cinder-scheduler", Volume = "cinder-volume", Backup = "cinder-backup";
+    /// <summary>The one backup driver: backups as files under <c>backup_posix_path</c>.</summary>
+    public const string PosixBackupDriver = "cinder.backup.drivers.posix.PosixBackupDriver";
 
     public required string ConfigPath { get; init; }
     /// <summary>[metrics] and [healthcheck]: who may read /metrics, and the file that takes the service out of its pool.</summary>
@@ -22,6 +24,8 @@ public sealed record CinderOptions
     public IReadOnlyList<BackendOptions> Backends { get; init; } = [];
     /// <summary>[DEFAULT] default_volume_type: the type of a volume created without one (Zed: __DEFAULT__, made by db sync).</summary>
     public string DefaultVolumeType { get; init; } = DefaultTypeName;
+    /// <summary>[DEFAULT] default_group_type: the group type <c>/group_types/default</c> shows (Cinder has none by default).</summary>
+    public string? DefaultGroupType { get; init; }
     /// <summary>[DEFAULT] glance_api_servers: the image service to read images from; when unset, the image endpoint of the catalog.</summary>
     public IReadOnlyList<string> GlanceApiServers { get; init; } = [];
     /// <summary>[DEFAULT] enable_force_upload: whether <c>force</c> lets an in-use volume be uploaded to an image.</summary>
@@ -37,12 +41,16 @@ public sealed record CinderOptions
     public string? PolicyFile { get; init; }
     public string LockPath { get; init; } = "/var/lib/cinder/tmp";
     public QuotaDefaults Quotas { get; init; } = new();
-    /// <summary>[stratus] services: which of cinder-api, cinder-scheduler and cinder-volume run on this node.</summary>
-    public IReadOnlyList<string> Services { get; init; } = [Api, Scheduler, Volume];
+    /// <summary>[DEFAULT] backup_driver: cinder-backup runs only when it names <see cref="PosixBackupDriver"/>.</summary>
+    public string? BackupDriver { get; init; }
+    /// <summary>[DEFAULT] backup_posix_path: the directory the posix driver keeps backups in.</summary>
+    public string BackupPosixPath { get; init; } = "/var/lib/cinder/backup";
+    /// <summary>[stratus] services: which of cinder-api, cinder-scheduler, cinder-volume and cinder-backup run on this node.</summary>
+    public IReadOnlyList<string> Services { get; init; } = [Api, Scheduler, Volume, Backup];
 
     public const string DefaultTypeName = "__DEFAULT__";
 
-    public bool Runs(string service) => Services.Contains(service);
+    public bool Runs(string service) => Services.Contains(service) && (service != Backup || BackupDriver is not null);
 
     public static CinderOptions FromIni(IniFile ini)
     {
@@ -50,12 +58,16 @@ public sealed record CinderOptions
         if (strategy != "keystone")
             throw new ConfigException(ini.Path, "DEFAULT", "auth_strategy", $"'{strategy}' is not supported: the block storage service authenticates with keystone");
         var services = ini.GetList("stratus", "services");
-        string[] known = [Api, Scheduler, Volume];
+        string[] known = [Api, Scheduler, Volume, Backup];
         foreach (var s in services)
             if (!known.Contains(s))
                 throw new ConfigException(ini.Path, "stratus", "services", $"'{s}' is not one of {string.Join(", ", known)}");
         var myIp = ini.GetString("DEFAULT", "my_ip") ?? "127.0.0.1";
         var backends = ini.GetList("DEFAULT", "enabled_backends").Select(b => BackendOptions.FromIni(ini, b)).ToList();
+        // Cinder's default is Swift, which no region here has: without the key there is no cinder-backup.
+        var backupDriver = ini.GetString("DEFAULT", "backup_driver");
+        if (backupDriver is not null && backupDriver != PosixBackupDriver)
+            throw new ConfigException(ini.Path, "DEFAULT", "backup_driver", $"'{backupDriver}' is not a backup driver of this service: use {PosixBackupDriver}");
         return new CinderOptions
         {
             ConfigPath = ini.Path,
@@ -68,6 +80,7 @@ public sealed record CinderOptions
             DatabaseConnection = ini.GetRequired("database", "connection"),
             Backends = backends,
             DefaultVolumeType = ini.GetString("DEFAULT", "default_volume_type") ?? DefaultTypeName,
+            DefaultGroupType = ini.GetString("DEFAULT", "default_group_type"),
             GlanceApiServers = ini.GetList("DEFAULT", "glance_api_servers"),
             EnableForceUpload = ini.GetBool("DEFAULT", "enable_force_upload", false),
             StorageAvailabilityZone = ini.GetString("DEFAULT", "storage_availability_zone") ?? "nova",
@@ -80,6 +93,8 @@ public sealed record CinderOptions
             PolicyFile = PolicyOptions.FileOf(ini),
             LockPath = ini.GetString("oslo_concurrency", "lock_path") ?? "/var/lib/cinder/tmp",
             Quotas = QuotaDefaults.FromIni(ini),
+            BackupDriver = backupDriver,
+            BackupPosixPath = ini.GetString("DEFAULT", "backup_posix_path") ?? "/var/lib/cinder/backup",
             Services = services.Count == 0 ? known : services,
         };
     }

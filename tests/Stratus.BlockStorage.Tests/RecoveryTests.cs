@@ -43,6 +43,45 @@ public sealed class RecoveryTests(BlockStorageServer server) : IClassFixture<Blo
         Assert.Equal("available", (string?)(await member.WaitVolumeAsync(unscheduled, "available"))["status"]);
         Assert.True(File.Exists(Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + unscheduled)));
     }
+
+    [Fact]
+    public async Task After_a_restart_an_interrupted_backup_fails_and_gives_its_volume_back()
+    {
+        var (member, project, _) = await server.NewProjectUserAsync();
+        var volume = (string)(await member.CreateVolumeAsync(new JsonObject { ["size"] = 1 }))["id"]!;
+        await server.Node.StopAsync();
+        var backup = Guid.NewGuid().ToString();
+        await using (var db = Database())
+        {
+            // As a crash leaves them: the volume backing-up, the backup creating with a half-written object.
+            var v = await db.Volumes.FirstAsync(x => x.Id == volume);
+            v.Status = "backing-up";
+            db.Backups.Add(new BackupRow
+            {
+                Id = backup,
+                ProjectId = project,
+                UserId = "u",
+                VolumeId = volume,
+                Size = 1,
+                Host = server.Options.Host,
+                VolumePreviousStatus = "available",
+                CreatedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+        var dir = Path.Combine(server.Options.BackupPosixPath, backup[..2], backup[2..4], backup);
+        Directory.CreateDirectory(dir);
+        var leftover = Path.Combine(dir, "volume_x_backup_y-00001.tmp");
+        await File.WriteAllTextAsync(leftover, "half an object");
+        await server.Node.StartAsync();
+
+        var shown = (await member.ExpectAsync(HttpMethod.Get, $"backups/{backup}", 200))["backup"]!;
+        Assert.Equal("error", (string?)shown["status"]);
+        Assert.Equal("incomplete backup reset on manager restart", (string?)shown["fail_reason"]);
+        Assert.Equal("available", (string?)(await member.ExpectAsync(HttpMethod.Get, $"volumes/{volume}", 200))["volume"]!["status"]);
+        Assert.False(File.Exists(leftover));
+        Assert.False(Directory.Exists(dir));
+    }
 }
 
 /// <summary>A backend whose heartbeats come less often than service_down_time: it shows down between them.</summary>

@@ -56,7 +56,7 @@ vendor_name = Stratus
 [volume-feature-enabled]
 api_v2 = false
 api_v3 = true
-backup = false
+backup = true
 snapshot = true
 clone = true
 manage_volume = false

@@ -70,6 +70,14 @@ public static class CinderApi
     public static OpenStackError Invalid(string field, JsonNode? value, string problem) =>
         OpenStackError.BadRequest($"Invalid input for field/attribute {field}. Value: {Show(value)}. {problem}");
 
+    /// <summary>jsonschema's <c>additionalProperties: false</c> in Cinder's words.</summary>
+    public static void NoOtherKeys(string field, JsonObject body, IEnumerable<string> allowed)
+    {
+        var extra = body.Select(p => p.Key).Except(allowed).ToList();
+        if (extra.Count > 0)
+            throw Invalid(field, body, $"Additional properties are not allowed ({string.Join(", ", extra.Select(k => $"'{k}'"))} {(extra.Count == 1 ? "was" : "were")} unexpected)");
+    }
+
     static string Show(JsonNode? value) => value is null ? "None"
         : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>()
         : value.GetValueKind() is JsonValueKind.True ? "True" : value.GetValueKind() is JsonValueKind.False ? "False" : value.ToJsonString();

@@ -39,14 +39,16 @@ public sealed class Quotas(CinderOptions options)
                                join v in db.Volumes.AsNoTracking() on s.VolumeId equals v.Id into vs
                                from v in vs.DefaultIfEmpty()
                                select new { Size = s.VolumeSize, VolumeTypeId = v == null ? null : v.VolumeTypeId }).ToListAsync(ct);
+        var backups = await db.Backups.AsNoTracking().Where(b => b.ProjectId == projectId).Select(b => b.Size).ToListAsync(ct);
+        var groups = await db.Groups.AsNoTracking().CountAsync(g => g.ProjectId == projectId, ct);
         var usage = new Dictionary<string, int>(StringComparer.Ordinal)
         {
             ["volumes"] = volumes.Count,
             ["snapshots"] = snapshots.Count,
             ["gigabytes"] = volumes.Sum(v => v.Size) + snapshots.Sum(s => s.Size),
-            ["backups"] = 0,
-            ["backup_gigabytes"] = 0,
-            ["groups"] = 0,
+            ["backups"] = backups.Count,
+            ["backup_gigabytes"] = backups.Sum(),
+            ["groups"] = groups,
             ["per_volume_gigabytes"] = 0,
         };
         foreach (var name in types.Values)
@@ -90,5 +92,25 @@ public sealed class Quotas(CinderOptions options)
                 if (count > 0 && limits.GetValueOrDefault(resource + suffix, -1) is var max and >= 0 && usage[resource + suffix] + count > max)
                     throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of {resource} allowed ({max}) exceeded for quota '{resource}{suffix}'.");
         }
+    }
+
+    public async Task CheckGroupAsync(CinderDb db, string projectId, CancellationToken ct)
+    {
+        var limits = await LimitsAsync(db, projectId, ct);
+        var usage = await UsageAsync(db, projectId, ct);
+        if (limits["groups"] is var count and >= 0 && usage["groups"] + 1 > count)
+            throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of groups allowed ({count}) exceeded for quota 'groups'.");
+    }
+
+    /// <summary>Checks one more backup of <paramref name="size"/> GB against <c>backups</c> and <c>backup_gigabytes</c>.</summary>
+    public async Task CheckBackupAsync(CinderDb db, string projectId, int size, CancellationToken ct)
+    {
+        var limits = await LimitsAsync(db, projectId, ct);
+        var usage = await UsageAsync(db, projectId, ct);
+        if (limits["backup_gigabytes"] is var gb and >= 0 && usage["backup_gigabytes"] + size > gb)
+            throw new OpenStackError(413, "Request Entity Too Large",
+                $"Requested backup exceeds allowed Backup gigabytes quota. Requested {size}G, quota is {gb}G and {usage["backup_gigabytes"]}G has been consumed.");
+        if (limits["backups"] is var count and >= 0 && usage["backups"] + 1 > count)
+            throw new OpenStackError(413, "Request Entity Too Large", $"Maximum number of backups allowed ({count}) exceeded");
     }
 }

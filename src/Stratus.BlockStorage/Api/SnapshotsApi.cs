@@ -28,7 +28,7 @@ public static class SnapshotsApi
         return s is not null && http.CanSee(s.ProjectId) ? s : throw OpenStackError.NotFound($"Snapshot {id} could not be found.");
     }
 
-    static JsonObject View(HttpContext http, Snapshot s, bool detail = true)
+    static JsonObject View(HttpContext http, Snapshot s, IReadOnlyDictionary<string, string> groupSnapshots, bool detail = true)
     {
         var o = new JsonObject
         {
@@ -48,11 +48,16 @@ public static class SnapshotsApi
             o["os-extended-snapshot-attributes:project_id"] = s.ProjectId;
         }
         var v = http.Version();
-        if (v.AtLeast(14)) o["group_snapshot_id"] = null;
+        if (v.AtLeast(14)) o["group_snapshot_id"] = groupSnapshots.GetValueOrDefault(s.Id);
         if (v.AtLeast(41)) o["user_id"] = s.UserId;
         if (v.AtLeast(65)) o["consumes_quota"] = true;
         return o;
     }
+
+    static readonly Dictionary<string, string> NoGroupSnapshots = [];
+
+    static async Task<Dictionary<string, string>> GroupSnapshotOfAsync(CinderDb db, string snapshotId, CancellationToken ct) =>
+        await db.GroupSnapshotMembers.AsNoTracking().Where(m => m.SnapshotId == snapshotId).ToDictionaryAsync(m => m.SnapshotId, m => m.GroupSnapshotId, ct);
 
     static async Task<IResult> Create(HttpContext http, CinderDb db, Quotas quotas, VolumeApi volumes, CancellationToken ct)
     {
@@ -87,7 +92,7 @@ public static class SnapshotsApi
         db.Snapshots.Add(s);
         await db.SaveChangesAsync(ct);
         await volumes.CastAsync(volume.Backend, new CreateSnapshot(s.Id), ct);
-        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s, detail: false) }, 202);
+        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s, NoGroupSnapshots, detail: false) }, 202);
     }
 
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "volume_id", "display_name", "project_id"];
@@ -115,7 +120,9 @@ public static class SnapshotsApi
             "project_id" => s.ProjectId,
             _ => null,
         }, "snapshots");
-        var result = new JsonObject { ["snapshots"] = new JsonArray([.. page.Select(s => (JsonNode)View(http, s, detail))]) };
+        var ids = page.Select(s => s.Id).ToList();
+        var groupSnapshots = await db.GroupSnapshotMembers.AsNoTracking().Where(m => ids.Contains(m.SnapshotId)).ToDictionaryAsync(m => m.SnapshotId, m => m.GroupSnapshotId, ct);
+        var result = new JsonObject { ["snapshots"] = new JsonArray([.. page.Select(s => (JsonNode)View(http, s, groupSnapshots, detail))]) };
         if (paging.NextLinks(http, page.Count, page.LastOrDefault()?.Id, detail ? "snapshots/detail" : "snapshots") is { } links) result["snapshots_links"] = links;
         if (http.Version().AtLeast(45) && q["with_count"].FirstOrDefault() is "true" or "True" or "1") result["count"] = rows.Count;
         return new JsonResponse(result);
@@ -125,7 +132,7 @@ public static class SnapshotsApi
     {
         var s = await FindAsync(http, db, id, ct);
         http.Authorize("volume:get_snapshot", s.ProjectId, s.UserId);
-        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s) });
+        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s, await GroupSnapshotOfAsync(db, s.Id, ct)) });
     }
 
     static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CancellationToken ct)
@@ -140,14 +147,14 @@ public static class SnapshotsApi
             s.Description = body.OptionalString("description", allowEmpty: true) ?? body.OptionalString("display_description", allowEmpty: true);
         s.Touch(http.Now());
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s, detail: false) });
+        return new JsonResponse(new JsonObject { ["snapshot"] = View(http, s, await GroupSnapshotOfAsync(db, s.Id, ct), detail: false) });
     }
 
     static async Task<IResult> Delete(string id, HttpContext http, CinderDb db, VolumeApi volumes, CancellationToken ct)
     {
         var s = await FindAsync(http, db, id, ct);
         http.Authorize("volume:delete_snapshot", s.ProjectId, s.UserId);
-        if (s.Status is not ("available" or "error" or "error_deleting"))
+        if (s.Status is not ("available" or "error" or "error_deleting") || await db.GroupSnapshotMembers.AnyAsync(m => m.SnapshotId == s.Id, ct))
             throw OpenStackError.BadRequest("Invalid snapshot: Volume Snapshot status must be available or error or error_deleting and must not be part of a group.");
         await BeginDeleteAsync(http, db, volumes, s, ct);
         return Results.Accepted();

@@ -52,7 +52,7 @@ public static class VolumeView
         };
         if (admin) o["migration_status"] = v.MigrationStatus;
         if (extensions) AddExtensions(http, v, o);
-        if (version.AtLeast(13)) o["group_id"] = null;
+        if (version.AtLeast(13)) o["group_id"] = await db.GroupVolumes.AsNoTracking().Where(m => m.VolumeId == v.Id).Select(m => m.GroupId).FirstOrDefaultAsync(ct);
         if (admin && version.AtLeast(21)) o["provider_id"] = null;
         if (version.AtLeast(48))
         {

@@ -98,6 +98,16 @@ public static class VolumesApi
             type = await db.VolumeTypes.FirstOrDefaultAsync(t => t.Id == origin.VolumeTypeId, ct);
         }
         type ??= await TypesApi.DefaultAsync(db, options, ct);
+        GroupRow? group = null;
+        if (http.Version().AtLeast(13) && body.OptionalString("group_id") is { } groupId)
+        {
+            // Cinder's group rules: the group is available and holds volumes of this type; the volume is made on its backend.
+            group = await GroupsApi.FindAsync(http, db, groupId, ct);
+            if (group.Status != "available")
+                throw OpenStackError.BadRequest($"Invalid group: Group {group.Id} status must be available, but current status is: {group.Status}.");
+            if (!GroupsApi.VolumeTypes(group).Contains(type.Id))
+                throw OpenStackError.BadRequest($"Invalid input received: Invalid volume_type provided: {type.Id} (requested type must be supported by this group).");
+        }
         var zone = body.OptionalString("availability_zone") ?? (source?.AvailabilityZone ?? options.DefaultAvailabilityZone);
         if (zone != options.StorageAvailabilityZone && zone != options.DefaultAvailabilityZone)
             throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
@@ -122,10 +132,39 @@ public static class VolumesApi
             CreatedAt = now,
         };
         db.Volumes.Add(volume);
+        if (group is not null) db.GroupVolumes.Add(new GroupVolume { VolumeId = volume.Id, GroupId = group.Id });
         await db.SaveChangesAsync(ct);
         await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token,
             http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
         return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct, extensions: false) }, 202);
+    }
+
+    /// <summary>The empty volume a restore without a volume makes (Cinder's backup API calls its volume API's create): default type and zone.</summary>
+    public static async Task<VolumeRow> CreateForRestoreAsync(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
+        int size, string name, string description, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        http.Authorize("volume:create", caller.ProjectId, caller.UserId);
+        var projectId = http.ProjectId();
+        var type = await TypesApi.DefaultAsync(db, options, ct);
+        await quotas.CheckAsync(db, projectId, "volumes", size, type.Id, ct);
+        var volume = new VolumeRow
+        {
+            Id = Guid.NewGuid().ToString(),
+            ProjectId = projectId,
+            UserId = caller.UserId,
+            Name = name,
+            Description = description,
+            Size = size,
+            AvailabilityZone = options.DefaultAvailabilityZone,
+            VolumeTypeId = type.Id,
+            Metadata = MetadataColumn.Write(new Dictionary<string, string>()),
+            CreatedAt = http.Now(),
+        };
+        db.Volumes.Add(volume);
+        await db.SaveChangesAsync(ct);
+        await scheduler.CastAsync(new CreateVolume(volume.Id), ct);
+        return volume;
     }
 
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
@@ -263,9 +302,10 @@ public static class VolumesApi
     {
         var attached = v.AttachStatus == "attached" || await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus == "attached", ct);
         var snapshots = await db.Snapshots.Where(s => s.VolumeId == v.Id).ToListAsync(ct);
+        var inGroup = await db.GroupVolumes.AnyAsync(m => m.VolumeId == v.Id, ct);
         // Forced, any status goes (Cinder checks only that nothing is attached).
         var okStatus = force || Deletable.Contains(v.Status);
-        if (!okStatus || attached || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
+        if (!okStatus || attached || inGroup || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
             || (cascade && snapshots.Any(s => s.Status is not ("available" or "error"))))
         {
             var expected = force ? "" : $"status must be {string.Join(" or ", Deletable)} and ";

@@ -22,6 +22,12 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     public DbSet<VolumeTypeQos> VolumeTypeQos => Set<VolumeTypeQos>();
     public DbSet<QuotaClass> QuotaClasses => Set<QuotaClass>();
     public DbSet<Transfer> Transfers => Set<Transfer>();
+    public DbSet<BackupRow> Backups => Set<BackupRow>();
+    public DbSet<GroupType> GroupTypes => Set<GroupType>();
+    public DbSet<GroupRow> Groups => Set<GroupRow>();
+    public DbSet<GroupVolume> GroupVolumes => Set<GroupVolume>();
+    public DbSet<GroupSnapshotRow> GroupSnapshots => Set<GroupSnapshotRow>();
+    public DbSet<GroupSnapshotMember> GroupSnapshotMembers => Set<GroupSnapshotMember>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c)
     {
@@ -56,6 +62,26 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         b.Entity<VolumeTypeQos>(e => { e.ToTable("volume_type_qos_specs"); e.HasKey(x => x.VolumeTypeId); e.HasIndex(x => x.QosSpecsId); });
         b.Entity<QuotaClass>(e => { e.ToTable("quota_classes"); e.HasKey(x => new { x.ClassName, x.Resource }); });
         b.Entity<Transfer>(e => { e.ToTable("transfers"); e.HasIndex(x => x.VolumeId); });
+        b.Entity<GroupType>(e => { e.ToTable("group_types"); e.HasIndex(x => x.Name).IsUnique(); });
+        b.Entity<GroupRow>(e =>
+        {
+            e.ToTable("groups");
+            e.HasIndex(x => x.ProjectId);
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        // Membership in tables of their own (Cinder has volumes.group_id): a database of an older Stratus gains them by db sync.
+        b.Entity<GroupVolume>(e => { e.ToTable("group_volumes"); e.HasKey(x => x.VolumeId); e.HasIndex(x => x.GroupId); });
+        b.Entity<GroupSnapshotRow>(e => { e.ToTable("group_snapshots"); e.HasIndex(x => x.GroupId); });
+        b.Entity<GroupSnapshotMember>(e => { e.ToTable("group_snapshot_members"); e.HasKey(x => x.SnapshotId); e.HasIndex(x => x.GroupSnapshotId); });
+        b.Entity<BackupRow>(e =>
+        {
+            e.ToTable("backups");
+            e.Property(x => x.Id).HasMaxLength(36);
+            e.HasIndex(x => x.ProjectId);
+            e.HasIndex(x => x.ParentId);
+            // The API and cinder-backup both write a backup's status.
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
     }
 
     /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
@@ -306,4 +332,121 @@ public sealed class Transfer
     public DateTime CreatedAt { get; set; }
     public DateTime? UpdatedAt { get; set; }
     public DateTime? DeletedAt { get; set; }
+}
+
+/// <summary>A group type (3.11): what generic volume groups are made of, with its group specs.</summary>
+public sealed class GroupType
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public bool IsPublic { get; set; } = true;
+    public string? GroupSpecs { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A generic volume group (3.13): volumes of the group's volume types, snapshotted together.</summary>
+public sealed class GroupRow
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    /// <summary>creating, available, updating, deleting, error, error_deleting.</summary>
+    public string Status { get; set; } = "creating";
+    public required string GroupTypeId { get; set; }
+    /// <summary>The volume types of its volumes, as a JSON array of ids.</summary>
+    public required string VolumeTypeIds { get; set; }
+    public string AvailabilityZone { get; set; } = "nova";
+    /// <summary>host@backend#pool once scheduled: its volumes are made there.</summary>
+    public string? Host { get; set; }
+    public string? GroupSnapshotId { get; set; }
+    public string? SourceGroupId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public int Version { get; set; }
+
+    public string Backend => Host?.Split('#')[0] ?? "";
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
+}
+
+public sealed class GroupVolume
+{
+    public required string VolumeId { get; set; }
+    public required string GroupId { get; set; }
+}
+
+/// <summary>A snapshot of every volume of a group, taken together (3.14).</summary>
+public sealed class GroupSnapshotRow
+{
+    public string Id { get; set; } = Guid.NewGuid().ToString();
+    public required string GroupId { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public string Status { get; set; } = "creating";
+    public required string GroupTypeId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+}
+
+public sealed class GroupSnapshotMember
+{
+    public required string SnapshotId { get; set; }
+    public required string GroupSnapshotId { get; set; }
+}
+
+/// <summary>Cinder's backup statuses (cinder/objects/fields.py BackupStatus).</summary>
+public static class BackupStatus
+{
+    public const string Creating = "creating", Available = "available", Deleting = "deleting", Error = "error", Restoring = "restoring";
+}
+
+/// <summary>A backup of a volume (or of one of its snapshots) that cinder-backup keeps in its backup store.</summary>
+public sealed class BackupRow
+{
+    public required string Id { get; set; }
+    public required string ProjectId { get; set; }
+    public required string UserId { get; set; }
+    public required string VolumeId { get; set; }
+    public string? SnapshotId { get; set; }
+    /// <summary>The cinder-backup service (its host) that holds the backup.</summary>
+    public string? Host { get; set; }
+    public string? AvailabilityZone { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public string? Container { get; set; }
+    public string Status { get; set; } = BackupStatus.Creating;
+    public string? FailReason { get; set; }
+    public int Size { get; set; }
+    public int ObjectCount { get; set; }
+    /// <summary>The backup an incremental one builds on.</summary>
+    public string? ParentId { get; set; }
+    public string? RestoreVolumeId { get; set; }
+    /// <summary>What the volume was before it went backing-up (Cinder keeps it as the volume's previous_status).</summary>
+    public string? VolumePreviousStatus { get; set; }
+    /// <summary>The driver that wrote it (backup_driver).</summary>
+    public string? Service { get; set; }
+    /// <summary>The driver's name for its objects (the posix driver's object prefix).</summary>
+    public string? ServiceMetadata { get; set; }
+    public string? Metadata { get; set; }
+    public DateTime? DataTimestamp { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+    public int Version { get; set; }
+
+    public bool IsIncremental => ParentId is not null;
+
+    public void Touch(DateTime now)
+    {
+        UpdatedAt = now;
+        Version++;
+    }
 }

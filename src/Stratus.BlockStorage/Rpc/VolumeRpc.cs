@@ -37,6 +37,15 @@ public sealed record CreateSnapshot(string SnapshotId) : IRpcCast;
 
 public sealed record DeleteSnapshot(string SnapshotId) : IRpcCast;
 
+/// <summary>Make a group the API recorded as creating: to the scheduler to place it, then to its backend, which makes the volumes it copies from a source.</summary>
+public sealed record CreateGroup(string GroupId) : IRpcCast;
+
+public sealed record DeleteGroup(string GroupId) : IRpcCast;
+
+public sealed record CreateGroupSnapshot(string GroupSnapshotId) : IRpcCast;
+
+public sealed record DeleteGroupSnapshot(string GroupSnapshotId) : IRpcCast;
+
 /// <summary>The connection info of a volume for a connector (os-brick's), as the driver exports it.</summary>
 public sealed record InitializeConnection(string VolumeId, string? Connector) : IRpcCall<VolumeConnection>;
 
@@ -70,6 +79,10 @@ public sealed record BackendCapabilities(JsonObject Capabilities);
 [JsonSerializable(typeof(UploadImage))]
 [JsonSerializable(typeof(CreateSnapshot))]
 [JsonSerializable(typeof(DeleteSnapshot))]
+[JsonSerializable(typeof(CreateGroup))]
+[JsonSerializable(typeof(DeleteGroup))]
+[JsonSerializable(typeof(CreateGroupSnapshot))]
+[JsonSerializable(typeof(DeleteGroupSnapshot))]
 [JsonSerializable(typeof(InitializeConnection))]
 [JsonSerializable(typeof(VolumeConnection))]
 [JsonSerializable(typeof(UpdateServiceCapabilities))]

@@ -34,7 +34,8 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
                 _reports[m.Host] = m;
                 return Task.CompletedTask;
             })
-            .On<GetPools, PoolList>(GetPoolsAsync);
+            .On<GetPools, PoolList>(GetPoolsAsync)
+            .On<CreateGroup>((m, ct) => ScheduleGroupAsync(volumes, m, ct));
         await using var serving = await bus.ServeAsync(VolumeRpc.SchedulerTopic, options.Host, dispatcher.DispatchAsync, stop);
         try
         {
@@ -85,7 +86,15 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == volume.VolumeTypeId, ct);
         var specs = MetadataColumn.Read(type?.ExtraSpecs);
         string? backend;
-        if (volume.SourceVolId is not null || volume.SnapshotId is not null)
+        var groupId = await db.GroupVolumes.AsNoTracking().Where(x => x.VolumeId == volume.Id).Select(x => x.GroupId).FirstOrDefaultAsync(ct);
+        if (groupId is not null)
+        {
+            // A volume of a group is made on the group's backend (Cinder's scheduler filters to the group's host).
+            var g = await db.Groups.AsNoTracking().FirstAsync(x => x.Id == groupId, ct);
+            var service = await db.Services.AsNoTracking().FirstOrDefaultAsync(s => s.Host == g.Backend && s.Binary == CinderOptions.Volume, ct);
+            backend = service is not null && !service.Disabled && group.IsUp(service) ? g.Host : null;
+        }
+        else if (volume.SourceVolId is not null || volume.SnapshotId is not null)
         {
             // A clone or a volume from a snapshot is made where its source is, as Cinder's scheduler keeps it.
             var sourceVolumeId = volume.SourceVolId ?? (await db.Snapshots.AsNoTracking().FirstAsync(s => s.Id == volume.SnapshotId, ct)).VolumeId;
@@ -113,6 +122,30 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
         volume.Touch(group.UtcNow);
         await db.SaveChangesAsync(ct);
         await volumes.CastAsync(volume.Backend, m, ct);
+    }
+
+    /// <summary>A group goes to an up backend that every one of its volume types could use; none: the group is in error.</summary>
+    async Task ScheduleGroupAsync(VolumeApi volumes, CreateGroup m, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+        var g = await db.Groups.FirstOrDefaultAsync(x => x.Id == m.GroupId, ct);
+        if (g is null || g.Status != "creating" || g.Host is not null) return;
+        var typeIds = Api.GroupsApi.VolumeTypes(g);
+        var specs = (await db.VolumeTypes.AsNoTracking().Where(t => typeIds.Contains(t.Id)).ToListAsync(ct)).Select(t => MetadataColumn.Read(t.ExtraSpecs)).ToList();
+        var chosen = (await db.Services.AsNoTracking().Where(s => s.Binary == CinderOptions.Volume && !s.Disabled).ToListAsync(ct))
+            .FirstOrDefault(s => group.IsUp(s) && s.AvailabilityZone == g.AvailabilityZone && specs.All(x => Satisfies(FileBackend.Capabilities(s.BackendName ?? ""), x)));
+        g.Touch(group.UtcNow);
+        if (chosen is null)
+        {
+            g.Status = "error";
+            UserMessages.Add(db, g.ProjectId, "GROUP", g.Id, UserMessages.ScheduleAllocateVolume, UserMessages.NoBackendAvailable, group.UtcNow);
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        g.Host = chosen.Host + "#" + chosen.BackendName;
+        await db.SaveChangesAsync(ct);
+        await volumes.CastAsync(g.Backend, m, ct);
     }
 
     /// <summary>

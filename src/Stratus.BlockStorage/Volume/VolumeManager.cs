@@ -57,7 +57,11 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
                         var (allocated, count) = await AllocatedAsync(host, ct);
                         return new BackendCapabilities(driver.CapabilitiesWithProperties(allocated, count));
                     })
-                    .On<PublishServiceCapabilities>((m, ct) => PublishAsync(driver, host, ct));
+                    .On<PublishServiceCapabilities>((m, ct) => PublishAsync(driver, host, ct))
+                    .On<CreateGroup>((m, ct) => CreateGroupAsync(driver, m.GroupId, ct))
+                    .On<DeleteGroup>((m, ct) => DeleteGroupAsync(driver, m.GroupId, ct))
+                    .On<CreateGroupSnapshot>((m, ct) => CreateGroupSnapshotAsync(driver, m.GroupSnapshotId, ct))
+                    .On<DeleteGroupSnapshot>((m, ct) => DeleteGroupSnapshotAsync(m.GroupSnapshotId, ct));
                 serving.Add(await bus.ServeAsync(VolumeRpc.VolumeTopic, host, dispatcher.DispatchAsync, stop));
             }
             await group.HeartbeatAsync(async ct =>
@@ -391,6 +395,105 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
             UserMessages.Add(db, snapshot.ProjectId, "SNAPSHOT", snapshot.Id, UserMessages.SnapshotDelete, UserMessages.SnapshotDeleteError, group.UtcNow);
         }
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// A generic group has nothing of its own on a file backend (Cinder's manager falls back the same way when the driver
+    /// has no group support): the volumes it copies from a source are made, then it is available, or in error with them.
+    /// </summary>
+    async Task CreateGroupAsync(FileBackend driver, string groupId, CancellationToken ct)
+    {
+        List<string> copies;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            var members = db.GroupVolumes.AsNoTracking().Where(m => m.GroupId == groupId).Select(m => m.VolumeId);
+            copies = await db.Volumes.AsNoTracking().Where(v => members.Contains(v.Id) && v.Status == VolumeStatus.Creating).Select(v => v.Id).ToListAsync(ct);
+        }
+        foreach (var id in copies) await CreateAsync(driver, new CreateVolume(id), ct);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            var g = await db.Groups.FirstOrDefaultAsync(x => x.Id == groupId, ct);
+            if (g is null || g.Status != "creating") return;
+            var failed = await db.Volumes.AnyAsync(v => copies.Contains(v.Id) && v.Status == VolumeStatus.Error, ct);
+            g.Status = failed ? "error" : "available";
+            g.Touch(group.UtcNow);
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    /// <summary>The group's volumes (the API marked them deleting) go, then the group; a volume that cannot be deleted leaves the group in error_deleting.</summary>
+    async Task DeleteGroupAsync(FileBackend driver, string groupId, CancellationToken ct)
+    {
+        List<string> members;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            members = await db.GroupVolumes.AsNoTracking().Where(m => m.GroupId == groupId).Select(m => m.VolumeId).ToListAsync(ct);
+        }
+        foreach (var id in members) await DeleteAsync(driver, id, ct);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            var g = await db.Groups.FirstOrDefaultAsync(x => x.Id == groupId, ct);
+            if (g is null || g.Status != "deleting") return;
+            var left = await db.Volumes.Where(v => members.Contains(v.Id)).Select(v => v.Id).ToListAsync(ct);
+            db.GroupVolumes.RemoveRange(db.GroupVolumes.Where(m => m.GroupId == groupId && !left.Contains(m.VolumeId)));
+            if (left.Count > 0)
+            {
+                g.Status = "error_deleting";
+                g.Touch(group.UtcNow);
+            }
+            else db.Groups.Remove(g);
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    async Task CreateGroupSnapshotAsync(FileBackend driver, string groupSnapshotId, CancellationToken ct)
+    {
+        List<string> snapshots;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            snapshots = await db.GroupSnapshotMembers.AsNoTracking().Where(m => m.GroupSnapshotId == groupSnapshotId).Select(m => m.SnapshotId).ToListAsync(ct);
+        }
+        foreach (var id in snapshots) await CreateSnapshotAsync(driver, id, ct);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            var gs = await db.GroupSnapshots.FirstOrDefaultAsync(x => x.Id == groupSnapshotId, ct);
+            if (gs is null || gs.Status != "creating") return;
+            gs.Status = await db.Snapshots.AnyAsync(s => snapshots.Contains(s.Id) && s.Status != "available", ct) ? "error" : "available";
+            gs.UpdatedAt = group.UtcNow;
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
+    async Task DeleteGroupSnapshotAsync(string groupSnapshotId, CancellationToken ct)
+    {
+        List<string> snapshots;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            snapshots = await db.GroupSnapshotMembers.AsNoTracking().Where(m => m.GroupSnapshotId == groupSnapshotId).Select(m => m.SnapshotId).ToListAsync(ct);
+        }
+        foreach (var id in snapshots) await DeleteSnapshotAsync(id, ct);
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
+            var gs = await db.GroupSnapshots.FirstOrDefaultAsync(x => x.Id == groupSnapshotId, ct);
+            if (gs is null || gs.Status != "deleting") return;
+            var left = await db.Snapshots.Where(s => snapshots.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct);
+            db.GroupSnapshotMembers.RemoveRange(db.GroupSnapshotMembers.Where(m => m.GroupSnapshotId == groupSnapshotId && !left.Contains(m.SnapshotId)));
+            if (left.Count > 0)
+            {
+                gs.Status = "error_deleting";
+                gs.UpdatedAt = group.UtcNow;
+            }
+            else db.GroupSnapshots.Remove(gs);
+            await db.SaveChangesAsync(ct);
+        }
     }
 
     async Task<VolumeConnection> InitializeConnectionAsync(FileBackend driver, InitializeConnection m, CancellationToken ct)
