@@ -91,6 +91,6 @@ if [[ -z ${SKIP_ATTACH:-} ]]; then
   for _ in $(seq 600); do grep -qx ready "$work/all.log" && break; sleep 0.1; done
   grep -qx ready "$work/all.log" || { echo "bench: node did not start"; cat "$work/all.log"; exit 1; }
   echo "== attach to a running guest (TCG), $rounds rounds"
-  printf '%-34s %10s %10s\n' "" "attach s" "detach s"
+  printf '%-34s %10s %10s %10s\n' "" "attach s" "API s" "detach s"
   /usr/bin/python3 "$here/bench/volume_attach.py" "http://127.87.0.3:5000/v3" "$pass" "$work/test.qcow2" "$rounds"
 fi
