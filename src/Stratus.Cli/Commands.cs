@@ -32,6 +32,7 @@ static class Commands
     static RootCommand Root() => new("Stratus: a multi-region cloud with the OpenStack APIs.")
     {
         Up(),
+        Openrc(),
         new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
         KeystoneManage(),
         TestImage(),
@@ -44,17 +45,32 @@ static class Commands
         Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 65535) r.AddError($"--dashboard-port '{r.GetValueOrDefault<int>()}' is not a TCP port"); } },
     };
 
+    static Option<string> Data() => new("--data") { Description = "Where up's cloud keeps its nodes' files and data (default: $STRATUS_DATA, else .data)" };
+
+    static string DataDir(ParseResult r, Option<string> data) =>
+        Path.GetFullPath(r.GetValue(data) ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data");
+
+    static Command Openrc()
+    {
+        var region = new Option<string>("--region") { Description = "The region whose services the credentials select (default: the node's own)" };
+        var configDir = new Option<string>("--config-dir") { Description = "A node's directory (default: up's RegionOne controller)" };
+        var data = Data();
+        var command = new Command("openrc", "Print the admin credentials file (the seed's admin-openrc) to source.") { region, configDir, data };
+        command.SetAction(r => OpenrcCommand.Run(
+            r.GetValue(configDir) is { } dir ? Path.GetFullPath(dir) : UpCommand.RegionOne(DataDir(r, data)).Root, r.GetValue(region)));
+        return command;
+    }
+
     static Command Up()
     {
-        var data = new Option<string>("--data") { Description = "Where the cloud's nodes keep their files and data (default: $STRATUS_DATA, else .data)" };
+        var data = Data();
         var one = new Option<string>("--region-one-address") { Description = "RegionOne's controller", DefaultValueFactory = _ => "127.16.2.72" };
         var two = new Option<string>("--region-two-address") { Description = "RegionTwo's controller", DefaultValueFactory = _ => "127.16.3.72" };
         var compute = new Option<string>("--region-two-compute-address") { Description = "RegionTwo's compute node", DefaultValueFactory = _ => "127.16.3.73" };
         var password = new Option<string>("--password") { Description = "The admin's and the services' password (default: the one of the existing cloud, else a new one)" };
         var dashboardPort = DashboardPort();
         var up = new Command("up", "Start the whole two-region cloud on loopback (a second up resumes it).") { data, one, two, compute, password, dashboardPort };
-        up.SetAction((r, _) => UpCommand.RunAsync(
-            Path.GetFullPath(r.GetValue(data) ?? Environment.GetEnvironmentVariable("STRATUS_DATA") ?? ".data"),
+        up.SetAction((r, _) => UpCommand.RunAsync(DataDir(r, data),
             r.GetValue(one)!, r.GetValue(two)!, r.GetValue(compute)!, r.GetValue(password), r.GetValue(dashboardPort)));
         return up;
     }

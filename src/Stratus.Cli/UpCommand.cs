@@ -15,7 +15,7 @@ static class UpCommand
 {
     public static async Task<int> RunAsync(string data, string oneAddress, string twoAddress, string computeAddress, string? password, int dashboardPort)
     {
-        var regionOne = new NodeLayout(Path.Combine(data, "regionone"));
+        var regionOne = RegionOne(data);
         var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
         var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
         password ??= regionOne.ReadAdminPassword() ?? NewPassword();
@@ -38,14 +38,33 @@ static class UpCommand
             IdentityUrl = identityUrl, Role = NodeRoles.Compute, Host = "compute1", Controller = twoAddress,
         });
 
+        // The seed's two credential files (section 4.2) at the top of the data directory.
+        var openrcOne = Path.Combine(data, "admin-openrc");
+        var openrcTwo = Path.Combine(data, "admin-openrc-r2");
+        WriteSecret(openrcOne, await File.ReadAllTextAsync(regionOne.AdminOpenrc));
+        WriteSecret(openrcTwo, await File.ReadAllTextAsync(regionTwo.AdminOpenrc));
+
         Console.WriteLine($"""
             Stratus: two regions sharing the identity at {identityUrl}
-              RegionOne controller {oneAddress}: source {regionOne.AdminOpenrc}
-              RegionTwo controller {twoAddress}: source {regionTwo.AdminOpenrc}
+              RegionOne controller {oneAddress}: source {openrcOne}
+              RegionTwo controller {twoAddress}: source {openrcTwo}
               RegionTwo compute node {computeAddress}
               Dashboard (both regions): {DashboardModule.Url(oneAddress, dashboardPort)}
             """);
         return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root]);
+    }
+
+    /// <summary>RegionOne's controller in up's data directory: the node whose files <c>openrc</c> reads by default.</summary>
+    public static NodeLayout RegionOne(string data) => new(Path.Combine(data, "regionone"));
+
+    /// <summary>Made readable by its owner only from the start: it holds the admin's password.</summary>
+    static void WriteSecret(string path, string text)
+    {
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var file = new StreamWriter(new FileStream(path, options));
+        file.Write(text);
     }
 
     static string NewPassword() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();

@@ -52,4 +52,28 @@ public sealed class CliTests
         Assert.Contains("--dashboard-port '70000' is not a TCP port", port.Stderr);
         Assert.False(Directory.Exists(dir));
     }
+
+    [Fact]
+    public async Task Openrc_prints_a_nodes_credentials_for_the_region_asked()
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-openrc-").FullName;
+        try
+        {
+            var missing = await Stratus("openrc", "--config-dir", dir);
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains($"no admin-openrc in {dir}", missing.Stderr);
+
+            (await Stratus("node", "init", "--config-dir", dir, "--region", "RegionOne", "--address", "127.88.1.1", "--password", "pw-1")).EnsureSuccess("node init");
+            var own = (await Stratus("openrc", "--config-dir", dir)).EnsureSuccess("openrc").Stdout;
+            Assert.Contains("export OS_REGION_NAME=RegionOne\n", own);
+            Assert.Contains("export OS_PASSWORD=pw-1\n", own);
+            Assert.Contains("export OS_AUTH_URL=http://127.88.1.1:5000/v3\n", own);
+            var two = (await Stratus("openrc", "--config-dir", dir, "--region", "RegionTwo")).EnsureSuccess("openrc --region").Stdout;
+            Assert.Equal(own.Replace("OS_REGION_NAME=RegionOne", "OS_REGION_NAME=RegionTwo", StringComparison.Ordinal), two);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -57,6 +57,12 @@ public sealed class UpTests : IAsyncLifetime
 
         var regions = (await ProcessRunner.RunAsync("openstack", ["region", "list", "-f", "value", "-c", "Region"], two)).EnsureSuccess("region list");
         Assert.Equal(["RegionOne", "RegionTwo"], regions.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        // The seed's admin-openrc and admin-openrc-r2 at the top of the data directory, for the owner's eyes only, and openrc prints them.
+        Assert.Equal(one, Openrc(Path.Combine(_data, "admin-openrc")));
+        Assert.Equal(two, Openrc(Path.Combine(_data, "admin-openrc-r2")));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_data, "admin-openrc-r2")));
+        var printed = (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["openrc", "--data", _data, "--region", "RegionTwo"])).EnsureSuccess("openrc");
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(_data, "admin-openrc-r2")), printed.Stdout);
         var endpoints = (await ProcessRunner.RunAsync("openstack", ["endpoint", "list", "--service", "identity", "-f", "value", "-c", "Region", "-c", "URL"], one))
             .EnsureSuccess("endpoint list");
         var lines = endpoints.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
