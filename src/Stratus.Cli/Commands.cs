@@ -29,14 +29,23 @@ static class Commands
         }
     }
 
-    static RootCommand Root() => new("Stratus: a multi-region cloud with the OpenStack APIs.")
+    static RootCommand Root()
     {
-        Up(),
-        Openrc(),
-        new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
-        KeystoneManage(),
-        TestImage(),
-    };
+        var root = new RootCommand("Stratus: a multi-region cloud with the OpenStack APIs.")
+        {
+            Up(),
+            Openrc(),
+            new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
+            KeystoneManage(),
+            TestImage(),
+        };
+        // `stratus help [verb...]`, as many CLIs have it: the help of the verb named, or the list of verbs.
+        var verb = new Argument<string[]>("verb") { Arity = ArgumentArity.ZeroOrMore };
+        var help = new Command("help", "Show the verbs, or the help of one (stratus help node init).") { verb };
+        help.SetAction((r, ct) => root.Parse([.. r.GetValue(verb) ?? [], "--help"]).InvokeAsync(cancellationToken: ct));
+        root.Subcommands.Add(help);
+        return root;
+    }
 
     static Option<int> DashboardPort() => new("--dashboard-port")
     {

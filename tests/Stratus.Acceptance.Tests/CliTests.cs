@@ -12,6 +12,8 @@ public sealed class CliTests
     [InlineData(new[] { "node", "start", "--help" }, "--config-dir", "SIGHUP")]
     [InlineData(new[] { "keystone-manage", "bootstrap", "--help" }, "--bootstrap-password", "--config-dir")]
     [InlineData(new[] { "test-image", "--help" }, "--output", "--cache-dir")]
+    [InlineData(new[] { "help" }, "openrc", "test-image")]
+    [InlineData(new[] { "help", "node", "start" }, "--config-dir", "SIGHUP")]
     public async Task Every_verb_has_help(string[] args, string first, string second)
     {
         var r = await Stratus(args);
