@@ -35,6 +35,7 @@ static class Commands
         {
             Up(),
             Openrc(),
+            Status(),
             new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
             KeystoneManage(),
             TestImage(),
@@ -67,6 +68,16 @@ static class Commands
         var command = new Command("openrc", "Print the admin credentials file (the seed's admin-openrc) to source.") { region, configDir, data };
         command.SetAction(r => OpenrcCommand.Run(
             r.GetValue(configDir) is { } dir ? Path.GetFullPath(dir) : UpCommand.RegionOne(DataDir(r, data)).Root, r.GetValue(region)));
+        return command;
+    }
+
+    static Command Status()
+    {
+        var configDir = new Option<string>("--config-dir") { Description = "A node's directory, whose admin-openrc is used (default: up's RegionOne controller)" };
+        var data = Data();
+        var command = new Command("status", "Show every region's services and agents and their state (exit 1 when one is down).") { configDir, data };
+        command.SetAction((r, ct) => StatusCommand.RunAsync(
+            r.GetValue(configDir) is { } dir ? Path.GetFullPath(dir) : UpCommand.RegionOne(DataDir(r, data)).Root, ct));
         return command;
     }
 

@@ -23,9 +23,11 @@ sealed record NodeLayout(string Root)
         """;
 
     /// <summary>The admin password recorded in admin-openrc, if the node was initialised before.</summary>
-    public string? ReadAdminPassword() =>
-        File.Exists(AdminOpenrc)
-            ? File.ReadLines(AdminOpenrc).Select(l => l.Trim()).Where(l => l.StartsWith("export OS_PASSWORD=", StringComparison.Ordinal))
-                .Select(l => l["export OS_PASSWORD=".Length..]).FirstOrDefault()
-            : null;
+    public string? ReadAdminPassword() => File.Exists(AdminOpenrc) ? ReadOpenrc(this).GetValueOrDefault("OS_PASSWORD") : null;
+
+    /// <summary>The variables of a node's admin-openrc; a usage error when the node has none.</summary>
+    public static Dictionary<string, string> ReadOpenrc(NodeLayout node) => File.Exists(node.AdminOpenrc)
+        ? File.ReadLines(node.AdminOpenrc).Select(l => l.Trim()).Where(l => l.StartsWith("export ", StringComparison.Ordinal))
+            .Select(l => l["export ".Length..].Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal)
+        : throw new UsageException($"no admin-openrc in {node.Root}: make the node with ./stratus node init, or the cloud with ./stratus up");
 }

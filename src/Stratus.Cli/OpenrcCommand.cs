@@ -9,8 +9,7 @@ static class OpenrcCommand
     public static int Run(string nodeDir, string? region)
     {
         var layout = new NodeLayout(nodeDir);
-        if (!File.Exists(layout.AdminOpenrc))
-            throw new UsageException($"no admin-openrc in {nodeDir}: make the node with ./stratus node init, or the cloud with ./stratus up");
+        NodeLayout.ReadOpenrc(layout);
         Console.Write(WithRegion(File.ReadAllText(layout.AdminOpenrc), region));
         return 0;
     }

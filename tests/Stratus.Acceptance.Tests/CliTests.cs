@@ -56,7 +56,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Openrc_prints_a_nodes_credentials_for_the_region_asked()
+    public async Task Openrc_prints_a_nodes_credentials_for_the_region_asked_and_status_fails_while_it_is_down()
     {
         var dir = Directory.CreateTempSubdirectory("stratus-openrc-").FullName;
         try
@@ -72,6 +72,11 @@ public sealed class CliTests
             Assert.Contains("export OS_AUTH_URL=http://127.88.1.1:5000/v3\n", own);
             var two = (await Stratus("openrc", "--config-dir", dir, "--region", "RegionTwo")).EnsureSuccess("openrc --region").Stdout;
             Assert.Equal(own.Replace("OS_REGION_NAME=RegionOne", "OS_REGION_NAME=RegionTwo", StringComparison.Ordinal), two);
+
+            // The node is not running: status says its identity does not answer, and fails.
+            var status = await Stratus("status", "--config-dir", dir);
+            Assert.Equal(1, status.ExitCode);
+            Assert.Contains("stratus: status: the identity at http://127.88.1.1:5000/v3 refused or did not answer", status.Stderr);
         }
         finally
         {

@@ -63,6 +63,14 @@ public sealed class UpTests : IAsyncLifetime
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_data, "admin-openrc-r2")));
         var printed = (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["openrc", "--data", _data, "--region", "RegionTwo"])).EnsureSuccess("openrc");
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(_data, "admin-openrc-r2")), printed.Stdout);
+
+        // status: every region's services and agents, up.
+        var status = (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["status", "--data", _data])).EnsureSuccess("status").Stdout;
+        Assert.Matches(@"RegionTwo compute nova-compute compute1 nova enabled up \S+", status);
+        Assert.Matches(@"RegionTwo volume cinder-volume controller@file nova enabled up \S+", status);
+        Assert.Matches(@"RegionTwo network neutron-linuxbridge-agent compute1 - enabled up \S+", status);
+        Assert.Matches($@"RegionOne identity http://{_one}:5000/v3 {_one}:5000 - - up -", status);
+        Assert.DoesNotContain(" down ", status);
         var endpoints = (await ProcessRunner.RunAsync("openstack", ["endpoint", "list", "--service", "identity", "-f", "value", "-c", "Region", "-c", "URL"], one))
             .EnsureSuccess("endpoint list");
         var lines = endpoints.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
