@@ -64,13 +64,23 @@ public sealed class UpTests : IAsyncLifetime
         var printed = (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["openrc", "--data", _data, "--region", "RegionTwo"])).EnsureSuccess("openrc");
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(_data, "admin-openrc-r2")), printed.Stdout);
 
-        // status: every region's services and agents, up.
-        var status = (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["status", "--data", _data])).EnsureSuccess("status").Stdout;
-        Assert.Matches(@"RegionTwo compute nova-compute compute1 nova enabled up \S+", status);
-        Assert.Matches(@"RegionTwo volume cinder-volume controller@file nova enabled up \S+", status);
-        Assert.Matches(@"RegionTwo network neutron-linuxbridge-agent compute1 - enabled up \S+", status);
-        Assert.Matches($@"RegionOne identity http://{_one}:5000/v3 {_one}:5000 - - up -", status);
-        Assert.DoesNotContain(" down ", status);
+        // status: every region's services and agents, up (once each has reported: the first heartbeats come as the services start).
+        string[] expected =
+        [
+            @"RegionTwo compute nova-compute compute1 nova enabled up \S+",
+            @"RegionTwo volume cinder-volume controller@file nova enabled up \S+",
+            @"RegionTwo network neutron-linuxbridge-agent compute1 - enabled up \S+",
+            $@"RegionOne identity http://{_one}:5000/v3 {_one}:5000 - - up -",
+        ];
+        var status = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["status", "--data", _data]);
+        for (var i = 0; i < 60 && (status.ExitCode != 0 || !expected.All(e => System.Text.RegularExpressions.Regex.IsMatch(status.Stdout, e))); i++)
+        {
+            await Task.Delay(500);
+            status = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["status", "--data", _data]);
+        }
+        status.EnsureSuccess("status");
+        foreach (var e in expected) Assert.Matches(e, status.Stdout);
+        Assert.DoesNotContain(" down ", status.Stdout);
         var endpoints = (await ProcessRunner.RunAsync("openstack", ["endpoint", "list", "--service", "identity", "-f", "value", "-c", "Region", "-c", "URL"], one))
             .EnsureSuccess("endpoint list");
         var lines = endpoints.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
