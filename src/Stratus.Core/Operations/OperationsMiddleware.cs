@@ -34,7 +34,9 @@ public sealed class RequestMetricsMiddleware(RequestDelegate next, ServiceMetric
             var path = http.Request.Path.Value;
             var route = path is OperationsMiddleware.HealthcheckPath or OperationsMiddleware.MetricsPath ? path
                 : (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } template ? Template(template) : "unmatched";
-            string[] labels = [http.Request.Method, route, status.ToString(CultureInfo.InvariantCulture)];
+            // A client chooses the method: only the known ones become labels, so no client can grow the series without bound.
+            var method = http.Request.Method is "GET" or "HEAD" or "POST" or "PUT" or "PATCH" or "DELETE" or "OPTIONS" ? http.Request.Method : "other";
+            string[] labels = [method, route, status.ToString(CultureInfo.InvariantCulture)];
             metrics.Requests.WithLabels(labels).Inc();
             metrics.RequestDuration.WithLabels(labels).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }

@@ -126,6 +126,9 @@ public sealed class OperationsEndpointsTests : LocalCloudTests, IDisposable
         request.Headers.Add("X-Auth-Token", "good");
         Assert.Equal("thing 42", await (await client.SendAsync(request)).Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/things/43")).Status);
+        // A method of the client's invention is counted as "other", not as a series of its own.
+        for (var i = 0; i < 3; i++)
+            using (await client.SendAsync(new HttpRequestMessage(new HttpMethod("MADEUP" + i), "/things/44"))) { }
 
         var (status, type, body) = await GetAsync(client, "/metrics");
         Assert.Equal((HttpStatusCode.OK, "text/plain"), (status, type));
@@ -133,6 +136,8 @@ public sealed class OperationsEndpointsTests : LocalCloudTests, IDisposable
         // Refused before routing: the token check comes first.
         Assert.Contains("stratus_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"401\"} 1\n", body);
         Assert.Contains("stratus_http_request_duration_seconds_count{method=\"GET\",route=\"/things/{id}\",code=\"200\"} 1\n", body);
+        Assert.Contains("stratus_http_requests_total{method=\"other\",route=\"unmatched\",code=\"401\"} 3\n", body);
+        Assert.DoesNotContain("MADEUP", body);
         Assert.DoesNotContain("dotnet_", body);
         Assert.DoesNotContain("process_", body);
     }
