@@ -14,7 +14,8 @@ rounds=${2:-3}
 pass=bench-Pa55word addr=127.87.0.2
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# Guests outlive their compute host (as with Nova): a run that stopped early leaves its guest, stopped here.
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pkill -f "qemu-system.*$work/" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 rss_mib() { # resident memory of a process and its children, in MiB
