@@ -261,8 +261,7 @@ public static class VolumeActionsApi
             throw;
         }
         var imageId = (string)created["id"]!;
-        await volumes.CastAsync(v.Backend, new UploadImage(v.Id, imageId, diskFormat, endpoint, http.Caller().Token,
-            http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
+        await volumes.CastAsync(v.Backend, new UploadImage(v.Id, imageId, diskFormat, endpoint, http.Caller().Token, http.RequestId()), ct);
         var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == v.VolumeTypeId, ct);
         var response = new JsonObject
         {

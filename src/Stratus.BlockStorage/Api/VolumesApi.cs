@@ -113,29 +113,15 @@ public static class VolumesApi
             throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
         await quotas.CheckAsync(db, projectId, "volumes", size.Value, type.Id, ct);
 
-        var now = http.Now();
-        var volume = new VolumeRow
-        {
-            Id = Guid.NewGuid().ToString(),
-            ProjectId = projectId,
-            UserId = caller.UserId,
-            Name = name,
-            Description = description,
-            Size = size.Value,
-            AvailabilityZone = zone,
-            VolumeTypeId = type.Id,
-            SnapshotId = snapshot?.Id,
-            SourceVolId = source?.Id,
-            ImageId = imageId,
-            Metadata = MetadataColumn.Write(metadata),
-            Multiattach = MetadataColumn.Read(type.ExtraSpecs).GetValueOrDefault("multiattach") == "<is> True",
-            CreatedAt = now,
-        };
+        var volume = NewVolume(http, projectId, name, description, size.Value, zone, type.Id, metadata);
+        volume.SnapshotId = snapshot?.Id;
+        volume.SourceVolId = source?.Id;
+        volume.ImageId = imageId;
+        volume.Multiattach = MetadataColumn.Read(type.ExtraSpecs).GetValueOrDefault("multiattach") == "<is> True";
         db.Volumes.Add(volume);
         if (group is not null) db.GroupVolumes.Add(new GroupVolume { VolumeId = volume.Id, GroupId = group.Id });
         await db.SaveChangesAsync(ct);
-        await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token,
-            http.Response.Headers["X-Openstack-Request-Id"].FirstOrDefault()), ct);
+        await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token, http.RequestId()), ct);
         return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct, extensions: false) }, 202);
     }
 
@@ -148,24 +134,28 @@ public static class VolumesApi
         var projectId = http.ProjectId();
         var type = await TypesApi.DefaultAsync(db, options, ct);
         await quotas.CheckAsync(db, projectId, "volumes", size, type.Id, ct);
-        var volume = new VolumeRow
-        {
-            Id = Guid.NewGuid().ToString(),
-            ProjectId = projectId,
-            UserId = caller.UserId,
-            Name = name,
-            Description = description,
-            Size = size,
-            AvailabilityZone = options.DefaultAvailabilityZone,
-            VolumeTypeId = type.Id,
-            Metadata = MetadataColumn.Write(new Dictionary<string, string>()),
-            CreatedAt = http.Now(),
-        };
+        var volume = NewVolume(http, projectId, name, description, size, options.DefaultAvailabilityZone, type.Id, new Dictionary<string, string>());
         db.Volumes.Add(volume);
         await db.SaveChangesAsync(ct);
         await scheduler.CastAsync(new CreateVolume(volume.Id), ct);
         return volume;
     }
+
+    /// <summary>A volume record in creating, of the caller, as both creates make it.</summary>
+    static VolumeRow NewVolume(HttpContext http, string projectId, string? name, string? description, int size, string zone, string typeId,
+        Dictionary<string, string> metadata) => new()
+    {
+        Id = Guid.NewGuid().ToString(),
+        ProjectId = projectId,
+        UserId = http.Caller().UserId,
+        Name = name,
+        Description = description,
+        Size = size,
+        AvailabilityZone = zone,
+        VolumeTypeId = typeId,
+        Metadata = MetadataColumn.Write(metadata),
+        CreatedAt = http.Now(),
+    };
 
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
 

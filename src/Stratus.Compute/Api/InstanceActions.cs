@@ -17,7 +17,7 @@ public static class InstanceActions
         {
             Action = action,
             InstanceUuid = uuid,
-            RequestId = http.Response.Headers["X-Openstack-Request-Id"].ToString(),
+            RequestId = http.RequestId(),
             UserId = caller.UserId,
             ProjectId = caller.ProjectId,
             StartTime = now,

@@ -15,3 +15,9 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
         return next(ctx);
     }
 }
+
+public static class RequestIdExtensions
+{
+    /// <summary>The request's id, as the response's <c>X-Openstack-Request-Id</c> carries it (what user messages and instance actions record).</summary>
+    public static string RequestId(this HttpContext http) => http.Items[RequestIdMiddleware.Header] as string ?? "";
+}

@@ -224,7 +224,7 @@ public static class ImageDataApi
             Id = Guid.NewGuid().ToString(),
             ImageId = imageId,
             ImportRequest = importRequest.ToJsonString(),
-            RequestId = http.Response.Headers["X-Openstack-Request-Id"].ToString(),
+            RequestId = http.RequestId(),
             UserId = caller.UserId,
             Owner = caller.ProjectId,
             CreatedAt = now,
