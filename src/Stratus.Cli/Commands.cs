@@ -14,8 +14,11 @@ static class Commands
     {
         try
         {
-            // Our own errors are handled below: System.CommandLine's handler would print a stack trace.
-            return await Root().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Our own errors are handled below: System.CommandLine's handler would print a stack trace. Signals too:
+            // `node start` and `up` stop their services on SIGTERM/SIGINT themselves, and System.CommandLine's own
+            // handler would return from Main two seconds later, while guests and databases are still closing.
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await Root().Parse(args).InvokeAsync(config);
         }
         catch (UsageException e)
         {

@@ -13,6 +13,8 @@ public sealed class UpTests : IAsyncLifetime
     readonly string _two = $"127.79.{Environment.ProcessId % 200 + 1}.73";
     readonly string _compute = $"127.79.{Environment.ProcessId % 200 + 1}.74";
     Process? _up;
+    // What `up` printed, to show when it does not exit cleanly.
+    readonly System.Collections.Concurrent.ConcurrentQueue<string> _upOutput = new();
 
     public async Task InitializeAsync()
     {
@@ -21,6 +23,8 @@ public sealed class UpTests : IAsyncLifetime
             "--password", Password })
             psi.ArgumentList.Add(a);
         _up = Process.Start(psi)!;
+        _up.OutputDataReceived += (_, e) => { if (e.Data is not null) _upOutput.Enqueue(e.Data); };
+        _up.ErrorDataReceived += (_, e) => { if (e.Data is not null) _upOutput.Enqueue(e.Data); };
         _up.BeginOutputReadLine();
         _up.BeginErrorReadLine();
         using var http = new HttpClient();
@@ -291,7 +295,7 @@ public sealed class UpTests : IAsyncLifetime
             Process.Start("kill", ["-TERM", _up.Id.ToString()])!.WaitForExit();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             await _up.WaitForExitAsync(cts.Token);
-            Assert.Equal(0, _up.ExitCode);
+            Assert.True(_up.ExitCode == 0, $"stratus up exited with {_up.ExitCode}:\n" + string.Join('\n', _upOutput.TakeLast(60)));
         }
         _up?.Dispose();
         Directory.Delete(_data, recursive: true);
