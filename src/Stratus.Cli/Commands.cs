@@ -40,6 +40,7 @@ static class Commands
             Openrc(),
             Status(),
             new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
+            new Command("region", "Make a cloud a region of another (seed sections 4 and 5), or undo it.") { RegionJoin(), RegionLeave() },
             KeystoneManage(),
             TestImage(),
         };
@@ -141,6 +142,33 @@ static class Commands
         var start = new Command("start", "Run every service configured in the node's directory (SIGTERM stops, SIGHUP reloads).") { configDirs };
         start.SetAction((r, _) => NodeCommand.RunAsync([.. r.GetValue(configDirs)!.Select(Path.GetFullPath)]));
         return start;
+    }
+
+    static Command RegionJoin()
+    {
+        var configDir = new Option<string>("--config-dir") { Description = "The node (made by node init) to join; each node of the region joins in turn", Required = true };
+        var identity = new Option<string>("--identity") { Description = "The shared identity: RegionOne's http://HOST:5000", Required = true };
+        var region = new Option<string>("--region") { Description = "The region the node becomes (RegionTwo)", Required = true };
+        var password = new Option<string>("--admin-password") { Description = "The shared identity's admin password (default: the node's admin-openrc's)" };
+        var shared = new Option<bool>("--shared-service-users") { Description = "Use the seed's single glance, nova... users for every region instead of glance-REGION..." };
+        var dashboardUrl = new Option<string>("--dashboard-url") { Description = "The shared dashboard the node's web root redirects to (default: http://IDENTITY-HOST/dashboard)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print each file's change as a unified diff and the identity calls; change nothing" };
+        var join = new Command("join", "Make a node's cloud a region of the shared identity's cloud: catalog, users and the node's files.")
+        {
+            configDir, identity, region, password, shared, dashboardUrl, dryRun,
+        };
+        join.SetAction((r, ct) => RegionCommand.JoinAsync(Path.GetFullPath(r.GetValue(configDir)!), r.GetValue(identity)!, r.GetValue(region)!,
+            r.GetValue(password), r.GetValue(shared), r.GetValue(dashboardUrl), r.GetValue(dryRun), ct));
+        return join;
+    }
+
+    static Command RegionLeave()
+    {
+        var configDir = new Option<string>("--config-dir") { Description = "A node that joined a region with region join", Required = true };
+        var password = new Option<string>("--admin-password") { Description = "The shared identity's admin password (default: the node's admin-openrc's)" };
+        var leave = new Command("leave", "Undo region join: the region out of the shared catalog, the node's files and its own identity back.") { configDir, password };
+        leave.SetAction((r, ct) => RegionCommand.LeaveAsync(Path.GetFullPath(r.GetValue(configDir)!), r.GetValue(password), ct));
+        return leave;
     }
 
     static Command KeystoneManage()

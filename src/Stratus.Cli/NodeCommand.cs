@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -53,6 +55,38 @@ static class NodeCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; reload.Release(); });
+        foreach (var dir in configDirs) await File.WriteAllTextAsync(Path.Combine(dir, PidFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            return await RunUntilStoppedAsync(configDirs, stop.Token, reload);
+        }
+        finally
+        {
+            foreach (var dir in configDirs) File.Delete(Path.Combine(dir, PidFile));
+        }
+    }
+
+    /// <summary>The file in a node's directory naming the <c>node start</c> that runs it (what <c>region join</c> sends SIGHUP to).</summary>
+    const string PidFile = "node.pid";
+
+    /// <summary>The process running the node, if one is.</summary>
+    public static int? RunningPid(string configDir)
+    {
+        var path = Path.Combine(configDir, PidFile);
+        if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture, out var pid)) return null;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited ? null : pid;
+        }
+        catch (ArgumentException)
+        {
+            return null; // a pid file left behind by a node that was killed
+        }
+    }
+
+    static async Task<int> RunUntilStoppedAsync(IReadOnlyList<string> configDirs, CancellationToken stop, SemaphoreSlim reload)
+    {
         while (!stop.IsCancellationRequested)
         {
             await using var runtime = new NodeRuntime();
@@ -66,7 +100,7 @@ static class NodeCommand
             Console.WriteLine("ready");
             try
             {
-                await reload.WaitAsync(stop.Token);
+                await reload.WaitAsync(stop);
                 Console.WriteLine("SIGHUP: reloading configuration");
             }
             catch (OperationCanceledException)

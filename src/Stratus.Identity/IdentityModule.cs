@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Core.Config;
@@ -41,8 +42,7 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
         if (!node.HostsIdentity)
         {
             // Seed 4.1: the shared identity gets endpoints in this region too (what bootstrap --bootstrap-region-id does).
-            if (node.Spec.Role != NodeRoles.Compute)
-                await node.Catalog.RegisterAsync(new ServiceRegistration("identity", "keystone", null, node.Spec.Region, node.IdentityV3.TrimEnd('/') + "/"), ct);
+            if (node.Spec.Role != NodeRoles.Compute) await node.Catalog.RegisterAsync(RegionEndpoints(node.Spec.Region, node.IdentityV3), ct);
             return;
         }
         if (!IsConfigured(node.ConfigDir)) WriteDefaults(node);
@@ -53,6 +53,10 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
         await BootstrapRegionAsync(options, node.Spec.Region, node.Spec.Password, ct);
         node.Catalog = LocalRegistry(options);
     }
+
+    /// <summary>A region's identity endpoints: the shared identity's URL (what bootstrap --bootstrap-region-id makes).</summary>
+    public static ServiceRegistration RegionEndpoints(string region, string identityV3) =>
+        new("identity", "keystone", null, region, identityV3.TrimEnd('/') + "/");
 
     /// <summary>The identity API's v3 URL on its node.</summary>
     public static string Url(IdentityOptions options) => $"http://{options.BindHost}:{options.BindPort}/v3";
@@ -73,6 +77,21 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
     {
         var url = Url(options) + "/";
         return BootstrapAsync(options, new BootstrapArgs { Password = password, RegionId = region, AdminUrl = url, InternalUrl = url, PublicUrl = url }, ct);
+    }
+
+    /// <summary>
+    /// The projects and users (as domain/name) this identity holds: what <c>region join</c> reports of a node's own
+    /// identity before the node moves to the shared one, which does not receive them.
+    /// </summary>
+    public static async Task<(IReadOnlyList<string> Projects, IReadOnlyList<string> Users)> ContentsAsync(IdentityOptions options, CancellationToken ct = default)
+    {
+        await using var db = IdentityService.OpenDatabase(options);
+        var domains = await db.Domains.ToDictionaryAsync(d => d.Id, d => d.Name, ct);
+        string Named(string domainId, string name) => $"{domains.GetValueOrDefault(domainId, domainId)}/{name}";
+        var projects = await db.Projects.Select(p => new { p.DomainId, p.Name }).ToListAsync(ct);
+        var users = await db.Users.Select(u => new { u.DomainId, u.Name }).ToListAsync(ct);
+        return ([.. projects.Select(p => Named(p.DomainId, p.Name)).Order(StringComparer.Ordinal)],
+            [.. users.Select(u => Named(u.DomainId, u.Name)).Order(StringComparer.Ordinal)]);
     }
 
     /// <summary>keystone-manage fernet_setup (or credential_setup): a key repository, unless it has keys.</summary>

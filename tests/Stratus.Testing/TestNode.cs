@@ -149,6 +149,8 @@ public sealed class TestNode : IAsyncDisposable
 
         public Task InitAsync(NodeInit node, CancellationToken ct = default) => module.InitAsync(node, ct);
 
+        public IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node) => module.CatalogEntries(node);
+
         public async Task<StartedService?> StartAsync(string configDir, NodeRuntime runtime, CancellationToken ct = default)
         {
             if (!module.IsConfigured(configDir)) return null;

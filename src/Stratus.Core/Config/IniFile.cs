@@ -81,6 +81,9 @@ public sealed partial class IniFile
 
     public bool HasSection(string section) => _sections.ContainsKey(section);
 
+    /// <summary>Whether the section itself sets the key (not through [DEFAULT]).</summary>
+    public bool HasKey(string section, string key) => _sections.TryGetValue(section, out var s) && s.ContainsKey(key);
+
     /// <summary>The raw (uninterpolated) value, or null. DEFAULT values are visible from every section, as in oslo.</summary>
     string? Raw(string section, string key)
     {

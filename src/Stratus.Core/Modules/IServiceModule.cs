@@ -21,6 +21,9 @@ public interface IServiceModule
     /// </summary>
     Task InitAsync(NodeInit node, CancellationToken ct = default);
 
+    /// <summary>What the service configured in the node's directory puts in the catalog of the node's region (none if not configured).</summary>
+    IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node);
+
     /// <summary>
     /// <c>node start</c>: the service's host (API and background workers), its database synced, started;
     /// null when the node's directory does not configure this service.
@@ -55,6 +58,9 @@ public abstract class ServiceModule<TOptions> : IServiceModule where TOptions : 
 
     /// <summary>What the service puts in the catalog of the node's region (its user, service and endpoints).</summary>
     public virtual IEnumerable<ServiceRegistration> CatalogEntries(TOptions options, NodeInit node) => [];
+
+    public IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node) =>
+        IsConfigured(node.ConfigDir) ? CatalogEntries(ReadOptions(node.ConfigDir), node) : [];
 
     /// <summary>The service's <c>*-manage db sync</c>: creates the schema if missing.</summary>
     public virtual Task SyncDatabaseAsync(TOptions options, CancellationToken ct = default) => Task.CompletedTask;

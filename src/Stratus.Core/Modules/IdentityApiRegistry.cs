@@ -8,14 +8,16 @@ namespace Stratus.Core.Modules;
 /// <summary>
 /// Registers services in an identity through its API as the admin (the install guide's
 /// <c>openstack user create</c>, <c>role add</c>, <c>service create</c>, <c>endpoint create</c>),
-/// idempotently: how a node registers in the shared identity on another node.
+/// idempotently: how a node registers in the shared identity on another node. With a <paramref name="dryRun"/>
+/// writer it only reads, and writes there each call that would change something (passwords left out).
 /// </summary>
-public sealed class IdentityApiRegistry(string identityUrl, string adminPassword) : ICatalogRegistry
+public sealed class IdentityApiRegistry(string identityUrl, string adminPassword, TextWriter? dryRun = null) : ICatalogRegistry
 {
+    readonly HashSet<string> _planned = [];
+
     public async Task RegisterAsync(ServiceRegistration r, CancellationToken ct = default)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(identityUrl.TrimEnd('/') + "/") };
-        http.DefaultRequestHeaders.Add("X-Auth-Token", await LoginAsync(ct));
+        using var http = await ClientAsync(ct);
         if (r.Username is not null && r.Password is not null) await EnsureServiceUserAsync(http, r.Username, r.Password, ct);
         using (var region = await http.GetAsync($"regions/{Uri.EscapeDataString(r.Region)}", ct))
             if (region.StatusCode == HttpStatusCode.NotFound)
@@ -34,6 +36,35 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
             else if ((string?)endpoint["url"] != r.Url)
                 await SendAsync(http, HttpMethod.Patch, $"endpoints/{endpoint["id"]}", new JsonObject { ["endpoint"] = new JsonObject { ["url"] = r.Url } }, ct);
         }
+    }
+
+    /// <summary>
+    /// Takes a region's service out of the catalog: its endpoints in that region and, when asked, its service user
+    /// (the region's own user; a user the regions share stays). The service itself stays for the other regions.
+    /// </summary>
+    public async Task UnregisterAsync(ServiceRegistration r, bool deleteUser, CancellationToken ct = default)
+    {
+        using var http = await ClientAsync(ct);
+        if (await FindAsync(http, "services", $"?type={Uri.EscapeDataString(r.Type)}", ct) is { } service)
+            foreach (var endpoint in (await GetAsync(http, $"endpoints?service_id={service}&region_id={Uri.EscapeDataString(r.Region)}", ct))["endpoints"]!.AsArray())
+                await SendAsync(http, HttpMethod.Delete, $"endpoints/{endpoint!["id"]}", null, ct);
+        if (deleteUser && r.Username is not null && await FindAsync(http, "users", $"?name={Uri.EscapeDataString(r.Username)}&domain_id=default", ct) is { } user)
+            await SendAsync(http, HttpMethod.Delete, $"users/{user}", null, ct);
+    }
+
+    /// <summary>Deletes a region once nothing in the catalog is left in it.</summary>
+    public async Task DeleteRegionAsync(string region, CancellationToken ct = default)
+    {
+        using var http = await ClientAsync(ct);
+        using var found = await http.GetAsync($"regions/{Uri.EscapeDataString(region)}", ct);
+        if (found.IsSuccessStatusCode) await SendAsync(http, HttpMethod.Delete, $"regions/{Uri.EscapeDataString(region)}", null, ct);
+    }
+
+    async Task<HttpClient> ClientAsync(CancellationToken ct)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(identityUrl.TrimEnd('/') + "/") };
+        http.DefaultRequestHeaders.Add("X-Auth-Token", await LoginAsync(ct));
+        return http;
     }
 
     async Task<string> LoginAsync(CancellationToken ct)
@@ -56,7 +87,7 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
         }
     }
 
-    static async Task EnsureServiceUserAsync(HttpClient http, string username, string password, CancellationToken ct)
+    async Task EnsureServiceUserAsync(HttpClient http, string username, string password, CancellationToken ct)
     {
         var project = await FindOrCreateAsync(http, "projects", "project", "?name=service&domain_id=default",
             new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" }, ct);
@@ -67,27 +98,45 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
         await SendAsync(http, HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null, ct);
     }
 
-    static async Task<string?> FindAsync(HttpClient http, string collection, string query, CancellationToken ct)
+    async Task<string?> FindAsync(HttpClient http, string collection, string query, CancellationToken ct)
     {
         var list = (await GetAsync(http, collection + query, ct))[collection]!.AsArray();
         return list.Count == 0 ? null : (string?)list[0]!["id"];
     }
 
-    static async Task<string> FindOrCreateAsync(HttpClient http, string collection, string member, string query, JsonObject create, CancellationToken ct) =>
+    async Task<string> FindOrCreateAsync(HttpClient http, string collection, string member, string query, JsonObject create, CancellationToken ct) =>
         await FindAsync(http, collection, query, ct)
         ?? (string)(await SendAsync(http, HttpMethod.Post, collection, new JsonObject { [member] = create }, ct))![member]!["id"]!;
 
-    static async Task<JsonObject> GetAsync(HttpClient http, string path, CancellationToken ct) =>
+    async Task<JsonObject> GetAsync(HttpClient http, string path, CancellationToken ct) =>
         (JsonObject)(await SendAsync(http, HttpMethod.Get, path, null, ct))!;
 
-    static async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, JsonObject? body, CancellationToken ct)
+    async Task<JsonNode?> SendAsync(HttpClient http, HttpMethod method, string path, JsonObject? body, CancellationToken ct)
     {
+        if (dryRun is not null && method != HttpMethod.Get)
+        {
+            // Each change once, though several services would make it (their region, a shared user).
+            var line = $"{method} {http.BaseAddress}{path}{(body is null ? "" : " " + WithoutPasswords(body).ToJsonString())}";
+            if (_planned.Add(line)) await dryRun.WriteLineAsync(line);
+            // What a create would answer, enough for the calls that follow it: the new member with an id to name it by.
+            return body is { Count: 1 } && body.First() is { Value: JsonObject created } member
+                ? new JsonObject { [member.Key] = new JsonObject { ["id"] = $"new-{member.Key}-{(string?)created["name"] ?? (string?)created["id"]}" } }
+                : null;
+        }
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         using var response = await http.SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
             throw new RegistrationException($"the identity answered {(int)response.StatusCode} to {method} {path}: {text}");
         return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    static JsonObject WithoutPasswords(JsonObject body)
+    {
+        var copy = body.DeepClone().AsObject();
+        foreach (var member in copy.Select(p => p.Value).OfType<JsonObject>())
+            if (member.ContainsKey("password")) member["password"] = "***";
+        return copy;
     }
 }
 
