@@ -18,8 +18,39 @@ static class UpCommand
         var regionOne = RegionOne(data);
         var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
         var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
-        password ??= regionOne.ReadAdminPassword() ?? NewPassword();
+        var existingPassword = regionOne.ReadAdminPassword();
+        password ??= existingPassword ?? NewPassword();
+        // A resumed cloud skips the initialisation (its password checks alone take seconds) unless a service was added
+        // since (an upgrade) or the password changes.
+        var marker = Path.Combine(data, ".initialised");
+        var modules = string.Join(',', ServiceModules.All.Select(m => m.Name));
+        if (password != existingPassword || !File.Exists(marker) || await File.ReadAllTextAsync(marker) != modules)
+        {
+            await InitAsync(regionOne, regionTwo, regionTwoCompute, oneAddress, twoAddress, computeAddress, password, dashboardPort);
+            await File.WriteAllTextAsync(marker, modules);
+        }
+        var identityUrl = IdentityModule.Url(ServiceModules.Identity.ReadOptions(regionOne.Root));
 
+        // The seed's two credential files (section 4.2) at the top of the data directory.
+        var openrcOne = Path.Combine(data, "admin-openrc");
+        var openrcTwo = Path.Combine(data, "admin-openrc-r2");
+        WriteSecret(openrcOne, await File.ReadAllTextAsync(regionOne.AdminOpenrc));
+        WriteSecret(openrcTwo, await File.ReadAllTextAsync(regionTwo.AdminOpenrc));
+
+        Console.WriteLine($"""
+            Stratus: two regions sharing the identity at {identityUrl}
+              RegionOne controller {oneAddress}: source {openrcOne}
+              RegionTwo controller {twoAddress}: source {openrcTwo}
+              RegionTwo compute node {computeAddress}
+              Dashboard (both regions): {DashboardModule.Url(oneAddress, dashboardPort)}
+            """);
+        return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root]);
+    }
+
+    /// <summary>The three nodes' files, databases and catalog, as node init makes them (idempotent).</summary>
+    static async Task InitAsync(NodeLayout regionOne, NodeLayout regionTwo, NodeLayout regionTwoCompute,
+        string oneAddress, string twoAddress, string computeAddress, string password, int dashboardPort)
+    {
         await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller", DashboardPort = dashboardPort });
         var identity = ServiceModules.Identity.ReadOptions(regionOne.Root);
         var identityUrl = IdentityModule.Url(identity);
@@ -37,21 +68,6 @@ static class UpCommand
         {
             IdentityUrl = identityUrl, Role = NodeRoles.Compute, Host = "compute1", Controller = twoAddress,
         });
-
-        // The seed's two credential files (section 4.2) at the top of the data directory.
-        var openrcOne = Path.Combine(data, "admin-openrc");
-        var openrcTwo = Path.Combine(data, "admin-openrc-r2");
-        WriteSecret(openrcOne, await File.ReadAllTextAsync(regionOne.AdminOpenrc));
-        WriteSecret(openrcTwo, await File.ReadAllTextAsync(regionTwo.AdminOpenrc));
-
-        Console.WriteLine($"""
-            Stratus: two regions sharing the identity at {identityUrl}
-              RegionOne controller {oneAddress}: source {openrcOne}
-              RegionTwo controller {twoAddress}: source {openrcTwo}
-              RegionTwo compute node {computeAddress}
-              Dashboard (both regions): {DashboardModule.Url(oneAddress, dashboardPort)}
-            """);
-        return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root]);
     }
 
     /// <summary>RegionOne's controller in up's data directory: the node whose files <c>openrc</c> reads by default.</summary>

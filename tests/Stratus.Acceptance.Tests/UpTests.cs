@@ -16,7 +16,9 @@ public sealed class UpTests : IAsyncLifetime
     // What `up` printed, to show when it does not exit cleanly.
     readonly System.Collections.Concurrent.ConcurrentQueue<string> _upOutput = new();
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartUpAsync();
+
+    async Task StartUpAsync()
     {
         var psi = new ProcessStartInfo(ProcessRunner.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "up", "--data", _data, "--region-one-address", _one, "--region-two-address", _two, "--region-two-compute-address", _compute,
@@ -288,7 +290,24 @@ public sealed class UpTests : IAsyncLifetime
         Assert.False(_up.HasExited);
     }
 
-    public async Task DisposeAsync()
+    [Fact]
+    public async Task A_second_up_resumes_the_same_cloud_with_its_data()
+    {
+        var env = Openrc(Path.Combine(_data, "admin-openrc-r2"));
+        var image = Path.Combine(_data, "kept.img");
+        await File.WriteAllBytesAsync(image, new byte[4096]);
+        (await ProcessRunner.RunAsync("openstack", ["image", "create", "kept", "--file", image, "--disk-format", "raw", "--container-format", "bare"], env))
+            .EnsureSuccess("image create");
+        var openrc = await File.ReadAllTextAsync(Path.Combine(_data, "admin-openrc"));
+
+        await StopUpAsync();
+        await StartUpAsync();
+        Assert.Equal(openrc, await File.ReadAllTextAsync(Path.Combine(_data, "admin-openrc")));
+        Assert.Equal("kept active", (await ProcessRunner.RunAsync("openstack", ["image", "list", "-f", "value", "-c", "Name", "-c", "Status"], env))
+            .EnsureSuccess("image list").Stdout.Trim());
+    }
+
+    async Task StopUpAsync()
     {
         if (_up is { HasExited: false })
         {
@@ -298,6 +317,12 @@ public sealed class UpTests : IAsyncLifetime
             Assert.True(_up.ExitCode == 0, $"stratus up exited with {_up.ExitCode}:\n" + string.Join('\n', _upOutput.TakeLast(60)));
         }
         _up?.Dispose();
+        _up = null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopUpAsync();
         Directory.Delete(_data, recursive: true);
     }
 }
