@@ -59,14 +59,20 @@ static class UpCommand
         // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
         await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
         {
-            IdentityUrl = identityUrl, Role = NodeRoles.Controller, Host = "controller", DashboardPort = dashboardPort,
+            IdentityUrl = identityUrl,
+            Role = NodeRoles.Controller,
+            Host = "controller",
+            DashboardPort = dashboardPort,
             // Both regions' bridges share this machine's kernel, where a vxlan interface is named by its VNI: RegionTwo counts on from RegionOne's.
             PostConfig = new Dictionary<string, string> { [NetworkModule.Ml2Conf] = "[ml2_type_vxlan]\nvni_ranges = 1001:2000\n" },
         }, IdentityModule.LocalRegistry(identity));
         // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
         await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)
         {
-            IdentityUrl = identityUrl, Role = NodeRoles.Compute, Host = "compute1", Controller = twoAddress,
+            IdentityUrl = identityUrl,
+            Role = NodeRoles.Compute,
+            Host = "compute1",
+            Controller = twoAddress,
         });
     }
 
