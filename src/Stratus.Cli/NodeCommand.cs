@@ -90,13 +90,13 @@ static class NodeCommand
         while (!stop.IsCancellationRequested)
         {
             await using var runtime = new NodeRuntime();
-            var services = await Node.StartAsync(ServiceModules.All, configDirs, runtime);
+            // Each service's line as it comes up: the progress of a start.
+            var services = await Node.StartAsync(ServiceModules.All, configDirs, runtime, started: s => Console.WriteLine(s.Description));
             if (services.Count == 0)
             {
                 await Console.Error.WriteLineAsync("stratus: no service is configured in " + string.Join(", ", configDirs));
                 return 1;
             }
-            foreach (var s in services) Console.WriteLine(s.Description);
             Console.WriteLine("ready");
             try
             {

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.Security.Cryptography;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
@@ -26,7 +27,7 @@ static class UpCommand
         var modules = string.Join(',', ServiceModules.All.Select(m => m.Name));
         if (password != existingPassword || !File.Exists(marker) || await File.ReadAllTextAsync(marker) != modules)
         {
-            await InitAsync(regionOne, regionTwo, regionTwoCompute, oneAddress, twoAddress, computeAddress, password, dashboardPort);
+            await WithProgressAsync(step => InitAsync(step, regionOne, regionTwo, regionTwoCompute, oneAddress, twoAddress, computeAddress, password, dashboardPort));
             await File.WriteAllTextAsync(marker, modules);
         }
         var identityUrl = IdentityModule.Url(ServiceModules.Identity.ReadOptions(regionOne.Root));
@@ -48,13 +49,15 @@ static class UpCommand
     }
 
     /// <summary>The three nodes' files, databases and catalog, as node init makes them (idempotent).</summary>
-    static async Task InitAsync(NodeLayout regionOne, NodeLayout regionTwo, NodeLayout regionTwoCompute,
+    static async Task InitAsync(Action<string> step, NodeLayout regionOne, NodeLayout regionTwo, NodeLayout regionTwoCompute,
         string oneAddress, string twoAddress, string computeAddress, string password, int dashboardPort)
     {
+        step($"RegionOne's controller ({oneAddress}): files, databases, identity and catalog");
         await NodeCommand.InitAsync(regionOne, new NodeSpec("RegionOne", oneAddress, password) { Host = "controller", DashboardPort = dashboardPort });
         var identity = ServiceModules.Identity.ReadOptions(regionOne.Root);
         var identityUrl = IdentityModule.Url(identity);
         // Seed section 4.1: RegionOne's keystone-manage bootstrap creates RegionTwo and its identity endpoints.
+        step($"RegionTwo's controller ({twoAddress}): files, databases, catalog");
         await IdentityModule.BootstrapRegionAsync(identity, "RegionTwo", password);
         // RegionTwo's services go into the shared catalog as the seed's operator adds them on RegionOne (4.1).
         await NodeCommand.InitAsync(regionTwo, new NodeSpec("RegionTwo", twoAddress, password)
@@ -67,6 +70,7 @@ static class UpCommand
             PostConfig = new Dictionary<string, string> { [NetworkModule.Ml2Conf] = "[ml2_type_vxlan]\nvni_ranges = 1001:2000\n" },
         }, IdentityModule.LocalRegistry(identity));
         // The seed's RegionTwo compute node (172.16.3.73): nova-compute only, on RegionTwo's bus.
+        step($"RegionTwo's compute node ({computeAddress}): files");
         await NodeCommand.InitAsync(regionTwoCompute, new NodeSpec("RegionTwo", computeAddress, password)
         {
             IdentityUrl = identityUrl,
@@ -74,6 +78,22 @@ static class UpCommand
             Host = "compute1",
             Controller = twoAddress,
         });
+    }
+
+    /// <summary>The steps of a long task: a spinner with the current one on a terminal, a line each elsewhere.</summary>
+    static async Task WithProgressAsync(Func<Action<string>, Task> task)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            await task(s => Console.WriteLine("initialising " + s));
+            return;
+        }
+        await AnsiConsole.Status().StartAsync("initialising", async context =>
+            await task(s =>
+            {
+                AnsiConsole.MarkupLine($"[grey]initialising {Markup.Escape(s)}[/]");
+                context.Status(Markup.Escape("initialising " + s));
+            }));
     }
 
     /// <summary>RegionOne's controller in up's data directory: the node whose files <c>openrc</c> reads by default.</summary>

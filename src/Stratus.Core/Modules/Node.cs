@@ -11,24 +11,29 @@ public static class Node
 
     /// <summary>
     /// Starts every service the given nodes configure: module by module in the list's order (the identity
-    /// first: the others log in to it), node by node within a module. On a failure what started is stopped.
+    /// first: the others log in to it), node by node within a module, telling <paramref name="started"/> of each as it
+    /// comes up. On a failure what started is stopped.
     /// </summary>
     public static async Task<IReadOnlyList<StartedService>> StartAsync(IEnumerable<IServiceModule> modules, IReadOnlyList<string> configDirs,
-        NodeRuntime runtime, CancellationToken ct = default)
+        NodeRuntime runtime, CancellationToken ct = default, Action<StartedService>? started = null)
     {
-        var started = new List<StartedService>();
+        var services = new List<StartedService>();
         try
         {
             foreach (var module in modules)
                 foreach (var dir in configDirs)
-                    if (await module.StartAsync(dir, runtime, ct) is { } service) started.Add(service);
+                    if (await module.StartAsync(dir, runtime, ct) is { } service)
+                    {
+                        services.Add(service);
+                        started?.Invoke(service);
+                    }
         }
         catch
         {
-            await StopAsync(started);
+            await StopAsync(services);
             throw;
         }
-        return started;
+        return services;
     }
 
     /// <summary>Stops services in reverse order: the regional services before the identity they log in to.</summary>
