@@ -1,0 +1,106 @@
+using System.Runtime.Versioning;
+using Stratus.Acceptance.Tests.Infrastructure;
+
+namespace Stratus.Acceptance.Tests;
+
+/// <summary>
+/// <c>./stratus doctor</c> on a running node: silent when it is healthy, and each of the seed's misconfigurations, made one
+/// at a time as an operator would make it, named with its file, section, key and fix.
+/// </summary>
+[UnsupportedOSPlatform("windows")] // file modes
+public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<DoctorTests.Node>
+{
+    /// <summary>One all-in-one RegionOne node for the class, on an address of its own, healthy before any test starts.</summary>
+    public sealed class Node : IAsyncLifetime
+    {
+        public StratusNode Stratus { get; } = StratusNode.Custom("RegionOne", null, ["--host", "doctor1"],
+            n => n.SetConfig("nova/nova.conf", "DEFAULT", "compute_driver", "fake.FakeDriver"),
+            address: $"127.81.{Environment.ProcessId % 200 + 1}.72");
+
+        public async Task InitializeAsync()
+        {
+            await Stratus.InitializeAsync();
+            // The services' and agents' first reports come as they start.
+            var doctor = await DoctorAsync();
+            for (var i = 0; i < 60 && doctor.ExitCode != 0; i++)
+            {
+                await Task.Delay(500);
+                doctor = await DoctorAsync();
+            }
+            doctor.EnsureSuccess("doctor on the new node");
+        }
+
+        public Task<ProcessRunner.Result> DoctorAsync(params string[] args) =>
+            ProcessRunner.RunAsync(ProcessRunner.Stratus, ["doctor", "--config-dir", Stratus.ConfigDir, .. args]);
+
+        public Task DisposeAsync() => Stratus.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_healthy_node_has_no_problem()
+    {
+        var text = await fixture.DoctorAsync();
+        Assert.Equal(0, text.ExitCode);
+        Assert.StartsWith("doctor: no problem found (1 node(s), ", text.Stdout);
+        var json = await fixture.DoctorAsync("--json");
+        Assert.Equal(0, json.ExitCode);
+        Assert.Empty(json.Json.AsArray());
+    }
+
+    [Fact]
+    public Task Cinder_without_glance_api_servers_is_the_seeds_invalid_image_identifier() =>
+        BrokenAsync("cinder/cinder.conf", path => File.WriteAllLines(path, File.ReadAllLines(path).Where(l => !l.StartsWith("glance_api_servers", StringComparison.Ordinal))),
+            "peers", "DEFAULT", "glance_api_servers", "is not set",
+            $"set glance_api_servers = http://{fixture.Stratus.Address}:9292 (the image endpoint of RegionOne); without it, server builds from volumes fail with 'Invalid image identifier or unable to access requested image'");
+
+    [Fact]
+    public Task Nova_placement_in_a_region_without_placement_is_the_seeds_ResourceProviderCreationFailed() =>
+        BrokenAsync("nova/nova.conf", _ => fixture.Stratus.SetConfig("nova/nova.conf", "placement", "os_region_name", "RegionTwo"),
+            "region", "placement", "os_region_name", "names region 'RegionTwo', which the identity does not have (its regions: RegionOne)",
+            "set os_region_name = RegionOne; until then, nova-compute cannot report its resources: ResourceProviderCreationFailed / placement 401");
+
+    [Fact]
+    public Task A_service_password_the_identity_refuses_is_named() =>
+        BrokenAsync("glance/glance-api.conf", _ => fixture.Stratus.SetConfig("glance/glance-api.conf", "keystone_authtoken", "password", "not-the-password"),
+            "login", "keystone_authtoken", "password", "glance cannot log in to project service with this password (the identity answers 401)",
+            "set password to glance's password in the identity, or reset it there (openstack user set --password-prompt glance)");
+
+    [Fact]
+    public Task A_config_file_with_a_password_readable_by_everyone_is_named() =>
+        BrokenAsync("placement/placement.conf", path => File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.GroupRead | UnixFileMode.OtherRead),
+            "permissions", "keystone_authtoken", "password", $"every user of {fixture.Stratus.Address} can read this secret (mode 644)",
+            $"chmod o-r {Path.Combine(fixture.Stratus.ConfigDir, "placement/placement.conf")}");
+
+    /// <summary>
+    /// Breaks one file, and checks that doctor fails with that one problem, in its lines and in its JSON; puts the file back after.
+    /// </summary>
+    async Task BrokenAsync(string file, Action<string> breakIt, string check, string section, string key, string problem, string fix)
+    {
+        var path = Path.Combine(fixture.Stratus.ConfigDir, file);
+        var saved = await File.ReadAllBytesAsync(path);
+        var mode = File.GetUnixFileMode(path);
+        try
+        {
+            breakIt(path);
+            var text = await fixture.DoctorAsync();
+            Assert.Equal(1, text.ExitCode);
+            var line = Assert.Single(text.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"{check}: {fixture.Stratus.Address} {path} [{section}] {key}: {problem}", line);
+            Assert.Contains("; fix: " + fix, line);
+            Assert.DoesNotContain("not-the-password", text.Stdout);
+
+            var json = await fixture.DoctorAsync("--json");
+            Assert.Equal(1, json.ExitCode);
+            var found = Assert.Single(json.Json.AsArray())!.AsObject();
+            Assert.Equal(new string?[] { check, fixture.Stratus.Address, path, section, key },
+                new[] { "check", "host", "file", "section", "key" }.Select(k => (string?)found[k]));
+            Assert.StartsWith(problem, (string?)found["problem"]);
+            Assert.StartsWith(fix, (string?)found["fix"]);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(path, saved);
+            File.SetUnixFileMode(path, mode);
+        }
+    }
+}
