@@ -42,8 +42,9 @@ static partial class DoctorCommand
     public static async Task<int> RunAsync(IReadOnlyList<string> nodeDirs, bool json, CancellationToken ct)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var checkup = new Checkup(http, ct);
-        foreach (var dir in nodeDirs) await checkup.NodeAsync(new NodeLayout(dir));
+        var nodes = nodeDirs.Select(d => new NodeLayout(d)).ToList();
+        var checkup = new Checkup(http, nodes, ct);
+        foreach (var node in nodes) await checkup.NodeAsync(node);
         var problems = checkup.Problems;
         if (json)
             Console.WriteLine(new JsonArray([.. problems.Select(p => new JsonObject
@@ -75,8 +76,12 @@ static partial class DoctorCommand
         public string Failure => Status is { } s ? $"it answers {s}" : $"no answer: {Error}";
     }
 
-    sealed class Checkup(HttpClient http, CancellationToken ct)
+    sealed class Checkup(HttpClient http, IReadOnlyList<NodeLayout> nodes, CancellationToken ct)
     {
+        // The directory of each node checked by its region and service host name ("RegionTwo compute1"), for the fix of a service that is down.
+        readonly Dictionary<string, string> _nodesByHost = NodesByHost(nodes);
+        // Identities (host:port) that did not answer the admin: the services' logins to them are not reported one by one.
+        readonly HashSet<string> _unanswered = new(StringComparer.OrdinalIgnoreCase);
         public List<Problem> Problems { get; } = [];
         public int Endpoints { get; private set; }
         // One admin login per set of credentials, the catalog checks once per identity, one login per service user.
@@ -143,8 +148,10 @@ static partial class DoctorCommand
             }
             catch (KeystoneLoginException e) when (e.Unreachable)
             {
+                _unanswered.Add(Authority(authUrl));
+                var dir = nodes.FirstOrDefault(n => Setting(n, IdentityModule.KeystoneConf, "eventlet_server", "public_bind_host") == identityHost)?.Root ?? "DIR";
                 Add("identity", identityHost, node.AdminOpenrc, null, "OS_AUTH_URL", $"the identity at {authUrl} does not answer ({e.Detail})",
-                    "start the node that runs the identity (./stratus node start --config-dir DIR), or set OS_AUTH_URL to the shared identity; nothing else is checked through the catalog until it answers");
+                    $"start the node that runs the identity (./stratus node start --config-dir {dir}), or set OS_AUTH_URL to the shared identity; nothing else is checked through the catalog until it answers");
             }
             catch (KeystoneLoginException e)
             {
@@ -190,8 +197,12 @@ static partial class DoctorCommand
                     continue;
                 }
                 foreach (var w in (workers ?? []).Where(w => !w.Up))
+                {
+                    // cinder-volume's host is host@backend
+                    var dir = _nodesByHost.GetValueOrDefault($"{region} {w.Host.Split('@')[0]}") ?? "DIR";
                     Add("services", w.Host, null, null, null, $"{w.Binary} on {w.Host} in {region} is down (last report: {w.Updated ?? "never"})",
-                        $"start the node that runs it (./stratus node start --config-dir DIR) or read its log; until it reports, {Consequence(w.Binary, w.Host)}");
+                        $"start the node that runs it (./stratus node start --config-dir {dir}) or read its log; until it reports, {Consequence(w.Binary, w.Host)}");
+                }
             }
         }
 
@@ -329,6 +340,9 @@ static partial class DoctorCommand
                 var credentials = string.Join('\n', KeystoneLogin.V3Root(user.AuthUrl), user.Username, user.UserDomainName, user.Password, user.ProjectName, user.ProjectDomainName);
                 if (!_logins.TryGetValue(credentials, out var failure)) _logins[credentials] = failure = await LoginAsync(user);
                 if (failure is null) continue;
+                // Said already: where auth_url should point, or that the identity does not answer.
+                if (failure.Unreachable && (_unanswered.Contains(Authority(user.AuthUrl)) || Problems.Any(p => p.File == ini.Path && p.Section == section && p.Key == "auth_url")))
+                    continue;
                 if (failure.Unreachable)
                     Add("login", host, ini.Path, section, "auth_url", $"the identity at {user.AuthUrl} does not answer {user.Username}'s login ({failure.Detail})",
                         $"set auth_url = {(cloud is null ? "the shared identity's URL" : new Uri(cloud.Identity).GetLeftPart(UriPartial.Authority))}, and have that identity running");
@@ -411,22 +425,37 @@ static partial class DoctorCommand
             (ImageModule.GlanceApiConf, "DEFAULT", "bind_host"), (PlacementModule.PlacementConf, "DEFAULT", "bind_host"),
             (IdentityModule.KeystoneConf, "eventlet_server", "public_bind_host"),
         ];
-        foreach (var (file, section, key) in addresses)
+        return addresses.Select(a => Setting(node, a.File, a.Section, a.Key)).FirstOrDefault(a => a is not null) ?? Path.GetFileName(node.Root.TrimEnd('/'));
+    }
+
+    /// <summary>Each node's directory by the region and the host name its compute, network and volume services report.</summary>
+    static Dictionary<string, string> NodesByHost(IEnumerable<NodeLayout> nodes)
+    {
+        var byHost = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+            foreach (var file in new[] { ComputeModule.NovaConf, NetworkModule.NeutronConf, BlockStorageModule.CinderConf })
+                if (Setting(node, file, "DEFAULT", "host") is { } host && Setting(node, file, Authtoken, "region_name") is { } region)
+                    byHost.TryAdd($"{region} {host}", node.Root);
+        return byHost;
+    }
+
+    /// <summary>A key of one of the node's files; null when the file or the key is missing (a broken file is reported when it is checked).</summary>
+    static string? Setting(NodeLayout node, string file, string section, string key)
+    {
+        var path = Path.Combine(node.Root, file);
+        try
         {
-            var path = Path.Combine(node.Root, file);
-            try
-            {
-                if (File.Exists(path) && IniFile.Load(path).GetString(section, key) is { Length: > 0 } address) return address;
-            }
-            catch (ConfigException)
-            {
-                // reported when the file is checked
-            }
+            return File.Exists(path) && IniFile.Load(path).GetString(section, key) is { Length: > 0 } value ? value : null;
         }
-        return Path.GetFileName(node.Root.TrimEnd('/'));
+        catch (ConfigException)
+        {
+            return null;
+        }
     }
 
     static string HostOfUrl(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Host : url;
+
+    static string Authority(string url) => Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Authority : url;
 
     /// <summary>scheme://user:password@...: a database or message bus URL with its password.</summary>
     [GeneratedRegex(@"^[\w+.-]+://[^/@]*:[^/@]*@")]
