@@ -78,12 +78,12 @@ static partial class DoctorCommand
 
     sealed class Checkup(HttpClient http, IReadOnlyList<NodeLayout> nodes, CancellationToken ct)
     {
+        public List<Problem> Problems { get; } = [];
+        public int Endpoints { get; private set; }
         // The directory of each node checked by its region and service host name ("RegionTwo compute1"), for the fix of a service that is down.
         readonly Dictionary<string, string> _nodesByHost = NodesByHost(nodes);
         // Identities (host:port) that did not answer the admin: the services' logins to them are not reported one by one.
         readonly HashSet<string> _unanswered = new(StringComparer.OrdinalIgnoreCase);
-        public List<Problem> Problems { get; } = [];
-        public int Endpoints { get; private set; }
         // One admin login per set of credentials, the catalog checks once per identity, one login per service user.
         readonly Dictionary<string, Cloud?> _clouds = new(StringComparer.Ordinal);
         readonly HashSet<string> _checkedIdentities = new(StringComparer.Ordinal);
@@ -126,6 +126,11 @@ static partial class DoctorCommand
             catch (ConfigException e)
             {
                 Add("config", host, path, null, null, e.Message, "correct the file: the service does not start with it");
+                return null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Add("config", host, path, null, null, $"cannot be read: {e.Message}", "run doctor as the user that runs the node");
                 return null;
             }
         }
@@ -221,8 +226,8 @@ static partial class DoctorCommand
         void Clock(string host, Probe probe)
         {
             if (probe.Date is not { } date) return;
-            // Date has whole seconds and was stamped between our send and our receipt.
-            var offset = date < probe.Sent.AddSeconds(-1) ? date - probe.Sent : date > probe.Received ? date - probe.Received : TimeSpan.Zero;
+            // Date (whole seconds: the server's time was in [date, date + 1 s)) was stamped between our send and our receipt.
+            var offset = date.AddSeconds(1) < probe.Sent ? date.AddSeconds(1) - probe.Sent : date > probe.Received ? date - probe.Received : TimeSpan.Zero;
             if (offset.Duration() <= ClockTolerance || !_clockReported.Add(host)) return;
             Add("clock", host, null, null, null, $"its clock is {offset.TotalSeconds:+0;-0} s off this machine's (Date: {date:R})",
                 $"synchronise the clocks of {host} and this machine (chrony or another NTP client); until then tokens look expired or not yet valid between hosts");
@@ -245,7 +250,7 @@ static partial class DoctorCommand
         /// <summary>The service's [keystone_authtoken] trusts the identity of admin-openrc, in a region that has the service's endpoints.</summary>
         void IdentityOf(Cloud cloud, IniFile ini, string type, string host, Dictionary<string, string> env)
         {
-            var identity = new Uri(cloud.Identity).Authority;
+            var identity = Authority(cloud.Identity);
             var root = new Uri(cloud.Identity).GetLeftPart(UriPartial.Authority);
             if (!ini.HasSection(Authtoken))
             {
@@ -408,7 +413,7 @@ static partial class DoctorCommand
                             || (key is "connection" or "transport_url" && UrlWithPassword().IsMatch(ini.GetString(section, key) ?? "")))
                             return (section, key);
             }
-            catch (ConfigException)
+            catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
             {
                 // not an INI file, or one that the service's own start reports
             }
@@ -447,7 +452,7 @@ static partial class DoctorCommand
         {
             return File.Exists(path) && IniFile.Load(path).GetString(section, key) is { Length: > 0 } value ? value : null;
         }
-        catch (ConfigException)
+        catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
         {
             return null;
         }

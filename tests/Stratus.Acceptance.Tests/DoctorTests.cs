@@ -71,6 +71,34 @@ public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<Doctor
             "permissions", "keystone_authtoken", "password", $"every user of {fixture.Stratus.Address} can read this secret (mode 644)",
             $"chmod o-r {Path.Combine(fixture.Stratus.ConfigDir, "placement/placement.conf")}");
 
+    [Fact]
+    public async Task A_node_whose_identity_does_not_answer_is_one_problem_and_ups_nodes_are_the_default()
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-doctor-").FullName;
+        try
+        {
+            // Without --config-dir, up's nodes in --data: here there are none, and doctor names the first it looked for.
+            var none = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["doctor", "--data", dir]);
+            Assert.Equal(2, none.ExitCode);
+            Assert.Contains($"no admin-openrc in {Path.Combine(dir, "regionone")}", none.Stderr);
+
+            // A node made but not started: its identity does not answer, which is said once, not for every service user.
+            var node = Path.Combine(dir, "stopped");
+            var address = $"127.81.{Environment.ProcessId % 200 + 1}.73";
+            (await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["node", "init", "--config-dir", node, "--region", "RegionOne", "--address", address,
+                "--password", StratusNode.Password])).EnsureSuccess("node init");
+            var doctor = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["doctor", "--config-dir", node]);
+            Assert.Equal(1, doctor.ExitCode);
+            var line = Assert.Single(doctor.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"identity: {address} {node}/admin-openrc OS_AUTH_URL: the identity at http://{address}:5000/v3 does not answer", line);
+            Assert.Contains($"; fix: start the node that runs the identity (./stratus node start --config-dir {node})", line);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Breaks one file, and checks that doctor fails with that one problem, in its lines and in its JSON; puts the file back after.
     /// </summary>
