@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.Versioning;
+using System.Text;
 using Stratus.Acceptance.Tests.Infrastructure;
 
 namespace Stratus.Acceptance.Tests;
@@ -70,6 +73,72 @@ public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<Doctor
         BrokenAsync("placement/placement.conf", path => File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.GroupRead | UnixFileMode.OtherRead),
             "permissions", "keystone_authtoken", "password", $"every user of {fixture.Stratus.Address} can read this secret (mode 644)",
             $"chmod o-r {Path.Combine(fixture.Stratus.ConfigDir, "placement/placement.conf")}");
+
+    [Fact]
+    public async Task An_endpoint_that_does_not_answer_and_a_host_whose_clock_is_off_are_named()
+    {
+        var address = IPAddress.Parse(fixture.Stratus.Address);
+        // A port nobody listens on, and a server whose clock is five minutes behind.
+        var closed = new TcpListener(address, 0);
+        closed.Start();
+        var silentUrl = $"http://{fixture.Stratus.Address}:{((IPEndPoint)closed.LocalEndpoint).Port}";
+        closed.Stop();
+        using var skewed = new TcpListener(address, 0);
+        skewed.Start();
+        var skewedUrl = $"http://{fixture.Stratus.Address}:{((IPEndPoint)skewed.LocalEndpoint).Port}";
+        using var stop = new CancellationTokenSource();
+        var serving = ServeAsync(skewed, TimeSpan.FromMinutes(-5), stop.Token);
+        var created = new List<string[]>();
+        try
+        {
+            foreach (var (type, url) in new[] { ("key-manager", silentUrl), ("object-store", skewedUrl) })
+            {
+                var service = (await fixture.Stratus.OpenStackAsync("service", "create", "--name", "doctor-" + type, type, "-f", "value", "-c", "id")).Stdout.Trim();
+                created.Add(["service", service]);
+                var endpoint = (await fixture.Stratus.OpenStackAsync("endpoint", "create", "--region", "RegionOne", service, "public", url, "-f", "value", "-c", "id")).Stdout.Trim();
+                created.Insert(0, ["endpoint", endpoint]);
+            }
+            var doctor = await fixture.DoctorAsync("--json");
+            Assert.Equal(1, doctor.ExitCode);
+            var problems = doctor.Json.AsArray().Select(p => p!.AsObject()).ToList();
+            Assert.Equal(["endpoint", "clock"], problems.Select(p => (string?)p["check"]));
+            Assert.All(problems, p => Assert.Equal(fixture.Stratus.Address, (string?)p["host"]));
+            Assert.StartsWith($"the key-manager endpoint of RegionOne, {silentUrl}, does not answer its version document (no answer: Connection refused",
+                (string?)problems[0]["problem"]);
+            Assert.StartsWith($"start the node that serves it on {fixture.Stratus.Address}, or correct the endpoint", (string?)problems[0]["fix"]);
+            Assert.Matches(@"^its clock is -(299|300|301) s off this machine's \(Date: ", (string?)problems[1]["problem"]);
+            Assert.StartsWith($"synchronise the clocks of {fixture.Stratus.Address} and this machine", (string?)problems[1]["fix"]);
+        }
+        finally
+        {
+            foreach (var c in created) await fixture.Stratus.OpenStackAsync(c[0], "delete", c[1]);
+            await stop.CancelAsync();
+            skewed.Stop();
+            await serving;
+        }
+    }
+
+    /// <summary>A minimal HTTP server: 200 and an empty JSON document to every request, with a Date <paramref name="skew"/> off.</summary>
+    static async Task ServeAsync(TcpListener listener, TimeSpan skew, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var client = await listener.AcceptTcpClientAsync(ct);
+                var stream = client.GetStream();
+                var buffer = new byte[4096];
+                var request = "";
+                while (!request.Contains("\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(buffer, ct) is > 0 and var n)
+                    request += Encoding.ASCII.GetString(buffer, 0, n);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                    $"HTTP/1.1 200 OK\r\nDate: {DateTimeOffset.UtcNow + skew:R}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"), ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
+            {
+            }
+        }
+    }
 
     [Fact]
     public async Task A_node_whose_identity_does_not_answer_is_one_problem_and_ups_nodes_are_the_default()
