@@ -39,6 +39,7 @@ static class Commands
             Up(),
             Openrc(),
             Status(),
+            Doctor(),
             new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
             new Command("region", "Make a cloud a region of another (seed sections 4 and 5), or undo it.") { RegionJoin(), RegionLeave() },
             KeystoneManage(),
@@ -82,6 +83,25 @@ static class Commands
         var command = new Command("status", "Show every region's services and agents and their state (exit 1 when one is down).") { configDir, data };
         command.SetAction((r, ct) => StatusCommand.RunAsync(
             r.GetValue(configDir) is { } dir ? Path.GetFullPath(dir) : UpCommand.RegionOne(DataDir(r, data)).Root, ct));
+        return command;
+    }
+
+    static Command Doctor()
+    {
+        var configDirs = new Option<string[]>("--config-dir")
+        {
+            Description = "A node's directory to check; several check several nodes (default: up's three nodes)",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var data = Data();
+        var json = new Option<bool>("--json") { Description = "Print the problems as a JSON array of {check, host, file, section, key, problem, fix}" };
+        var command = new Command("doctor", "Check a running cloud from its catalog and its nodes' files: one line per problem, with where and the fix (exit 1 when one is found).")
+        {
+            configDirs, data, json,
+        };
+        command.SetAction((r, ct) => DoctorCommand.RunAsync(r.GetValue(configDirs) is { Length: > 0 } dirs
+            ? [.. dirs.Select(Path.GetFullPath)]
+            : [.. UpCommand.Nodes(DataDir(r, data)).Select(n => n.Root)], r.GetValue(json), ct));
         return command;
     }
 

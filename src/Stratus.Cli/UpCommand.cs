@@ -1,5 +1,5 @@
-using Spectre.Console;
 using System.Security.Cryptography;
+using Spectre.Console;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
 using Stratus.Identity;
@@ -16,9 +16,8 @@ static class UpCommand
 {
     public static async Task<int> RunAsync(string data, string oneAddress, string twoAddress, string computeAddress, string? password, int dashboardPort)
     {
-        var regionOne = RegionOne(data);
-        var regionTwo = new NodeLayout(Path.Combine(data, "regiontwo"));
-        var regionTwoCompute = new NodeLayout(Path.Combine(data, "regiontwo-compute1"));
+        var nodes = Nodes(data);
+        var (regionOne, regionTwo, regionTwoCompute) = (nodes[0], nodes[1], nodes[2]);
         var existingPassword = regionOne.ReadAdminPassword();
         password ??= existingPassword ?? NewPassword();
         // A resumed cloud skips the initialisation (its password checks alone take seconds) unless a service was added
@@ -98,6 +97,9 @@ static class UpCommand
 
     /// <summary>RegionOne's controller in up's data directory: the node whose files <c>openrc</c> reads by default.</summary>
     public static NodeLayout RegionOne(string data) => new(Path.Combine(data, "regionone"));
+
+    /// <summary>up's nodes in its data directory: RegionOne's controller, RegionTwo's controller and RegionTwo's compute node.</summary>
+    public static NodeLayout[] Nodes(string data) => [RegionOne(data), new(Path.Combine(data, "regiontwo")), new(Path.Combine(data, "regiontwo-compute1"))];
 
     /// <summary>Made readable by its owner only from the start: it holds the admin's password.</summary>
     static void WriteSecret(string path, string text)

@@ -10,6 +10,7 @@ public sealed class CliTests
     [InlineData(new[] { "up", "--help" }, "--data", "--region-two-address")]
     [InlineData(new[] { "node", "init", "--help" }, "--config-dir", "--role <all|compute|controller>")]
     [InlineData(new[] { "node", "start", "--help" }, "--config-dir", "SIGHUP")]
+    [InlineData(new[] { "doctor", "--help" }, "--config-dir", "--json")]
     [InlineData(new[] { "keystone-manage", "bootstrap", "--help" }, "--bootstrap-password", "--config-dir")]
     [InlineData(new[] { "test-image", "--help" }, "--output", "--cache-dir")]
     [InlineData(new[] { "help" }, "openrc", "test-image")]

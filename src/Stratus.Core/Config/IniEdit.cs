@@ -47,7 +47,7 @@ public static class IniEdit
     /// </summary>
     public static string Set(string text, string section, string key, string value)
     {
-        if (IniFile.Parse(text).HasKey(section, key))
+        if (IniFile.Parse(text).Keys(section).Contains(key))
             return Rewrite(text, (_, e) => e.Section == section && e.Key == key ? value : null);
         var lines = text.Split('\n').ToList();
         int? lastKey = null;

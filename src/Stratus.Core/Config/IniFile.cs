@@ -81,8 +81,8 @@ public sealed partial class IniFile
 
     public bool HasSection(string section) => _sections.ContainsKey(section);
 
-    /// <summary>Whether the section itself sets the key (not through [DEFAULT]).</summary>
-    public bool HasKey(string section, string key) => _sections.TryGetValue(section, out var s) && s.ContainsKey(key);
+    /// <summary>The keys set in the section itself (not those it sees from [DEFAULT]).</summary>
+    public IEnumerable<string> Keys(string section) => _sections.TryGetValue(section, out var s) ? s.Keys : [];
 
     /// <summary>The raw (uninterpolated) value, or null. DEFAULT values are visible from every section, as in oslo.</summary>
     string? Raw(string section, string key)

@@ -12,7 +12,7 @@ public sealed class StratusNode : IAsyncLifetime
     static int _next;
 
     public string ConfigDir { get; } = Directory.CreateTempSubdirectory("stratus-node-").FullName;
-    public string Address { get; } = $"127.77.{Environment.ProcessId % 200 + 1}.{Interlocked.Increment(ref _next) + 10}";
+    public string Address { get; }
     /// <summary>The identity this node's services trust: its own, or another node's.</summary>
     public string AuthUrl => _identityUrl ?? $"http://{Address}:5000/v3";
     Process? _process;
@@ -28,8 +28,9 @@ public sealed class StratusNode : IAsyncLifetime
     {
     }
 
-    StratusNode(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure)
+    StratusNode(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure, string? address = null)
     {
+        Address = address ?? $"127.77.{Environment.ProcessId % 200 + 1}.{Interlocked.Increment(ref _next) + 10}";
         Region = region;
         _identityUrl = identityUrl;
         _initArgs = initArgs;
@@ -41,10 +42,11 @@ public sealed class StratusNode : IAsyncLifetime
 
     /// <summary>
     /// Any node: <paramref name="initArgs"/> go to <c>node init</c> (<c>--role</c>, <c>--transport-url</c> ...), and
-    /// <paramref name="configure"/> edits its files before it starts, as an operator would.
+    /// <paramref name="configure"/> edits its files before it starts, as an operator would; <paramref name="address"/> is one
+    /// of 127.0.0.0/8 that the test class keeps for itself (by default the next of 127.77.x.y).
     /// </summary>
-    public static StratusNode Custom(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure = null) =>
-        new(region, identityUrl, initArgs, configure);
+    public static StratusNode Custom(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure = null, string? address = null) =>
+        new(region, identityUrl, initArgs, configure, address);
 
     public async Task InitializeAsync()
     {
