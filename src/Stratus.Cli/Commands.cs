@@ -43,6 +43,12 @@ static class Commands
             new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
             new Command("region", "Make a cloud a region of another (seed sections 4 and 5), or undo it.") { RegionJoin(), RegionLeave() },
             KeystoneManage(),
+            // The other services' database verbs, as operators know them from the install guides.
+            Manage("glance-manage", ServiceModules.Of<Image.ImageModule>(), "glance", ["db_sync"], ["db", "sync"]),
+            Manage("nova-manage", ServiceModules.Of<Compute.ComputeModule>(), "nova", ["api_db", "sync"], ["db", "sync"]),
+            Manage("placement-manage", ServiceModules.Of<Placement.PlacementModule>(), "placement", ["db", "sync"]),
+            Manage("cinder-manage", ServiceModules.Of<BlockStorage.BlockStorageModule>(), "cinder", ["db", "sync"]),
+            Manage("neutron-db-manage", ServiceModules.Of<Network.NetworkModule>(), "neutron", ["upgrade", "heads"]),
             TestImage(),
         };
         // `stratus help [verb...]`, as many CLIs have it: the help of the verb named, or the list of verbs.
@@ -189,6 +195,49 @@ static class Commands
         var leave = new Command("leave", "Undo region join: the region out of the shared catalog, the node's files and its own identity back.") { configDir, password };
         leave.SetAction((r, ct) => RegionCommand.LeaveAsync(Path.GetFullPath(r.GetValue(configDir)!), r.GetValue(password), ct));
         return leave;
+    }
+
+    /// <summary>
+    /// A service's manage tool with its schema verbs (<c>glance-manage db_sync</c>, <c>nova-manage api_db sync</c>...): the
+    /// config from <c>--config-file</c> (repeatable, as neutron-db-manage takes it) or <c>--config-dir</c> (the service's
+    /// directory, or a node's; default /etc/SERVICE).
+    /// </summary>
+    static Command Manage(string tool, IServiceModule module, string service, params string[][] syncVerbs)
+    {
+        var command = new Command(tool, $"{tool}: the {module.Name} service's database schema.");
+        var configDir = new Option<string>("--config-dir") { Description = $"A {service} directory, or a node's (default /etc/{service})", Recursive = true };
+        var configFiles = new Option<string[]>("--config-file") { Description = $"{Path.GetFileName(module.ConfigFile)} itself", Recursive = true };
+        command.Options.Add(configDir);
+        command.Options.Add(configFiles);
+        foreach (var verbs in syncVerbs)
+        {
+            var parent = command;
+            foreach (var verb in verbs[..^1])
+            {
+                var existing = parent.Subcommands.FirstOrDefault(c => c.Name == verb);
+                if (existing is null) parent.Subcommands.Add(existing = new Command(verb, $"{tool} {verb}"));
+                parent = existing;
+            }
+            var sync = new Command(verbs[^1], $"Create or bring up to date the {module.Name} service's schema.");
+            sync.SetAction(async (r, ct) =>
+            {
+                var file = FindConfig(module, r.GetValue(configFiles) ?? [], r.GetValue(configDir) ?? "/etc/" + service);
+                await module.SyncDatabaseAsync(IniFile.Load(file), ct);
+                return 0;
+            });
+            parent.Subcommands.Add(sync);
+        }
+        return command;
+    }
+
+    /// <summary>The module's file among those given, else in the directory (a service's or a node's).</summary>
+    static string FindConfig(IServiceModule module, string[] files, string dir)
+    {
+        var name = Path.GetFileName(module.ConfigFile);
+        if (files.Length > 0) return files.FirstOrDefault(f => Path.GetFileName(f) == name) ?? files[0];
+        foreach (var candidate in new[] { Path.Combine(dir, name), Path.Combine(dir, module.ConfigFile) })
+            if (File.Exists(candidate)) return candidate;
+        throw new UsageException($"no {name} in {dir} (nor {module.ConfigFile} under it): give --config-dir or --config-file");
     }
 
     static Command KeystoneManage()

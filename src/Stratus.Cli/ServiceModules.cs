@@ -27,4 +27,7 @@ public static class ServiceModules
         new BlockStorageModule(),
         new DashboardModule(),
     ];
+
+    /// <summary>The module of the list of the given type.</summary>
+    public static T Of<T>() where T : IServiceModule => All.OfType<T>().Single();
 }

@@ -1,4 +1,5 @@
 using Stratus.Cli;
+using Stratus.Core.Config;
 using Stratus.Core.Modules;
 using Stratus.Identity;
 using Stratus.Network;
@@ -150,6 +151,8 @@ public sealed class TestNode : IAsyncDisposable
         public Task InitAsync(NodeInit node, CancellationToken ct = default) => module.InitAsync(node, ct);
 
         public IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node) => module.CatalogEntries(node);
+
+        public Task SyncDatabaseAsync(IniFile config, CancellationToken ct = default) => module.SyncDatabaseAsync(config, ct);
 
         public async Task<StartedService?> StartAsync(string configDir, NodeRuntime runtime, CancellationToken ct = default)
         {

@@ -21,6 +21,9 @@ public interface IServiceModule
     /// </summary>
     Task InitAsync(NodeInit node, CancellationToken ct = default);
 
+    /// <summary>The service's <c>*-manage db sync</c> with the options of the given config file.</summary>
+    Task SyncDatabaseAsync(IniFile config, CancellationToken ct = default);
+
     /// <summary>What the service configured in the node's directory puts in the catalog of the node's region (none if not configured).</summary>
     IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node);
 
@@ -64,6 +67,8 @@ public abstract class ServiceModule<TOptions> : IServiceModule where TOptions : 
 
     /// <summary>The service's <c>*-manage db sync</c>: creates the schema if missing.</summary>
     public virtual Task SyncDatabaseAsync(TOptions options, CancellationToken ct = default) => Task.CompletedTask;
+
+    public Task SyncDatabaseAsync(IniFile config, CancellationToken ct = default) => SyncDatabaseAsync(ReadOptions(config), ct);
 
     /// <summary>The service's host on the node's address and its port, not yet started.</summary>
     public abstract IHost Build(TOptions options, NodeRuntime runtime);
