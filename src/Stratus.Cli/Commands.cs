@@ -40,7 +40,7 @@ static class Commands
             Openrc(),
             Status(),
             Doctor(),
-            new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart() },
+            new Command("node", "One host of the seed: its config files and its services.") { NodeInit(), NodeStart(), NodeInstallUnits() },
             new Command("region", "Make a cloud a region of another (seed sections 4 and 5), or undo it.") { RegionJoin(), RegionLeave() },
             KeystoneManage(),
             // The other services' database verbs, as operators know them from the install guides.
@@ -168,6 +168,15 @@ static class Commands
         var start = new Command("start", "Run every service configured in the node's directory (SIGTERM stops, SIGHUP reloads).") { configDirs };
         start.SetAction((r, _) => NodeCommand.RunAsync([.. r.GetValue(configDirs)!.Select(Path.GetFullPath)]));
         return start;
+    }
+
+    static Command NodeInstallUnits()
+    {
+        var configDir = new Option<string>("--config-dir") { Description = "The node's directory (made by node init)", Required = true };
+        var output = new Option<string>("--output") { Description = "Where the unit goes", DefaultValueFactory = _ => "/etc/systemd/system" };
+        var command = new Command("install-units", "Write the systemd unit that runs the node: restart on failure, reload with SIGHUP, logs in journald.") { configDir, output };
+        command.SetAction(r => NodeCommand.InstallUnits(Path.GetFullPath(r.GetValue(configDir)!), r.GetValue(output)!));
+        return command;
     }
 
     static Command RegionJoin()

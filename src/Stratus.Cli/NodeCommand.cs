@@ -110,4 +110,54 @@ static class NodeCommand
         }
         return 0;
     }
+
+    /// <summary>
+    /// <c>node install-units</c>: a systemd unit that runs the node (<c>node start</c>), restarts it when it fails,
+    /// reloads it with SIGHUP and logs to journald, named after the node's directory.
+    /// </summary>
+    public static int InstallUnits(string configDir, string outputDir)
+    {
+        var services = ServiceModules.All.Where(m => File.Exists(Path.Combine(configDir, m.ConfigFile))).Select(m => m.Name).ToList();
+        if (services.Count == 0) throw new UsageException($"no service is configured in {configDir}: make the node with ./stratus node init first");
+        var entry = Environment.GetEnvironmentVariable("STRATUS_ENTRY") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "stratus"));
+        var name = "stratus-node-" + UnitName(Path.GetFileName(configDir.TrimEnd('/')));
+        var unit = $"""
+            # Written by `stratus node install-units`: the Stratus node in {configDir}.
+            [Unit]
+            Description=Stratus node {configDir.Replace("%", "%%", StringComparison.Ordinal)} ({string.Join(", ", services)})
+            Wants=network-online.target
+            After=network-online.target
+
+            [Service]
+            Type=simple
+            ExecStart={Quote(entry)} node start --config-dir {Quote(configDir)}
+            ExecReload=/bin/kill -HUP $MAINPID
+            KillSignal=SIGTERM
+            TimeoutStopSec=90
+            Restart=on-failure
+            RestartSec=5
+            StandardOutput=journal
+            StandardError=journal
+            SyslogIdentifier={name}
+
+            [Install]
+            WantedBy=multi-user.target
+
+            """;
+        Directory.CreateDirectory(outputDir);
+        var path = Path.Combine(outputDir, name + ".service");
+        File.WriteAllText(path, unit);
+        Console.WriteLine($"{path}: runs {string.Join(", ", services)}");
+        Console.WriteLine($"Then: systemctl daemon-reload && systemctl enable --now {name}; logs: journalctl -u {name}");
+        return 0;
+    }
+
+    /// <summary>A path as one argument of a unit's command line: quoted, with systemd's specifiers and variables escaped.</summary>
+    static string Quote(string path) =>
+        '"' + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+            .Replace("%", "%%", StringComparison.Ordinal).Replace("$", "$$", StringComparison.Ordinal) + '"';
+
+    /// <summary>A directory name as a unit name may hold it: letters, digits, '-', '_' and '.'.</summary>
+    static string UnitName(string name) =>
+        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
 }

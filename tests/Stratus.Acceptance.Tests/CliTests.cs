@@ -122,4 +122,36 @@ public sealed class CliTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("no cinder.conf in /nonexistent", r.Stderr);
     }
+
+    [Fact]
+    public async Task Install_units_writes_a_systemd_unit_that_systemd_accepts()
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-units-").FullName;
+        var node = Path.Combine(dir, "regiontwo compute");
+        var units = Path.Combine(dir, "units");
+        try
+        {
+            var none = await Stratus("node", "install-units", "--config-dir", node, "--output", units);
+            Assert.Equal(2, none.ExitCode);
+            Assert.Contains("no service is configured", none.Stderr);
+
+            (await Stratus("node", "init", "--config-dir", node, "--region", "RegionTwo", "--address", "127.88.1.3", "--password", "pw-1",
+                "--role", "compute", "--identity-url", "http://127.88.1.4:5000/v3", "--controller", "127.88.1.4")).EnsureSuccess("node init");
+            (await Stratus("node", "install-units", "--config-dir", node, "--output", units)).EnsureSuccess("install-units");
+            var unit = Path.Combine(units, "stratus-node-regiontwo-compute.service");
+            var text = await File.ReadAllTextAsync(unit);
+            // One argument, though the path has a space.
+            Assert.Contains($"/stratus\" node start --config-dir \"{node}\"\n", text);
+            Assert.Contains("(compute, network)", text);
+            Assert.Contains("Restart=on-failure\n", text);
+            Assert.Contains("ExecReload=/bin/kill -HUP $MAINPID\n", text);
+            Assert.Contains("StandardOutput=journal\n", text);
+            var verify = await ProcessRunner.RunAsync("systemd-analyze", ["verify", unit]);
+            Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
