@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Stratus.Core.Config;
+using Stratus.Core.Data;
 using Stratus.Core.Modules;
 
 namespace Stratus.Cli;
@@ -28,6 +29,11 @@ static class Commands
         catch (ConfigException e)
         {
             await Console.Error.WriteLineAsync($"stratus: configuration error: {e.Message}");
+            return 1;
+        }
+        catch (SchemaTooNewException e)
+        {
+            await Console.Error.WriteLineAsync($"stratus: {e.Message}");
             return 1;
         }
     }

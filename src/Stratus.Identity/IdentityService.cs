@@ -69,6 +69,8 @@ public static class IdentityService
         var store = new IdentityStore(url);
         if (await store.SchemaExistsAsync(ct))
         {
+            await SchemaVersion.RefuseNewerAsync(url, ct);
+            await SchemaVersion.StampAsync(url, ct: ct);
             if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
             return;
         }

@@ -1,3 +1,5 @@
+using Stratus.Core.Data;
+
 namespace Stratus.Acceptance.Tests;
 
 /// <summary><c>./stratus</c> itself: help on every verb, and errors that name what was wrong and what exists.</summary>
@@ -152,6 +154,28 @@ public sealed class CliTests
             Assert.Contains("StandardOutput=journal\n", text);
             var verify = await ProcessRunner.RunAsync("systemd-analyze", ["verify", unit]);
             Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Node_start_refuses_a_database_a_newer_Stratus_synced()
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-newer-").FullName;
+        try
+        {
+            (await Stratus("node", "init", "--config-dir", dir, "--region", "RegionOne", "--address", "127.88.1.5", "--password", "pw-1")).EnsureSuccess("node init");
+            var glance = Path.Combine(dir, "glance", "glance.db");
+            await SchemaVersion.StampAsync(DatabaseUrl.Parse("sqlite:///" + glance), 99);
+            var start = await Stratus("node", "start", "--config-dir", dir);
+            Assert.Equal(1, start.ExitCode);
+            Assert.Contains($"stratus: the Sqlite database {glance} has schema version 99, newer than this Stratus knows", start.Stderr);
+            var sync = await Stratus("glance-manage", "--config-dir", dir, "db_sync");
+            Assert.Equal(1, sync.ExitCode);
+            Assert.Contains("schema version 99", sync.Stderr);
         }
         finally
         {

@@ -138,13 +138,15 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
         await url.EnsureSchemaAsync(db, ct);
     }
 
-    /// <summary>Creates the schema if it is missing; for SQLite also switches the file to WAL so a
-    /// <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
+    /// <summary>Creates the schema if it is missing and stamps its generation (refusing one a newer Stratus synced); for
+    /// SQLite also switches the file to WAL so a <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
     public async Task EnsureSchemaAsync(DbContext db, CancellationToken ct = default)
     {
         if (SqlitePath is not null && Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) is { } dir)
             Directory.CreateDirectory(dir);
+        await SchemaVersion.RefuseNewerAsync(this, ct);
         if (!await db.Database.EnsureCreatedAsync(ct)) await CreateMissingTablesAsync(db, ct);
+        await SchemaVersion.StampAsync(this, ct: ct);
         if (Kind == DatabaseKind.Sqlite)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }

@@ -71,4 +71,22 @@ public class SchemaSyncTests
         // A second sync changes nothing.
         await DatabaseUrl.SyncAsync<NewDb>(connection, o => new NewDb(o));
     }
+
+    [Fact]
+    public async Task A_sync_stamps_the_generation_and_a_database_a_newer_release_synced_is_refused_untouched()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("stratus-schema-").FullName, "db.sqlite");
+        var connection = "sqlite:///" + path;
+        var url = DatabaseUrl.Parse(connection);
+        Assert.Equal(0, await SchemaVersion.ReadAsync(url));
+        await DatabaseUrl.SyncAsync<OldDb>(connection, o => new OldDb(o));
+        Assert.Equal(SchemaVersion.Current, await SchemaVersion.ReadAsync(url));
+
+        // What a newer release leaves: a higher stamp and a table this release does not know.
+        await DatabaseUrl.SyncAsync<NewDb>(connection, o => new NewDb(o));
+        await SchemaVersion.StampAsync(url, SchemaVersion.Current + 1);
+        var e = await Assert.ThrowsAsync<SchemaTooNewException>(() => DatabaseUrl.SyncAsync<OldDb>(connection, o => new OldDb(o)));
+        Assert.Contains($"{path} has schema version {SchemaVersion.Current + 1}, newer than this Stratus knows ({SchemaVersion.Current})", e.Message);
+        Assert.Equal(SchemaVersion.Current + 1, await SchemaVersion.ReadAsync(url));
+    }
 }
