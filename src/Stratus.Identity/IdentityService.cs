@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Stratus.Core.Data;
 using Stratus.Core.Hosting;
 using Stratus.Core.Operations;
+using Stratus.Core.Policy;
 using Stratus.Identity.Api;
 using Stratus.Identity.Catalog;
-using Stratus.Core.Policy;
 using Stratus.Identity.Policy;
 using Stratus.Identity.Tokens;
 
