@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text;
 using Stratus.Acceptance.Tests.Infrastructure;
+using Stratus.Core.Config;
 
 namespace Stratus.Acceptance.Tests;
 
@@ -61,6 +62,24 @@ public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<Doctor
         BrokenAsync("nova/nova.conf", _ => fixture.Stratus.SetConfig("nova/nova.conf", "placement", "os_region_name", "RegionTwo"),
             "region", "placement", "os_region_name", "names region 'RegionTwo', which the identity does not have (its regions: RegionOne)",
             "set os_region_name = RegionOne; until then, nova-compute cannot report its resources: ResourceProviderCreationFailed / placement 401");
+
+    [Fact]
+    public Task Nova_placement_without_a_region_is_the_seeds_ResourceProviderCreationFailed() =>
+        BrokenAsync("nova/nova.conf", path => File.WriteAllText(path, IniEdit.Set(File.ReadAllText(path), "placement", "os_region_name", "")),
+            "region", "placement", "os_region_name", "is not set",
+            "set os_region_name = RegionOne; until then, nova-compute cannot report its resources: ResourceProviderCreationFailed");
+
+    [Fact]
+    public Task Nova_cinder_without_a_region_is_the_seeds_invalid_image_identifier() =>
+        BrokenAsync("nova/nova.conf", path => File.WriteAllText(path, IniEdit.Set(File.ReadAllText(path), "cinder", "os_region_name", "")),
+            "region", "cinder", "os_region_name", "is not set",
+            "set os_region_name = RegionOne; until then, server builds from volumes fail with 'Invalid image identifier or unable to access requested image'");
+
+    [Fact]
+    public Task A_keystone_authtoken_pointed_at_another_identity_is_named() =>
+        BrokenAsync("cinder/cinder.conf", _ => fixture.Stratus.SetConfig("cinder/cinder.conf", "keystone_authtoken", "auth_url", "http://127.0.0.9:5000"),
+            "identity", "keystone_authtoken", "auth_url", $"'http://127.0.0.9:5000' is not the shared identity {fixture.Stratus.Address}:5000",
+            $"set auth_url = http://{fixture.Stratus.Address}:5000: a service validates tokens with the identity that issues them");
 
     [Fact]
     public Task A_service_password_the_identity_refuses_is_named() =>
