@@ -95,7 +95,7 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     static void ConfigureNpgsql(DbContextOptionsBuilder options, string cs) => options.UseNpgsql(cs);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void ConfigureMySql(DbContextOptionsBuilder options, string cs) => options.UseMySQL(cs);
+    static void ConfigureMySql(DbContextOptionsBuilder options, string cs) => options.UseMySQL(cs).AddInterceptors(MariaDbDeleteInterceptor.Instance);
 
     /// <summary>
     /// A new (unopened) ADO.NET connection to the database, from the provider's pool, for code that

@@ -39,4 +39,13 @@ public class DatabaseUrlTests
     [InlineData("oracle://x@y/z")]
     [InlineData("sqlite://")]
     public void Unsupported_urls_are_rejected(string url) => Assert.Throws<FormatException>(() => DatabaseUrl.Parse(url));
+
+    [Fact]
+    public void An_aliased_delete_is_written_in_the_form_MariaDB_accepts()
+    {
+        Assert.Equal("DELETE `i` FROM `instance_group_member` AS `i`\nWHERE `i`.`InstanceUuid` = @id",
+            MariaDbDeleteInterceptor.Rewrite("DELETE FROM `instance_group_member` AS `i`\nWHERE `i`.`InstanceUuid` = @id"));
+        const string other = "DELETE FROM `t` WHERE `Id` = 1; UPDATE `t` AS `a` SET `a`.`x` = 1";
+        Assert.Equal(other, MariaDbDeleteInterceptor.Rewrite(other));
+    }
 }
