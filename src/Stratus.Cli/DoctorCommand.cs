@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -6,6 +7,7 @@ using Stratus.BlockStorage;
 using Stratus.Compute;
 using Stratus.Core.Auth;
 using Stratus.Core.Config;
+using Stratus.Core.Data;
 using Stratus.Identity;
 using Stratus.Image;
 using Stratus.Network;
@@ -22,6 +24,9 @@ namespace Stratus.Cli;
 /// </summary>
 static partial class DoctorCommand
 {
+    [GeneratedRegex(@"(//[^:/@]+:)[^@]*@")]
+    private static partial Regex RedactedPassword();
+
     sealed record Problem(string Check, string Host, string? File, string? Section, string? Key, string What, string Fix);
 
     /// <summary>The services whose <c>[keystone_authtoken]</c> trusts the shared identity, with the catalog type each serves.</summary>
@@ -106,7 +111,9 @@ static partial class DoctorCommand
                 files[file] = ini;
                 if (cloud is not null) IdentityOf(cloud, ini, type, host, env);
                 await LoginsAsync(cloud, ini, host);
+                await BackendsAsync(ini, host);
             }
+            if (Load(node, IdentityModule.KeystoneConf, host) is { } keystone) await BackendsAsync(keystone, host);
             if (cloud is null) return;
             if (files.TryGetValue(ComputeModule.NovaConf, out var nova)) await NovaAsync(cloud, nova, host, OwnRegion(cloud, nova, env));
             if (files.TryGetValue(BlockStorageModule.CinderConf, out var cinder)) await CinderAsync(cloud, cinder, host, OwnRegion(cloud, cinder, env));
@@ -134,6 +141,76 @@ static partial class DoctorCommand
                 return null;
             }
         }
+
+        /// <summary>The databases, RabbitMQ and memcached servers the file names answer.</summary>
+        async Task BackendsAsync(IniFile ini, string host)
+        {
+            foreach (var section in new[] { "database", "api_database", "placement_database" })
+                if (ini.GetString(section, "connection") is { Length: > 0 } connection && await DatabaseFailureAsync(connection) is { } failure)
+                    Add("backend", host, ini.Path, section, "connection", $"the database {Redacted(connection)} does not answer ({failure})",
+                        "start that database server, or correct the connection URL (user, password, host, database name)");
+            if (ini.GetString("DEFAULT", "transport_url") is { } transport && transport.StartsWith("rabbit://", StringComparison.Ordinal))
+            {
+                // rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost: one answering broker is enough.
+                var servers = transport["rabbit://".Length..].Split('/')[0].Split(',').Select(s => s[(s.LastIndexOf('@') + 1)..]).ToList();
+                var failures = new List<string>();
+                foreach (var server in servers)
+                    if (await TcpFailureAsync(server, 5672, null) is { } f) failures.Add($"{server}: {f}");
+                if (failures.Count == servers.Count)
+                    Add("backend", host, ini.Path, "DEFAULT", "transport_url", $"no RabbitMQ of {string.Join(", ", servers)} answers ({string.Join("; ", failures)})",
+                        "start RabbitMQ there, or correct transport_url: the region's services cannot talk to each other without it");
+            }
+            if (ini.GetString(Authtoken, "memcached_servers") is { Length: > 0 } memcached)
+                foreach (var server in memcached.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (await TcpFailureAsync(server.StartsWith("inet:", StringComparison.Ordinal) ? server[5..] : server, 11211, "version\r\n") is { } f)
+                        Add("backend", host, ini.Path, Authtoken, "memcached_servers", $"memcached at {server} does not answer ({f})",
+                            "start memcached there, or take it out of memcached_servers (token validations are then cached in each service)");
+        }
+
+        async Task<string?> DatabaseFailureAsync(string connection)
+        {
+            try
+            {
+                var url = DatabaseUrl.Parse(connection);
+                // A SQLite file that is not there would be made by opening it: that it exists is the check.
+                if (url.SqlitePath is not null) return File.Exists(url.SqlitePath) ? null : $"{url.SqlitePath} does not exist: run the service's db sync";
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await using var db = url.CreateConnection();
+                await db.OpenAsync(timeout.Token);
+                return null;
+            }
+            catch (Exception e) when (e is FormatException or DbException or OperationCanceledException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+                return e is OperationCanceledException ? "no answer within 5 s" : e.Message;
+            }
+        }
+
+        /// <summary>Connects to HOST:PORT and, when given, sends a command that must get an answer.</summary>
+        async Task<string?> TcpFailureAsync(string server, int defaultPort, string? command)
+        {
+            var colon = server.LastIndexOf(':');
+            var (name, port) = colon > 0 && int.TryParse(server[(colon + 1)..], out var p) ? (server[..colon], p) : (server, defaultPort);
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(name, port, timeout.Token);
+                if (command is null) return null;
+                var stream = client.GetStream();
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command), timeout.Token);
+                var buffer = new byte[64];
+                return await stream.ReadAsync(buffer, timeout.Token) > 0 ? null : "it closed the connection";
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException or IOException)
+            {
+                return e is OperationCanceledException ? "no answer within 5 s" : e.Message;
+            }
+        }
+
+        /// <summary>A database or bus URL without its password.</summary>
+        static string Redacted(string url) => RedactedPassword().Replace(url, "$1***@");
 
         /// <summary>The admin's view of the identity that the node's admin-openrc names; null (and a problem) when it refuses.</summary>
         async Task<Cloud?> CloudAsync(NodeLayout node, Dictionary<string, string> env)

@@ -82,6 +82,22 @@ public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<Doctor
             $"set auth_url = http://{fixture.Stratus.Address}:5000: a service validates tokens with the identity that issues them");
 
     [Fact]
+    public Task A_database_that_does_not_answer_is_named_without_its_password() =>
+        BrokenAsync("cinder/cinder.conf", _ => fixture.Stratus.SetConfig("cinder/cinder.conf", "database", "connection", "mysql+pymysql://cinder:not-the-password@127.0.0.1:1/cinder"),
+            "backend", "database", "connection", "the database mysql+pymysql://cinder:***@127.0.0.1:1/cinder does not answer (",
+            "start that database server, or correct the connection URL");
+
+    [Fact]
+    public Task A_message_bus_that_does_not_answer_is_named() =>
+        BrokenAsync("nova/nova.conf", _ => fixture.Stratus.SetConfig("nova/nova.conf", "DEFAULT", "transport_url", "rabbit://nova:not-the-password@127.0.0.1:1/"),
+            "backend", "DEFAULT", "transport_url", "no RabbitMQ of 127.0.0.1:1 answers (", "start RabbitMQ there, or correct transport_url");
+
+    [Fact]
+    public Task A_memcached_that_does_not_answer_is_named() =>
+        BrokenAsync("glance/glance-api.conf", _ => fixture.Stratus.SetConfig("glance/glance-api.conf", "keystone_authtoken", "memcached_servers", "127.0.0.1:1"),
+            "backend", "keystone_authtoken", "memcached_servers", "memcached at 127.0.0.1:1 does not answer (", "start memcached there");
+
+    [Fact]
     public Task A_service_password_the_identity_refuses_is_named() =>
         BrokenAsync("glance/glance-api.conf", _ => fixture.Stratus.SetConfig("glance/glance-api.conf", "keystone_authtoken", "password", "not-the-password"),
             "login", "keystone_authtoken", "password", "glance cannot log in to project service with this password (the identity answers 401)",
