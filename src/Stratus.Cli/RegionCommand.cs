@@ -127,13 +127,12 @@ static class RegionCommand
         adminPassword ??= NodeLayout.ReadOpenrc(node).GetValueOrDefault("OS_PASSWORD") ?? throw new UsageException("--admin-password is required");
         var sharedV3 = state.Identity + "/v3";
 
-        // Out of the shared catalog: the region's endpoints of this node's services, its own users, then the region.
+        // Out of the shared catalog: the region's endpoints of this node's services, its own users, then the region if nothing else is in it.
         var init = new NodeInit(configDir, new NodeSpec(state.Region, "", adminPassword) { IdentityUrl = sharedV3 });
         var registry = new IdentityApiRegistry(sharedV3, adminPassword);
         foreach (var r in ServiceModules.All.SelectMany(m => m.CatalogEntries(init)))
             await registry.UnregisterAsync(r, deleteUser: !state.SharedServiceUsers, ct);
-        await registry.UnregisterAsync(IdentityModule.RegionEndpoints(state.Region, sharedV3), deleteUser: false, ct);
-        await registry.DeleteRegionAsync(state.Region, ct);
+        await registry.DeleteRegionIfUnusedAsync(state.Region, ct);
 
         // The files as they were: every original back, the node's own identity with them.
         foreach (var original in Directory.EnumerateFiles(stateDir, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != StateFile))

@@ -52,12 +52,20 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
             await SendAsync(http, HttpMethod.Delete, $"users/{user}", null, ct);
     }
 
-    /// <summary>Deletes a region once nothing in the catalog is left in it.</summary>
-    public async Task DeleteRegionAsync(string region, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes a region, with its identity endpoints, once no other service has endpoints there (while a compute node
+    /// leaves, its controller's services keep the region).
+    /// </summary>
+    public async Task DeleteRegionIfUnusedAsync(string region, CancellationToken ct = default)
     {
         using var http = await ClientAsync(ct);
         using var found = await http.GetAsync($"regions/{Uri.EscapeDataString(region)}", ct);
-        if (found.IsSuccessStatusCode) await SendAsync(http, HttpMethod.Delete, $"regions/{Uri.EscapeDataString(region)}", null, ct);
+        if (!found.IsSuccessStatusCode) return;
+        var identity = await FindAsync(http, "services", "?type=identity", ct);
+        var endpoints = (await GetAsync(http, $"endpoints?region_id={Uri.EscapeDataString(region)}", ct))["endpoints"]!.AsArray();
+        if (endpoints.Any(e => (string?)e!["service_id"] != identity)) return;
+        foreach (var endpoint in endpoints) await SendAsync(http, HttpMethod.Delete, $"endpoints/{endpoint!["id"]}", null, ct);
+        await SendAsync(http, HttpMethod.Delete, $"regions/{Uri.EscapeDataString(region)}", null, ct);
     }
 
     async Task<HttpClient> ClientAsync(CancellationToken ct)
