@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -74,15 +73,9 @@ static class NodeCommand
     {
         var path = Path.Combine(configDir, PidFile);
         if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture, out var pid)) return null;
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return process.HasExited ? null : pid;
-        }
-        catch (ArgumentException)
-        {
-            return null; // a pid file left behind by a node that was killed
-        }
+        // A pid file left behind by a node that was killed may name another program by now: only a stratus counts.
+        var cmdline = $"/proc/{pid}/cmdline";
+        return File.Exists(cmdline) && File.ReadAllText(cmdline).Contains("stratus", StringComparison.Ordinal) ? pid : null;
     }
 
     static async Task<int> RunUntilStoppedAsync(IReadOnlyList<string> configDirs, CancellationToken stop, SemaphoreSlim reload)
