@@ -48,7 +48,7 @@ sealed class Segments(NetworkOptions options)
         }
     }
 
-    /// <summary>A vxlan segment given by an admin without a VNI, or a project network: the lowest free VNI of the ranges.</summary>
+    /// <summary>A vxlan segment given by an admin without a VNI, or a project network: a free VNI of the ranges.</summary>
     public async Task<Segment> AllocateAsync(NetworkDb db, string? type, CancellationToken ct)
     {
         foreach (var t in type is null ? Ml2.TenantNetworkTypes : [type])
@@ -61,13 +61,38 @@ sealed class Segments(NetworkOptions options)
                     // Also the networks of this request not saved yet (a bulk create).
                     var used = (await db.Networks.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId).ToListAsync(ct))
                         .Concat(db.Networks.Local.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId)).ToHashSet();
-                    foreach (var (min, max) in Ml2.VniRanges)
-                        for (var vni = min; vni <= max; vni++)
-                            if (!used.Contains(vni)) return new("vxlan", "", vni, MaxMtu("vxlan"));
+                    if (FreeVni(used) is { } vni) return new("vxlan", "", vni, MaxMtu("vxlan"));
                     break;
             }
         }
         throw new OpenStackError(503, "NoNetworkAvailable", "Unable to create the network. No tenant network is available for allocation.");
+    }
+
+    /// <summary>
+    /// A free VNI of the ranges, from a random place in them as Neutron picks among the unallocated ones: concurrent
+    /// creates then rarely pick the same one (the database refuses the second, which picks again).
+    /// </summary>
+    int? FreeVni(HashSet<int?> used)
+    {
+        var ranges = Ml2.VniRanges.Select(r => (r.Min, Count: r.Max - r.Min + 1)).Where(r => r.Count > 0).ToList();
+        var total = ranges.Sum(r => (long)r.Count);
+        if (total == 0) return null;
+        var start = Random.Shared.NextInt64(total);
+        for (long i = 0; i < total; i++)
+        {
+            var index = (start + i) % total;
+            foreach (var (min, count) in ranges)
+            {
+                if (index < count)
+                {
+                    var vni = min + (int)index;
+                    if (!used.Contains(vni)) return vni;
+                    break;
+                }
+                index -= count;
+            }
+        }
+        return null;
     }
 
     /// <summary>The conflict a taken segment gets, in Neutron's words.</summary>
