@@ -245,7 +245,7 @@ static class Commands
         return command;
     }
 
-    /// <summary>The module's file among those given, else in the directory (a service's or a node's).</summary>
+    /// <summary>The module's file among those given, else in the directory (a service's, e.g. /etc/glance, or a node's).</summary>
     static string FindConfig(IServiceModule module, string[] files, string dir)
     {
         var name = Path.GetFileName(module.ConfigFile);
@@ -262,7 +262,8 @@ static class Commands
         var configFile = new Option<string>("--config-file") { Description = "keystone.conf itself", Recursive = true };
         command.Options.Add(configDir);
         command.Options.Add(configFile);
-        string Config(ParseResult r) => KeystoneManageCommand.FindConfig(r.GetValue(configFile), r.GetValue(configDir));
+        string Config(ParseResult r) =>
+            FindConfig(ServiceModules.Identity, r.GetValue(configFile) is { } file ? [file] : [], r.GetValue(configDir) ?? "/etc/keystone");
 
         var dbSync = new Command("db_sync", "Create the identity's schema.");
         foreach (var phase in new[] { "--check", "--expand", "--migrate", "--contract" })

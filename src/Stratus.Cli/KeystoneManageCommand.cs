@@ -27,14 +27,4 @@ static class KeystoneManageCommand
             Console.WriteLine(line);
         return 0;
     }
-
-    /// <summary>keystone.conf from --config-file, or in --config-dir (a keystone directory or a node's), or /etc/keystone.</summary>
-    public static string FindConfig(string? file, string? dir)
-    {
-        if (file is not null) return file;
-        dir ??= "/etc/keystone";
-        foreach (var candidate in new[] { Path.Combine(dir, "keystone.conf"), Path.Combine(dir, "keystone", "keystone.conf") })
-            if (File.Exists(candidate)) return candidate;
-        throw new UsageException($"no keystone.conf in {dir} (nor in {dir}/keystone)");
-    }
 }

@@ -69,8 +69,7 @@ public static class IdentityService
         var store = new IdentityStore(url);
         if (await store.SchemaExistsAsync(ct))
         {
-            await SchemaVersion.RefuseNewerAsync(url, ct);
-            await SchemaVersion.StampAsync(url, ct: ct);
+            if (await SchemaVersion.RefuseNewerAsync(url, ct) != SchemaVersion.Current) await SchemaVersion.StampAsync(url, ct: ct);
             if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
             return;
         }

@@ -144,9 +144,9 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     {
         if (SqlitePath is not null && Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) is { } dir)
             Directory.CreateDirectory(dir);
-        await SchemaVersion.RefuseNewerAsync(this, ct);
+        var stored = await SchemaVersion.RefuseNewerAsync(this, ct);
         if (!await db.Database.EnsureCreatedAsync(ct)) await CreateMissingTablesAsync(db, ct);
-        await SchemaVersion.StampAsync(this, ct: ct);
+        if (stored != SchemaVersion.Current) await SchemaVersion.StampAsync(this, ct: ct);
         if (Kind == DatabaseKind.Sqlite)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }

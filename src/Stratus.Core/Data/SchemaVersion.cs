@@ -32,19 +32,19 @@ public static class SchemaVersion
         }
     }
 
-    /// <summary>Refuses a database that a newer Stratus synced.</summary>
-    public static async Task RefuseNewerAsync(DatabaseUrl url, CancellationToken ct = default)
+    /// <summary>Refuses a database that a newer Stratus synced; else its generation (to stamp after a sync when older).</summary>
+    public static async Task<int> RefuseNewerAsync(DatabaseUrl url, CancellationToken ct = default)
     {
         var stored = await ReadAsync(url, ct);
         if (stored > Current)
             throw new SchemaTooNewException($"the {url.Kind} database{(url.SqlitePath is null ? "" : " " + url.SqlitePath)} has schema version " +
                 $"{stored}, newer than this Stratus knows ({Current}): a newer Stratus synced it. Run that one, or restore the backup taken before the upgrade.");
+        return stored;
     }
 
     /// <summary>Records the generation the database now has (this Stratus's, once synced).</summary>
     public static async Task StampAsync(DatabaseUrl url, int version = Current, CancellationToken ct = default)
     {
-        if (await ReadAsync(url, ct) == version) return;
         await using var connection = url.CreateConnection();
         await connection.OpenAsync(ct);
         foreach (var sql in new[]
