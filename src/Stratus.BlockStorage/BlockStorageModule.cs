@@ -62,7 +62,8 @@ public sealed class BlockStorageModule : ServiceModule<CinderOptions>
     }
 
     /// <summary>cinder-manage db sync: the schema and the __DEFAULT__ volume type.</summary>
-    public override Task SyncDatabaseAsync(CinderOptions options, CancellationToken ct = default) => CinderDb.SyncAsync(options.DatabaseConnection, ct);
+    public override Task SyncDatabaseAsync(CinderOptions options, bool upgrade, CancellationToken ct = default) =>
+        CinderDb.SyncAsync(options.DatabaseConnection, upgrade, ct);
 
     public override IHost Build(CinderOptions options, NodeRuntime runtime)
     {

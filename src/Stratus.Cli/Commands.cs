@@ -31,7 +31,7 @@ static class Commands
             await Console.Error.WriteLineAsync($"stratus: configuration error: {e.Message}");
             return 1;
         }
-        catch (SchemaTooNewException e)
+        catch (SchemaVersionException e)
         {
             await Console.Error.WriteLineAsync($"stratus: {e.Message}");
             return 1;
@@ -171,8 +171,12 @@ static class Commands
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
-        var start = new Command("start", "Run every service configured in the node's directory (SIGTERM stops, SIGHUP reloads).") { configDirs };
-        start.SetAction((r, _) => NodeCommand.RunAsync([.. r.GetValue(configDirs)!.Select(Path.GetFullPath)]));
+        var upgrade = new Option<bool>("--upgrade-databases")
+        {
+            Description = "Bring databases an older Stratus made to this release's schema (the db sync verbs' work); without it such a database is refused",
+        };
+        var start = new Command("start", "Run every service configured in the node's directory (SIGTERM stops, SIGHUP reloads).") { configDirs, upgrade };
+        start.SetAction((r, _) => NodeCommand.RunAsync([.. r.GetValue(configDirs)!.Select(Path.GetFullPath)], r.GetValue(upgrade)));
         return start;
     }
 

@@ -10,7 +10,7 @@ static class KeystoneManageCommand
 
     public static async Task<int> DbSyncAsync(string config)
     {
-        await ServiceModules.Identity.SyncDatabaseAsync(Options(config));
+        await ServiceModules.Identity.SyncDatabaseAsync(Options(config), upgrade: true);
         return 0;
     }
 

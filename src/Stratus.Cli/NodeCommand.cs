@@ -47,7 +47,7 @@ static class NodeCommand
     /// <c>node start</c>: runs every service of the given nodes in this process until SIGTERM/SIGINT; SIGHUP stops them,
     /// re-reads the configuration and starts them again.
     /// </summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> configDirs)
+    public static async Task<int> RunAsync(IReadOnlyList<string> configDirs, bool upgradeDatabases)
     {
         using var stop = new CancellationTokenSource();
         var reload = new SemaphoreSlim(0);
@@ -57,7 +57,7 @@ static class NodeCommand
         foreach (var dir in configDirs) await File.WriteAllTextAsync(Path.Combine(dir, PidFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         try
         {
-            return await RunUntilStoppedAsync(configDirs, stop.Token, reload);
+            return await RunUntilStoppedAsync(configDirs, upgradeDatabases, stop.Token, reload);
         }
         finally
         {
@@ -78,11 +78,11 @@ static class NodeCommand
         return File.Exists(cmdline) && File.ReadAllText(cmdline).Contains("stratus", StringComparison.Ordinal) ? pid : null;
     }
 
-    static async Task<int> RunUntilStoppedAsync(IReadOnlyList<string> configDirs, CancellationToken stop, SemaphoreSlim reload)
+    static async Task<int> RunUntilStoppedAsync(IReadOnlyList<string> configDirs, bool upgradeDatabases, CancellationToken stop, SemaphoreSlim reload)
     {
         while (!stop.IsCancellationRequested)
         {
-            await using var runtime = new NodeRuntime();
+            await using var runtime = new NodeRuntime { UpgradeDatabases = upgradeDatabases };
             // Each service's line as it comes up: the progress of a start.
             var services = await Node.StartAsync(ServiceModules.All, configDirs, runtime, started: s => Console.WriteLine(s.Description));
             if (services.Count == 0)

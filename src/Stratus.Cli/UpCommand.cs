@@ -44,7 +44,8 @@ static class UpCommand
               RegionTwo compute node {computeAddress}
               Dashboard (both regions): {DashboardModule.Url(oneAddress, dashboardPort)}
             """);
-        return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root]);
+        // A cloud on a laptop follows its Stratus: the next up upgrades what an older one made.
+        return await NodeCommand.RunAsync([regionOne.Root, regionTwo.Root, regionTwoCompute.Root], upgradeDatabases: true);
     }
 
     /// <summary>The three nodes' files, databases and catalog, as node init makes them (idempotent).</summary>

@@ -72,11 +72,11 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
             : [];
 
     /// <summary>nova-manage api_db sync and db sync: both databases' schemas, where a service that uses them runs.</summary>
-    public override async Task SyncDatabaseAsync(NovaOptions options, CancellationToken ct = default)
+    public override async Task SyncDatabaseAsync(NovaOptions options, bool upgrade, CancellationToken ct = default)
     {
         if (!options.Runs(NovaOptions.Api) && !options.Runs(NovaOptions.Conductor) && !options.Runs(NovaOptions.Scheduler)) return;
-        await DatabaseUrl.SyncAsync<ApiDb>(options.ApiDatabase, o => new(o), ct);
-        await DatabaseUrl.SyncAsync<CellDb>(options.Database, o => new(o), ct);
+        await DatabaseUrl.SyncAsync<ApiDb>(options.ApiDatabase, o => new(o), ApiDb.History, upgrade, ct);
+        await DatabaseUrl.SyncAsync<CellDb>(options.Database, o => new(o), CellDb.History, upgrade, ct);
     }
 
     public override IHost Build(NovaOptions options, NodeRuntime runtime) => Build(options, runtime.Bus(options.TransportUrl));

@@ -47,7 +47,7 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
         }
         if (!IsConfigured(node.ConfigDir)) WriteDefaults(node);
         var options = ReadOptions(node.ConfigDir);
-        await SyncDatabaseAsync(options, ct);
+        await SyncDatabaseAsync(options, upgrade: true, ct);
         SetupKeys(options);
         node.IdentityUrl = Url(options);
         await BootstrapRegionAsync(options, node.Spec.Region, node.Spec.Password, ct);
@@ -61,13 +61,14 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
     /// <summary>The identity API's v3 URL on its node.</summary>
     public static string Url(IdentityOptions options) => $"http://{options.BindHost}:{options.BindPort}/v3";
 
-    /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing.</summary>
-    public override Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default) => IdentityService.SyncDatabaseAsync(options, ct);
+    /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing, or upgrades it.</summary>
+    public override Task SyncDatabaseAsync(IdentityOptions options, bool upgrade, CancellationToken ct = default) =>
+        IdentityService.SyncDatabaseAsync(options, upgrade, ct);
 
     /// <summary>keystone-manage bootstrap: the admin, roles and, when given, a region with the identity endpoints.</summary>
     public static async Task<IReadOnlyList<string>> BootstrapAsync(IdentityOptions options, BootstrapArgs args, CancellationToken ct = default)
     {
-        await IdentityService.SyncDatabaseAsync(options, ct);
+        await IdentityService.SyncDatabaseAsync(options, upgrade: true, ct);
         await using var db = IdentityService.OpenDatabase(options);
         return await Bootstrap.RunAsync(db, args, options.PasswordHashRounds, ct);
     }

@@ -60,26 +60,20 @@ public static class IdentityService
             return next(http);
         });
 
-    /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing.</summary>
-    public static async Task SyncDatabaseAsync(IdentityOptions options, CancellationToken ct = default)
+    /// <summary>keystone-manage db_sync: creates the schema (and SQLite's WAL mode) if missing, or upgrades an older one.</summary>
+    public static async Task SyncDatabaseAsync(IdentityOptions options, bool upgrade = true, CancellationToken ct = default)
     {
         var url = DatabaseUrl.Parse(options.DatabaseConnection);
-        // The schema there already (every start but the first): what EnsureCreated would conclude,
+        // The schema there already at this generation (every start but the first): what the sync would conclude,
         // without building EF Core's model in a node that may never need it.
         var store = new IdentityStore(url);
-        if (await store.SchemaExistsAsync(ct))
+        if (await store.SchemaExistsAsync(ct) && await SchemaVersion.RefuseNewerAsync(url, ct) == SchemaVersion.Current)
         {
-            if (await SchemaVersion.RefuseNewerAsync(url, ct) != SchemaVersion.Current) await SchemaVersion.StampAsync(url, ct: ct);
             if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
             return;
         }
-        await CreateSchemaAsync(options, url, ct);
-    }
-
-    static async Task CreateSchemaAsync(IdentityOptions options, DatabaseUrl url, CancellationToken ct)
-    {
         await using var db = OpenDatabase(options);
-        await url.EnsureSchemaAsync(db, ct);
+        await url.EnsureSchemaAsync(db, IdentityDb.History, upgrade, ct);
     }
 
     /// <summary>A database context outside any web host (for keystone-manage).</summary>

@@ -45,8 +45,8 @@ public sealed class ImageModule : ServiceModule<ImageOptions>
         [new("image", "glance", "OpenStack Image", node.Spec.Region, $"http://{options.BindHost}:{options.BindPort}", options.Authtoken.Username, options.Authtoken.Password)];
 
     /// <summary>glance-manage db_sync: creates the schema if missing.</summary>
-    public override Task SyncDatabaseAsync(ImageOptions options, CancellationToken ct = default) =>
-        DatabaseUrl.SyncAsync<ImageDb>(options.DatabaseConnection, o => new(o), ct);
+    public override Task SyncDatabaseAsync(ImageOptions options, bool upgrade, CancellationToken ct = default) =>
+        DatabaseUrl.SyncAsync<ImageDb>(options.DatabaseConnection, o => new(o), ImageDb.History, upgrade, ct);
 
     public override IHost Build(ImageOptions options, NodeRuntime runtime) => Build(options, b => b.Services.AddSingleton(runtime.Time));
 

@@ -84,10 +84,10 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
             : [];
 
     /// <summary>neutron-db-manage upgrade heads: creates the schema if missing, where neutron-server runs.</summary>
-    public override async Task SyncDatabaseAsync(NetworkOptions options, CancellationToken ct = default)
+    public override async Task SyncDatabaseAsync(NetworkOptions options, bool upgrade, CancellationToken ct = default)
     {
         if (!options.Runs(NetworkOptions.Server)) return;
-        await DatabaseUrl.SyncAsync<NetworkDb>(options.DatabaseConnection, o => new(o), ct);
+        await DatabaseUrl.SyncAsync<NetworkDb>(options.DatabaseConnection, o => new(o), NetworkDb.History, upgrade, ct);
     }
 
     public override IHost Build(NetworkOptions options, NodeRuntime runtime)

@@ -34,8 +34,8 @@ public sealed class PlacementModule : ServiceModule<PlacementOptions>
         [new("placement", "placement", "Placement API", node.Spec.Region, $"http://{options.BindHost}:{options.BindPort}", options.Authtoken.Username, options.Authtoken.Password)];
 
     /// <summary>placement-manage db sync: creates the schema if missing.</summary>
-    public override Task SyncDatabaseAsync(PlacementOptions options, CancellationToken ct = default) =>
-        DatabaseUrl.SyncAsync<PlacementDb>(options.DatabaseConnection, o => new(o), ct);
+    public override Task SyncDatabaseAsync(PlacementOptions options, bool upgrade, CancellationToken ct = default) =>
+        DatabaseUrl.SyncAsync<PlacementDb>(options.DatabaseConnection, o => new(o), PlacementDb.History, upgrade, ct);
 
     public override IHost Build(PlacementOptions options, NodeRuntime runtime) => Build(options);
 

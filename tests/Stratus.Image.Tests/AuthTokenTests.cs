@@ -149,7 +149,7 @@ public class AuthTokenTests
                 // A second instance of the service, with an empty memory, finds the validation in memcached.
                 var dir = Directory.CreateTempSubdirectory("stratus-image2-").FullName;
                 var options = ImageServer.NewOptions(s.Identity, dir) with { Authtoken = s.Options.Authtoken };
-                await new ImageModule().SyncDatabaseAsync(options);
+                await new ImageModule().SyncDatabaseAsync(options, upgrade: true);
                 await using var second = ImageModule.Build(options);
                 await second.StartAsync();
                 var url = second.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -10,6 +10,15 @@ namespace Stratus.BlockStorage.Data;
 /// </summary>
 public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("cinder-manage db sync",
+    [
+        new(1, "tables added before the stamp", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+        }),
+    ]);
+
     public DbSet<VolumeRow> Volumes => Set<VolumeRow>();
     public DbSet<Snapshot> Snapshots => Set<Snapshot>();
     public DbSet<VolumeAttachment> Attachments => Set<VolumeAttachment>();
@@ -85,9 +94,9 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     }
 
     /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
-    public static async Task SyncAsync(string connection, CancellationToken ct = default)
+    public static async Task SyncAsync(string connection, bool upgrade = true, CancellationToken ct = default)
     {
-        await DatabaseUrl.SyncAsync<CinderDb>(connection, o => new(o), ct);
+        await DatabaseUrl.SyncAsync<CinderDb>(connection, o => new(o), History, upgrade, ct);
         var b = new DbContextOptionsBuilder<CinderDb>();
         DatabaseUrl.Parse(connection).Configure(b);
         await using var db = new CinderDb(b.Options);

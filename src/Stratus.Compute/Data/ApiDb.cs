@@ -5,6 +5,15 @@ namespace Stratus.Compute.Data;
 /// <summary>Nova's API database (<c>[api_database] connection</c>): flavors, key pairs, quotas.</summary>
 public sealed class ApiDb(DbContextOptions<ApiDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("nova-manage api_db sync",
+    [
+        new(1, "tables added before the stamp", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+        }),
+    ]);
+
     public DbSet<Flavor> Flavors => Set<Flavor>();
     public DbSet<FlavorExtraSpec> FlavorExtraSpecs => Set<FlavorExtraSpec>();
     public DbSet<FlavorProject> FlavorProjects => Set<FlavorProject>();

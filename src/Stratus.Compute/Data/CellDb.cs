@@ -6,6 +6,15 @@ namespace Stratus.Compute.Data;
 /// <summary>Nova's cell database (<c>[database] connection</c>): instances, services, compute nodes, actions and faults.</summary>
 public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("nova-manage db sync",
+    [
+        new(1, "servers boot from volumes: block_device_mapping", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+        }),
+    ]);
+
     public DbSet<Instance> Instances => Set<Instance>();
     public DbSet<InstanceFault> Faults => Set<InstanceFault>();
     public DbSet<InstanceAction> Actions => Set<InstanceAction>();

@@ -35,10 +35,11 @@ public sealed record VifAddress(string Address, int Version, string SubnetId)
 {
     public string? Cidr { get; init; }
     public string? Gateway { get; init; }
-    public IReadOnlyList<string> DnsServers { get; init; } = [];
+    // The generated JSON reader sets every init property, to null when the JSON lacks it (an info cache an older release wrote).
+    public IReadOnlyList<string> DnsServers { get; init => field = value ?? []; } = [];
 
     /// <summary>The floating IPs associated with this address, as the network service last told (network-changed).</summary>
-    public IReadOnlyList<string> FloatingIps { get; init; } = [];
+    public IReadOnlyList<string> FloatingIps { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>Nova's network API for servers: what a create asks for, checked as the user; ports made, bound and removed as the service.</summary>
@@ -187,12 +188,14 @@ public static class ServerNetworks
                     var address = (string)ip["ip_address"]!;
                     addresses.Add(new VifAddress(address, address.Contains(':') ? 6 : 4, subnetId)
                     {
-                        Cidr = (string?)subnet?["cidr"], Gateway = (string?)subnet?["gateway_ip"],
+                        Cidr = (string?)subnet?["cidr"],
+                        Gateway = (string?)subnet?["gateway_ip"],
                         DnsServers = [.. (subnet?["dns_nameservers"] as JsonArray ?? []).Select(d => (string?)d).OfType<string>()],
                     });
                 }
                 var vif = new Vif((string)port["id"]!, (string)port["network_id"]!, (string?)network?["name"] ?? "", (string)port["mac_address"]!,
-                    addresses, PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"]) { Active = (string?)port["status"] == "ACTIVE" };
+                    addresses, PreserveOnDelete: r.PortId is not null, Mtu: (int?)network?["mtu"])
+                { Active = (string?)port["status"] == "ACTIVE" };
                 vifs.Add(vif);
                 if ((string?)port["binding:vif_type"] == "binding_failed")
                     throw new PortBindingFailedException(vif.PortId);

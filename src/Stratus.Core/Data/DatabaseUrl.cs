@@ -128,68 +128,46 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     /// <summary>Quotes a table or column name as the dialect does (backticks for MySQL, ANSI double quotes otherwise).</summary>
     public string Quote(string name) => Kind == DatabaseKind.MySql ? $"`{name}`" : $"\"{name}\"";
 
-    /// <summary>A service's <c>*-manage db sync</c>: the schema of <typeparamref name="TDb"/> at <paramref name="connection"/>, created if missing.</summary>
-    public static async Task SyncAsync<TDb>(string connection, Func<DbContextOptions<TDb>, TDb> create, CancellationToken ct = default) where TDb : DbContext
+    /// <summary>
+    /// A service's <c>*-manage db sync</c> of <typeparamref name="TDb"/> at <paramref name="connection"/>: creates the schema
+    /// if missing, else applies the steps of <paramref name="history"/> newer than its stamp (only with <paramref name="upgrade"/>:
+    /// a node start without it refuses an older schema rather than serve on it).
+    /// </summary>
+    public static async Task SyncAsync<TDb>(string connection, Func<DbContextOptions<TDb>, TDb> create, SchemaHistory history, bool upgrade = true,
+        CancellationToken ct = default) where TDb : DbContext
     {
         var url = Parse(connection);
         var b = new DbContextOptionsBuilder<TDb>();
         url.Configure(b);
         await using var db = create(b.Options);
-        await url.EnsureSchemaAsync(db, ct);
+        await url.EnsureSchemaAsync(db, history, upgrade, ct);
     }
 
-    /// <summary>Creates the schema if it is missing and stamps its generation (refusing one a newer Stratus synced); for
-    /// SQLite also switches the file to WAL so a <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
-    public async Task EnsureSchemaAsync(DbContext db, CancellationToken ct = default)
+    /// <summary>The schema of <paramref name="db"/> created or upgraded (see <see cref="SyncAsync{TDb}"/>); for SQLite also
+    /// switches the file to WAL so a <c>keystone-manage</c> run and a serving node can use one file at once.</summary>
+    public async Task EnsureSchemaAsync(DbContext db, SchemaHistory history, bool upgrade = true, CancellationToken ct = default)
     {
         if (SqlitePath is not null && Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) is { } dir)
             Directory.CreateDirectory(dir);
         var stored = await SchemaVersion.RefuseNewerAsync(this, ct);
-        if (!await db.Database.EnsureCreatedAsync(ct)) await CreateMissingTablesAsync(db, ct);
-        if (stored != SchemaVersion.Current) await SchemaVersion.StampAsync(this, ct: ct);
+        if (await db.Database.EnsureCreatedAsync(ct))
+            await SchemaVersion.StampAsync(this, ct: ct);
+        else if (stored < SchemaVersion.Current)
+        {
+            if (!upgrade)
+                throw new SchemaVersionException($"the {Kind} database{(SqlitePath is null ? "" : " " + SqlitePath)} has schema version {stored}, " +
+                    $"older than this Stratus's ({SchemaVersion.Current}): back it up, then run `./stratus {history.SyncVerb}` " +
+                    "(or start the node with --upgrade-databases).");
+            var change = new SchemaChange(db, this);
+            foreach (var step in history.Migrations.Where(m => m.Version > stored).OrderBy(m => m.Version))
+            {
+                await step.UpAsync(change, ct);
+                await SchemaVersion.StampAsync(this, step.Version, ct);
+            }
+            await SchemaVersion.StampAsync(this, ct: ct);
+        }
         if (Kind == DatabaseKind.Sqlite)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
-    }
-
-    /// <summary>
-    /// A database made by an older Stratus lacks the tables added since (EnsureCreated does nothing to a database that
-    /// has tables): each missing table of the model is created with its indexes. Columns added to existing tables
-    /// still need the upgrade tooling.
-    /// </summary>
-    static async Task CreateMissingTablesAsync(DbContext db, CancellationToken ct)
-    {
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var statements = db.Database.GenerateCreateScript().Split(sql.StatementTerminator + "\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var table in db.Model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Distinct())
-        {
-            var name = sql.DelimitIdentifier(table);
-            if (await TableExistsAsync(db, name, ct)) continue;
-            // The table's CREATE TABLE, then the CREATE INDEX statements ON it.
-            foreach (var statement in statements.Where(st => st.StartsWith("CREATE TABLE " + name + " ", StringComparison.Ordinal)
-                         || st.StartsWith("CREATE", StringComparison.Ordinal) && st.Contains(" INDEX ", StringComparison.Ordinal) && st.Contains(" ON " + name + " ", StringComparison.Ordinal)))
-                await db.Database.ExecuteSqlRawAsync(statement, ct);
-        }
-    }
-
-    static async Task<bool> TableExistsAsync(DbContext db, string delimitedName, CancellationToken ct)
-    {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT 1 FROM {delimitedName} WHERE 1 = 0";
-            await command.ExecuteScalarAsync(ct);
-            return true;
-        }
-        catch (System.Data.Common.DbException)
-        {
-            return false;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
     }
 }
 

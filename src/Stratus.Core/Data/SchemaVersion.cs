@@ -37,7 +37,7 @@ public static class SchemaVersion
     {
         var stored = await ReadAsync(url, ct);
         if (stored > Current)
-            throw new SchemaTooNewException($"the {url.Kind} database{(url.SqlitePath is null ? "" : " " + url.SqlitePath)} has schema version " +
+            throw new SchemaVersionException($"the {url.Kind} database{(url.SqlitePath is null ? "" : " " + url.SqlitePath)} has schema version " +
                 $"{stored}, newer than this Stratus knows ({Current}): a newer Stratus synced it. Run that one, or restore the backup taken before the upgrade.");
         return stored;
     }
@@ -61,5 +61,8 @@ public static class SchemaVersion
     }
 }
 
-/// <summary>A database synced by a newer Stratus than the one running: the message says so and what to do.</summary>
-public sealed class SchemaTooNewException(string message) : Exception(message);
+/// <summary>
+/// A database of another generation than this Stratus's that it will not serve: one a newer Stratus synced, or an
+/// older one met by a node start that may not upgrade it. The message says which and what to do.
+/// </summary>
+public sealed class SchemaVersionException(string message) : Exception(message);

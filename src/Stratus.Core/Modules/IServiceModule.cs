@@ -65,10 +65,13 @@ public abstract class ServiceModule<TOptions> : IServiceModule where TOptions : 
     public IEnumerable<ServiceRegistration> CatalogEntries(NodeInit node) =>
         IsConfigured(node.ConfigDir) ? CatalogEntries(ReadOptions(node.ConfigDir), node) : [];
 
-    /// <summary>The service's <c>*-manage db sync</c>: creates the schema if missing.</summary>
-    public virtual Task SyncDatabaseAsync(TOptions options, CancellationToken ct = default) => Task.CompletedTask;
+    /// <summary>
+    /// The service's <c>*-manage db sync</c>: creates the schema if missing, else brings an older one to this release's
+    /// (a node start passes <paramref name="upgrade"/> false unless told, and then refuses an older schema).
+    /// </summary>
+    public virtual Task SyncDatabaseAsync(TOptions options, bool upgrade, CancellationToken ct = default) => Task.CompletedTask;
 
-    public Task SyncDatabaseAsync(IniFile config, CancellationToken ct = default) => SyncDatabaseAsync(ReadOptions(config), ct);
+    public Task SyncDatabaseAsync(IniFile config, CancellationToken ct = default) => SyncDatabaseAsync(ReadOptions(config), upgrade: true, ct);
 
     /// <summary>The service's host on the node's address and its port, not yet started.</summary>
     public abstract IHost Build(TOptions options, NodeRuntime runtime);
@@ -81,7 +84,7 @@ public abstract class ServiceModule<TOptions> : IServiceModule where TOptions : 
         if (!BelongsOn(node.Spec)) return;
         if (!IsConfigured(node.ConfigDir)) WriteDefaults(node);
         var options = ReadOptions(node.ConfigDir);
-        await SyncDatabaseAsync(options, ct);
+        await SyncDatabaseAsync(options, upgrade: true, ct);
         foreach (var entry in CatalogEntries(options, node)) await node.Catalog.RegisterAsync(entry, ct);
     }
 
@@ -95,7 +98,7 @@ public abstract class ServiceModule<TOptions> : IServiceModule where TOptions : 
     /// <summary>Starts the service with the given options (a test node may change them first).</summary>
     public virtual async Task<StartedService> StartAsync(TOptions options, NodeRuntime runtime, string description, CancellationToken ct = default)
     {
-        await SyncDatabaseAsync(options, ct);
+        await SyncDatabaseAsync(options, runtime.UpgradeDatabases, ct);
         var host = Build(options, runtime);
         try
         {

@@ -13,6 +13,9 @@ public sealed class NodeRuntime : IAsyncDisposable
     /// <summary>The clock the services read; a test node passes a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Whether starting a service may upgrade a database an older Stratus made (<c>node start --upgrade-databases</c>, <c>up</c>).</summary>
+    public bool UpgradeDatabases { get; init; }
+
     public IMessageBus Bus(string transportUrl)
     {
         lock (_buses)

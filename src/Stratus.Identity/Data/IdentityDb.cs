@@ -16,6 +16,20 @@ namespace Stratus.Identity.Data;
 /// <summary>The identity database: the one both regions share (seed section 4).</summary>
 public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGeneration? generation = null) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("keystone-manage db_sync",
+    [
+        new(1, "trusts, OAuth1 tokens, consumer secrets kept for signatures, case-insensitive names", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+            // A consumer made before kept only a hash of its secret, which cannot check a signature: it keeps the hash
+            // (no one can sign with it) and has to be made again to be used.
+            await s.RenameColumnAsync("consumer", "SecretHash", "Secret", ct);
+            await s.AlterColumnsAsync("consumer", ["Secret"], ct);
+            foreach (var table in new[] { "domain", "group", "project", "role", "user" }) await s.AlterColumnsAsync(table, ["Name"], ct);
+        }),
+    ]);
+
     // Every save bumps the node's generation, so cached token validations and catalogs are redone; a
     // save after ExecuteDelete/ExecuteUpdate (which bypass the change tracker) does it for them too.
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)

@@ -5,6 +5,17 @@ namespace Stratus.Image.Data;
 /// <summary>The image service's own database, one per region (seed section 5.1).</summary>
 public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("glance-manage db_sync",
+    [
+        new(1, "the tasks API: a task's type and input", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+            await s.AddColumnAsync("tasks", "Type", existingRows: "api_image_import", ct);
+            await s.AddColumnAsync("tasks", "Input", ct: ct);
+        }),
+    ]);
+
     public DbSet<ImageRecord> Images => Set<ImageRecord>();
     public DbSet<ImageProperty> Properties => Set<ImageProperty>();
     public DbSet<ImageTag> Tags => Set<ImageTag>();

@@ -9,6 +9,15 @@ namespace Stratus.Network.Data;
 /// </summary>
 public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("neutron-db-manage upgrade heads",
+    [
+        new(1, "routers scheduled to L3 agents: routerl3agentbindings", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+        }),
+    ]);
+
     public DbSet<NetworkRow> Networks => Set<NetworkRow>();
     public DbSet<SubnetRow> Subnets => Set<SubnetRow>();
     public DbSet<SubnetPoolRow> SubnetPools => Set<SubnetPoolRow>();

@@ -37,7 +37,12 @@ static class Daemons
     /// <summary>SIGTERM, then SIGKILL after 5 s (Neutron's SIGTERM_TIMEOUT); the pid file removed.</summary>
     public static async Task StopAsync(string pidFile, string program, string marker, CancellationToken ct)
     {
-        if (RunningPid(pidFile, program, marker) is not { } pid) { File.Delete(pidFile); return; }
+        if (RunningPid(pidFile, program, marker) is not { } pid)
+        {
+            // File.Delete throws when the directory is missing: a proxy that never ran on this host has none.
+            if (File.Exists(pidFile)) File.Delete(pidFile);
+            return;
+        }
         foreach (var signal in (int[])[SigTerm, SigKill])
         {
             Signal(pid, signal, program);

@@ -80,6 +80,6 @@ public sealed class MetadataProxies(string stateDirectory, string agentSocket)
     public async Task RemoveAsync(string id, CancellationToken ct)
     {
         await Daemons.StopAsync(PidOf(id), Haproxy, ConfigOf(id), ct);
-        File.Delete(ConfigOf(id));
+        if (File.Exists(ConfigOf(id))) File.Delete(ConfigOf(id));
     }
 }

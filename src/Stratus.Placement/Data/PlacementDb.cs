@@ -5,6 +5,15 @@ namespace Stratus.Placement.Data;
 /// <summary>The placement database of a region (<c>[placement_database] connection</c>).</summary>
 public sealed class PlacementDb(DbContextOptions<PlacementDb> options) : DbContext(options)
 {
+    /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
+    public static SchemaHistory History { get; } = new("placement-manage db sync",
+    [
+        new(1, "tables added before the stamp", async (s, ct) =>
+        {
+            await s.CreateMissingTablesAsync(ct: ct);
+        }),
+    ]);
+
     public DbSet<ResourceProvider> Providers => Set<ResourceProvider>();
     public DbSet<Inventory> Inventories => Set<Inventory>();
     public DbSet<Allocation> Allocations => Set<Allocation>();

@@ -11,7 +11,9 @@ public sealed class StratusNode : IAsyncLifetime
     public const string Password = "acceptance-Pa55";
     static int _next;
 
-    public string ConfigDir { get; } = Directory.CreateTempSubdirectory("stratus-node-").FullName;
+    public string ConfigDir { get; }
+    /// <summary>The admin's and the services' password given to <c>node init</c>.</summary>
+    public string AdminPassword { get; }
     public string Address { get; }
     /// <summary>The identity this node's services trust: its own, or another node's.</summary>
     public string AuthUrl => _identityUrl ?? $"http://{Address}:5000/v3";
@@ -28,8 +30,11 @@ public sealed class StratusNode : IAsyncLifetime
     {
     }
 
-    StratusNode(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure, string? address = null)
+    StratusNode(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure, string? address = null,
+        string? configDir = null, string? password = null)
     {
+        ConfigDir = configDir ?? Directory.CreateTempSubdirectory("stratus-node-").FullName;
+        AdminPassword = password ?? Password;
         Address = address ?? $"127.77.{Environment.ProcessId % 200 + 1}.{Interlocked.Increment(ref _next) + 10}";
         Region = region;
         _identityUrl = identityUrl;
@@ -43,26 +48,35 @@ public sealed class StratusNode : IAsyncLifetime
     /// <summary>
     /// Any node: <paramref name="initArgs"/> go to <c>node init</c> (<c>--role</c>, <c>--transport-url</c> ...), and
     /// <paramref name="configure"/> edits its files before it starts, as an operator would; <paramref name="address"/> is one
-    /// of 127.0.0.0/8 that the test class keeps for itself (by default the next of 127.77.x.y).
+    /// of 127.0.0.0/8 that the test class keeps for itself (by default the next of 127.77.x.y); <paramref name="configDir"/> and
+    /// <paramref name="password"/> those the node must have (by default a new temporary directory and <see cref="Password"/>).
     /// </summary>
-    public static StratusNode Custom(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure = null, string? address = null) =>
-        new(region, identityUrl, initArgs, configure, address);
+    public static StratusNode Custom(string region, string? identityUrl, string[] initArgs, Action<StratusNode>? configure = null, string? address = null,
+        string? configDir = null, string? password = null) =>
+        new(region, identityUrl, initArgs, configure, address, configDir, password);
 
     public async Task InitializeAsync()
     {
-        string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password, .. _initArgs];
-        if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
-        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, init)).EnsureSuccess("stratus node init");
-        _configure?.Invoke(this);
+        await InitAsync();
         await StartAsync();
     }
 
-    /// <summary>Starts <c>node start</c> and waits until it prints that every service is up.</summary>
-    public async Task StartAsync()
+    /// <summary><c>node init</c> and the test's own changes to the files, without starting the node.</summary>
+    public async Task InitAsync()
+    {
+        string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", AdminPassword, .. _initArgs];
+        if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
+        (await ProcessRunner.RunAsync(ProcessRunner.Stratus, init)).EnsureSuccess("stratus node init");
+        _configure?.Invoke(this);
+    }
+
+    /// <summary>Starts <c>node start</c> (with <paramref name="options"/>) and waits until it prints that every service is up.</summary>
+    public async Task StartAsync(params string[] options)
     {
         var psi = new ProcessStartInfo(ProcessRunner.Stratus) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "node", "start", "--config-dir", ConfigDir }) psi.ArgumentList.Add(a);
+        foreach (var a in (string[])["node", "start", "--config-dir", ConfigDir, .. options]) psi.ArgumentList.Add(a);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process?.Dispose();
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) =>
         {
@@ -120,7 +134,7 @@ public sealed class StratusNode : IAsyncLifetime
         ["OS_USER_DOMAIN_NAME"] = "Default",
         ["OS_PROJECT_NAME"] = "admin",
         ["OS_USERNAME"] = "admin",
-        ["OS_PASSWORD"] = Password,
+        ["OS_PASSWORD"] = AdminPassword,
         ["OS_AUTH_URL"] = AuthUrl,
         ["OS_IDENTITY_API_VERSION"] = "3",
         ["OS_IMAGE_API_VERSION"] = "2",
