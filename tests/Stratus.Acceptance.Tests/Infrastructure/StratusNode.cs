@@ -50,11 +50,20 @@ public sealed class StratusNode : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await InitAsync();
+        _configure?.Invoke(this);
+        await StartAsync();
+    }
+
+    /// <summary>
+    /// <c>node init</c> alone. Run again after editing the files, it keeps them and does the rest once more (the
+    /// databases synced, the identity bootstrapped, the services registered): how a node moves to other databases.
+    /// </summary>
+    public async Task InitAsync()
+    {
         string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", Password, .. _initArgs];
         if (_identityUrl is not null) init = [.. init, "--identity-url", _identityUrl];
         (await ProcessRunner.RunAsync(ProcessRunner.Stratus, init)).EnsureSuccess("stratus node init");
-        _configure?.Invoke(this);
-        await StartAsync();
     }
 
     /// <summary>Starts <c>node start</c> and waits until it prints that every service is up.</summary>
@@ -129,6 +138,24 @@ public sealed class StratusNode : IAsyncLifetime
     /// <summary>Runs the real <c>openstack</c> CLI as the admin; fails the test on a non-zero exit.</summary>
     public async Task<ProcessRunner.Result> OpenStackAsync(params string[] args) =>
         (await ProcessRunner.RunAsync("openstack", args, AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
+
+    /// <summary>
+    /// Runs the <c>openstack</c> CLI every half second, for a minute at most, until it succeeds with an output that
+    /// <paramref name="done"/> accepts, and returns that output; else fails the test with the last answer and <paramref name="logs"/>.
+    /// </summary>
+    public static async Task<string> EventuallyAsync(IDictionary<string, string> env, string what, Func<string, bool> done, Func<string> logs, params string[] args)
+    {
+        var last = "";
+        for (var i = 0; i < 120; i++)
+        {
+            var result = await ProcessRunner.RunAsync("openstack", args, env);
+            last = result.Stdout + result.Stderr;
+            if (result.ExitCode == 0 && done(result.Stdout)) return result.Stdout;
+            await Task.Delay(500);
+        }
+        Assert.Fail($"{what}: {last}\n{logs()}");
+        return "";
+    }
 
     public Task<ProcessRunner.Result> OpenStackRawAsync(IDictionary<string, string> env, params string[] args) =>
         ProcessRunner.RunAsync("openstack", args, env);
