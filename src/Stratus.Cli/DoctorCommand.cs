@@ -145,7 +145,14 @@ static partial class DoctorCommand
         /// <summary>The databases, RabbitMQ and memcached servers the file names answer.</summary>
         async Task BackendsAsync(IniFile ini, string host)
         {
-            foreach (var section in new[] { "database", "api_database", "placement_database" })
+            // A compute node's nova-compute and agents do not reach the databases: a connection left in their files is not used.
+            var databases = Path.GetFileName(ini.Path) switch
+            {
+                "nova.conf" => NovaOptions.UsesDatabasesIn(ini),
+                "neutron.conf" => NetworkOptions.RunsServerIn(ini),
+                _ => true,
+            };
+            foreach (var section in databases ? new[] { "database", "api_database", "placement_database" } : [])
                 if (ini.GetString(section, "connection") is { Length: > 0 } connection && await DatabaseFailureAsync(connection) is { } failure)
                     Add("backend", host, ini.Path, section, "connection", $"the database {Redacted(connection)} does not answer ({failure})",
                         "start that database server, or correct the connection URL (user, password, host, database name)");

@@ -50,8 +50,9 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
                 ("enabled_apis", "osapi_compute,metadata"), ("osapi_compute_listen", spec.Address), ("metadata_listen", spec.Address), ("state_path", dir),
                 ("instances_path", Path.Combine(dir, "instances")), ("compute_driver", "libvirt.LibvirtDriver"),
             ]),
-            ("api_database", [("connection", $"sqlite:///{Path.Combine(dir, "nova_api.db")}")]),
-            ("database", [("connection", $"sqlite:///{Path.Combine(dir, "nova.db")}")]),
+            // A compute node reaches the databases only through the conductor, and has no connection to them (install guide).
+            ("api_database", spec.Role == NodeRoles.Compute ? [] : [("connection", $"sqlite:///{Path.Combine(dir, "nova_api.db")}")]),
+            ("database", spec.Role == NodeRoles.Compute ? [] : [("connection", $"sqlite:///{Path.Combine(dir, "nova.db")}")]),
             ("keystone_authtoken", node.ServiceUser("nova")),
             ("glance", [("api_servers", $"http://{controller}:9292")]),
             ("neutron", [("url", $"http://{controller}:9696"), .. node.ServiceUser("neutron").Skip(1),
@@ -74,7 +75,7 @@ public sealed class ComputeModule : ServiceModule<NovaOptions>
     /// <summary>nova-manage api_db sync and db sync: both databases' schemas, where a service that uses them runs.</summary>
     public override async Task SyncDatabaseAsync(NovaOptions options, bool upgrade, CancellationToken ct = default)
     {
-        if (!options.Runs(NovaOptions.Api) && !options.Runs(NovaOptions.Conductor) && !options.Runs(NovaOptions.Scheduler)) return;
+        if (!options.UsesDatabases) return;
         await DatabaseUrl.SyncAsync<ApiDb>(options.ApiDatabase, o => new(o), ApiDb.History, upgrade, ct);
         await DatabaseUrl.SyncAsync<CellDb>(options.Database, o => new(o), CellDb.History, upgrade, ct);
     }

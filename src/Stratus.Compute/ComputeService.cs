@@ -32,19 +32,24 @@ public static class ComputeService
 {
     public static IServiceCollection AddComputeService(this IServiceCollection services, NovaOptions options, IMessageBus bus)
     {
-        var api = DatabaseUrl.Parse(options.ApiDatabase);
-        var cell = DatabaseUrl.Parse(options.Database);
         services.AddSingleton(options);
         services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, TimeProvider.System));
         services.AddSingleton(bus);
         services.AddSingleton<ConductorApi>();
         services.AddSingleton<SchedulerApi>();
         services.AddSingleton<ComputeApi>();
-        services.AddDbContext<ApiDb>(o => api.Configure(o));
-        services.AddDbContext<CellDb>(o => cell.Configure(o));
-        services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database)
-            .AddMessageBusHealthCheck(bus).AddQueueDepthGauge(bus, ComputeRpc.ConductorTopic, ComputeRpc.SchedulerTopic, ComputeRpc.ComputeTopic)
-            .AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
+        // A compute node's nova-compute does not reach the databases: it has no connection to them.
+        if (options.UsesDatabases)
+        {
+            var api = DatabaseUrl.Parse(options.ApiDatabase);
+            var cell = DatabaseUrl.Parse(options.Database);
+            services.AddDbContext<ApiDb>(o => api.Configure(o));
+            services.AddDbContext<CellDb>(o => cell.Configure(o));
+            services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database);
+        }
+        services.AddMessageBusHealthCheck(bus).AddQueueDepthGauge(bus, ComputeRpc.ConductorTopic, ComputeRpc.SchedulerTopic, ComputeRpc.ComputeTopic);
+        if (options.UsesDatabases)
+            services.AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
                 await sp.GetRequiredService<CellDb>().Instances.Where(i => !i.Deleted).GroupBy(i => i.VmState)
                     .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);

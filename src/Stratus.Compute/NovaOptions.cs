@@ -20,6 +20,10 @@ public sealed record NovaOptions
     public IReadOnlyList<string> Services { get; init; } = [Api, Scheduler, Conductor, Compute];
     public string ListenAddress { get; init; } = "0.0.0.0";
     public int ListenPort { get; init; } = 8774;
+    /// <summary>
+    /// <c>[api_database]</c> and <c>[database]</c> <c>connection</c>: required where nova-api, the scheduler or the conductor
+    /// runs; empty on a compute node, which does not reach the databases (the install guide's compute nova.conf has none).
+    /// </summary>
     public required string ApiDatabase { get; init; }
     public required string Database { get; init; }
     public required KeystoneAuthtokenOptions Authtoken { get; init; }
@@ -76,6 +80,14 @@ public sealed record NovaOptions
 
     public bool Runs(string service) => Services.Contains(service);
 
+    /// <summary>Whether a service of this node reads the databases: all but nova-compute do.</summary>
+    public bool UsesDatabases => ReadDatabases(Services);
+
+    /// <summary>Whether the services a nova.conf runs (<c>[stratus] services</c>, all by default) read the databases.</summary>
+    public static bool UsesDatabasesIn(IniFile ini) => ini.GetList("stratus", "services") is var services && (services.Count == 0 || ReadDatabases(services));
+
+    static bool ReadDatabases(IEnumerable<string> services) => services.Any(s => s is Api or Scheduler or Conductor);
+
     public static NovaOptions FromIni(IniFile ini)
     {
         var stateDir = ini.GetString("DEFAULT", "state_path") ?? "/var/lib/nova";
@@ -83,6 +95,7 @@ public sealed record NovaOptions
         foreach (var s in services)
             if (s is not (Api or Scheduler or Conductor or Compute))
                 throw new ConfigException(ini.Path, "stratus", "services", $"'{s}' is not one of {Api}, {Scheduler}, {Conductor}, {Compute}");
+        var usesDatabases = UsesDatabasesIn(ini);
         // A compute agent that cannot reach placement must say which keys to fix (seed section 6), not fail to start.
         KeystoneAuthtokenOptions? placement = null;
         string? placementError = null;
@@ -115,8 +128,8 @@ public sealed record NovaOptions
             Services = services.Count == 0 ? [Api, Scheduler, Conductor, Compute] : services,
             ListenAddress = ini.GetString("DEFAULT", "osapi_compute_listen") ?? ini.GetRequired("DEFAULT", "my_ip"),
             ListenPort = ini.GetInt("DEFAULT", "osapi_compute_listen_port", 8774),
-            ApiDatabase = ini.GetRequired("api_database", "connection"),
-            Database = ini.GetRequired("database", "connection"),
+            ApiDatabase = usesDatabases ? ini.GetRequired("api_database", "connection") : ini.GetString("api_database", "connection") ?? "",
+            Database = usesDatabases ? ini.GetRequired("database", "connection") : ini.GetString("database", "connection") ?? "",
             Authtoken = KeystoneAuthtokenOptions.FromIni(ini),
             Placement = placement,
             PlacementError = placementError,

@@ -34,7 +34,7 @@ public sealed class IdentityModule : ServiceModule<IdentityOptions>
             ("identity", [("password_hash_rounds", "12")]),
             // The identity API binds to the node's own address, never to all addresses.
             ("eventlet_server", [("public_bind_host", node.Spec.Address), ("public_port", "5000")]),
-        ]));
+        ]), secret: true); // the seed's [database] connection holds KEYSTONE_DBPASS once the database is a server
     }
 
     public override async Task InitAsync(NodeInit node, CancellationToken ct = default)

@@ -48,7 +48,8 @@ public sealed class NetworkModule : ServiceModule<NetworkOptions>
                 ("transport_url", spec.TransportUrl ?? $"inproc://{spec.Region.ToLowerInvariant()}"), ("auth_strategy", "keystone"),
                 ("notify_nova_on_port_status_changes", "true"), ("notify_nova_on_port_data_changes", "true"), ("state_path", dir),
             ]),
-            ("database", [("connection", $"sqlite:///{Path.Combine(dir, "neutron.db")}")]),
+            // The agents of a compute node do not reach the database (the install guide comments the connection out there).
+            ("database", spec.Role == NodeRoles.Compute ? [] : [("connection", $"sqlite:///{Path.Combine(dir, "neutron.db")}")]),
             ("keystone_authtoken", node.ServiceUser("neutron")),
             ("nova", [.. KeystoneAuthtokenOptions.Keys(node.IdentityRoot, spec.Region, "nova", spec.Password).Skip(1)]),
             ("oslo_concurrency", [("lock_path", Path.Combine(dir, "tmp"))]),

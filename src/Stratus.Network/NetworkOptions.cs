@@ -53,6 +53,9 @@ public sealed record NetworkOptions
 
     public bool Runs(string service) => Services.Contains(service);
 
+    /// <summary>Whether a neutron.conf runs neutron-server (<c>[stratus] services</c>, all by default): only the server reads the database.</summary>
+    public static bool RunsServerIn(IniFile ini) => ini.GetList("stratus", "services") is var services && (services.Count == 0 || services.Contains(Server));
+
     public static NetworkOptions FromIni(IniFile ini)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(ini.Path)) ?? ".";
@@ -67,7 +70,7 @@ public sealed record NetworkOptions
         foreach (var s in services)
             if (!known.Contains(s))
                 throw new ConfigException(ini.Path, "stratus", "services", $"'{s}' is not one of {string.Join(", ", known)}");
-        var runsServer = services.Count == 0 || services.Contains(Server);
+        var runsServer = RunsServerIn(ini);
         return new NetworkOptions
         {
             ConfigPath = ini.Path,

@@ -57,19 +57,8 @@ public sealed class RegionJoinTests
         Assert.Contains("glance-RegionTwo", await Os(r1, "user", "list", "-f", "value", "-c", "Name"));
 
         // Seed 5.1-5.4 once RegionTwo's services have restarted on the shared identity.
-        async Task<string> EventuallyAsync(string what, Func<string, bool> done, params string[] args)
-        {
-            var last = "";
-            for (var i = 0; i < 120; i++)
-            {
-                var result = await ProcessRunner.RunAsync("openstack", args, r2);
-                last = result.Stdout + result.Stderr;
-                if (result.ExitCode == 0 && done(result.Stdout)) return result.Stdout;
-                await Task.Delay(500);
-            }
-            Assert.Fail($"{what}: {last}\n--- RegionTwo's node\n{two.Output}");
-            return "";
-        }
+        string Logs() => $"--- RegionTwo's node\n{two.Output}";
+        Task<string> EventuallyAsync(string what, Func<string, bool> done, params string[] args) => StratusNode.EventuallyAsync(r2, what, done, Logs, args);
         await EventuallyAsync("compute services", s => s.Contains("nova-compute") && !s.Contains("down"),
             "compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "State");
         await EventuallyAsync("volume services", s => s.Contains("cinder-volume") && !s.Contains("down"),

@@ -177,13 +177,17 @@ public sealed class AgentTests(AgentNetworkServer net) : IClassFixture<AgentNetw
         // A compute node of the region: only its Linux bridge agent, reporting over the region's bus, no database.
         var spec = TestNode.NewSpec() with
         {
-            Role = NodeRoles.Compute, IdentityUrl = net.Identity.Node.IdentityUrl, TransportUrl = net.Node.Spec.TransportUrl, Controller = net.Node.Spec.Address,
+            Role = NodeRoles.Compute,
+            IdentityUrl = net.Identity.Node.IdentityUrl,
+            TransportUrl = net.Node.Spec.TransportUrl,
+            Controller = net.Node.Spec.Address,
         };
         await using var compute = await TestNode.InitAsync(TestNode.Services(m => m is NetworkModule), spec);
         compute.Time = net.Clock;
         await compute.StartAsync();
         var computeHost = compute.Options<NetworkOptions>().Host;
         Assert.False(File.Exists(Path.Combine(compute.ConfigDir, "neutron", "neutron.db")));
+        Assert.Null(Stratus.Core.Config.IniFile.Load(Path.Combine(compute.ConfigDir, NetworkModule.NeutronConf)).GetString("database", "connection"));
         var computeAgents = await WaitForAsync(computeHost, a => AllAlive(a, "Linux bridge agent"), "the compute node's Linux bridge agent");
         Assert.Equal(["Linux bridge agent"], computeAgents.Select(a => (string?)a["agent_type"]));
         Assert.Equal(spec.Address, (string?)computeAgents[0]["configurations"]!["tunneling_ip"]);

@@ -61,7 +61,11 @@ public sealed class StratusNode : IAsyncLifetime
         await StartAsync();
     }
 
-    /// <summary><c>node init</c> and the test's own changes to the files, without starting the node.</summary>
+    /// <summary>
+    /// <c>node init</c> and the test's own changes to the files, without starting the node. Run again after editing the
+    /// files, it keeps them and does the rest once more (the databases synced, the identity bootstrapped, the services
+    /// registered): how a node moves to other databases.
+    /// </summary>
     public async Task InitAsync()
     {
         string[] init = ["node", "init", "--config-dir", ConfigDir, "--region", Region, "--address", Address, "--password", AdminPassword, .. _initArgs];
@@ -143,6 +147,24 @@ public sealed class StratusNode : IAsyncLifetime
     /// <summary>Runs the real <c>openstack</c> CLI as the admin; fails the test on a non-zero exit.</summary>
     public async Task<ProcessRunner.Result> OpenStackAsync(params string[] args) =>
         (await ProcessRunner.RunAsync("openstack", args, AdminEnv())).EnsureSuccess("openstack " + string.Join(' ', args));
+
+    /// <summary>
+    /// Runs the <c>openstack</c> CLI every half second, for a minute at most, until it succeeds with an output that
+    /// <paramref name="done"/> accepts, and returns that output; else fails the test with the last answer and <paramref name="logs"/>.
+    /// </summary>
+    public static async Task<string> EventuallyAsync(IDictionary<string, string> env, string what, Func<string, bool> done, Func<string> logs, params string[] args)
+    {
+        var last = "";
+        for (var i = 0; i < 120; i++)
+        {
+            var result = await ProcessRunner.RunAsync("openstack", args, env);
+            last = result.Stdout + result.Stderr;
+            if (result.ExitCode == 0 && done(result.Stdout)) return result.Stdout;
+            await Task.Delay(500);
+        }
+        Assert.Fail($"{what}: {last}\n{logs()}");
+        return "";
+    }
 
     public Task<ProcessRunner.Result> OpenStackRawAsync(IDictionary<string, string> env, params string[] args) =>
         ProcessRunner.RunAsync("openstack", args, env);

@@ -136,7 +136,29 @@ public sealed class RabbitMqBroker : IAsyncLifetime
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    public async Task InitializeAsync() => await StartAsync();
+    // Erlang's name server, which the first broker starts as a daemon and which outlives it.
+    const int EpmdPort = 4370;
+    bool _startedEpmd;
+
+    public async Task InitializeAsync()
+    {
+        _startedEpmd = !Listens(EpmdPort);
+        await StartAsync();
+    }
+
+    static bool Listens(int port)
+    {
+        try
+        {
+            using var c = new TcpClient();
+            c.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     public async Task StartAsync()
     {
@@ -148,7 +170,7 @@ public sealed class RabbitMqBroker : IAsyncLifetime
             ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
             ["RABBITMQ_NODE_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RABBITMQ_DIST_PORT"] = (Port + 20000 > 65000 ? Port - 20000 : Port + 20000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["ERL_EPMD_PORT"] = "4370",
+            ["ERL_EPMD_PORT"] = EpmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_dir, "mnesia"),
             ["RABBITMQ_LOG_BASE"] = Path.Combine(_dir, "log"),
             ["RABBITMQ_PID_FILE"] = Path.Combine(_dir, "rabbit.pid"),
@@ -191,7 +213,38 @@ public sealed class RabbitMqBroker : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
+        // The epmd this broker started goes too, unless another Erlang node still uses it (the broker's own is gone within moments).
+        for (var i = 0; _startedEpmd && i < 20; i++)
+        {
+            if (await EpmdAsync("-names") is not { } names) break;
+            if (!names.Contains("at port", StringComparison.Ordinal))
+            {
+                await EpmdAsync("-kill");
+                break;
+            }
+            await Task.Delay(250);
+        }
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    async Task<string?> EpmdAsync(string command)
+    {
+        var psi = new ProcessStartInfo("/usr/lib/erlang/bin/epmd", ["-port", EpmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture), command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        try
+        {
+            using var epmd = Process.Start(psi)!;
+            var output = await epmd.StandardOutput.ReadToEndAsync();
+            await epmd.WaitForExitAsync();
+            return epmd.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 }
 
