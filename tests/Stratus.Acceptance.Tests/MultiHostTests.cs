@@ -79,9 +79,13 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await Task.WhenAll(MoveAsync(a, postgres, memcached), MoveAsync(b, mariadb, memcached));
+            // RegionTwo's agents report every 2 s and count as dead after 10 s (Neutron: 30 s and 75 s), for the end of the test.
+            b.SetConfig("neutron/neutron.conf", "DEFAULT", "agent_down_time", "10");
+            b.SetConfig("neutron/neutron.conf", "agent", "report_interval", "2");
             await Task.WhenAll(a.StartAsync(), b.StartAsync());
             await c.InitAsync();
             UseMemcached(c, memcached);
+            c.SetConfig("neutron/neutron.conf", "agent", "report_interval", "2");
             await c.StartAsync();
             var sinceStart = clock.Elapsed;
 
@@ -171,6 +175,21 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
             var doctor = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["doctor", "--config-dir", a.ConfigDir, "--config-dir", b.ConfigDir, "--config-dir", c.ConfigDir]);
             Assert.True(doctor.ExitCode == 0, $"doctor exited {doctor.ExitCode}:\n{doctor.Stdout}\n{doctor.Stderr}");
             Assert.Contains("doctor: no problem found (3 node(s)", doctor.Stdout);
+
+            // Seed 6: the Linux bridge agent down on the compute host. doctor names it, with the seed's consequence.
+            c.Kill();
+            var problems = "";
+            for (var i = 0; i < 60 && !problems.Contains("neutron-linuxbridge-agent on compute1", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(1000);
+                doctor = await ProcessRunner.RunAsync(ProcessRunner.Stratus, ["doctor", "--config-dir", a.ConfigDir, "--config-dir", b.ConfigDir, "--json"]);
+                problems = doctor.Stdout;
+            }
+            Assert.Equal(1, doctor.ExitCode);
+            var agent = doctor.Json.AsArray().Select(p => p!.AsObject()).Single(p => ((string?)p["problem"])!.StartsWith("neutron-linuxbridge-agent on compute1", StringComparison.Ordinal));
+            Assert.Equal("services compute1", $"{agent["check"]} {agent["host"]}");
+            Assert.StartsWith("neutron-linuxbridge-agent on compute1 in RegionTwo is down (last report: ", (string?)agent["problem"]);
+            Assert.EndsWith("until it reports, ports on compute1 fail to bind: PortBindingFailed", (string?)agent["fix"]);
             output.WriteLine($"multi-host: nodes serving after {sinceStart}, checks done after {clock.Elapsed}");
         }
         finally
