@@ -271,6 +271,7 @@ static partial class DoctorCommand
                         : $"read the service's log on {host}; {new Uri(url).GetLeftPart(UriPartial.Authority)}/healthcheck names what it lacks");
                 Clock(host, probe);
             }
+            var allWorkers = new List<StatusCommand.Row>();
             foreach (var ((region, type, url), probe) in cloud.Endpoints.Zip(probes))
             {
                 if (!probe.Answers) continue;
@@ -285,6 +286,7 @@ static partial class DoctorCommand
                         $"read the service's log on {HostOfUrl(url)}");
                     continue;
                 }
+                allWorkers.AddRange(workers ?? []);
                 foreach (var w in (workers ?? []).Where(w => !w.Up))
                 {
                     // cinder-volume's host is host@backend
@@ -292,6 +294,46 @@ static partial class DoctorCommand
                     Add("services", w.Host, null, null, null, $"{w.Binary} on {w.Host} in {region} is down (last report: {w.Updated ?? "never"})",
                         $"start the node that runs it (./stratus node start --config-dir {dir}) or read its log; until it reports, {Consequence(w.Binary, w.Host)}");
                 }
+            }
+            foreach (var ((region, type, url), probe) in cloud.Endpoints.Zip(probes))
+                if (type == "compute" && probe.Answers) await FailedServersAsync(cloud, region, url, allWorkers);
+        }
+
+        /// <summary>
+        /// Servers in ERROR whose fault is one of the seed's known errors (section 6): each named with the cause the seed
+        /// gives, told apart with what the region's services and agents say.
+        /// </summary>
+        async Task FailedServersAsync(Cloud cloud, string region, string computeUrl, List<StatusCommand.Row> workers)
+        {
+            JsonObject servers;
+            try
+            {
+                servers = await StatusCommand.GetAsync(http, cloud.Token.Id, computeUrl + "/servers/detail?all_tenants=1&status=ERROR", ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                return; // the endpoint's own problem is reported above
+            }
+            foreach (var server in (servers["servers"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var fault = (string?)server["fault"]?["message"] ?? "";
+                var host = (string?)server["OS-EXT-SRV-ATTR:host"] ?? "";
+                var what = $"server {(string?)server["name"]} ({(string?)server["id"]}) in {region} is in ERROR: {fault}";
+                if (fault.StartsWith("PortBindingFailed", StringComparison.Ordinal))
+                {
+                    var agent = workers.FirstOrDefault(w => w.Region == region && w.Binary == "neutron-linuxbridge-agent" && w.Host == host);
+                    var dir = _nodesByHost.GetValueOrDefault($"{region} {host}") ?? "DIR";
+                    Add("servers", host, null, null, null, what, agent is null or { Up: false }
+                        ? $"the Linux bridge agent of {host} is {(agent is null ? "not registered" : "down")}: start it (./stratus node start --config-dir {dir}), then rebuild or delete the server"
+                        : $"the Linux bridge agent of {host} is alive but cannot reach the network's segment: map its physical network in " +
+                          $"physical_interface_mappings, or set [vxlan] local_ip, in neutron/plugins/ml2/linuxbridge_agent.ini of {dir} (the network service's log names the reason), then rebuild or delete the server");
+                }
+                else if (fault.StartsWith("Invalid image identifier or unable to access requested image", StringComparison.Ordinal))
+                    Add("servers", host, null, null, null, what,
+                        $"the block storage of {region} cannot read the image service: set cinder.conf's glance_api_servers and nova.conf's [cinder] os_region_name (seed section 6), then delete the server and its volume and create them again");
+                else if (fault.StartsWith("No valid host was found", StringComparison.Ordinal))
+                    Add("servers", host, null, null, null, what,
+                        $"no compute host of {region} could take it: a nova-compute down, or one whose resources placement never got (ResourceProviderCreationFailed: nova.conf's [placement] not pointed at the shared identity and {region}); then rebuild or delete the server");
             }
         }
 

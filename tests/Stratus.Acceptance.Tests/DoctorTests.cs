@@ -153,6 +153,49 @@ public sealed class DoctorTests(DoctorTests.Node fixture) : IClassFixture<Doctor
         }
     }
 
+    [Fact]
+    public async Task A_server_whose_port_cannot_bind_is_the_seeds_PortBindingFailed_with_its_cause()
+    {
+        var node = fixture.Stratus;
+        var undo = new List<string[]>();
+        try
+        {
+            var image = Path.Combine(node.ConfigDir, "doctor.img");
+            await File.WriteAllBytesAsync(image, new byte[4096]);
+            await node.OpenStackAsync("image", "create", "doctor-img", "--file", image, "--disk-format", "raw", "--container-format", "bare");
+            undo.Insert(0, ["image", "delete", "doctor-img"]);
+            await node.OpenStackAsync("flavor", "create", "doctor-flavor", "--ram", "64", "--disk", "1", "--vcpus", "1");
+            undo.Insert(0, ["flavor", "delete", "doctor-flavor"]);
+            // A flat network on the physical network "provider", which the host's Linux bridge agent does not map to an interface.
+            await node.OpenStackAsync("network", "create", "doctor-flat", "--provider-network-type", "flat", "--provider-physical-network", "provider");
+            undo.Insert(0, ["network", "delete", "doctor-flat"]);
+            await node.OpenStackAsync("subnet", "create", "doctor-flat-subnet", "--network", "doctor-flat", "--subnet-range", "10.91.0.0/24");
+            undo.Insert(0, ["subnet", "delete", "doctor-flat-subnet"]);
+            var id = (await node.OpenStackAsync("server", "create", "doctor-vm", "--flavor", "doctor-flavor", "--image", "doctor-img", "--network", "doctor-flat",
+                "-f", "value", "-c", "id")).Stdout.Trim();
+            undo.Insert(0, ["server", "delete", "--wait", id]);
+            var status = "";
+            for (var i = 0; i < 120 && status != "ERROR"; i++)
+            {
+                await Task.Delay(500);
+                status = (await node.OpenStackAsync("server", "show", id, "-f", "value", "-c", "status")).Stdout.Trim();
+            }
+            Assert.Equal("ERROR", status);
+
+            var doctor = await fixture.DoctorAsync("--json");
+            Assert.Equal(1, doctor.ExitCode);
+            var found = Assert.Single(doctor.Json.AsArray())!.AsObject();
+            Assert.Equal("servers doctor1", $"{found["check"]} {found["host"]}");
+            Assert.StartsWith($"server doctor-vm ({id}) in RegionOne is in ERROR: PortBindingFailed: Binding failed for port ", (string?)found["problem"]);
+            Assert.StartsWith("the Linux bridge agent of doctor1 is alive but cannot reach the network's segment: map its physical network in physical_interface_mappings",
+                (string?)found["fix"]);
+        }
+        finally
+        {
+            foreach (var command in undo) await node.OpenStackAsync(command);
+        }
+    }
+
     /// <summary>A minimal HTTP server: 200 and an empty JSON document to every request, with a Date <paramref name="skew"/> off.</summary>
     static async Task ServeAsync(TcpListener listener, TimeSpan skew, CancellationToken ct)
     {
