@@ -45,13 +45,12 @@ public static class ComputeService
             var cell = DatabaseUrl.Parse(options.Database);
             services.AddDbContext<ApiDb>(o => api.Configure(o));
             services.AddDbContext<CellDb>(o => cell.Configure(o));
-            services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database);
+            services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database)
+                .AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
+                    await sp.GetRequiredService<CellDb>().Instances.Where(i => !i.Deleted).GroupBy(i => i.VmState)
+                        .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         }
         services.AddMessageBusHealthCheck(bus).AddQueueDepthGauge(bus, ComputeRpc.ConductorTopic, ComputeRpc.SchedulerTopic, ComputeRpc.ComputeTopic);
-        if (options.UsesDatabases)
-            services.AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
-                await sp.GetRequiredService<CellDb>().Instances.Where(i => !i.Deleted).GroupBy(i => i.VmState)
-                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
         services.AddSingleton<ErrorBodyWriter>(ComputeErrors.Write);
         services.AddPolicy(NovaPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/", "/v2.1");

@@ -10,7 +10,10 @@ namespace Stratus.Core.Data;
 /// </summary>
 public static class SchemaVersion
 {
-    /// <summary>This Stratus's generation: raised with every change to a model that an older Stratus could not read.</summary>
+    /// <summary>
+    /// This Stratus's generation: raised with every change to a model, whose step to it goes into that service's
+    /// <see cref="SchemaHistory"/> (a service without a step for a generation just gets the new stamp).
+    /// </summary>
     public const int Current = 1;
 
     const string Table = "stratus_schema";
