@@ -101,7 +101,7 @@ static class RegionCommand
             var original = Path.Combine(stateDir, Path.GetRelativePath(configDir, path));
             Directory.CreateDirectory(Path.GetDirectoryName(original)!);
             if (!File.Exists(original)) CopyKeepingMode(path, original);
-            await WriteKeepingModeAsync(path, after, ct);
+            AtomicFile.Write(path, after, OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(path));
             Console.WriteLine($"{Path.GetRelativePath(configDir, path)}: edited (the original is in {StateDirName}/)");
         }
         if (ownIdentity is not null)
@@ -241,14 +241,6 @@ static class RegionCommand
     }
 
     /// <summary>Writes a file whole or not at all, with the mode it had (secrets stay readable by their owner only).</summary>
-    static async Task WriteKeepingModeAsync(string path, string text, CancellationToken ct)
-    {
-        var tmp = path + ".tmp";
-        await File.WriteAllTextAsync(tmp, text, ct);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, File.GetUnixFileMode(path));
-        File.Move(tmp, path, overwrite: true);
-    }
-
     /// <summary>The node's config files with the join's changes, in a scratch directory, for the modules to read.</summary>
     sealed class ScratchCopy : IDisposable
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Spectre.Console;
+using Stratus.Core.Config;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
 using Stratus.Identity;
@@ -34,8 +35,8 @@ static class UpCommand
         // The seed's two credential files (section 4.2) at the top of the data directory.
         var openrcOne = Path.Combine(data, "admin-openrc");
         var openrcTwo = Path.Combine(data, "admin-openrc-r2");
-        WriteSecret(openrcOne, await File.ReadAllTextAsync(regionOne.AdminOpenrc));
-        WriteSecret(openrcTwo, await File.ReadAllTextAsync(regionTwo.AdminOpenrc));
+        AtomicFile.Write(openrcOne, await File.ReadAllTextAsync(regionOne.AdminOpenrc), AtomicFile.OwnerOnly);
+        AtomicFile.Write(openrcTwo, await File.ReadAllTextAsync(regionTwo.AdminOpenrc), AtomicFile.OwnerOnly);
 
         Console.WriteLine($"""
             Stratus: two regions sharing the identity at {identityUrl}
@@ -103,14 +104,5 @@ static class UpCommand
     public static NodeLayout[] Nodes(string data) => [RegionOne(data), new(Path.Combine(data, "regiontwo")), new(Path.Combine(data, "regiontwo-compute1"))];
 
     /// <summary>Made readable by its owner only from the start: it holds the admin's password.</summary>
-    static void WriteSecret(string path, string text)
-    {
-        File.Delete(path);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var file = new StreamWriter(new FileStream(path, options));
-        file.Write(text);
-    }
-
     static string NewPassword() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
 }

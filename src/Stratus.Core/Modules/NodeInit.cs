@@ -1,4 +1,5 @@
 using Stratus.Core.Auth;
+using Stratus.Core.Config;
 
 namespace Stratus.Core.Modules;
 
@@ -53,10 +54,7 @@ public sealed class NodeInit(string configDir, NodeSpec spec, ICatalogRegistry? 
         // A key given twice in a section takes its last value, so what follows the defaults wins.
         if (Spec.PostConfig.TryGetValue(relativePath, out var postConfig)) text += "\n" + postConfig;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        if (secret && !OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, text, secret ? AtomicFile.OwnerOnly : null);
     }
 
     public string PathOf(string relativePath) => Path.Combine(ConfigDir, relativePath);
