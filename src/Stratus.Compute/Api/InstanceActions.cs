@@ -51,8 +51,13 @@ public static class InstanceActions
     {
         var o = new JsonObject
         {
-            ["action"] = a.Action, ["instance_uuid"] = a.InstanceUuid, ["message"] = a.Message, ["project_id"] = a.ProjectId,
-            ["request_id"] = a.RequestId, ["start_time"] = Time(a.StartTime), ["user_id"] = a.UserId,
+            ["action"] = a.Action,
+            ["instance_uuid"] = a.InstanceUuid,
+            ["message"] = a.Message,
+            ["project_id"] = a.ProjectId,
+            ["request_id"] = a.RequestId,
+            ["start_time"] = Time(a.StartTime),
+            ["user_id"] = a.UserId,
         };
         if (Microversion.Of(http).AtLeast(58)) o["updated_at"] = Time(a.UpdatedAt);
         return o;
