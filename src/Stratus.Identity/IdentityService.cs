@@ -64,14 +64,7 @@ public static class IdentityService
     public static async Task SyncDatabaseAsync(IdentityOptions options, bool upgrade = true, CancellationToken ct = default)
     {
         var url = DatabaseUrl.Parse(options.DatabaseConnection);
-        // The schema there already at this generation (every start but the first): what the sync would conclude,
-        // without building EF Core's model in a node that may never need it.
-        var store = new IdentityStore(url);
-        if (await store.SchemaExistsAsync(ct) && await SchemaVersion.RefuseNewerAsync(url, ct) == SchemaVersion.Current)
-        {
-            if (url.Kind == DatabaseKind.Sqlite) await store.EnableWalAsync(ct);
-            return;
-        }
+        if (await url.IsCurrentAsync(ct)) return;
         await using var db = OpenDatabase(options);
         await url.EnsureSchemaAsync(db, IdentityDb.History, upgrade, ct);
     }

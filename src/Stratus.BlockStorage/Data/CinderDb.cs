@@ -17,7 +17,8 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
         {
             await s.CreateMissingTablesAsync(ct: ct);
         }),
-    ]);
+    ])
+    { Seed = SeedDefaultTypeAsync };
 
     public DbSet<VolumeRow> Volumes => Set<VolumeRow>();
     public DbSet<Snapshot> Snapshots => Set<Snapshot>();
@@ -94,18 +95,16 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(opt
     }
 
     /// <summary>cinder-manage db sync: the schema, and the default volume type Cinder's migrations create.</summary>
-    public static async Task SyncAsync(string connection, bool upgrade = true, CancellationToken ct = default)
+    public static Task SyncAsync(string connection, bool upgrade = true, CancellationToken ct = default) =>
+        DatabaseUrl.SyncAsync<CinderDb>(connection, o => new(o), History, upgrade, ct);
+
+    static async Task SeedDefaultTypeAsync(DbContext context, CancellationToken ct)
     {
-        await DatabaseUrl.SyncAsync<CinderDb>(connection, o => new(o), History, upgrade, ct);
-        var b = new DbContextOptionsBuilder<CinderDb>();
-        DatabaseUrl.Parse(connection).Configure(b);
-        await using var db = new CinderDb(b.Options);
-        if (!await db.VolumeTypes.AnyAsync(t => t.Name == CinderOptions.DefaultTypeName, ct))
-        {
-            db.VolumeTypes.Add(new VolumeType { Name = CinderOptions.DefaultTypeName, Description = "Default Volume Type", IsPublic = true });
-            try { await db.SaveChangesAsync(ct); }
-            catch (DbUpdateException) { } // another node's sync made it first
-        }
+        var db = (CinderDb)context;
+        if (await db.VolumeTypes.AnyAsync(t => t.Name == CinderOptions.DefaultTypeName, ct)) return;
+        db.VolumeTypes.Add(new VolumeType { Name = CinderOptions.DefaultTypeName, Description = "Default Volume Type", IsPublic = true });
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException) { } // another node's sync made it first
     }
 
     public async Task RecordHeartbeatAsync(string host, string binary, string topic, string zone, DateTime now, CancellationToken ct, string? backendName = null)

@@ -137,10 +137,30 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
         CancellationToken ct = default) where TDb : DbContext
     {
         var url = Parse(connection);
+        if (await url.IsCurrentAsync(ct)) return;
         var b = new DbContextOptionsBuilder<TDb>();
         url.Configure(b);
         await using var db = create(b.Options);
         await url.EnsureSchemaAsync(db, history, upgrade, ct);
+    }
+
+    /// <summary>
+    /// True when the database was synced by this generation (every start but the first): nothing to do, found without
+    /// EF Core (whose model costs a service's start, while its first answers need no database).
+    /// </summary>
+    public async Task<bool> IsCurrentAsync(CancellationToken ct = default)
+    {
+        if (SqlitePath is not null && !File.Exists(SqlitePath)) return false;
+        if (await SchemaVersion.RefuseNewerAsync(this, ct) != SchemaVersion.Current) return false;
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            await using var connection = CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            await wal.ExecuteNonQueryAsync(ct);
+        }
+        return true;
     }
 
     /// <summary>The schema of <paramref name="db"/> created or upgraded (see <see cref="SyncAsync{TDb}"/>); for SQLite also
@@ -151,7 +171,10 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
             Directory.CreateDirectory(dir);
         var stored = await SchemaVersion.RefuseNewerAsync(this, ct);
         if (await db.Database.EnsureCreatedAsync(ct))
+        {
+            if (history.Seed is { } seed) await seed(db, ct);
             await SchemaVersion.StampAsync(this, ct: ct);
+        }
         else if (stored < SchemaVersion.Current)
         {
             if (!upgrade)
@@ -164,6 +187,7 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
                 await step.UpAsync(change, ct);
                 await SchemaVersion.StampAsync(this, step.Version, ct);
             }
+            if (history.Seed is { } seed) await seed(db, ct);
             await SchemaVersion.StampAsync(this, ct: ct);
         }
         if (Kind == DatabaseKind.Sqlite)

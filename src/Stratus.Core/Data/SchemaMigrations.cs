@@ -13,7 +13,11 @@ namespace Stratus.Core.Data;
 /// from one generation (<see cref="SchemaVersion"/>) to the next. A new database gets the current model at once; one of
 /// an older generation gets the steps after its stamp, in order, each stamped when done.
 /// </summary>
-public sealed record SchemaHistory(string SyncVerb, IReadOnlyList<SchemaMigration> Migrations);
+public sealed record SchemaHistory(string SyncVerb, IReadOnlyList<SchemaMigration> Migrations)
+{
+    /// <summary>Rows a new or upgraded database must hold (as a service's own migrations insert them), written before the stamp.</summary>
+    public Func<DbContext, CancellationToken, Task>? Seed { get; init; }
+}
 
 /// <summary>
 /// One step, from generation <c>Version - 1</c> to <c>Version</c>. Steps say what changed as "if missing" operations on

@@ -82,22 +82,6 @@ public sealed class IdentityStore(DatabaseUrl url, IdentityGeneration? generatio
     static bool Bool(DbDataReader r, int i) => Convert.ToBoolean(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
     static DateTime? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : DateTime.SpecifyKind(r.GetDateTime(i), DateTimeKind.Utc);
 
-    /// <summary>True when the identity schema exists (then EF Core's EnsureCreated would do nothing).</summary>
-    public async Task<bool> SchemaExistsAsync(CancellationToken ct)
-    {
-        try
-        {
-            await QueryAsync("SELECT 1 FROM \"revocation_event\" WHERE 1 = 0", r => 1, ct);
-            return true;
-        }
-        catch (DbException)
-        {
-            return false;
-        }
-    }
-
-    public Task EnableWalAsync(CancellationToken ct) => ExecuteAsync("PRAGMA journal_mode=WAL;", ct);
-
     // ---- users and domains ----
 
     const string UserColumns = "SELECT \"Id\", \"Name\", \"DomainId\", \"Enabled\", \"DefaultProjectId\", \"PasswordHash\", \"PasswordExpiresAt\", \"LastActiveAt\" FROM \"user\" ";
