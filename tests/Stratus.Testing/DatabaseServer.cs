@@ -41,18 +41,9 @@ public abstract class DatabaseServer : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Runs a program to its end; what it printed, or an exception with its error output.</summary>
-    protected static async Task<string> RunAsync(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {await err}");
-        return output;
-    }
+    /// <summary>Runs a program to its end (in /tmp, which the postgres user can enter); what it printed, or an exception with its error output.</summary>
+    protected static async Task<string> RunAsync(string file, params string[] args) =>
+        (await ProcessRunner.RunAsync(file, args, workingDirectory: "/tmp")).EnsureSuccess($"{file} {string.Join(' ', args)}").Stdout;
 }
 
 /// <summary>PostgreSQL: initdb and pg_ctl as the postgres user, trust authentication on loopback.</summary>

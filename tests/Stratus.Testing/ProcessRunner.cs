@@ -26,9 +26,11 @@ public static class ProcessRunner
         public JsonNode Json => JsonNode.Parse(Stdout) ?? throw new InvalidOperationException("no JSON in: " + Stdout);
     }
 
-    public static async Task<Result> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    public static async Task<Result> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null,
+        string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Only the variables given: the caller's OS_* environment must not leak in.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OS_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
