@@ -148,7 +148,10 @@ public sealed class SchemaChange(DbContext db, DatabaseUrl url)
         }
     }
 
-    string[] CreateScript() =>
+    // The model's whole create script, generated once per database however many steps read it.
+    string[]? _script;
+
+    string[] CreateScript() => _script ??=
         db.Database.GenerateCreateScript().Split(_sql.StatementTerminator + "\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>The table's CREATE TABLE, then the CREATE INDEX statements ON it.</summary>
