@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Stratus.Core.Hosting;
 using Stratus.Core.Messaging;
 
 namespace Stratus.Network.Agents;
@@ -48,7 +49,7 @@ public sealed class MetadataAgent(IMessageBus bus, TimeProvider time, NetworkOpt
         Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
         // A socket file left by a previous run would keep Kestrel from binding.
         File.Delete(socket);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = ServiceHost.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socket));
         await using var app = builder.Build();
