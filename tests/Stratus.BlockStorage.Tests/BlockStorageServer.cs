@@ -31,6 +31,7 @@ public class BlockStorageServer : IAsyncLifetime
         Url = $"http://{Options.ListenAddress}:{Options.ListenPort}";
         var image = Node.Options<ImageOptions>();
         ImageUrl = $"http://{image.BindHost}:{image.BindPort}";
+        await BlockStorageBackends.WaitAsync(Node, Identity);
     }
 
     /// <summary>A client of <c>/v3/{project}/</c> with a token and a microversion.</summary>
@@ -47,14 +48,7 @@ public class BlockStorageServer : IAsyncLifetime
         return (Client(token, project, version), project, token);
     }
 
-    public async Task<string> ProjectIdAsync(string token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "v3/auth/tokens");
-        request.Headers.Add("X-Subject-Token", token);
-        var response = await Identity.Admin.SendAsync(request);
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
-        return (string)body!["token"]!["project"]!["id"]!;
-    }
+    public Task<string> ProjectIdAsync(string token) => Identity.ProjectIdAsync(token);
 
     public HttpClient ImageClient(string token) => TestHttp.Client(ImageUrl, token);
 

@@ -65,15 +65,23 @@ public class ComputeServer : IAsyncLifetime
     /// <summary>What a fixture changes of the node's services before they start.</summary>
     protected virtual void Configure(TestNode node) { }
 
-    /// <summary>The compute agent registers its host in the background: tests start once it has.</summary>
+    /// <summary>
+    /// The compute agent registers its host in the background, its hypervisor first and then (with placement) its resource
+    /// provider's inventory, which the scheduler needs; cinder-volume records its service in the background too. Tests
+    /// start once all are there.
+    /// </summary>
     async Task WaitForHypervisorAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await ComputeAdmin.GetFromJsonAsync<JsonObject>("os-hypervisors"))?["hypervisors"]?.AsArray().Count is not > 0)
+        await Poll.UntilAsync(() => ComputeAdmin.GetFromJsonAsync<JsonObject>("os-hypervisors"), h => h?["hypervisors"]?.AsArray().Count > 0,
+            $"{Nova.Host} registering its hypervisor");
+        if (_placement)
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Nova.Host} registered no hypervisor within 30 s");
-            await Task.Delay(50);
+            var options = Node.Options<PlacementOptions>();
+            using var placement = TestHttp.Client($"http://{options.BindHost}:{options.BindPort}", Identity.AdminToken, "placement 1.10");
+            await Poll.UntilAsync(() => placement.GetFromJsonAsync<JsonObject>("allocation_candidates?resources=VCPU:1"),
+                c => c?["allocation_requests"]?.AsArray().Count > 0, $"{Nova.Host} putting its inventory into placement");
         }
+        if (_volumes) await BlockStorageBackends.WaitAsync(Node, Identity);
     }
 
     public HttpClient ComputeClient(string? token, string? microversion = null) =>

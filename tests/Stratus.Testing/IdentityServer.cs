@@ -95,6 +95,16 @@ public class IdentityServer : IAsyncLifetime
         return (NewClient(token), userId, projectId);
     }
 
+    /// <summary>The project a project-scoped token is scoped to.</summary>
+    public async Task<string> ProjectIdAsync(string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v3/auth/tokens");
+        request.Headers.Add("X-Subject-Token", token);
+        using var response = await Admin.SendAsync(request);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return (string)body!["token"]!["project"]!["id"]!;
+    }
+
     /// <summary>
     /// The environment of the real <c>openstack</c> CLI acting as <paramref name="user"/> (the admin by
     /// default), scoped to <paramref name="project"/> unless null, users and projects in <paramref name="domain"/>.

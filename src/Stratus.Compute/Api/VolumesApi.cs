@@ -18,7 +18,8 @@ public static class VolumesApi
     }
 
     /// <summary>A collection's list, detail, show, create and delete, each with its policy rule.</summary>
-    static void Map(RouteGroupBuilder v21, string path, string kind, string policy, Func<JsonObject, JsonObject> view, Delegate create)
+    static void Map(RouteGroupBuilder v21, string path, string kind, string policy, Func<JsonObject, JsonObject> view,
+        Func<HttpContext, CinderClient, CancellationToken, Task<IResult>> create)
     {
         var group = v21.MapGroup(path).UpTo(Microversion.MaxProxy);
         // "/os-volumes/" names no volume: Nova's routes find nothing there (nor for DELETE).
@@ -28,7 +29,7 @@ public static class VolumesApi
         group.MapGet("", (HttpContext http, CinderClient cinder, CancellationToken ct) => ListAsync(http, cinder, kind + "s", view, ct)).RequirePolicy(policy + "list");
         group.MapGet("/detail", (HttpContext http, CinderClient cinder, CancellationToken ct) => ListAsync(http, cinder, kind + "s", view, ct)).RequirePolicy(policy + "detail");
         group.MapGet("/{id}", (string id, HttpContext http, CinderClient cinder, CancellationToken ct) => ShowAsync(http, cinder, kind, id, view, ct)).RequirePolicy(policy + "show");
-        group.MapPost("", create).RequirePolicy(policy + "create");
+        group.MapPost("", (HttpContext http, CinderClient cinder, CancellationToken ct) => create(http, cinder, ct)).RequirePolicy(policy + "create");
         group.MapDelete("/{id}", (string id, HttpContext http, CinderClient cinder, CancellationToken ct) => DeleteAsync(http, cinder, kind, id, ct)).RequirePolicy(policy + "delete");
     }
 

@@ -1,7 +1,7 @@
-namespace Stratus.Network.Tests;
+namespace Stratus.Testing;
 
 /// <summary>What the agents do they do on their own time: a test asks again until the answer is the one it waits for.</summary>
-static class Poll
+public static class Poll
 {
     public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what, int seconds = 30)
     {
