@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -131,68 +129,30 @@ public class AuthTokenTests
     [Fact]
     public async Task Validations_cached_in_memcached_serve_another_service_instance_while_the_identity_is_down()
     {
-        var port = FreePort();
-        using var memcached = Process.Start(new ProcessStartInfo("memcached", ["-u", "nobody", "-l", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "0", "-m", "16"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        await using var memcached = await MemcachedServer.StartAsync();
+        var servers = new[] { memcached.Address };
+        var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { MemcachedServers = servers } });
         try
         {
-            await WaitForPortAsync(port);
-            var servers = new[] { $"127.0.0.1:{port}" };
-            var s = await StartAsync(o => o with { Authtoken = o.Authtoken with { MemcachedServers = servers } });
-            try
-            {
-                Assert.Equal(HttpStatusCode.OK, (await s.Admin.GetAsync("v2/images")).StatusCode);
-                await s.Identity.StopAsync();
-                // A second instance of the service, with an empty memory, finds the validation in memcached.
-                var dir = Directory.CreateTempSubdirectory("stratus-image2-").FullName;
-                var options = ImageServer.NewOptions(s.Identity, dir) with { Authtoken = s.Options.Authtoken };
-                await new ImageModule().SyncDatabaseAsync(options, upgrade: true);
-                await using var second = ImageModule.Build(options);
-                await second.StartAsync();
-                var url = second.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-                using var client = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
-                client.DefaultRequestHeaders.Add("X-Auth-Token", s.Identity.AdminToken);
-                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v2/images")).StatusCode);
-                client.DefaultRequestHeaders.Remove("X-Auth-Token");
-                client.DefaultRequestHeaders.Add("X-Auth-Token", "never-seen");
-                Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("v2/images")).StatusCode);
-            }
-            finally
-            {
-                await s.DisposeAsync();
-            }
+            Assert.Equal(HttpStatusCode.OK, (await s.Admin.GetAsync("v2/images")).StatusCode);
+            await s.Identity.StopAsync();
+            // A second instance of the service, with an empty memory, finds the validation in memcached.
+            var dir = Directory.CreateTempSubdirectory("stratus-image2-").FullName;
+            var options = ImageServer.NewOptions(s.Identity, dir) with { Authtoken = s.Options.Authtoken };
+            await new ImageModule().SyncDatabaseAsync(options, upgrade: true);
+            await using var second = ImageModule.Build(options);
+            await second.StartAsync();
+            var url = second.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
+            client.DefaultRequestHeaders.Add("X-Auth-Token", s.Identity.AdminToken);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v2/images")).StatusCode);
+            client.DefaultRequestHeaders.Remove("X-Auth-Token");
+            client.DefaultRequestHeaders.Add("X-Auth-Token", "never-seen");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("v2/images")).StatusCode);
         }
         finally
         {
-            memcached.Kill();
+            await s.DisposeAsync();
         }
-    }
-
-    static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-        throw new TimeoutException($"memcached did not listen on {port}");
     }
 }

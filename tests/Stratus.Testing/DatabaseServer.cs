@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Stratus.Testing;
 
@@ -11,7 +9,7 @@ namespace Stratus.Testing;
 public abstract class DatabaseServer : IAsyncDisposable
 {
     protected string DataDir { get; } = Directory.CreateTempSubdirectory("stratus-db-").FullName;
-    public int Port { get; } = FreePort();
+    public int Port { get; } = FreePort.Next();
 
     /// <summary>A database of its own for <paramref name="user"/> (password <paramref name="password"/>), as the connection URL a service's file takes.</summary>
     public abstract Task<string> CreateDatabaseAsync(string name, string user, string password);
@@ -32,13 +30,6 @@ public abstract class DatabaseServer : IAsyncDisposable
             Directory.Delete(DataDir, recursive: true);
         }
         GC.SuppressFinalize(this);
-    }
-
-    static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     /// <summary>Runs a program to its end (in /tmp, which the postgres user can enter); what it printed, or an exception with its error output.</summary>

@@ -22,12 +22,7 @@ public sealed class MemcachedServer : IAsyncDisposable
 
     public static async Task<MemcachedServer> StartAsync()
     {
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0))
-        {
-            l.Start();
-            port = ((IPEndPoint)l.LocalEndpoint).Port;
-        }
+        var port = FreePort.Next();
         var psi = new ProcessStartInfo("memcached") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-l", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "0", "-m", "64", "-u", "root" })
             psi.ArgumentList.Add(a);
