@@ -27,7 +27,7 @@ addr=127.88.0.1
 "$here/stratus" node init --config-dir "$work/stratus" --region RegionOne --address $addr --password $pass >/dev/null
 # node init also configures the region's image, compute, placement and network services: measure the identity alone
 # (they stay registered in its catalog, as on a real controller).
-rm -rf "$work/stratus/glance" "$work/stratus/nova" "$work/stratus/placement" "$work/stratus/neutron" "$work/stratus/dashboard"
+rm -rf "$work/stratus/glance" "$work/stratus/nova" "$work/stratus/placement" "$work/stratus/neutron" "$work/stratus/cinder" "$work/stratus/dashboard"
 "$here/stratus" node start --config-dir "$work/stratus" >"$work/stratus.log" 2>&1 &
 spid=$!; pids+=($spid)
 until curl -sf "http://$addr:5000/v3" >/dev/null; do sleep 0.2; done

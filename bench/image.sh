@@ -87,6 +87,8 @@ head -c $((mib * 1024 * 1024)) /dev/urandom >"$work/image.raw"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/warmup.raw"
 sync # the source files written back first: their writeback must not compete with the uploads
 "$here/stratus" node init --config-dir "$work/stratus" --region RegionOne --address $addr --password $pass >/dev/null
+# The node of this figure: the identity and the image service (node init configures the regional services too).
+rm -rf "$work/stratus"/{nova,placement,neutron,cinder,dashboard}
 "$here/stratus" node start --config-dir "$work/stratus" >"$work/stratus.log" 2>&1 &
 spid=$!; pids+=($spid)
 until curl -sf "http://$addr:9292/versions" >/dev/null; do sleep 0.2; done
