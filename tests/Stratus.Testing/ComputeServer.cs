@@ -59,7 +59,7 @@ public class ComputeServer : IAsyncLifetime
         _imageUrl = $"http://{image.BindHost}:{image.BindPort}";
         ComputeAdmin = ComputeClient(Identity.AdminToken);
         Admin = TestHttp.Client(_imageUrl, Identity.AdminToken);
-        await WaitForHypervisorAsync();
+        await WaitForRegistrationsAsync();
     }
 
     /// <summary>What a fixture changes of the node's services before they start.</summary>
@@ -70,7 +70,7 @@ public class ComputeServer : IAsyncLifetime
     /// provider's inventory, which the scheduler needs; cinder-volume records its service in the background too. Tests
     /// start once all are there.
     /// </summary>
-    async Task WaitForHypervisorAsync()
+    async Task WaitForRegistrationsAsync()
     {
         await Poll.UntilAsync(() => ComputeAdmin.GetFromJsonAsync<JsonObject>("os-hypervisors"), h => h?["hypervisors"]?.AsArray().Count > 0,
             $"{Nova.Host} registering its hypervisor");

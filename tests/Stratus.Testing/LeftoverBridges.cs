@@ -21,9 +21,9 @@ public static class LeftoverBridges
         var bridges = new NetworkBridges(new HostNetwork(), null, new Dictionary<string, string>());
         var present = (await bridges.BridgesAsync(CancellationToken.None)).ToHashSet(StringComparer.Ordinal);
         foreach (var conf in Directory.EnumerateFiles(dir, "neutron.conf", SearchOption.AllDirectories))
-            foreach (var id in await NetworkIdsAsync(conf))
-                if (present.Remove(NetworkBridges.BridgeOf(id)))
-                    await bridges.RemoveAsync(NetworkBridges.BridgeOf(id), CancellationToken.None);
+            foreach (var bridge in (await NetworkIdsAsync(conf)).Select(NetworkBridges.BridgeOf))
+                if (present.Remove(bridge))
+                    await bridges.RemoveAsync(bridge, CancellationToken.None);
     }
 
     static async Task<IReadOnlyList<string>> NetworkIdsAsync(string neutronConf)
