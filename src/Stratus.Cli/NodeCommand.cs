@@ -83,8 +83,17 @@ static class NodeCommand
         while (!stop.IsCancellationRequested)
         {
             await using var runtime = new NodeRuntime { UpgradeDatabases = upgradeDatabases };
-            // Each service's line as it comes up: the progress of a start.
-            var services = await Node.StartAsync(ServiceModules.All, configDirs, runtime, started: s => Console.WriteLine(s.Description));
+            IReadOnlyList<StartedService> services;
+            try
+            {
+                // Each service's line as it comes up: the progress of a start.
+                services = await Node.StartAsync(ServiceModules.All, configDirs, runtime, stop, s => Console.WriteLine(s.Description));
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // SIGTERM during a start or a reload: what had started is stopped already.
+                return 0;
+            }
             if (services.Count == 0)
             {
                 await Console.Error.WriteLineAsync("stratus: no service is configured in " + string.Join(", ", configDirs));

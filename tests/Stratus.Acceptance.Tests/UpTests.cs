@@ -288,6 +288,13 @@ public sealed class UpTests : IAsyncLifetime
         }
         Assert.Equal(0, result!.ExitCode);
         Assert.False(_up.HasExited);
+
+        // SIGTERM while the services start again (the identity first, the others after it) stops them all cleanly too.
+        await Poll.UntilAsync(() => Task.FromResult(_upOutput.Count(l => l == "ready")), n => n == 2, "the end of the reload", 60);
+        Process.Start("kill", ["-HUP", _up.Id.ToString()])!.WaitForExit();
+        await Poll.UntilAsync(() => Task.FromResult(_upOutput.Count(l => l.StartsWith("identity: ", StringComparison.Ordinal))), n => n == 3,
+            "the identity's third start", 20);
+        await StopUpAsync();
     }
 
     [Fact]

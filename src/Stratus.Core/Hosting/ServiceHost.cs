@@ -43,15 +43,30 @@ public static class ServiceHost
     static readonly string[] HostArgs = ["--hostBuilder:reloadConfigOnChange=false"];
 
     /// <summary>ASP.NET Core's slim builder without a configuration file to watch (a service's own listener sets Kestrel up).</summary>
-    public static WebApplicationBuilder CreateSlimBuilder() =>
-        WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostArgs, ContentRootPath = AppContext.BaseDirectory });
+    public static WebApplicationBuilder CreateSlimBuilder()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = HostArgs, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddSingleton<IHostLifetime, NodeLifetime>();
+        return builder;
+    }
 
     /// <summary>A host without an API, for background services only (a compute node's nova-compute).</summary>
     public static HostApplicationBuilder CreateWorkerBuilder()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = HostArgs, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddSingleton<IHostLifetime, NodeLifetime>();
         ConfigureLogging(builder.Logging);
         return builder;
+    }
+
+    /// <summary>
+    /// The process that runs a node owns its signals (<c>node start</c>: SIGTERM stops, SIGHUP reloads, every host in
+    /// order); the default console lifetime would have each host stop itself on SIGTERM, cancelling a host still starting.
+    /// </summary>
+    sealed class NodeLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     static void ConfigureLogging(ILoggingBuilder logging)

@@ -123,12 +123,20 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, FileStore store, I
         return stored;
     }
 
-    /// <summary>A failed import leaves a queued image (Glance: os_glance_failed_import), with no data, and a failed task.</summary>
+    /// <summary>
+    /// A failed import leaves a queued image (Glance: os_glance_failed_import), with no data, and a failed task:
+    /// the image first, as a client that sees the task failed reads the image next (Tempest does).
+    /// </summary>
     async Task FailAsync(string taskId, string why)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ImageDb>();
+        await RevertImageAsync(db, taskId);
         await SetStatusAsync(db, taskId, "failure", why);
+    }
+
+    async Task RevertImageAsync(ImageDb db, string taskId)
+    {
         var imageId = await db.Tasks.Where(t => t.Id == taskId).Select(t => t.ImageId).FirstOrDefaultAsync();
         var image = await db.Images.Include(i => i.Properties).FirstOrDefaultAsync(i => i.Id == imageId && !i.Deleted);
         if (image is null || image.Status != ImageStatus.Importing) return;
