@@ -33,7 +33,7 @@ addr=127.89.0.1
 "$here/stratus" node init --config-dir "$work/identity" --region RegionOne --address $addr --password $pass >/dev/null
 # One controller's files, split in two nodes on the same address: the identity, and the network service with its agents.
 cp -r "$work/identity" "$work/network"
-rm -rf "$work/identity"/{glance,nova,placement,neutron,dashboard} "$work/network"/{keystone,glance,nova,placement,dashboard}
+rm -rf "$work/identity"/{glance,nova,placement,neutron,dashboard,cinder} "$work/network"/{keystone,glance,nova,placement,dashboard,cinder}
 "$here/stratus" node start --config-dir "$work/identity" >"$work/identity.log" 2>&1 &
 pids+=($!)
 until curl -sf "http://$addr:5000/v3" >/dev/null; do sleep 0.2; done

@@ -50,11 +50,12 @@ static class Commands
             new Command("region", "Make a cloud a region of another (seed sections 4 and 5), or undo it.") { RegionJoin(), RegionLeave() },
             KeystoneManage(),
             // The other services' database verbs, as operators know them from the install guides.
-            Manage("glance-manage", ServiceModules.Of<Image.ImageModule>(), "glance", ["db_sync"], ["db", "sync"]),
-            Manage("nova-manage", ServiceModules.Of<Compute.ComputeModule>(), "nova", ["api_db", "sync"], ["db", "sync"]),
-            Manage("placement-manage", ServiceModules.Of<Placement.PlacementModule>(), "placement", ["db", "sync"]),
-            Manage("cinder-manage", ServiceModules.Of<BlockStorage.BlockStorageModule>(), "cinder", ["db", "sync"]),
-            Manage("neutron-db-manage", ServiceModules.Of<Network.NetworkModule>(), "neutron", ["upgrade", "heads"]),
+            // (Each module made when its verb runs: building the verbs loads no service's assembly.)
+            Manage("glance-manage", Image.ImageModule.GlanceApiConf, () => ServiceModules.Of<Image.ImageModule>(), "glance", ["db_sync"], ["db", "sync"]),
+            Manage("nova-manage", Compute.ComputeModule.NovaConf, () => ServiceModules.Of<Compute.ComputeModule>(), "nova", ["api_db", "sync"], ["db", "sync"]),
+            Manage("placement-manage", Placement.PlacementModule.PlacementConf, () => ServiceModules.Of<Placement.PlacementModule>(), "placement", ["db", "sync"]),
+            Manage("cinder-manage", BlockStorage.BlockStorageModule.CinderConf, () => ServiceModules.Of<BlockStorage.BlockStorageModule>(), "cinder", ["db", "sync"]),
+            Manage("neutron-db-manage", Network.NetworkModule.NeutronConf, () => ServiceModules.Of<Network.NetworkModule>(), "neutron", ["upgrade", "heads"]),
             TestImage(),
         };
         // `stratus help [verb...]`, as many CLIs have it: the help of the verb named, or the list of verbs.
@@ -221,11 +222,11 @@ static class Commands
     /// config from <c>--config-file</c> (repeatable, as neutron-db-manage takes it) or <c>--config-dir</c> (the service's
     /// directory, or a node's; default /etc/SERVICE).
     /// </summary>
-    static Command Manage(string tool, IServiceModule module, string service, params string[][] syncVerbs)
+    static Command Manage(string tool, string configFile, Func<IServiceModule> module, string service, params string[][] syncVerbs)
     {
-        var command = new Command(tool, $"{tool}: the {module.Name} service's database schema.");
+        var command = new Command(tool, $"{tool}: the {service} service's database schema.");
         var configDir = new Option<string>("--config-dir") { Description = $"A {service} directory, or a node's (default /etc/{service})", Recursive = true };
-        var configFiles = new Option<string[]>("--config-file") { Description = $"{Path.GetFileName(module.ConfigFile)} itself", Recursive = true };
+        var configFiles = new Option<string[]>("--config-file") { Description = $"{Path.GetFileName(configFile)} itself", Recursive = true };
         command.Options.Add(configDir);
         command.Options.Add(configFiles);
         foreach (var verbs in syncVerbs)
@@ -237,11 +238,11 @@ static class Commands
                 if (existing is null) parent.Subcommands.Add(existing = new Command(verb, $"{tool} {verb}"));
                 parent = existing;
             }
-            var sync = new Command(verbs[^1], $"Create or bring up to date the {module.Name} service's schema.");
+            var sync = new Command(verbs[^1], $"Create or bring up to date the {service} service's schema.");
             sync.SetAction(async (r, ct) =>
             {
-                var file = FindConfig(module, r.GetValue(configFiles) ?? [], r.GetValue(configDir) ?? "/etc/" + service);
-                await module.SyncDatabaseAsync(IniFile.Load(file), ct);
+                var file = FindConfig(module(), r.GetValue(configFiles) ?? [], r.GetValue(configDir) ?? "/etc/" + service);
+                await module().SyncDatabaseAsync(IniFile.Load(file), ct);
                 return 0;
             });
             parent.Subcommands.Add(sync);

@@ -87,7 +87,7 @@ static class NodeCommand
             try
             {
                 // Each service's line as it comes up: the progress of a start.
-                services = await Node.StartAsync(ServiceModules.All, configDirs, runtime, stop, s => Console.WriteLine(s.Description));
+                services = await Node.StartAsync(ServiceModules.ConfiguredIn(configDirs), configDirs, runtime, stop, s => Console.WriteLine(s.Description));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
