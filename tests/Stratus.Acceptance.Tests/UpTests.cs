@@ -330,7 +330,7 @@ public sealed class UpTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopUpAsync();
-        await LeftoverBridges.RemoveAsync(_data);
+        await LeftoverDataPlane.RemoveAsync(_data);
         Directory.Delete(_data, recursive: true);
     }
 }

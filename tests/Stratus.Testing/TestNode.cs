@@ -138,7 +138,7 @@ public sealed class TestNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        await LeftoverBridges.RemoveAsync(ConfigDir);
+        await LeftoverDataPlane.RemoveAsync(ConfigDir);
         try { Directory.Delete(ConfigDir, recursive: true); } catch (IOException) { }
     }
 

@@ -82,15 +82,14 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
     {
         switch (Kind)
         {
-            case DatabaseKind.Sqlite: ConfigureSqlite(options, ConnectionString, SqlitePath!); break;
+            case DatabaseKind.Sqlite: ConfigureSqlite(options, ConnectionString); break;
             case DatabaseKind.PostgreSql: ConfigureNpgsql(options, ConnectionString); break;
             case DatabaseKind.MySql: ConfigureMySql(options, ConnectionString); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void ConfigureSqlite(DbContextOptionsBuilder options, string cs, string path) =>
-        options.UseSqlite(cs).AddInterceptors(SqliteWriteGate.For(path));
+    static void ConfigureSqlite(DbContextOptionsBuilder options, string cs) => options.UseSqlite(cs);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void ConfigureNpgsql(DbContextOptionsBuilder options, string cs) => options.UseNpgsql(cs);

@@ -178,7 +178,7 @@ public sealed class StratusNode : IAsyncLifetime
             if (!_process.WaitForExit(10_000)) _process.Kill(entireProcessTree: true);
         }
         _process?.Dispose();
-        await LeftoverBridges.RemoveAsync(ConfigDir);
+        await LeftoverDataPlane.RemoveAsync(ConfigDir);
         try { Directory.Delete(ConfigDir, recursive: true); } catch (IOException) { }
     }
 }

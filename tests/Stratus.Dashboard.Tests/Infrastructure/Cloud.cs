@@ -352,7 +352,7 @@ public sealed class Cloud : IAsyncLifetime
         foreach (var pidFile in Directory.EnumerateFiles(Data, "*.pid", SearchOption.AllDirectories))
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
                 try { System.Diagnostics.Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
-        await LeftoverBridges.RemoveAsync(Data);
+        await LeftoverDataPlane.RemoveAsync(Data);
         try { Directory.Delete(Data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
