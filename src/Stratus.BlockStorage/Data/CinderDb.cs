@@ -8,7 +8,7 @@ namespace Stratus.BlockStorage.Data;
 /// The region's cinder database: volumes, snapshots, attachments, types, QoS specs, services, quotas and quota classes,
 /// volume transfers and user messages.
 /// </summary>
-public sealed class CinderDb(DbContextOptions<CinderDb> options) : DbContext(options)
+public sealed class CinderDb(DbContextOptions<CinderDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("cinder-manage db sync",

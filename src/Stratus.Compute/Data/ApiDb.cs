@@ -3,7 +3,7 @@ using Stratus.Core.Data;
 namespace Stratus.Compute.Data;
 
 /// <summary>Nova's API database (<c>[api_database] connection</c>): flavors, key pairs, quotas.</summary>
-public sealed class ApiDb(DbContextOptions<ApiDb> options) : DbContext(options)
+public sealed class ApiDb(DbContextOptions<ApiDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("nova-manage api_db sync",

@@ -4,7 +4,7 @@ using Stratus.Core.Services;
 namespace Stratus.Compute.Data;
 
 /// <summary>Nova's cell database (<c>[database] connection</c>): instances, services, compute nodes, actions and faults.</summary>
-public sealed class CellDb(DbContextOptions<CellDb> options) : DbContext(options)
+public sealed class CellDb(DbContextOptions<CellDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("nova-manage db sync",

@@ -14,7 +14,7 @@ using Stratus.Identity.Trusts;
 namespace Stratus.Identity.Data;
 
 /// <summary>The identity database: the one both regions share (seed section 4).</summary>
-public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGeneration? generation = null) : DbContext(options)
+public sealed class IdentityDb(DbContextOptions<IdentityDb> options, IdentityGeneration? generation = null) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("keystone-manage db_sync",

@@ -3,7 +3,7 @@ using Stratus.Core.Data;
 namespace Stratus.Image.Data;
 
 /// <summary>The image service's own database, one per region (seed section 5.1).</summary>
-public sealed class ImageDb(DbContextOptions<ImageDb> options) : DbContext(options)
+public sealed class ImageDb(DbContextOptions<ImageDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("glance-manage db_sync",

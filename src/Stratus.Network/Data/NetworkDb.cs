@@ -7,7 +7,7 @@ namespace Stratus.Network.Data;
 /// keep unique under concurrent requests: an address once per subnet, a MAC once per network, one
 /// default security group per project, a segmentation id once per network type.
 /// </summary>
-public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : DbContext(options)
+public sealed class NetworkDb(DbContextOptions<NetworkDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("neutron-db-manage upgrade heads",

@@ -3,7 +3,7 @@ using Stratus.Core.Data;
 namespace Stratus.Placement.Data;
 
 /// <summary>The placement database of a region (<c>[placement_database] connection</c>).</summary>
-public sealed class PlacementDb(DbContextOptions<PlacementDb> options) : DbContext(options)
+public sealed class PlacementDb(DbContextOptions<PlacementDb> options) : ServiceDb(options)
 {
     /// <summary>The schema's steps since the release of 2026-12-02 (the first without a stamp); see SchemaHistory.</summary>
     public static SchemaHistory History { get; } = new("placement-manage db sync",
