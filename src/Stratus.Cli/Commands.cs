@@ -241,8 +241,9 @@ static class Commands
             var sync = new Command(verbs[^1], $"Create or bring up to date the {service} service's schema.");
             sync.SetAction(async (r, ct) =>
             {
-                var file = FindConfig(module(), r.GetValue(configFiles) ?? [], r.GetValue(configDir) ?? "/etc/" + service);
-                await module().SyncDatabaseAsync(IniFile.Load(file), ct);
+                var made = module();
+                var file = FindConfig(made, r.GetValue(configFiles) ?? [], r.GetValue(configDir) ?? "/etc/" + service);
+                await made.SyncDatabaseAsync(IniFile.Load(file), ct);
                 return 0;
             });
             parent.Subcommands.Add(sync);

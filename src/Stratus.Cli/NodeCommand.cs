@@ -119,7 +119,7 @@ static class NodeCommand
     /// </summary>
     public static int InstallUnits(string configDir, string outputDir)
     {
-        var services = ServiceModules.All.Where(m => File.Exists(Path.Combine(configDir, m.ConfigFile))).Select(m => m.Name).ToList();
+        var services = ServiceModules.ConfiguredIn([configDir]).Select(m => m.Name).ToList();
         if (services.Count == 0) throw new UsageException($"no service is configured in {configDir}: make the node with ./stratus node init first");
         var entry = Environment.GetEnvironmentVariable("STRATUS_ENTRY") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "stratus"));
         var name = "stratus-node-" + UnitName(Path.GetFileName(configDir.TrimEnd('/')));

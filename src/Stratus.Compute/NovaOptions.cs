@@ -61,6 +61,8 @@ public sealed record NovaOptions
     public string? VirtType { get; init; }
     public required string InstancesPath { get; init; }
     public string DefaultAvailabilityZone { get; init; } = "nova";
+    /// <summary><c>[DEFAULT] default_schedule_zone</c>: the zone of a create that names none; unset, the scheduler may pick any.</summary>
+    public string? DefaultScheduleZone { get; init; }
     /// <summary><c>[DEFAULT] service_down_time</c>: a service whose last heartbeat is older is "down".</summary>
     public TimeSpan ServiceDownTime { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary><c>[DEFAULT] report_interval</c>: how often services heartbeat.</summary>
@@ -152,6 +154,7 @@ public sealed record NovaOptions
             VirtType = ini.GetString("libvirt", "virt_type"),
             InstancesPath = ini.GetString("DEFAULT", "instances_path") ?? Path.Combine(stateDir, "instances"),
             DefaultAvailabilityZone = ini.GetString("DEFAULT", "default_availability_zone") ?? "nova",
+            DefaultScheduleZone = ini.GetString("DEFAULT", "default_schedule_zone"),
             ServiceDownTime = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "service_down_time", 60)),
             ReportInterval = TimeSpan.FromSeconds(ini.GetInt("DEFAULT", "report_interval", 10)),
             MaxBuildAttempts = ini.GetInt("scheduler", "max_attempts", 3),

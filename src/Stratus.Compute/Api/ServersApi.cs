@@ -87,7 +87,7 @@ public static partial class ServersApi
         if (keyName is not null)
             keyData = (await apiDb.KeyPairs.FirstOrDefaultAsync(k => k.UserId == caller.UserId && k.Name == keyName, ct))?.PublicKey
                 ?? throw OpenStackError.BadRequest("Invalid key_name provided.");
-        var zone = body.OptionalString("availability_zone");
+        var zone = body.OptionalString("availability_zone") ?? options.DefaultScheduleZone;
         if (zone is not null)
         {
             zone = zone.Split(':')[0];
@@ -125,7 +125,8 @@ public static partial class ServersApi
                 UserData = userData,
                 MetadataJson = metadata.ToJsonString(),
                 TagsJson = new JsonArray([.. tags.Select(t => (JsonNode)t)]).ToJsonString(),
-                AvailabilityZone = zone ?? options.DefaultAvailabilityZone,
+                AvailabilityZone = zone,
+                RequestedAvailabilityZone = zone,
                 AccessIpV4 = accessV4,
                 AccessIpV6 = accessV6,
                 AutoDiskConfig = autoDisk,

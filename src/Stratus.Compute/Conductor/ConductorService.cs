@@ -87,7 +87,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         Destination destination;
         try
         {
-            destination = await scheduler.CallAsync(new SelectDestination(uuid, flavor, instance.ProjectId, instance.UserId, instance.AvailabilityZone, tried), ct);
+            destination = await scheduler.CallAsync(new SelectDestination(uuid, flavor, instance.ProjectId, instance.UserId, instance.RequestedAvailabilityZone, tried), ct);
         }
         catch (Exception e) when (e is RpcRemoteException or RpcTimeoutException)
         {
@@ -101,6 +101,7 @@ public sealed class ConductorService(IMessageBus bus, IServiceScopeFactory scope
         {
             i.Host = destination.Host;
             i.Node = destination.Node;
+            i.AvailabilityZone = destination.Zone;
             i.BuildAttempts = attempts;
             i.Touch();
         }, ct);

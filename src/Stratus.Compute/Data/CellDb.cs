@@ -13,6 +13,10 @@ public sealed class CellDb(DbContextOptions<CellDb> options) : ServiceDb(options
         {
             await s.CreateMissingTablesAsync(ct: ct);
         }),
+        new(2, "a server that names no zone may land in any: instances.RequestedAvailabilityZone", async (s, ct) =>
+        {
+            await s.AddColumnAsync("instances", nameof(Instance.RequestedAvailabilityZone), ct: ct);
+        }),
     ]);
 
     public DbSet<Instance> Instances => Set<Instance>();
@@ -93,7 +97,10 @@ public sealed class Instance
     public int PowerState { get; set; }
     public string? Host { get; set; }
     public string? Node { get; set; }
+    /// <summary>The zone of the host it runs on (what the API shows); the requested one until it is scheduled.</summary>
     public string? AvailabilityZone { get; set; }
+    /// <summary>The zone the create asked for (Nova's request_spec.availability_zone); null lets a (re)schedule pick any.</summary>
+    public string? RequestedAvailabilityZone { get; set; }
     /// <summary>The flavor as it was at boot (Nova keeps a copy: later flavor changes do not touch servers).</summary>
     public required string FlavorJson { get; set; }
     public string ImageRef { get; set; } = "";

@@ -9,4 +9,5 @@ namespace Stratus.Compute.Rpc;
 public sealed record SelectDestination(string Uuid, InstanceFlavor Flavor, string ProjectId, string UserId, string? AvailabilityZone,
     IReadOnlyList<string> ExcludedHosts) : IRpcCall<Destination>;
 
-public sealed record Destination(string Host, string Node);
+/// <summary>The chosen host, its node and its availability zone (which becomes the server's).</summary>
+public sealed record Destination(string Host, string Node, string Zone);

@@ -41,7 +41,7 @@ public sealed class SchedulerService(IMessageBus bus, IServiceScopeFactory scope
         var services = await db.Services.Where(s => s.Binary == NovaOptions.Compute).ToDictionaryAsync(s => s.Host, ct);
         var hostZones = await HostZones.LoadAsync(scope.ServiceProvider.GetRequiredService<ApiDb>(), options, ct);
 
-        var usable = new List<(string Host, string Node, JsonObject Allocations, long FreeRam)>();
+        var usable = new List<(string Host, string Node, string Zone, JsonObject Allocations, long FreeRam)>();
         foreach (var candidate in (candidates["allocation_requests"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var allocations = candidate["allocations"] as JsonObject;
@@ -49,11 +49,12 @@ public sealed class SchedulerService(IMessageBus bus, IServiceScopeFactory scope
             var rp = allocations.First().Key;
             if (!nodes.TryGetValue(rp, out var node) || !services.TryGetValue(node.Host, out var service)) continue;
             if (service.Disabled || !group.IsUp(service) || request.ExcludedHosts.Contains(node.Host)) continue;
-            // AvailabilityZoneFilter.
-            if (request.AvailabilityZone is { } zone && hostZones.Of(node.Host) != zone) continue;
+            // AvailabilityZoneFilter: only for a create that named a zone (or [DEFAULT] default_schedule_zone).
+            var zone = hostZones.Of(node.Host);
+            if (request.AvailabilityZone is { } asked && zone != asked) continue;
             var ram = summaries[rp]?["resources"]?["MEMORY_MB"];
             var free = ram is null ? 0 : (long)ram["capacity"]! - (long)ram["used"]!;
-            usable.Add((node.Host, node.HypervisorHostname, allocations, free));
+            usable.Add((node.Host, node.HypervisorHostname, zone, allocations, free));
         }
         foreach (var host in usable.OrderByDescending(h => h.FreeRam))
         {
@@ -65,7 +66,7 @@ public sealed class SchedulerService(IMessageBus bus, IServiceScopeFactory scope
                 ["consumer_generation"] = null,
             };
             var (status, _, text) = await placement.SendAsync(HttpMethod.Put, $"/allocations/{request.Uuid}", claim, ct);
-            if ((int)status < 300) return new Destination(host.Host, host.Node);
+            if ((int)status < 300) return new Destination(host.Host, host.Node, host.Zone);
             if (status != HttpStatusCode.Conflict) throw new PlacementException((int)status, $"Claiming resources for {request.Uuid} on {host.Host}: {(int)status} {text}");
             log.LogInformation("Host {Host} lost the race for {Uuid}; trying the next", host.Host, request.Uuid);
         }

@@ -171,6 +171,32 @@ public class NovaCompatibilityTests(RegionServer region) : IClassFixture<RegionS
     }
 
     [Fact]
+    public async Task A_server_that_names_no_zone_may_land_in_any_and_takes_its_hosts_zone()
+    {
+        // The only host in a zone of its own: a create without a zone still lands on it (Nova's scheduler filters
+        // by zone only when one is asked), and the server shows the host's zone; asking for the default one fails.
+        var zone = "az-" + Guid.NewGuid().ToString("N")[..6];
+        var id = (int)(await region.ComputeAdmin.PostJsonAsync("os-aggregates", new JsonObject { ["aggregate"] = new JsonObject { ["name"] = zone, ["availability_zone"] = zone } }, 200))["aggregate"]!["id"]!;
+        await region.ComputeAdmin.PostJsonAsync($"os-aggregates/{id}/action", new JsonObject { ["add_host"] = new JsonObject { ["host"] = "compute-test" } }, 200);
+        try
+        {
+            var (member, server) = await ActiveServerAsync();
+            Assert.Equal(zone, (string?)(await (await member.GetAsync($"servers/{server}")).JsonAsync())["server"]!["OS-EXT-AZ:availability_zone"]);
+            var image = (string)(await (await member.GetAsync($"servers/{server}")).JsonAsync())["server"]!["image"]!["id"]!;
+            var inNova = await member.PostAsJsonAsync("servers", new JsonObject
+            {
+                ["server"] = new JsonObject { ["name"] = "in nova", ["imageRef"] = image, ["flavorRef"] = await FlavorAsync(), ["availability_zone"] = "nova" },
+            });
+            Assert.Equal(HttpStatusCode.BadRequest, inNova.StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await member.DeleteAsync($"servers/{server}")).StatusCode);
+        }
+        finally
+        {
+            await region.ComputeAdmin.PostJsonAsync($"os-aggregates/{id}/action", new JsonObject { ["remove_host"] = new JsonObject { ["host"] = "compute-test" } }, 200);
+        }
+    }
+
+    [Fact]
     public async Task Hypervisor_statistics_and_uptime_are_served()
     {
         var stats = await (await region.ComputeAdmin.GetAsync("os-hypervisors/statistics")).JsonAsync();
