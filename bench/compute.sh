@@ -5,7 +5,8 @@
 #     created over the API by 16 clients; seconds until all are ACTIVE, and the API's p50/p99 meanwhile
 #     (the creates and the clients' polling GETs);
 #  2. boot: with the QEMU driver, seconds from `POST /servers` to the test image's marker on the
-#     console, beside the same QEMU booting the same image by hand (the overhead is the difference).
+#     console, beside the same QEMU booting the same image by hand (the overhead is the difference);
+#     then the same boot on a network with DHCP: to the lease on the console and to the marker.
 # Usage: bench/compute.sh [SERVERS] [COMPUTE_NODES]     (SKIP_BOOT=1 / SKIP_SCALE=1 to run one part)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

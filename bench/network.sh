@@ -13,6 +13,7 @@ ports=${1:-1000}
 rounds=${2:-2}
 pass=bench-Pa55word
 work=$(mktemp -d)
+chmod 711 "$work" # the anchor's neutron-server runs as user neutron, with its state in $work/neutron
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -82,6 +82,13 @@ public sealed class NetworkApiTests(NetworkServer net) : IClassFixture<NetworkSe
         Assert.DoesNotContain("10.20.0.1", addresses);
         await ExpectAsync(admin.PostAsJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId } }),
             HttpStatusCode.Conflict, "IpAddressGenerationFailure");
+        // A second IPv4 subnet: a port takes its address from the first subnet with room, as Neutron's IPAM does.
+        await ExpectAsync(admin.PostAsJsonAsync("v2.0/subnets", new JsonObject
+        {
+            ["subnet"] = new JsonObject { ["network_id"] = networkId, ["ip_version"] = 4, ["cidr"] = "10.20.0.16/28", ["enable_dhcp"] = false },
+        }), HttpStatusCode.Created);
+        var next = await ExpectAsync(admin.PostAsJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId } }), HttpStatusCode.Created);
+        Assert.InRange(int.Parse(((string)next["port"]!["fixed_ips"]![0]!["ip_address"]!).Split('.')[3]), 18, 30);
     }
 
     [Fact]

@@ -190,11 +190,15 @@ static partial class PortsApi
     {
         var subnets = await db.Subnets.AsNoTracking().Where(s => s.NetworkId == network.Id).OrderBy(s => s.CreatedAt).ToListAsync(ct);
         var byId = subnets.ToDictionary(s => s.Id);
+        // The addresses in use of each subnet, read at most once for this port: on a big subnet the read is most of a create.
+        var inUse = new Dictionary<string, HashSet<string>>();
+        async Task<HashSet<string>> UsedAsync(SubnetRow s) => inUse.TryGetValue(s.Id, out var u) ? u
+            : inUse[s.Id] = (await db.IpAllocations.AsNoTracking().Where(a => a.SubnetId == s.Id).Select(a => a.IpAddress).ToListAsync(ct)).ToHashSet();
         var wanted = new List<(SubnetRow Subnet, string? Address)>();
         if (requested is null)
         {
             if (subnets.FirstOrDefault(s => s.IpVersion == 4) is { } v4 && subnets.Where(s => s.IpVersion == 4).ToList() is var all4)
-                wanted.Add((await FirstWithRoomAsync(db, all4, ct) ?? v4, null));
+                wanted.Add((all4.Count == 1 ? v4 : await FirstWithRoomAsync(all4, UsedAsync) ?? v4, null));
             foreach (var v6 in subnets.Where(s => s.IpVersion == 6 && (AddressAllocator.IsAutoAddress(s) || s.Ipv6AddressMode is not null)))
                 wanted.Add((v6, null));
             if (!wanted.Any(w => w.Subnet.IpVersion == 6) && subnets.FirstOrDefault(s => s.IpVersion == 6) is { } plain6) wanted.Add((plain6, null));
@@ -237,7 +241,7 @@ static partial class PortsApi
                 result.Add(kept);
                 continue;
             }
-            var used = (await db.IpAllocations.AsNoTracking().Where(a => a.SubnetId == subnet.Id).Select(a => a.IpAddress).ToListAsync(ct)).ToHashSet();
+            var used = new HashSet<string>(await UsedAsync(subnet));
             used.UnionWith(result.Where(r => r.SubnetId == subnet.Id).Select(r => r.IpAddress));
             string ip;
             if (address is not null)
@@ -260,11 +264,11 @@ static partial class PortsApi
         db.IpAllocations.AddRange(result.Where(r => !keep.Contains(r)));
     }
 
-    static async Task<SubnetRow?> FirstWithRoomAsync(NetworkDb db, List<SubnetRow> subnets, CancellationToken ct)
+    static async Task<SubnetRow?> FirstWithRoomAsync(List<SubnetRow> subnets, Func<SubnetRow, Task<HashSet<string>>> usedAsync)
     {
         foreach (var s in subnets)
         {
-            var used = (await db.IpAllocations.AsNoTracking().Where(a => a.SubnetId == s.Id).Select(a => a.IpAddress).ToListAsync(ct)).ToHashSet();
+            var used = new HashSet<string>(await usedAsync(s));
             if (s.GatewayIp is not null) used.Add(s.GatewayIp);
             if (AddressAllocator.Next(s, used) is not null) return s;
         }
