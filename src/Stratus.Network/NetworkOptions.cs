@@ -161,6 +161,8 @@ public sealed record LinuxBridgeOptions
     /// <summary>[securitygroup] firewall_driver, as given; unset is Neutron's noop.</summary>
     public string FirewallDriver { get; init; } = "noop";
     public bool EnableSecurityGroup { get; init; } = true;
+    /// <summary>[agent] polling_interval: seconds between two passes of the agent's loop (a new or gone tap also starts one at once).</summary>
+    public TimeSpan PollingInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Whether the agent applies security groups: Neutron's enable_security_group and a driver other than noop.</summary>
     public bool FiltersPorts => EnableSecurityGroup && !NoopDrivers.Contains(FirewallDriver);
@@ -202,6 +204,7 @@ public sealed record LinuxBridgeOptions
             LocalIp = ini.GetString("vxlan", "local_ip"),
             FirewallDriver = Driver(ini.GetString("securitygroup", "firewall_driver")),
             EnableSecurityGroup = ini.GetBool("securitygroup", "enable_security_group", true),
+            PollingInterval = TimeSpan.FromSeconds(Math.Max(1, ini.GetInt("agent", "polling_interval", 2))),
         };
 
         string Driver(string? value) => value is null or "" ? "noop"

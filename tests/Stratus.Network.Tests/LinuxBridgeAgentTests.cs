@@ -102,3 +102,44 @@ public sealed class LinuxBridgeAgentTests(NetworkServer net) : IClassFixture<Net
         await Poll.UntilAsync(async () => await new HostNetwork().LinksAsync(default), l => !l.Any(x => x.Name == NetworkBridges.BridgeOf(networkId)), "the network's bridge going away");
     }
 }
+
+/// <summary>A node whose Linux bridge agent polls once an hour: only the kernel's link events can start its passes.</summary>
+public sealed class HourlyPollingNetworkServer : NetworkServer
+{
+    protected override IReadOnlyDictionary<string, string>? PostConfig => new Dictionary<string, string>
+    {
+        ["neutron/" + LinuxBridgeOptions.File] = "[agent]\npolling_interval = 3600\n",
+    };
+}
+
+public sealed class LinkEventTests(HourlyPollingNetworkServer net) : IClassFixture<HourlyPollingNetworkServer>
+{
+    [Fact]
+    public async Task A_new_tap_is_wired_and_a_gone_one_reported_at_once_not_at_the_next_polling_interval()
+    {
+        var admin = net.Admin();
+        var host = net.Node.Options<NetworkOptions>().Host;
+        Assert.Equal(TimeSpan.FromHours(1), net.Node.Options<NetworkOptions>().LinuxBridge.PollingInterval);
+        var n = await admin.PostJsonAsync("v2.0/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "ev-" + Guid.NewGuid().ToString("N")[..6] } }, 201);
+        var networkId = (string)n["network"]!["id"]!;
+        var p = await admin.PostJsonAsync("v2.0/ports", new JsonObject { ["port"] = new JsonObject { ["network_id"] = networkId, ["binding:host_id"] = host } }, 201);
+        var portId = (string)p["port"]!["id"]!;
+        var tap = NetworkBridges.TapOf(portId);
+        // The agent's first pass (at its start) is over before the tap exists.
+        await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>("v2.0/agents?agent_type=Linux%20bridge%20agent"))!["agents"]![0]?["alive"]?.ToString(),
+            a => a == "true", "the Linux bridge agent alive");
+        try
+        {
+            await HostCommand.RunAsync("ip", ["tuntap", "add", "dev", tap, "mode", "tap"]);
+            await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "ACTIVE", "the port going ACTIVE");
+            await HostCommand.RunAsync("ip", ["link", "delete", tap]);
+            await Poll.UntilAsync(async () => (string?)(await admin.GetFromJsonAsync<JsonObject>($"v2.0/ports/{portId}"))!["port"]!["status"], s => s == "DOWN", "the port going DOWN");
+        }
+        finally
+        {
+            if ((await new HostNetwork().LinksAsync(default)).Any(l => l.Name == tap)) await HostCommand.RunAsync("ip", ["link", "delete", tap]);
+            await admin.DeleteAsync($"v2.0/ports/{portId}");
+            await admin.DeleteAsync($"v2.0/networks/{networkId}");
+        }
+    }
+}
