@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
+using Stratus.Core.Config;
 
 namespace Stratus.Compute.Virt.Qemu;
 
@@ -8,7 +10,9 @@ namespace Stratus.Compute.Virt.Qemu;
 /// <c>/dev/kvm</c> proves nothing: in nested sandboxes it runs a boot sector fine while every Linux
 /// kernel hangs right after decompression. The kernel is booted without a root disk; reaching the
 /// "VFS: Unable to mount root" panic proves the kernel ran through its whole init. The result is
-/// cached per QEMU binary and kernel for the life of the process.
+/// cached per QEMU binary and kernel for the life of the process, and kept beside the kernel for a day
+/// (<see cref="SavedPath"/>) for the same host kernel and QEMU: where KVM hangs, the probe waits its whole
+/// timeout with a core busy, and without the saved result every node's first boot would pay it again.
 /// </summary>
 public static class AcceleratorProbe
 {
@@ -23,11 +27,54 @@ public static class AcceleratorProbe
     public static Task<ProbeResult> DetectAsync(string qemuBinary, string? kernel) =>
         Cache.GetOrAdd((qemuBinary, kernel), key => new Lazy<Task<ProbeResult>>(() => ProbeAsync(key.Qemu, key.Kernel))).Value;
 
+    static readonly TimeSpan SavedFor = TimeSpan.FromDays(1);
+
+    /// <summary>Where a probe's result with this kernel is kept.</summary>
+    public static string SavedPath(string kernel) => kernel + ".accelerator.json";
+
+    /// <summary>What a saved result holds besides the result: it stands only for the same host kernel and QEMU, for a day.</summary>
+    sealed record Saved(string Host, Accelerator Accelerator, string Reason, DateTime ProbedAt);
+
+    /// <summary>The host kernel's release and the QEMU binary's path, size and time.</summary>
+    static string HostKey(string qemuBinary)
+    {
+        var release = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "";
+        var path = Path.IsPathRooted(qemuBinary) ? qemuBinary
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, qemuBinary)).FirstOrDefault(File.Exists) ?? qemuBinary;
+        var file = new FileInfo(path);
+        return file.Exists ? $"{release} {path} {file.Length} {file.LastWriteTimeUtc:O}" : $"{release} {path}";
+    }
+
     static async Task<ProbeResult> ProbeAsync(string qemuBinary, string? kernel)
     {
         if (!CanOpenKvm(out var why)) return new(Accelerator.Tcg, $"/dev/kvm is not usable: {why}");
         if (kernel is null || !File.Exists(kernel))
             return new(Accelerator.Tcg, "no probe kernel configured, so KVM cannot be proven to boot a guest");
+        var host = HostKey(qemuBinary);
+        try
+        {
+            if (JsonSerializer.Deserialize<Saved>(await File.ReadAllTextAsync(SavedPath(kernel))) is { } saved && saved.Host == host
+                && DateTime.UtcNow - saved.ProbedAt is var age && age >= TimeSpan.Zero && age < SavedFor)
+                return new(saved.Accelerator, $"{saved.Reason} (probed at {saved.ProbedAt:u})");
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // None saved, or unreadable: probe.
+        }
+        var result = await BootAsync(qemuBinary, kernel);
+        try
+        {
+            AtomicFile.Write(SavedPath(kernel), JsonSerializer.Serialize(new Saved(host, result.Accelerator, result.Reason, DateTime.UtcNow)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not kept: the next process probes again.
+        }
+        return result;
+    }
+
+    static async Task<ProbeResult> BootAsync(string qemuBinary, string kernel)
+    {
 
         var dir = Directory.CreateTempSubdirectory("stratus-kvm-probe-");
         try

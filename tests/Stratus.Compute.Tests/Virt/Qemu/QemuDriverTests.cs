@@ -321,6 +321,38 @@ public sealed class QemuDriverTests(TestImageFixture image, ITestOutputHelper ou
         Assert.Equal(Accelerator.Tcg, probe.Accelerator);
     }
 
+    [Fact]
+    public async Task A_probes_result_is_kept_beside_its_kernel_and_used_only_for_the_same_qemu()
+    {
+        var dir = Directory.CreateTempSubdirectory("stratus-probe-test-");
+        try
+        {
+            // Not a kernel: QEMU refuses it at once, so the probe says TCG quickly and keeps that.
+            var kernel = Path.Combine(dir.FullName, "vmlinuz-not-a-kernel");
+            await File.WriteAllTextAsync(kernel, "not a kernel");
+            var first = await AcceleratorProbe.DetectAsync("qemu-system-x86_64", kernel);
+            Assert.Equal(Accelerator.Tcg, first.Accelerator);
+            if (first.Reason.StartsWith("/dev/kvm is not usable", StringComparison.Ordinal)) return; // nothing to probe, nothing kept
+            var saved = JsonNode.Parse(await File.ReadAllTextAsync(AcceleratorProbe.SavedPath(kernel)))!.AsObject();
+            saved["Accelerator"] = (int)Accelerator.Kvm;
+            saved["Reason"] = "kept";
+            await File.WriteAllTextAsync(AcceleratorProbe.SavedPath(kernel), saved.ToJsonString());
+            // Another process (here: another name of the same QEMU binary, which this process has not probed) reads what was kept.
+            var qemu = (await HostCommand.RunAsync("sh", ["-c", "command -v qemu-system-x86_64"])).Trim();
+            var again = await AcceleratorProbe.DetectAsync(qemu, kernel);
+            Assert.Equal(Accelerator.Kvm, again.Accelerator);
+            Assert.StartsWith("kept (probed at ", again.Reason, StringComparison.Ordinal);
+            // Another QEMU binary is probed again.
+            var other = Path.Combine(dir.FullName, "qemu-system-x86_64");
+            File.CreateSymbolicLink(other, qemu);
+            Assert.Equal(Accelerator.Tcg, (await AcceleratorProbe.DetectAsync(other, kernel)).Accelerator);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     static async Task WaitForBootsAsync(string dir, int boots)
     {
         var log = Path.Combine(dir, "console.log");
