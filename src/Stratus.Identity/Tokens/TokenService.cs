@@ -136,12 +136,16 @@ public sealed class TokenService(
     /// <summary>Packs the payload into a token and validates it as any token is (Keystone's mint): null when it does not validate.</summary>
     async Task<TokenInfo?> MintAsync(TokenPayload payload, CancellationToken ct)
     {
-        var info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
-        if (info is null && revocations.LatestRevocation > DateTime.UtcNow.AddSeconds(-2))
+        var issued = TruncateToSeconds(DateTime.UtcNow);
+        var info = await ValidateAsync(formatter.Pack(payload, issued), allowExpired: false, ct);
+        if (info is null && revocations.LatestRevocation >= issued)
         {
             // A Fernet token's issued_at has whole seconds, so a token issued in the same second as a
-            // revocation (say, right after a password change) looks revoked: issue it in the next second.
-            await Task.Delay(1000 - DateTime.UtcNow.Millisecond + 5, ct);
+            // revocation (say, right after a password change) looks revoked: issue it in the second after
+            // the revocation's. (Compared with the token's second, not the clock after the validation,
+            // which a loaded machine may finish seconds later.)
+            var after = TruncateToSeconds(revocations.LatestRevocation).AddSeconds(1).AddMilliseconds(5) - DateTime.UtcNow;
+            if (after > TimeSpan.Zero) await Task.Delay(after < TimeSpan.FromSeconds(2) ? after : TimeSpan.FromSeconds(2), ct);
             info = await ValidateAsync(formatter.Pack(payload), allowExpired: false, ct);
         }
         return info;
