@@ -8,11 +8,11 @@ namespace Stratus.Network.Agents;
 /// <summary>
 /// neutron-linuxbridge-agent: reports the host's physical networks (interface and bridge mappings) and,
 /// with <c>[vxlan] enable_vxlan</c>, its VXLAN endpoint; ML2's port binding reads these to decide whether a
-/// port on this host reaches its network (<see cref="Api.PortBinding"/>). Every polling interval it looks
-/// at the host's tap devices, as Neutron's agent loop does (<c>[agent] polling_interval</c>), and at once when the
-/// kernel says a tap came or went (<see cref="LinkEvents"/>), so a booting guest does not wait for the next pass: a new one is wired into its network's bridge
-/// (made with its segment's interface where missing) and reported up, so its port goes ACTIVE and Nova
-/// hears network-vif-plugged; a gone one is reported down, and a bridge this agent made that has no
+/// port on this host reaches its network (<see cref="Api.PortBinding"/>). Every polling interval
+/// (<c>[agent] polling_interval</c>) it looks at the host's tap devices, as Neutron's agent loop does, and at once
+/// when the kernel says a tap came or went (<see cref="LinkEvents"/>: a booting guest does not wait for the next
+/// pass): a new one is wired into its network's bridge (made with its segment's interface where missing) and
+/// reported up, so its port goes ACTIVE and Nova hears network-vif-plugged; a gone one is reported down, and a bridge this agent made that has no
 /// port left is removed with its vxlan interface. With a firewall driver (<c>[securitygroup]</c>) every pass
 /// also asks the server for its devices' security groups and makes the host's rules match
 /// (<see cref="PortFirewall"/>) — a new device's before it is wired; stopping, it removes them.
@@ -41,7 +41,7 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
     async Task PollAsync(CancellationToken stop)
     {
         await using var deletes = await AgentNotifier.ServeNetworkDeleteAsync(_bus, Options.Host, NetworkDeletedAsync, stop);
-        await using var links = LinkEvents.Start(name => name.StartsWith("tap", StringComparison.Ordinal), _log);
+        await using var links = new LinkEvents(name => name.StartsWith("tap", StringComparison.Ordinal), _log);
         while (!stop.IsCancellationRequested)
         {
             try

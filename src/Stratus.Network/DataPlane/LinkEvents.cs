@@ -16,7 +16,8 @@ public sealed class LinkEvents : IAsyncDisposable
     readonly object _gate = new();
     TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    LinkEvents(Func<string, bool> wanted, ILogger log)
+    /// <param name="wanted">which device names wake the loop (by the name in an event line).</param>
+    public LinkEvents(Func<string, bool> wanted, ILogger log)
     {
         _wanted = wanted;
         var psi = new ProcessStartInfo("ip", ["-o", "monitor", "link"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -31,9 +32,6 @@ public sealed class LinkEvents : IAsyncDisposable
         }
         if (_monitor is not null) _reading = ReadAsync(_monitor);
     }
-
-    /// <param name="wanted">which device names wake the loop (by the name in an event line).</param>
-    public static LinkEvents Start(Func<string, bool> wanted, ILogger log) => new(wanted, log);
 
     /// <summary>Returns at the next wanted link event, or after <paramref name="interval"/>.</summary>
     public async Task NextAsync(TimeSpan interval, TimeProvider clock, CancellationToken ct)

@@ -75,7 +75,6 @@ public static class AcceleratorProbe
 
     static async Task<ProbeResult> BootAsync(string qemuBinary, string kernel)
     {
-
         var dir = Directory.CreateTempSubdirectory("stratus-kvm-probe-");
         try
         {
