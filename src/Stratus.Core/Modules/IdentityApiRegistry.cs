@@ -99,9 +99,16 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
     {
         var project = await FindOrCreateAsync(http, "projects", "project", "?name=service&domain_id=default",
             new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" }, ct);
-        var user = await FindOrCreateAsync(http, "users", "user", $"?name={Uri.EscapeDataString(username)}&domain_id=default",
-            new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password }, ct);
-        await SendAsync(http, HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } }, ct);
+        // A user made here has its password; one that was there gets it set again. Not both: a password change
+        // revokes the user's tokens, and the service's first token, issued in that second, would look revoked.
+        var user = await FindAsync(http, "users", $"?name={Uri.EscapeDataString(username)}&domain_id=default", ct);
+        if (user is null)
+            user = (string)(await SendAsync(http, HttpMethod.Post, "users", new JsonObject
+            {
+                ["user"] = new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password },
+            }, ct))!["user"]!["id"]!;
+        else
+            await SendAsync(http, HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } }, ct);
         var admin = await FindAsync(http, "roles", "?name=admin", ct) ?? throw new RegistrationException("the identity has no admin role: run bootstrap first");
         await SendAsync(http, HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null, ct);
     }
