@@ -20,7 +20,8 @@ public sealed class LinkEvents : IAsyncDisposable
     public LinkEvents(Func<string, bool> wanted, ILogger log)
     {
         _wanted = wanted;
-        var psi = new ProcessStartInfo("ip", ["-o", "monitor", "link"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Its errors go to the node's own stderr: a redirected stream nobody reads could fill and stop it.
+        var psi = new ProcessStartInfo("ip", ["-o", "monitor", "link"]) { RedirectStandardOutput = true, UseShellExecute = false };
         try
         {
             _monitor = Process.Start(psi);
