@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Stratus.Core.Catalog;
 
@@ -7,7 +8,10 @@ namespace Stratus.Core.Auth;
 /// What keystoneauth's session with a password plugin is to an OpenStack service, and how it calls its
 /// peers: it logs in to the identity at <c>auth_url</c> as the service user, keeps that token until shortly
 /// before it expires, finds peer services in the token's catalog by type, interface and region, and sends
-/// requests to them, logging in again once when a peer answers 401.
+/// requests to them, logging in again once when a peer answers 401. The sessions of one process that log in
+/// as the same user to the same project share their token: a node runs several services whose sections name
+/// the same user (nova's <c>[keystone_authtoken]</c> and neutron's <c>[nova]</c>), and every login is a
+/// password check at the identity (bcrypt, about 250 ms of a core).
 /// </summary>
 public sealed class KeystoneSession(KeystoneAuthtokenOptions options, HttpClient http)
 {
@@ -15,8 +19,19 @@ public sealed class KeystoneSession(KeystoneAuthtokenOptions options, HttpClient
     static readonly TimeSpan RenewBefore = TimeSpan.FromSeconds(120);
 
     readonly KeystoneLogin _identity = new(http, options.AuthUrl, options.HttpConnectTimeout + TimeSpan.FromSeconds(25));
-    readonly SemaphoreSlim _login = new(1, 1);
-    ServiceToken? _current;
+    readonly SharedLogin _shared = Logins.GetOrAdd(new Credentials(KeystoneLogin.V3Root(options.AuthUrl), options.Username, options.UserDomainName,
+        options.Password, options.ProjectName, options.ProjectDomainName), _ => new SharedLogin());
+
+    static readonly ConcurrentDictionary<Credentials, SharedLogin> Logins = new();
+
+    readonly record struct Credentials(string IdentityV3, string Username, string UserDomain, string Password, string Project, string ProjectDomain);
+
+    /// <summary>The token of one user's login, and the lock that makes its sessions log in one at a time.</summary>
+    sealed class SharedLogin
+    {
+        public readonly SemaphoreSlim Lock = new(1, 1);
+        public ServiceToken? Current;
+    }
 
     public KeystoneAuthtokenOptions Options => options;
     public HttpClient Http => http;
@@ -26,23 +41,23 @@ public sealed class KeystoneSession(KeystoneAuthtokenOptions options, HttpClient
 
     public async Task<ServiceToken> GetTokenAsync(CancellationToken ct = default)
     {
-        var t = _current;
+        var t = _shared.Current;
         if (t is not null && t.ExpiresAt - RenewBefore > DateTimeOffset.UtcNow) return t;
-        await _login.WaitAsync(ct);
+        await _shared.Lock.WaitAsync(ct);
         try
         {
-            t = _current;
+            t = _shared.Current;
             if (t is not null && t.ExpiresAt - RenewBefore > DateTimeOffset.UtcNow) return t;
-            return _current = await LoginAsync(ct);
+            return _shared.Current = await LoginAsync(ct);
         }
         finally
         {
-            _login.Release();
+            _shared.Lock.Release();
         }
     }
 
-    /// <summary>Forgets the service token (the identity rejected it), so the next call logs in again.</summary>
-    public void Invalidate(ServiceToken rejected) => Interlocked.CompareExchange(ref _current, null, rejected);
+    /// <summary>Forgets the service token (the identity rejected it), so the next call, of any session sharing it, logs in again.</summary>
+    public void Invalidate(ServiceToken rejected) => Interlocked.CompareExchange(ref _shared.Current, null, rejected);
 
     /// <summary>The URL of a peer service, found as keystoneauth finds it (see <see cref="ServiceCatalog"/>).</summary>
     public async Task<string> EndpointForAsync(string serviceType, string? @interface = null, string? region = null, CancellationToken ct = default)

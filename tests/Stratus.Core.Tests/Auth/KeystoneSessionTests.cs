@@ -61,6 +61,27 @@ public sealed class KeystoneSessionTests : LocalCloudTests
     }
 
     [Fact]
+    public async Task Sessions_that_log_in_as_one_user_share_the_token_and_a_rejected_one_is_renewed_for_all()
+    {
+        // Nova's [placement] and neutron's [nova] in one node: the same user, other regions and sources.
+        var placement = new KeystoneSession(Cloud.ServiceUser(), Http);
+        var notifier = new KeystoneSession(Cloud.ServiceUser("RegionTwo") with { Source = "neutron.conf [nova]", Interface = "public" }, Http);
+        var neutron = new KeystoneSession(Cloud.ServiceUser() with { Username = "neutron", Password = "neutron-secret" }, Http);
+
+        var first = await placement.GetTokenAsync();
+        Assert.Same(first, await notifier.GetTokenAsync());
+        Assert.Equal("token-2", (await neutron.GetTokenAsync()).Token);
+        Assert.Equal(["nova", "neutron"], Cloud.Logins.Select(l => (string?)l.Body["auth"]!["identity"]!["password"]!["user"]!["name"]));
+
+        Cloud.PeerAnswer = n => n == 1 ? 401 : 200;
+        using (var response = await notifier.SendAsync(new PeerEndpoint("peer"), e => new HttpRequestMessage(HttpMethod.Get, new Uri(e, "x")), HttpCompletionOption.ResponseContentRead, default))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("token-3", (await placement.GetTokenAsync()).Token);
+        Assert.Equal("token-2", (await neutron.GetTokenAsync()).Token);
+        Assert.Equal(3, Cloud.Logins.Count);
+    }
+
+    [Fact]
     public async Task The_endpoint_follows_the_interface_and_region_asked_for()
     {
         var session = new KeystoneSession(Cloud.ServiceUser(), Http);
