@@ -4,14 +4,15 @@ namespace Stratus.Network.Ipam;
 
 /// <summary>
 /// Picks addresses for a port's fixed IPs: the asked-for one if the subnet holds it and it is free, else
-/// a free one of the subnet's pools (among the lowest, at random, so concurrent creates seldom pick
+/// a free one of the subnet's pools (at random among the lowest thousand, so concurrent creates seldom pick
 /// the same one), or the EUI-64 address of the port's MAC on a SLAAC subnet. The database's key on
 /// (subnet, address) is the guarantee that no address is handed out twice: a create that loses the race
 /// is retried by the caller with fresh addresses.
 /// </summary>
 static class AddressAllocator
 {
-    const int Window = 16;
+    // As Neutron's IPAM driver (MAX_WIN): the wider the window, the rarer two concurrent creates pick one address and one is redone.
+    const int Window = 1000;
 
     public static bool IsAutoAddress(SubnetRow s) => s.IpVersion == 6 && (s.Ipv6AddressMode ?? s.Ipv6RaMode) is "slaac" or "dhcpv6-stateless";
 
