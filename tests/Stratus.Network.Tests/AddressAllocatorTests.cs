@@ -8,7 +8,11 @@ public sealed class AddressAllocatorTests
 {
     static SubnetRow Subnet(string cidr, string start, string end) => new()
     {
-        Id = "s", NetworkId = "n", IpVersion = 4, Cidr = cidr, AllocationPools = $$"""[{"start":"{{start}}","end":"{{end}}"}]""",
+        Id = "s",
+        NetworkId = "n",
+        IpVersion = 4,
+        Cidr = cidr,
+        AllocationPools = $$"""[{"start":"{{start}}","end":"{{end}}"}]""",
     };
 
     [Fact]
