@@ -19,18 +19,25 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
         return this;
     }
 
-    public Task ExecuteAsync(HttpContext ctx)
+    public async Task ExecuteAsync(HttpContext ctx)
     {
         ctx.Response.StatusCode = status;
         foreach (var (k, v) in _headers) ctx.Response.Headers.Append(k, v);
         if (_bytes is null && body is null)
         {
             ctx.Response.ContentLength = 0;
-            return Task.CompletedTask;
+            return;
         }
         ctx.Response.ContentType = "application/json";
-        var bytes = _bytes ?? JsonSerializer.SerializeToUtf8Bytes(body, Options);
-        ctx.Response.ContentLength = bytes.Length;
-        return HttpMethods.IsHead(ctx.Request.Method) ? Task.CompletedTask : ctx.Response.Body.WriteAsync(bytes).AsTask();
+        if (_bytes is not null)
+        {
+            ctx.Response.ContentLength = _bytes.Length;
+            if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(_bytes);
+            return;
+        }
+        using var buffer = new PooledBufferWriter();
+        using (var writer = new Utf8JsonWriter(buffer)) body!.WriteTo(writer, Options);
+        ctx.Response.ContentLength = buffer.WrittenMemory.Length;
+        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(buffer.WrittenMemory);
     }
 }

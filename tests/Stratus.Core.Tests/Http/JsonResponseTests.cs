@@ -1,0 +1,49 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Stratus.Core.Http;
+
+namespace Stratus.Core.Tests.Http;
+
+/// <summary>A JSON body written with its length, whatever its size (a list of 1,000 ports is 830 KB).</summary>
+public sealed class JsonResponseTests
+{
+    static async Task<(HttpResponse Response, byte[] Body)> ExecuteAsync(JsonResponse result, string method = "GET")
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Method = method;
+        var body = new MemoryStream();
+        http.Response.Body = body;
+        await result.ExecuteAsync(http);
+        return (http.Response, body.ToArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(3_000)]
+    public async Task The_body_is_the_nodes_json_with_its_length_and_a_head_gets_the_length_alone(int ports)
+    {
+        var list = new JsonObject
+        {
+            ["ports"] = new JsonArray([.. Enumerable.Range(0, ports).Select(i => (JsonNode)new JsonObject
+            {
+                ["id"] = Guid.NewGuid().ToString(), ["name"] = $"port-{i} é \"quoted\" <b>", ["admin_state_up"] = i % 2 == 0, ["mtu"] = 1450,
+                ["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = $"10.0.{i / 256}.{i % 256}" }),
+            })]),
+        };
+        var expected = JsonSerializer.SerializeToUtf8Bytes<JsonNode>(list);
+
+        var (response, body) = await ExecuteAsync(new JsonResponse(list, 201).WithHeader("X-Openstack-Request-Id", "req-1"));
+        var (head, headBody) = await ExecuteAsync(new JsonResponse(list), "HEAD");
+
+        Assert.Equal(201, response.StatusCode);
+        Assert.Equal("application/json", response.ContentType);
+        Assert.Equal("req-1", response.Headers["X-Openstack-Request-Id"].ToString());
+        Assert.Equal(expected.Length, response.ContentLength);
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(body));
+        Assert.Equal(expected.Length, head.ContentLength);
+        Assert.Empty(headBody);
+    }
+}
