@@ -72,6 +72,30 @@ public sealed class ImageVolumeTests(BlockStorageServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_raw_image_of_no_whole_number_of_blocks_is_copied_byte_for_byte_and_zeros_follow_it()
+    {
+        // Written a MiB at a time with O_DIRECT: the last block is padded, then cut off; none of its padding may stay.
+        var (member, _, token) = await server.NewProjectUserAsync();
+        var bytes = new byte[(3 << 20) + 1234];
+        Random.Shared.NextBytes(bytes);
+        using var images = server.ImageClient(token);
+        var imageId = (string)(await images.ExpectAsync(HttpMethod.Post, "v2/images", 201,
+            new JsonObject { ["name"] = "odd", ["disk_format"] = "raw", ["container_format"] = "bare" }))["id"]!;
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        Assert.Equal(204, (int)(await images.PutAsync($"v2/images/{imageId}/file", content)).StatusCode);
+
+        var volume = await member.CreateVolumeAsync(new JsonObject { ["size"] = 1, ["imageRef"] = imageId });
+
+        var file = Path.Combine(server.Options.Backends[0].VolumesDir, "volume-" + (string)volume["id"]!);
+        var head = new byte[bytes.Length + 8192];
+        await using (var f = File.OpenRead(file)) await f.ReadExactlyAsync(head);
+        Assert.True(head.AsSpan(0, bytes.Length).SequenceEqual(bytes), "the volume's first bytes are not the image's");
+        Assert.DoesNotContain(head.Skip(bytes.Length), b => b != 0);
+        Assert.Equal(1L << 30, new FileInfo(file).Length);
+    }
+
+    [Fact]
     public async Task A_volume_uploaded_to_an_image_holds_its_bytes_in_the_asked_format_and_its_image_properties()
     {
         var (member, _, token) = await server.NewProjectUserAsync();

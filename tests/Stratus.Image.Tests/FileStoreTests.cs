@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Stratus.Core.IO;
 using Stratus.Image.Store;
 
 namespace Stratus.Image.Tests;

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Win32.SafeHandles;
+using Stratus.Core.IO;
 
 namespace Stratus.BlockStorage.Volume;
 
@@ -20,8 +22,43 @@ public sealed class GlanceClient(HttpClient http)
     public async Task DownloadAsync(string endpoint, string imageId, string? token, string target, CancellationToken ct)
     {
         using var response = await SendAsync(endpoint, $"v2/images/{Uri.EscapeDataString(imageId)}/file", token, HttpCompletionOption.ResponseHeadersRead, ct);
-        await using var file = File.Create(target);
-        await response.Content.CopyToAsync(file, ct);
+        await using var source = await response.Content.ReadAsStreamAsync(ct);
+        File.Delete(target); // what a create stopped half-way left
+        var (file, direct) = DirectIo.Create(target, tryDirect: true);
+        using (file) await CopyAsync(source, file, direct, ct);
+    }
+
+    /// <summary>
+    /// The bytes of <paramref name="source"/> into <paramref name="file"/> a MiB at a time, the next MiB read from the
+    /// socket while the last is written, with O_DIRECT where the file system takes it (as Cinder converts images with
+    /// <c>qemu-img -t none</c>): through the page cache a GiB cost 0.6-2.6 s of system CPU here, and the copy as
+    /// much again in time. O_DIRECT writes whole blocks: the last one is padded and the file then cut to its length.
+    /// </summary>
+    static async Task CopyAsync(Stream source, SafeFileHandle file, bool direct, CancellationToken ct)
+    {
+        const int Chunk = 1 << 20;
+        Memory<byte> reading = DirectIo.AlignedBuffer(Chunk), writing = DirectIo.AlignedBuffer(Chunk);
+        long length = 0;
+        var written = Task.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                var n = await source.ReadAtLeastAsync(reading, Chunk, throwOnEndOfStream: false, ct);
+                await written;
+                if (n == 0) break;
+                (reading, writing) = (writing, reading);
+                var block = direct ? DirectIo.AlignUp(n) : n;
+                written = RandomAccess.WriteAsync(file, writing[..block], length, ct).AsTask();
+                length += n;
+            }
+        }
+        finally
+        {
+            // A read that failed leaves no write going on in the file its caller closes.
+            await written.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (direct) RandomAccess.SetLength(file, length);
     }
 
     /// <summary>The bytes of <paramref name="source"/> as the data of a queued image (Glance's <c>PUT /v2/images/{id}/file</c>).</summary>

@@ -8,6 +8,8 @@ namespace Stratus.Core.Http;
 public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
 {
     static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    // As the serializer writes: the tree is valid JSON already, so the writer does not check its nesting again.
+    static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
     readonly List<KeyValuePair<string, string>> _headers = [];
     byte[]? _bytes;
 
@@ -36,7 +38,7 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
             return;
         }
         using var buffer = new PooledBufferWriter();
-        using (var writer = new Utf8JsonWriter(buffer)) body!.WriteTo(writer, Options);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) body!.WriteTo(writer, Options);
         ctx.Response.ContentLength = buffer.WrittenMemory.Length;
         if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(buffer.WrittenMemory);
     }

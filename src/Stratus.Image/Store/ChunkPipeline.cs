@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
+using Stratus.Core.IO;
 
 namespace Stratus.Image.Store;
 

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Stratus.Core.IO;
 
 namespace Stratus.Image.Store;
 

@@ -1,16 +1,16 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Stratus.Image.Store;
+namespace Stratus.Core.IO;
 
 /// <summary>
-/// Image files opened with O_DIRECT: their data goes between our buffers and the disk without the page
-/// cache. Images are large and read whole, once per boot or download; through the page cache a GiB costs
+/// Image and volume files opened with O_DIRECT: their data goes between our buffers and the disk without the page
+/// cache (as Cinder's qemu-img runs with <c>-t none</c>). They are large and read or written whole; through the page cache a GiB costs
 /// about 2 s of system CPU to write here (page allocation, dirty tracking, writeback), directly 0.2 s,
 /// which is the CPU the md5 and sha512 of an upload need. Where the file system refuses O_DIRECT
 /// (or off Linux) the files are opened the ordinary way, and the same code works through the cache.
 /// </summary>
-static class DirectIo
+public static class DirectIo
 {
     /// <summary>O_DIRECT wants buffers, offsets and lengths in multiples of the logical block size; 4 KiB covers every disk.</summary>
     public const int Alignment = 4096;
