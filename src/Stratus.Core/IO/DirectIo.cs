@@ -4,10 +4,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Stratus.Core.IO;
 
 /// <summary>
-/// Image and volume files opened with O_DIRECT: their data goes between our buffers and the disk without the page
-/// cache (as Cinder's qemu-img runs with <c>-t none</c>). They are large and read or written whole; through the page cache a GiB costs
-/// about 2 s of system CPU to write here (page allocation, dirty tracking, writeback), directly 0.2 s,
-/// which is the CPU the md5 and sha512 of an upload need. Where the file system refuses O_DIRECT
+/// Image and volume files opened with O_DIRECT: their data goes between our buffers and the disk without the
+/// page cache (as Cinder's qemu-img runs with <c>-t none</c>). They are large and read or written whole; through
+/// the page cache a GiB costs about 2 s of system CPU to write here (page allocation, dirty tracking, writeback),
+/// directly 0.2 s, which is the CPU the md5 and sha512 of an upload need. Where the file system refuses O_DIRECT
 /// (or off Linux) the files are opened the ordinary way, and the same code works through the cache.
 /// </summary>
 public static class DirectIo
