@@ -328,7 +328,7 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         + "  sleep 1; done) &\n";
 
     /// <summary>
-    /// The pool the DHCP port's address comes from (at random among the lowest free ones, as Neutron's IPAM): the
+    /// The pool the DHCP port's address comes from (at random among the free ones, as Neutron's IPAM): the
     /// guests' fixed addresses (below .100) are outside it, so that the DHCP agent's port never takes one first.
     /// </summary>
     static JsonArray Pool(string prefix) => new(new JsonObject { ["start"] = prefix + ".100", ["end"] = prefix + ".200" });
@@ -419,8 +419,10 @@ public sealed class GuestNetworkTests(QemuNetworkedRegion region) : IClassFixtur
         var tried = LastReport(await ConsoleAsync(compute, b), "B2A");
         await ReportAsync(compute, b, "B2A", ok: false, after: tried + 3);
         var consoleB = await ConsoleAsync(compute, b);
-        Assert.DoesNotContain(Reports(consoleB, "B2A"), r => r.Ok);
-        Assert.Equal(-1, FlowSeq(consoleB, addressA));
+        if (Reports(consoleB, "B2A").Any(r => r.Ok) || FlowSeq(consoleB, addressA) != -1)
+            // Seen once in CI (a single B2A ok between fails): what the host's firewall held then says why.
+            Assert.Fail($"B reached A, whose group lets no ICMP in. B's console:\n{consoleB}\nThe host's rules now:\n"
+                + await HostCommand.RunAsync("nft", ["list", "ruleset", "bridge"]));
         // B reaches the outside host, which has no route to B's subnet: its pings leave by the router's SNAT.
         await ReportAsync(compute, b, "B2OUT", ok: true);
 
