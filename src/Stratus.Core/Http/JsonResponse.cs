@@ -31,15 +31,11 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
             return;
         }
         ctx.Response.ContentType = "application/json";
-        if (_bytes is not null)
-        {
-            ctx.Response.ContentLength = _bytes.Length;
-            if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(_bytes);
-            return;
-        }
-        using var buffer = new PooledBufferWriter();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) body!.WriteTo(writer, Options);
-        ctx.Response.ContentLength = buffer.WrittenMemory.Length;
-        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(buffer.WrittenMemory);
+        using var buffer = _bytes is null ? new PooledBufferWriter() : null;
+        if (buffer is not null)
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) body!.WriteTo(writer, Options);
+        ReadOnlyMemory<byte> bytes = buffer is null ? _bytes : buffer.WrittenMemory;
+        ctx.Response.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(bytes);
     }
 }

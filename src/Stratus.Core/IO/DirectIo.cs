@@ -56,7 +56,7 @@ public static class DirectIo
         if (fd < 0)
         {
             // A missing file is the caller's answer; anything else (EINVAL: no O_DIRECT here) falls back.
-            if (Marshal.GetLastPInvokeError() == ENOENT) throw new FileNotFoundException("No such image file.", path);
+            if (Marshal.GetLastPInvokeError() == ENOENT) throw new FileNotFoundException("No such file.", path);
             return false;
         }
         handle = new SafeFileHandle(fd, ownsHandle: true);

@@ -103,10 +103,7 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
         // revokes the user's tokens, and the service's first token, issued in that second, would look revoked.
         var user = await FindAsync(http, "users", $"?name={Uri.EscapeDataString(username)}&domain_id=default", ct);
         if (user is null)
-            user = (string)(await SendAsync(http, HttpMethod.Post, "users", new JsonObject
-            {
-                ["user"] = new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password },
-            }, ct))!["user"]!["id"]!;
+            user = await CreateAsync(http, "users", "user", new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password }, ct);
         else
             await SendAsync(http, HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } }, ct);
         var admin = await FindAsync(http, "roles", "?name=admin", ct) ?? throw new RegistrationException("the identity has no admin role: run bootstrap first");
@@ -120,8 +117,10 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
     }
 
     async Task<string> FindOrCreateAsync(HttpClient http, string collection, string member, string query, JsonObject create, CancellationToken ct) =>
-        await FindAsync(http, collection, query, ct)
-        ?? (string)(await SendAsync(http, HttpMethod.Post, collection, new JsonObject { [member] = create }, ct))![member]!["id"]!;
+        await FindAsync(http, collection, query, ct) ?? await CreateAsync(http, collection, member, create, ct);
+
+    async Task<string> CreateAsync(HttpClient http, string collection, string member, JsonObject create, CancellationToken ct) =>
+        (string)(await SendAsync(http, HttpMethod.Post, collection, new JsonObject { [member] = create }, ct))![member]!["id"]!;
 
     async Task<JsonObject> GetAsync(HttpClient http, string path, CancellationToken ct) =>
         (JsonObject)(await SendAsync(http, HttpMethod.Get, path, null, ct))!;

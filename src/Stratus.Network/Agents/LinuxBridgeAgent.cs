@@ -13,9 +13,9 @@ namespace Stratus.Network.Agents;
 /// when the kernel says a tap came or went (<see cref="LinkEvents"/>: a booting guest does not wait for the next
 /// pass): a new one is wired into its network's bridge (made with its segment's interface where missing) and
 /// reported up, so its port goes ACTIVE and Nova hears network-vif-plugged; a gone one is reported down, and a
-/// bridge this agent made that has no port left is removed with its vxlan interface. With a firewall driver (<c>[securitygroup]</c>) every pass
-/// also asks the server for its devices' security groups and makes the host's rules match
-/// (<see cref="PortFirewall"/>) — a new device's before it is wired; stopping, it removes them.
+/// bridge this agent made that has no port left is removed with its vxlan interface. With a firewall driver
+/// (<c>[securitygroup]</c>) every pass also asks the server for its devices' security groups and makes the
+/// host's rules match (<see cref="PortFirewall"/>) — a new device's before it is wired; stopping, it removes them.
 /// </summary>
 public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, NetworkOptions options, PluginApi plugin, ILogger<LinuxBridgeAgent> log)
     : NeutronAgent(bus, time, options, log)
