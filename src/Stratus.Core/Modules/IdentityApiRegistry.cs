@@ -14,6 +14,8 @@ namespace Stratus.Core.Modules;
 public sealed class IdentityApiRegistry(string identityUrl, string adminPassword, TextWriter? dryRun = null) : ICatalogRegistry
 {
     readonly HashSet<string> _planned = [];
+    /// <summary>The existing service users whose password this registry has checked (a service registers several entries).</summary>
+    readonly HashSet<string> _passwordsChecked = [];
 
     public async Task RegisterAsync(ServiceRegistration r, CancellationToken ct = default)
     {
@@ -99,15 +101,30 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
     {
         var project = await FindOrCreateAsync(http, "projects", "project", "?name=service&domain_id=default",
             new JsonObject { ["name"] = "service", ["domain_id"] = "default", ["description"] = "Service Project" }, ct);
-        // A user made here has its password; one that was there gets it set again. Not both: a password change
-        // revokes the user's tokens, and the service's first token, issued in that second, would look revoked.
+        // A user made here has its password; one that was there gets it set only if it does not log in with it
+        // already: a password change revokes the user's tokens, those of the service's running sessions among them.
         var user = await FindAsync(http, "users", $"?name={Uri.EscapeDataString(username)}&domain_id=default", ct);
         if (user is null)
             user = await CreateAsync(http, "users", "user", new JsonObject { ["name"] = username, ["domain_id"] = "default", ["password"] = password }, ct);
-        else
+        else if (_passwordsChecked.Add(username) && !await LogsInAsync(username, password, ct))
             await SendAsync(http, HttpMethod.Patch, $"users/{user}", new JsonObject { ["user"] = new JsonObject { ["password"] = password } }, ct);
         var admin = await FindAsync(http, "roles", "?name=admin", ct) ?? throw new RegistrationException("the identity has no admin role: run bootstrap first");
         await SendAsync(http, HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null, ct);
+    }
+
+    async Task<bool> LogsInAsync(string username, string password, CancellationToken ct)
+    {
+        using var http = new HttpClient();
+        try
+        {
+            await new KeystoneLogin(http, identityUrl).PasswordAsync(new PasswordUser(username, DomainRef.ById("default"), password),
+                LoginScope.Unscoped, withCatalog: false, ct);
+            return true;
+        }
+        catch (KeystoneLoginException e) when (e.Status == (int)HttpStatusCode.Unauthorized)
+        {
+            return false;
+        }
     }
 
     async Task<string?> FindAsync(HttpClient http, string collection, string query, CancellationToken ct)

@@ -50,7 +50,7 @@ public sealed class LinuxBridgeAgent(IMessageBus bus, TimeProvider time, Network
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return;
+                break; // a pass cut short by the stop still leaves the host clean below
             }
             catch (Exception e) when (e is HostCommandException or DataPlaneException or RpcTimeoutException or RpcRemoteException or IOException)
             {
