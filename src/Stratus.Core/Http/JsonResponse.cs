@@ -34,8 +34,8 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
         using var buffer = _bytes is null ? new PooledBufferWriter() : null;
         if (buffer is not null)
             using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) body!.WriteTo(writer, Options);
-        ReadOnlyMemory<byte> bytes = buffer is null ? _bytes : buffer.WrittenMemory;
-        ctx.Response.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(ctx.Request.Method)) await ctx.Response.Body.WriteAsync(bytes);
+        ctx.Response.ContentLength = buffer?.Length ?? _bytes!.Length;
+        if (HttpMethods.IsHead(ctx.Request.Method)) return;
+        foreach (var segment in buffer?.Segments ?? [_bytes]) await ctx.Response.Body.WriteAsync(segment);
     }
 }

@@ -6,7 +6,10 @@ using Stratus.Core.Http;
 
 namespace Stratus.Core.Tests.Http;
 
-/// <summary>A JSON body written with its length, whatever its size (a list of 1,000 ports is 830 KB).</summary>
+/// <summary>
+/// A JSON body written with its length, whatever its size (a list of 1,000 ports is 830 KB, written in segments of
+/// 32 KiB), and whatever the size of one value (a description longer than a segment).
+/// </summary>
 public sealed class JsonResponseTests
 {
     static async Task<(HttpResponse Response, byte[] Body)> ExecuteAsync(JsonResponse result, string method = "GET")
@@ -23,13 +26,14 @@ public sealed class JsonResponseTests
     [InlineData(0)]
     [InlineData(10)]
     [InlineData(3_000)]
-    public async Task The_body_is_the_nodes_json_with_its_length_and_a_head_gets_the_length_alone(int ports)
+    [InlineData(2, 100_000)]
+    public async Task The_body_is_the_nodes_json_with_its_length_and_a_head_gets_the_length_alone(int ports, int description = 0)
     {
         var list = new JsonObject
         {
             ["ports"] = new JsonArray([.. Enumerable.Range(0, ports).Select(i => (JsonNode)new JsonObject
             {
-                ["id"] = Guid.NewGuid().ToString(), ["name"] = $"port-{i} é \"quoted\" <b>", ["admin_state_up"] = i % 2 == 0, ["mtu"] = 1450,
+                ["id"] = Guid.NewGuid().ToString(), ["name"] = $"port-{i} é \"quoted\" <b>", ["admin_state_up"] = i % 2 == 0, ["mtu"] = 1450, ["description"] = new string('d', description),
                 ["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = $"10.0.{i / 256}.{i % 256}" }),
             })]),
         };
