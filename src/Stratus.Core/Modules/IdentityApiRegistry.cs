@@ -79,13 +79,10 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
 
     async Task<string> LoginAsync(CancellationToken ct)
     {
-        using var http = new HttpClient();
         var admin = DomainRef.ById("default");
         try
         {
-            var token = await new KeystoneLogin(http, identityUrl).PasswordAsync(new PasswordUser("admin", admin, adminPassword),
-                LoginScope.Project("admin", admin), withCatalog: false, ct);
-            return token.Id;
+            return (await PasswordLoginAsync(new PasswordUser("admin", admin, adminPassword), LoginScope.Project("admin", admin), ct)).Id;
         }
         catch (KeystoneLoginException e) when (e.Unreachable)
         {
@@ -112,13 +109,17 @@ public sealed class IdentityApiRegistry(string identityUrl, string adminPassword
         await SendAsync(http, HttpMethod.Put, $"projects/{project}/users/{user}/roles/{admin}", null, ct);
     }
 
-    async Task<bool> LogsInAsync(string username, string password, CancellationToken ct)
+    async Task<IssuedToken> PasswordLoginAsync(PasswordUser user, LoginScope scope, CancellationToken ct)
     {
         using var http = new HttpClient();
+        return await new KeystoneLogin(http, identityUrl).PasswordAsync(user, scope, withCatalog: false, ct);
+    }
+
+    async Task<bool> LogsInAsync(string username, string password, CancellationToken ct)
+    {
         try
         {
-            await new KeystoneLogin(http, identityUrl).PasswordAsync(new PasswordUser(username, DomainRef.ById("default"), password),
-                LoginScope.Unscoped, withCatalog: false, ct);
+            await PasswordLoginAsync(new PasswordUser(username, DomainRef.ById("default"), password), LoginScope.Unscoped, ct);
             return true;
         }
         catch (KeystoneLoginException e) when (e.Status == (int)HttpStatusCode.Unauthorized)
