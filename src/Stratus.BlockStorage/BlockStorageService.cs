@@ -25,7 +25,7 @@ public static class BlockStorageService
         services.AddSingleton(time);
         services.AddSingleton(bus);
         services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, time));
-        services.AddDbContext<CinderDb>(o => db.Configure(o));
+        services.AddServiceDb<CinderDb>(db);
         services.AddDatabaseHealthCheck(options.DatabaseConnection).AddMessageBusHealthCheck(bus)
             .AddQueueDepthGauge(bus, VolumeRpc.SchedulerTopic, VolumeRpc.VolumeTopic)
             .AddScrapeGauge("stratus_block_storage_volumes", "Volumes by status.", "status", async (sp, ct) =>

@@ -43,8 +43,8 @@ public static class ComputeService
         {
             var api = DatabaseUrl.Parse(options.ApiDatabase);
             var cell = DatabaseUrl.Parse(options.Database);
-            services.AddDbContext<ApiDb>(o => api.Configure(o));
-            services.AddDbContext<CellDb>(o => cell.Configure(o));
+            services.AddServiceDb<ApiDb>(api);
+            services.AddServiceDb<CellDb>(cell);
             services.AddDatabaseHealthCheck(options.ApiDatabase, "API database").AddDatabaseHealthCheck(options.Database)
                 .AddScrapeGauge("stratus_compute_servers", "Servers (not deleted) by vm_state.", "state", async (sp, ct) =>
                     await sp.GetRequiredService<CellDb>().Instances.Where(i => !i.Deleted).GroupBy(i => i.VmState)

@@ -15,7 +15,7 @@ public static class ImageService
     {
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
-        services.AddDbContext<ImageDb>(o => db.Configure(o));
+        services.AddServiceDb<ImageDb>(db);
         services.AddDatabaseHealthCheck(options.DatabaseConnection);
         services.AddPolicy(GlancePolicy.Options(options.PolicyFile));
         services.AddSingleton(new FileStore(options.DataDir));

@@ -14,7 +14,7 @@ public static class NetworkService
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
         services.AddSingleton(time);
-        services.AddDbContext<NetworkDb>(o => db.Configure(o));
+        services.AddServiceDb<NetworkDb>(db);
         services.AddDatabaseHealthCheck(options.DatabaseConnection)
             .AddScrapeGauge("stratus_network_agents_alive", "Agents whose last report is within agent_down_time, by agent type.", "agent_type", async (sp, ct) =>
             {

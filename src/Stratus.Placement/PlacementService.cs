@@ -13,7 +13,7 @@ public static class PlacementService
     {
         var db = DatabaseUrl.Parse(options.DatabaseConnection);
         services.AddSingleton(options);
-        services.AddDbContext<PlacementDb>(o => db.Configure(o));
+        services.AddServiceDb<PlacementDb>(db);
         services.AddDatabaseHealthCheck(options.DatabaseConnection);
         services.AddSingleton<ErrorBodyWriter>(PlacementVersion.WriteError);
         services.AddPolicy(PlacementPolicy.Options(options.PolicyFile));

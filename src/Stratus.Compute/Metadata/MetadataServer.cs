@@ -25,7 +25,7 @@ public sealed class MetadataServer(NovaOptions options, ILogger<MetadataServer> 
         var builder = ServiceHost.CreateBuilder(options.MetadataListen, options.MetadataListenPort, maxRequestBodySize: 0);
         builder.Services.AddSingleton(options);
         var cell = DatabaseUrl.Parse(options.Database);
-        builder.Services.AddDbContext<CellDb>(o => cell.Configure(o));
+        builder.Services.AddServiceDb<CellDb>(cell);
         builder.Services.AddSingleton<ILogger>(log);
         _app = builder.Build();
         _app.MapMetadataApi();

@@ -2,8 +2,11 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Stratus.Core.Data;
@@ -86,6 +89,10 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
             case DatabaseKind.PostgreSql: ConfigureNpgsql(options, ConnectionString); break;
             case DatabaseKind.MySql: ConfigureMySql(options, ConnectionString); break;
         }
+        // A failed statement or save is the caller's to handle: most are the unique-index conflicts that concurrent
+        // creates retry (an address, a MAC, a project's default group), and an unhandled one reaches the error
+        // middleware, which logs it. EF Core would log each as an error with its stack trace, resolved from the PDBs.
+        options.ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -196,3 +203,14 @@ public sealed record DatabaseUrl(DatabaseKind Kind, string ConnectionString, str
 }
 
 public enum DatabaseKind { Sqlite, PostgreSql, MySql }
+
+public static class ServiceDbServices
+{
+    /// <summary>
+    /// The service's database context, scoped to a request, from a pool: a context made per request rebuilt its
+    /// options and internal services each time (under 32 clients listing networks, a tenth of all the network
+    /// service allocated). A context holds no state of its own between requests (EF Core resets it on return).
+    /// </summary>
+    public static IServiceCollection AddServiceDb<TDb>(this IServiceCollection services, DatabaseUrl db) where TDb : ServiceDb =>
+        services.AddDbContextPool<TDb>(db.Configure, poolSize: 64);
+}
