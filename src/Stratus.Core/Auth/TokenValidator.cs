@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -51,8 +52,17 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, T
         }
     }
 
-    static Caller? Parse(string token, CachedValidation v) =>
-        v.Body is null ? null : Caller.FromTokenBody(token, JsonNode.Parse(v.Body) as JsonObject);
+    /// <summary>The callers of the validations cached in this process, parsed once rather than at each request.</summary>
+    static readonly ConditionalWeakTable<CachedValidation, Caller> Parsed = [];
+
+    static Caller? Parse(string token, CachedValidation v)
+    {
+        if (v.Body is null) return null;
+        if (Parsed.TryGetValue(v, out var known)) return known;
+        var caller = Caller.FromTokenBody(token, JsonNode.Parse(v.Body) as JsonObject);
+        if (caller is not null) Parsed.TryAdd(v, caller);
+        return caller;
+    }
 
     async Task<CachedValidation> AskIdentityAsync(string token, CancellationToken ct)
     {

@@ -66,6 +66,13 @@ public sealed class PolicyEngine
     /// <summary>Whether the defaults or the operator define this rule (Neutron checks an attribute's rule only where one exists).</summary>
     public bool Defines(string rule) => _rules.ContainsKey(rule);
 
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Rule, string Attribute)[]> _attributeRules = new(StringComparer.Ordinal);
+
+    /// <summary>The attribute rules of an action (<c>get_port</c>: <c>get_port:binding:host_id</c> for <c>binding:host_id</c>...).</summary>
+    public IReadOnlyList<(string Rule, string Attribute)> AttributeRules(string action) =>
+        _attributeRules.GetOrAdd(action, a => [.. _rules.Keys.Where(k => k.Length > a.Length + 1 && k.StartsWith(a, StringComparison.Ordinal) && k[a.Length] == ':')
+            .Select(k => (k, k[(a.Length + 1)..]))]);
+
     internal Rule? Named(string name) => _rules.GetValueOrDefault(name);
 
     internal sealed record EvalContext(PolicyEngine Engine, PolicyCredentials Creds, IReadOnlyDictionary<string, string?> Target);

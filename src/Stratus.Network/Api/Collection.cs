@@ -304,7 +304,13 @@ static class Standard
 
     public static string Json(JsonNode? node) => node?.ToJsonString() ?? "null";
 
-    public static JsonNode? Parse(string json) => JsonNode.Parse(json);
+    // Most ports' pairs, options, profile and details are empty: no parser for those.
+    public static JsonNode? Parse(string json) => json switch
+    {
+        "[]" => new JsonArray(),
+        "{}" => new JsonObject(),
+        _ => JsonNode.Parse(json),
+    };
 }
 
 /// <summary>

@@ -73,7 +73,7 @@ static class FloatingIpsApi
 
     static JsonObject Shown(HttpContext http, JsonObject view) => NeutronPolicy.Visible(http, "floatingip", view, NeutronPolicy.Target(view));
 
-    static Dictionary<string, string?> Target(FloatingIpRow f) => NeutronPolicy.Target(View(f, null, new Dictionary<string, List<string>>()));
+    static PolicyTarget Target(FloatingIpRow f) => NeutronPolicy.Target(View(f, null, new Dictionary<string, List<string>>()));
 
     static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, CancellationToken ct)
     {

@@ -113,7 +113,7 @@ static class RoutersApi
         return r;
     }
 
-    static Dictionary<string, string?> Target(RouterRow r) => NeutronPolicy.Target(View(r, null, [], new Dictionary<string, List<string>>()));
+    static PolicyTarget Target(RouterRow r) => NeutronPolicy.Target(View(r, null, [], new Dictionary<string, List<string>>()));
 
     static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
     {

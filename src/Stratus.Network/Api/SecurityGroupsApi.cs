@@ -84,11 +84,11 @@ static class SecurityGroupsApi
         return groups.Select(g => GroupView(g, rules[g.Id], tags)).ToList();
     }
 
-    static Dictionary<string, string?> GroupTarget(SecurityGroupRow g) =>
+    static PolicyTarget GroupTarget(SecurityGroupRow g) =>
         NeutronPolicy.Target(GroupView(g, [], new Dictionary<string, List<string>>()));
 
     /// <summary>A rule's target carries its group's owner, for the sg_owner rule.</summary>
-    static Dictionary<string, string?> RuleTarget(SecurityGroupRuleRow r, string? groupProject)
+    static PolicyTarget RuleTarget(SecurityGroupRuleRow r, string? groupProject)
     {
         var t = NeutronPolicy.Target(RuleView(r));
         t["security_group:tenant_id"] = groupProject;
@@ -259,7 +259,7 @@ static class SecurityGroupsApi
     }
 
     /// <summary>Any rule is found (Neutron looks them up as admin); the get rule decides who may see it.</summary>
-    static async Task<(SecurityGroupRuleRow Rule, Dictionary<string, string?> Target)> FindRuleAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
+    static async Task<(SecurityGroupRuleRow Rule, PolicyTarget Target)> FindRuleAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
     {
         var r = await db.SecurityGroupRules.FindAsync([id], ct) ?? throw RuleNotFound(id);
         var owner = (await db.SecurityGroups.AsNoTracking().Where(g => g.Id == r.SecurityGroupId).Select(g => g.ProjectId).ToListAsync(ct)).FirstOrDefault();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Network.Api;
@@ -20,30 +22,7 @@ static class NeutronPolicy
     };
 
     /// <summary>The policy target of a resource: its view's scalar attributes, and its network's owner and flags.</summary>
-    public static Dictionary<string, string?> Target(JsonObject view, NetworkRow? network = null)
-    {
-        var t = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (k, v) in view)
-            if (v is JsonValue value) t[k] = Scalar(value);
-        if (network is not null)
-        {
-            t["network:tenant_id"] = network.ProjectId;
-            t["network:project_id"] = network.ProjectId;
-            // A subnet or port of a shared or external network is visible as its network is (rule:shared, rule:external).
-            if (!view.ContainsKey("shared")) t["shared"] = network.Shared ? "True" : "False";
-            if (!view.ContainsKey("router:external")) t["router:external"] = network.External ? "True" : "False";
-        }
-        return t;
-    }
-
-    static string? Scalar(JsonValue v) => v.GetValueKind() switch
-    {
-        JsonValueKind.True => "True",
-        JsonValueKind.False => "False",
-        JsonValueKind.String => v.GetValue<string>(),
-        JsonValueKind.Null => null,
-        _ => v.ToJsonString(),
-    };
+    public static PolicyTarget Target(JsonObject view, NetworkRow? network = null) => new(view, network);
 
     static PolicyEnforcer Enforcer(HttpContext http) => http.RequestServices.GetRequiredService<PolicyEnforcer>();
 
@@ -87,12 +66,76 @@ static class NeutronPolicy
     /// <summary>The view without the attributes whose <c>get_x:attr</c> rule refuses the caller (binding:*, provider:*).</summary>
     public static JsonObject Visible(HttpContext http, string resource, JsonObject view, IReadOnlyDictionary<string, string?> target)
     {
-        var engine = Enforcer(http).Engine;
-        foreach (var key in view.Select(p => p.Key).ToList())
-        {
-            var rule = $"get_{resource}:{key}";
-            if (engine.Defines(rule) && !Allowed(http, rule, target)) view.Remove(key);
-        }
+        foreach (var (rule, attribute) in Enforcer(http).Engine.AttributeRules(GetAction.GetOrAdd(resource, r => "get_" + r)))
+            if (view.ContainsKey(attribute) && !Allowed(http, rule, target)) view.Remove(attribute);
         return view;
     }
+
+    static readonly ConcurrentDictionary<string, string> GetAction = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// A policy target read from a resource's view when a rule asks (a list checks every resource it shows): the view's
+/// scalar attributes as oslo.policy sees them ("True", "False", numbers as JSON), its network's owner
+/// (<c>network:tenant_id</c>) and, unless the view has its own, the network's <c>shared</c> and <c>router:external</c>.
+/// Values set here (a create's project) take precedence.
+/// </summary>
+sealed class PolicyTarget(JsonObject view, NetworkRow? network) : IReadOnlyDictionary<string, string?>
+{
+    Dictionary<string, string?>? _set;
+
+    public string? this[string key]
+    {
+        get => TryGetValue(key, out var v) ? v : throw new KeyNotFoundException(key);
+        set => (_set ??= new(StringComparer.Ordinal))[key] = value;
+    }
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out string? value)
+    {
+        if (_set is not null && _set.TryGetValue(key, out value)) return true;
+        // A subnet or port of a shared or external network is visible as its network is (rule:shared, rule:external).
+        switch (key)
+        {
+            case "network:tenant_id" or "network:project_id" when network is not null:
+                value = network.ProjectId;
+                return true;
+            case "shared" when network is not null && !view.ContainsKey(key):
+                value = network.Shared ? "True" : "False";
+                return true;
+            case "router:external" when network is not null && !view.ContainsKey(key):
+                value = network.External ? "True" : "False";
+                return true;
+        }
+        if (view.TryGetPropertyValue(key, out var node) && node is JsonValue scalar)
+        {
+            value = Scalar(scalar);
+            return true;
+        }
+        value = null;
+        return false;
+    }
+
+    static string? Scalar(JsonValue v) => v.GetValueKind() switch
+    {
+        JsonValueKind.True => "True",
+        JsonValueKind.False => "False",
+        JsonValueKind.String => v.GetValue<string>(),
+        JsonValueKind.Null => null,
+        _ => v.ToJsonString(),
+    };
+
+    Dictionary<string, string?> All()
+    {
+        var all = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var key in view.Select(p => p.Key).Concat(network is null ? [] : ["network:tenant_id", "network:project_id", "shared", "router:external"]).Concat(_set?.Keys.AsEnumerable() ?? []))
+            if (TryGetValue(key, out var v)) all[key] = v;
+        return all;
+    }
+
+    public bool ContainsKey(string key) => TryGetValue(key, out _);
+    public IEnumerable<string> Keys => All().Keys;
+    public IEnumerable<string?> Values => All().Values;
+    public int Count => All().Count;
+    public IEnumerator<KeyValuePair<string, string?>> GetEnumerator() => All().GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
