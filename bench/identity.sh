@@ -15,10 +15,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-rss_mib() { # total resident memory of the given PIDs and their children
+rss_mib() { # total resident memory of the given PIDs and their children (FIELD=VmHWM: the most each has had)
   local total=0 p
   for p in "$@" $(pgrep -P "$(IFS=,; echo "$*")" 2>/dev/null || true); do
-    total=$((total + $(awk '/VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    total=$((total + $(awk -v f="${FIELD:-VmRSS}:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
   done
   echo $((total / 1024))
 }
@@ -35,7 +35,7 @@ sleep 3 # let start-up (and the JIT's background tiering) settle before the idle
 echo "== Stratus identity (SQLite) at http://$addr:5000, idle RSS $(rss_mib $spid) MiB"
 bash "$anchors/bench.sh" "http://$addr:5000" $pass "$secs"
 sleep 2
-echo "Stratus RSS after load: $(rss_mib $spid) MiB"
+echo "Stratus RSS after load: $(rss_mib $spid) MiB (2 s after; peak $(FIELD=VmHWM rss_mib $spid) MiB)"
 
 if [[ ${SKIP_KEYSTONE:-} != 1 ]]; then
   echo
@@ -44,5 +44,5 @@ if [[ ${SKIP_KEYSTONE:-} != 1 ]]; then
   pids+=($kpid)
   echo "== Keystone Zed (Debian, uwsgi, MariaDB) at http://127.0.0.1:5001, idle RSS $(rss_mib $kpid) MiB"
   bash "$anchors/bench.sh" "http://127.0.0.1:5001" $pass "$secs"
-  echo "Keystone RSS after load: $(rss_mib $kpid) MiB"
+  echo "Keystone RSS after load: $(rss_mib $kpid) MiB (peak $(FIELD=VmHWM rss_mib $kpid) MiB)"
 fi

@@ -23,12 +23,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rss_mib() { # resident memory of a process and its children
+rss_mib() { # resident memory of a process and its children (FIELD=VmHWM: the most each has had)
   local total=0 p
   for p in "$1" $(pgrep -P "$1" 2>/dev/null || true); do
-    total=$((total + $(awk '/VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    total=$((total + $(awk -v f="${FIELD:-VmRSS}:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
   done
   echo $((total / 1024))
+}
+memory_after() { # right after the load, 3 s later (a node trims what the load left once it is quiet), and the peak
+  local now; now=$(rss_mib "$1"); sleep 3
+  echo "$now MiB, $(rss_mib "$1") MiB 3 s later, peak $(FIELD=VmHWM rss_mib "$1") MiB"
 }
 
 addr=127.89.0.1
@@ -57,7 +61,7 @@ stratus_network() { # NAME SERVICES: a network node running SERVICES ([stratus] 
   echo "== Stratus network service (SQLite), $name ($2) at http://$addr:9696, idle RSS $(rss_mib $npid) MiB"
   /usr/bin/python3 "$anchors/neutron/bench.py" "http://$addr:9696" --token "$token" --project-id "$project" --pid $npid --ports "$ports" --rounds "$rounds" \
     --json "$work/stratus-$name.json"
-  echo "Stratus network service ($name) RSS after load: $(rss_mib $npid) MiB"
+  echo "Stratus network service ($name) RSS after load: $(memory_after $npid)"
   kill $npid; wait $npid 2>/dev/null || true
 }
 # The whole network node as node init writes it: neutron-server and its Linux bridge, DHCP, metadata and L3 agents.
@@ -71,5 +75,5 @@ if [[ ${SKIP_NEUTRON:-} != 1 ]]; then
   echo "== Neutron Zed (Debian, eventlet, 2 API workers, MariaDB) at http://127.0.0.1:9797, idle RSS $(rss_mib "$qpid") MiB"
   /usr/bin/python3 "$anchors/neutron/bench.py" http://127.0.0.1:9797 --pid "$qpid" --db-pid "$(pidof mariadbd | cut -d' ' -f1)" \
     --ports "$ports" --rounds "$rounds" --json "$work/neutron.json"
-  echo "Neutron RSS after load: $(rss_mib "$qpid") MiB"
+  echo "Neutron RSS after load: $(memory_after "$qpid")"
 fi

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Stratus.Core.Hosting;
 using Stratus.Core.Modules;
 using Stratus.Dashboard;
 
@@ -55,12 +56,16 @@ static class NodeCommand
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; reload.Release(); });
         foreach (var dir in configDirs) await File.WriteAllTextAsync(Path.Combine(dir, PidFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        using var trimStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var trim = IdleMemoryTrim.RunAsync(TimeProvider.System, trimStop.Token);
         try
         {
             return await RunUntilStoppedAsync(configDirs, upgradeDatabases, stop.Token, reload);
         }
         finally
         {
+            await trimStop.CancelAsync();
+            await trim;
             foreach (var dir in configDirs) File.Delete(Path.Combine(dir, PidFile));
         }
     }
