@@ -66,8 +66,11 @@ static class NeutronPolicy
     /// <summary>The view without the attributes whose <c>get_x:attr</c> rule refuses the caller (binding:*, provider:*).</summary>
     public static JsonObject Visible(HttpContext http, string resource, JsonObject view, IReadOnlyDictionary<string, string?> target)
     {
+        // Every rule sees the whole view (the target may read it): the refused attributes go after.
+        List<string>? refused = null;
         foreach (var (rule, attribute) in Enforcer(http).Engine.AttributeRules(GetAction.GetOrAdd(resource, r => "get_" + r)))
-            if (view.ContainsKey(attribute) && !Allowed(http, rule, target)) view.Remove(attribute);
+            if (view.ContainsKey(attribute) && !Allowed(http, rule, target)) (refused ??= []).Add(attribute);
+        foreach (var attribute in refused ?? []) view.Remove(attribute);
         return view;
     }
 
