@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,13 +67,11 @@ static class NeutronPolicy
     {
         // Every rule sees the whole view (the target may read it): the refused attributes go after.
         List<string>? refused = null;
-        foreach (var (rule, attribute) in Enforcer(http).Engine.AttributeRules(GetAction.GetOrAdd(resource, r => "get_" + r)))
+        foreach (var (rule, attribute) in Enforcer(http).Engine.AttributeRules("get_" + resource))
             if (view.ContainsKey(attribute) && !Allowed(http, rule, target)) (refused ??= []).Add(attribute);
         foreach (var attribute in refused ?? []) view.Remove(attribute);
         return view;
     }
-
-    static readonly ConcurrentDictionary<string, string> GetAction = new(StringComparer.Ordinal);
 }
 
 /// <summary>
