@@ -69,7 +69,8 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
     /// <summary>
     /// A list answer: the views filtered, sorted and paged on all their attributes (as Neutron's database
     /// query does), then shown as the caller may see them (<paramref name="shown"/>: policy's attribute
-    /// rules) and cut to <c>fields</c>.
+    /// rules) and cut to <c>fields</c>. Unsorted and unpaged, the views are made, written and let go one at a
+    /// time as the answer is written (<paramref name="views"/> may be lazy): a list of thousands never holds all.
     /// </summary>
     public IResult List(HttpContext http, IEnumerable<JsonObject> views, Func<JsonObject, JsonObject>? shown = null)
     {
@@ -77,15 +78,6 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
         foreach (var key in q.Keys)
             if (!Reserved.Contains(key) && !attributes.ContainsKey(key))
                 throw NeutronErrors.BadRequest($"[{key}] is invalid attribute for filtering");
-        var items = views.Where(v => Matches(v, q)).ToList();
-        items = Sort(items, q);
-        var reverse = IsTrue(q["page_reverse"]);
-        if (reverse) items.Reverse();
-        if (q["marker"].FirstOrDefault() is { Length: > 0 } marker)
-        {
-            var at = items.FindIndex(v => (string?)v["id"] == marker);
-            items = at < 0 ? items : items[(at + 1)..];
-        }
         int? limit = null;
         if (q["limit"].FirstOrDefault() is { } l)
         {
@@ -93,13 +85,26 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
                 throw NeutronErrors.BadRequest($"Limit must be an integer 0 or greater and not '{l}'");
             if (n > 0) limit = n;
         }
+        var fields = q["fields"];
+        IEnumerable<JsonObject> matching = views.Where(v => Matches(v, q));
+        if (!q.ContainsKey("sort_key") && !q.ContainsKey("sort_dir") && limit is null && !q.ContainsKey("marker") && !IsTrue(q["page_reverse"]))
+            return JsonResponse.Writing(w => Write(w, matching, shown, fields, links: null));
+
+        var items = Sort(matching.ToList(), q);
+        var reverse = IsTrue(q["page_reverse"]);
+        if (reverse) items.Reverse();
+        if (q["marker"].FirstOrDefault() is { Length: > 0 } marker)
+        {
+            var at = items.FindIndex(v => (string?)v["id"] == marker);
+            items = at < 0 ? items : items[(at + 1)..];
+        }
         var more = limit is { } lim && items.Count > lim;
         if (limit is { } take) items = items.Take(take).ToList();
         if (reverse) items.Reverse();
-        var body = new JsonObject { [plural] = new JsonArray([.. items.Select(v => (JsonNode)Fields(shown is null ? v : shown(v), q["fields"]))]) };
+        JsonArray? links = null;
         if (limit is not null)
         {
-            var links = new JsonArray();
+            links = [];
             var url = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}";
             string Link(string m, bool rev)
             {
@@ -111,9 +116,23 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
                 links.Add(new JsonObject { ["rel"] = "next", ["href"] = Link(reverse ? (string)items[0]["id"]! : (string)items[^1]["id"]!, reverse) });
             if (items.Count > 0 && (q.ContainsKey("marker") && !reverse || reverse && more))
                 links.Add(new JsonObject { ["rel"] = "previous", ["href"] = Link(reverse ? (string)items[^1]["id"]! : (string)items[0]["id"]!, !reverse) });
-            if (links.Count > 0) body[plural + "_links"] = links;
         }
-        return new JsonResponse(body);
+        return JsonResponse.Writing(w => Write(w, items, shown, fields, links is { Count: > 0 } ? links : null));
+    }
+
+    /// <summary><c>{"ports": [...], "ports_links": [...]}</c>, each item shown and cut as it is written.</summary>
+    void Write(Utf8JsonWriter w, IEnumerable<JsonObject> items, Func<JsonObject, JsonObject>? shown, StringValues fields, JsonArray? links)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray(plural);
+        foreach (var v in items) Fields(shown is null ? v : shown(v), fields).WriteTo(w);
+        w.WriteEndArray();
+        if (links is not null)
+        {
+            w.WritePropertyName(plural + "_links");
+            links.WriteTo(w);
+        }
+        w.WriteEndObject();
     }
 
     /// <summary>One resource's answer, cut to <c>fields</c> when asked.</summary>

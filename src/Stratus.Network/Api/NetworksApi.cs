@@ -48,13 +48,14 @@ static class NetworksApi
     public static IQueryable<NetworkRow> Visible(NetworkDb db, Caller caller) =>
         caller.IsAdmin ? db.Networks : db.Networks.Where(n => n.ProjectId == caller.ProjectId || n.Shared || n.External);
 
-    static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, List<NetworkRow> rows, CancellationToken ct)
+    /// <summary>The networks' views, each made when enumerated (a list writes and drops them one by one).</summary>
+    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkDb db, List<NetworkRow> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var subnets = (await db.Subnets.AsNoTracking().Where(s => ids.Contains(s.NetworkId)).Select(s => new { s.NetworkId, s.Id, s.CreatedAt }).ToListAsync(ct))
             .OrderBy(s => s.CreatedAt).ToLookup(s => s.NetworkId, s => s.Id);
         var tags = await Tags.OfAsync(db, ids, ct);
-        return rows.Select(r => View(r, subnets[r.Id], tags)).ToList();
+        return rows.Select(r => View(r, subnets[r.Id], tags));
     }
 
     static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, CancellationToken ct)
@@ -78,7 +79,7 @@ static class NetworksApi
     static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
     {
         var n = await FindAsync(http, db, id, ct);
-        var view = (await ViewsAsync(db, [n], ct))[0];
+        var view = (await ViewsAsync(db, [n], ct)).Single();
         return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
     }
 
@@ -178,7 +179,7 @@ static class NetworksApi
         }
         Standard.Touch(n, time.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
-        var view = (await ViewsAsync(db, [n], ct))[0];
+        var view = (await ViewsAsync(db, [n], ct)).Single();
         return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
     }
 

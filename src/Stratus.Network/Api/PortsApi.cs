@@ -56,7 +56,11 @@ static partial class PortsApi
         return v;
     }
 
-    public static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct)
+    public static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct) =>
+        (await LazyViewsAsync(db, rows, ct)).ToList();
+
+    /// <summary>The ports' views, each made when enumerated (a list writes and drops them one by one).</summary>
+    static async Task<IEnumerable<JsonObject>> LazyViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var all = ids.Count > 500;
@@ -65,7 +69,7 @@ static partial class PortsApi
         var groups = (all ? await db.PortSecurityGroups.AsNoTracking().ToListAsync(ct) : await db.PortSecurityGroups.AsNoTracking().Where(g => ids.Contains(g.PortId)).ToListAsync(ct))
             .ToLookup(g => g.PortId, g => g.SecurityGroupId);
         var tags = await Tags.OfAsync(db, ids, ct);
-        return rows.Select(r => View(r, ips[r.Id].OrderBy(a => a.IpAddress.Contains(':')), groups[r.Id], tags)).ToList();
+        return rows.Select(r => View(r, ips[r.Id].OrderBy(a => a.IpAddress.Contains(':')), groups[r.Id], tags));
     }
 
     static JsonObject Shown(HttpContext http, JsonObject view, NetworkRow? network) =>
@@ -82,7 +86,7 @@ static partial class PortsApi
         var netIds = rows.Select(r => r.NetworkId).Distinct().ToList();
         var networks = await db.Networks.AsNoTracking().Where(n => netIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
         NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
-        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
+        var views = (await LazyViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
         return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
     }
 
