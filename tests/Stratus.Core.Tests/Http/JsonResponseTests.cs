@@ -50,4 +50,34 @@ public sealed class JsonResponseTests
         Assert.Equal(expected.Length, head.ContentLength);
         Assert.Empty(headBody);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3_000)]
+    public async Task A_body_written_by_a_callback_is_made_as_it_is_sent_with_its_length(int ports)
+    {
+        var made = 0;
+        IEnumerable<JsonObject> Ports() // lazily, as a list makes each view when it writes it
+        {
+            for (var i = 0; i < ports; i++, made++) yield return new JsonObject { ["id"] = $"port-{i}", ["mtu"] = 1450 };
+        }
+        var expected = JsonSerializer.SerializeToUtf8Bytes<JsonNode>(new JsonObject { ["ports"] = new JsonArray([.. Ports()]) });
+        made = 0;
+        var result = JsonResponse.Writing(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("ports");
+            foreach (var p in Ports()) p.WriteTo(w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, 200);
+        Assert.Equal(0, made);
+
+        var (response, body) = await ExecuteAsync(result);
+
+        Assert.Equal(ports, made);
+        Assert.Equal("application/json", response.ContentType);
+        Assert.Equal(expected.Length, response.ContentLength);
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(body));
+    }
 }
