@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Stratus.Core.Policy;
 
 /// <summary>
@@ -66,7 +68,7 @@ public sealed class PolicyEngine
     /// <summary>Whether the defaults or the operator define this rule (Neutron checks an attribute's rule only where one exists).</summary>
     public bool Defines(string rule) => _rules.ContainsKey(rule);
 
-    readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Rule, string Attribute)[]> _attributeRules = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, (string Rule, string Attribute)[]> _attributeRules = new(StringComparer.Ordinal);
 
     /// <summary>The attribute rules of an action (<c>get_port</c>: <c>get_port:binding:host_id</c> for <c>binding:host_id</c>...).</summary>
     public IReadOnlyList<(string Rule, string Attribute)> AttributeRules(string action) =>

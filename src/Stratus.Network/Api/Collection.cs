@@ -86,12 +86,12 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
             if (n > 0) limit = n;
         }
         var fields = q["fields"];
+        var reverse = IsTrue(q["page_reverse"]);
         IEnumerable<JsonObject> matching = views.Where(v => Matches(v, q));
-        if (!q.ContainsKey("sort_key") && !q.ContainsKey("sort_dir") && limit is null && !q.ContainsKey("marker") && !IsTrue(q["page_reverse"]))
+        if (!q.ContainsKey("sort_key") && !q.ContainsKey("sort_dir") && limit is null && !q.ContainsKey("marker") && !reverse)
             return JsonResponse.Writing(w => Write(w, matching, shown, fields, links: null));
 
         var items = Sort(matching.ToList(), q);
-        var reverse = IsTrue(q["page_reverse"]);
         if (reverse) items.Reverse();
         if (q["marker"].FirstOrDefault() is { Length: > 0 } marker)
         {

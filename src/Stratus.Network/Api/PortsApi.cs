@@ -56,11 +56,8 @@ static partial class PortsApi
         return v;
     }
 
-    public static async Task<List<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct) =>
-        (await LazyViewsAsync(db, rows, ct)).ToList();
-
     /// <summary>The ports' views, each made when enumerated (a list writes and drops them one by one).</summary>
-    static async Task<IEnumerable<JsonObject>> LazyViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct)
+    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var all = ids.Count > 500;
@@ -86,7 +83,7 @@ static partial class PortsApi
         var netIds = rows.Select(r => r.NetworkId).Distinct().ToList();
         var networks = await db.Networks.AsNoTracking().Where(n => netIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
         NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
-        var views = (await LazyViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
+        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
         return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
     }
 
@@ -102,7 +99,7 @@ static partial class PortsApi
     static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
     {
         var (p, n) = await FindAsync(http, db, id, ct);
-        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [p], ct))[0], n));
+        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [p], ct)).Single(), n));
     }
 
     static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, PortBinding binding, TimeProvider time, CancellationToken ct)
@@ -351,7 +348,7 @@ static partial class PortsApi
     {
         var body = await Ports.ReadUpdateAsync(http.Request, ct);
         var (port, network) = await FindAsync(http, db, id, ct);
-        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target((await ViewsAsync(db, [port], ct))[0], network));
+        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target((await ViewsAsync(db, [port], ct)).Single(), network));
         var now = time.GetUtcNow().UtcDateTime;
         if (body.ContainsKey("name")) port.Name = Standard.Text(body, "name") ?? "";
         if (body.ContainsKey("description")) port.Description = Standard.Text(body, "description") ?? "";
@@ -394,7 +391,7 @@ static partial class PortsApi
         {
             throw NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"An address asked for port {id} was taken by another port meanwhile; try again.");
         }
-        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [port], ct))[0], network));
+        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [port], ct)).Single(), network));
     }
 
     static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Notifications.NovaNotifier nova, TimeProvider time, CancellationToken ct)
