@@ -15,6 +15,7 @@ public static class NetworkService
         services.AddSingleton(options);
         services.AddSingleton(time);
         services.AddServiceDb<NetworkDb>(db);
+        services.AddSingleton(new NetworkStore(new SqlDatabase(db)));
         services.AddDatabaseHealthCheck(options.DatabaseConnection)
             .AddScrapeGauge("stratus_network_agents_alive", "Agents whose last report is within agent_down_time, by agent type.", "agent_type", async (sp, ct) =>
             {

@@ -13,8 +13,6 @@ namespace Stratus.Core.Data;
 /// </summary>
 public abstract class ServiceDb(DbContextOptions options) : DbContext(options)
 {
-    static readonly ConcurrentDictionary<string, SemaphoreSlim> Turns = new(StringComparer.Ordinal);
-
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         if (Turn() is not { } turn) return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
@@ -46,6 +44,14 @@ public abstract class ServiceDb(DbContextOptions options) : DbContext(options)
     /// <summary>The turns of this context's SQLite file, unless it is another database or the save is in a transaction.</summary>
     SemaphoreSlim? Turn() =>
         Database.CurrentTransaction is null && Database.GetDbConnection() is SqliteConnection { DataSource: { Length: > 0 } file }
-            ? Turns.GetOrAdd(Path.GetFullPath(file), _ => new SemaphoreSlim(1, 1))
+            ? SqliteTurns.Of(file)
             : null;
+}
+
+/// <summary>The writers of one SQLite file in this process, one at a time (see <see cref="ServiceDb"/>); EF Core's saves and <see cref="SqlDatabase"/>'s writes share them.</summary>
+public static class SqliteTurns
+{
+    static readonly ConcurrentDictionary<string, SemaphoreSlim> Turns = new(StringComparer.Ordinal);
+
+    public static SemaphoreSlim Of(string file) => Turns.GetOrAdd(Path.GetFullPath(file), _ => new SemaphoreSlim(1, 1));
 }

@@ -12,7 +12,7 @@ namespace Stratus.Network.Agents;
 /// clock as its heartbeat. Reports sent before this server started are stale (they waited in the queue
 /// while no server ran) and are dropped, so an agent that died meanwhile does not look alive.
 /// </summary>
-public sealed class AgentReports(IMessageBus bus, IServiceScopeFactory scopes, ServiceGroup group, NetworkOptions options, ILogger<AgentReports> log)
+public sealed class AgentReports(IMessageBus bus, NetworkStore store, ServiceGroup group, NetworkOptions options, ILogger<AgentReports> log)
     : BackgroundService
 {
     // Microseconds, as the reports' timestamps carry.
@@ -52,20 +52,21 @@ public sealed class AgentReports(IMessageBus bus, IServiceScopeFactory scopes, S
         for (var attempt = 0; ; attempt++)
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                return await CreateOrUpdateAsync(scope.ServiceProvider.GetRequiredService<NetworkDb>(), state, ct);
+                return await CreateOrUpdateAsync(state, ct);
             }
-            catch (DbUpdateException) when (attempt < 3)
+            catch (DbException e) when (SqlDatabase.IsDuplicate(e) && attempt < 3)
             {
                 // Another report of the same agent made its row first (the unique type and host): update that one.
             }
     }
 
-    async Task<string> CreateOrUpdateAsync(NetworkDb db, AgentState state, CancellationToken ct)
+    // Every report writes its agent's row: Dapper, not EF Core, as a node's agents report every few seconds all day.
+    async Task<string> CreateOrUpdateAsync(AgentState state, CancellationToken ct)
     {
         var now = group.UtcNow;
         var configurations = (state.Configurations ?? []).ToJsonString();
-        var agent = await db.Agents.SingleOrDefaultAsync(a => a.AgentType == state.AgentType && a.Host == state.Host, ct);
+        var agent = await store.AgentAsync(state.AgentType, state.Host, ct);
+        var isNew = agent is null;
         string status;
         if (agent is null)
         {
@@ -74,7 +75,6 @@ public sealed class AgentReports(IMessageBus bus, IServiceScopeFactory scopes, S
                 Id = Guid.NewGuid().ToString(), AgentType = state.AgentType, Binary = state.Binary, Topic = state.Topic, Host = state.Host,
                 AdminStateUp = options.Agent.EnableNewAgents, CreatedAt = now, StartedAt = now,
             };
-            db.Agents.Add(agent);
             status = AgentStatus.New;
         }
         else
@@ -87,7 +87,8 @@ public sealed class AgentReports(IMessageBus bus, IServiceScopeFactory scopes, S
         if (state.AvailabilityZone is not null) agent.AvailabilityZone = state.AvailabilityZone;
         agent.Configurations = configurations;
         agent.HeartbeatTimestamp = now;
-        await db.SaveChangesAsync(ct);
+        if (isNew) await store.AddAsync([agent], ct);
+        else await store.UpdateAsync(agent, ct);
         if (state.Configurations?["log_agent_heartbeats"] is JsonValue v && v.TryGetValue<bool>(out var logIt) && logIt)
             log.LogInformation("Heartbeat received from {Type} agent on host {Host}, uuid {Uuid}", state.AgentType, state.Host, state.Uuid);
         return status;

@@ -55,7 +55,7 @@ static class DhcpNetworks
                 };
                 var fixedIps = new JsonArray([.. wanted.Where(s => !AddressAllocator.IsAutoAddress(s)).Select(s => (JsonNode)new JsonObject { ["subnet_id"] = s.Id })]);
                 await PortsApi.AllocateAsync(db, dhcpPort, network, fixedIps, [], ct);
-                await binding.BindPortAsync(db, dhcpPort, network, ct);
+                await binding.BindPortAsync(dhcpPort, network, ct);
                 db.Ports.Add(dhcpPort);
                 await db.SaveChangesAsync(ct);
             }

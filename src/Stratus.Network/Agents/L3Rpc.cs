@@ -109,10 +109,10 @@ static class L3Routers
         {
             // A binding that failed (the host's Linux bridge agent not up yet) is tried again once it would succeed.
             var rebind = port.HostId != agent.Host || port.VifType == "unbound"
-                || port.VifType == "binding_failed" && await binding.WhyUnboundAsync(db, agent.Host, networks[port.NetworkId], ct) is null;
+                || port.VifType == "binding_failed" && await binding.WhyUnboundAsync(agent.Host, networks[port.NetworkId], ct) is null;
             if (!rebind) continue;
             port.HostId = agent.Host;
-            await binding.BindPortAsync(db, port, networks[port.NetworkId], ct);
+            await binding.BindPortAsync(port, networks[port.NetworkId], ct);
             Standard.Touch(port, now);
         }
         await db.SaveChangesAsync(ct);

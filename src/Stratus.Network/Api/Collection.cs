@@ -356,4 +356,18 @@ static class RacedSave
             throw exhausted();
         }
     }
+
+    /// <summary>As above, for rows added without EF Core (<see cref="NetworkStore"/>), in one transaction.</summary>
+    public static async Task<bool> AddAsync(NetworkStore store, IEnumerable<object> rows, bool mayRetry, Func<OpenStackError> exhausted, CancellationToken ct)
+    {
+        try
+        {
+            await store.AddAsync(rows, ct);
+            return true;
+        }
+        catch (DbException e) when (SqlDatabase.IsDuplicate(e))
+        {
+            return mayRetry ? false : throw exhausted();
+        }
+    }
 }

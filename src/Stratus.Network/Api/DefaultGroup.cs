@@ -9,31 +9,30 @@ namespace Stratus.Network.Api;
 /// </summary>
 static class DefaultGroup
 {
-    public static async Task<string> EnsureAsync(NetworkDb request, string projectId, DateTime now, CancellationToken ct)
+    /// <summary>The project's default group, made now (saved at once, apart from the request's other rows) when it has none.</summary>
+    public static async Task<string> EnsureAsync(NetworkStore store, string projectId, DateTime now, CancellationToken ct)
     {
-        if (await request.DefaultSecurityGroups.AsNoTracking().SingleOrDefaultAsync(d => d.ProjectId == projectId, ct) is { } existing) return existing.SecurityGroupId;
-        // A context of its own: the group is saved at once, and the request's unsaved changes stay the request's.
-        await using var db = new NetworkDb((DbContextOptions<NetworkDb>)request.GetService<IDbContextOptions>());
+        if (await store.DefaultGroupAsync(projectId, ct) is { } existing) return existing;
         var id = Guid.NewGuid().ToString();
-        db.SecurityGroups.Add(new SecurityGroupRow
+        var rows = new List<object>
         {
-            Id = id, ProjectId = projectId, Name = "default", Description = "Default security group", CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
-        });
-        db.DefaultSecurityGroups.Add(new Data.DefaultSecurityGroup { ProjectId = projectId, SecurityGroupId = id });
+            new SecurityGroupRow { Id = id, ProjectId = projectId, Name = "default", Description = "Default security group", CreatedAt = now, UpdatedAt = now, RevisionNumber = 1 },
+            new Data.DefaultSecurityGroup { ProjectId = projectId, SecurityGroupId = id },
+        };
         foreach (var ethertype in new[] { "IPv4", "IPv6" })
         {
-            db.SecurityGroupRules.Add(Rule(id, projectId, "egress", ethertype, null, now));
-            db.SecurityGroupRules.Add(Rule(id, projectId, "ingress", ethertype, id, now));
+            rows.Add(Rule(id, projectId, "egress", ethertype, null, now));
+            rows.Add(Rule(id, projectId, "ingress", ethertype, id, now));
         }
         try
         {
-            await db.SaveChangesAsync(ct);
+            await store.AddAsync(rows, ct);
             return id;
         }
-        catch (DbUpdateException)
+        catch (DbException e) when (SqlDatabase.IsDuplicate(e))
         {
             // Another request made the project's default group first: use that one.
-            return (await db.DefaultSecurityGroups.AsNoTracking().SingleAsync(d => d.ProjectId == projectId, ct)).SecurityGroupId;
+            return (await store.DefaultGroupAsync(projectId, ct))!;
         }
     }
 

@@ -49,41 +49,42 @@ static class NetworksApi
         caller.IsAdmin ? db.Networks : db.Networks.Where(n => n.ProjectId == caller.ProjectId || n.Shared || n.External);
 
     /// <summary>The networks' views, each made when enumerated (a list writes and drops them one by one).</summary>
-    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkDb db, List<NetworkRow> rows, CancellationToken ct)
+    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkStore store, List<NetworkRow> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
-        var subnets = (await db.Subnets.AsNoTracking().Where(s => ids.Contains(s.NetworkId)).Select(s => new { s.NetworkId, s.Id, s.CreatedAt }).ToListAsync(ct))
-            .OrderBy(s => s.CreatedAt).ToLookup(s => s.NetworkId, s => s.Id);
-        var tags = await Tags.OfAsync(db, ids, ct);
+        var subnets = await store.SubnetIdsAsync(ids, ct);
+        var tags = await store.TagsOfAsync(ids, ct);
         return rows.Select(r => View(r, subnets[r.Id], tags));
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> ListAsync(HttpContext http, NetworkStore store, CancellationToken ct)
     {
-        var caller = http.Caller();
-        var rows = await Visible(db, caller).AsNoTracking().OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).ToListAsync(ct);
-        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "network", NeutronPolicy.Target(v)));
+        var rows = await store.NetworksAsync(NetworkStore.VisibleTo(http.Caller()), ct);
+        var views = (await ViewsAsync(store, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "network", NeutronPolicy.Target(v)));
         return Networks.List(http, views, v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v)));
     }
 
     /// <summary>The network as its owner or an admin finds it; 404 when the caller may not see it.</summary>
-    public static async Task<NetworkRow> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
-    {
-        var n = await db.Networks.FindAsync([id], ct);
-        if (n is null) throw NeutronErrors.NotFound("Network", id);
-        var target = NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>()));
-        if (!NeutronPolicy.CanSee(http, "network", target)) throw NeutronErrors.NotFound("Network", id);
-        return n;
-    }
+    public static async Task<NetworkRow> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct) =>
+        Seen(http, await db.Networks.FindAsync([id], ct), id);
 
-    static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    /// <summary>As above, read without EF Core (the paths of <see cref="NetworkStore"/>).</summary>
+    public static async Task<NetworkRow> FindAsync(HttpContext http, NetworkStore store, string id, CancellationToken ct) =>
+        Seen(http, await store.NetworkAsync(id, ct), id);
+
+    static NetworkRow Seen(HttpContext http, NetworkRow? n, string id) =>
+        n is not null && NeutronPolicy.CanSee(http, "network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())))
+            ? n
+            : throw NeutronErrors.NotFound("Network", id);
+
+    static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkStore store, CancellationToken ct)
     {
-        var n = await FindAsync(http, db, id, ct);
-        var view = (await ViewsAsync(db, [n], ct)).Single();
+        var n = await FindAsync(http, store, id, ct);
+        var view = (await ViewsAsync(store, [n], ct)).Single();
         return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, Segments segments, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkStore store, Segments segments, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var (items, bulk) = await Networks.ReadCreateAsync(http.Request, ct);
@@ -91,18 +92,19 @@ static class NetworksApi
         {
             var now = time.GetUtcNow().UtcDateTime;
             var created = new List<NetworkRow>();
-            foreach (var body in items) created.Add(await NewNetworkAsync(http, db, segments, caller, body, now, ct));
-            await QuotasApi.EnforceAsync(http, db, ct);
+            foreach (var body in items) created.Add(await NewNetworkAsync(http, store, segments, caller, body, created, now, ct));
+            await QuotasApi.EnforceAsync(http, store, created.Select(n => ("network", n.ProjectId)), null, ct);
             // A concurrent create may take the segment we were given: then take the next free one (not when the admin named it).
-            if (!await RacedSave.SaveAsync(db, attempt < 5 && items.All(b => !b.ContainsKey("provider:segmentation_id")), () => NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use."), ct)) continue;
-            var views = (await ViewsAsync(db, created, ct)).Select(v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v))).ToList();
+            if (!await RacedSave.AddAsync(store, created, attempt < 5 && items.All(b => !b.ContainsKey("provider:segmentation_id")), () => NeutronErrors.Conflict("TunnelIdInUse", "Unable to create the network. The segment it was given is in use."), ct)) continue;
+            var views = (await ViewsAsync(store, created, ct)).Select(v => NeutronPolicy.Visible(http, "network", v, NeutronPolicy.Target(v))).ToList();
             return bulk
                 ? new JsonResponse(new JsonObject { ["networks"] = new JsonArray([.. views]) }, 201)
                 : Networks.Show(http, views[0], 201);
         }
     }
 
-    static async Task<NetworkRow> NewNetworkAsync(HttpContext http, NetworkDb db, Segments segments, Caller caller, JsonObject body, DateTime now, CancellationToken ct)
+    static async Task<NetworkRow> NewNetworkAsync(HttpContext http, NetworkStore store, Segments segments, Caller caller, JsonObject body,
+        List<NetworkRow> pending, DateTime now, CancellationToken ct)
     {
         var project = Standard.ProjectOf(body, caller);
         var target = NeutronPolicy.Target(body);
@@ -114,12 +116,12 @@ static class NetworksApi
         var segment = type is null
             ? physnet is not null || segId is not null
                 ? throw NeutronErrors.InvalidInput("provider:network_type required")
-                : await segments.AllocateAsync(db, null, ct)
+                : await segments.AllocateAsync(store, null, pending, ct)
             : segments.Requested(type, physnet, segId);
-        if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(db, "vxlan", ct);
+        if (segment.Type == "vxlan" && segment.SegmentationId is null) segment = await segments.AllocateAsync(store, "vxlan", pending, ct);
         // A segment the admin named is checked here, with Neutron's words; one given from the ranges is kept unique by the database.
-        if ((segId is not null || segment.Type == "flat") && await db.Networks.AnyAsync(n => n.NetworkType == segment.Type && n.PhysicalNetwork == segment.PhysicalNetwork
-            && segment.SegmentationId != null && n.SegmentationId == segment.SegmentationId, ct))
+        if ((segId is not null || segment.Type == "flat") && segment.SegmentationId is { } taken
+            && await store.SegmentTakenAsync(segment.Type, segment.PhysicalNetwork, taken, ct))
             throw Segments.InUse(segment);
         var mtu = Standard.Int(body, "mtu") ?? segment.Mtu;
         if (mtu > segment.Mtu) throw NeutronErrors.InvalidInput($"Requested MTU is too big, maximum is {segment.Mtu}");
@@ -138,14 +140,13 @@ static class NetworksApi
             AvailabilityZoneHints = Standard.Json(hints), DnsDomain = Standard.Text(body, "dns_domain"),
             CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
         };
-        db.Networks.Add(n);
         return n;
     }
 
-    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, Segments segments, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkStore store, Segments segments, TimeProvider time, CancellationToken ct)
     {
         var body = await Networks.ReadUpdateAsync(http.Request, ct);
-        var n = await FindAsync(http, db, id, ct);
+        var n = await FindAsync(http, store, id, ct);
         var target = NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>()));
         NeutronPolicy.Enforce(http, "update", "network", body, target);
         if (body.ContainsKey("provider:network_type") && Standard.Text(body, "provider:network_type") != n.NetworkType
@@ -157,13 +158,13 @@ static class NetworksApi
         if (Standard.Bool(body, "admin_state_up") is { } up) n.AdminStateUp = up;
         if (Standard.Bool(body, "shared") is { } shared)
         {
-            if (!shared && n.Shared && await db.Ports.AnyAsync(p => p.NetworkId == id && p.ProjectId != n.ProjectId && p.DeviceOwner != "network:dhcp", ct))
+            if (!shared && n.Shared && (await store.PortsAsync(null, [id], [], ct)).Any(p => p.ProjectId != n.ProjectId && p.DeviceOwner != "network:dhcp"))
                 throw NeutronErrors.Conflict("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {id}. Multiple tenants are using it.");
             n.Shared = shared;
         }
         if (Standard.Bool(body, "router:external") is { } external)
         {
-            if (!external && n.External && await db.Ports.AnyAsync(p => p.NetworkId == id && p.DeviceOwner == PortsApi.RouterGateway, ct))
+            if (!external && n.External && (await store.PortsAsync(null, [id], [], ct)).Any(p => p.DeviceOwner == PortsApi.RouterGateway))
                 throw NeutronErrors.Conflict("ExternalNetworkInUse", $"External network {id} cannot be updated to be made non-external, since it has existing gateway ports.");
             n.External = external;
         }
@@ -178,32 +179,19 @@ static class NetworksApi
             n.Mtu = mtu;
         }
         Standard.Touch(n, time.GetUtcNow().UtcDateTime);
-        await db.SaveChangesAsync(ct);
-        var view = (await ViewsAsync(db, [n], ct)).Single();
+        await store.UpdateAsync(n, ct);
+        var view = (await ViewsAsync(store, [n], ct)).Single();
         return Networks.Show(http, NeutronPolicy.Visible(http, "network", view, NeutronPolicy.Target(view)));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Agents.AgentNotifier agents, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkStore store, Agents.AgentNotifier agents, CancellationToken ct)
     {
-        var n = await FindAsync(http, db, id, ct);
+        var n = await FindAsync(http, store, id, ct);
         NeutronPolicy.Enforce(http, "delete_network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())));
         // Neutron deletes the network's own DHCP ports with it, and (the L3 plugin) its floating IPs; any other port keeps it in use.
-        var ports = await db.Ports.Where(p => p.NetworkId == id).ToListAsync(ct);
-        if (ports.Any(p => p.DeviceOwner is not ("network:dhcp" or "network:floatingip")))
+        if ((await store.PortsAsync(null, [id], [], ct)).Any(p => p.DeviceOwner is not ("network:dhcp" or "network:floatingip")))
             throw NeutronErrors.InUse("Network", id, "There are one or more ports still in use on the network.");
-        var portIds = ports.Select(p => p.Id).ToList();
-        var floatingIps = await db.FloatingIps.Where(f => f.FloatingNetworkId == id).ToListAsync(ct);
-        foreach (var f in floatingIps) await Tags.RemoveAsync(db, f.Id, ct);
-        db.FloatingIps.RemoveRange(floatingIps);
-        db.IpAllocations.RemoveRange(await db.IpAllocations.Where(a => a.NetworkId == id).ToListAsync(ct));
-        db.Ports.RemoveRange(ports);
-        var subnets = await db.Subnets.Where(s => s.NetworkId == id).ToListAsync(ct);
-        foreach (var s in subnets) await Tags.RemoveAsync(db, s.Id, ct);
-        foreach (var p in portIds) await Tags.RemoveAsync(db, p, ct);
-        db.Subnets.RemoveRange(subnets);
-        await Tags.RemoveAsync(db, id, ct);
-        db.Networks.Remove(n);
-        await db.SaveChangesAsync(ct);
+        await store.DeleteNetworkAsync(id, ct);
         await agents.NetworkDeleteAsync(id, ct);
         return Results.NoContent();
     }

@@ -9,13 +9,13 @@ namespace Stratus.Network.Api;
 /// network's segment (a tunnel type it runs, or a physical network it maps), else <c>binding_failed</c>,
 /// with the reason in the log as Neutron logs it.
 /// </summary>
-sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<PortBinding> log)
+sealed class PortBinding(NetworkOptions options, NetworkStore store, TimeProvider time, ILogger<PortBinding> log)
 {
     public const string AgentType = "Linux bridge agent";
 
     public bool IsAlive(AgentRow agent) => time.GetUtcNow().UtcDateTime - agent.HeartbeatTimestamp <= options.AgentDownTime;
 
-    public async Task BindPortAsync(NetworkDb db, PortRow port, NetworkRow network, CancellationToken ct)
+    public async Task BindPortAsync(PortRow port, NetworkRow network, CancellationToken ct)
     {
         if (port.HostId.Length == 0)
         {
@@ -23,7 +23,7 @@ sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<Port
             port.VifDetails = "{}";
             return;
         }
-        var reason = await WhyUnboundAsync(db, port.HostId, network, ct);
+        var reason = await WhyUnboundAsync(port.HostId, network, ct);
         if (reason is null)
         {
             port.VifType = "bridge";
@@ -36,9 +36,9 @@ sealed class PortBinding(NetworkOptions options, TimeProvider time, ILogger<Port
     }
 
     /// <summary>Why a port of the network cannot be bound to the host now, or null when it can.</summary>
-    public async Task<string?> WhyUnboundAsync(NetworkDb db, string host, NetworkRow network, CancellationToken ct)
+    public async Task<string?> WhyUnboundAsync(string host, NetworkRow network, CancellationToken ct)
     {
-        var agent = await db.Agents.AsNoTracking().SingleOrDefaultAsync(a => a.AgentType == AgentType && a.Host == host, ct);
+        var agent = await store.AgentAsync(AgentType, host, ct);
         return agent is null || !IsAlive(agent) ? $"no live {AgentType} on host {host}"
             : !agent.AdminStateUp ? $"the {AgentType} on host {host} is administratively down"
             : Reaches(agent, network) ? null

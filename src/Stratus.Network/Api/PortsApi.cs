@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Primitives;
 using Stratus.Network.Ipam;
 using Stratus.Network.Policy;
 
@@ -57,76 +58,84 @@ static partial class PortsApi
     }
 
     /// <summary>The ports' views, each made when enumerated (a list writes and drops them one by one).</summary>
-    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkDb db, IReadOnlyList<PortRow> rows, CancellationToken ct)
+    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkStore store, IReadOnlyList<PortRow> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
-        var all = ids.Count > 500;
-        var ips = (all ? await db.IpAllocations.AsNoTracking().ToListAsync(ct) : await db.IpAllocations.AsNoTracking().Where(a => ids.Contains(a.PortId)).ToListAsync(ct))
-            .ToLookup(a => a.PortId);
-        var groups = (all ? await db.PortSecurityGroups.AsNoTracking().ToListAsync(ct) : await db.PortSecurityGroups.AsNoTracking().Where(g => ids.Contains(g.PortId)).ToListAsync(ct))
-            .ToLookup(g => g.PortId, g => g.SecurityGroupId);
-        var tags = await Tags.OfAsync(db, ids, ct);
+        var ips = (await store.AllocationsOfAsync(ids, ct)).ToLookup(a => a.PortId);
+        var groups = (await store.GroupsOfAsync(ids, ct)).ToLookup(g => g.PortId, g => g.SecurityGroupId);
+        var tags = await store.TagsOfAsync(ids, ct);
         return rows.Select(r => View(r, ips[r.Id].OrderBy(a => a.IpAddress.Contains(':')), groups[r.Id], tags));
     }
 
     static JsonObject Shown(HttpContext http, JsonObject view, NetworkRow? network) =>
         NeutronPolicy.Visible(http, "port", view, NeutronPolicy.Target(view, network));
 
-    static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> ListAsync(HttpContext http, NetworkStore store, CancellationToken ct)
     {
-        var caller = http.Caller();
-        var q = caller.IsAdmin ? db.Ports.AsNoTracking() : db.Ports.AsNoTracking().Where(p => p.ProjectId == caller.ProjectId
-            || db.Networks.Any(n => n.Id == p.NetworkId && n.ProjectId == caller.ProjectId));
-        if (http.Request.Query["network_id"] is { Count: > 0 } nets) q = q.Where(p => nets.Contains(p.NetworkId));
-        if (http.Request.Query["device_id"] is { Count: > 0 } devices) q = q.Where(p => devices.Contains(p.DeviceId));
-        var rows = await q.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).ToListAsync(ct);
-        var netIds = rows.Select(r => r.NetworkId).Distinct().ToList();
-        var networks = await db.Networks.AsNoTracking().Where(n => netIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
+        var rows = await store.PortsAsync(NetworkStore.VisibleTo(http.Caller()), Given(http.Request.Query["network_id"]), Given(http.Request.Query["device_id"]), ct);
+        var networks = new Dictionary<string, NetworkRow?>();
+        foreach (var id in rows.Select(r => r.NetworkId).Distinct()) networks[id] = await store.NetworkAsync(id, ct);
         NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
-        var views = (await ViewsAsync(db, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
+        var views = (await ViewsAsync(store, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
         return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
     }
 
+    static string[] Given(StringValues values) => [.. values.Where(v => v is not null).Select(v => v!)];
+
+    /// <summary>The port and its network as the caller finds them; 404 when the caller may not see the port.</summary>
     public static async Task<(PortRow Port, NetworkRow Network)> FindAsync(HttpContext http, NetworkDb db, string id, CancellationToken ct)
     {
         var p = await db.Ports.FindAsync([id], ct) ?? throw NeutronErrors.NotFound("Port", id);
-        var n = (await db.Networks.FindAsync([p.NetworkId], ct))!;
-        if (!NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(View(p, [], [], new Dictionary<string, List<string>>()), n)))
-            throw NeutronErrors.NotFound("Port", id);
-        return (p, n);
+        return Seen(http, p, (await db.Networks.FindAsync([p.NetworkId], ct))!);
     }
 
-    static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkDb db, CancellationToken ct)
+    /// <summary>As above, read without EF Core.</summary>
+    static async Task<(PortRow Port, NetworkRow Network)> FindAsync(HttpContext http, NetworkStore store, string id, CancellationToken ct)
     {
-        var (p, n) = await FindAsync(http, db, id, ct);
-        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [p], ct)).Single(), n));
+        var p = await store.PortAsync(id, ct) ?? throw NeutronErrors.NotFound("Port", id);
+        return Seen(http, p, (await store.NetworkAsync(p.NetworkId, ct))!);
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, NetworkOptions options, PortBinding binding, TimeProvider time, CancellationToken ct)
+    static (PortRow, NetworkRow) Seen(HttpContext http, PortRow p, NetworkRow n) =>
+        NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(View(p, [], [], new Dictionary<string, List<string>>()), n))
+            ? (p, n)
+            : throw NeutronErrors.NotFound("Port", p.Id);
+
+    static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkStore store, CancellationToken ct)
+    {
+        var (p, n) = await FindAsync(http, store, id, ct);
+        return Ports.Show(http, Shown(http, (await ViewsAsync(store, [p], ct)).Single(), n));
+    }
+
+    /// <summary>A port about to be made: its row, its addresses and its security groups.</summary>
+    sealed record NewPort(PortRow Port, NetworkRow Network, List<IpAllocation> Addresses, List<string> Groups);
+
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkStore store, NetworkOptions options, PortBinding binding, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var (items, bulk) = await Ports.ReadCreateAsync(http.Request, ct);
         for (var attempt = 1; ; attempt++)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var created = new List<(PortRow Port, NetworkRow Network)>();
-            foreach (var body in items) created.Add(await NewPortAsync(http, db, options, binding, caller, body, now, ct));
-            await QuotasApi.EnforceAsync(http, db, ct);
+            var created = new List<NewPort>();
+            foreach (var body in items) created.Add(await NewPortAsync(http, store, options, binding, caller, body, created, now, ct));
+            await QuotasApi.EnforceAsync(http, store, created.Select(c => ("port", c.Port.ProjectId)), null, ct);
+            var rows = created.SelectMany(c => ((IEnumerable<object>)[c.Port]).Concat(c.Addresses)
+                .Concat(c.Groups.Select(g => new PortSecurityGroup { PortId = c.Port.Id, SecurityGroupId = g })));
             // A concurrent create may take an address or MAC we picked: then pick again from what is free now.
-            if (!await RacedSave.SaveAsync(db, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].Network.Id}."), ct)) continue;
-            var views = await ViewsAsync(db, [.. created.Select(c => c.Port)], ct);
-            var shown = views.Select((v, i) => Shown(http, v, created[i].Network)).ToList();
+            if (!await RacedSave.AddAsync(store, rows, attempt < Attempts, () => NeutronErrors.Conflict("IpAddressGenerationFailure", $"No more IP addresses available on network {created[0].Network.Id}."), ct)) continue;
+            var shown = created.Select(c => Shown(http, View(c.Port, c.Addresses.OrderBy(a => a.IpAddress.Contains(':')), c.Groups, new Dictionary<string, List<string>>()), c.Network)).ToList();
             return bulk
                 ? new JsonResponse(new JsonObject { ["ports"] = new JsonArray([.. shown]) }, 201)
                 : Ports.Show(http, shown[0], 201);
         }
     }
 
-    static async Task<(PortRow, NetworkRow)> NewPortAsync(HttpContext http, NetworkDb db, NetworkOptions options, PortBinding binding, Caller caller,
-        JsonObject body, DateTime now, CancellationToken ct)
+    static async Task<NewPort> NewPortAsync(HttpContext http, NetworkStore store, NetworkOptions options, PortBinding binding, Caller caller,
+        JsonObject body, List<NewPort> pending, DateTime now, CancellationToken ct)
     {
         var networkId = Standard.Text(body, "network_id") ?? throw NeutronErrors.BadRequest("Failed to parse request. Required attribute 'network_id' not specified");
-        var network = await NetworksApi.FindAsync(http, db, networkId, ct);
+        var network = await NetworksApi.FindAsync(http, store, networkId, ct);
         var project = Standard.ProjectOf(body, caller);
         var target = NeutronPolicy.Target(body, network);
         target["project_id"] = target["tenant_id"] = project;
@@ -140,25 +149,25 @@ static partial class PortsApi
             PropagateUplinkStatus = Standard.Bool(body, "propagate_uplink_status") ?? false,
             MacAddress = "", CreatedAt = now, UpdatedAt = now, RevisionNumber = 1,
         };
-        port.MacAddress = await MacAsync(db, options, body, networkId, ct);
+        port.MacAddress = await MacAsync(store, options, body, networkId, ct);
         SetBindingRequest(port, body);
-        await AllocateAsync(db, port, network, Standard.Array(body, "fixed_ips"), [], ct);
+        // Addresses other ports of a bulk request picked are taken too.
+        var addresses = await AllocateAsync(store, port, network, Standard.Array(body, "fixed_ips"), [], pending.SelectMany(p => p.Addresses), ct);
         SetAddressPairs(port, body);
         port.ExtraDhcpOpts = Standard.Json(DhcpOptions(Standard.Array(body, "extra_dhcp_opts") ?? [], []));
-        await SetGroupsAsync(db, port, body, isNew: true, now, ct);
-        await binding.BindPortAsync(db, port, network, ct);
-        db.Ports.Add(port);
-        return (port, network);
+        var groups = await GroupsAsync(store, port, body, isNew: true, now, ct) ?? [];
+        await binding.BindPortAsync(port, network, ct);
+        return new(port, network, addresses, groups);
     }
 
-    static async Task<string> MacAsync(NetworkDb db, NetworkOptions options, JsonObject body, string networkId, CancellationToken ct)
+    static async Task<string> MacAsync(NetworkStore store, NetworkOptions options, JsonObject body, string networkId, CancellationToken ct)
     {
         if (Standard.Text(body, "mac_address") is { } given)
         {
             if (!MacPattern().IsMatch(given) || given.Replace('-', ':').ToLowerInvariant() is "00:00:00:00:00:00" or "ff:ff:ff:ff:ff:ff")
                 throw NeutronErrors.InvalidAttribute("mac_address", $"'{given}' is not a valid MAC address");
             var mac = given.Replace('-', ':').ToLowerInvariant();
-            if (await db.Ports.AnyAsync(p => p.NetworkId == networkId && p.MacAddress == mac, ct))
+            if (await store.MacInUseAsync(networkId, mac, ct))
                 throw NeutronErrors.Conflict("MacAddressInUse", $"Unable to complete operation for network {networkId}. The mac address {mac} is in use.");
             return mac;
         }
@@ -183,18 +192,40 @@ static partial class PortsApi
     }
 
     /// <summary>
+    /// The port's addresses in the context of an EF Core request (a router's or a DHCP port): picked as
+    /// below, those dropped removed and those new added to <paramref name="db"/>.
+    /// </summary>
+    internal static async Task AllocateAsync(NetworkDb db, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep, CancellationToken ct)
+    {
+        var subnets = await db.Subnets.AsNoTracking().Where(s => s.NetworkId == network.Id).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(ct);
+        var result = await AllocateAsync(subnets, async subnetId => (await db.IpAllocations.AsNoTracking().Where(a => a.SubnetId == subnetId).Select(a => a.IpAddress).ToListAsync(ct)).ToHashSet(),
+            subnetId => db.Subnets.AnyAsync(s => s.Id == subnetId, ct), port, network, requested, keep, ct);
+        db.IpAllocations.RemoveRange(keep.Where(k => !result.Contains(k)));
+        db.IpAllocations.AddRange(result.Where(r => !keep.Contains(r)));
+    }
+
+    /// <summary>As below, read without EF Core; <paramref name="taken"/> are the addresses other ports of the request picked.</summary>
+    static async Task<List<IpAllocation>> AllocateAsync(NetworkStore store, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep,
+        IEnumerable<IpAllocation> taken, CancellationToken ct) =>
+        await AllocateAsync(await store.SubnetsOfAsync(network.Id, ct), async subnetId =>
+        {
+            var used = await store.AddressesInUseAsync(subnetId, ct);
+            used.UnionWith(taken.Where(a => a.SubnetId == subnetId).Select(a => a.IpAddress));
+            return used;
+        }, subnetId => store.SubnetExistsAsync(subnetId, ct), port, network, requested, keep, ct);
+
+    /// <summary>
     /// The port's fixed IPs: those asked for (by subnet, by address, or both), else one address of the
     /// network's first IPv4 subnet with room and of each IPv6 subnet (SLAAC ones from the MAC).
     /// <paramref name="keep"/> are addresses the port already holds that it keeps.
     /// </summary>
-    internal static async Task AllocateAsync(NetworkDb db, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep, CancellationToken ct)
+    static async Task<List<IpAllocation>> AllocateAsync(List<SubnetRow> subnets, Func<string, Task<HashSet<string>>> addressesInUseAsync,
+        Func<string, Task<bool>> subnetExistsAsync, PortRow port, NetworkRow network, JsonArray? requested, List<IpAllocation> keep, CancellationToken ct)
     {
-        var subnets = await db.Subnets.AsNoTracking().Where(s => s.NetworkId == network.Id).OrderBy(s => s.CreatedAt).ToListAsync(ct);
         var byId = subnets.ToDictionary(s => s.Id);
         // The addresses in use of each subnet, read at most once for this port: on a big subnet the read is most of a create.
         var inUse = new Dictionary<string, HashSet<string>>();
-        async Task<HashSet<string>> UsedAsync(SubnetRow s) => inUse.TryGetValue(s.Id, out var u) ? u
-            : inUse[s.Id] = (await db.IpAllocations.AsNoTracking().Where(a => a.SubnetId == s.Id).Select(a => a.IpAddress).ToListAsync(ct)).ToHashSet();
+        async Task<HashSet<string>> UsedAsync(SubnetRow s) => inUse.TryGetValue(s.Id, out var u) ? u : inUse[s.Id] = await addressesInUseAsync(s.Id);
         var wanted = new List<(SubnetRow Subnet, string? Address)>();
         if (requested is null)
         {
@@ -219,7 +250,7 @@ static partial class PortsApi
                 SubnetRow subnet;
                 if (subnetId is not null)
                 {
-                    subnet = byId.GetValueOrDefault(subnetId) ?? (await db.Subnets.AnyAsync(s => s.Id == subnetId, ct)
+                    subnet = byId.GetValueOrDefault(subnetId) ?? (await subnetExistsAsync(subnetId)
                         ? throw NeutronErrors.InvalidInput($"Failed to create port on network {network.Id}, because fixed_ips included invalid subnet {subnetId}")
                         : throw NeutronErrors.NotFound("Subnet", subnetId));
                     if (address is not null && !(IpNetwork.TryParse(subnet.Cidr, out var c, out _) && c.Contains(address)))
@@ -260,9 +291,7 @@ static partial class PortsApi
             }
             result.Add(new IpAllocation { SubnetId = subnet.Id, IpAddress = ip, PortId = port.Id, NetworkId = network.Id });
         }
-        var dropped = keep.Where(k => !result.Contains(k)).ToList();
-        db.IpAllocations.RemoveRange(dropped);
-        db.IpAllocations.AddRange(result.Where(r => !keep.Contains(r)));
+        return result;
     }
 
     static async Task<SubnetRow?> FirstWithRoomAsync(List<SubnetRow> subnets, Func<SubnetRow, Task<HashSet<string>>> usedAsync)
@@ -319,36 +348,36 @@ static partial class PortsApi
         return [.. result];
     }
 
-    static async Task SetGroupsAsync(NetworkDb db, PortRow port, JsonObject body, bool isNew, DateTime now, CancellationToken ct)
+    /// <summary>The port's security groups as the body sets them (a new port gets its project's default group); null when unchanged.</summary>
+    static async Task<List<string>?> GroupsAsync(NetworkStore store, PortRow port, JsonObject body, bool isNew, DateTime now, CancellationToken ct)
     {
         List<string> groups;
         if (body.ContainsKey("security_groups"))
         {
             groups = (Standard.Array(body, "security_groups") ?? []).Select(g => (string?)g ?? "").Distinct().ToList();
             foreach (var g in groups)
-                if (!await db.SecurityGroups.AnyAsync(s => s.Id == g, ct))
+                if (!await store.SecurityGroupExistsAsync(g, ct))
                     throw new OpenStackError(404, "SecurityGroupNotFound", $"Security group {g} does not exist");
         }
         else if (isNew && port.PortSecurityEnabled && !port.DeviceOwner.StartsWith("network:", StringComparison.Ordinal))
-            groups = [await DefaultGroup.EnsureAsync(db, port.ProjectId, now, ct)];
+            groups = [await DefaultGroup.EnsureAsync(store, port.ProjectId, now, ct)];
         else if (isNew) groups = [];
         else
         {
-            if (!port.PortSecurityEnabled && await db.PortSecurityGroups.AnyAsync(g => g.PortId == port.Id, ct))
+            if (!port.PortSecurityEnabled && (await store.GroupsOfAsync([port.Id], ct)).Count > 0)
                 throw NeutronErrors.Conflict("PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or ip address until security group is removed");
-            return;
+            return null;
         }
         if (groups.Count > 0 && !port.PortSecurityEnabled)
             throw NeutronErrors.BadRequest("Port security must be enabled and port must have an IP address in order to use security groups.");
-        db.PortSecurityGroups.RemoveRange(await db.PortSecurityGroups.Where(g => g.PortId == port.Id).ToListAsync(ct));
-        db.PortSecurityGroups.AddRange(groups.Select(g => new PortSecurityGroup { PortId = port.Id, SecurityGroupId = g }));
+        return groups;
     }
 
-    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkDb db, PortBinding binding, NetworkOptions options, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> UpdateAsync(string id, HttpContext http, NetworkStore store, PortBinding binding, NetworkOptions options, TimeProvider time, CancellationToken ct)
     {
         var body = await Ports.ReadUpdateAsync(http.Request, ct);
-        var (port, network) = await FindAsync(http, db, id, ct);
-        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target((await ViewsAsync(db, [port], ct)).Single(), network));
+        var (port, network) = await FindAsync(http, store, id, ct);
+        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target((await ViewsAsync(store, [port], ct)).Single(), network));
         var now = time.GetUtcNow().UtcDateTime;
         if (body.ContainsKey("name")) port.Name = Standard.Text(body, "name") ?? "";
         if (body.ContainsKey("description")) port.Description = Standard.Text(body, "description") ?? "";
@@ -360,49 +389,48 @@ static partial class PortsApi
         {
             if (port.VifType is not ("unbound" or "binding_failed"))
                 throw NeutronErrors.Conflict("PortBound", $"Unable to complete operation on port {id}, port is already bound, port type: {port.VifType}, old_mac {port.MacAddress}, new_mac {body["mac_address"]}.");
-            port.MacAddress = await MacAsync(db, options, body, port.NetworkId, ct);
+            port.MacAddress = await MacAsync(store, options, body, port.NetworkId, ct);
         }
         if (Standard.Bool(body, "port_security_enabled") is { } ps)
         {
-            if (!ps && !body.ContainsKey("security_groups") && await db.PortSecurityGroups.AnyAsync(g => g.PortId == id, ct))
+            if (!ps && !body.ContainsKey("security_groups") && (await store.GroupsOfAsync([id], ct)).Count > 0)
                 throw NeutronErrors.Conflict("PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or ip address until security group is removed");
             if (!ps && port.AllowedAddressPairs != "[]" && !body.ContainsKey("allowed_address_pairs"))
                 throw NeutronErrors.Conflict("AddressPairAndPortSecurityRequired", "Port Security must be enabled in order to have allowed address pairs on a port.");
             port.PortSecurityEnabled = ps;
         }
+        List<IpAllocation>? current = null, addresses = null;
         if (body.ContainsKey("fixed_ips"))
         {
-            var current = await db.IpAllocations.Where(a => a.PortId == id).ToListAsync(ct);
-            await AllocateAsync(db, port, network, Standard.Array(body, "fixed_ips") ?? [], current, ct);
+            current = await store.AllocationsOfAsync([id], ct);
+            addresses = await AllocateAsync(store, port, network, Standard.Array(body, "fixed_ips") ?? [], current, [], ct);
         }
         SetAddressPairs(port, body);
         if (body.ContainsKey("extra_dhcp_opts"))
             port.ExtraDhcpOpts = Standard.Json(DhcpOptions(Standard.Array(body, "extra_dhcp_opts") ?? [], Standard.Parse(port.ExtraDhcpOpts) as JsonArray ?? []));
-        await SetGroupsAsync(db, port, body, isNew: false, now, ct);
+        var groups = await GroupsAsync(store, port, body, isNew: false, now, ct);
         var rebind = body.ContainsKey("binding:host_id") || body.ContainsKey("binding:profile") || body.ContainsKey("binding:vnic_type");
         SetBindingRequest(port, body);
-        if (rebind) await binding.BindPortAsync(db, port, network, ct);
+        if (rebind) await binding.BindPortAsync(port, network, ct);
         Standard.Touch(port, now);
         try
         {
-            await db.SaveChangesAsync(ct);
+            await store.UpdatePortAsync(port, current is null ? null : (current.Where(c => !addresses!.Contains(c)), addresses!.Where(a => !current.Contains(a))), groups, ct);
         }
-        catch (DbUpdateException)
+        catch (DbException e) when (SqlDatabase.IsDuplicate(e))
         {
             throw NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"An address asked for port {id} was taken by another port meanwhile; try again.");
         }
-        return Ports.Show(http, Shown(http, (await ViewsAsync(db, [port], ct)).Single(), network));
+        return Ports.Show(http, Shown(http, (await ViewsAsync(store, [port], ct)).Single(), network));
     }
 
-    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkDb db, Notifications.NovaNotifier nova, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkStore store, Notifications.NovaNotifier nova, TimeProvider time, CancellationToken ct)
     {
-        var (port, network) = await FindAsync(http, db, id, ct);
+        var (port, network) = await FindAsync(http, store, id, ct);
         NeutronPolicy.Enforce(http, "delete_port", NeutronPolicy.Target(View(port, [], [], new Dictionary<string, List<string>>()), network));
         if (port.DeviceOwner is "network:router_interface" or "network:router_gateway" or "network:floatingip")
             throw NeutronErrors.Conflict("ServicePortInUse", $"Port {id} cannot be deleted directly via the port API: has device owner {port.DeviceOwner}.");
-        await FloatingIpsApi.DissociateAsync(db, id, time.GetUtcNow().UtcDateTime, ct);
-        await RemoveAsync(db, port, ct);
-        await db.SaveChangesAsync(ct);
+        await store.DeletePortAsync(id, time.GetUtcNow().UtcDateTime, ct);
         // Nova hears of it after the fact; a slow or absent compute service does not hold up the delete.
         if (nova.ForDeletion(port) is { } deleted) _ = nova.SendAsync([deleted], CancellationToken.None);
         return Results.NoContent();

@@ -53,10 +53,10 @@ static class QuotasApi
         return new JsonResponse(new JsonObject { [key] = new JsonObject { [key + "_id"] = project } });
     }
 
-    public static async Task<Dictionary<string, int>> LimitsAsync(NetworkDb db, NetworkOptions options, string projectId, CancellationToken ct)
+    public static async Task<Dictionary<string, int>> LimitsAsync(NetworkStore store, NetworkOptions options, string projectId, CancellationToken ct)
     {
         var limits = new Dictionary<string, int>(options.Quotas.Defaults, StringComparer.Ordinal);
-        foreach (var row in await db.Quotas.AsNoTracking().Where(q => q.ProjectId == projectId).ToListAsync(ct))
+        foreach (var row in await store.QuotasAsync(projectId, ct))
             if (limits.ContainsKey(row.Resource)) limits[row.Resource] = row.Limit;
         return limits;
     }
@@ -68,10 +68,10 @@ static class QuotasApi
         return o;
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, NetworkDb db, NetworkOptions options, CancellationToken ct)
+    static async Task<IResult> ListAsync(HttpContext http, NetworkStore store, NetworkOptions options, CancellationToken ct)
     {
         Enforce(http, "get_quota");
-        var rows = await db.Quotas.AsNoTracking().ToListAsync(ct);
+        var rows = await store.QuotasAsync(null, ct);
         var quotas = new JsonArray();
         foreach (var project in rows.GroupBy(r => r.ProjectId).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -86,10 +86,10 @@ static class QuotasApi
         return new JsonResponse(new JsonObject { ["quotas"] = quotas });
     }
 
-    static async Task<IResult> ShowAsync(string projectId, HttpContext http, NetworkDb db, NetworkOptions options, CancellationToken ct)
+    static async Task<IResult> ShowAsync(string projectId, HttpContext http, NetworkStore store, NetworkOptions options, CancellationToken ct)
     {
         if (projectId != http.Caller().ProjectId) Enforce(http, "get_quota");
-        return new JsonResponse(new JsonObject { ["quota"] = View(await LimitsAsync(db, options, projectId, ct)) });
+        return new JsonResponse(new JsonObject { ["quota"] = View(await LimitsAsync(store, options, projectId, ct)) });
     }
 
     static IResult Default(string projectId, HttpContext http, NetworkOptions options)
@@ -98,20 +98,20 @@ static class QuotasApi
         return new JsonResponse(new JsonObject { ["quota"] = View(options.Quotas.Defaults) });
     }
 
-    static async Task<IResult> DetailsAsync(string projectId, HttpContext http, NetworkDb db, NetworkOptions options, CancellationToken ct)
+    static async Task<IResult> DetailsAsync(string projectId, HttpContext http, NetworkStore store, NetworkOptions options, CancellationToken ct)
     {
         var caller = http.Caller();
         // quotasv2_detail checks the admin flag itself, not a policy rule.
         if (projectId != caller.ProjectId && !caller.IsAdmin)
             throw new OpenStackError(403, "AdminRequired", "User does not have admin privileges: Only admin is authorized to access quotas for another project.");
-        var limits = await LimitsAsync(db, options, projectId, ct);
+        var limits = await LimitsAsync(store, options, projectId, ct);
         var details = new JsonObject();
         foreach (var (resource, limit) in limits.OrderBy(p => p.Key, StringComparer.Ordinal))
-            details[resource] = new JsonObject { ["limit"] = limit, ["used"] = await UsedAsync(db, projectId, resource, ct), ["reserved"] = 0 };
+            details[resource] = new JsonObject { ["limit"] = limit, ["used"] = await UsedAsync(store, projectId, resource, ct), ["reserved"] = 0 };
         return new JsonResponse(new JsonObject { ["quota"] = details });
     }
 
-    static async Task<IResult> UpdateAsync(string projectId, HttpContext http, NetworkDb db, NetworkOptions options, CancellationToken ct)
+    static async Task<IResult> UpdateAsync(string projectId, HttpContext http, NetworkStore store, NetworkOptions options, CancellationToken ct)
     {
         Enforce(http, "update_quota");
         var body = await Quotas(options).ReadUpdateAsync(http.Request, ct);
@@ -122,23 +122,17 @@ static class QuotasApi
         foreach (var (resource, node) in body) wanted[resource] = Limit(resource, node);
         if (checkLimit)
             foreach (var (resource, limit) in wanted)
-                if (limit != Unlimited && await UsedAsync(db, projectId, resource, ct) is var used && used > limit)
+                if (limit != Unlimited && await UsedAsync(store, projectId, resource, ct) is var used && used > limit)
                     throw NeutronErrors.BadRequest($"Quota limit {limit} for {resource} must be greater than or equal to already used {used}");
-        var rows = await db.Quotas.Where(q => q.ProjectId == projectId).ToListAsync(ct);
-        foreach (var (resource, limit) in wanted)
-        {
-            if (rows.FirstOrDefault(r => r.Resource == resource) is { } row) row.Limit = limit;
-            else db.Quotas.Add(new QuotaRow { ProjectId = projectId, Resource = resource, Limit = limit });
-        }
         try
         {
-            await db.SaveChangesAsync(ct);
+            await store.SetQuotasAsync(projectId, wanted, ct);
         }
-        catch (DbUpdateException)
+        catch (DbException e) when (SqlDatabase.IsDuplicate(e))
         {
             throw NeutronErrors.Conflict("HTTPConflict", $"The quotas of project {projectId} were changed meanwhile; try again.");
         }
-        return new JsonResponse(new JsonObject { ["quota"] = View(await LimitsAsync(db, options, projectId, ct)) });
+        return new JsonResponse(new JsonObject { ["quota"] = View(await LimitsAsync(store, options, projectId, ct)) });
     }
 
     /// <summary>A limit as Neutron converts and validates it: an integer from -1 (unlimited) up.</summary>
@@ -154,29 +148,24 @@ static class QuotasApi
         return (int)value;
     }
 
-    static async Task<IResult> DeleteAsync(string projectId, HttpContext http, NetworkDb db, CancellationToken ct)
+    static async Task<IResult> DeleteAsync(string projectId, HttpContext http, NetworkStore store, CancellationToken ct)
     {
         Enforce(http, "delete_quota");
-        var rows = await db.Quotas.Where(q => q.ProjectId == projectId).ToListAsync(ct);
-        if (rows.Count == 0) throw new OpenStackError(404, "TenantQuotaNotFound", $"Quota for tenant {projectId} could not be found.");
-        db.Quotas.RemoveRange(rows);
-        await db.SaveChangesAsync(ct);
+        if (await store.DeleteQuotasAsync(projectId, ct) == 0)
+            throw new OpenStackError(404, "TenantQuotaNotFound", $"Quota for tenant {projectId} could not be found.");
         return Results.NoContent();
     }
 
-    /// <summary>What the project holds of a resource, as Neutron's tracked resources count it.</summary>
-    public static Task<int> UsedAsync(NetworkDb db, string projectId, string resource, CancellationToken ct) => resource switch
+    /// <summary>The table each counted resource's rows are in.</summary>
+    static readonly Dictionary<string, string> Tables = new(StringComparer.Ordinal)
     {
-        "network" => db.Networks.CountAsync(x => x.ProjectId == projectId, ct),
-        "subnet" => db.Subnets.CountAsync(x => x.ProjectId == projectId, ct),
-        "port" => db.Ports.CountAsync(x => x.ProjectId == projectId, ct),
-        "security_group" => db.SecurityGroups.CountAsync(x => x.ProjectId == projectId, ct),
-        "security_group_rule" => db.SecurityGroupRules.CountAsync(x => x.ProjectId == projectId, ct),
-        "router" => db.Routers.CountAsync(x => x.ProjectId == projectId, ct),
-        "floatingip" => db.FloatingIps.CountAsync(x => x.ProjectId == projectId, ct),
-        "subnetpool" => db.SubnetPools.CountAsync(x => x.ProjectId == projectId, ct),
-        _ => Task.FromResult(0),
+        ["network"] = "networks", ["subnet"] = "subnets", ["port"] = "ports", ["security_group"] = "securitygroups",
+        ["security_group_rule"] = "securitygrouprules", ["router"] = "routers", ["floatingip"] = "floatingips", ["subnetpool"] = "subnetpools",
     };
+
+    /// <summary>What the project holds of a resource, as Neutron's tracked resources count it.</summary>
+    public static Task<int> UsedAsync(NetworkStore store, string projectId, string resource, CancellationToken ct) =>
+        Tables.TryGetValue(resource, out var table) ? store.CountAsync(table, projectId, ct) : Task.FromResult(0);
 
     /// <summary>
     /// The quota check of a create, called just before its SaveChanges: the rows the request adds,
@@ -189,21 +178,22 @@ static class QuotasApi
     /// As above, where a create adds rows of more than one kind (a group and its rules): Neutron
     /// reserves the <paramref name="primary"/> resource first, so when it is over it is named alone.
     /// </summary>
-    public static async Task EnforceAsync(HttpContext http, NetworkDb db, string? primary, CancellationToken ct)
+    public static Task EnforceAsync(HttpContext http, NetworkDb db, string? primary, CancellationToken ct) =>
+        EnforceAsync(http, http.RequestServices.GetRequiredService<NetworkStore>(), db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added)
+            .Select(e => (ResourceOf(e.Entity), ProjectOf(e.Entity))).Where(x => x.Item1 is not null).Select(x => (x.Item1!, x.Item2)).ToList(), primary, ct);
+
+    /// <summary>The check for rows added without EF Core: each (resource, project) one row to add.</summary>
+    public static async Task EnforceAsync(HttpContext http, NetworkStore store, IEnumerable<(string Resource, string Project)> added, string? primary, CancellationToken ct)
     {
         var options = http.RequestServices.GetRequiredService<NetworkOptions>();
-        var added = db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added)
-            .Select(e => (Resource: ResourceOf(e.Entity), Project: ProjectOf(e.Entity)))
-            .Where(x => x.Resource is not null)
-            .GroupBy(x => x.Project);
-        foreach (var project in added)
+        foreach (var project in added.GroupBy(x => x.Project))
         {
-            var limits = await LimitsAsync(db, options, project.Key, ct);
+            var limits = await LimitsAsync(store, options, project.Key, ct);
             var overs = new List<string>();
-            foreach (var resource in project.GroupBy(x => x.Resource!))
+            foreach (var resource in project.GroupBy(x => x.Resource))
             {
                 var limit = limits.GetValueOrDefault(resource.Key, Unlimited);
-                if (limit != Unlimited && await UsedAsync(db, project.Key, resource.Key, ct) + resource.Count() > limit) overs.Add(resource.Key);
+                if (limit != Unlimited && await UsedAsync(store, project.Key, resource.Key, ct) + resource.Count() > limit) overs.Add(resource.Key);
             }
             if (primary is not null && overs.Contains(primary)) overs = [primary];
             if (overs.Count > 0)

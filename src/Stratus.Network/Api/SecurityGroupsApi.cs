@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Stratus.Network.Ipam;
 using Stratus.Network.Policy;
 
@@ -123,7 +124,7 @@ static class SecurityGroupsApi
         var q = http.Request.Query;
         var project = q["project_id"].FirstOrDefault() ?? q["tenant_id"].FirstOrDefault() ?? caller.ProjectId;
         if (project is { Length: > 0 } && (project == caller.ProjectId || caller.IsAdmin))
-            await DefaultGroup.EnsureAsync(db, project, time.GetUtcNow().UtcDateTime, ct);
+            await DefaultGroup.EnsureAsync(http.RequestServices.GetRequiredService<NetworkStore>(), project, time.GetUtcNow().UtcDateTime, ct);
     }
 
     // ---- groups
@@ -172,7 +173,7 @@ static class SecurityGroupsApi
             var target = NeutronPolicy.Target(body);
             target["project_id"] = target["tenant_id"] = project;
             NeutronPolicy.Enforce(http, "create", "security_group", body, target);
-            if (project == caller.ProjectId || caller.IsAdmin) await DefaultGroup.EnsureAsync(db, project, now, ct);
+            if (project == caller.ProjectId || caller.IsAdmin) await DefaultGroup.EnsureAsync(http.RequestServices.GetRequiredService<NetworkStore>(), project, now, ct);
             var g = new SecurityGroupRow
             {
                 Id = Guid.NewGuid().ToString(), ProjectId = project, Name = name, Description = description, Stateful = stateful,

@@ -49,7 +49,7 @@ sealed class Segments(NetworkOptions options)
     }
 
     /// <summary>A vxlan segment given by an admin without a VNI, or a project network: a free VNI of the ranges.</summary>
-    public async Task<Segment> AllocateAsync(NetworkDb db, string? type, CancellationToken ct)
+    public async Task<Segment> AllocateAsync(NetworkStore store, string? type, IEnumerable<NetworkRow> pending, CancellationToken ct)
     {
         foreach (var t in type is null ? Ml2.TenantNetworkTypes : [type])
         {
@@ -59,8 +59,7 @@ sealed class Segments(NetworkOptions options)
                     return new("local", "", null, MaxMtu("local"));
                 case "vxlan" when Ml2.TypeDrivers.Contains("vxlan"):
                     // Also the networks of this request not saved yet (a bulk create).
-                    var used = (await db.Networks.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId).ToListAsync(ct))
-                        .Concat(db.Networks.Local.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId)).ToHashSet();
+                    var used = (await store.VxlanIdsAsync(ct)).Concat(pending.Where(n => n.NetworkType == "vxlan").Select(n => n.SegmentationId)).ToHashSet();
                     if (FreeVni(used) is { } vni) return new("vxlan", "", vni, MaxMtu("vxlan"));
                     break;
             }

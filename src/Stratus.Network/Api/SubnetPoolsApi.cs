@@ -189,7 +189,7 @@ static class SubnetPoolsApi
     /// A subnet's CIDR from its pool: the one asked for, if it lies in the pool and no other subnet of the
     /// pool has any of it, else the first free block of the prefix length asked (or the pool's default).
     /// </summary>
-    public static async Task<IpNetwork> AllocateAsync(NetworkDb db, SubnetPoolRow pool, int version, string? cidrText, int? prefixLength, CancellationToken ct)
+    public static async Task<IpNetwork> AllocateAsync(NetworkDb db, SubnetPoolRow pool, IEnumerable<SubnetRow> pending, int version, string? cidrText, int? prefixLength, CancellationToken ct)
     {
         if (pool.IpVersion != version)
             throw new OpenStackError(400, "BadRequest", $"Cannot allocate IPv{version} subnet from IPv{pool.IpVersion} subnet pool");
@@ -197,7 +197,7 @@ static class SubnetPoolsApi
         foreach (var x in Standard.Parse(pool.Prefixes) as JsonArray ?? [])
             if (IpNetwork.TryParse((string?)x, out var n, out _)) available.Add(n);
         var taken = await db.Subnets.AsNoTracking().Where(s => s.SubnetPoolId == pool.Id).Select(s => s.Cidr).ToListAsync(ct);
-        foreach (var t in taken.Concat(db.Subnets.Local.Where(s => s.SubnetPoolId == pool.Id).Select(s => s.Cidr)))
+        foreach (var t in taken.Concat(pending.Where(s => s.SubnetPoolId == pool.Id).Select(s => s.Cidr)))
             if (IpNetwork.TryParse(t, out var n, out _)) available.Remove(n);
         IpNetwork cidr;
         if (cidrText is not null)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Stratus.Network.Ipam;
 using Stratus.Network.Policy;
 
@@ -75,16 +76,16 @@ static class SubnetsApi
         return Subnets.Show(http, Shown(http, s, n, await Tags.OfAsync(db, [s.Id], ct)));
     }
 
-    static async Task<IResult> CreateAsync(HttpContext http, NetworkDb db, TimeProvider time, CancellationToken ct)
+    static async Task<IResult> CreateAsync(HttpContext http, NetworkStore store, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var (items, bulk) = await Subnets.ReadCreateAsync(http.Request, ct);
         var now = time.GetUtcNow().UtcDateTime;
-        var created = new List<(SubnetRow, NetworkRow)>();
+        var created = new List<(SubnetRow Subnet, NetworkRow Network)>();
         foreach (var body in items)
         {
             var networkId = Standard.Text(body, "network_id") ?? throw NeutronErrors.BadRequest("Failed to parse request. Required attribute 'network_id' not specified");
-            var network = await NetworksApi.FindAsync(http, db, networkId, ct);
+            var network = await NetworksApi.FindAsync(http, store, networkId, ct);
             var project = Standard.ProjectOf(body, caller);
             var target = NeutronPolicy.Target(body, network);
             target["project_id"] = target["tenant_id"] = project;
@@ -92,9 +93,11 @@ static class SubnetsApi
             var version = Standard.Int(body, "ip_version") ?? throw NeutronErrors.BadRequest("Failed to parse request. Required attribute 'ip_version' not specified");
             if (version is not (4 or 6)) throw NeutronErrors.InvalidAttribute("ip_version", $"'{version}' is not in [4, 6]");
             var cidrText = Standard.Text(body, "cidr");
-            var pool = await PoolOfAsync(http, db, body, version, ct);
+            // Subnet pools are EF Core's (the context only when a pool is named).
+            var db = body.ContainsKey("subnetpool_id") || body.ContainsKey("use_default_subnetpool") ? http.RequestServices.GetRequiredService<NetworkDb>() : null;
+            var pool = db is null ? null : await PoolOfAsync(http, db, body, version, ct);
             IpNetwork cidr;
-            if (pool is not null) cidr = await SubnetPoolsApi.AllocateAsync(db, pool, version, cidrText, Standard.Int(body, "prefixlen"), ct);
+            if (pool is not null) cidr = await SubnetPoolsApi.AllocateAsync(db!, pool, created.Select(c => c.Subnet), version, cidrText, Standard.Int(body, "prefixlen"), ct);
             else if (cidrText is null) throw NeutronErrors.InvalidInput("A cidr must be specified in the absence of a subnet pool");
             else if (!IpNetwork.TryParse(cidrText, out cidr, out var normalized))
                 throw NeutronErrors.InvalidAttribute("cidr", normalized is null ? $"'{cidrText}' is not a valid IP subnet" : $"'{cidrText}' isn't a recognized IP subnet cidr, '{normalized}' is recommended");
@@ -104,8 +107,8 @@ static class SubnetsApi
             var ra = Standard.Text(body, "ipv6_ra_mode");
             var mode = Standard.Text(body, "ipv6_address_mode");
             ValidateIpv6Modes(version, cidr, ra, mode);
-            var siblings = await db.Subnets.Where(s => s.NetworkId == networkId).ToListAsync(ct);
-            foreach (var other in siblings)
+            var siblings = await store.SubnetsOfAsync(networkId, ct);
+            foreach (var other in siblings.Concat(created.Where(c => c.Network.Id == networkId).Select(c => c.Subnet)))
                 if (IpNetwork.TryParse(other.Cidr, out var o, out _) && o.Overlaps(cidr))
                     throw NeutronErrors.InvalidInput($"Requested subnet with cidr: {cidr} for network: {networkId} overlaps with another subnet");
             var s = new SubnetRow
@@ -124,14 +127,18 @@ static class SubnetsApi
             s.DnsNameservers = Standard.Json(Nameservers(body, version));
             s.HostRoutes = Standard.Json(HostRoutes(body, version));
             s.ServiceTypes = Standard.Json(Standard.Array(body, "service_types") ?? []);
-            db.Subnets.Add(s);
             Standard.Touch(network, now);
             created.Add((s, network));
         }
-        await QuotasApi.EnforceAsync(http, db, ct);
-        await db.SaveChangesAsync(ct);
+        await QuotasApi.EnforceAsync(http, store, created.Select(c => ("subnet", c.Subnet.ProjectId)), null, ct);
+        await store.Sql.InTransactionAsync(async (conn, tx) =>
+        {
+            await store.AddAsync(conn, tx, created.Select(c => c.Subnet), ct);
+            foreach (var (_, network) in created) await store.TouchAsync(conn, tx, "networks", network.Id, now, ct);
+            return true;
+        }, ct);
         var tags = new Dictionary<string, List<string>>();
-        var views = created.Select(c => Shown(http, c.Item1, c.Item2, tags)).ToList();
+        var views = created.Select(c => Shown(http, c.Subnet, c.Network, tags)).ToList();
         return bulk
             ? new JsonResponse(new JsonObject { ["subnets"] = new JsonArray([.. views]) }, 201)
             : Subnets.Show(http, views[0], 201);

@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Reflection;
+using Dapper;
+using Stratus.Core.Auth;
+using Stratus.Core.Data;
+
+namespace Stratus.Network.Data;
+
+/// <summary>
+/// What neutron-server does all day (networks and subnets made and listed, ports made, listed and deleted,
+/// quotas counted, agents' reports) in Dapper over the tables <see cref="NetworkDb"/> maps, so a busy
+/// server never builds EF Core's query pipeline (<see cref="SqlDatabase"/> says what that costs). The rest of
+/// the API (routers, floating IPs, security groups, subnet pools) keeps EF Core.
+/// </summary>
+public sealed class NetworkStore(SqlDatabase sql)
+{
+    /// <summary>Above this many ids a lookup reads the whole table: a list of every port is most of it anyway.</summary>
+    const int WholeTable = 500;
+
+    static readonly Dictionary<Type, string> Tables = new()
+    {
+        [typeof(NetworkRow)] = "networks", [typeof(SubnetRow)] = "subnets", [typeof(PortRow)] = "ports", [typeof(IpAllocation)] = "ipallocations",
+        [typeof(PortSecurityGroup)] = "securitygroupportbindings", [typeof(SecurityGroupRow)] = "securitygroups",
+        [typeof(SecurityGroupRuleRow)] = "securitygrouprules", [typeof(DefaultSecurityGroup)] = "default_security_group",
+        [typeof(QuotaRow)] = "quotas", [typeof(AgentRow)] = "agents",
+    };
+
+    static readonly ConcurrentDictionary<Type, string> Inserts = new(), Updates = new();
+
+    public SqlDatabase Sql => sql;
+
+    /// <summary>The project whose resources a caller lists: null (all) for an admin.</summary>
+    public static string? VisibleTo(Caller caller) => caller.IsAdmin ? null : caller.ProjectId ?? "";
+
+    // ---- networks and subnets ----
+
+    public Task<NetworkRow?> NetworkAsync(string id, CancellationToken ct) =>
+        sql.FirstAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" = @id", new { id }, ct);
+
+    /// <summary>The networks a project may see, oldest first (<see cref="VisibleTo"/>): its own, shared and external ones.</summary>
+    public Task<List<NetworkRow>> NetworksAsync(string? project, CancellationToken ct) =>
+        sql.QueryAsync<NetworkRow>(project is null
+            ? "SELECT * FROM \"networks\" ORDER BY \"CreatedAt\", \"Id\""
+            : "SELECT * FROM \"networks\" WHERE \"ProjectId\" = @project OR \"Shared\" = @yes OR \"External\" = @yes ORDER BY \"CreatedAt\", \"Id\"",
+            new { project, yes = true }, ct);
+
+    /// <summary>The networks' subnet ids, oldest first.</summary>
+    public async Task<ILookup<string, string>> SubnetIdsAsync(IReadOnlyCollection<string> networkIds, CancellationToken ct) =>
+        (await sql.QueryAsync<SubnetRow>("SELECT \"Id\", \"NetworkId\", \"Cidr\" FROM \"subnets\" WHERE \"NetworkId\" IN @networkIds ORDER BY \"CreatedAt\", \"Id\"",
+            new { networkIds }, ct)).ToLookup(s => s.NetworkId, s => s.Id);
+
+    public Task<List<SubnetRow>> SubnetsOfAsync(string networkId, CancellationToken ct) =>
+        sql.QueryAsync<SubnetRow>("SELECT * FROM \"subnets\" WHERE \"NetworkId\" = @networkId ORDER BY \"CreatedAt\", \"Id\"", new { networkId }, ct);
+
+    public async Task<bool> SubnetExistsAsync(string id, CancellationToken ct) =>
+        await sql.FirstAsync<string>("SELECT \"Id\" FROM \"subnets\" WHERE \"Id\" = @id", new { id }, ct) is not null;
+
+    /// <summary>The segmentation ids vxlan networks hold.</summary>
+    public Task<List<int?>> VxlanIdsAsync(CancellationToken ct) =>
+        sql.QueryAsync<int?>("SELECT \"SegmentationId\" FROM \"networks\" WHERE \"NetworkType\" = 'vxlan'", null, ct);
+
+    public async Task<bool> SegmentTakenAsync(string type, string physnet, int segmentationId, CancellationToken ct) =>
+        await sql.FirstAsync<string>("SELECT \"Id\" FROM \"networks\" WHERE \"NetworkType\" = @type AND \"PhysicalNetwork\" = @physnet AND \"SegmentationId\" = @segmentationId",
+            new { type, physnet, segmentationId }, ct) is not null;
+
+    /// <summary>Bumps a resource's revision and update time (a network whose subnets changed).</summary>
+    public Task TouchAsync(DbConnection conn, DbTransaction tx, string table, string id, DateTime now, CancellationToken ct) =>
+        conn.ExecuteAsync(sql.Command($"UPDATE \"{table}\" SET \"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"Id\" = @id", new { now, id }, tx, ct));
+
+    /// <summary>
+    /// Deletes a network with what goes with it in Neutron (its subnets, its DHCP and floating IP ports and
+    /// their addresses, its floating IPs) and all their tags, in one transaction.
+    /// </summary>
+    public Task DeleteNetworkAsync(string id, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    {
+        foreach (var statement in new[]
+        {
+            "DELETE FROM \"tags\" WHERE \"ResourceId\" IN (SELECT \"Id\" FROM \"floatingips\" WHERE \"FloatingNetworkId\" = @id)",
+            "DELETE FROM \"floatingips\" WHERE \"FloatingNetworkId\" = @id",
+            "DELETE FROM \"ipallocations\" WHERE \"NetworkId\" = @id",
+            "DELETE FROM \"securitygroupportbindings\" WHERE \"PortId\" IN (SELECT \"Id\" FROM \"ports\" WHERE \"NetworkId\" = @id)",
+            "DELETE FROM \"tags\" WHERE \"ResourceId\" IN (SELECT \"Id\" FROM \"ports\" WHERE \"NetworkId\" = @id)",
+            "DELETE FROM \"ports\" WHERE \"NetworkId\" = @id",
+            "DELETE FROM \"tags\" WHERE \"ResourceId\" IN (SELECT \"Id\" FROM \"subnets\" WHERE \"NetworkId\" = @id)",
+            "DELETE FROM \"subnets\" WHERE \"NetworkId\" = @id",
+            "DELETE FROM \"tags\" WHERE \"ResourceId\" = @id",
+            "DELETE FROM \"networks\" WHERE \"Id\" = @id",
+        })
+            await conn.ExecuteAsync(sql.Command(statement, new { id }, tx, ct));
+        return true;
+    }, ct);
+
+    // ---- ports ----
+
+    public Task<PortRow?> PortAsync(string id, CancellationToken ct) =>
+        sql.FirstAsync<PortRow>("SELECT * FROM \"ports\" WHERE \"Id\" = @id", new { id }, ct);
+
+    /// <summary>The ports a project may list, oldest first (<see cref="VisibleTo"/>): its own and those on its networks.</summary>
+    public Task<List<PortRow>> PortsAsync(string? project, IReadOnlyList<string> networkIds, IReadOnlyList<string> deviceIds, CancellationToken ct)
+    {
+        var where = new List<string>();
+        if (project is not null)
+            where.Add("(p.\"ProjectId\" = @project OR EXISTS (SELECT 1 FROM \"networks\" n WHERE n.\"Id\" = p.\"NetworkId\" AND n.\"ProjectId\" = @project))");
+        if (networkIds.Count > 0) where.Add("p.\"NetworkId\" IN @networkIds");
+        if (deviceIds.Count > 0) where.Add("p.\"DeviceId\" IN @deviceIds");
+        return sql.QueryAsync<PortRow>("SELECT p.* FROM \"ports\" p" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+            " ORDER BY p.\"CreatedAt\", p.\"Id\"", new { project, networkIds, deviceIds }, ct);
+    }
+
+    public Task<List<IpAllocation>> AllocationsOfAsync(IReadOnlyCollection<string> portIds, CancellationToken ct) =>
+        portIds.Count > WholeTable
+            ? sql.QueryAsync<IpAllocation>("SELECT * FROM \"ipallocations\"", null, ct)
+            : sql.QueryAsync<IpAllocation>("SELECT * FROM \"ipallocations\" WHERE \"PortId\" IN @portIds", new { portIds }, ct);
+
+    public Task<List<PortSecurityGroup>> GroupsOfAsync(IReadOnlyCollection<string> portIds, CancellationToken ct) =>
+        portIds.Count > WholeTable
+            ? sql.QueryAsync<PortSecurityGroup>("SELECT * FROM \"securitygroupportbindings\"", null, ct)
+            : sql.QueryAsync<PortSecurityGroup>("SELECT * FROM \"securitygroupportbindings\" WHERE \"PortId\" IN @portIds", new { portIds }, ct);
+
+    /// <summary>The addresses of a subnet that ports hold.</summary>
+    public async Task<HashSet<string>> AddressesInUseAsync(string subnetId, CancellationToken ct) =>
+        (await sql.QueryAsync<string>("SELECT \"IpAddress\" FROM \"ipallocations\" WHERE \"SubnetId\" = @subnetId", new { subnetId }, ct)).ToHashSet();
+
+    public async Task<bool> MacInUseAsync(string networkId, string mac, CancellationToken ct) =>
+        await sql.FirstAsync<string>("SELECT \"Id\" FROM \"ports\" WHERE \"NetworkId\" = @networkId AND \"MacAddress\" = @mac", new { networkId, mac }, ct) is not null;
+
+    public async Task<bool> SecurityGroupExistsAsync(string id, CancellationToken ct) =>
+        await sql.FirstAsync<string>("SELECT \"Id\" FROM \"securitygroups\" WHERE \"Id\" = @id", new { id }, ct) is not null;
+
+    /// <summary>
+    /// Deletes a port with its addresses, group bindings and tags in one transaction; a floating IP on it is
+    /// let go (Neutron's disassociate on port delete).
+    /// </summary>
+    public Task DeletePortAsync(string id, DateTime now, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    {
+        await conn.ExecuteAsync(sql.Command("UPDATE \"floatingips\" SET \"FixedPortId\" = NULL, \"FixedIpAddress\" = NULL, \"RouterId\" = NULL, " +
+            "\"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"FixedPortId\" = @id", new { id, now }, tx, ct));
+        foreach (var statement in new[]
+        {
+            "DELETE FROM \"ipallocations\" WHERE \"PortId\" = @id",
+            "DELETE FROM \"securitygroupportbindings\" WHERE \"PortId\" = @id",
+            "DELETE FROM \"tags\" WHERE \"ResourceId\" = @id",
+            "DELETE FROM \"ports\" WHERE \"Id\" = @id",
+        })
+            await conn.ExecuteAsync(sql.Command(statement, new { id }, tx, ct));
+        return true;
+    }, ct);
+
+    /// <summary>Saves a changed row (every column but its id).</summary>
+    public Task UpdateAsync(object row, CancellationToken ct) => sql.ExecuteAsync(UpdateOf(row.GetType()), row, ct);
+
+    /// <summary>
+    /// Saves a changed port in one transaction, with its addresses (those dropped and added) and its security
+    /// groups (all of them) where they changed.
+    /// </summary>
+    public Task UpdatePortAsync(PortRow port, (IEnumerable<IpAllocation> Dropped, IEnumerable<IpAllocation> Added)? addresses, List<string>? groups,
+        CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    {
+        await conn.ExecuteAsync(sql.Command(UpdateOf(typeof(PortRow)), port, tx, ct));
+        if (addresses is var (dropped, added))
+        {
+            foreach (var a in dropped)
+                await conn.ExecuteAsync(sql.Command("DELETE FROM \"ipallocations\" WHERE \"SubnetId\" = @SubnetId AND \"IpAddress\" = @IpAddress", a, tx, ct));
+            await AddAsync(conn, tx, added, ct);
+        }
+        if (groups is not null)
+        {
+            await conn.ExecuteAsync(sql.Command("DELETE FROM \"securitygroupportbindings\" WHERE \"PortId\" = @Id", port, tx, ct));
+            await AddAsync(conn, tx, groups.Select(g => new PortSecurityGroup { PortId = port.Id, SecurityGroupId = g }), ct);
+        }
+        return true;
+    }, ct);
+
+    // ---- tags, security groups, agents, quotas ----
+
+    /// <summary>The tags of the resources, by resource id.</summary>
+    public async Task<Dictionary<string, List<string>>> TagsOfAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+    {
+        IEnumerable<TagRow> rows;
+        if (ids.Count > WholeTable)
+        {
+            var wanted = ids.ToHashSet(StringComparer.Ordinal);
+            rows = (await sql.QueryAsync<TagRow>("SELECT * FROM \"tags\"", null, ct)).Where(t => wanted.Contains(t.ResourceId));
+        }
+        else rows = ids.Count == 0 ? [] : await sql.QueryAsync<TagRow>("SELECT * FROM \"tags\" WHERE \"ResourceId\" IN @ids", new { ids }, ct);
+        return rows.GroupBy(t => t.ResourceId).ToDictionary(g => g.Key, g => g.Select(t => t.Tag).ToList(), StringComparer.Ordinal);
+    }
+
+    public Task<string?> DefaultGroupAsync(string projectId, CancellationToken ct) =>
+        sql.FirstAsync<string>("SELECT \"SecurityGroupId\" FROM \"default_security_group\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct);
+
+    public Task<AgentRow?> AgentAsync(string type, string host, CancellationToken ct) =>
+        sql.FirstAsync<AgentRow>("SELECT * FROM \"agents\" WHERE \"AgentType\" = @type AND \"Host\" = @host", new { type, host }, ct);
+
+    public Task<List<QuotaRow>> QuotasAsync(string? projectId, CancellationToken ct) =>
+        projectId is null
+            ? sql.QueryAsync<QuotaRow>("SELECT * FROM \"quotas\"", null, ct)
+            : sql.QueryAsync<QuotaRow>("SELECT * FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct);
+
+    public Task<int> DeleteQuotasAsync(string projectId, CancellationToken ct) =>
+        sql.ExecuteAsync("DELETE FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct);
+
+    /// <summary>Sets the project's limits (rows changed or added) in one transaction.</summary>
+    public Task SetQuotasAsync(string projectId, IReadOnlyDictionary<string, int> limits, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    {
+        var existing = (await conn.QueryAsync<string>(sql.Command("SELECT \"Resource\" FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId }, tx, ct))).ToHashSet();
+        foreach (var (resource, limit) in limits)
+        {
+            var row = new QuotaRow { ProjectId = projectId, Resource = resource, Limit = limit };
+            await conn.ExecuteAsync(existing.Contains(resource)
+                ? sql.Command("UPDATE \"quotas\" SET \"Limit\" = @Limit WHERE \"ProjectId\" = @ProjectId AND \"Resource\" = @Resource", row, tx, ct)
+                : sql.Command(InsertOf(typeof(QuotaRow)), row, tx, ct));
+        }
+        return true;
+    }, ct);
+
+    /// <summary>How many rows of <paramref name="table"/> the project holds.</summary>
+    public async Task<int> CountAsync(string table, string projectId, CancellationToken ct) =>
+        Convert.ToInt32(await sql.FirstAsync<long>($"SELECT COUNT(*) FROM \"{table}\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct));
+
+    // ---- writes ----
+
+    /// <summary>Adds the rows in one transaction; a row a unique key refuses throws (see <see cref="SqlDatabase.IsDuplicate"/>).</summary>
+    public Task AddAsync(IEnumerable<object> rows, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    {
+        await AddAsync(conn, tx, rows, ct);
+        return true;
+    }, ct);
+
+    public async Task AddAsync(DbConnection conn, DbTransaction tx, IEnumerable<object> rows, CancellationToken ct)
+    {
+        foreach (var row in rows) await conn.ExecuteAsync(sql.Command(InsertOf(row.GetType()), row, tx, ct));
+    }
+
+    /// <summary><c>INSERT INTO "ports" ("Id", ...) VALUES (@Id, ...)</c>: every property is a column of the same name.</summary>
+    static string InsertOf(Type type) => Inserts.GetOrAdd(type, static t =>
+    {
+        var columns = Columns(t);
+        return $"INSERT INTO \"{Tables[t]}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))})";
+    });
+
+    /// <summary><c>UPDATE "ports" SET "Name" = @Name, ... WHERE "Id" = @Id</c>.</summary>
+    static string UpdateOf(Type type) => Updates.GetOrAdd(type, static t =>
+        $"UPDATE \"{Tables[t]}\" SET {string.Join(", ", Columns(t).Where(c => c != "Id").Select(c => $"\"{c}\" = @{c}"))} WHERE \"Id\" = @Id");
+
+    static List<string> Columns(Type t) => [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)];
+}
