@@ -15,7 +15,10 @@ namespace Stratus.Cli;
 /// </summary>
 public static class ServiceModules
 {
-    public static readonly IdentityModule Identity = new();
+    static readonly Lazy<IServiceModule> IdentityOnce = new(() => new IdentityModule());
+
+    /// <summary>The identity's module, made on first use as every module here (a network node does not load the identity's assembly).</summary>
+    public static IdentityModule Identity => (IdentityModule)IdentityOnce.Value;
 
     /// <summary>
     /// Each module with the file that configures it on a node, made on first use: a node's process loads the
@@ -23,7 +26,7 @@ public static class ServiceModules
     /// </summary>
     static readonly (string ConfigFile, Lazy<IServiceModule> Module)[] List =
     [
-        (IdentityModule.KeystoneConf, new(() => Identity)),
+        (IdentityModule.KeystoneConf, IdentityOnce),
         (PlacementModule.PlacementConf, new(() => new PlacementModule())),
         (ComputeModule.NovaConf, new(() => new ComputeModule())),
         (ImageModule.GlanceApiConf, new(() => new ImageModule())),

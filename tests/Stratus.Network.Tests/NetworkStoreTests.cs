@@ -6,7 +6,7 @@ using Stratus.Network.Data;
 namespace Stratus.Network.Tests;
 
 /// <summary>
-/// The network service's Dapper paths (<see cref="NetworkStore"/>) on each database a region may use: what they
+/// The network service's plain ADO.NET paths (<see cref="NetworkStore"/>) on each database a region may use: what they
 /// write, EF Core reads the same (and the other way round); their filters, unique keys, updates and deletes.
 /// </summary>
 public sealed class NetworkStoreTests
@@ -59,6 +59,7 @@ public sealed class NetworkStoreTests
             Assert.True(await store.SegmentTakenAsync("vxlan", "", 42, ct));
             Assert.False(await store.SegmentTakenAsync("vxlan", "", 43, ct));
             Assert.Equal([subnet.Id], (await store.SubnetIdsAsync([mine.Id, shared.Id], ct))[mine.Id]);
+            Assert.Empty(await store.SubnetIdsAsync([], ct));
 
             // Ports: p2's port on p1's network is seen by p1 (the network's owner) and p2, not p3.
             var own = Port("p1", mine.Id, "fa:16:3e:00:00:01", "vm-1");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
@@ -33,12 +34,21 @@ public sealed record CachedValidation(string? Body, DateTimeOffset FreshUntil, D
 /// <summary>Where validations are cached: in the process, or in memcached (<c>memcached_servers</c>).</summary>
 public interface ITokenCache
 {
+    /// <summary>The entry's key for a token.</summary>
+    string KeyOf(string token);
+
     ValueTask<CachedValidation?> GetAsync(string key, CancellationToken ct);
     ValueTask SetAsync(string key, CachedValidation entry, CancellationToken ct);
 }
 
 public sealed class MemoryTokenCache(TimeProvider time) : ITokenCache
 {
+    /// <summary>
+    /// The token itself: the cached caller holds it anyway, and hashing it would load OpenSSL (4-5 MiB resident)
+    /// into a service that has no other use for it.
+    /// </summary>
+    public string KeyOf(string token) => token;
+
     const int MaxEntries = 100_000;
     readonly ConcurrentDictionary<string, CachedValidation> _entries = new(StringComparer.Ordinal);
 
@@ -74,6 +84,9 @@ public sealed class MemoryTokenCache(TimeProvider time) : ITokenCache
 /// </summary>
 public sealed class MemcachedTokenCache(IReadOnlyList<string> servers, TimeProvider time, ILogger log) : ITokenCache
 {
+    /// <summary>Tokens are secrets: memcached knows them only by their hash.</summary>
+    public string KeyOf(string token) => "stratus/tokens/" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
     readonly MemcachedServer[] _servers = servers.Select(s => new MemcachedServer(s)).ToArray();
     readonly MemoryTokenCache _fallback = new(time);
     long _lastWarning;

@@ -30,7 +30,7 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, T
     /// <exception cref="IdentityUnreachableException">The identity could not answer, and nothing usable is cached.</exception>
     public async Task<Caller?> ValidateAsync(string token, CancellationToken ct)
     {
-        var key = CacheKey(token);
+        var key = cache.KeyOf(token);
         var now = time.GetUtcNow();
         var cached = await cache.GetAsync(key, ct);
         if (cached is not null && cached.FreshUntil > now && (!cached.IsValid || cached.ExpiresAt > now))
@@ -123,8 +123,4 @@ public sealed class TokenValidator(KeystoneSession session, ITokenCache cache, T
     }
 
     static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
-
-    /// <summary>Tokens are secrets: the cache knows them only by their hash.</summary>
-    static string CacheKey(string token) =>
-        "stratus/tokens/" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

@@ -1,79 +1,60 @@
+using System.Collections;
 using System.Collections.Concurrent;
-using System.Data;
 using System.Data.Common;
+using System.Globalization;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace Stratus.Core.Data;
 
 /// <summary>
-/// A service's database through Dapper, beside EF Core over the same tables, for the paths a busy service
-/// takes all day (a network service's ports, a block storage service's heartbeats). EF Core ships as IL and
-/// builds its query pipeline at run time: the first query costs a process about 30 MiB of code and type
-/// data, where Dapper's mappers cost a few hundred KiB. SQL is written with ANSI quotes, turned into
-/// backticks for MySQL; columns are the properties' names, as EF Core maps them.
+/// A service's database in plain ADO.NET, beside EF Core over the same tables, for the paths a busy service takes
+/// all day (a network service's ports, a block storage service's heartbeats). EF Core ships as IL and builds its
+/// query pipeline at run time: its first query costs a process about 30 MiB of code and type data. Rows map to
+/// classes by column name (EF Core's columns are the properties' names); <c>@name</c> parameters come from an
+/// object's properties, a list expanding to one parameter per value (<c>IN @ids</c>). Dapper does the same, but
+/// loads System.Xml and System.Linq.Expressions with it (4 MiB resident). SQL is written with ANSI quotes, turned
+/// into backticks for MySQL.
 /// </summary>
 public sealed partial class SqlDatabase(DatabaseUrl url)
 {
-    static SqlDatabase() => SqlMapper.AddTypeHandler(new UtcDateTimeHandler());
-
-    readonly ConcurrentDictionary<string, string> _sql = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, string> _mysql = new(StringComparer.Ordinal);
 
     public DatabaseUrl Url => url;
 
-    /// <summary>
-    /// The statement in this database's dialect: backticks for MySQL; for PostgreSQL, <c>IN @list</c> (which Dapper
-    /// expands to one parameter per value elsewhere) as <c>= ANY(@list)</c>, as Dapper passes Npgsql a list as an array.
-    /// </summary>
-    public string Sql(string ansi) => url.Kind switch
-    {
-        DatabaseKind.MySql => _sql.GetOrAdd(ansi, static s => s.Replace('"', '`')),
-        DatabaseKind.PostgreSql => _sql.GetOrAdd(ansi, static s => InList().Replace(s, " = ANY($1)")),
-        _ => ansi,
-    };
-
-    [GeneratedRegex(@" IN (@\w+)")]
-    private static partial Regex InList();
-
-    public async Task<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        var conn = url.CreateConnection();
-        await conn.OpenAsync(ct);
-        return conn;
-    }
+    /// <summary>The statement in this database's dialect (backticks for MySQL).</summary>
+    internal string Dialect(string ansi) =>
+        url.Kind == DatabaseKind.MySql ? _mysql.GetOrAdd(ansi, static s => s.Replace('"', '`')) : ansi;
 
     public async Task<List<T>> QueryAsync<T>(string sql, object? args, CancellationToken ct)
     {
-        await using var conn = await OpenAsync(ct);
-        return (await conn.QueryAsync<T>(Command(sql, args, null, ct))).AsList();
+        await using var conn = url.CreateConnection();
+        await conn.OpenAsync(ct);
+        return await new SqlSession(this, conn, null, ct).QueryAsync<T>(sql, args);
     }
 
-    public async Task<T?> FirstAsync<T>(string sql, object? args, CancellationToken ct)
-    {
-        await using var conn = await OpenAsync(ct);
-        return await conn.QueryFirstOrDefaultAsync<T>(Command(sql, args, null, ct));
-    }
+    /// <summary>The first row's value, or the default when there is none.</summary>
+    public async Task<T?> FirstAsync<T>(string sql, object? args, CancellationToken ct) =>
+        await QueryAsync<T>(sql, args, ct) is [var first, ..] ? first : default;
 
     public async Task<int> ExecuteAsync(string sql, object? args, CancellationToken ct)
     {
         using var turn = await TurnAsync(ct);
-        await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync(Command(sql, args, null, ct));
+        await using var conn = url.CreateConnection();
+        await conn.OpenAsync(ct);
+        return await new SqlSession(this, conn, null, ct).ExecuteAsync(sql, args);
     }
 
-    /// <summary>Dapper's command for <paramref name="sql"/> in this dialect, in <paramref name="tx"/> when given.</summary>
-    public CommandDefinition Command(string sql, object? args, IDbTransaction? tx, CancellationToken ct) =>
-        new(Sql(sql), args, tx, cancellationToken: ct);
-
     /// <summary>Runs <paramref name="work"/> in one transaction, committed when it returns.</summary>
-    public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    public async Task<T> InTransactionAsync<T>(Func<SqlSession, Task<T>> work, CancellationToken ct)
     {
         using var turn = await TurnAsync(ct);
-        await using var conn = await OpenAsync(ct);
+        await using var conn = url.CreateConnection();
+        await conn.OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var result = await work(conn, tx);
+        var result = await work(new SqlSession(this, conn, tx, ct));
         await tx.CommitAsync(ct);
         return result;
     }
@@ -110,18 +91,110 @@ public sealed partial class SqlDatabase(DatabaseUrl url)
     [MethodImpl(MethodImplOptions.NoInlining)]
     static bool IsMySqlDuplicate(DbException e) => e is MySql.Data.MySqlClient.MySqlException { Number: 1062 };
 
-    /// <summary>Every timestamp is stored in UTC; SQLite and MySQL hand them back without a kind (see <see cref="UtcConverter"/>).</summary>
-    sealed class UtcDateTimeHandler : SqlMapper.TypeHandler<DateTime>
-    {
-        public override DateTime Parse(object value) => value switch
-        {
-            DateTime t => t.Kind == DateTimeKind.Utc ? t : DateTime.SpecifyKind(t, DateTimeKind.Utc),
-            string s => DateTime.SpecifyKind(DateTime.Parse(s, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc),
-            _ => DateTime.SpecifyKind(Convert.ToDateTime(value, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc),
-        };
+    [GeneratedRegex(@"@(\w+)")]
+    internal static partial Regex Parameter();
+}
 
-        // No DbType: each provider takes a UTC value for the column EF Core made (PostgreSQL's timestamptz).
-        public override void SetValue(IDbDataParameter parameter, DateTime value) =>
-            parameter.Value = value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime();
+/// <summary>Statements on one open connection, in its transaction when there is one.</summary>
+public sealed class SqlSession(SqlDatabase db, DbConnection conn, DbTransaction? tx, CancellationToken ct)
+{
+    static readonly ConcurrentDictionary<Type, Dictionary<string, PropertyInfo>> Properties = new();
+
+    public async Task<int> ExecuteAsync(string sql, object? args = null)
+    {
+        await using var cmd = Command(sql, args);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The rows as <typeparamref name="T"/>: a class filled by column name, or a single column's value.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var cmd = Command(sql, args);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var rows = new List<T>();
+        if (IsScalar(typeof(T)))
+        {
+            while (await reader.ReadAsync(ct)) rows.Add((T)Convert(reader.GetValue(0), typeof(T))!);
+            return rows;
+        }
+        var props = PropertiesOf(typeof(T));
+        var columns = new PropertyInfo?[reader.FieldCount];
+        for (var i = 0; i < columns.Length; i++) columns[i] = props.GetValueOrDefault(reader.GetName(i));
+        while (await reader.ReadAsync(ct))
+        {
+            var row = (T)Activator.CreateInstance(typeof(T))!;
+            for (var i = 0; i < columns.Length; i++)
+                if (columns[i] is { } p) p.SetValue(row, Convert(reader.GetValue(i), p.PropertyType));
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>The command with <c>@name</c> bound to <paramref name="args"/>' properties; a list is one parameter per value.</summary>
+    DbCommand Command(string sql, object? args)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        var props = args is null ? null : PropertiesOf(args.GetType());
+        cmd.CommandText = db.Dialect(SqlDatabase.Parameter().Replace(sql, m =>
+        {
+            if (props?.GetValueOrDefault(m.Groups[1].Value) is not { } p) throw new ArgumentException($"no value for {m.Value} in {sql}");
+            var value = p.GetValue(args);
+            if (value is not IEnumerable list || value is string)
+            {
+                Add(cmd, m.Value, value);
+                return m.Value;
+            }
+            var names = new List<string>();
+            foreach (var item in list)
+            {
+                names.Add($"{m.Value}_{names.Count}");
+                Add(cmd, names[^1], item);
+            }
+            // An empty list matches nothing.
+            return names.Count == 0 ? "(NULL)" : $"({string.Join(", ", names)})";
+        }));
+        return cmd;
+    }
+
+    static void Add(DbCommand cmd, string name, object? value)
+    {
+        if (cmd.Parameters.Contains(name)) return;
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value switch
+        {
+            null => DBNull.Value,
+            DateTime { Kind: not DateTimeKind.Utc } t => t.ToUniversalTime(),
+            _ => value,
+        };
+        cmd.Parameters.Add(p);
+    }
+
+    static Dictionary<string, PropertyInfo> PropertiesOf(Type t) => Properties.GetOrAdd(t, static t =>
+        t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0)
+            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase));
+
+    static bool IsScalar(Type t) => (Nullable.GetUnderlyingType(t) ?? t) is var u && (u.IsPrimitive || u == typeof(string) || u == typeof(DateTime) || u == typeof(decimal));
+
+    /// <summary>
+    /// A column's value as the property's type: SQLite's integers as booleans and ints, its text as timestamps;
+    /// every timestamp in UTC, as stored (SQLite and MySQL hand them back without a kind; see <see cref="UtcConverter"/>).
+    /// </summary>
+    static object? Convert(object value, Type type)
+    {
+        if (value is DBNull) return null;
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target == typeof(DateTime))
+            return value switch
+            {
+                DateTime { Kind: DateTimeKind.Utc } t => t,
+                DateTime { Kind: DateTimeKind.Local } t => t.ToUniversalTime(),
+                DateTime t => DateTime.SpecifyKind(t, DateTimeKind.Utc),
+                DateTimeOffset o => o.UtcDateTime,
+                _ => DateTime.Parse(System.Convert.ToString(value, CultureInfo.InvariantCulture)!, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
+            };
+        return target.IsInstanceOfType(value) ? value : System.Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
     }
 }

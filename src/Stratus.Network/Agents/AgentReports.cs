@@ -60,7 +60,7 @@ public sealed class AgentReports(IMessageBus bus, NetworkStore store, ServiceGro
             }
     }
 
-    // Every report writes its agent's row: Dapper, not EF Core, as a node's agents report every few seconds all day.
+    // Every report writes its agent's row: plain ADO.NET, not EF Core, as a node's agents report every few seconds all day.
     async Task<string> CreateOrUpdateAsync(AgentState state, CancellationToken ct)
     {
         var now = group.UtcNow;

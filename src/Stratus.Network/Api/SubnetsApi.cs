@@ -131,10 +131,10 @@ static class SubnetsApi
             created.Add((s, network));
         }
         await QuotasApi.EnforceAsync(http, store, created.Select(c => ("subnet", c.Subnet.ProjectId)), null, ct);
-        await store.Sql.InTransactionAsync(async (conn, tx) =>
+        await store.Sql.InTransactionAsync(async s =>
         {
-            await store.AddAsync(conn, tx, created.Select(c => c.Subnet), ct);
-            foreach (var (_, network) in created) await store.TouchAsync(conn, tx, "networks", network.Id, now, ct);
+            await NetworkStore.AddAsync(s, created.Select(c => c.Subnet));
+            foreach (var (_, network) in created) await NetworkStore.TouchAsync(s, "networks", network.Id, now);
             return true;
         }, ct);
         var tags = new Dictionary<string, List<string>>();

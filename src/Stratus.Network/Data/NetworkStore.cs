@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Reflection;
-using Dapper;
 using Stratus.Core.Auth;
 using Stratus.Core.Data;
 
@@ -9,7 +7,7 @@ namespace Stratus.Network.Data;
 
 /// <summary>
 /// What neutron-server does all day (networks and subnets made and listed, ports made, listed and deleted,
-/// quotas counted, agents' reports) in Dapper over the tables <see cref="NetworkDb"/> maps, so a busy
+/// quotas counted, agents' reports) in plain ADO.NET over the tables <see cref="NetworkDb"/> maps, so a busy
 /// server never builds EF Core's query pipeline (<see cref="SqlDatabase"/> says what that costs). The rest of
 /// the API (routers, floating IPs, security groups, subnet pools) keeps EF Core.
 /// </summary>
@@ -65,14 +63,14 @@ public sealed class NetworkStore(SqlDatabase sql)
             new { type, physnet, segmentationId }, ct) is not null;
 
     /// <summary>Bumps a resource's revision and update time (a network whose subnets changed).</summary>
-    public Task TouchAsync(DbConnection conn, DbTransaction tx, string table, string id, DateTime now, CancellationToken ct) =>
-        conn.ExecuteAsync(sql.Command($"UPDATE \"{table}\" SET \"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"Id\" = @id", new { now, id }, tx, ct));
+    public static Task TouchAsync(SqlSession s, string table, string id, DateTime now) =>
+        s.ExecuteAsync($"UPDATE \"{table}\" SET \"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"Id\" = @id", new { now, id });
 
     /// <summary>
     /// Deletes a network with what goes with it in Neutron (its subnets, its DHCP and floating IP ports and
     /// their addresses, its floating IPs) and all their tags, in one transaction.
     /// </summary>
-    public Task DeleteNetworkAsync(string id, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    public Task DeleteNetworkAsync(string id, CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
         foreach (var statement in new[]
         {
@@ -87,7 +85,7 @@ public sealed class NetworkStore(SqlDatabase sql)
             "DELETE FROM \"tags\" WHERE \"ResourceId\" = @id",
             "DELETE FROM \"networks\" WHERE \"Id\" = @id",
         })
-            await conn.ExecuteAsync(sql.Command(statement, new { id }, tx, ct));
+            await s.ExecuteAsync(statement, new { id });
         return true;
     }, ct);
 
@@ -132,10 +130,10 @@ public sealed class NetworkStore(SqlDatabase sql)
     /// Deletes a port with its addresses, group bindings and tags in one transaction; a floating IP on it is
     /// let go (Neutron's disassociate on port delete).
     /// </summary>
-    public Task DeletePortAsync(string id, DateTime now, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    public Task DeletePortAsync(string id, DateTime now, CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
-        await conn.ExecuteAsync(sql.Command("UPDATE \"floatingips\" SET \"FixedPortId\" = NULL, \"FixedIpAddress\" = NULL, \"RouterId\" = NULL, " +
-            "\"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"FixedPortId\" = @id", new { id, now }, tx, ct));
+        await s.ExecuteAsync("UPDATE \"floatingips\" SET \"FixedPortId\" = NULL, \"FixedIpAddress\" = NULL, \"RouterId\" = NULL, " +
+            "\"UpdatedAt\" = @now, \"RevisionNumber\" = \"RevisionNumber\" + 1 WHERE \"FixedPortId\" = @id", new { id, now });
         foreach (var statement in new[]
         {
             "DELETE FROM \"ipallocations\" WHERE \"PortId\" = @id",
@@ -143,7 +141,7 @@ public sealed class NetworkStore(SqlDatabase sql)
             "DELETE FROM \"tags\" WHERE \"ResourceId\" = @id",
             "DELETE FROM \"ports\" WHERE \"Id\" = @id",
         })
-            await conn.ExecuteAsync(sql.Command(statement, new { id }, tx, ct));
+            await s.ExecuteAsync(statement, new { id });
         return true;
     }, ct);
 
@@ -155,19 +153,19 @@ public sealed class NetworkStore(SqlDatabase sql)
     /// groups (all of them) where they changed.
     /// </summary>
     public Task UpdatePortAsync(PortRow port, (IEnumerable<IpAllocation> Dropped, IEnumerable<IpAllocation> Added)? addresses, List<string>? groups,
-        CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+        CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
-        await conn.ExecuteAsync(sql.Command(UpdateOf(typeof(PortRow)), port, tx, ct));
+        await s.ExecuteAsync(UpdateOf(typeof(PortRow)), port);
         if (addresses is var (dropped, added))
         {
             foreach (var a in dropped)
-                await conn.ExecuteAsync(sql.Command("DELETE FROM \"ipallocations\" WHERE \"SubnetId\" = @SubnetId AND \"IpAddress\" = @IpAddress", a, tx, ct));
-            await AddAsync(conn, tx, added, ct);
+                await s.ExecuteAsync("DELETE FROM \"ipallocations\" WHERE \"SubnetId\" = @SubnetId AND \"IpAddress\" = @IpAddress", a);
+            await AddAsync(s, added);
         }
         if (groups is not null)
         {
-            await conn.ExecuteAsync(sql.Command("DELETE FROM \"securitygroupportbindings\" WHERE \"PortId\" = @Id", port, tx, ct));
-            await AddAsync(conn, tx, groups.Select(g => new PortSecurityGroup { PortId = port.Id, SecurityGroupId = g }), ct);
+            await s.ExecuteAsync("DELETE FROM \"securitygroupportbindings\" WHERE \"PortId\" = @Id", port);
+            await AddAsync(s, groups.Select(g => new PortSecurityGroup { PortId = port.Id, SecurityGroupId = g }));
         }
         return true;
     }, ct);
@@ -202,15 +200,15 @@ public sealed class NetworkStore(SqlDatabase sql)
         sql.ExecuteAsync("DELETE FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct);
 
     /// <summary>Sets the project's limits (rows changed or added) in one transaction.</summary>
-    public Task SetQuotasAsync(string projectId, IReadOnlyDictionary<string, int> limits, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    public Task SetQuotasAsync(string projectId, IReadOnlyDictionary<string, int> limits, CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
-        var existing = (await conn.QueryAsync<string>(sql.Command("SELECT \"Resource\" FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId }, tx, ct))).ToHashSet();
+        var existing = (await s.QueryAsync<string>("SELECT \"Resource\" FROM \"quotas\" WHERE \"ProjectId\" = @projectId", new { projectId })).ToHashSet();
         foreach (var (resource, limit) in limits)
         {
             var row = new QuotaRow { ProjectId = projectId, Resource = resource, Limit = limit };
-            await conn.ExecuteAsync(existing.Contains(resource)
-                ? sql.Command("UPDATE \"quotas\" SET \"Limit\" = @Limit WHERE \"ProjectId\" = @ProjectId AND \"Resource\" = @Resource", row, tx, ct)
-                : sql.Command(InsertOf(typeof(QuotaRow)), row, tx, ct));
+            await s.ExecuteAsync(existing.Contains(resource)
+                ? "UPDATE \"quotas\" SET \"Limit\" = @Limit WHERE \"ProjectId\" = @ProjectId AND \"Resource\" = @Resource"
+                : InsertOf(typeof(QuotaRow)), row);
         }
         return true;
     }, ct);
@@ -222,15 +220,15 @@ public sealed class NetworkStore(SqlDatabase sql)
     // ---- writes ----
 
     /// <summary>Adds the rows in one transaction; a row a unique key refuses throws (see <see cref="SqlDatabase.IsDuplicate"/>).</summary>
-    public Task AddAsync(IEnumerable<object> rows, CancellationToken ct) => sql.InTransactionAsync(async (conn, tx) =>
+    public Task AddAsync(IEnumerable<object> rows, CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
-        await AddAsync(conn, tx, rows, ct);
+        await AddAsync(s, rows);
         return true;
     }, ct);
 
-    public async Task AddAsync(DbConnection conn, DbTransaction tx, IEnumerable<object> rows, CancellationToken ct)
+    public static async Task AddAsync(SqlSession s, IEnumerable<object> rows)
     {
-        foreach (var row in rows) await conn.ExecuteAsync(sql.Command(InsertOf(row.GetType()), row, tx, ct));
+        foreach (var row in rows) await s.ExecuteAsync(InsertOf(row.GetType()), row);
     }
 
     /// <summary><c>INSERT INTO "ports" ("Id", ...) VALUES (@Id, ...)</c>: every property is a column of the same name.</summary>

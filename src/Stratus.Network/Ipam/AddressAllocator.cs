@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Stratus.Network.Ipam;
 
 /// <summary>
@@ -30,7 +28,7 @@ static class AddressAllocator
                 if (!used.Contains(Ip.Format(a, s.IpVersion))) free.Add(a);
             if (free.Count == Window) break;
         }
-        return free.Count == 0 ? null : Ip.Format(free[RandomNumberGenerator.GetInt32(free.Count)], s.IpVersion);
+        return free.Count == 0 ? null : Ip.Format(free[Random.Shared.Next(free.Count)], s.IpVersion);
     }
 
     public static string Eui64(SubnetRow s, string mac)
@@ -43,7 +41,9 @@ static class AddressAllocator
     public static string NewMac(string baseMac)
     {
         var parts = baseMac.Split(':');
-        var bytes = RandomNumberGenerator.GetBytes(6);
+        // Not a secret, as Neutron's (Python's random): uniqueness is the database's; OpenSSL's generator would cost 4-5 MiB resident.
+        var bytes = new byte[6];
+        Random.Shared.NextBytes(bytes);
         for (var i = 0; i < 6; i++)
             if (i < parts.Length && parts[i] != "00") bytes[i] = Convert.ToByte(parts[i], 16);
         return string.Join(":", bytes.Select(b => b.ToString("x2")));
