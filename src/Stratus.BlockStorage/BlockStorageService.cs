@@ -26,6 +26,7 @@ public static class BlockStorageService
         services.AddSingleton(bus);
         services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, time));
         services.AddServiceDb<CinderDb>(db);
+        services.AddSingleton(new CinderStore(new SqlDatabase(db)));
         services.AddDatabaseHealthCheck(options.DatabaseConnection).AddMessageBusHealthCheck(bus)
             .AddQueueDepthGauge(bus, VolumeRpc.SchedulerTopic, VolumeRpc.VolumeTopic)
             .AddScrapeGauge("stratus_block_storage_volumes", "Volumes by status.", "status", async (sp, ct) =>

@@ -152,3 +152,37 @@ public sealed class MariaDbServer : DatabaseServer
         _server?.Dispose();
     }
 }
+
+/// <summary>
+/// A database of one kind for a test: <c>sqlite</c> in a temporary directory, or a database of its own on a
+/// <c>postgresql</c> or <c>mariadb</c> server started for it; all of it removed on dispose.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    readonly DatabaseServer? _server;
+    readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("stratus-testdb-");
+
+    TestDatabase(DatabaseServer? server) => _server = server;
+
+    /// <summary>The service's <c>[database] connection</c> URL.</summary>
+    public string Connection { get; private set; } = "";
+
+    public static async Task<TestDatabase> StartAsync(string kind, string name)
+    {
+        var db = new TestDatabase(kind switch
+        {
+            "postgresql" => await PostgresServer.StartAsync(),
+            "mariadb" => await MariaDbServer.StartAsync(),
+            "sqlite" => null,
+            _ => throw new ArgumentException($"no database kind {kind}"),
+        });
+        db.Connection = db._server is null ? $"sqlite:///{db._dir.FullName}/{name}.db" : await db._server.CreateDatabaseAsync(name, name, "test-Pa55");
+        return db;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+        _dir.Delete(recursive: true);
+    }
+}

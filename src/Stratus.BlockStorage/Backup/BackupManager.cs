@@ -13,7 +13,7 @@ namespace Stratus.BlockStorage.Backup;
 /// <c>local</c> device path), and keeps backups with <see cref="PosixBackupDriver"/>. On start it finishes or fails what
 /// a crash left half done, as Cinder's <c>_cleanup_incomplete_backup_operations</c>.
 /// </summary>
-public sealed class BackupManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
+public sealed class BackupManager(IServiceScopeFactory scopes, CinderStore store, CinderOptions options, IMessageBus bus, ServiceGroup group,
     VolumeApi volumes, ILogger<BackupManager> log) : BackgroundService
 {
     readonly PosixBackupDriver driver = new(options.BackupPosixPath);
@@ -33,17 +33,14 @@ public sealed class BackupManager(IServiceScopeFactory scopes, CinderOptions opt
             .On<RestoreBackup>((m, ct) => RestoreAsync(m.BackupId, m.VolumeId, ct))
             .On<ImportBackup>((m, ct) => ImportAsync(m.BackupId, ct));
         await using var serving = await bus.ServeAsync(BackupApi.Topic, options.Host, dispatcher.DispatchAsync, stop);
-        await group.HeartbeatAsync(async ct =>
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-            await db.RecordHeartbeatAsync(options.Host, CinderOptions.Backup, BackupApi.Topic, options.StorageAvailabilityZone, group.UtcNow, ct);
-            await db.SaveChangesAsync(ct);
-        }, log, "cinder-backup", stop);
+        await group.HeartbeatAsync(ct => store.RecordHeartbeatAsync(options.Host, CinderOptions.Backup, BackupApi.Topic,
+            options.StorageAvailabilityZone, group.UtcNow, ct), log, "cinder-backup", stop);
     }
 
     async Task RecoverAsync(CancellationToken ct)
     {
+        // Read first without EF Core: after a clean stop there is nothing to recover, and an idle node need not load it.
+        if (!await store.AnyBackupAsync(options.Host, [BackupStatus.Creating, BackupStatus.Restoring, BackupStatus.Deleting], ct)) return;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
         var stuck = await db.Backups.Where(b => b.Host == options.Host

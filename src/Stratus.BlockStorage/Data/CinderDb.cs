@@ -106,17 +106,6 @@ public sealed class CinderDb(DbContextOptions<CinderDb> options) : ServiceDb(opt
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException) { } // another node's sync made it first
     }
-
-    public async Task RecordHeartbeatAsync(string host, string binary, string topic, string zone, DateTime now, CancellationToken ct, string? backendName = null)
-    {
-        var s = await Services.FirstOrDefaultAsync(x => x.Host == host && x.Binary == binary, ct);
-        if (s is null) Services.Add(s = new ServiceRecord { Host = host, Binary = binary, Topic = topic, CreatedAt = now });
-        s.AvailabilityZone = zone;
-        s.BackendName = backendName;
-        s.UpdatedAt = now;
-        s.LastSeenUp = now;
-        s.ReportCount++;
-    }
 }
 
 /// <summary>Metadata kept as a JSON object in one column: read and written whole, as the API does.</summary>

@@ -19,7 +19,7 @@ namespace Stratus.BlockStorage.Scheduler;
 /// Cinder's "Could not find any available weighted backend." in its messages. The backends' reports of their stats are
 /// kept here, as Cinder's HostManager keeps them, and are what <c>get_pools</c> answers with.
 /// </summary>
-public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
+public sealed class SchedulerService(IServiceScopeFactory scopes, CinderStore store, CinderOptions options, IMessageBus bus, ServiceGroup group,
     ILogger<SchedulerService> log) : BackgroundService
 {
     readonly ConcurrentDictionary<string, UpdateServiceCapabilities> _reports = new(StringComparer.Ordinal);
@@ -46,13 +46,8 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
             log.LogWarning(e, "Asking the volume services for their stats failed; their next reports will bring them");
         }
         await RescheduleAsync(volumes, stop);
-        await group.HeartbeatAsync(async ct =>
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-            await db.RecordHeartbeatAsync(options.Host, CinderOptions.Scheduler, VolumeRpc.SchedulerTopic, options.StorageAvailabilityZone, group.UtcNow, ct);
-            await db.SaveChangesAsync(ct);
-        }, log, "cinder-scheduler", stop);
+        await group.HeartbeatAsync(ct => store.RecordHeartbeatAsync(options.Host, CinderOptions.Scheduler, VolumeRpc.SchedulerTopic,
+            options.StorageAvailabilityZone, group.UtcNow, ct), log, "cinder-scheduler", stop);
     }
 
     /// <summary>
@@ -61,9 +56,7 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderOptions 
     /// </summary>
     async Task RescheduleAsync(VolumeApi volumes, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-        var ids = await db.Volumes.AsNoTracking().Where(v => v.Status == VolumeStatus.Creating && v.Host == null).Select(v => v.Id).ToListAsync(ct);
+        var ids = await store.VolumesAsync(null, [VolumeStatus.Creating], ct);
         foreach (var id in ids)
         {
             try

@@ -15,7 +15,7 @@ namespace Stratus.BlockStorage.Volume;
 /// finishes or fails what a crash left half done, as Cinder's init_host does. With each heartbeat it reports each
 /// backend's stats to the schedulers (Cinder's _report_driver_status and _publish_service_capabilities).
 /// </summary>
-public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions options, IMessageBus bus, ServiceGroup group,
+public sealed class VolumeManager(IServiceScopeFactory scopes, CinderStore store, CinderOptions options, IMessageBus bus, ServiceGroup group,
     GlanceClient images, ILogger<VolumeManager> log) : BackgroundService
 {
     readonly SchedulerApi schedulers = new(bus);
@@ -54,7 +54,7 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
                     .On<InitializeConnection, VolumeConnection>((m, ct) => InitializeConnectionAsync(driver, m, ct))
                     .On<GetCapabilities, BackendCapabilities>(async (m, ct) =>
                     {
-                        var (allocated, count) = await AllocatedAsync(host, ct);
+                        var (allocated, count) = await store.AllocatedAsync(host, ct);
                         return new BackendCapabilities(driver.CapabilitiesWithProperties(allocated, count));
                     })
                     .On<PublishServiceCapabilities>((m, ct) => PublishAsync(driver, host, ct))
@@ -66,12 +66,9 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
             }
             await group.HeartbeatAsync(async ct =>
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
                 foreach (var backend in options.Backends)
-                    await db.RecordHeartbeatAsync($"{options.Host}@{backend.Section}", CinderOptions.Volume, VolumeRpc.VolumeTopic,
+                    await store.RecordHeartbeatAsync($"{options.Host}@{backend.Section}", CinderOptions.Volume, VolumeRpc.VolumeTopic,
                         options.StorageAvailabilityZone, group.UtcNow, ct, backend.BackendName);
-                await db.SaveChangesAsync(ct);
                 foreach (var backend in options.Backends)
                     await PublishAsync(new FileBackend(backend), $"{options.Host}@{backend.Section}", ct);
             }, log, "cinder-volume", stop);
@@ -82,21 +79,12 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
         }
     }
 
-    /// <summary>What the backend's volumes take: their sizes in all and their number.</summary>
-    async Task<(int Allocated, int Count)> AllocatedAsync(string host, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-        var sizes = await db.Volumes.AsNoTracking().Where(v => v.Host != null && v.Host.StartsWith(host + "#")).Select(v => v.Size).ToListAsync(ct);
-        return (sizes.Sum(), sizes.Count);
-    }
-
     /// <summary>A report that cannot go (no scheduler yet, a broker away) is only late: the next heartbeat sends another.</summary>
     async Task PublishAsync(FileBackend driver, string host, CancellationToken ct)
     {
         try
         {
-            var (allocated, count) = await AllocatedAsync(host, ct);
+            var (allocated, count) = await store.AllocatedAsync(host, ct);
             await schedulers.FanoutAsync(new UpdateServiceCapabilities(host, driver.Stats(allocated, count), group.UtcNow), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -108,6 +96,8 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderOptions opt
     /// <summary>After a crash: a volume still creating on this backend failed (its temporary file is gone), one deleting is deleted now.</summary>
     async Task RecoverAsync(string host, CancellationToken ct)
     {
+        // Read first without EF Core: after a clean stop there is nothing to recover, and an idle node need not load it.
+        if ((await store.VolumesAsync(host, [VolumeStatus.Creating, VolumeStatus.Deleting, VolumeStatus.Extending], ct)).Count == 0) return;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
         var prefix = host + "#";
