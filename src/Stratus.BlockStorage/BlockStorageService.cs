@@ -26,12 +26,12 @@ public static class BlockStorageService
         services.AddSingleton(bus);
         services.AddSingleton(new ServiceGroup(options.ReportInterval, options.ServiceDownTime, time));
         services.AddServiceDb<CinderDb>(db);
-        services.AddSingleton(new CinderStore(new SqlDatabase(db)));
+        var store = new CinderStore(new SqlDatabase(db));
+        services.AddSingleton(store);
+        // Scraped all day: read without EF Core, as the heartbeats are.
         services.AddDatabaseHealthCheck(options.DatabaseConnection).AddMessageBusHealthCheck(bus)
             .AddQueueDepthGauge(bus, VolumeRpc.SchedulerTopic, VolumeRpc.VolumeTopic)
-            .AddScrapeGauge("stratus_block_storage_volumes", "Volumes by status.", "status", async (sp, ct) =>
-                await sp.GetRequiredService<CinderDb>().Volumes.GroupBy(v => v.Status)
-                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(), StringComparer.Ordinal, ct));
+            .AddScrapeGauge("stratus_block_storage_volumes", "Volumes by status.", "status", (_, ct) => store.VolumesByStatusAsync(ct));
         services.AddSingleton<SchedulerApi>();
         services.AddSingleton<VolumeApi>();
         services.AddSingleton<BackupApi>();

@@ -15,14 +15,12 @@ public static class NetworkService
         services.AddSingleton(options);
         services.AddSingleton(time);
         services.AddServiceDb<NetworkDb>(db);
-        services.AddSingleton(new NetworkStore(new SqlDatabase(db)));
+        var store = new NetworkStore(new SqlDatabase(db));
+        services.AddSingleton(store);
+        // Scraped all day: read without EF Core, as the API's busy paths are.
         services.AddDatabaseHealthCheck(options.DatabaseConnection)
-            .AddScrapeGauge("stratus_network_agents_alive", "Agents whose last report is within agent_down_time, by agent type.", "agent_type", async (sp, ct) =>
-            {
-                var since = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime - options.AgentDownTime;
-                return await sp.GetRequiredService<NetworkDb>().Agents.GroupBy(a => a.AgentType)
-                    .ToDictionaryAsync(g => g.Key, g => g.LongCount(a => a.HeartbeatTimestamp >= since), StringComparer.Ordinal, ct);
-            });
+            .AddScrapeGauge("stratus_network_agents_alive", "Agents whose last report is within agent_down_time, by agent type.", "agent_type", (sp, ct) =>
+                store.AgentsAliveAsync(sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime - options.AgentDownTime, ct));
         services.AddSingleton<ErrorBodyWriter>(NeutronErrors.Write);
         services.AddPolicy(NeutronPolicy.Options(options.PolicyFile));
         services.AddAuthToken(options.Authtoken, "/");

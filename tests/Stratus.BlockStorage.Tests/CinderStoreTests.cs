@@ -59,6 +59,8 @@ public sealed class CinderStoreTests
         Assert.Equal(["v2"], await store.VolumesAsync("node1@lvm", [VolumeStatus.Creating, VolumeStatus.Deleting], ct));
         Assert.Empty(await store.VolumesAsync("node1@lvm", [VolumeStatus.Deleting], ct));
         Assert.Equal(["v4"], await store.VolumesAsync(null, [VolumeStatus.Creating], ct));
+        var byStatus = await store.VolumesByStatusAsync(ct);
+        Assert.Equal((1, 3, 1), (byStatus[VolumeStatus.Available], byStatus[VolumeStatus.Creating], byStatus[VolumeStatus.Error]));
         Assert.True(await store.AnyBackupAsync("node1", [BackupStatus.Creating, BackupStatus.Restoring], ct));
         Assert.False(await store.AnyBackupAsync("node1", [BackupStatus.Deleting], ct));
         Assert.False(await store.AnyBackupAsync("node2", [BackupStatus.Restoring], ct));

@@ -52,6 +52,7 @@ public sealed class NetworkStoreTests
         Assert.False(await store.SegmentTakenAsync("vxlan", "", 43, ct));
         Assert.Equal([subnet.Id], (await store.SubnetIdsAsync([mine.Id, shared.Id], ct))[mine.Id]);
         Assert.Empty(await store.SubnetIdsAsync([], ct));
+        Assert.Equal([shared.Id], (await store.NetworksByIdAsync([shared.Id, "gone"], ct)).Keys);
 
         // Ports: p2's port on p1's network is seen by p1 (the network's owner) and p2, not p3.
         var own = Port("p1", mine.Id, "fa:16:3e:00:00:01", "vm-1");
@@ -120,6 +121,8 @@ public sealed class NetworkStoreTests
         agent.HeartbeatTimestamp = Now.AddSeconds(30);
         await store.UpdateAsync(agent, ct);
         Assert.Equal(Now.AddSeconds(30), (await store.AgentAsync("Linux bridge agent", "compute1", ct))!.HeartbeatTimestamp);
+        Assert.Equal(1, (await store.AgentsAliveAsync(Now.AddSeconds(20), ct))["Linux bridge agent"]);
+        Assert.Equal(0, (await store.AgentsAliveAsync(Now.AddSeconds(40), ct))["Linux bridge agent"]);
 
         // A network's delete takes its subnets and ports with it.
         await store.DeleteNetworkAsync(mine.Id, ct);

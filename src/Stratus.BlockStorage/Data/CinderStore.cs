@@ -43,6 +43,11 @@ public sealed class CinderStore(SqlDatabase sql)
         : sql.QueryAsync<string>("SELECT \"Id\" FROM \"volumes\" WHERE SUBSTR(\"Host\", 1, @length) = @prefix AND \"Status\" IN @statuses",
             new { statuses, prefix = backendHost + "#", length = backendHost.Length + 1 }, ct);
 
+    /// <summary>How many volumes are in each status.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> VolumesByStatusAsync(CancellationToken ct) =>
+        (await sql.QueryAsync<string>("SELECT \"Status\" FROM \"volumes\"", null, ct))
+            .GroupBy(s => s).ToDictionary(g => g.Key, g => g.LongCount(), StringComparer.Ordinal);
+
     /// <summary>Whether a backup service has backups in <paramref name="statuses"/>.</summary>
     public async Task<bool> AnyBackupAsync(string host, string[] statuses, CancellationToken ct) =>
         await sql.FirstAsync<string>("SELECT \"Id\" FROM \"backups\" WHERE \"Host\" = @host AND \"Status\" IN @statuses", new { host, statuses }, ct) is not null;

@@ -73,8 +73,7 @@ static partial class PortsApi
     static async Task<IResult> ListAsync(HttpContext http, NetworkStore store, CancellationToken ct)
     {
         var rows = await store.PortsAsync(NetworkStore.VisibleTo(http.Caller()), Given(http.Request.Query["network_id"]), Given(http.Request.Query["device_id"]), ct);
-        var networks = new Dictionary<string, NetworkRow?>();
-        foreach (var id in rows.Select(r => r.NetworkId).Distinct()) networks[id] = await store.NetworkAsync(id, ct);
+        var networks = await store.NetworksByIdAsync([.. rows.Select(r => r.NetworkId).Distinct()], ct);
         NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
         var views = (await ViewsAsync(store, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
         return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));

@@ -36,6 +36,11 @@ public sealed class NetworkStore(SqlDatabase sql)
     public Task<NetworkRow?> NetworkAsync(string id, CancellationToken ct) =>
         sql.FirstAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" = @id", new { id }, ct);
 
+    public async Task<Dictionary<string, NetworkRow>> NetworksByIdAsync(IReadOnlyCollection<string> ids, CancellationToken ct) =>
+        (ids.Count > WholeTable
+            ? await sql.QueryAsync<NetworkRow>("SELECT * FROM \"networks\"", null, ct)
+            : await sql.QueryAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" IN @ids", new { ids }, ct)).ToDictionary(n => n.Id);
+
     /// <summary>The networks a project may see, oldest first (<see cref="VisibleTo"/>): its own, shared and external ones.</summary>
     public Task<List<NetworkRow>> NetworksAsync(string? project, CancellationToken ct) =>
         sql.QueryAsync<NetworkRow>(project is null
@@ -187,6 +192,11 @@ public sealed class NetworkStore(SqlDatabase sql)
 
     public Task<string?> DefaultGroupAsync(string projectId, CancellationToken ct) =>
         sql.FirstAsync<string>("SELECT \"SecurityGroupId\" FROM \"default_security_group\" WHERE \"ProjectId\" = @projectId", new { projectId }, ct);
+
+    /// <summary>How many agents of each type reported since <paramref name="since"/>.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> AgentsAliveAsync(DateTime since, CancellationToken ct) =>
+        (await sql.QueryAsync<AgentRow>("SELECT \"AgentType\", \"HeartbeatTimestamp\" FROM \"agents\"", null, ct))
+            .GroupBy(a => a.AgentType).ToDictionary(g => g.Key, g => g.LongCount(a => a.HeartbeatTimestamp >= since), StringComparer.Ordinal);
 
     public Task<AgentRow?> AgentAsync(string type, string host, CancellationToken ct) =>
         sql.FirstAsync<AgentRow>("SELECT * FROM \"agents\" WHERE \"AgentType\" = @type AND \"Host\" = @host", new { type, host }, ct);
