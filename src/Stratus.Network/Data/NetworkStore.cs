@@ -9,7 +9,7 @@ namespace Stratus.Network.Data;
 /// What neutron-server does all day (networks and subnets made and listed, ports made, listed and deleted,
 /// quotas counted, agents' reports) in plain ADO.NET over the tables <see cref="NetworkDb"/> maps, so a busy
 /// server never builds EF Core's query pipeline (<see cref="SqlDatabase"/> says what that costs). The rest of
-/// the API (routers, floating IPs, security groups, subnet pools) keeps EF Core.
+/// the API (routers, floating IPs, security groups, subnet pools) and the agents' RPCs keep EF Core.
 /// </summary>
 public sealed class NetworkStore(SqlDatabase sql)
 {
