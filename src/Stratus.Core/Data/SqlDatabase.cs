@@ -22,8 +22,6 @@ public sealed partial class SqlDatabase(DatabaseUrl url)
 {
     readonly ConcurrentDictionary<string, string> _mysql = new(StringComparer.Ordinal);
 
-    public DatabaseUrl Url => url;
-
     /// <summary>The statement in this database's dialect (backticks for MySQL).</summary>
     internal string Dialect(string ansi) =>
         url.Kind == DatabaseKind.MySql ? _mysql.GetOrAdd(ansi, static s => s.Replace('"', '`')) : ansi;

@@ -273,16 +273,6 @@ static class FloatingIpsApi
         if (nova.ForNetworkChange(await db.Ports.AsNoTracking().FirstOrDefaultAsync(p => p.Id == portId, ct)) is { } e) _ = nova.SendAsync([e], CancellationToken.None);
     }
 
-    /// <summary>Dissociates the floating IPs of a port that goes away (saved by the caller, with the port's removal).</summary>
-    public static async Task DissociateAsync(NetworkDb db, string portId, DateTime now, CancellationToken ct)
-    {
-        foreach (var f in await db.FloatingIps.Where(f => f.FixedPortId == portId).ToListAsync(ct))
-        {
-            f.FixedPortId = f.FixedIpAddress = f.RouterId = null;
-            Standard.Touch(f, now);
-        }
-    }
-
     static async Task<IResult> PoolsAsync(HttpContext http, NetworkDb db, CancellationToken ct)
     {
         var caller = http.Caller();
