@@ -123,7 +123,7 @@ public static class BackupsApi
         else if (volume.Status == VolumeStatus.InUse && !force)
             throw OpenStackError.BadRequest("Invalid volume: Backing up an in-use volume must use the force flag.");
         var projectId = http.ProjectId();
-        await quotas.CheckBackupAsync(db, projectId, volume.Size, ct);
+        await quotas.CheckBackupAsync(projectId, volume.Size, ct);
 
         BackupRow? parent = null;
         if (incremental)
@@ -249,7 +249,7 @@ public static class BackupsApi
         await backups.CastAsync(b.Host, new DeleteBackup(b.Id), ct);
     }
 
-    static async Task<IResult> Restore(string id, HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
+    static async Task<IResult> Restore(string id, HttpContext http, CinderDb db, CinderStore store, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
         BackupApi backups, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
@@ -270,14 +270,15 @@ public static class BackupsApi
         if (volumeId is null)
         {
             // As Cinder: a new volume of the backup's size, waited for until it is made.
-            volume = await VolumesApi.CreateForRestoreAsync(http, db, options, quotas, scheduler, b.Size,
+            var created = await VolumesApi.CreateForRestoreAsync(http, store, options, quotas, scheduler, b.Size,
                 name ?? $"restore_backup_{b.Id}", "auto-created_from_restore_from_backup", ct);
             var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (volume.Status == VolumeStatus.Creating && DateTime.UtcNow < deadline)
+            while (created?.Status == VolumeStatus.Creating && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200, ct);
-                await db.Entry(volume).ReloadAsync(ct);
+                created = await store.VolumeAsync(created.Id, ct);
             }
+            volume = await VolumesApi.FindAsync(http, db, created?.Id ?? "", ct);
             if (volume.Status == VolumeStatus.Error)
                 throw OpenStackError.BadRequest($"Invalid volume: Error while creating volume {volume.Id} for restoring backup {b.Id}.");
         }
@@ -361,7 +362,7 @@ public static class BackupsApi
         var id = idValue.ToString();
         if (await db.Backups.AnyAsync(b => b.Id == id, ct)) throw OpenStackError.BadRequest("Invalid backup: Backup already exists in database.");
         var projectId = http.ProjectId();
-        await quotas.CheckBackupAsync(db, projectId, size, ct);
+        await quotas.CheckBackupAsync(projectId, size, ct);
         string? Text(string key) => record[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         var container = Text("container");
         if (container is not null) CheckContainer(container);

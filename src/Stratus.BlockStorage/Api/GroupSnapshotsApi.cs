@@ -62,7 +62,7 @@ public static class GroupSnapshotsApi
             if (v.Status is not (VolumeStatus.Available or VolumeStatus.InUse))
                 throw OpenStackError.BadRequest($"Invalid volume: Volume {v.Id} status must be available or in-use, but current status is: {v.Status}.");
         var caller = http.Caller();
-        foreach (var v in members) await quotas.CheckAsync(db, group.ProjectId, "snapshots", v.Size, v.VolumeTypeId, ct);
+        foreach (var v in members) await quotas.CheckAsync(group.ProjectId, "snapshots", v.Size, v.VolumeTypeId, ct);
         var now = http.Now();
         var gs = new GroupSnapshotRow
         {

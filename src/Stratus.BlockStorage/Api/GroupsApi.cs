@@ -22,9 +22,14 @@ public static class GroupsApi
         groups.MapPost("/{id}/action", Action).From(13);
     }
 
-    public static async Task<GroupRow> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct)
+    public static async Task<GroupRow> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct) =>
+        Visible(http, await db.Groups.FirstOrDefaultAsync(x => x.Id == id, ct), id);
+
+    public static async Task<GroupRow> FindAsync(HttpContext http, CinderStore store, string id, CancellationToken ct) =>
+        Visible(http, await store.GroupAsync(id, ct), id);
+
+    static GroupRow Visible(HttpContext http, GroupRow? g, string id)
     {
-        var g = await db.Groups.FirstOrDefaultAsync(x => x.Id == id, ct);
         if (g is null || !http.CanSee(g.ProjectId)) throw OpenStackError.NotFound($"Group {id} could not be found.");
         http.Authorize("group:get", g.ProjectId, g.UserId);
         return g;
@@ -61,7 +66,7 @@ public static class GroupsApi
 
     static JsonObject Summary(GroupRow g) => new() { ["id"] = g.Id, ["name"] = g.Name };
 
-    static async Task<IResult> Create(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, SchedulerApi scheduler, CancellationToken ct)
+    static async Task<IResult> Create(HttpContext http, CinderDb db, CinderStore store, CinderOptions options, Quotas quotas, SchedulerApi scheduler, CancellationToken ct)
     {
         var caller = http.Caller();
         http.Authorize("group:create", caller.ProjectId, caller.UserId);
@@ -76,13 +81,13 @@ public static class GroupsApi
         foreach (var node in typeRefs)
         {
             var name = node?.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : throw CinderApi.Invalid("volume_types", node, "is not of type 'string'");
-            volumeTypes.Add((await TypesApi.FindByNameOrIdAsync(http, db, name, ct)).Id);
+            volumeTypes.Add((await TypesApi.FindByNameOrIdAsync(http, store, name, ct)).Id);
         }
         var zone = body.OptionalString("availability_zone") ?? options.DefaultAvailabilityZone;
         if (zone != options.StorageAvailabilityZone && zone != options.DefaultAvailabilityZone)
             throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
         var projectId = http.ProjectId();
-        await quotas.CheckGroupAsync(db, projectId, ct);
+        await quotas.CheckGroupAsync(projectId, ct);
         var g = new GroupRow
         {
             ProjectId = projectId,
@@ -129,7 +134,7 @@ public static class GroupsApi
             copies = [.. (await db.GroupVolumes.AsNoTracking().Where(m => m.GroupId == source.Id).Select(m => m.VolumeId).ToListAsync(ct)).Select(v => (v, (string?)null))];
         }
         var projectId = http.ProjectId();
-        await quotas.CheckGroupAsync(db, projectId, ct);
+        await quotas.CheckGroupAsync(projectId, ct);
         var now = http.Now();
         var g = new GroupRow
         {
@@ -149,7 +154,7 @@ public static class GroupsApi
         foreach (var (volumeId, fromSnapshot) in copies)
         {
             var original = await db.Volumes.AsNoTracking().FirstAsync(v => v.Id == volumeId, ct);
-            await quotas.CheckAsync(db, projectId, "volumes", original.Size, original.VolumeTypeId, ct);
+            await quotas.CheckAsync(projectId, "volumes", original.Size, original.VolumeTypeId, ct);
             var copy = new VolumeRow
             {
                 Id = Guid.NewGuid().ToString(),

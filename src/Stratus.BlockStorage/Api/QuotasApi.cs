@@ -31,14 +31,14 @@ public static class QuotasApi
     {
         http.Authorize("volume_extension:quotas:show", target);
         var usage = http.Request.Query["usage"].FirstOrDefault() is "true" or "True" or "1";
-        var limits = await quotas.LimitsAsync(db, target, ct);
-        return new JsonResponse(new JsonObject { ["quota_set"] = Set(target, limits, usage ? await quotas.UsageAsync(db, target, ct) : null) });
+        var limits = await quotas.LimitsAsync(target, ct);
+        return new JsonResponse(new JsonObject { ["quota_set"] = Set(target, limits, usage ? await quotas.UsageAsync(target, ct) : null) });
     }
 
     static async Task<IResult> Defaults(string target, HttpContext http, CinderDb db, Quotas quotas, CancellationToken ct)
     {
         http.Authorize("volume_extension:quotas:show", target);
-        return new JsonResponse(new JsonObject { ["quota_set"] = Set(target, await quotas.DefaultsAsync(db, ct)) });
+        return new JsonResponse(new JsonObject { ["quota_set"] = Set(target, await quotas.DefaultsAsync(ct)) });
     }
 
     /// <summary>A quota limit as Cinder's schema takes it: an integer of -1 or more, or a string of digits.</summary>
@@ -54,8 +54,8 @@ public static class QuotasApi
     {
         http.Authorize("volume_extension:quotas:update", target);
         var body = await http.BodyAsync("quota_set");
-        var known = await quotas.DefaultsAsync(db, ct);
-        var usage = await quotas.UsageAsync(db, target, ct);
+        var known = await quotas.DefaultsAsync(ct);
+        var usage = await quotas.UsageAsync(target, ct);
         foreach (var (key, node) in body)
         {
             if (key is "tenant_id" or "id") continue;
@@ -68,13 +68,13 @@ public static class QuotasApi
             else row.HardLimit = value;
         }
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["quota_set"] = Set(null, await quotas.LimitsAsync(db, target, ct)) });
+        return new JsonResponse(new JsonObject { ["quota_set"] = Set(null, await quotas.LimitsAsync(target, ct)) });
     }
 
     /// <summary>A class's limits over the defaults; the class <c>default</c> is the defaults themselves.</summary>
     static async Task<Dictionary<string, int>> ClassLimitsAsync(CinderDb db, Quotas quotas, string quotaClass, CancellationToken ct)
     {
-        var limits = await quotas.DefaultsAsync(db, ct);
+        var limits = await quotas.DefaultsAsync(ct);
         foreach (var q in await db.QuotaClasses.AsNoTracking().Where(q => q.ClassName == quotaClass).ToListAsync(ct))
             if (limits.ContainsKey(q.Resource)) limits[q.Resource] = q.HardLimit;
         return limits;
@@ -93,7 +93,7 @@ public static class QuotasApi
         http.Enforce("volume_extension:quota_classes:update");
         if (quotaClass.Length > 255) throw OpenStackError.BadRequest("Invalid input received: quota_class_name has more than 255 characters.");
         var body = await http.BodyAsync("quota_class_set");
-        var known = await quotas.DefaultsAsync(db, ct);
+        var known = await quotas.DefaultsAsync(ct);
         var bad = body.Select(p => p.Key).Where(k => !known.ContainsKey(k)).ToList();
         if (bad.Count > 0) throw OpenStackError.BadRequest($"Invalid input received: Bad key(s) in quota class set: {string.Join(", ", bad)}");
         foreach (var (key, node) in body)
@@ -119,8 +119,8 @@ public static class QuotasApi
     {
         var project = http.IsAdmin() && http.Version().AtLeast(39) && http.Request.Query["project_id"].FirstOrDefault() is { } p ? p : http.ProjectId();
         http.Authorize("limits_extension:used_limits", project);
-        var limits = await quotas.LimitsAsync(db, project, ct);
-        var usage = await quotas.UsageAsync(db, project, ct);
+        var limits = await quotas.LimitsAsync(project, ct);
+        var usage = await quotas.UsageAsync(project, ct);
         return new JsonResponse(new JsonObject
         {
             ["limits"] = new JsonObject

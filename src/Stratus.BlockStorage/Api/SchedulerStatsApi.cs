@@ -10,7 +10,7 @@ public static class SchedulerStatsApi
 {
     public static void MapSchedulerStats(this RouteGroupBuilder project) => project.MapGet("/scheduler-stats/get_pools", GetPools);
 
-    static async Task<IResult> GetPools(HttpContext http, CinderDb db, SchedulerApi scheduler, CancellationToken ct)
+    static async Task<IResult> GetPools(HttpContext http, CinderStore store, SchedulerApi scheduler, CancellationToken ct)
     {
         http.Enforce("scheduler_extension:scheduler_stats:get_pools");
         var q = http.Request.Query;
@@ -19,7 +19,7 @@ public static class SchedulerStatsApi
         var name = v.AtLeast(28) ? q["name"].FirstOrDefault() : null;
         Dictionary<string, string>? specs = null;
         if (v.AtLeast(35) && q["volume_type"].FirstOrDefault() is { } typeName)
-            specs = MetadataColumn.Read((await TypesApi.FindByNameOrIdAsync(http, db, typeName, ct)).ExtraSpecs);
+            specs = MetadataColumn.Read((await TypesApi.FindByNameOrIdAsync(http, store, typeName, ct)).ExtraSpecs);
         var reply = await scheduler.CallAsync(null, new GetPools(name, specs), VolumeRpc.CallTimeout, ct);
         return new JsonResponse(new JsonObject
         {

@@ -22,11 +22,14 @@ public static class SnapshotsApi
         }, new("volume:get_snapshot_metadata", "volume:update_snapshot_metadata", "volume:update_snapshot_metadata", "volume:delete_snapshot_metadata"));
     }
 
-    public static async Task<Snapshot> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct)
-    {
-        var s = await db.Snapshots.FirstOrDefaultAsync(x => x.Id == id, ct);
-        return s is not null && http.CanSee(s.ProjectId) ? s : throw OpenStackError.NotFound($"Snapshot {id} could not be found.");
-    }
+    public static async Task<Snapshot> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct) =>
+        Visible(http, await db.Snapshots.FirstOrDefaultAsync(x => x.Id == id, ct), id);
+
+    public static async Task<Snapshot> FindAsync(HttpContext http, CinderStore store, string id, CancellationToken ct) =>
+        Visible(http, await store.SnapshotAsync(id, ct), id);
+
+    static Snapshot Visible(HttpContext http, Snapshot? s, string id) =>
+        s is not null && http.CanSee(s.ProjectId) ? s : throw OpenStackError.NotFound($"Snapshot {id} could not be found.");
 
     static JsonObject View(HttpContext http, Snapshot s, IReadOnlyDictionary<string, string> groupSnapshots, bool detail = true)
     {
@@ -75,7 +78,7 @@ public static class SnapshotsApi
             throw OpenStackError.BadRequest(volume.Status == VolumeStatus.InUse
                 ? "Invalid volume: The snapshot cannot be created when the volume is in use."
                 : $"Invalid volume: Volume {volume.Id} status must be available, but current status is: {volume.Status}.");
-        await quotas.CheckAsync(db, volume.ProjectId, "snapshots", volume.Size, volume.VolumeTypeId, ct);
+        await quotas.CheckAsync(volume.ProjectId, "snapshots", volume.Size, volume.VolumeTypeId, ct);
         var caller = http.Caller();
         var s = new Snapshot
         {

@@ -190,7 +190,7 @@ public static class TransfersApi
             throw OpenStackError.BadRequest($"Invalid snapshot: Transfer {id}: Snapshot {busy.Id} is not in the expected available state.");
         // What moves counts against the recipient's quotas; the donor's usage drops as the rows change hands.
         if (recipient != volume.ProjectId)
-            await quotas.CheckAsync(db, recipient, volumes: 1, snapshots: snapshots.Count, gigabytes: volume.Size + snapshots.Sum(s => s.VolumeSize), volumeSize: volume.Size, volume.VolumeTypeId, ct);
+            await quotas.CheckAsync(recipient, volumes: 1, snapshots: snapshots.Count, gigabytes: volume.Size + snapshots.Sum(s => s.VolumeSize), volumeSize: volume.Size, volume.VolumeTypeId, ct);
 
         var now = http.Now();
         volume.Status = VolumeStatus.Available;

@@ -24,18 +24,18 @@ public static class TypesApi
         types.MapPost("/{id}/action", Action);
     }
 
-    public static async Task<VolumeType> DefaultAsync(CinderDb db, CinderOptions options, CancellationToken ct) =>
-        await db.VolumeTypes.FirstOrDefaultAsync(t => t.Name == options.DefaultVolumeType, ct)
+    public static async Task<VolumeType> DefaultAsync(CinderStore store, CinderOptions options, CancellationToken ct) =>
+        await store.TypeByNameAsync(options.DefaultVolumeType, ct)
         ?? throw new OpenStackError(500, "Internal Server Error", $"Default volume type {options.DefaultVolumeType} could not be found: fix [DEFAULT] default_volume_type.");
 
     static async Task<bool> VisibleAsync(HttpContext http, CinderDb db, VolumeType t, CancellationToken ct) =>
         t.IsPublic || http.IsAdmin() || await db.VolumeTypeAccess.AnyAsync(a => a.VolumeTypeId == t.Id && a.ProjectId == http.Caller().ProjectId, ct);
 
     /// <summary>A type the caller may use, by id or name (Cinder's get_by_name_or_id); 404 otherwise.</summary>
-    public static async Task<VolumeType> FindByNameOrIdAsync(HttpContext http, CinderDb db, string nameOrId, CancellationToken ct)
+    public static async Task<VolumeType> FindByNameOrIdAsync(HttpContext http, CinderStore store, string nameOrId, CancellationToken ct)
     {
-        var t = await db.VolumeTypes.FirstOrDefaultAsync(x => x.Id == nameOrId, ct) ?? await db.VolumeTypes.FirstOrDefaultAsync(x => x.Name == nameOrId, ct);
-        return t is not null && await VisibleAsync(http, db, t, ct) ? t : throw OpenStackError.NotFound($"Volume type with name {nameOrId} could not be found.");
+        var t = await store.TypeAsync(nameOrId, ct) ?? await store.TypeByNameAsync(nameOrId, ct);
+        return t is not null && (t.IsPublic || http.IsAdmin() || await store.HasTypeAccessAsync(t.Id, http.Caller().ProjectId, ct)) ? t : throw OpenStackError.NotFound($"Volume type with name {nameOrId} could not be found.");
     }
 
     static async Task<VolumeType> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct)
@@ -82,16 +82,16 @@ public static class TypesApi
         return new JsonResponse(new JsonObject { ["volume_types"] = list });
     }
 
-    static async Task<IResult> ShowDefault(HttpContext http, CinderDb db, CinderOptions options, CancellationToken ct)
+    static async Task<IResult> ShowDefault(HttpContext http, CinderDb db, CinderStore store, CinderOptions options, CancellationToken ct)
     {
         http.Enforce("volume_extension:type_get");
-        return await ShowAsync(http, db, await DefaultAsync(db, options, ct), ct);
+        return await ShowAsync(http, db, await DefaultAsync(store, options, ct), ct);
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CinderDb db, CinderOptions options, CancellationToken ct)
+    static async Task<IResult> Show(string id, HttpContext http, CinderDb db, CinderStore store, CinderOptions options, CancellationToken ct)
     {
         http.Enforce("volume_extension:type_get");
-        var t = id == "default" ? await DefaultAsync(db, options, ct) : await FindAsync(http, db, id, ct);
+        var t = id == "default" ? await DefaultAsync(store, options, ct) : await FindAsync(http, db, id, ct);
         return await ShowAsync(http, db, t, ct);
     }
 

@@ -11,7 +11,7 @@ public static class VolumeActionsApi
 {
     public static void MapVolumeActions(this RouteGroupBuilder project) => project.MapPost("/volumes/{id}/action", Action);
 
-    static async Task<IResult> Action(string id, HttpContext http, CinderDb db, VolumeApi volumes, Quotas quotas, ImageLookup images,
+    static async Task<IResult> Action(string id, HttpContext http, CinderDb db, CinderStore store, VolumeApi volumes, Quotas quotas, ImageLookup images,
         CinderOptions options, CancellationToken ct)
     {
         var body = await JsonBody.ReadObjectAsync(http.Request, ct);
@@ -32,7 +32,7 @@ public static class VolumeActionsApi
                 break;
             case "os-force_delete":
                 http.Authorize("volume_extension:volume_admin_actions:force_delete", v.ProjectId, v.UserId);
-                await VolumesApi.BeginDeleteAsync(http, db, volumes, v, force: true, cascade: false, ct);
+                await VolumesApi.BeginDeleteAsync(http, store, volumes, v, force: true, cascade: false, ct);
                 return Results.Accepted();
             case "os-set_bootable":
                 http.Authorize("volume:update", v.ProjectId, v.UserId);
@@ -52,7 +52,7 @@ public static class VolumeActionsApi
                 break;
             case "os-retype":
                 http.Authorize("volume:retype", v.ProjectId, v.UserId);
-                var type = await TypesApi.FindByNameOrIdAsync(http, db, args.OptionalString("new_type")
+                var type = await TypesApi.FindByNameOrIdAsync(http, store, args.OptionalString("new_type")
                     ?? throw CinderApi.Invalid(name, args, "'new_type' is a required property"), ct);
                 if (v.Status is not (VolumeStatus.Available or VolumeStatus.InUse))
                     throw OpenStackError.BadRequest($"Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.");
@@ -184,10 +184,10 @@ public static class VolumeActionsApi
             throw OpenStackError.BadRequest($"Invalid input received: New size for extend must be greater than current size. (current: {v.Size}, extended: {newSize}).");
         if (!allowed.Contains(v.Status))
             throw OpenStackError.BadRequest($"Invalid volume: Volume {v.Id} status must be '{{'status': {string.Join(", ", allowed.Select(s => $"'{s}'"))}}}' to extend, currently {v.Status}.");
-        var limits = await quotas.LimitsAsync(db, v.ProjectId, ct);
+        var limits = await quotas.LimitsAsync(v.ProjectId, ct);
         if (limits["per_volume_gigabytes"] is var per and >= 0 && newSize > per)
             throw new OpenStackError(413, "Request Entity Too Large", $"Requested volume size {newSize}G is larger than maximum allowed limit {per}G.");
-        var usage = await quotas.UsageAsync(db, v.ProjectId, ct);
+        var usage = await quotas.UsageAsync(v.ProjectId, ct);
         if (limits["gigabytes"] is var gb and >= 0 && usage["gigabytes"] + newSize - v.Size > gb)
             throw new OpenStackError(413, "Request Entity Too Large",
                 $"Requested volume or snapshot exceeds allowed gigabytes quota. Requested {newSize - v.Size}G, quota is {gb}G and {usage["gigabytes"]}G has been consumed.");

@@ -12,12 +12,12 @@ public static class VolumeView
 
     /// <param name="extensions">Whether to add what Cinder's extensions add to show and detail (tenant, host, migration,
     /// image metadata); create and update answer without.</param>
-    public static async Task<JsonObject> DetailAsync(HttpContext http, CinderDb db, VolumeRow v, CancellationToken ct, bool extensions = true)
+    public static async Task<JsonObject> DetailAsync(HttpContext http, CinderStore store, VolumeRow v, CancellationToken ct, bool extensions = true)
     {
         var version = http.Version();
         var admin = http.IsAdmin();
-        var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == v.VolumeTypeId, ct);
-        var attachments = await db.Attachments.AsNoTracking().Where(a => a.VolumeId == v.Id && a.AttachStatus == "attached").ToListAsync(ct);
+        var type = await store.TypeAsync(v.VolumeTypeId, ct);
+        var attachments = await store.AttachedAsync(v.Id, ct);
         var o = new JsonObject
         {
             ["id"] = v.Id,
@@ -52,7 +52,7 @@ public static class VolumeView
         };
         if (admin) o["migration_status"] = v.MigrationStatus;
         if (extensions) AddExtensions(http, v, o);
-        if (version.AtLeast(13)) o["group_id"] = await db.GroupVolumes.AsNoTracking().Where(m => m.VolumeId == v.Id).Select(m => m.GroupId).FirstOrDefaultAsync(ct);
+        if (version.AtLeast(13)) o["group_id"] = await store.GroupOfAsync(v.Id, ct);
         if (admin && version.AtLeast(21)) o["provider_id"] = null;
         if (version.AtLeast(48))
         {

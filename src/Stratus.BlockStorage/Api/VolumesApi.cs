@@ -12,8 +12,8 @@ public static class VolumesApi
     {
         var volumes = project.MapGroup("/volumes");
         volumes.MapPost("", Create);
-        volumes.MapGet("", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: false, ct));
-        volumes.MapGet("/detail", (HttpContext http, CinderDb db, CinderOptions o, CancellationToken ct) => List(http, db, o, detail: true, ct));
+        volumes.MapGet("", (HttpContext http, CinderDb db, CinderStore store, CinderOptions o, CancellationToken ct) => List(http, db, store, o, detail: false, ct));
+        volumes.MapGet("/detail", (HttpContext http, CinderDb db, CinderStore store, CinderOptions o, CancellationToken ct) => List(http, db, store, o, detail: true, ct));
         volumes.MapGet("/summary", Summary).From(12);
         // No id is no volume (Cinder's router finds none), not a method the collection lacks.
         volumes.MapPut("", () => Task.FromException<IResult>(OpenStackError.NotFound("Volume  could not be found.")));
@@ -29,13 +29,16 @@ public static class VolumesApi
     }
 
     /// <summary>The volume as the caller may see it, or Cinder's 404.</summary>
-    public static async Task<VolumeRow> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct)
-    {
-        var v = await db.Volumes.FirstOrDefaultAsync(x => x.Id == id, ct);
-        return v is not null && http.CanSee(v.ProjectId) ? v : throw OpenStackError.NotFound($"Volume {id} could not be found.");
-    }
+    public static async Task<VolumeRow> FindAsync(HttpContext http, CinderDb db, string id, CancellationToken ct) =>
+        Visible(http, await db.Volumes.FirstOrDefaultAsync(x => x.Id == id, ct), id);
 
-    static async Task<IResult> Create(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, ImageLookup images, SchedulerApi scheduler, CancellationToken ct)
+    static async Task<VolumeRow> FindAsync(HttpContext http, CinderStore store, string id, CancellationToken ct) =>
+        Visible(http, await store.VolumeAsync(id, ct), id);
+
+    static VolumeRow Visible(HttpContext http, VolumeRow? v, string id) =>
+        v is not null && http.CanSee(v.ProjectId) ? v : throw OpenStackError.NotFound($"Volume {id} could not be found.");
+
+    static async Task<IResult> Create(HttpContext http, CinderStore store, CinderOptions options, Quotas quotas, ImageLookup images, SchedulerApi scheduler, CancellationToken ct)
     {
         var caller = http.Caller();
         http.Authorize("volume:create", caller.ProjectId, caller.UserId);
@@ -50,13 +53,13 @@ public static class VolumesApi
         var projectId = http.ProjectId();
 
         var type = body.OptionalString("volume_type") is { } typeRef
-            ? await TypesApi.FindByNameOrIdAsync(http, db, typeRef, ct)
+            ? await TypesApi.FindByNameOrIdAsync(http, store, typeRef, ct)
             : null;
         Snapshot? snapshot = null;
         VolumeRow? source = null;
         if (body.OptionalString("snapshot_id") is { } snapshotId)
         {
-            snapshot = await SnapshotsApi.FindAsync(http, db, snapshotId, ct);
+            snapshot = await SnapshotsApi.FindAsync(http, store, snapshotId, ct);
             if (snapshot.Status != "available")
                 throw OpenStackError.BadRequest("Invalid snapshot: Originating snapshot status must be one of 'available' values");
             size ??= snapshot.VolumeSize;
@@ -65,7 +68,7 @@ public static class VolumesApi
         }
         if (body.OptionalString("source_volid") is { } sourceId)
         {
-            source = await FindAsync(http, db, sourceId, ct);
+            source = await FindAsync(http, store, sourceId, ct);
             if (source.Status is not (VolumeStatus.Available or VolumeStatus.InUse))
                 throw OpenStackError.BadRequest($"Invalid volume: Unable to create a volume from an originating source volume when its status is not 'available' or 'in-use'.");
             size ??= source.Size;
@@ -94,15 +97,15 @@ public static class VolumesApi
         if (type is null && (snapshot is not null || source is not null))
         {
             // A copy keeps the type of what it copies.
-            var origin = source ?? await db.Volumes.FirstAsync(v => v.Id == snapshot!.VolumeId, ct);
-            type = await db.VolumeTypes.FirstOrDefaultAsync(t => t.Id == origin.VolumeTypeId, ct);
+            var origin = source ?? await store.VolumeAsync(snapshot!.VolumeId, ct);
+            type = origin is null ? null : await store.TypeAsync(origin.VolumeTypeId, ct);
         }
-        type ??= await TypesApi.DefaultAsync(db, options, ct);
+        type ??= await TypesApi.DefaultAsync(store, options, ct);
         GroupRow? group = null;
         if (http.Version().AtLeast(13) && body.OptionalString("group_id") is { } groupId)
         {
             // Cinder's group rules: the group is available and holds volumes of this type; the volume is made on its backend.
-            group = await GroupsApi.FindAsync(http, db, groupId, ct);
+            group = await GroupsApi.FindAsync(http, store, groupId, ct);
             if (group.Status != "available")
                 throw OpenStackError.BadRequest($"Invalid group: Group {group.Id} status must be available, but current status is: {group.Status}.");
             if (!GroupsApi.VolumeTypes(group).Contains(type.Id))
@@ -111,32 +114,29 @@ public static class VolumesApi
         var zone = body.OptionalString("availability_zone") ?? (source?.AvailabilityZone ?? options.DefaultAvailabilityZone);
         if (zone != options.StorageAvailabilityZone && zone != options.DefaultAvailabilityZone)
             throw OpenStackError.BadRequest($"Invalid availability zone: {zone}");
-        await quotas.CheckAsync(db, projectId, "volumes", size.Value, type.Id, ct);
+        await quotas.CheckAsync(projectId, "volumes", size.Value, type.Id, ct);
 
         var volume = NewVolume(http, projectId, name, description, size.Value, zone, type.Id, metadata);
         volume.SnapshotId = snapshot?.Id;
         volume.SourceVolId = source?.Id;
         volume.ImageId = imageId;
         volume.Multiattach = MetadataColumn.Read(type.ExtraSpecs).GetValueOrDefault("multiattach") == "<is> True";
-        db.Volumes.Add(volume);
-        if (group is not null) db.GroupVolumes.Add(new GroupVolume { VolumeId = volume.Id, GroupId = group.Id });
-        await db.SaveChangesAsync(ct);
+        await store.AddVolumeAsync(volume, group?.Id, ct);
         await scheduler.CastAsync(new CreateVolume(volume.Id, imageEndpoint, imageId is null ? null : caller.Token, http.RequestId()), ct);
-        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, volume, ct, extensions: false) }, 202);
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, store, volume, ct, extensions: false) }, 202);
     }
 
     /// <summary>The empty volume a restore without a volume makes (Cinder's backup API calls its volume API's create): default type and zone.</summary>
-    public static async Task<VolumeRow> CreateForRestoreAsync(HttpContext http, CinderDb db, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
+    public static async Task<VolumeRow> CreateForRestoreAsync(HttpContext http, CinderStore store, CinderOptions options, Quotas quotas, SchedulerApi scheduler,
         int size, string name, string description, CancellationToken ct)
     {
         var caller = http.Caller();
         http.Authorize("volume:create", caller.ProjectId, caller.UserId);
         var projectId = http.ProjectId();
-        var type = await TypesApi.DefaultAsync(db, options, ct);
-        await quotas.CheckAsync(db, projectId, "volumes", size, type.Id, ct);
+        var type = await TypesApi.DefaultAsync(store, options, ct);
+        await quotas.CheckAsync(projectId, "volumes", size, type.Id, ct);
         var volume = NewVolume(http, projectId, name, description, size, options.DefaultAvailabilityZone, type.Id, new Dictionary<string, string>());
-        db.Volumes.Add(volume);
-        await db.SaveChangesAsync(ct);
+        await store.AddVolumeAsync(volume, null, ct);
         await scheduler.CastAsync(new CreateVolume(volume.Id), ct);
         return volume;
     }
@@ -159,7 +159,7 @@ public static class VolumesApi
 
     static readonly string[] SortKeys = ["id", "name", "status", "size", "created_at", "updated_at", "availability_zone", "bootable", "volume_type", "display_name", "project_id", "user_id"];
 
-    static async Task<IResult> List(HttpContext http, CinderDb db, CinderOptions options, bool detail, CancellationToken ct)
+    static async Task<IResult> List(HttpContext http, CinderDb db, CinderStore store, CinderOptions options, bool detail, CancellationToken ct)
     {
         var caller = http.Caller();
         // GET /volumes/ is a show without an id in Cinder's routes.
@@ -203,7 +203,7 @@ public static class VolumesApi
         }, "volumes");
         var list = new JsonArray();
         foreach (var v in page)
-            list.Add(detail ? await VolumeView.DetailAsync(http, db, v, ct) : VolumeView.Summary(http, v));
+            list.Add(detail ? await VolumeView.DetailAsync(http, store, v, ct) : VolumeView.Summary(http, v));
         var result = new JsonObject { ["volumes"] = list };
         if (paging.NextLinks(http, page.Count, page.LastOrDefault()?.Id, detail ? "volumes/detail" : "volumes") is { } links) result["volumes_links"] = links;
         if (http.Version().AtLeast(45) && q["with_count"].FirstOrDefault() is "true" or "True" or "1") result["count"] = count;
@@ -243,14 +243,14 @@ public static class VolumesApi
         return new JsonResponse(new JsonObject { ["volume-summary"] = summary });
     }
 
-    static async Task<IResult> Show(string id, HttpContext http, CinderDb db, CancellationToken ct)
+    static async Task<IResult> Show(string id, HttpContext http, CinderStore store, CancellationToken ct)
     {
-        var v = await FindAsync(http, db, id, ct);
+        var v = await FindAsync(http, store, id, ct);
         http.Authorize("volume:get", v.ProjectId, v.UserId);
-        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct) });
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, store, v, ct) });
     }
 
-    static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CancellationToken ct)
+    static async Task<IResult> Update(string id, HttpContext http, CinderDb db, CinderStore store, CancellationToken ct)
     {
         var v = await FindAsync(http, db, id, ct);
         http.Authorize("volume:update", v.ProjectId, v.UserId);
@@ -269,30 +269,30 @@ public static class VolumesApi
         }
         v.Touch(http.Now());
         await db.SaveChangesAsync(ct);
-        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, db, v, ct, extensions: false) });
+        return new JsonResponse(new JsonObject { ["volume"] = await VolumeView.DetailAsync(http, store, v, ct, extensions: false) });
     }
 
     /// <summary>The statuses a volume may be deleted from (Cinder's volume API; force also from the others but deleting and in-use).</summary>
     static readonly string[] Deletable = [VolumeStatus.Available, VolumeStatus.Error, VolumeStatus.ErrorRestoring, VolumeStatus.ErrorExtending, "error_managing"];
 
-    static async Task<IResult> Delete(string id, HttpContext http, CinderDb db, VolumeApi volumes, CancellationToken ct)
+    static async Task<IResult> Delete(string id, HttpContext http, CinderStore store, VolumeApi volumes, CancellationToken ct)
     {
-        var v = await FindAsync(http, db, id, ct);
+        var v = await FindAsync(http, store, id, ct);
         http.Authorize("volume:delete", v.ProjectId, v.UserId);
         var q = http.Request.Query;
         var cascade = q["cascade"].FirstOrDefault() is "true" or "True" or "1";
         var force = http.Version().AtLeast(23) && q["force"].FirstOrDefault() is "true" or "True" or "1";
         if (force) http.Authorize("volume:force_delete", v.ProjectId, v.UserId);
-        await BeginDeleteAsync(http, db, volumes, v, force, cascade, ct);
+        await BeginDeleteAsync(http, store, volumes, v, force, cascade, ct);
         return Results.Accepted();
     }
 
     /// <summary>Cinder's conditional update to deleting, then the cast to the backend (none for a volume never scheduled).</summary>
-    public static async Task BeginDeleteAsync(HttpContext http, CinderDb db, VolumeApi volumes, VolumeRow v, bool force, bool cascade, CancellationToken ct)
+    public static async Task BeginDeleteAsync(HttpContext http, CinderStore store, VolumeApi volumes, VolumeRow v, bool force, bool cascade, CancellationToken ct)
     {
-        var attached = v.AttachStatus == "attached" || await db.Attachments.AnyAsync(a => a.VolumeId == v.Id && a.AttachStatus == "attached", ct);
-        var snapshots = await db.Snapshots.Where(s => s.VolumeId == v.Id).ToListAsync(ct);
-        var inGroup = await db.GroupVolumes.AnyAsync(m => m.VolumeId == v.Id, ct);
+        var attached = v.AttachStatus == "attached" || (await store.AttachedAsync(v.Id, ct)).Count > 0;
+        var snapshots = await store.SnapshotsOfAsync(v.Id, ct);
+        var inGroup = await store.GroupOfAsync(v.Id, ct) is not null;
         // Forced, any status goes (Cinder checks only that nothing is attached).
         var okStatus = force || Deletable.Contains(v.Status);
         if (!okStatus || attached || inGroup || v.MigrationStatus is not null || (snapshots.Count > 0 && !cascade)
@@ -302,23 +302,9 @@ public static class VolumesApi
             throw OpenStackError.BadRequest($"Invalid volume: Volume {expected}must not be migrating, attached, belong to a group, have snapshots, " +
                 "awaiting a transfer, or be disassociated from snapshots after volume transfer.");
         }
-        var now = http.Now();
-        foreach (var s in snapshots)
-        {
-            s.Status = "deleting";
-            s.Touch(now);
-        }
-        v.Status = VolumeStatus.Deleting;
-        v.Touch(now);
-        db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == v.Id));
-        // A forced delete ends the volume's pending transfer: there is nothing left to accept.
-        foreach (var t in await db.Transfers.Where(t => t.VolumeId == v.Id && !t.Deleted).ToListAsync(ct))
-        {
-            t.Deleted = true;
-            t.DeletedAt = now;
-        }
-        if (v.Host is null && snapshots.Count == 0) db.Volumes.Remove(v); // nothing was made on any backend
-        await db.SaveChangesAsync(ct);
+        // Another request or cinder-volume wrote the volume since it was read: its status may no longer allow it.
+        if (!await store.BeginDeleteAsync(v, snapshots, http.Now(), ct))
+            throw OpenStackError.BadRequest($"Invalid volume: Volume {v.Id} changed while it was being deleted; try again.");
         if (v.Host is null) return;
         await volumes.CastAsync(v.Backend, new DeleteVolume(v.Id), ct);
     }

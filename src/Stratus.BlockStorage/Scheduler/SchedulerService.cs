@@ -72,50 +72,44 @@ public sealed class SchedulerService(IServiceScopeFactory scopes, CinderStore st
 
     async Task ScheduleAsync(VolumeApi volumes, CreateVolume m, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        var volume = await store.VolumeAsync(m.VolumeId, ct);
         if (volume is null || volume.Status != VolumeStatus.Creating) return;
-        var type = await db.VolumeTypes.AsNoTracking().FirstOrDefaultAsync(t => t.Id == volume.VolumeTypeId, ct);
-        var specs = MetadataColumn.Read(type?.ExtraSpecs);
         string? backend;
-        var groupId = await db.GroupVolumes.AsNoTracking().Where(x => x.VolumeId == volume.Id).Select(x => x.GroupId).FirstOrDefaultAsync(ct);
-        if (groupId is not null)
+        if (await store.GroupOfAsync(volume.Id, ct) is { } groupId)
         {
             // A volume of a group is made on the group's backend (Cinder's scheduler filters to the group's host).
-            var g = await db.Groups.AsNoTracking().FirstAsync(x => x.Id == groupId, ct);
-            var service = await db.Services.AsNoTracking().FirstOrDefaultAsync(s => s.Host == g.Backend && s.Binary == CinderOptions.Volume, ct);
-            backend = service is not null && !service.Disabled && group.IsUp(service) ? g.Host : null;
+            var g = await store.GroupAsync(groupId, ct);
+            backend = g is not null && await UpServiceAsync(g.Backend, ct) is not null ? g.Host : null;
         }
         else if (volume.SourceVolId is not null || volume.SnapshotId is not null)
         {
             // A clone or a volume from a snapshot is made where its source is, as Cinder's scheduler keeps it.
-            var sourceVolumeId = volume.SourceVolId ?? (await db.Snapshots.AsNoTracking().FirstAsync(s => s.Id == volume.SnapshotId, ct)).VolumeId;
-            var source = await db.Volumes.AsNoTracking().FirstAsync(v => v.Id == sourceVolumeId, ct);
-            var service = await db.Services.AsNoTracking().FirstOrDefaultAsync(s => s.Host == source.Backend && s.Binary == CinderOptions.Volume, ct);
-            backend = service is not null && !service.Disabled && group.IsUp(service) ? service.Host + "#" + service.BackendName : null;
+            var sourceVolumeId = volume.SourceVolId ?? (await store.SnapshotAsync(volume.SnapshotId!, ct))?.VolumeId;
+            var source = sourceVolumeId is null ? null : await store.VolumeAsync(sourceVolumeId, ct);
+            backend = source is not null && await UpServiceAsync(source.Backend, ct) is { } service ? service.Host + "#" + service.BackendName : null;
         }
         else
         {
-            var services = (await db.Services.AsNoTracking().Where(s => s.Binary == CinderOptions.Volume && !s.Disabled).ToListAsync(ct))
+            var specs = MetadataColumn.Read((await store.TypeAsync(volume.VolumeTypeId, ct))?.ExtraSpecs);
+            var services = (await store.VolumeServicesAsync(ct))
                 .Where(s => group.IsUp(s) && s.AvailabilityZone == volume.AvailabilityZone && Satisfies(FileBackend.Capabilities(s.BackendName ?? ""), specs)).ToList();
-            var used = await db.Volumes.AsNoTracking().Where(v => v.Host != null).GroupBy(v => v.Host!).Select(g => new { Host = g.Key, Size = g.Sum(v => v.Size) }).ToListAsync(ct);
-            var chosen = services.OrderBy(s => used.Where(u => u.Host.StartsWith(s.Host + "#", StringComparison.Ordinal)).Sum(u => u.Size)).FirstOrDefault();
+            var used = await store.UsedByPoolAsync(ct);
+            var chosen = services.OrderBy(s => used.Where(u => u.Host!.StartsWith(s.Host + "#", StringComparison.Ordinal)).Sum(u => u.Size)).FirstOrDefault();
             backend = chosen is null ? null : chosen.Host + "#" + chosen.BackendName;
         }
-        if (backend is null)
-        {
-            volume.Status = VolumeStatus.Error;
-            UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, UserMessages.ScheduleAllocateVolume, UserMessages.NoBackendAvailable, group.UtcNow, m.RequestId);
-            volume.Touch(group.UtcNow);
-            await db.SaveChangesAsync(ct);
-            return;
-        }
-        volume.Host = backend;
-        volume.Touch(group.UtcNow);
-        await db.SaveChangesAsync(ct);
+        var message = backend is null
+            ? UserMessages.New(volume.ProjectId, "VOLUME", volume.Id, UserMessages.ScheduleAllocateVolume, UserMessages.NoBackendAvailable, group.UtcNow, m.RequestId)
+            : null;
+        if (backend is null) volume.Status = VolumeStatus.Error;
+        else volume.Host = backend;
+        // The API deleted it meanwhile (a volume no backend holds goes at once): nothing to place.
+        if (!await store.SaveVolumeAsync(volume, group.UtcNow, ct, message) || backend is null) return;
         await volumes.CastAsync(volume.Backend, m, ct);
     }
+
+    /// <summary>The cinder-volume service of a backend (<c>host@backend</c>) when it is enabled and up.</summary>
+    async Task<ServiceRecord?> UpServiceAsync(string backend, CancellationToken ct) =>
+        await store.ServiceAsync(backend, CinderOptions.Volume, ct) is { Disabled: false } service && group.IsUp(service) ? service : null;
 
     /// <summary>A group goes to an up backend that every one of its volume types could use; none: the group is in error.</summary>
     async Task ScheduleGroupAsync(VolumeApi volumes, CreateGroup m, CancellationToken ct)

@@ -27,7 +27,10 @@ public static class UserMessages
 
     public static void Add(CinderDb db, string projectId, string resourceType, string resourceId, (string Id, string Text) action,
         (string Id, string Text) detail, DateTime now, string? requestId = null, string? reason = null) =>
-        db.Messages.Add(new UserMessage
+        db.Messages.Add(New(projectId, resourceType, resourceId, action, detail, now, requestId, reason));
+
+    public static UserMessage New(string projectId, string resourceType, string resourceId, (string Id, string Text) action,
+        (string Id, string Text) detail, DateTime now, string? requestId = null, string? reason = null) => new()
         {
             ProjectId = projectId,
             ResourceType = resourceType,
@@ -37,5 +40,5 @@ public static class UserMessages
             Message = $"{action.Text}:{detail.Text}" + (reason is null ? "" : " Reason: " + reason),
             CreatedAt = now,
             ExpiresAt = now + Ttl,
-        });
+        };
 }

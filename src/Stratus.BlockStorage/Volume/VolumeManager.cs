@@ -128,17 +128,16 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderStore store
 
     async Task CreateAsync(FileBackend driver, CreateVolume m, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == m.VolumeId, ct);
+        var volume = await store.VolumeAsync(m.VolumeId, ct);
         if (volume is null || volume.Status != VolumeStatus.Creating) return;
         var action = UserMessages.CreateVolumeFromBackend;
+        UserMessage? failure = null;
         try
         {
             var path = driver.VolumePath(volume.Id);
             if (volume.SourceVolId is { } sourceId)
             {
-                var source = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == sourceId, ct)
+                var source = await store.VolumeAsync(sourceId, ct)
                     ?? throw new InvalidOperationException($"source volume {sourceId} is gone");
                 await driver.CreateCopyAsync(path, source.ProviderLocation!, await FormatOfAsync(source.ProviderLocation!, ct), volume.Size, ct);
                 volume.Bootable = source.Bootable;
@@ -146,10 +145,10 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderStore store
             }
             else if (volume.SnapshotId is { } snapshotId)
             {
-                var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == snapshotId, ct)
+                var snapshot = await store.SnapshotAsync(snapshotId, ct)
                     ?? throw new InvalidOperationException($"snapshot {snapshotId} is gone");
                 await driver.CreateCopyAsync(path, snapshot.ProviderLocation!, await FormatOfAsync(snapshot.ProviderLocation!, ct), volume.Size, ct);
-                var parent = await db.Volumes.AsNoTracking().FirstOrDefaultAsync(v => v.Id == snapshot.VolumeId, ct);
+                var parent = await store.VolumeAsync(snapshot.VolumeId, ct);
                 volume.Bootable = parent?.Bootable ?? false;
                 volume.ImageMetadata = parent?.ImageMetadata;
             }
@@ -166,19 +165,18 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderStore store
         }
         catch (ImageUnavailableException e)
         {
-            Fail(db, volume, action, UserMessages.ImageUnavailable, m.RequestId, e.Message);
+            failure = Fail(volume, action, UserMessages.ImageUnavailable, m.RequestId, e.Message);
         }
         catch (ImageTooLargeException e)
         {
-            Fail(db, volume, action, UserMessages.NotEnoughSpaceForImage, m.RequestId, e.Message);
+            failure = Fail(volume, action, UserMessages.NotEnoughSpaceForImage, m.RequestId, e.Message);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             log.LogError(e, "Creating volume {Volume} failed", volume.Id);
-            Fail(db, volume, action, UserMessages.DriverFailedCreate, m.RequestId, null);
+            failure = Fail(volume, action, UserMessages.DriverFailedCreate, m.RequestId, null);
         }
-        volume.Touch(group.UtcNow);
-        await SaveOrCleanAsync(db, volume, ct);
+        await SaveOrCleanAsync(volume, failure, ct);
     }
 
     async Task<string> CopyImageAsync(FileBackend driver, VolumeRow volume, string imageId, CreateVolume m, string path, CancellationToken ct)
@@ -268,56 +266,40 @@ public sealed class VolumeManager(IServiceScopeFactory scopes, CinderStore store
         return (string?)info?["format"] ?? "raw";
     }
 
-    void Fail(CinderDb db, VolumeRow volume, (string, string) action, (string, string) detail, string? requestId, string? reason)
+    UserMessage Fail(VolumeRow volume, (string, string) action, (string, string) detail, string? requestId, string? reason)
     {
         volume.Status = VolumeStatus.Error;
-        UserMessages.Add(db, volume.ProjectId, "VOLUME", volume.Id, action, detail, group.UtcNow, requestId, reason);
+        return UserMessages.New(volume.ProjectId, "VOLUME", volume.Id, action, detail, group.UtcNow, requestId, reason);
     }
 
     /// <summary>Saves the outcome; when the API deleted the volume meanwhile (a force delete), the file made is removed.</summary>
-    async Task SaveOrCleanAsync(CinderDb db, VolumeRow volume, CancellationToken ct)
+    async Task SaveOrCleanAsync(VolumeRow volume, UserMessage? failure, CancellationToken ct)
     {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            db.ChangeTracker.Clear();
-            var current = await db.Volumes.FirstOrDefaultAsync(v => v.Id == volume.Id, ct);
-            if (current is not null && current.Status != VolumeStatus.Deleting) return;
-            FileBackend.Delete(volume.ProviderLocation);
-            if (current is null) return;
-            db.Volumes.Remove(current);
-            await db.SaveChangesAsync(ct);
-        }
+        if (await store.SaveVolumeAsync(volume, group.UtcNow, ct, failure)) return;
+        var current = await store.VolumeAsync(volume.Id, ct);
+        if (current is not null && current.Status != VolumeStatus.Deleting) return;
+        FileBackend.Delete(volume.ProviderLocation);
+        if (current is not null) await store.RemoveVolumeAsync(current.Id, [], ct);
     }
 
     async Task DeleteAsync(FileBackend driver, string volumeId, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CinderDb>();
-        var volume = await db.Volumes.FirstOrDefaultAsync(v => v.Id == volumeId, ct);
+        var volume = await store.VolumeAsync(volumeId, ct);
         if (volume is null || volume.Status != VolumeStatus.Deleting) return;
         try
         {
             // A cascade delete: its snapshots go first, in the same step, as Cinder's delete_volume does.
-            foreach (var snapshot in await db.Snapshots.Where(x => x.VolumeId == volume.Id && x.Status == "deleting").ToListAsync(ct))
-            {
-                FileBackend.Delete(snapshot.ProviderLocation);
-                db.Snapshots.Remove(snapshot);
-            }
+            var snapshots = (await store.SnapshotsOfAsync(volume.Id, ct)).Where(x => x.Status == "deleting").ToList();
+            foreach (var snapshot in snapshots) FileBackend.Delete(snapshot.ProviderLocation);
             FileBackend.Delete(volume.ProviderLocation ?? driver.VolumePath(volume.Id));
-            db.Attachments.RemoveRange(db.Attachments.Where(a => a.VolumeId == volume.Id));
-            db.Volumes.Remove(volume);
+            await store.RemoveVolumeAsync(volume.Id, [.. snapshots.Select(s => s.Id)], ct);
         }
         catch (IOException e)
         {
             log.LogError(e, "Deleting volume {Volume} failed", volume.Id);
             volume.Status = VolumeStatus.ErrorDeleting;
-            volume.Touch(group.UtcNow);
+            await store.SaveVolumeAsync(volume, group.UtcNow, ct);
         }
-        await db.SaveChangesAsync(ct);
     }
 
     async Task ExtendAsync(FileBackend driver, ExtendVolume m, CancellationToken ct)

@@ -196,3 +196,22 @@ public sealed class SqlSession(SqlDatabase db, DbConnection conn, DbTransaction?
         return target.IsInstanceOfType(value) ? value : System.Convert.ChangeType(value, target, CultureInfo.InvariantCulture);
     }
 }
+
+/// <summary>The INSERT and UPDATE of a row class whose settable properties are its table's columns, as EF Core names them.</summary>
+public static class SqlRows
+{
+    static readonly ConcurrentDictionary<(string, Type), string> Inserts = new(), Updates = new();
+
+    /// <summary><c>INSERT INTO "ports" ("Id", ...) VALUES (@Id, ...)</c>.</summary>
+    public static string Insert(string table, Type type) => Inserts.GetOrAdd((table, type), static k =>
+    {
+        var columns = Columns(k.Item2);
+        return $"INSERT INTO \"{k.Item1}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))})";
+    });
+
+    /// <summary><c>UPDATE "ports" SET "Name" = @Name, ... WHERE "Id" = @Id</c>; the caller may add to the condition.</summary>
+    public static string Update(string table, Type type) => Updates.GetOrAdd((table, type), static k =>
+        $"UPDATE \"{k.Item1}\" SET {string.Join(", ", Columns(k.Item2).Where(c => c != "Id").Select(c => $"\"{c}\" = @{c}"))} WHERE \"Id\" = @Id");
+
+    static List<string> Columns(Type t) => [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)];
+}

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Reflection;
 using Stratus.Core.Auth;
 using Stratus.Core.Data;
 
@@ -23,8 +21,6 @@ public sealed class NetworkStore(SqlDatabase sql)
         [typeof(SecurityGroupRuleRow)] = "securitygrouprules", [typeof(DefaultSecurityGroup)] = "default_security_group",
         [typeof(QuotaRow)] = "quotas", [typeof(AgentRow)] = "agents",
     };
-
-    static readonly ConcurrentDictionary<Type, string> Inserts = new(), Updates = new();
 
     public SqlDatabase Sql => sql;
 
@@ -151,7 +147,7 @@ public sealed class NetworkStore(SqlDatabase sql)
     }, ct);
 
     /// <summary>Saves a changed row (every column but its id).</summary>
-    public Task UpdateAsync(object row, CancellationToken ct) => sql.ExecuteAsync(UpdateOf(row.GetType()), row, ct);
+    public Task UpdateAsync(object row, CancellationToken ct) => sql.ExecuteAsync(SqlRows.Update(Tables[row.GetType()], row.GetType()), row, ct);
 
     /// <summary>
     /// Saves a changed port in one transaction, with its addresses (those dropped and added) and its security
@@ -160,7 +156,7 @@ public sealed class NetworkStore(SqlDatabase sql)
     public Task UpdatePortAsync(PortRow port, (IEnumerable<IpAllocation> Dropped, IEnumerable<IpAllocation> Added)? addresses, List<string>? groups,
         CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
-        await s.ExecuteAsync(UpdateOf(typeof(PortRow)), port);
+        await s.ExecuteAsync(SqlRows.Update("ports", typeof(PortRow)), port);
         if (addresses is var (dropped, added))
         {
             foreach (var a in dropped)
@@ -218,7 +214,7 @@ public sealed class NetworkStore(SqlDatabase sql)
             var row = new QuotaRow { ProjectId = projectId, Resource = resource, Limit = limit };
             await s.ExecuteAsync(existing.Contains(resource)
                 ? "UPDATE \"quotas\" SET \"Limit\" = @Limit WHERE \"ProjectId\" = @ProjectId AND \"Resource\" = @Resource"
-                : InsertOf(typeof(QuotaRow)), row);
+                : SqlRows.Insert("quotas", typeof(QuotaRow)), row);
         }
         return true;
     }, ct);
@@ -238,19 +234,6 @@ public sealed class NetworkStore(SqlDatabase sql)
 
     public static async Task AddAsync(SqlSession s, IEnumerable<object> rows)
     {
-        foreach (var row in rows) await s.ExecuteAsync(InsertOf(row.GetType()), row);
+        foreach (var row in rows) await s.ExecuteAsync(SqlRows.Insert(Tables[row.GetType()], row.GetType()), row);
     }
-
-    /// <summary><c>INSERT INTO "ports" ("Id", ...) VALUES (@Id, ...)</c>: every property is a column of the same name.</summary>
-    static string InsertOf(Type type) => Inserts.GetOrAdd(type, static t =>
-    {
-        var columns = Columns(t);
-        return $"INSERT INTO \"{Tables[t]}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))})";
-    });
-
-    /// <summary><c>UPDATE "ports" SET "Name" = @Name, ... WHERE "Id" = @Id</c>.</summary>
-    static string UpdateOf(Type type) => Updates.GetOrAdd(type, static t =>
-        $"UPDATE \"{Tables[t]}\" SET {string.Join(", ", Columns(t).Where(c => c != "Id").Select(c => $"\"{c}\" = @{c}"))} WHERE \"Id\" = @Id");
-
-    static List<string> Columns(Type t) => [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)];
 }
