@@ -52,17 +52,18 @@ public sealed class NetworkStoreTests
         Assert.False(await store.SegmentTakenAsync("vxlan", "", 43, ct));
         Assert.Equal([subnet.Id], (await store.SubnetIdsAsync([mine.Id, shared.Id], ct))[mine.Id]);
         Assert.Empty(await store.SubnetIdsAsync([], ct));
-        Assert.Equal([shared.Id], (await store.NetworksByIdAsync([shared.Id, "gone"], ct)).Keys);
 
         // Ports: p2's port on p1's network is seen by p1 (the network's owner) and p2, not p3.
         var own = Port("p1", mine.Id, "fa:16:3e:00:00:01", "vm-1");
         var other = Port("p2", mine.Id, "fa:16:3e:00:00:02", "vm-2");
         var address = new IpAllocation { SubnetId = subnet.Id, IpAddress = "10.0.0.5", PortId = own.Id, NetworkId = mine.Id };
         await store.AddAsync([own, other, address, new PortSecurityGroup { PortId = own.Id, SecurityGroupId = "g1" }], ct);
-        Assert.Equal([own.Id, other.Id], (await store.PortsAsync("p1", [], [], ct)).Select(p => p.Id));
-        Assert.Equal([other.Id], (await store.PortsAsync("p2", [], [], ct)).Select(p => p.Id));
-        Assert.Empty(await store.PortsAsync("p3", [], [], ct));
-        Assert.Equal([other.Id], (await store.PortsAsync(null, [mine.Id], ["vm-2"], ct)).Select(p => p.Id));
+        Assert.Equal([own.Id, other.Id], (await store.PortsAsync(new("p1", [], []), ct)).Select(p => p.Id));
+        Assert.Equal([other.Id], (await store.PortsAsync(new("p2", [], []), ct)).Select(p => p.Id));
+        Assert.Empty(await store.PortsAsync(new("p3", [], []), ct));
+        Assert.Equal([other.Id], (await store.PortsAsync(new(null, [mine.Id], ["vm-2"]), ct)).Select(p => p.Id));
+        Assert.Equal([mine.Id], (await store.NetworksOfAsync(new("p2", [], []), ct)).Keys);
+        Assert.Empty(await store.NetworksOfAsync(new("p3", [], []), ct));
         Assert.True(await store.MacInUseAsync(mine.Id, "fa:16:3e:00:00:01", ct));
         Assert.Equal(["10.0.0.5"], await store.AddressesInUseAsync(subnet.Id, ct));
         // An address once per subnet: the unique key refuses a second holder, and says so in every dialect.
@@ -77,8 +78,19 @@ public sealed class NetworkStoreTests
         await store.UpdatePortAsync(own, ([address], [moved]), ["g2", "g3"], ct);
         var updated = (await store.PortAsync(own.Id, ct))!;
         Assert.Equal(("renamed", 2L, "fa:16:3e:00:00:01"), (updated.Name, updated.RevisionNumber, updated.MacAddress));
-        Assert.Equal(["10.0.0.6"], (await store.AllocationsOfAsync([own.Id], ct)).Select(a => a.IpAddress));
-        Assert.Equal(["g2", "g3"], (await store.GroupsOfAsync([own.Id], ct)).Select(g => g.SecurityGroupId).Order());
+        Assert.Equal(["10.0.0.6"], (await store.AllocationsOfAsync(own.Id, ct)).Select(a => a.IpAddress));
+        Assert.Equal(["g2", "g3"], (await store.GroupsOfAsync(own.Id, ct)).Order());
+
+        // A list's stream: each port once, with each of its addresses and groups once (two of each are four rows of the join).
+        await store.AddAsync([new IpAllocation { SubnetId = subnet.Id, IpAddress = "10.0.0.7", PortId = own.Id, NetworkId = mine.Id }], ct);
+        var listed = new List<(string, string, string)>();
+        await foreach (var (port, addresses, groups) in store.StreamPortsAsync(new("p1", [], []), ct))
+        {
+            Assert.All(addresses, a => Assert.Equal((port.Id, mine.Id, subnet.Id), (a.PortId, a.NetworkId, a.SubnetId)));
+            listed.Add((port.Id, string.Join(",", addresses.Select(a => a.IpAddress).Order()), string.Join(",", groups.Order())));
+        }
+        Assert.Equal([(own.Id, "10.0.0.6,10.0.0.7", "g2,g3"), (other.Id, "", "")], listed);
+        await foreach (var _ in store.StreamPortsAsync(new("p3", [], []), ct)) Assert.Fail("p3 sees no port");
 
         // Quotas: set, then changed and added to.
         await store.SetQuotasAsync("p1", new Dictionary<string, int> { ["port"] = 5 }, ct);
@@ -100,10 +112,11 @@ public sealed class NetworkStoreTests
             await db.SaveChangesAsync(ct);
         }
         Assert.Equal(["blue"], (await store.TagsOfAsync([own.Id, other.Id], ct))[own.Id]);
+        Assert.Equal([own.Id], (await store.TagsOfAsync(new NetworkStore.PortFilter("p1", [], []), ct)).Keys);
         await store.DeletePortAsync(own.Id, Now.AddMinutes(1), ct);
         Assert.Null(await store.PortAsync(own.Id, ct));
-        Assert.Empty(await store.AllocationsOfAsync([own.Id], ct));
-        Assert.Empty(await store.GroupsOfAsync([own.Id], ct));
+        Assert.Empty(await store.AllocationsOfAsync(own.Id, ct));
+        Assert.Empty(await store.GroupsOfAsync(own.Id, ct));
         Assert.Empty(await store.TagsOfAsync([own.Id], ct));
         await using (var db = Ef())
         {
@@ -127,7 +140,7 @@ public sealed class NetworkStoreTests
         // A network's delete takes its subnets and ports with it.
         await store.DeleteNetworkAsync(mine.Id, ct);
         Assert.Equal([shared.Id], (await store.NetworksAsync(null, ct)).Select(n => n.Id));
-        Assert.Empty(await store.PortsAsync(null, [mine.Id], [], ct));
+        Assert.Empty(await store.PortsAsync(new(null, [mine.Id], []), ct));
         Assert.False(await store.SubnetExistsAsync(subnet.Id, ct));
     }
 

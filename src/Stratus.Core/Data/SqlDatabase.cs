@@ -33,6 +33,20 @@ public sealed partial class SqlDatabase(DatabaseUrl url)
         return await new SqlSession(this, conn, null, ct).QueryAsync<T>(sql, args);
     }
 
+    /// <summary>
+    /// The rows of a query one by one as the database hands them over, each read by <paramref name="read"/>, on a
+    /// connection of its own until the enumeration ends: a caller that writes each row and lets it go never holds all.
+    /// </summary>
+    public async IAsyncEnumerable<T> StreamAsync<T>(string sql, object? args, Func<SqlRow, T> read, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var conn = url.CreateConnection();
+        await conn.OpenAsync(ct);
+        await using var cmd = new SqlSession(this, conn, null, ct).Command(sql, args);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var row = new SqlRow(reader);
+        while (await reader.ReadAsync(ct)) yield return read(row);
+    }
+
     /// <summary>The first row's value, or the default when there is none.</summary>
     public async Task<T?> FirstAsync<T>(string sql, object? args, CancellationToken ct) =>
         await QueryAsync<T>(sql, args, ct) is [var first, ..] ? first : default;
@@ -96,8 +110,6 @@ public sealed partial class SqlDatabase(DatabaseUrl url)
 /// <summary>Statements on one open connection, in its transaction when there is one.</summary>
 public sealed class SqlSession(SqlDatabase db, DbConnection conn, DbTransaction? tx, CancellationToken ct)
 {
-    static readonly ConcurrentDictionary<Type, Dictionary<string, PropertyInfo>> Properties = new();
-
     public async Task<int> ExecuteAsync(string sql, object? args = null)
     {
         await using var cmd = Command(sql, args);
@@ -110,30 +122,17 @@ public sealed class SqlSession(SqlDatabase db, DbConnection conn, DbTransaction?
         await using var cmd = Command(sql, args);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var rows = new List<T>();
-        if (IsScalar(typeof(T)))
-        {
-            while (await reader.ReadAsync(ct)) rows.Add((T)Convert(reader.GetValue(0), typeof(T))!);
-            return rows;
-        }
-        var props = PropertiesOf(typeof(T));
-        var columns = new PropertyInfo?[reader.FieldCount];
-        for (var i = 0; i < columns.Length; i++) columns[i] = props.GetValueOrDefault(reader.GetName(i));
-        while (await reader.ReadAsync(ct))
-        {
-            var row = (T)Activator.CreateInstance(typeof(T))!;
-            for (var i = 0; i < columns.Length; i++)
-                if (columns[i] is { } p) p.SetValue(row, Convert(reader.GetValue(i), p.PropertyType));
-            rows.Add(row);
-        }
+        var row = new SqlRow(reader);
+        while (await reader.ReadAsync(ct)) rows.Add(row.As<T>());
         return rows;
     }
 
     /// <summary>The command with <c>@name</c> bound to <paramref name="args"/>' properties; a list is one parameter per value.</summary>
-    DbCommand Command(string sql, object? args)
+    internal DbCommand Command(string sql, object? args)
     {
         var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        var props = args is null ? null : PropertiesOf(args.GetType());
+        var props = args is null ? null : SqlRow.PropertiesOf(args.GetType());
         cmd.CommandText = db.Dialect(SqlDatabase.Parameter().Replace(sql, m =>
         {
             if (props?.GetValueOrDefault(m.Groups[1].Value) is not { } p) throw new ArgumentException($"no value for {m.Value} in {sql}");
@@ -168,8 +167,40 @@ public sealed class SqlSession(SqlDatabase db, DbConnection conn, DbTransaction?
         };
         cmd.Parameters.Add(p);
     }
+}
 
-    static Dictionary<string, PropertyInfo> PropertiesOf(Type t) => Properties.GetOrAdd(t, static t =>
+/// <summary>The row a reader is on: a class filled by column name (columns without a property are left out), or a column's value.</summary>
+public sealed class SqlRow(DbDataReader reader)
+{
+    static readonly ConcurrentDictionary<Type, Dictionary<string, PropertyInfo>> Properties = new();
+
+    readonly Dictionary<Type, PropertyInfo?[]> _columns = [];
+    readonly Dictionary<string, int> _ordinals = new(StringComparer.Ordinal);
+
+    /// <summary>The row as <typeparamref name="T"/>: a class filled by column name, or the first column's value.</summary>
+    public T As<T>()
+    {
+        if (IsScalar(typeof(T))) return (T)Convert(reader.GetValue(0), typeof(T))!;
+        if (!_columns.TryGetValue(typeof(T), out var columns))
+        {
+            var props = PropertiesOf(typeof(T));
+            _columns[typeof(T)] = columns = new PropertyInfo?[reader.FieldCount];
+            for (var i = 0; i < columns.Length; i++) columns[i] = props.GetValueOrDefault(reader.GetName(i));
+        }
+        var row = (T)Activator.CreateInstance(typeof(T))!;
+        for (var i = 0; i < columns.Length; i++)
+            if (columns[i] is { } p) p.SetValue(row, Convert(reader.GetValue(i), p.PropertyType));
+        return row;
+    }
+
+    /// <summary>One column's value.</summary>
+    public T? Value<T>(string column)
+    {
+        if (!_ordinals.TryGetValue(column, out var i)) _ordinals[column] = i = reader.GetOrdinal(column);
+        return (T?)Convert(reader.GetValue(i), typeof(T));
+    }
+
+    internal static Dictionary<string, PropertyInfo> PropertiesOf(Type t) => Properties.GetOrAdd(t, static t =>
         t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0)
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase));
 

@@ -12,9 +12,11 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
     static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
     // As the serializer writes: the tree is valid JSON already, so the writer does not check its nesting again.
     static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+    /// <summary>How much of a streamed body is held before it starts to go out without its length.</summary>
+    const int StreamAfter = 64 * 1024;
     readonly List<KeyValuePair<string, string>> _headers = [];
     byte[]? _bytes;
-    Action<Utf8JsonWriter>? _write;
+    Func<Utf8JsonWriter, Func<ValueTask>, Task>? _write;
 
     public static JsonResponse FromBytes(byte[] bytes, int status = 200) => new(null, status) { _bytes = bytes };
 
@@ -22,7 +24,21 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
     /// A body written when the response is sent: a long list can make each item, write it and let it go,
     /// rather than hold a tree of all of them (a 1,000-port list's views are megabytes).
     /// </summary>
-    public static JsonResponse Writing(Action<Utf8JsonWriter> write, int status = 200) => new(null, status) { _write = write };
+    public static JsonResponse Writing(Action<Utf8JsonWriter> write, int status = 200) => new(null, status)
+    {
+        _write = (w, _) =>
+        {
+            write(w);
+            return Task.CompletedTask;
+        },
+    };
+
+    /// <summary>
+    /// A body written as it is made, with a function <paramref name="write"/> calls between items: past 64 KiB, what
+    /// is written goes out there (chunked, without a length), so a list of thousands is never held whole; a smaller
+    /// body goes with its length.
+    /// </summary>
+    public static JsonResponse Streaming(Func<Utf8JsonWriter, Func<ValueTask>, Task> write, int status = 200) => new(null, status) { _write = write };
 
     public JsonResponse WithHeader(string name, string value)
     {
@@ -40,13 +56,32 @@ public sealed class JsonResponse(JsonNode? body, int status = 200) : IResult
             return;
         }
         ctx.Response.ContentType = "application/json";
-        using var buffer = _bytes is null ? new PooledBufferWriter() : null;
-        if (buffer is not null)
-            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-                if (_write is not null) _write(writer);
-                else body!.WriteTo(writer, Options);
-        ctx.Response.ContentLength = buffer?.Length ?? _bytes!.Length;
-        if (HttpMethods.IsHead(ctx.Request.Method)) return;
-        foreach (var segment in buffer?.Segments ?? [_bytes]) await ctx.Response.Body.WriteAsync(segment);
+        var head = HttpMethods.IsHead(ctx.Request.Method);
+        if (_bytes is not null)
+        {
+            ctx.Response.ContentLength = _bytes.Length;
+            if (!head) await ctx.Response.Body.WriteAsync(_bytes);
+            return;
+        }
+        using var buffer = new PooledBufferWriter();
+        var streaming = false;
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            if (_write is not null)
+                await _write(writer, async () =>
+                {
+                    if (head || buffer.Length + writer.BytesPending < StreamAfter) return;
+                    writer.Flush();
+                    streaming = true;
+                    await SendAsync(ctx, buffer);
+                });
+            else body!.WriteTo(writer, Options);
+        if (!streaming) ctx.Response.ContentLength = buffer.Length;
+        if (!head) await SendAsync(ctx, buffer);
+    }
+
+    static async Task SendAsync(HttpContext ctx, PooledBufferWriter buffer)
+    {
+        foreach (var segment in buffer.Segments) await ctx.Response.Body.WriteAsync(segment);
+        buffer.Clear();
     }
 }

@@ -47,6 +47,14 @@ sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = 0;
     }
 
+    /// <summary>Forgets what was written (sent), keeping the current segment for what comes next.</summary>
+    public void Clear()
+    {
+        foreach (var (array, _) in _full) ArrayPool<byte>.Shared.Return(array);
+        _full.Clear();
+        _written = 0;
+    }
+
     public void Dispose()
     {
         foreach (var (array, _) in _full) ArrayPool<byte>.Shared.Return(array);

@@ -75,20 +75,10 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
     public IResult List(HttpContext http, IEnumerable<JsonObject> views, Func<JsonObject, JsonObject>? shown = null)
     {
         var q = http.Request.Query;
-        foreach (var key in q.Keys)
-            if (!Reserved.Contains(key) && !attributes.ContainsKey(key))
-                throw NeutronErrors.BadRequest($"[{key}] is invalid attribute for filtering");
-        int? limit = null;
-        if (q["limit"].FirstOrDefault() is { } l)
-        {
-            if (!int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 0)
-                throw NeutronErrors.BadRequest($"Limit must be an integer 0 or greater and not '{l}'");
-            if (n > 0) limit = n;
-        }
+        var (limit, reverse) = Paging(q);
         var fields = q["fields"];
-        var reverse = IsTrue(q["page_reverse"]);
         IEnumerable<JsonObject> matching = views.Where(v => Matches(v, q));
-        if (!q.ContainsKey("sort_key") && !q.ContainsKey("sort_dir") && limit is null && !q.ContainsKey("marker") && !reverse)
+        if (InOrder(q, limit, reverse))
             return JsonResponse.Writing(w => Write(w, matching, shown, fields, links: null));
 
         var items = Sort(matching.ToList(), q);
@@ -119,6 +109,56 @@ sealed class Collection(string singular, string plural, IReadOnlyDictionary<stri
         }
         return JsonResponse.Writing(w => Write(w, items, shown, fields, links is { Count: > 0 } ? links : null));
     }
+
+    /// <summary>
+    /// As <see cref="List"/>, of views read as the answer is written: unsorted and unpaged, each goes out as it comes
+    /// (<see cref="JsonResponse.Streaming"/>) and the answer never holds them all; else they are all read first.
+    /// </summary>
+    public async Task<IResult> ListAsync(HttpContext http, IAsyncEnumerable<JsonObject> views, Func<JsonObject, JsonObject>? shown = null)
+    {
+        var q = http.Request.Query;
+        var (limit, reverse) = Paging(q);
+        if (!InOrder(q, limit, reverse))
+        {
+            var all = new List<JsonObject>();
+            await foreach (var v in views) all.Add(v);
+            return List(http, all, shown);
+        }
+        var fields = q["fields"];
+        return JsonResponse.Streaming(async (w, flush) =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray(plural);
+            await foreach (var v in views)
+                if (Matches(v, q))
+                {
+                    Fields(shown is null ? v : shown(v), fields).WriteTo(w);
+                    await flush();
+                }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>The query's filters checked, and its <c>limit</c> (0: none) and <c>page_reverse</c>.</summary>
+    (int? Limit, bool Reverse) Paging(IQueryCollection q)
+    {
+        foreach (var key in q.Keys)
+            if (!Reserved.Contains(key) && !attributes.ContainsKey(key))
+                throw NeutronErrors.BadRequest($"[{key}] is invalid attribute for filtering");
+        int? limit = null;
+        if (q["limit"].FirstOrDefault() is { } l)
+        {
+            if (!int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 0)
+                throw NeutronErrors.BadRequest($"Limit must be an integer 0 or greater and not '{l}'");
+            if (n > 0) limit = n;
+        }
+        return (limit, IsTrue(q["page_reverse"]));
+    }
+
+    /// <summary>Whether the list is the views in their order, whole: nothing to sort, no page.</summary>
+    static bool InOrder(IQueryCollection q, int? limit, bool reverse) =>
+        !q.ContainsKey("sort_key") && !q.ContainsKey("sort_dir") && limit is null && !q.ContainsKey("marker") && !reverse;
 
     /// <summary><c>{"ports": [...], "ports_links": [...]}</c>, each item shown and cut as it is written.</summary>
     void Write(Utf8JsonWriter w, IEnumerable<JsonObject> items, Func<JsonObject, JsonObject>? shown, StringValues fields, JsonArray? links)

@@ -158,13 +158,13 @@ static class NetworksApi
         if (Standard.Bool(body, "admin_state_up") is { } up) n.AdminStateUp = up;
         if (Standard.Bool(body, "shared") is { } shared)
         {
-            if (!shared && n.Shared && (await store.PortsAsync(null, [id], [], ct)).Any(p => p.ProjectId != n.ProjectId && p.DeviceOwner != "network:dhcp"))
+            if (!shared && n.Shared && (await store.PortsAsync(new(null, [id], []), ct)).Any(p => p.ProjectId != n.ProjectId && p.DeviceOwner != "network:dhcp"))
                 throw NeutronErrors.Conflict("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {id}. Multiple tenants are using it.");
             n.Shared = shared;
         }
         if (Standard.Bool(body, "router:external") is { } external)
         {
-            if (!external && n.External && (await store.PortsAsync(null, [id], [], ct)).Any(p => p.DeviceOwner == PortsApi.RouterGateway))
+            if (!external && n.External && (await store.PortsAsync(new(null, [id], []), ct)).Any(p => p.DeviceOwner == PortsApi.RouterGateway))
                 throw NeutronErrors.Conflict("ExternalNetworkInUse", $"External network {id} cannot be updated to be made non-external, since it has existing gateway ports.");
             n.External = external;
         }
@@ -189,7 +189,7 @@ static class NetworksApi
         var n = await FindAsync(http, store, id, ct);
         NeutronPolicy.Enforce(http, "delete_network", NeutronPolicy.Target(View(n, [], new Dictionary<string, List<string>>())));
         // Neutron deletes the network's own DHCP ports with it, and (the L3 plugin) its floating IPs; any other port keeps it in use.
-        if ((await store.PortsAsync(null, [id], [], ct)).Any(p => p.DeviceOwner is not ("network:dhcp" or "network:floatingip")))
+        if ((await store.PortsAsync(new(null, [id], []), ct)).Any(p => p.DeviceOwner is not ("network:dhcp" or "network:floatingip")))
             throw NeutronErrors.InUse("Network", id, "There are one or more ports still in use on the network.");
         await store.DeleteNetworkAsync(id, ct);
         await agents.NetworkDeleteAsync(id, ct);

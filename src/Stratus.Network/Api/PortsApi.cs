@@ -57,26 +57,30 @@ static partial class PortsApi
         return v;
     }
 
-    /// <summary>The ports' views, each made when enumerated (a list writes and drops them one by one).</summary>
-    static async Task<IEnumerable<JsonObject>> ViewsAsync(NetworkStore store, IReadOnlyList<PortRow> rows, CancellationToken ct)
-    {
-        var ids = rows.Select(r => r.Id).ToList();
-        var ips = (await store.AllocationsOfAsync(ids, ct)).ToLookup(a => a.PortId);
-        var groups = (await store.GroupsOfAsync(ids, ct)).ToLookup(g => g.PortId, g => g.SecurityGroupId);
-        var tags = await store.TagsOfAsync(ids, ct);
-        return rows.Select(r => View(r, ips[r.Id].OrderBy(a => a.IpAddress.Contains(':')), groups[r.Id], tags));
-    }
+    /// <summary>A port's view: with its addresses (IPv4 first), security groups and tags.</summary>
+    static async Task<JsonObject> ViewAsync(NetworkStore store, PortRow p, CancellationToken ct) =>
+        View(p, (await store.AllocationsOfAsync(p.Id, ct)).OrderBy(a => a.IpAddress.Contains(':')), await store.GroupsOfAsync(p.Id, ct),
+            await store.TagsOfAsync([p.Id], ct));
 
     static JsonObject Shown(HttpContext http, JsonObject view, NetworkRow? network) =>
         NeutronPolicy.Visible(http, "port", view, NeutronPolicy.Target(view, network));
 
     static async Task<IResult> ListAsync(HttpContext http, NetworkStore store, CancellationToken ct)
     {
-        var rows = await store.PortsAsync(NetworkStore.VisibleTo(http.Caller()), Given(http.Request.Query["network_id"]), Given(http.Request.Query["device_id"]), ct);
-        var networks = await store.NetworksByIdAsync([.. rows.Select(r => r.NetworkId).Distinct()], ct);
+        var filter = new NetworkStore.PortFilter(NetworkStore.VisibleTo(http.Caller()), Given(http.Request.Query["network_id"]), Given(http.Request.Query["device_id"]));
+        var networks = await store.NetworksOfAsync(filter, ct);
+        var tags = await store.TagsOfAsync(filter, ct);
         NetworkRow? NetworkOf(JsonObject v) => networks.GetValueOrDefault((string)v["network_id"]!);
-        var views = (await ViewsAsync(store, rows, ct)).Where(v => NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(v, NetworkOf(v))));
-        return Ports.List(http, views, v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
+        // Each port is read, shown and let go as the answer is written (the rows come with the answer, not before).
+        async IAsyncEnumerable<JsonObject> Views()
+        {
+            await foreach (var (port, addresses, groups) in store.StreamPortsAsync(filter, ct))
+            {
+                var view = View(port, addresses.OrderBy(a => a.IpAddress.Contains(':')), groups, tags);
+                if (NeutronPolicy.CanSee(http, "port", NeutronPolicy.Target(view, NetworkOf(view)))) yield return view;
+            }
+        }
+        return await Ports.ListAsync(http, Views(), v => NeutronPolicy.Visible(http, "port", v, NeutronPolicy.Target(v, NetworkOf(v))));
     }
 
     static string[] Given(StringValues values) => [.. values.Where(v => v is not null).Select(v => v!)];
@@ -103,7 +107,7 @@ static partial class PortsApi
     static async Task<IResult> ShowAsync(string id, HttpContext http, NetworkStore store, CancellationToken ct)
     {
         var (p, n) = await FindAsync(http, store, id, ct);
-        return Ports.Show(http, Shown(http, (await ViewsAsync(store, [p], ct)).Single(), n));
+        return Ports.Show(http, Shown(http, await ViewAsync(store, p, ct), n));
     }
 
     /// <summary>A port about to be made: its row, its addresses and its security groups.</summary>
@@ -363,7 +367,7 @@ static partial class PortsApi
         else if (isNew) groups = [];
         else
         {
-            if (!port.PortSecurityEnabled && (await store.GroupsOfAsync([port.Id], ct)).Count > 0)
+            if (!port.PortSecurityEnabled && (await store.GroupsOfAsync(port.Id, ct)).Count > 0)
                 throw NeutronErrors.Conflict("PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or ip address until security group is removed");
             return null;
         }
@@ -376,7 +380,7 @@ static partial class PortsApi
     {
         var body = await Ports.ReadUpdateAsync(http.Request, ct);
         var (port, network) = await FindAsync(http, store, id, ct);
-        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target((await ViewsAsync(store, [port], ct)).Single(), network));
+        NeutronPolicy.Enforce(http, "update", "port", body, NeutronPolicy.Target(await ViewAsync(store, port, ct), network));
         var now = time.GetUtcNow().UtcDateTime;
         if (body.ContainsKey("name")) port.Name = Standard.Text(body, "name") ?? "";
         if (body.ContainsKey("description")) port.Description = Standard.Text(body, "description") ?? "";
@@ -392,7 +396,7 @@ static partial class PortsApi
         }
         if (Standard.Bool(body, "port_security_enabled") is { } ps)
         {
-            if (!ps && !body.ContainsKey("security_groups") && (await store.GroupsOfAsync([id], ct)).Count > 0)
+            if (!ps && !body.ContainsKey("security_groups") && (await store.GroupsOfAsync(id, ct)).Count > 0)
                 throw NeutronErrors.Conflict("PortSecurityPortHasSecurityGroup", "Port has security group associated. Cannot disable port security or ip address until security group is removed");
             if (!ps && port.AllowedAddressPairs != "[]" && !body.ContainsKey("allowed_address_pairs"))
                 throw NeutronErrors.Conflict("AddressPairAndPortSecurityRequired", "Port Security must be enabled in order to have allowed address pairs on a port.");
@@ -401,7 +405,7 @@ static partial class PortsApi
         List<IpAllocation>? current = null, addresses = null;
         if (body.ContainsKey("fixed_ips"))
         {
-            current = await store.AllocationsOfAsync([id], ct);
+            current = await store.AllocationsOfAsync(id, ct);
             addresses = await AllocateAsync(store, port, network, Standard.Array(body, "fixed_ips") ?? [], current, [], ct);
         }
         SetAddressPairs(port, body);
@@ -420,7 +424,7 @@ static partial class PortsApi
         {
             throw NeutronErrors.Conflict("IpAddressAlreadyAllocated", $"An address asked for port {id} was taken by another port meanwhile; try again.");
         }
-        return Ports.Show(http, Shown(http, (await ViewsAsync(store, [port], ct)).Single(), network));
+        return Ports.Show(http, Shown(http, await ViewAsync(store, port, ct), network));
     }
 
     static async Task<IResult> DeleteAsync(string id, HttpContext http, NetworkStore store, Notifications.NovaNotifier nova, TimeProvider time, CancellationToken ct)

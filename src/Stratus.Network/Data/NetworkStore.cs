@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Stratus.Core.Auth;
 using Stratus.Core.Data;
 
@@ -31,11 +32,6 @@ public sealed class NetworkStore(SqlDatabase sql)
 
     public Task<NetworkRow?> NetworkAsync(string id, CancellationToken ct) =>
         sql.FirstAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" = @id", new { id }, ct);
-
-    public async Task<Dictionary<string, NetworkRow>> NetworksByIdAsync(IReadOnlyCollection<string> ids, CancellationToken ct) =>
-        (ids.Count > WholeTable
-            ? await sql.QueryAsync<NetworkRow>("SELECT * FROM \"networks\"", null, ct)
-            : await sql.QueryAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" IN @ids", new { ids }, ct)).ToDictionary(n => n.Id);
 
     /// <summary>The networks a project may see, oldest first (<see cref="VisibleTo"/>): its own, shared and external ones.</summary>
     public Task<List<NetworkRow>> NetworksAsync(string? project, CancellationToken ct) =>
@@ -95,27 +91,76 @@ public sealed class NetworkStore(SqlDatabase sql)
     public Task<PortRow?> PortAsync(string id, CancellationToken ct) =>
         sql.FirstAsync<PortRow>("SELECT * FROM \"ports\" WHERE \"Id\" = @id", new { id }, ct);
 
-    /// <summary>The ports a project may list, oldest first (<see cref="VisibleTo"/>): its own and those on its networks.</summary>
-    public Task<List<PortRow>> PortsAsync(string? project, IReadOnlyList<string> networkIds, IReadOnlyList<string> deviceIds, CancellationToken ct)
+    /// <summary>
+    /// Which ports a list shows (<c>p</c>): those a project may list (<see cref="VisibleTo"/>: its own and those on its
+    /// networks), on the given networks, of the given devices (none given: any).
+    /// </summary>
+    public sealed record PortFilter(string? Project, IReadOnlyList<string> NetworkIds, IReadOnlyList<string> DeviceIds)
     {
-        var where = new List<string>();
-        if (project is not null)
-            where.Add("(p.\"ProjectId\" = @project OR EXISTS (SELECT 1 FROM \"networks\" n WHERE n.\"Id\" = p.\"NetworkId\" AND n.\"ProjectId\" = @project))");
-        if (networkIds.Count > 0) where.Add("p.\"NetworkId\" IN @networkIds");
-        if (deviceIds.Count > 0) where.Add("p.\"DeviceId\" IN @deviceIds");
-        return sql.QueryAsync<PortRow>("SELECT p.* FROM \"ports\" p" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-            " ORDER BY p.\"CreatedAt\", p.\"Id\"", new { project, networkIds, deviceIds }, ct);
+        public string Where
+        {
+            get
+            {
+                var where = new List<string>();
+                if (Project is not null)
+                    where.Add("(p.\"ProjectId\" = @Project OR EXISTS (SELECT 1 FROM \"networks\" n WHERE n.\"Id\" = p.\"NetworkId\" AND n.\"ProjectId\" = @Project))");
+                if (NetworkIds.Count > 0) where.Add("p.\"NetworkId\" IN @NetworkIds");
+                if (DeviceIds.Count > 0) where.Add("p.\"DeviceId\" IN @DeviceIds");
+                return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
+            }
+        }
     }
 
-    public Task<List<IpAllocation>> AllocationsOfAsync(IReadOnlyCollection<string> portIds, CancellationToken ct) =>
-        portIds.Count > WholeTable
-            ? sql.QueryAsync<IpAllocation>("SELECT * FROM \"ipallocations\"", null, ct)
-            : sql.QueryAsync<IpAllocation>("SELECT * FROM \"ipallocations\" WHERE \"PortId\" IN @portIds", new { portIds }, ct);
+    /// <summary>The ports of <paramref name="filter"/>, oldest first.</summary>
+    public Task<List<PortRow>> PortsAsync(PortFilter filter, CancellationToken ct) =>
+        sql.QueryAsync<PortRow>("SELECT p.* FROM \"ports\" p" + filter.Where + " ORDER BY p.\"CreatedAt\", p.\"Id\"", filter, ct);
 
-    public Task<List<PortSecurityGroup>> GroupsOfAsync(IReadOnlyCollection<string> portIds, CancellationToken ct) =>
-        portIds.Count > WholeTable
-            ? sql.QueryAsync<PortSecurityGroup>("SELECT * FROM \"securitygroupportbindings\"", null, ct)
-            : sql.QueryAsync<PortSecurityGroup>("SELECT * FROM \"securitygroupportbindings\" WHERE \"PortId\" IN @portIds", new { portIds }, ct);
+    /// <summary>
+    /// The ports of <paramref name="filter"/>, oldest first, each with its addresses and security groups, read in one
+    /// query as the database hands the rows over (a row per port, address and group): a list of thousands of ports
+    /// holds one at a time.
+    /// </summary>
+    public async IAsyncEnumerable<(PortRow Port, List<IpAllocation> Addresses, List<string> Groups)> StreamPortsAsync(PortFilter filter,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        PortRow? port = null;
+        List<IpAllocation> addresses = [];
+        List<string> groups = [];
+        await foreach (var row in sql.StreamAsync("SELECT p.*, a.\"SubnetId\" AS \"AddressSubnet\", a.\"IpAddress\" AS \"Address\", g.\"SecurityGroupId\" AS \"Group\" " +
+            "FROM \"ports\" p LEFT JOIN \"ipallocations\" a ON a.\"PortId\" = p.\"Id\" LEFT JOIN \"securitygroupportbindings\" g ON g.\"PortId\" = p.\"Id\"" +
+            filter.Where + " ORDER BY p.\"CreatedAt\", p.\"Id\"", filter, row => row, ct))
+        {
+            // A port's rows come together: one for each of its addresses with each of its groups.
+            if (port is null || port.Id != row.Value<string>("Id"))
+            {
+                if (port is not null) yield return (port, addresses, groups);
+                port = row.As<PortRow>();
+                addresses = [];
+                groups = [];
+            }
+            if (row.Value<string>("Address") is { } ip && !addresses.Any(a => a.IpAddress == ip))
+                addresses.Add(new IpAllocation { PortId = port.Id, NetworkId = port.NetworkId, SubnetId = row.Value<string>("AddressSubnet")!, IpAddress = ip });
+            if (row.Value<string>("Group") is { } group && !groups.Contains(group)) groups.Add(group);
+        }
+        if (port is not null) yield return (port, addresses, groups);
+    }
+
+    /// <summary>The networks of the ports of <paramref name="filter"/>, by id.</summary>
+    public async Task<Dictionary<string, NetworkRow>> NetworksOfAsync(PortFilter filter, CancellationToken ct) =>
+        (await sql.QueryAsync<NetworkRow>("SELECT * FROM \"networks\" WHERE \"Id\" IN (SELECT p.\"NetworkId\" FROM \"ports\" p" + filter.Where + ")", filter, ct))
+            .ToDictionary(n => n.Id);
+
+    /// <summary>The tags of the ports of <paramref name="filter"/>, by port.</summary>
+    public async Task<Dictionary<string, List<string>>> TagsOfAsync(PortFilter filter, CancellationToken ct) =>
+        (await sql.QueryAsync<TagRow>("SELECT t.* FROM \"tags\" t WHERE t.\"ResourceId\" IN (SELECT p.\"Id\" FROM \"ports\" p" + filter.Where + ")", filter, ct))
+            .GroupBy(t => t.ResourceId).ToDictionary(g => g.Key, g => g.Select(t => t.Tag).ToList(), StringComparer.Ordinal);
+
+    public Task<List<IpAllocation>> AllocationsOfAsync(string portId, CancellationToken ct) =>
+        sql.QueryAsync<IpAllocation>("SELECT * FROM \"ipallocations\" WHERE \"PortId\" = @portId", new { portId }, ct);
+
+    /// <summary>The port's security groups.</summary>
+    public Task<List<string>> GroupsOfAsync(string portId, CancellationToken ct) =>
+        sql.QueryAsync<string>("SELECT \"SecurityGroupId\" FROM \"securitygroupportbindings\" WHERE \"PortId\" = @portId", new { portId }, ct);
 
     /// <summary>The addresses of a subnet that ports hold.</summary>
     public async Task<HashSet<string>> AddressesInUseAsync(string subnetId, CancellationToken ct) =>

@@ -80,4 +80,39 @@ public sealed class JsonResponseTests
         Assert.Equal(expected.Length, response.ContentLength);
         Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(body));
     }
+
+    [Theory]
+    [InlineData(10, "GET")]
+    [InlineData(3_000, "GET")]
+    [InlineData(3_000, "HEAD")]
+    public async Task A_streamed_body_goes_out_as_written_once_past_64_KiB_and_with_its_length_below(int ports, string method)
+    {
+        var items = Enumerable.Range(0, ports).Select(i => new JsonObject { ["id"] = $"port-{i}", ["name"] = new string('n', 40) }).ToList();
+        var expected = JsonSerializer.SerializeToUtf8Bytes<JsonNode>(new JsonObject { ["ports"] = new JsonArray([.. items.Select(i => i.DeepClone())]) });
+        var http = new DefaultHttpContext();
+        http.Request.Method = method;
+        var body = new MemoryStream();
+        http.Response.Body = body;
+        var sentWhileWriting = 0L;
+        var result = JsonResponse.Streaming(async (w, flush) =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("ports");
+            foreach (var item in items)
+            {
+                item.WriteTo(w);
+                await flush();
+            }
+            sentWhileWriting = body.Length;
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+        await result.ExecuteAsync(http);
+
+        var big = expected.Length > 64 * 1024;
+        Assert.Equal(big && method == "GET", sentWhileWriting > 0);
+        Assert.Equal(big && method == "GET" ? null : expected.Length, http.Response.ContentLength);
+        Assert.Equal(method == "GET" ? Encoding.UTF8.GetString(expected) : "", Encoding.UTF8.GetString(body.ToArray()));
+    }
 }
