@@ -12,7 +12,6 @@ namespace Stratus.BlockStorage.Data;
 /// </summary>
 public sealed class CinderStore(SqlDatabase sql)
 {
-    const string VolumeChanged = " AND \"Version\" = @Version - 1";
 
     /// <summary>A service's heartbeat (Cinder's report_state): its row made on its first report, updated on each.</summary>
     public async Task RecordHeartbeatAsync(string host, string binary, string topic, string zone, DateTime now, CancellationToken ct, string? backendName = null)
@@ -76,8 +75,7 @@ public sealed class CinderStore(SqlDatabase sql)
     /// </summary>
     public Task<bool> SaveVolumeAsync(VolumeRow volume, DateTime now, CancellationToken ct, UserMessage? message = null) => sql.InTransactionAsync(async s =>
     {
-        volume.Touch(now);
-        if (await s.ExecuteAsync(SqlRows.Update("volumes", typeof(VolumeRow)) + VolumeChanged, volume) == 0) return false;
+        if (!await UpdateAsync(s, volume, now)) return false;
         if (message is not null) await s.ExecuteAsync(SqlRows.Insert("messages", typeof(UserMessage)), message);
         return true;
     }, ct);
@@ -90,8 +88,7 @@ public sealed class CinderStore(SqlDatabase sql)
     public Task<bool> BeginDeleteAsync(VolumeRow volume, IReadOnlyList<Snapshot> snapshots, DateTime now, CancellationToken ct) => sql.InTransactionAsync(async s =>
     {
         volume.Status = VolumeStatus.Deleting;
-        volume.Touch(now);
-        if (await s.ExecuteAsync(SqlRows.Update("volumes", typeof(VolumeRow)) + VolumeChanged, volume) == 0) return false;
+        if (!await UpdateAsync(s, volume, now)) return false;
         var args = new { volume.Id, now, yes = true, no = false, deleting = "deleting", ids = snapshots.Select(x => x.Id).ToList() };
         await s.ExecuteAsync("UPDATE \"snapshots\" SET \"Status\" = @deleting, \"UpdatedAt\" = @now, \"Version\" = \"Version\" + 1 WHERE \"Id\" IN @ids", args);
         await s.ExecuteAsync("DELETE FROM \"volume_attachment\" WHERE \"VolumeId\" = @Id", args);
@@ -99,6 +96,13 @@ public sealed class CinderStore(SqlDatabase sql)
         if (volume.Host is null && snapshots.Count == 0) await s.ExecuteAsync("DELETE FROM \"volumes\" WHERE \"Id\" = @Id", args);
         return true;
     }, ct);
+
+    /// <summary>The volume touched and written unless another writer changed it since it was read (its version moved on).</summary>
+    static async Task<bool> UpdateAsync(SqlSession s, VolumeRow volume, DateTime now)
+    {
+        volume.Touch(now);
+        return await s.ExecuteAsync(SqlRows.Update("volumes", typeof(VolumeRow)) + " AND \"Version\" = @Version - 1", volume) == 1;
+    }
 
     /// <summary>A deleted volume's rows: its snapshots in <paramref name="snapshotIds"/> (a cascade's), its attachments, itself.</summary>
     public Task RemoveVolumeAsync(string id, IReadOnlyList<string> snapshotIds, CancellationToken ct) => sql.InTransactionAsync(async s =>
@@ -176,8 +180,6 @@ public sealed class CinderStore(SqlDatabase sql)
     /// <summary>The gigabytes of volumes on each pool (<c>host@backend#pool</c>).</summary>
     public async Task<List<Held>> UsedByPoolAsync(CancellationToken ct) =>
         await sql.QueryAsync<Held>("SELECT \"Host\", SUM(\"Size\") AS \"Size\" FROM \"volumes\" WHERE \"Host\" IS NOT NULL GROUP BY \"Host\"", null, ct);
-
-    public Task AddMessageAsync(UserMessage message, CancellationToken ct) => sql.ExecuteAsync(SqlRows.Insert("messages", typeof(UserMessage)), message, ct);
 }
 
 /// <summary>Gigabytes held: a volume's or snapshot's with its volume type, or a pool's.</summary>

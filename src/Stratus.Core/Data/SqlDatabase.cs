@@ -34,17 +34,18 @@ public sealed partial class SqlDatabase(DatabaseUrl url)
     }
 
     /// <summary>
-    /// The rows of a query one by one as the database hands them over, each read by <paramref name="read"/>, on a
-    /// connection of its own until the enumeration ends: a caller that writes each row and lets it go never holds all.
+    /// The rows of a query one by one as the database hands them over (the same <see cref="SqlRow"/>, on the next row
+    /// each step), on a connection of its own until the enumeration ends: a caller that writes each row and lets it go
+    /// never holds all.
     /// </summary>
-    public async IAsyncEnumerable<T> StreamAsync<T>(string sql, object? args, Func<SqlRow, T> read, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<SqlRow> StreamAsync(string sql, object? args, [EnumeratorCancellation] CancellationToken ct)
     {
         await using var conn = url.CreateConnection();
         await conn.OpenAsync(ct);
         await using var cmd = new SqlSession(this, conn, null, ct).Command(sql, args);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var row = new SqlRow(reader);
-        while (await reader.ReadAsync(ct)) yield return read(row);
+        while (await reader.ReadAsync(ct)) yield return row;
     }
 
     /// <summary>The first row's value, or the default when there is none.</summary>

@@ -128,7 +128,7 @@ public sealed class NetworkStore(SqlDatabase sql)
         List<string> groups = [];
         await foreach (var row in sql.StreamAsync("SELECT p.*, a.\"SubnetId\" AS \"AddressSubnet\", a.\"IpAddress\" AS \"Address\", g.\"SecurityGroupId\" AS \"Group\" " +
             "FROM \"ports\" p LEFT JOIN \"ipallocations\" a ON a.\"PortId\" = p.\"Id\" LEFT JOIN \"securitygroupportbindings\" g ON g.\"PortId\" = p.\"Id\"" +
-            filter.Where + " ORDER BY p.\"CreatedAt\", p.\"Id\"", filter, row => row, ct))
+            filter.Where + " ORDER BY p.\"CreatedAt\", p.\"Id\"", filter, ct))
         {
             // A port's rows come together: one for each of its addresses with each of its groups.
             if (port is null || port.Id != row.Value<string>("Id"))
